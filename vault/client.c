@@ -1,0 +1,246 @@
+/* client.c - see client.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "vg_err.h"
+
+struct vgc {
+	int fd;
+	uint32_t reqid;
+	uint8_t *buf;
+	struct vg_wr wr;
+	struct vgc_auth auth;
+	uint64_t credit;
+	int up_failed;          /* a RESP error arrived mid-upload */
+	int up_status;
+	char err[1100];
+};
+
+int vgc_fd(const struct vgc *c)
+{
+	return c->fd;
+}
+
+const char *vgc_errmsg(const struct vgc *c)
+{
+	return c->err;
+}
+
+void vgc_set_auth(struct vgc *c, const struct vgc_auth *a)
+{
+	c->auth = *a;
+}
+
+static void set_err(struct vgc *c, const struct vg_msg *m, int st)
+{
+	if (vg_msg_str(m, VG_TAG_MESSAGE, c->err, sizeof(c->err)))
+		snprintf(c->err, sizeof(c->err), "%s", vg_strerror(st));
+}
+
+int vgc_connect(const char *path, struct vgc **out)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct vgc *c;
+	struct vg_msg m;
+	uint32_t ver;
+	int r;
+
+	*out = NULL;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	if (!(c = calloc(1, sizeof(*c))) || !(c->buf = malloc(VG_WIRE_MAX_DATA))) {
+		free(c);
+		return -ENOMEM;
+	}
+	vg_wr_init(&c->wr, VG_WIRE_HDR + VG_WIRE_MAX_CTRL);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	vg_msgb_begin(&c->wr, VG_F_HELLO, 0, ++c->reqid);
+	vg_msgb_u32(&c->wr, VG_TAG_VERSION, VG_WIRE_VERSION);
+	if ((r = vg_send_frame(c->fd, &c->wr)) || (r = vg_recv_msg(c->fd, c->buf, &m)))
+		goto fail;
+	if (m.type != VG_F_WELCOME) {
+		r = vg_msg_status(&m);
+		if (!r)
+			r = VG_EPROTO;
+		goto fail;
+	}
+	if (vg_msg_u32(&m, VG_TAG_VERSION, &ver) || ver != VG_WIRE_VERSION) {
+		r = VG_EVERSION;
+		goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	vgc_close(c);
+	return r;
+}
+
+void vgc_close(struct vgc *c)
+{
+	if (!c)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	vg_wr_free(&c->wr);
+	free(c->buf);
+	free(c);
+}
+
+struct vg_wr *vgc_req(struct vgc *c, uint32_t op)
+{
+	c->err[0] = 0;
+	vg_msgb_begin(&c->wr, VG_F_REQ, 0, ++c->reqid);
+	vg_msgb_u32(&c->wr, VG_TAG_OP, op);
+	if (c->auth.user)
+		vg_msgb_str(&c->wr, VG_TAG_AUTH_USER, c->auth.user);
+	if (c->auth.token)
+		vg_msgb_str(&c->wr, VG_TAG_AUTH_TOKEN, c->auth.token);
+	if (c->auth.cert)
+		vg_msgb_bytes(&c->wr, VG_TAG_AUTH_CERT, c->auth.cert, 32);
+	if (c->auth.peer)
+		vg_msgb_str(&c->wr, VG_TAG_PEER, c->auth.peer);
+	return &c->wr;
+}
+
+/* Reads the next frame of the current request. */
+static int recv_cur(struct vgc *c, struct vg_msg *m)
+{
+	int r = vg_recv_msg(c->fd, c->buf, m);
+
+	if (r)
+		return r;
+	if (m->reqid != c->reqid)
+		return VG_EPROTO;
+	return 0;
+}
+
+int vgc_call(struct vgc *c, struct vg_msg *m)
+{
+	int r, st;
+
+	if ((r = vg_send_frame(c->fd, &c->wr)) || (r = recv_cur(c, m)))
+		return r;
+	if (m->type != VG_F_RESP)
+		return VG_EPROTO;
+	if ((st = vg_msg_status(m)))
+		set_err(c, m, st);
+	return st;
+}
+
+int vgc_stream_next(struct vgc *c, struct vg_msg *m)
+{
+	int r, st;
+
+	if ((r = recv_cur(c, m)))
+		return r;
+	if (m->type == VG_F_ROW || m->type == VG_F_DATA)
+		return 1;
+	if (m->type != VG_F_END)
+		return VG_EPROTO;
+	if ((st = vg_msg_status(m)))
+		set_err(c, m, st);
+	return st;
+}
+
+int vgc_upload_begin(struct vgc *c)
+{
+	struct vg_msg m;
+	uint32_t credit;
+	int r, st;
+
+	c->credit = 0;
+	c->up_failed = 0;
+	c->up_status = 0;
+	if ((r = vg_send_frame(c->fd, &c->wr)) || (r = recv_cur(c, &m)))
+		return r;
+	if (m.type == VG_F_RESP) {
+		st = vg_msg_status(&m);
+		set_err(c, &m, st);
+		return st ? st : VG_EPROTO;
+	}
+	if (m.type != VG_F_WINDOW || vg_msg_u32(&m, VG_TAG_CREDIT, &credit))
+		return VG_EPROTO;
+	c->credit = credit;
+	return 0;
+}
+
+/* Waits for more credit; a RESP here is the server's error. */
+static int wait_credit(struct vgc *c)
+{
+	struct vg_msg m;
+	uint32_t credit;
+	int r;
+
+	if ((r = recv_cur(c, &m)))
+		return r;
+	if (m.type == VG_F_WINDOW && vg_msg_u32(&m, VG_TAG_CREDIT, &credit) == 0) {
+		c->credit += credit;
+		return 0;
+	}
+	if (m.type == VG_F_RESP) {
+		c->up_failed = 1;
+		c->up_status = vg_msg_status(&m);
+		set_err(c, &m, c->up_status);
+		return c->up_status ? c->up_status : VG_EPROTO;
+	}
+	return VG_EPROTO;
+}
+
+int vgc_upload_write(struct vgc *c, const void *p, size_t n)
+{
+	const uint8_t *src = p;
+	int r;
+
+	if (c->up_failed)
+		return c->up_status;
+	while (n > 0) {
+		uint32_t chunk = n > VG_WIRE_MAX_DATA ? VG_WIRE_MAX_DATA : (uint32_t)n;
+		while (c->credit < chunk) {
+			if (c->credit > 0 && c->credit < chunk) {
+				chunk = (uint32_t)c->credit;
+				break;
+			}
+			if ((r = wait_credit(c)))
+				return r;
+		}
+		if ((r = vg_send_data(c->fd, c->reqid, src, chunk)))
+			return r;
+		c->credit -= chunk;
+		src += chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
+int vgc_upload_end(struct vgc *c, int abort, struct vg_msg *m)
+{
+	int r, st;
+
+	vg_msgb_begin(&c->wr, VG_F_END, abort ? VG_FL_ABORT : 0, c->reqid);
+	if ((r = vg_send_frame(c->fd, &c->wr)))
+		return r;
+	if (c->up_failed)
+		return c->up_status;  /* its RESP was already read */
+	for (;;) {
+		if ((r = recv_cur(c, m)))
+			return r;
+		if (m->type == VG_F_WINDOW)
+			continue;
+		if (m->type != VG_F_RESP)
+			return VG_EPROTO;
+		if ((st = vg_msg_status(m)))
+			set_err(c, m, st);
+		return st;
+	}
+}

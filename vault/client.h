@@ -1,0 +1,51 @@
+/* client.h - the client side of the vaultd protocol, for vaultctl and
+ * vaultgw. Blocking I/O on one UNIX-socket connection, one request at a
+ * time. Every request carries the caller's credentials; vaultd decides.
+ *
+ *   vgc_connect -> vgc_req(op) + vg_msgb_*(...) -> vgc_call / vgc_upload_* /
+ *   vgc_stream_next -> vgc_close
+ */
+#ifndef VAULT_CLIENT_H
+#define VAULT_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "ops.h"
+#include "wire.h"
+
+struct vgc;
+
+struct vgc_auth {
+	const char *user;       /* Basic: principal name (with token) */
+	const char *token;      /* Basic or Bearer */
+	const uint8_t *cert;    /* 32-byte SHA-256 of a verified client certificate */
+	const char *peer;       /* network source, for audit */
+};
+
+int vgc_connect(const char *path, struct vgc **out);
+void vgc_close(struct vgc *c);
+void vgc_set_auth(struct vgc *c, const struct vgc_auth *a);
+/* The server's message for the last failure ("" if none). */
+const char *vgc_errmsg(const struct vgc *c);
+
+/* Starts a request; add fields with vg_msgb_* on the returned writer. */
+struct vg_wr *vgc_req(struct vgc *c, uint32_t op);
+/* Sends the request and reads its RESP into *m (valid until the next call).
+ * Returns the RESP status. */
+int vgc_call(struct vgc *c, struct vg_msg *m);
+/* After a RESP that opens a stream: the next ROW or DATA frame.
+ * Returns 1 with *m set, 0 at a clean END, or the END's error status. */
+int vgc_stream_next(struct vgc *c, struct vg_msg *m);
+
+/* Upload: vgc_req(VG_OP_OBJECT_PUT)+fields, then upload_begin (sends the
+ * request, waits for credit), upload_write (any size; blocks for credit),
+ * upload_end (END, then the RESP into *m). abort sends END with ABORT. */
+int vgc_upload_begin(struct vgc *c);
+int vgc_upload_write(struct vgc *c, const void *p, size_t n);
+int vgc_upload_end(struct vgc *c, int abort, struct vg_msg *m);
+
+int vgc_fd(const struct vgc *c);
+
+#endif

@@ -1,0 +1,1138 @@
+/* core.c - see core.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "core.h"
+#include "vg_err.h"
+
+#define MAPSIZE (16ull << 30)
+#define RECORD_MAX 8192
+
+/* ---- small helpers ------------------------------------------------------ */
+
+void vcore_point_str(uint64_t id, char out[17])
+{
+	uint8_t b[8];
+
+	vg_put_u64(b, id);
+	vg_hex(out, b, 8);
+}
+
+int vcore_point_parse(const char *s, uint64_t *id)
+{
+	uint8_t b[8];
+
+	if (!s || vg_unhex(b, sizeof(b), s))
+		return VG_EINVAL;
+	*id = vg_get_u64(b);
+	return *id ? 0 : VG_EINVAL;
+}
+
+static int new_id(uint64_t *id)
+{
+	int r;
+
+	do {
+		if ((r = vc_random(id, sizeof(*id))))
+			return r;
+	} while (*id == 0);
+	return 0;
+}
+
+static void target3(char *out, size_t n, const char *v, const char *i, uint64_t p)
+{
+	char ps[17];
+
+	if (!p) {
+		snprintf(out, n, "%s/%s", v, i ? i : "");
+		return;
+	}
+	vcore_point_str(p, ps);
+	snprintf(out, n, "%s/%s/%s", v, i, ps);
+}
+
+static int audit_ok(struct vcore *c, MDB_txn *txn, const struct vcaller *who,
+	const char *op, const char *target, const char *reason)
+{
+	struct va_entry e = {
+		.principal = who->principal, .op = op, .target = target,
+		.result = "ok", .reason = reason ? reason : "", .peer = who->peer,
+	};
+	return va_append(c->audit, c->db, txn, vault_now(), &e, NULL);
+}
+
+int vcore_audit(struct vcore *c, const struct vcaller *who, const char *op,
+	const char *target, const char *result, const char *reason)
+{
+	struct va_entry e = {
+		.principal = who->principal, .op = op, .target = target,
+		.result = result, .reason = reason, .peer = who->peer,
+	};
+	MDB_txn *txn;
+	int r;
+
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = va_append(c->audit, c->db, txn, vault_now(), &e, NULL))) {
+		vdb_abort(txn);
+		return r;
+	}
+	return vdb_commit(txn);
+}
+
+/* ---- record access ------------------------------------------------------ */
+
+static int get_vault(struct vcore *c, MDB_txn *txn, const char *name, struct vr_vault *v)
+{
+	MDB_val val;
+	int r;
+
+	if ((r = vg_name_check(name, VG_VAULT_NAME_MAX)))
+		return r;
+	if ((r = vdb_get(c->db, txn, VDB_VAULTS, name, strlen(name), &val)))
+		return r;
+	return vr_vault_dec(val.mv_data, val.mv_size, v);
+}
+
+static int get_item(struct vcore *c, MDB_txn *txn, uint64_t vault_id, const char *name,
+	struct vr_item *it)
+{
+	uint8_t key[8 + VG_ITEM_NAME_MAX];
+	MDB_val val;
+	int r;
+
+	if ((r = vg_name_check(name, VG_ITEM_NAME_MAX)))
+		return r;
+	if ((r = vdb_get(c->db, txn, VDB_ITEMS, key, vr_key_id_name(key, vault_id, name), &val)))
+		return r;
+	return vr_item_dec(val.mv_data, val.mv_size, it);
+}
+
+static int get_point(struct vcore *c, MDB_txn *txn, uint64_t item_id, uint64_t pid,
+	struct vr_point *p)
+{
+	uint8_t key[16];
+	MDB_val val;
+	int r;
+
+	if ((r = vdb_get(c->db, txn, VDB_POINTS, key, vr_key_id_id(key, item_id, pid), &val)))
+		return r;
+	return vr_point_dec(val.mv_data, val.mv_size, p);
+}
+
+/* Each named database holds one record type; put_rec encodes by database. */
+static int put_rec(struct vcore *c, MDB_txn *txn, enum vdb_name d, const void *k, size_t kn,
+	const void *rec, bool no_overwrite)
+{
+	struct vg_wr w;
+	int r;
+
+	vg_wr_init(&w, RECORD_MAX);
+	switch (d) {
+	case VDB_VAULTS: r = vr_vault_enc(&w, rec); break;
+	case VDB_ITEMS: r = vr_item_enc(&w, rec); break;
+	case VDB_POINTS: r = vr_point_enc(&w, rec); break;
+	case VDB_OBJECTS: r = vr_object_enc(&w, rec); break;
+	case VDB_BLOBS: r = vr_blobref_enc(&w, rec); break;
+	default: r = VG_EINVAL; break;
+	}
+	if (!r)
+		r = vdb_put(c->db, txn, d, k, kn, w.p, w.len, no_overwrite);
+	vg_wr_free(&w);
+	return r;
+}
+
+static int put_point(struct vcore *c, MDB_txn *txn, const struct vr_point *p)
+{
+	uint8_t key[16];
+	return put_rec(c, txn, VDB_POINTS, key, vr_key_id_id(key, p->item_id, p->id), p, false);
+}
+
+/* Resolves vault and item, both active. */
+static int resolve(struct vcore *c, MDB_txn *txn, const char *vault, const char *item,
+	struct vr_vault *v, struct vr_item *it)
+{
+	int r;
+
+	if ((r = get_vault(c, txn, vault, v)))
+		return r;
+	if (v->state != VR_V_ACTIVE)
+		return VG_ESOFTDELETED;
+	if (!item)
+		return 0;
+	if ((r = get_item(c, txn, v->id, item, it)))
+		return r;
+	if (it->state == VR_I_SOFTDELETED)
+		return VG_ESOFTDELETED;
+	return 0;
+}
+
+/* ---- keys ---------------------------------------------------------------- */
+
+static void vault_aad(uint64_t vault_id, uint8_t aad[14])
+{
+	memcpy(aad, "vault:", 6);
+	vg_put_u64(aad + 6, vault_id);
+}
+
+/* Copies the vault's DEK into dek (the caller wipes it). */
+static int get_dek(struct vcore *c, const struct vr_vault *v, uint8_t dek[VK_DEK_LEN])
+{
+	uint8_t aad[14];
+	int r, free_slot = -1;
+
+	pthread_mutex_lock(&c->dek_lock);
+	for (int i = 0; i < VCORE_DEK_SLOTS; i++) {
+		if (c->deks[i].dek && c->deks[i].vault_id == v->id) {
+			memcpy(dek, c->deks[i].dek, VK_DEK_LEN);
+			pthread_mutex_unlock(&c->dek_lock);
+			return 0;
+		}
+		if (!c->deks[i].dek && free_slot < 0)
+			free_slot = i;
+	}
+	if (strcmp(v->keyref, c->local->ref) != 0) {
+		pthread_mutex_unlock(&c->dek_lock);
+		return VG_EKEY;
+	}
+	vault_aad(v->id, aad);
+	r = c->local->ops->unwrap(c->local, v->wrapped, v->wrapped_len, aad, sizeof(aad), dek);
+	if (r == VG_EINTEGRITY)
+		r = VG_EKEY;  /* the wrapped DEK does not open under this KEK */
+	if (!r && free_slot >= 0 && (c->deks[free_slot].dek = vc_secmem_alloc(VK_DEK_LEN))) {
+		c->deks[free_slot].vault_id = v->id;
+		memcpy(c->deks[free_slot].dek, dek, VK_DEK_LEN);
+	}
+	pthread_mutex_unlock(&c->dek_lock);
+	return r;
+}
+
+/* ---- open / close ------------------------------------------------------- */
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int vcore_open(const char *dir, struct vcore **out, char *why, size_t whysz)
+{
+	struct vcore *c = calloc(1, sizeof(*c));
+	char path[2300];
+	int r;
+
+	*out = NULL;
+	if (!c)
+		return -ENOMEM;
+	pthread_mutex_init(&c->dek_lock, NULL);
+	snprintf(c->dir, sizeof(c->dir), "%s", dir);
+	if ((r = mkdir_p(dir, 0700))) {
+		snprintf(why, whysz, "%s: %s", dir, vg_strerror(r));
+		goto fail;
+	}
+#define SUB(name) (snprintf(path, sizeof(path), "%s/" name, dir) < (int)sizeof(path) ? 0 : -ENAMETOOLONG)
+	if ((r = SUB("keys")) || (r = mkdir_p(path, 0700)) ||
+	    (r = SUB("meta")) || (r = mkdir_p(path, 0700))) {
+		snprintf(why, whysz, "%s: %s", path, vg_strerror(r));
+		goto fail;
+	}
+	SUB("keys/platform.key");
+	if ((r = vk_local_open(path, &c->local, why, whysz)))
+		goto fail;
+	SUB("keys/audit.key");
+	if ((r = va_open(path, &c->audit, why, whysz)))
+		goto fail;
+	SUB("meta");
+	if ((r = vdb_open(path, MAPSIZE, &c->db))) {
+		snprintf(why, whysz, "%s: cannot open the metadata database: %s", path, vg_strerror(r));
+		goto fail;
+	}
+	SUB("blobs");
+	if ((r = vs_open(path, &c->store))) {
+		snprintf(why, whysz, "%s: %s", path, vg_strerror(r));
+		goto fail;
+	}
+#undef SUB
+	*out = c;
+	return 0;
+fail:
+	vcore_close(c);
+	return r;
+}
+
+void vcore_close(struct vcore *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < VCORE_DEK_SLOTS; i++)
+		vc_secmem_free(c->deks[i].dek, VK_DEK_LEN);
+	vs_close(c->store);
+	vdb_close(c->db);
+	va_free(c->audit);
+	vk_free(c->local);
+	pthread_mutex_destroy(&c->dek_lock);
+	free(c);
+}
+
+/* ---- vaults and items ---------------------------------------------------- */
+
+int vcore_vault_create(struct vcore *c, const struct vcaller *who, const char *name)
+{
+	struct vr_vault v;
+	uint8_t dek[VK_DEK_LEN], aad[14];
+	size_t wl = sizeof(v.wrapped);
+	MDB_txn *txn = NULL;
+	int r;
+
+	if ((r = vg_name_check(name, VG_VAULT_NAME_MAX)))
+		return r;
+	memset(&v, 0, sizeof(v));
+	if ((r = new_id(&v.id)) || (r = vc_random(dek, sizeof(dek))))
+		return r;
+	v.created = vault_now();
+	v.state = VR_V_ACTIVE;
+	v.sd_state = VR_SD_ON;
+	v.sd_days = 14;
+	v.immut = VR_IMM_DISABLED;
+	snprintf(v.keyref, sizeof(v.keyref), "%s", c->local->ref);
+	vault_aad(v.id, aad);
+	r = c->local->ops->wrap(c->local, dek, aad, sizeof(aad), v.wrapped, &wl);
+	OPENSSL_cleanse(dek, sizeof(dek));
+	if (r)
+		return r;
+	v.wrapped_len = (uint16_t)wl;
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = put_rec(c, txn, VDB_VAULTS, name, strlen(name), &v, true)) ||
+	    (r = audit_ok(c, txn, who, "vault.create", name, "")))
+		goto fail;
+	return vdb_commit(txn);
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
+int vcore_vault_get(struct vcore *c, const char *name, struct vr_vault *out)
+{
+	MDB_txn *txn;
+	int r;
+
+	if ((r = vdb_begin(c->db, false, &txn)))
+		return r;
+	r = get_vault(c, txn, name, out);
+	vdb_abort(txn);
+	return r;
+}
+
+int vcore_vault_list(struct vcore *c,
+	int (*cb)(void *arg, const char *name, const struct vr_vault *v), void *arg)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int r;
+
+	if ((r = vdb_begin(c->db, false, &txn)))
+		return r;
+	if ((r = vdb_cursor(c->db, txn, VDB_VAULTS, &cur)))
+		goto out;
+	for (r = vdb_seek_prefix(cur, "", 0, &k, &v, true); r == 0;
+	     r = vdb_seek_prefix(cur, "", 0, &k, &v, false)) {
+		struct vr_vault rec;
+		char name[VG_VAULT_NAME_MAX + 1];
+		if (k.mv_size > VG_VAULT_NAME_MAX) {
+			r = VG_EINTEGRITY;
+			break;
+		}
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = 0;
+		if ((r = vr_vault_dec(v.mv_data, v.mv_size, &rec)) || (r = cb(arg, name, &rec)))
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (r == VG_ENOTFOUND)
+		r = 0;
+out:
+	vdb_abort(txn);
+	return r;
+}
+
+int vcore_item_create(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, const char *kind)
+{
+	struct vr_vault v;
+	struct vr_item it;
+	uint8_t key[8 + VG_ITEM_NAME_MAX];
+	char target[256];
+	MDB_txn *txn = NULL;
+	int r;
+
+	if ((r = vg_name_check(item, VG_ITEM_NAME_MAX)))
+		return r;
+	if (strcmp(kind, "files") != 0 && strcmp(kind, "restic") != 0)
+		return VG_EINVAL;
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = resolve(c, txn, vault, NULL, &v, NULL)))
+		goto fail;
+	memset(&it, 0, sizeof(it));
+	if ((r = new_id(&it.id)))
+		goto fail;
+	it.vault_id = v.id;
+	it.created = vault_now();
+	snprintf(it.kind, sizeof(it.kind), "%s", kind);
+	it.state = VR_I_PROTECTED;
+	snprintf(it.owner, sizeof(it.owner), "%s", who->principal);
+	it.keep_daily = 30;
+	target3(target, sizeof(target), vault, item, 0);
+	if ((r = put_rec(c, txn, VDB_ITEMS, key, vr_key_id_name(key, v.id, item), &it, true)) ||
+	    (r = audit_ok(c, txn, who, "item.create", target, kind)))
+		goto fail;
+	return vdb_commit(txn);
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
+int vcore_item_get(struct vcore *c, const char *vault, const char *item, struct vr_item *out)
+{
+	struct vr_vault v;
+	MDB_txn *txn;
+	int r;
+
+	if ((r = vdb_begin(c->db, false, &txn)))
+		return r;
+	r = resolve(c, txn, vault, item, &v, out);
+	vdb_abort(txn);
+	return r;
+}
+
+int vcore_item_list(struct vcore *c, const char *vault,
+	int (*cb)(void *arg, const char *name, const struct vr_item *it), void *arg)
+{
+	struct vr_vault v;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, val;
+	uint8_t prefix[8];
+	int r;
+
+	if ((r = vdb_begin(c->db, false, &txn)))
+		return r;
+	if ((r = resolve(c, txn, vault, NULL, &v, NULL)) ||
+	    (r = vdb_cursor(c->db, txn, VDB_ITEMS, &cur)))
+		goto out;
+	vg_put_u64(prefix, v.id);
+	for (r = vdb_seek_prefix(cur, prefix, 8, &k, &val, true); r == 0;
+	     r = vdb_seek_prefix(cur, prefix, 8, &k, &val, false)) {
+		struct vr_item it;
+		char name[VG_ITEM_NAME_MAX + 1];
+		if (k.mv_size - 8 > VG_ITEM_NAME_MAX) {
+			r = VG_EINTEGRITY;
+			break;
+		}
+		memcpy(name, (uint8_t *)k.mv_data + 8, k.mv_size - 8);
+		name[k.mv_size - 8] = 0;
+		if ((r = vr_item_dec(val.mv_data, val.mv_size, &it)) || (r = cb(arg, name, &it)))
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (r == VG_ENOTFOUND)
+		r = 0;
+out:
+	vdb_abort(txn);
+	return r;
+}
+
+/* ---- points --------------------------------------------------------------- */
+
+int vcore_point_begin(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, bool detached, uint64_t *point)
+{
+	struct vr_vault v;
+	struct vr_item it;
+	struct vr_point p;
+	char target[256];
+	MDB_txn *txn = NULL;
+	int r;
+
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = resolve(c, txn, vault, item, &v, &it)))
+		goto fail;
+	memset(&p, 0, sizeof(p));
+	if ((r = new_id(&p.id)))
+		goto fail;
+	p.item_id = it.id;
+	p.state = VR_P_PENDING;
+	p.kind = VR_PK_BACKUP;
+	p.created = vault_now();
+	p.session = detached ? 0 : who->session;
+	snprintf(p.principal, sizeof(p.principal), "%s", who->principal);
+	target3(target, sizeof(target), vault, item, p.id);
+	if ((r = put_point(c, txn, &p)) ||
+	    (r = audit_ok(c, txn, who, "point.begin", target, "")))
+		goto fail;
+	if ((r = vdb_commit(txn)))
+		return r;
+	*point = p.id;
+	return 0;
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
+/* A pending point may be used by the session that began it (or by anyone
+ * if it was begun detached). */
+static int check_pending(const struct vr_point *p, const struct vcaller *who)
+{
+	if (p->state != VR_P_PENDING)
+		return VG_EBADSTATE;
+	if (p->session && p->session != who->session)
+		return VG_EBADSTATE;
+	return 0;
+}
+
+struct obj_iter {
+	uint64_t bytes;
+	uint32_t count;
+};
+
+/* Walks the object records of one point. */
+static int each_object(struct vcore *c, MDB_txn *txn, uint64_t pid,
+	int (*cb)(void *arg, const char *name, const struct vr_object *o, MDB_cursor *cur),
+	void *arg)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t prefix[8];
+	int r;
+
+	if ((r = vdb_cursor(c->db, txn, VDB_OBJECTS, &cur)))
+		return r;
+	vg_put_u64(prefix, pid);
+	for (r = vdb_seek_prefix(cur, prefix, 8, &k, &v, true); r == 0;
+	     r = vdb_seek_prefix(cur, prefix, 8, &k, &v, false)) {
+		struct vr_object o;
+		char name[VG_OBJECT_NAME_MAX + 1];
+		if (k.mv_size - 8 > VG_OBJECT_NAME_MAX) {
+			r = VG_EINTEGRITY;
+			break;
+		}
+		memcpy(name, (uint8_t *)k.mv_data + 8, k.mv_size - 8);
+		name[k.mv_size - 8] = 0;
+		if ((r = vr_object_dec(v.mv_data, v.mv_size, &o)) || (r = cb(arg, name, &o, cur)))
+			break;
+	}
+	mdb_cursor_close(cur);
+	return r == VG_ENOTFOUND ? 0 : r;
+}
+
+static int sum_cb(void *arg, const char *name, const struct vr_object *o, MDB_cursor *cur)
+{
+	struct obj_iter *it = arg;
+
+	(void)name;
+	(void)cur;
+	it->bytes += o->size;
+	it->count++;
+	return 0;
+}
+
+int vcore_point_commit(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, uint64_t pid, struct vr_point *out)
+{
+	struct vr_vault v;
+	struct vr_item it;
+	struct vr_point p;
+	struct obj_iter sum = {0};
+	char target[256], reason[64];
+	MDB_txn *txn = NULL;
+	int r;
+
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = resolve(c, txn, vault, item, &v, &it)) ||
+	    (r = get_point(c, txn, it.id, pid, &p)) ||
+	    (r = check_pending(&p, who)) ||
+	    (r = each_object(c, txn, pid, sum_cb, &sum)))
+		goto fail;
+	p.state = VR_P_ACTIVE;
+	p.committed = vault_now();
+	p.bytes = sum.bytes;
+	p.objects = sum.count;
+	p.session = 0;
+	it.last_success = p.committed;
+	target3(target, sizeof(target), vault, item, pid);
+	snprintf(reason, sizeof(reason), "%u objects, %llu bytes", sum.count,
+		(unsigned long long)sum.bytes);
+	{
+		uint8_t key[8 + VG_ITEM_NAME_MAX];
+		if ((r = put_point(c, txn, &p)) ||
+		    (r = put_rec(c, txn, VDB_ITEMS, key, vr_key_id_name(key, v.id, item), &it, false)) ||
+		    (r = audit_ok(c, txn, who, "point.commit", target, reason)))
+			goto fail;
+	}
+	if ((r = vdb_commit(txn)))
+		return r;
+	if (out)
+		*out = p;
+	return 0;
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
+struct blob_list {
+	uint8_t (*ids)[VC_BLOBID_LEN];
+	size_t n, cap;
+	int err;
+};
+
+static int collect_del_cb(void *arg, const char *name, const struct vr_object *o, MDB_cursor *cur)
+{
+	struct blob_list *bl = arg;
+	int r;
+
+	(void)name;
+	if (bl->n == bl->cap) {
+		size_t cap = bl->cap ? bl->cap * 2 : 16;
+		void *p = realloc(bl->ids, cap * VC_BLOBID_LEN);
+		if (!p)
+			return -ENOMEM;
+		bl->ids = p;
+		bl->cap = cap;
+	}
+	memcpy(bl->ids[bl->n++], o->blob, VC_BLOBID_LEN);
+	if ((r = vdb_err(mdb_cursor_del(cur, 0))))
+		return r;
+	return 0;
+}
+
+/* Deletes a pending point's records inside txn; the blob ids to unlink
+ * after commit are collected in bl. */
+static int drop_point(struct vcore *c, MDB_txn *txn, const struct vr_point *p,
+	struct blob_list *bl)
+{
+	uint8_t key[16];
+	size_t first = bl->n;
+	int r;
+
+	if ((r = each_object(c, txn, p->id, collect_del_cb, bl)))
+		return r;
+	for (size_t i = first; i < bl->n; i++)
+		if ((r = vdb_del(c->db, txn, VDB_BLOBS, bl->ids[i], VC_BLOBID_LEN)) &&
+		    r != VG_ENOTFOUND)
+			return r;
+	return vdb_del(c->db, txn, VDB_POINTS, key, vr_key_id_id(key, p->item_id, p->id));
+}
+
+static void unlink_blobs(struct vcore *c, struct blob_list *bl)
+{
+	for (size_t i = 0; i < bl->n; i++)
+		(void)vs_unlink(c->store, bl->ids[i]);
+	free(bl->ids);
+	memset(bl, 0, sizeof(*bl));
+}
+
+int vcore_point_abort(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, uint64_t pid)
+{
+	struct vr_vault v;
+	struct vr_item it;
+	struct vr_point p;
+	struct blob_list bl = {0};
+	char target[256];
+	MDB_txn *txn = NULL;
+	int r;
+
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = resolve(c, txn, vault, item, &v, &it)) ||
+	    (r = get_point(c, txn, it.id, pid, &p)) ||
+	    (r = check_pending(&p, who)) ||
+	    (r = drop_point(c, txn, &p, &bl)))
+		goto fail;
+	target3(target, sizeof(target), vault, item, pid);
+	if ((r = audit_ok(c, txn, who, "point.abort", target, "")) || (r = vdb_commit(txn))) {
+		txn = NULL;
+		goto fail;
+	}
+	unlink_blobs(c, &bl);
+	return 0;
+fail:
+	vdb_abort(txn);
+	free(bl.ids);
+	return r;
+}
+
+int vcore_point_list(struct vcore *c, const char *vault, const char *item, bool all,
+	int (*cb)(void *arg, const struct vr_point *p), void *arg)
+{
+	struct vr_vault v;
+	struct vr_item it;
+	struct vr_point *pts = NULL;
+	size_t n = 0, cap = 0;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, val;
+	uint8_t prefix[8];
+	int r;
+
+	if ((r = vdb_begin(c->db, false, &txn)))
+		return r;
+	if ((r = resolve(c, txn, vault, item, &v, &it)) ||
+	    (r = vdb_cursor(c->db, txn, VDB_POINTS, &cur)))
+		goto out;
+	vg_put_u64(prefix, it.id);
+	for (r = vdb_seek_prefix(cur, prefix, 8, &k, &val, true); r == 0;
+	     r = vdb_seek_prefix(cur, prefix, 8, &k, &val, false)) {
+		struct vr_point p;
+		if ((r = vr_point_dec(val.mv_data, val.mv_size, &p)))
+			break;
+		if (p.state == VR_P_PENDING || (!all && p.state != VR_P_ACTIVE))
+			continue;
+		if (n == cap) {
+			void *np = realloc(pts, (cap = cap ? cap * 2 : 32) * sizeof(*pts));
+			if (!np) {
+				r = -ENOMEM;
+				break;
+			}
+			pts = np;
+		}
+		pts[n++] = p;
+	}
+	mdb_cursor_close(cur);
+	if (r == VG_ENOTFOUND)
+		r = 0;
+out:
+	vdb_abort(txn);
+	/* Oldest first; ties by id. Callbacks run outside the transaction. */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && (pts[j - 1].committed > pts[j].committed ||
+		     (pts[j - 1].committed == pts[j].committed && pts[j - 1].id > pts[j].id)); j--) {
+			struct vr_point t = pts[j];
+			pts[j] = pts[j - 1];
+			pts[j - 1] = t;
+		}
+	for (size_t i = 0; !r && i < n; i++)
+		r = cb(arg, &pts[i]);
+	free(pts);
+	return r;
+}
+
+struct olist {
+	int (*cb)(void *arg, const char *name, const struct vr_object *o);
+	void *arg;
+};
+
+static int olist_cb(void *arg, const char *name, const struct vr_object *o, MDB_cursor *cur)
+{
+	struct olist *ol = arg;
+	(void)cur;
+	return ol->cb(ol->arg, name, o);
+}
+
+int vcore_object_list(struct vcore *c, const char *vault, const char *item, uint64_t pid,
+	int (*cb)(void *arg, const char *name, const struct vr_object *o), void *arg)
+{
+	struct vr_vault v;
+	struct vr_item it;
+	struct vr_point p;
+	struct olist ol = {cb, arg};
+	MDB_txn *txn;
+	int r;
+
+	if ((r = vdb_begin(c->db, false, &txn)))
+		return r;
+	if ((r = resolve(c, txn, vault, item, &v, &it)) ||
+	    (r = get_point(c, txn, it.id, pid, &p)))
+		goto out;
+	if (p.state != VR_P_ACTIVE) {
+		r = p.state == VR_P_PENDING ? VG_ENOTFOUND : VG_ESOFTDELETED;
+		goto out;
+	}
+	r = each_object(c, txn, pid, olist_cb, &ol);
+out:
+	vdb_abort(txn);
+	return r;
+}
+
+/* ---- uploads -------------------------------------------------------------- */
+
+struct vcore_upload {
+	struct vcore *c;
+	struct vcaller who;
+	char vault[VG_VAULT_NAME_MAX + 1];
+	char item[VG_ITEM_NAME_MAX + 1];
+	char object[VG_OBJECT_NAME_MAX + 1];
+	uint64_t vault_id, item_id, point_id;
+	uint8_t blob[VC_BLOBID_LEN];
+	uint8_t want_sha[VC_HASH_LEN];
+	int have_sha;
+	uint64_t want_size;
+	struct vs_writer *w;
+};
+
+static int object_key(uint8_t *key, uint64_t pid, const char *name)
+{
+	return (int)vr_key_id_name(key, pid, name);
+}
+
+int vcore_upload_begin(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, uint64_t pid, const char *object, const uint8_t *want_sha,
+	uint64_t want_size, struct vcore_upload **out)
+{
+	struct vcore_upload *u;
+	struct vr_vault v;
+	struct vr_item it;
+	struct vr_point p;
+	struct vs_ctx ctx;
+	uint8_t dek[VK_DEK_LEN], key[8 + VG_OBJECT_NAME_MAX];
+	MDB_val val;
+	MDB_txn *txn;
+	uint64_t avail;
+	int r;
+
+	*out = NULL;
+	if ((r = vg_name_check(object, VG_OBJECT_NAME_MAX)))
+		return r;
+	if ((r = vdb_begin(c->db, false, &txn)))
+		return r;
+	if (!(r = resolve(c, txn, vault, item, &v, &it)) &&
+	    !(r = get_point(c, txn, it.id, pid, &p)) &&
+	    !(r = check_pending(&p, who))) {
+		r = vdb_get(c->db, txn, VDB_OBJECTS, key, (size_t)object_key(key, pid, object), &val);
+		r = r == 0 ? VG_EEXISTS : (r == VG_ENOTFOUND ? 0 : r);
+	}
+	vdb_abort(txn);
+	if (r)
+		return r;
+	/* Fail early when the declared size cannot fit (keep 1% + 64 MiB spare). */
+	if (want_size != UINT64_MAX && vs_free_bytes(c->store, &avail) == 0) {
+		uint64_t need = want_size + want_size / 100 + (64u << 20);
+		if (need > avail)
+			return VG_ENOSPACE;
+	}
+	if (!(u = calloc(1, sizeof(*u))))
+		return -ENOMEM;
+	u->c = c;
+	u->who = *who;
+	snprintf(u->vault, sizeof(u->vault), "%s", vault);
+	snprintf(u->item, sizeof(u->item), "%s", item);
+	snprintf(u->object, sizeof(u->object), "%s", object);
+	u->vault_id = v.id;
+	u->item_id = it.id;
+	u->point_id = pid;
+	u->want_size = want_size;
+	if (want_sha) {
+		memcpy(u->want_sha, want_sha, VC_HASH_LEN);
+		u->have_sha = 1;
+	}
+	if ((r = vc_random(u->blob, sizeof(u->blob))) || (r = get_dek(c, &v, dek)))
+		goto fail;
+	ctx.vault_id = v.id;
+	ctx.item_id = it.id;
+	ctx.point_id = pid;
+	memcpy(ctx.blob, u->blob, sizeof(ctx.blob));
+	r = vs_writer_new(c->store, dek, &ctx, VS_SEG_SIZE, &u->w);
+	OPENSSL_cleanse(dek, sizeof(dek));
+	if (r)
+		goto fail;
+	*out = u;
+	return 0;
+fail:
+	vcore_upload_free(u);
+	return r;
+}
+
+int vcore_upload_write(struct vcore_upload *u, const void *p, size_t n)
+{
+	if (u->want_size != UINT64_MAX && vs_writer_size(u->w) + n > u->want_size)
+		return VG_ETOOBIG;
+	return vs_writer_write(u->w, p, n);
+}
+
+int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_HASH_LEN])
+{
+	struct vcore *c = u->c;
+	struct vr_vault v;
+	struct vr_item it;
+	struct vr_point p;
+	struct vr_object o;
+	struct vr_blobref br;
+	uint8_t key[8 + VG_OBJECT_NAME_MAX];
+	char target[600], reason[128], hex[65];
+	MDB_txn *txn = NULL;
+	int r;
+
+	if (u->want_size != UINT64_MAX && vs_writer_size(u->w) != u->want_size)
+		return VG_EINVAL;  /* short body */
+	if ((r = vs_writer_finish(u->w, size, sha)))
+		return r;
+	if (u->have_sha && CRYPTO_memcmp(sha, u->want_sha, VC_HASH_LEN) != 0)
+		return VG_EINVAL;
+	memset(&o, 0, sizeof(o));
+	memcpy(o.blob, u->blob, sizeof(o.blob));
+	o.size = *size;
+	o.seg_size = VS_SEG_SIZE;
+	memcpy(o.sha256, sha, VC_HASH_LEN);
+	o.created = vault_now();
+	o.state = VR_O_ACTIVE;
+	memset(&br, 0, sizeof(br));
+	br.vault_id = u->vault_id;
+	br.item_id = u->item_id;
+	br.point_id = u->point_id;
+	snprintf(br.object, sizeof(br.object), "%s", u->object);
+
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	/* Re-check under the write lock: the point may have been aborted. */
+	if ((r = resolve(c, txn, u->vault, u->item, &v, &it)) ||
+	    (r = get_point(c, txn, u->item_id, u->point_id, &p)) ||
+	    (r = check_pending(&p, &u->who)))
+		goto fail;
+	if (v.id != u->vault_id || it.id != u->item_id) {
+		r = VG_EBADSTATE;
+		goto fail;
+	}
+	if ((r = put_rec(c, txn, VDB_OBJECTS, key, (size_t)object_key(key, u->point_id, u->object), &o, true)) ||
+	    (r = put_rec(c, txn, VDB_BLOBS, u->blob, VC_BLOBID_LEN, &br, true)))
+		goto fail;
+	{
+		char ps[17];
+		vcore_point_str(u->point_id, ps);
+		snprintf(target, sizeof(target), "%s/%s/%s/%s", u->vault, u->item, ps, u->object);
+	}
+	vg_hex(hex, sha, VC_HASH_LEN);
+	snprintf(reason, sizeof(reason), "%llu bytes sha256 %s", (unsigned long long)*size, hex);
+	if ((r = audit_ok(c, txn, &u->who, "object.put", target, reason)))
+		goto fail;
+	if ((r = vdb_commit(txn)))
+		return r;
+	vs_writer_free(u->w, 1);
+	u->w = NULL;
+	return 0;
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
+void vcore_upload_free(struct vcore_upload *u)
+{
+	if (!u)
+		return;
+	vs_writer_free(u->w, 0);  /* unlinks an unfinished or uncommitted blob */
+	free(u);
+}
+
+/* ---- downloads ------------------------------------------------------------ */
+
+struct vcore_download {
+	struct vs_reader *r;
+	struct vr_object obj;
+	uint8_t *seg;
+};
+
+int vcore_download_open(struct vcore *c, const char *vault, const char *item, uint64_t pid,
+	const char *object, struct vcore_download **out, struct vr_object *obj)
+{
+	struct vcore_download *d;
+	struct vr_vault v;
+	struct vr_item it;
+	struct vr_point p;
+	struct vs_ctx ctx;
+	uint8_t dek[VK_DEK_LEN], key[8 + VG_OBJECT_NAME_MAX];
+	MDB_val val;
+	MDB_txn *txn;
+	int r;
+
+	*out = NULL;
+	if ((r = vg_name_check(object, VG_OBJECT_NAME_MAX)))
+		return r;
+	if (!(d = calloc(1, sizeof(*d))))
+		return -ENOMEM;
+	if ((r = vdb_begin(c->db, false, &txn)))
+		goto fail;
+	if (!(r = resolve(c, txn, vault, item, &v, &it)) &&
+	    !(r = get_point(c, txn, it.id, pid, &p))) {
+		if (p.state != VR_P_ACTIVE)
+			r = p.state == VR_P_PENDING ? VG_ENOTFOUND : VG_ESOFTDELETED;
+		else if (!(r = vdb_get(c->db, txn, VDB_OBJECTS, key,
+				   (size_t)object_key(key, pid, object), &val)))
+			r = vr_object_dec(val.mv_data, val.mv_size, &d->obj);
+	}
+	vdb_abort(txn);
+	if (r)
+		goto fail;
+	if (d->obj.state != VR_O_ACTIVE) {
+		r = VG_ESOFTDELETED;
+		goto fail;
+	}
+	if ((r = get_dek(c, &v, dek)))
+		goto fail;
+	ctx.vault_id = v.id;
+	ctx.item_id = it.id;
+	ctx.point_id = pid;
+	memcpy(ctx.blob, d->obj.blob, sizeof(ctx.blob));
+	r = vs_reader_open(c->store, dek, &ctx, d->obj.size, d->obj.seg_size, &d->r);
+	OPENSSL_cleanse(dek, sizeof(dek));
+	if (r)
+		goto fail;
+	if (!(d->seg = malloc(d->obj.seg_size))) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	*obj = d->obj;
+	*out = d;
+	return 0;
+fail:
+	vcore_download_free(d);
+	return r;
+}
+
+int vcore_download_read(struct vcore_download *d, uint64_t off, uint64_t len,
+	int (*sink)(void *arg, const uint8_t *p, size_t n), void *arg)
+{
+	uint64_t end, seg;
+	size_t n;
+	int r;
+
+	if (off > d->obj.size || len > d->obj.size - off)
+		return VG_ERANGE;
+	if (len == 0)
+		return 0;
+	end = off + len;
+	for (seg = off / d->obj.seg_size; seg * d->obj.seg_size < end; seg++) {
+		uint64_t sbeg = seg * d->obj.seg_size, a, b;
+		if ((r = vs_reader_seg(d->r, seg, d->seg, &n)))
+			return r;
+		a = off > sbeg ? off - sbeg : 0;
+		b = end - sbeg < n ? end - sbeg : n;
+		if ((r = sink(arg, d->seg + a, (size_t)(b - a))))
+			return r;
+	}
+	return 0;
+}
+
+void vcore_download_free(struct vcore_download *d)
+{
+	if (!d)
+		return;
+	vs_reader_free(d->r);
+	if (d->seg)
+		OPENSSL_cleanse(d->seg, d->obj.seg_size);
+	free(d->seg);
+	free(d);
+}
+
+/* ---- start-up recovery ------------------------------------------------------ */
+
+struct orphan_scan {
+	struct vcore *c;
+	MDB_txn *txn;
+	struct vcore_recovery *st;
+	int err;
+};
+
+static int orphan_cb(void *arg, const uint8_t *blob, const char *sub, const char *name)
+{
+	struct orphan_scan *os = arg;
+	MDB_val v;
+	int r;
+
+	if (!blob) {
+		os->st->stray_files++;
+		return vs_unlink_name(os->c->store, sub, name);
+	}
+	r = vdb_get(os->c->db, os->txn, VDB_BLOBS, blob, VC_BLOBID_LEN, &v);
+	if (r == VG_ENOTFOUND) {
+		os->st->orphan_blobs++;
+		return vs_unlink(os->c->store, blob);
+	}
+	return r;
+}
+
+int vcore_recover(struct vcore *c, struct vcore_recovery *st)
+{
+	struct vcaller sys = {.principal = "system", .peer = "local", .session = 0};
+	struct blob_list bl = {0};
+	struct orphan_scan os;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	/* 1. Pending points never committed: drop them and their objects.
+	 * Collect first, then delete, so no cursor walks a changing tree. */
+	struct vr_point *pend = NULL;
+	size_t npend = 0, cap = 0;
+
+	if ((r = vdb_begin(c->db, true, &txn)) || (r = vdb_cursor(c->db, txn, VDB_POINTS, &cur)))
+		goto fail;
+	for (r = vdb_seek_prefix(cur, "", 0, &k, &v, true); r == 0;
+	     r = vdb_seek_prefix(cur, "", 0, &k, &v, false)) {
+		struct vr_point p;
+		if ((r = vr_point_dec(v.mv_data, v.mv_size, &p)))
+			break;
+		if (p.state != VR_P_PENDING)
+			continue;
+		if (npend == cap) {
+			void *np = realloc(pend, (cap = cap ? cap * 2 : 16) * sizeof(*pend));
+			if (!np) {
+				r = -ENOMEM;
+				break;
+			}
+			pend = np;
+		}
+		pend[npend++] = p;
+	}
+	mdb_cursor_close(cur);
+	if (r == VG_ENOTFOUND)
+		r = 0;
+	for (size_t i = 0; !r && i < npend; i++)
+		if (!(r = drop_point(c, txn, &pend[i], &bl)))
+			st->pending_points++;
+	free(pend);
+	if (r)
+		goto fail;
+	if (st->pending_points) {
+		char reason[96];
+		snprintf(reason, sizeof(reason), "%llu uncommitted points removed at start-up",
+			(unsigned long long)st->pending_points);
+		if ((r = audit_ok(c, txn, &sys, "recovery", "*", reason)))
+			goto fail;
+	}
+	if ((r = vdb_commit(txn))) {
+		txn = NULL;
+		goto fail;
+	}
+	txn = NULL;
+	free(bl.ids);
+	bl.ids = NULL;
+	/* 2. Blobs that no committed record references (this also covers the
+	 * blobs of the points just dropped). */
+	if ((r = vdb_begin(c->db, false, &txn)))
+		goto fail;
+	os.c = c;
+	os.txn = txn;
+	os.st = st;
+	os.err = 0;
+	r = vs_scan(c->store, orphan_cb, &os);
+	vdb_abort(txn);
+	return r;
+fail:
+	vdb_abort(txn);
+	free(bl.ids);
+	return r;
+}

@@ -1,0 +1,56 @@
+/* db.h - the LMDB environment: one env, named databases per record type.
+ *
+ * Errors from LMDB are translated here (MDB_NOTFOUND -> VG_ENOTFOUND,
+ * MDB_MAP_FULL -> VG_ENOSPACE, ...). MDB_val pointers are only valid until
+ * the transaction ends; callers decode into their own structs at once.
+ */
+#ifndef VAULT_DB_H
+#define VAULT_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <lmdb.h>
+
+enum vdb_name {
+	VDB_VAULTS,
+	VDB_ITEMS,
+	VDB_POINTS,
+	VDB_OBJECTS,
+	VDB_BLOBS,
+	VDB_AUDIT,
+	VDB_META,
+	VDB_PRINCIPALS,
+	VDB_TOKENS,
+	VDB_ROLES,
+	VDB_GUARDS,
+	VDB_REQUESTS,
+	VDB_PINS,
+	VDB_ALERTS,
+	VDB_JOBS,
+	VDB_N
+};
+
+struct vdb {
+	MDB_env *env;
+	MDB_dbi dbi[VDB_N];
+};
+
+int vdb_open(const char *dir, size_t mapsize, struct vdb **out);
+void vdb_close(struct vdb *db);
+int vdb_begin(struct vdb *db, bool write, MDB_txn **txn);
+int vdb_commit(MDB_txn *txn);
+void vdb_abort(MDB_txn *txn);
+
+int vdb_get(struct vdb *db, MDB_txn *txn, enum vdb_name d, const void *k, size_t kn, MDB_val *v);
+int vdb_put(struct vdb *db, MDB_txn *txn, enum vdb_name d, const void *k, size_t kn,
+	const void *v, size_t vn, bool no_overwrite);
+int vdb_del(struct vdb *db, MDB_txn *txn, enum vdb_name d, const void *k, size_t kn);
+int vdb_cursor(struct vdb *db, MDB_txn *txn, enum vdb_name d, MDB_cursor **c);
+/* Positions at the first key >= prefix; then next. Returns VG_ENOTFOUND at
+ * the end or when the key no longer starts with the prefix. */
+int vdb_seek_prefix(MDB_cursor *c, const void *prefix, size_t pn, MDB_val *k, MDB_val *v, bool first);
+
+int vdb_err(int mdb_rc);
+
+#endif

@@ -1,0 +1,134 @@
+/* record.h - LMDB record layouts; encoder and decoder both in record.c.
+ *
+ * Named databases and their keys (all integers big-endian):
+ *
+ *   vaults     name                         -> vr_vault
+ *   items      u64 vault_id || name         -> vr_item
+ *   points     u64 item_id || u64 point_id  -> vr_point
+ *   objects    u64 point_id || name         -> vr_object
+ *   blobs      blob_id[16]                  -> vr_blobref  (reverse index)
+ *   audit      u64 seq                      -> vr_audit
+ *   meta       ascii key                    -> small values
+ *
+ * Every value starts with a one-byte layout version. Decoding checks the
+ * version, every length, and that the value is consumed exactly; anything
+ * else is VG_EINTEGRITY (the metadata file was damaged or edited).
+ */
+#ifndef VAULT_RECORD_H
+#define VAULT_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "keys.h"
+#include "names.h"
+
+enum { VR_SD_OFF = 0, VR_SD_ON = 1, VR_SD_ALWAYS = 2 };
+enum { VR_IMM_DISABLED = 0, VR_IMM_ENABLED = 1, VR_IMM_LOCKED = 2 };
+enum { VR_V_ACTIVE = 0, VR_V_SOFTDELETED = 1 };
+enum { VR_I_PROTECTED = 0, VR_I_STOPPED = 1, VR_I_SOFTDELETED = 2 };
+enum { VR_P_PENDING = 0, VR_P_ACTIVE = 1, VR_P_SOFTDELETED = 2 };
+enum { VR_O_ACTIVE = 0, VR_O_SOFTDELETED = 1 };
+enum { VR_PK_BACKUP = 0, VR_PK_REPO = 1, VR_PK_SNAPSHOT = 2 };
+
+struct vr_vault {
+	uint64_t id;
+	uint64_t created;
+	uint8_t state;
+	uint64_t deleted_at, purge_at;
+	uint8_t sd_state;
+	uint16_t sd_days;
+	uint8_t immut;
+	char guard[VG_VAULT_NAME_MAX + 1];
+	uint32_t mua_excl;          /* excluded excludable critical ops */
+	char keyref[128];           /* key provider reference */
+	uint16_t wrapped_len;
+	uint8_t wrapped[VK_WRAPPED_MAX];
+	uint8_t infra;              /* double encryption chosen at creation */
+	uint16_t infra_wrapped_len;
+	uint8_t infra_wrapped[VK_WRAPPED_MAX];
+};
+
+struct vr_item {
+	uint64_t id;
+	uint64_t vault_id;
+	uint64_t created;
+	char kind[16];              /* "files" or "restic" */
+	uint8_t state;
+	uint64_t deleted_at, purge_at;
+	char owner[VG_PRINCIPAL_NAME_MAX + 1];
+	uint16_t keep_daily, keep_weekly, keep_monthly, keep_yearly;
+	uint64_t repo_point;        /* restic items: the container point */
+	uint64_t last_success, last_failure;
+};
+
+struct vr_point {
+	uint64_t id;
+	uint64_t item_id;
+	uint8_t state;
+	uint8_t kind;
+	uint64_t created, committed;
+	uint64_t expiry;
+	uint64_t deleted_at, purge_at;
+	uint64_t bytes;
+	uint32_t objects;
+	uint64_t session;           /* pending points bound to a connection; 0 = detached */
+	char principal[VG_PRINCIPAL_NAME_MAX + 1];
+	char ref[VG_OBJECT_NAME_MAX + 1];  /* snapshot points: the snapshot object */
+};
+
+struct vr_object {
+	uint8_t blob[VC_BLOBID_LEN];
+	uint64_t size;
+	uint32_t seg_size;
+	uint8_t sha256[VC_HASH_LEN];
+	uint64_t created;
+	uint8_t state;
+	uint64_t deleted_at, purge_at;
+};
+
+struct vr_blobref {
+	uint64_t vault_id, item_id, point_id;
+	char object[VG_OBJECT_NAME_MAX + 1];
+};
+
+struct vr_audit {
+	uint64_t seq;
+	uint64_t time;
+	char principal[129];
+	char op[65];
+	char target[1025];
+	char result[17];
+	char reason[1025];
+	char peer[129];
+	uint8_t prev[VC_HASH_LEN];
+	uint8_t hash[VC_HASH_LEN];
+};
+
+int vr_vault_enc(struct vg_wr *wr, const struct vr_vault *v);
+int vr_vault_dec(const void *p, size_t n, struct vr_vault *v);
+int vr_item_enc(struct vg_wr *wr, const struct vr_item *v);
+int vr_item_dec(const void *p, size_t n, struct vr_item *v);
+int vr_point_enc(struct vg_wr *wr, const struct vr_point *v);
+int vr_point_dec(const void *p, size_t n, struct vr_point *v);
+int vr_object_enc(struct vg_wr *wr, const struct vr_object *v);
+int vr_object_dec(const void *p, size_t n, struct vr_object *v);
+int vr_blobref_enc(struct vg_wr *wr, const struct vr_blobref *v);
+int vr_blobref_dec(const void *p, size_t n, struct vr_blobref *v);
+/* The audit body (everything the HMAC covers, hash excluded) and the record. */
+int vr_audit_body(struct vg_wr *wr, const struct vr_audit *v);
+int vr_audit_enc(struct vg_wr *wr, const struct vr_audit *v);
+int vr_audit_dec(const void *p, size_t n, struct vr_audit *v);
+
+/* Keys. buf must hold 8 + 8 or 8 + name bytes. */
+size_t vr_key_id_name(uint8_t *buf, uint64_t id, const char *name);
+size_t vr_key_id_id(uint8_t *buf, uint64_t a, uint64_t b);
+
+const char *vr_sd_name(uint8_t s);
+const char *vr_immut_name(uint8_t s);
+const char *vr_item_state_name(uint8_t s);
+const char *vr_point_state_name(uint8_t s);
+
+#endif

@@ -1,0 +1,469 @@
+/* store.c - see store.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "buf.h"
+#include "store.h"
+#include "vg_err.h"
+
+#define WRITEBACK_CHUNK (8u << 20)
+static const char blob_magic[8] = {'V', 'G', 'B', 'L', 'O', 'B', '0', '1'};
+static const char obj_info[] = "vaultgate/object/v1";
+
+struct vs_store {
+	int dirfd;
+	char path[4096];
+};
+
+int vs_open(const char *dir, struct vs_store **out)
+{
+	struct vs_store *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		goto fail;
+	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0)
+		goto fail;
+	if (snprintf(s->path, sizeof(s->path), "%s", dir) >= (int)sizeof(s->path)) {
+		close(s->dirfd);
+		free(s);
+		return -ENAMETOOLONG;
+	}
+	*out = s;
+	return 0;
+fail:
+	free(s);
+	return -errno;
+}
+
+void vs_close(struct vs_store *s)
+{
+	if (!s)
+		return;
+	close(s->dirfd);
+	free(s);
+}
+
+static void blob_name(const uint8_t blob[VC_BLOBID_LEN], char sub[3], char name[2 * VC_BLOBID_LEN + 1])
+{
+	vg_hex(name, blob, VC_BLOBID_LEN);
+	sub[0] = name[0];
+	sub[1] = name[1];
+	sub[2] = 0;
+}
+
+int vs_blob_path(struct vs_store *s, const uint8_t blob[VC_BLOBID_LEN], char *out, size_t outsz)
+{
+	char sub[3], name[2 * VC_BLOBID_LEN + 1];
+
+	blob_name(blob, sub, name);
+	if (snprintf(out, outsz, "%s/%s/%s", s->path, sub, name) >= (int)outsz)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* Opens (creating if needed, durably) the sub-directory for a blob. */
+static int open_subdir(struct vs_store *s, const char *sub)
+{
+	int fd = openat(s->dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0 || errno != ENOENT)
+		return fd >= 0 ? fd : -errno;
+	if (mkdirat(s->dirfd, sub, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (fsync(s->dirfd) < 0)
+		return -errno;
+	fd = openat(s->dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd >= 0 ? fd : -errno;
+}
+
+static void seg_nonce(uint64_t idx, uint8_t nonce[VC_NONCE_LEN])
+{
+	memset(nonce, 0, 4);
+	vg_put_u64(nonce + 4, idx);
+}
+
+#define AAD_LEN (4 + 8 + 8 + 8 + VC_BLOBID_LEN + 8 + 1)
+static void seg_aad(const struct vs_ctx *c, uint64_t idx, int last, uint8_t aad[AAD_LEN])
+{
+	memcpy(aad, "VGS1", 4);
+	vg_put_u64(aad + 4, c->vault_id);
+	vg_put_u64(aad + 12, c->item_id);
+	vg_put_u64(aad + 20, c->point_id);
+	memcpy(aad + 28, c->blob, VC_BLOBID_LEN);
+	vg_put_u64(aad + 28 + VC_BLOBID_LEN, idx);
+	aad[AAD_LEN - 1] = (uint8_t)(last ? 1 : 0);
+}
+
+static int object_aead(const uint8_t dek[32], const struct vs_ctx *c, struct vc_aead **out)
+{
+	uint8_t key[VC_KEY_LEN];
+	int r = vc_hkdf(dek, c->blob, VC_BLOBID_LEN, obj_info, key);
+
+	if (r)
+		return r;
+	r = vc_aead_new(key, out);
+	OPENSSL_cleanse(key, sizeof(key));
+	return r;
+}
+
+struct vs_writer {
+	struct vs_store *s;
+	struct vs_ctx ctx;
+	struct vc_aead *aead;
+	EVP_MD_CTX *sha;
+	int fd, dirfd;
+	uint32_t seg_size;
+	uint8_t *buf;       /* seg_size + tag: plaintext, sealed in place */
+	size_t fill;
+	uint64_t idx;       /* segments written */
+	uint64_t size;
+	uint64_t off;       /* file offset of the next segment */
+	uint64_t synced;    /* writeback started up to here */
+	int finished;
+	int err;
+	char sub[3], name[2 * VC_BLOBID_LEN + 1];
+};
+
+int vs_writer_new(struct vs_store *s, const uint8_t dek[32], const struct vs_ctx *ctx,
+	uint32_t seg_size, struct vs_writer **out)
+{
+	struct vs_writer *w = calloc(1, sizeof(*w));
+	int r;
+
+	*out = NULL;
+	if (!w)
+		return -ENOMEM;
+	w->s = s;
+	w->ctx = *ctx;
+	w->fd = w->dirfd = -1;
+	w->seg_size = seg_size;
+	w->off = VS_HDR_LEN;
+	w->synced = 0;
+	blob_name(ctx->blob, w->sub, w->name);
+	w->buf = malloc((size_t)seg_size + VC_TAG_LEN);
+	w->sha = EVP_MD_CTX_new();
+	if (!w->buf || !w->sha || EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if ((r = object_aead(dek, ctx, &w->aead)))
+		goto fail;
+	if ((w->dirfd = open_subdir(s, w->sub)) < 0) {
+		r = w->dirfd;
+		goto fail;
+	}
+	w->fd = openat(w->dirfd, w->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (w->fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	*out = w;
+	return 0;
+fail:
+	vs_writer_free(w, 0);
+	return r;
+}
+
+static int seal_segment(struct vs_writer *w, int last)
+{
+	uint8_t nonce[VC_NONCE_LEN], aad[AAD_LEN];
+	size_t n = w->fill + VC_TAG_LEN;
+	int r;
+
+	seg_nonce(w->idx, nonce);
+	seg_aad(&w->ctx, w->idx, last, aad);
+	if ((r = vc_aead_seal(w->aead, nonce, aad, sizeof(aad), w->buf, w->fill, w->buf)))
+		return r;
+	for (size_t done = 0; done < n;) {
+		ssize_t k = pwrite(w->fd, w->buf + done, n - done, (off_t)(w->off + done));
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == ENOSPC || errno == EDQUOT ? VG_ENOSPACE : -errno;
+		}
+		done += (size_t)k;
+	}
+	w->off += n;
+	w->idx++;
+	w->fill = 0;
+	/* Start writeback early so the final fdatasync has little left to do. */
+	if (w->off - w->synced >= WRITEBACK_CHUNK) {
+		(void)sync_file_range(w->fd, (off_t)w->synced, (off_t)(w->off - w->synced),
+			SYNC_FILE_RANGE_WRITE);
+		w->synced = w->off;
+	}
+	return 0;
+}
+
+int vs_writer_write(struct vs_writer *w, const void *p, size_t n)
+{
+	const uint8_t *src = p;
+
+	if (w->err || w->finished)
+		return w->err ? w->err : VG_EBADSTATE;
+	if (EVP_DigestUpdate(w->sha, p, n) != 1)
+		return w->err = VG_EINTERNAL;
+	while (n > 0) {
+		size_t k;
+		if (w->fill == w->seg_size) {
+			/* More data follows, so the full buffer is not the last segment. */
+			int r = seal_segment(w, 0);
+			if (r)
+				return w->err = r;
+		}
+		k = w->seg_size - w->fill;
+		if (k > n)
+			k = n;
+		memcpy(w->buf + w->fill, src, k);
+		w->fill += k;
+		w->size += k;
+		src += k;
+		n -= k;
+	}
+	return 0;
+}
+
+uint64_t vs_writer_size(const struct vs_writer *w)
+{
+	return w->size;
+}
+
+int vs_writer_finish(struct vs_writer *w, uint64_t *size, uint8_t sha256[VC_HASH_LEN])
+{
+	uint8_t hdr[VS_HDR_LEN] = {0};
+	unsigned int dl = 0;
+	int r;
+
+	if (w->err || w->finished)
+		return w->err ? w->err : VG_EBADSTATE;
+	if ((r = seal_segment(w, 1)))
+		return w->err = r;
+	memcpy(hdr, blob_magic, 8);
+	memcpy(hdr + 8, w->ctx.blob, VC_BLOBID_LEN);
+	vg_put_u32(hdr + 24, w->seg_size);
+	vg_put_u64(hdr + 28, w->size);
+	if (pwrite(w->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
+		return w->err = errno == ENOSPC ? VG_ENOSPACE : VG_EINTERNAL;
+	if (fdatasync(w->fd) < 0 || fsync(w->dirfd) < 0)
+		return w->err = -errno;
+	if (EVP_DigestFinal_ex(w->sha, sha256, &dl) != 1)
+		return w->err = VG_EINTERNAL;
+	*size = w->size;
+	w->finished = 1;
+	return 0;
+}
+
+void vs_writer_free(struct vs_writer *w, int keep)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0) {
+		close(w->fd);
+		if (!(keep && w->finished))
+			(void)unlinkat(w->dirfd, w->name, 0);
+	}
+	if (w->dirfd >= 0)
+		close(w->dirfd);
+	vc_aead_free(w->aead);
+	EVP_MD_CTX_free(w->sha);
+	if (w->buf)
+		OPENSSL_cleanse(w->buf, w->seg_size + VC_TAG_LEN);
+	free(w->buf);
+	free(w);
+}
+
+struct vs_reader {
+	struct vs_ctx ctx;
+	struct vc_aead *aead;
+	int fd;
+	uint64_t size;
+	uint32_t seg_size;
+	uint64_t nseg;
+	uint8_t *ct;
+};
+
+int vs_reader_open(struct vs_store *s, const uint8_t dek[32], const struct vs_ctx *ctx,
+	uint64_t size, uint32_t seg_size, struct vs_reader **out)
+{
+	struct vs_reader *r = calloc(1, sizeof(*r));
+	char sub[3], name[2 * VC_BLOBID_LEN + 1], path[64];
+	uint8_t hdr[VS_HDR_LEN], want[VS_HDR_LEN] = {0};
+	struct stat st;
+	int rc;
+
+	*out = NULL;
+	if (!r)
+		return -ENOMEM;
+	r->fd = -1;
+	r->ctx = *ctx;
+	r->size = size;
+	r->seg_size = seg_size;
+	r->nseg = size == 0 ? 1 : (size + seg_size - 1) / seg_size;
+	blob_name(ctx->blob, sub, name);
+	snprintf(path, sizeof(path), "%s/%s", sub, name);
+	r->fd = openat(s->dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (r->fd < 0) {
+		/* A committed record whose blob is gone: the store was damaged. */
+		rc = errno == ENOENT ? VG_EINTEGRITY : -errno;
+		goto fail;
+	}
+	memcpy(want, blob_magic, 8);
+	memcpy(want + 8, ctx->blob, VC_BLOBID_LEN);
+	vg_put_u32(want + 24, seg_size);
+	vg_put_u64(want + 28, size);
+	if (fstat(r->fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size != VS_HDR_LEN + size + r->nseg * VC_TAG_LEN ||
+	    pread(r->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
+	    CRYPTO_memcmp(hdr, want, sizeof(hdr)) != 0) {
+		rc = VG_EINTEGRITY;
+		goto fail;
+	}
+	r->ct = malloc((size_t)seg_size + VC_TAG_LEN);
+	if (!r->ct) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	if ((rc = object_aead(dek, ctx, &r->aead)))
+		goto fail;
+	*out = r;
+	return 0;
+fail:
+	vs_reader_free(r);
+	return rc;
+}
+
+uint64_t vs_reader_nseg(const struct vs_reader *r)
+{
+	return r->nseg;
+}
+
+int vs_reader_seg(struct vs_reader *r, uint64_t idx, uint8_t *out, size_t *n)
+{
+	uint8_t nonce[VC_NONCE_LEN], aad[AAD_LEN];
+	uint64_t off, len;
+	int last;
+
+	if (idx >= r->nseg)
+		return VG_ERANGE;
+	last = idx == r->nseg - 1;
+	len = last ? r->size - idx * r->seg_size : r->seg_size;
+	off = VS_HDR_LEN + idx * ((uint64_t)r->seg_size + VC_TAG_LEN);
+	for (size_t got = 0; got < len + VC_TAG_LEN;) {
+		ssize_t k = pread(r->fd, r->ct + got, len + VC_TAG_LEN - got, (off_t)(off + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k == 0 ? VG_EINTEGRITY : -errno;
+		got += (size_t)k;
+	}
+	seg_nonce(idx, nonce);
+	seg_aad(&r->ctx, idx, last, aad);
+	*n = (size_t)len;
+	return vc_aead_open(r->aead, nonce, aad, sizeof(aad), r->ct, (size_t)len, out);
+}
+
+void vs_reader_free(struct vs_reader *r)
+{
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	vc_aead_free(r->aead);
+	free(r->ct);
+	free(r);
+}
+
+int vs_unlink(struct vs_store *s, const uint8_t blob[VC_BLOBID_LEN])
+{
+	char sub[3], name[2 * VC_BLOBID_LEN + 1];
+
+	blob_name(blob, sub, name);
+	return vs_unlink_name(s, sub, name);
+}
+
+int vs_unlink_name(struct vs_store *s, const char *sub, const char *name)
+{
+	int dfd = openat(s->dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = 0;
+
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+		r = -errno;
+	else if (fsync(dfd) < 0)
+		r = -errno;
+	close(dfd);
+	return r;
+}
+
+int vs_scan(struct vs_store *s, int (*cb)(void *arg, const uint8_t *blob, const char *sub,
+	const char *name), void *arg)
+{
+	DIR *top;
+	struct dirent *de;
+	int r = 0, fd = dup(s->dirfd);
+
+	if (fd < 0 || !(top = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	rewinddir(top);
+	while (!r && (de = readdir(top))) {
+		DIR *d;
+		struct dirent *e;
+		int sfd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		sfd = openat(s->dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sfd < 0 || !(d = fdopendir(sfd))) {
+			if (sfd >= 0)
+				close(sfd);
+			continue;
+		}
+		while (!r && (e = readdir(d))) {
+			uint8_t blob[VC_BLOBID_LEN];
+			char sub[3], name[2 * VC_BLOBID_LEN + 1];
+			if (e->d_name[0] == '.')
+				continue;
+			if (vg_unhex(blob, sizeof(blob), e->d_name) == 0) {
+				blob_name(blob, sub, name);
+				if (strcmp(sub, de->d_name) != 0 || strcmp(name, e->d_name) != 0) {
+					r = cb(arg, NULL, de->d_name, e->d_name);
+					continue;
+				}
+				r = cb(arg, blob, de->d_name, e->d_name);
+			} else {
+				r = cb(arg, NULL, de->d_name, e->d_name);
+			}
+		}
+		closedir(d);
+	}
+	closedir(top);
+	return r;
+}
+
+int vs_free_bytes(struct vs_store *s, uint64_t *out)
+{
+	struct statvfs sv;
+
+	if (fstatvfs(s->dirfd, &sv) < 0)
+		return -errno;
+	*out = (uint64_t)sv.f_bavail * sv.f_frsize;
+	return 0;
+}

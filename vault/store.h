@@ -1,0 +1,71 @@
+/* store.h - encrypted blob files under the state directory.
+ *
+ * Layout: blobs/XX/<32 hex blob id>, where XX is the id's first byte.
+ *
+ * File format:
+ *   header (48 bytes): "VGBLOB01" | blob id[16] | u32 seg_size | u64 size | 12 zero bytes
+ *   segments: for i in 0..nseg-1: ciphertext(len_i) | tag[16]
+ *   nseg = max(1, ceil(size / seg_size)); every segment is seg_size bytes but the last.
+ *
+ * Each segment is AES-256-GCM under the object key (HKDF of the DEK, salted
+ * by the blob id), nonce = u64be(i) padded, and
+ *   aad = "VGS1" | vault_id | item_id | point_id | blob id | u64 i | u8 last
+ * so segments cannot be reordered, moved between objects, truncated or
+ * extended. The file size and header must match the LMDB record exactly.
+ *
+ * A writer writes into the final path (O_EXCL). The blob is unreferenced
+ * until the caller commits an LMDB record for it; finish() fdatasyncs the
+ * file and fsyncs its directory first, and the start-up recovery pass
+ * deletes blobs that no committed record references.
+ */
+#ifndef VAULT_STORE_H
+#define VAULT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+
+#define VS_SEG_SIZE (1u << 20)
+#define VS_HDR_LEN 48u
+
+struct vs_store;
+
+struct vs_ctx {
+	uint64_t vault_id, item_id, point_id;
+	uint8_t blob[VC_BLOBID_LEN];
+};
+
+int vs_open(const char *dir, struct vs_store **out);
+void vs_close(struct vs_store *s);
+
+struct vs_writer;
+int vs_writer_new(struct vs_store *s, const uint8_t dek[32], const struct vs_ctx *ctx,
+	uint32_t seg_size, struct vs_writer **out);
+int vs_writer_write(struct vs_writer *w, const void *p, size_t n);
+/* Seals the last segment, writes the header, fdatasync + directory fsync. */
+int vs_writer_finish(struct vs_writer *w, uint64_t *size, uint8_t sha256[VC_HASH_LEN]);
+uint64_t vs_writer_size(const struct vs_writer *w);
+/* Frees the writer; unlinks the blob unless finish() succeeded and keep is set. */
+void vs_writer_free(struct vs_writer *w, int keep);
+
+struct vs_reader;
+int vs_reader_open(struct vs_store *s, const uint8_t dek[32], const struct vs_ctx *ctx,
+	uint64_t size, uint32_t seg_size, struct vs_reader **out);
+/* Decrypts segment idx into out (seg_size bytes); *n gets its length. */
+int vs_reader_seg(struct vs_reader *r, uint64_t idx, uint8_t *out, size_t *n);
+uint64_t vs_reader_nseg(const struct vs_reader *r);
+void vs_reader_free(struct vs_reader *r);
+
+int vs_unlink(struct vs_store *s, const uint8_t blob[VC_BLOBID_LEN]);
+/* Calls cb for every blob file (and stray temp file, with blob=NULL and its
+ * name); unparseable names are passed the same way. */
+int vs_scan(struct vs_store *s, int (*cb)(void *arg, const uint8_t *blob, const char *sub,
+	const char *name), void *arg);
+int vs_unlink_name(struct vs_store *s, const char *sub, const char *name);
+/* Bytes free on the blob file system. */
+int vs_free_bytes(struct vs_store *s, uint64_t *out);
+/* The path of a blob, for tests and tools. */
+int vs_blob_path(struct vs_store *s, const uint8_t blob[VC_BLOBID_LEN], char *out, size_t outsz);
+
+#endif

@@ -1,0 +1,629 @@
+/* vaultctl.c - the administrator's CLI. It talks to vaultd's socket only.
+ *
+ * Errors go to stderr as one line ("vaultctl: ..."), exit status 1; usage
+ * errors exit 2. See usage() for the commands.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "client.h"
+#include "names.h"
+#include "vg_err.h"
+
+#define DEFAULT_SOCKET "/run/vaultgate/vaultd.sock"
+
+static const char *prog = "vaultctl";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vaultctl [--socket PATH] [--user NAME --token-file FILE] COMMAND ...\n"
+		"\n"
+		"  vault create NAME\n"
+		"  vault list\n"
+		"  vault show NAME\n"
+		"  item create VAULT ITEM [--kind files|restic]\n"
+		"  item list VAULT\n"
+		"  backup VAULT ITEM [--object NAME] [FILE|-]     prints the new point id\n"
+		"  points VAULT ITEM [--all]                       one point per line\n"
+		"  objects VAULT ITEM POINT\n"
+		"  restore VAULT ITEM POINT [--object NAME] [--range A-B] [-o FILE]\n"
+		"  audit verify                                    exit 0 only if the chain is intact\n"
+		"  audit export [--from SEQ]                       JSON lines\n"
+		"  whoami\n"
+		"\n"
+		"  --socket PATH      vaultd's socket (default $VAULTD_SOCKET or " DEFAULT_SOCKET ")\n"
+		"  --user NAME        principal name; the token is read from --token-file\n"
+		"  --token-file FILE  a file holding the principal's token (or $VG_TOKEN)\n"
+		"\n"
+		"--range A-B restores bytes A through B inclusive (as HTTP Range); A- runs to the end.\n");
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static int fail_call(struct vgc *c, int r, const char *what)
+{
+	const char *msg = c && *vgc_errmsg(c) ? vgc_errmsg(c) : vg_strerror(r);
+	return fail("%s: %s", what, msg);
+}
+
+static void fmt_time(uint64_t t, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	gmtime_r(&tt, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- commands -------------------------------------------------------------- */
+
+static int simple(struct vgc *c, const char *what)
+{
+	struct vg_msg m;
+	int r = vgc_call(c, &m);
+	return r ? fail_call(c, r, what) : 0;
+}
+
+static int cmd_vault(struct vgc *c, int argc, char **argv)
+{
+	struct vg_msg m;
+	struct vg_wr *w;
+	char name[128], state[64], det[512];
+	uint64_t t;
+	int r;
+
+	if (argc == 2 && strcmp(argv[0], "create") == 0) {
+		w = vgc_req(c, VG_OP_VAULT_CREATE);
+		vg_msgb_str(w, VG_TAG_VAULT, argv[1]);
+		if ((r = simple(c, argv[1])))
+			return r;
+		printf("vault %s created\n", argv[1]);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[0], "show") == 0) {
+		w = vgc_req(c, VG_OP_VAULT_GET);
+		vg_msgb_str(w, VG_TAG_VAULT, argv[1]);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, argv[1]);
+		vg_msg_str(&m, VG_TAG_STATE, state, sizeof(state));
+		vg_msg_str(&m, VG_TAG_DETAIL, det, sizeof(det));
+		printf("vault %s: %s %s\n", argv[1], state, det);
+		return 0;
+	}
+	if (argc == 1 && strcmp(argv[0], "list") == 0) {
+		vgc_req(c, VG_OP_VAULT_LIST);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, "vault list");
+		while ((r = vgc_stream_next(c, &m)) == 1) {
+			char ts[32];
+			vg_msg_str(&m, VG_TAG_VAULT, name, sizeof(name));
+			vg_msg_str(&m, VG_TAG_STATE, state, sizeof(state));
+			vg_msg_str(&m, VG_TAG_DETAIL, det, sizeof(det));
+			vg_msg_u64(&m, VG_TAG_TIME, &t);
+			fmt_time(t, ts, sizeof(ts));
+			printf("%s\t%s\t%s\t%s\n", name, state, ts, det);
+		}
+		return r ? fail_call(c, r, "vault list") : 0;
+	}
+	usage(stderr);
+	return 2;
+}
+
+static int cmd_item(struct vgc *c, int argc, char **argv)
+{
+	struct vg_msg m;
+	struct vg_wr *w;
+	const char *kind = "files";
+	int r;
+
+	if (argc >= 3 && strcmp(argv[0], "create") == 0) {
+		if (argc == 5 && strcmp(argv[3], "--kind") == 0)
+			kind = argv[4];
+		else if (argc != 3) {
+			usage(stderr);
+			return 2;
+		}
+		w = vgc_req(c, VG_OP_ITEM_CREATE);
+		vg_msgb_str(w, VG_TAG_VAULT, argv[1]);
+		vg_msgb_str(w, VG_TAG_ITEM, argv[2]);
+		vg_msgb_str(w, VG_TAG_KIND, kind);
+		if ((r = simple(c, argv[2])))
+			return r;
+		printf("item %s/%s created\n", argv[1], argv[2]);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[0], "list") == 0) {
+		w = vgc_req(c, VG_OP_ITEM_LIST);
+		vg_msgb_str(w, VG_TAG_VAULT, argv[1]);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, argv[1]);
+		while ((r = vgc_stream_next(c, &m)) == 1) {
+			char name[256], k[32], st[32], ts[32];
+			uint64_t last = 0;
+			vg_msg_str(&m, VG_TAG_ITEM, name, sizeof(name));
+			vg_msg_str(&m, VG_TAG_KIND, k, sizeof(k));
+			vg_msg_str(&m, VG_TAG_STATE, st, sizeof(st));
+			vg_msg_u64(&m, VG_TAG_TIME2, &last);
+			fmt_time(last, ts, sizeof(ts));
+			printf("%s\t%s\t%s\tlast-backup=%s\n", name, k, st, ts);
+		}
+		return r ? fail_call(c, r, "item list") : 0;
+	}
+	usage(stderr);
+	return 2;
+}
+
+static int cmd_backup(struct vgc *c, const char *sock, int argc, char **argv)
+{
+	const char *vault, *item, *object = NULL, *file = "-";
+	char objbuf[VG_OBJECT_NAME_MAX + 1], point[65], tmp[PATH_MAX];
+	struct vg_msg m;
+	struct vg_wr *w;
+	struct stat st;
+	uint8_t *buf = NULL;
+	int fd = 0, r, i, npos = 0;
+	const char *pos[3];
+
+	(void)sock;
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--object") == 0 && i + 1 < argc)
+			object = argv[++i];
+		else if (npos < 3)
+			pos[npos++] = argv[i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (npos < 2) {
+		usage(stderr);
+		return 2;
+	}
+	vault = pos[0];
+	item = pos[1];
+	if (npos == 3)
+		file = pos[2];
+	if (!object) {
+		if (strcmp(file, "-") == 0)
+			object = "stdin";
+		else {
+			snprintf(tmp, sizeof(tmp), "%s", file);
+			snprintf(objbuf, sizeof(objbuf), "%s", basename(tmp));
+			object = objbuf;
+		}
+	}
+	if (vg_name_check(object, VG_OBJECT_NAME_MAX))
+		return fail("object name \"%s\" is not valid (letters, digits and ._:@+=- only; "
+			"use --object NAME)", object);
+	if (strcmp(file, "-") != 0 && (fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+		return fail("%s: %s", file, strerror(errno));
+
+	w = vgc_req(c, VG_OP_POINT_BEGIN);
+	vg_msgb_str(w, VG_TAG_VAULT, vault);
+	vg_msgb_str(w, VG_TAG_ITEM, item);
+	if ((r = vgc_call(c, &m))) {
+		r = fail_call(c, r, "backup");
+		goto out;
+	}
+	vg_msg_str(&m, VG_TAG_POINT, point, sizeof(point));
+
+	w = vgc_req(c, VG_OP_OBJECT_PUT);
+	vg_msgb_str(w, VG_TAG_VAULT, vault);
+	vg_msgb_str(w, VG_TAG_ITEM, item);
+	vg_msgb_str(w, VG_TAG_POINT, point);
+	vg_msgb_str(w, VG_TAG_OBJECT, object);
+	if (fd > 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		vg_msgb_u64(w, VG_TAG_SIZE, (uint64_t)st.st_size);
+	if ((r = vgc_upload_begin(c))) {
+		r = fail_call(c, r, "backup");
+		goto out;
+	}
+	buf = malloc(VG_WIRE_MAX_DATA);
+	if (!buf) {
+		r = fail("out of memory");
+		goto out;
+	}
+	for (;;) {
+		long n = vg_read_full(fd, buf, VG_WIRE_MAX_DATA);
+		if (n < 0) {
+			fail("%s: %s", file, strerror((int)-n));
+			vgc_upload_end(c, 1, &m);
+			r = 1;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if ((r = vgc_upload_write(c, buf, (size_t)n))) {
+			if (r != VG_ECLOSED && r > VG_EBASE - 1 && !*vgc_errmsg(c))
+				vgc_upload_end(c, 1, &m);
+			r = fail_call(c, r, "backup");
+			goto out;
+		}
+		if (n < (long)VG_WIRE_MAX_DATA)
+			break;
+	}
+	if ((r = vgc_upload_end(c, 0, &m))) {
+		r = fail_call(c, r, "backup");
+		goto out;
+	}
+	w = vgc_req(c, VG_OP_POINT_COMMIT);
+	vg_msgb_str(w, VG_TAG_VAULT, vault);
+	vg_msgb_str(w, VG_TAG_ITEM, item);
+	vg_msgb_str(w, VG_TAG_POINT, point);
+	if ((r = vgc_call(c, &m))) {
+		r = fail_call(c, r, "backup");
+		goto out;
+	}
+	printf("%s\n", point);
+	fflush(stdout);
+	r = 0;
+out:
+	free(buf);
+	if (fd > 0)
+		close(fd);
+	return r;
+}
+
+static int cmd_points(struct vgc *c, int argc, char **argv)
+{
+	struct vg_msg m;
+	struct vg_wr *w;
+	int r, all = argc == 3 && strcmp(argv[2], "--all") == 0;
+
+	if (argc != 2 && !all) {
+		usage(stderr);
+		return 2;
+	}
+	w = vgc_req(c, VG_OP_POINT_LIST);
+	vg_msgb_str(w, VG_TAG_VAULT, argv[0]);
+	vg_msgb_str(w, VG_TAG_ITEM, argv[1]);
+	if (all)
+		vg_msgb_u32(w, VG_TAG_FLAGS, 1);
+	if ((r = vgc_call(c, &m)))
+		return fail_call(c, r, argv[1]);
+	while ((r = vgc_stream_next(c, &m)) == 1) {
+		char id[65], st[32], ts[32], ex[32];
+		uint64_t t = 0, e = 0, sz = 0, n = 0;
+		vg_msg_str(&m, VG_TAG_POINT, id, sizeof(id));
+		vg_msg_str(&m, VG_TAG_STATE, st, sizeof(st));
+		vg_msg_u64(&m, VG_TAG_TIME, &t);
+		vg_msg_u64(&m, VG_TAG_TIME2, &e);
+		vg_msg_u64(&m, VG_TAG_SIZE, &sz);
+		vg_msg_u64(&m, VG_TAG_COUNT, &n);
+		fmt_time(t, ts, sizeof(ts));
+		fmt_time(e, ex, sizeof(ex));
+		printf("%s\t%s\t%s\t%llu bytes\t%llu objects\texpires=%s\n", id, ts, st,
+			(unsigned long long)sz, (unsigned long long)n, ex);
+	}
+	return r ? fail_call(c, r, "points") : 0;
+}
+
+static int cmd_objects(struct vgc *c, int argc, char **argv)
+{
+	struct vg_msg m;
+	struct vg_wr *w;
+	int r;
+
+	if (argc != 3) {
+		usage(stderr);
+		return 2;
+	}
+	w = vgc_req(c, VG_OP_OBJECT_LIST);
+	vg_msgb_str(w, VG_TAG_VAULT, argv[0]);
+	vg_msgb_str(w, VG_TAG_ITEM, argv[1]);
+	vg_msgb_str(w, VG_TAG_POINT, argv[2]);
+	if ((r = vgc_call(c, &m)))
+		return fail_call(c, r, argv[2]);
+	while ((r = vgc_stream_next(c, &m)) == 1) {
+		char name[256], hex[65] = "";
+		const uint8_t *sha;
+		uint32_t sl;
+		uint64_t sz = 0;
+		vg_msg_str(&m, VG_TAG_OBJECT, name, sizeof(name));
+		vg_msg_u64(&m, VG_TAG_SIZE, &sz);
+		if (vg_msg_bytes(&m, VG_TAG_SHA256, &sha, &sl) == 0 && sl == 32)
+			vg_hex(hex, sha, 32);
+		printf("%s\t%llu\tsha256:%s\n", name, (unsigned long long)sz, hex);
+	}
+	return r ? fail_call(c, r, "objects") : 0;
+}
+
+/* The only object of a point, when --object is not given. */
+static int sole_object(struct vgc *c, const char *v, const char *i, const char *p,
+	char *out, size_t outsz)
+{
+	struct vg_msg m;
+	struct vg_wr *w = vgc_req(c, VG_OP_OBJECT_LIST);
+	int r, n = 0;
+
+	vg_msgb_str(w, VG_TAG_VAULT, v);
+	vg_msgb_str(w, VG_TAG_ITEM, i);
+	vg_msgb_str(w, VG_TAG_POINT, p);
+	if ((r = vgc_call(c, &m)))
+		return fail_call(c, r, p);
+	while ((r = vgc_stream_next(c, &m)) == 1)
+		if (n++ == 0)
+			vg_msg_str(&m, VG_TAG_OBJECT, out, outsz);
+	if (r)
+		return fail_call(c, r, p);
+	if (n != 1)
+		return fail("point %s holds %d objects: choose one with --object NAME", p, n);
+	return 0;
+}
+
+static int parse_range(const char *s, uint64_t *a, uint64_t *len, int *to_end)
+{
+	char buf[64], *dash;
+	uint64_t b;
+
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf) || !(dash = strchr(buf, '-')))
+		return -1;
+	*dash = 0;
+	if (vg_parse_u64(buf, 0, UINT64_MAX - 1, a))
+		return -1;
+	if (dash[1] == 0) {
+		*to_end = 1;
+		return 0;
+	}
+	if (vg_parse_u64(dash + 1, 0, UINT64_MAX - 1, &b) || b < *a)
+		return -1;
+	*to_end = 0;
+	*len = b - *a + 1;
+	return 0;
+}
+
+static int cmd_restore(struct vgc *c, int argc, char **argv)
+{
+	const char *object = NULL, *range = NULL, *outpath = NULL, *pos[3];
+	char objbuf[VG_OBJECT_NAME_MAX + 1], tmp[PATH_MAX] = "";
+	uint64_t a = 0, len = 0;
+	int to_end = 1, r, fd = 1, npos = 0;
+	struct vg_msg m;
+	struct vg_wr *w;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--object") == 0 && i + 1 < argc)
+			object = argv[++i];
+		else if (strcmp(argv[i], "--range") == 0 && i + 1 < argc)
+			range = argv[++i];
+		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+			outpath = argv[++i];
+		else if (npos < 3)
+			pos[npos++] = argv[i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (npos != 3) {
+		usage(stderr);
+		return 2;
+	}
+	if (range && parse_range(range, &a, &len, &to_end))
+		return fail("--range %s: expected A-B or A- (bytes, inclusive)", range);
+	if (!object) {
+		if ((r = sole_object(c, pos[0], pos[1], pos[2], objbuf, sizeof(objbuf))))
+			return r;
+		object = objbuf;
+	}
+	w = vgc_req(c, VG_OP_OBJECT_GET);
+	vg_msgb_str(w, VG_TAG_VAULT, pos[0]);
+	vg_msgb_str(w, VG_TAG_ITEM, pos[1]);
+	vg_msgb_str(w, VG_TAG_POINT, pos[2]);
+	vg_msgb_str(w, VG_TAG_OBJECT, object);
+	if (range) {
+		vg_msgb_u64(w, VG_TAG_OFFSET, a);
+		if (!to_end)
+			vg_msgb_u64(w, VG_TAG_LENGTH, len);
+	}
+	if ((r = vgc_call(c, &m)))
+		return fail_call(c, r, object);
+	if (outpath && strcmp(outpath, "-") != 0) {
+		/* Write beside the target and rename only when every byte is in. */
+		if (snprintf(tmp, sizeof(tmp), "%s.vgpart.XXXXXX", outpath) >= (int)sizeof(tmp))
+			return fail("%s: path too long", outpath);
+		if ((fd = mkstemp(tmp)) < 0)
+			return fail("%s: %s", outpath, strerror(errno));
+	}
+	while ((r = vgc_stream_next(c, &m)) == 1) {
+		if (m.type != VG_F_DATA || vg_write_full(fd, m.data, m.datalen)) {
+			r = m.type != VG_F_DATA ? VG_EPROTO : -errno;
+			break;
+		}
+	}
+	if (fd != 1) {
+		if (!r && fsync(fd) < 0)
+			r = -errno;
+		close(fd);
+		if (!r && rename(tmp, outpath) < 0)
+			r = -errno;
+		if (r)
+			unlink(tmp);
+	}
+	return r ? fail_call(c, r, object) : 0;
+}
+
+static int cmd_audit(struct vgc *c, int argc, char **argv)
+{
+	struct vg_msg m;
+	struct vg_wr *w;
+	uint64_t n = 0, seq = 0, from = 1;
+	int r;
+
+	if (argc == 1 && strcmp(argv[0], "verify") == 0) {
+		vgc_req(c, VG_OP_AUDIT_VERIFY);
+		r = vgc_call(c, &m);
+		vg_msg_u64(&m, VG_TAG_COUNT, &n);
+		if (r == VG_EINTEGRITY) {
+			vg_msg_u64(&m, VG_TAG_SEQ, &seq);
+			return fail("audit chain BROKEN at entry %llu: %s", (unsigned long long)seq,
+				vgc_errmsg(c));
+		}
+		if (r)
+			return fail_call(c, r, "audit verify");
+		printf("audit chain intact: %llu entries\n", (unsigned long long)n);
+		return 0;
+	}
+	if ((argc == 1 || argc == 3) && strcmp(argv[0], "export") == 0) {
+		if (argc == 3 && (strcmp(argv[1], "--from") != 0 ||
+				  vg_parse_u64(argv[2], 1, UINT64_MAX, &from)))
+			return fail("audit export: --from needs an entry number");
+		w = vgc_req(c, VG_OP_AUDIT_EXPORT);
+		vg_msgb_u64(w, VG_TAG_SEQ, from);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, "audit export");
+		while ((r = vgc_stream_next(c, &m)) == 1) {
+			char f[6][1100], ts[32], hex[65] = "";
+			const uint8_t *h;
+			uint32_t hl;
+			uint64_t t = 0;
+			json_t *o;
+			char *s;
+			static const uint16_t tags[6] = {VG_TAG_PRINCIPAL, VG_TAG_OPNAME,
+				VG_TAG_TARGET, VG_TAG_RESULT, VG_TAG_REASON, VG_TAG_PEER};
+			for (int i = 0; i < 6; i++)
+				if (vg_msg_str(&m, tags[i], f[i], sizeof(f[i])))
+					f[i][0] = 0;
+			vg_msg_u64(&m, VG_TAG_SEQ, &seq);
+			vg_msg_u64(&m, VG_TAG_TIME, &t);
+			if (vg_msg_bytes(&m, VG_TAG_HASH, &h, &hl) == 0 && hl == 32)
+				vg_hex(hex, h, 32);
+			fmt_time(t, ts, sizeof(ts));
+			o = json_pack("{s:I,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
+				"seq", (json_int_t)seq, "time", ts, "unix", (json_int_t)t,
+				"principal", f[0], "op", f[1], "target", f[2], "result", f[3],
+				"reason", f[4], "peer", f[5], "hash", hex);
+			if (!o || !(s = json_dumps(o, JSON_COMPACT))) {
+				json_decref(o);
+				return fail("out of memory");
+			}
+			puts(s);
+			free(s);
+			json_decref(o);
+		}
+		return r ? fail_call(c, r, "audit export") : 0;
+	}
+	usage(stderr);
+	return 2;
+}
+
+static int read_token(const char *path, char *out, size_t outsz)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	if (!fgets(out, (int)outsz, f)) {
+		fclose(f);
+		return VG_EINVAL;
+	}
+	fclose(f);
+	n = strlen(out);
+	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
+		out[--n] = 0;
+	return n ? 0 : VG_EINVAL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"socket", required_argument, NULL, 's'},
+		{"user", required_argument, NULL, 'u'},
+		{"token-file", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *sock = getenv("VAULTD_SOCKET"), *cmd;
+	struct vgc_auth auth = {0};
+	static char token[300];
+	struct vgc *c = NULL;
+	int ch, r;
+
+	if (!sock)
+		sock = DEFAULT_SOCKET;
+	auth.user = getenv("VG_USER");
+	if (getenv("VG_TOKEN")) {
+		snprintf(token, sizeof(token), "%s", getenv("VG_TOKEN"));
+		auth.token = token;
+	}
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's': sock = optarg; break;
+		case 'u': auth.user = optarg; break;
+		case 't':
+			if ((r = read_token(optarg, token, sizeof(token))))
+				return fail("%s: cannot read a token: %s", optarg, vg_strerror(r));
+			auth.token = token;
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[optind++];
+	argc -= optind;
+	argv += optind;
+	if ((r = vgc_connect(sock, &c)))
+		return fail("cannot reach vaultd at %s: %s", sock, vg_strerror(r));
+	vgc_set_auth(c, &auth);
+	if (strcmp(cmd, "vault") == 0 && argc >= 1)
+		r = cmd_vault(c, argc, argv);
+	else if (strcmp(cmd, "item") == 0 && argc >= 1)
+		r = cmd_item(c, argc, argv);
+	else if (strcmp(cmd, "backup") == 0)
+		r = cmd_backup(c, sock, argc, argv);
+	else if (strcmp(cmd, "points") == 0)
+		r = cmd_points(c, argc, argv);
+	else if (strcmp(cmd, "objects") == 0)
+		r = cmd_objects(c, argc, argv);
+	else if (strcmp(cmd, "restore") == 0)
+		r = cmd_restore(c, argc, argv);
+	else if (strcmp(cmd, "audit") == 0 && argc >= 1)
+		r = cmd_audit(c, argc, argv);
+	else if (strcmp(cmd, "whoami") == 0 && argc == 0) {
+		struct vg_msg m;
+		char p[130];
+		vgc_req(c, VG_OP_WHOAMI);
+		if ((r = vgc_call(c, &m)))
+			r = fail_call(c, r, "whoami");
+		else if (!vg_msg_str(&m, VG_TAG_PRINCIPAL, p, sizeof(p)))
+			printf("%s\n", p);
+	} else {
+		usage(stderr);
+		r = 2;
+	}
+	vgc_close(c);
+	return r;
+}
