@@ -21,7 +21,19 @@ enum vg_op {
 	VG_OP_AUDIT_VERIFY,
 	VG_OP_AUDIT_EXPORT,     /* ROW frames */
 	VG_OP_WHOAMI,
-	VG_OP_MAX_CORE = VG_OP_WHOAMI,
+	/* External events (vaultnet, timers): an audit entry and, with KIND,
+	 * an alert. Local root only. OPNAME, TARGET, REASON, [KIND]. */
+	VG_OP_EVENT_RECORD,
+	/* restic repositories (PROTOCOLS.md §1), one item of kind "restic".
+	 * OBJECT is "config" or "TYPE:ID" (TYPE in keys, locks, snapshots,
+	 * index, data; ID 64 lowercase hex). */
+	VG_OP_RESTIC_CREATE,    /* VAULT ITEM: idempotent */
+	VG_OP_RESTIC_PUT,       /* VAULT ITEM OBJECT [SHA256] [SIZE]: stream up */
+	VG_OP_RESTIC_GET,       /* VAULT ITEM OBJECT [OFFSET] [LENGTH]: stream down */
+	VG_OP_RESTIC_STAT,      /* VAULT ITEM OBJECT -> SIZE */
+	VG_OP_RESTIC_LIST,      /* VAULT ITEM KIND(type) -> ROW {NAME, SIZE} */
+	VG_OP_RESTIC_DELETE,    /* VAULT ITEM OBJECT */
+	VG_OP_MAX_CORE = VG_OP_RESTIC_DELETE,
 };
 
 #endif
