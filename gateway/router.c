@@ -1,0 +1,159 @@
+/* router.c - see router.h. */
+#include <string.h>
+
+#include "api.h"
+#include "auth.h"
+#include "body.h"
+#include "proxy.h"
+#include "reply.h"
+#include "restic.h"
+#include "router.h"
+#include "vg_err.h"
+
+#define SMALL_BODY (64u * 1024u)
+
+int gw_vaultd_open(struct gw_rctx *x, struct vgc **v)
+{
+	int r;
+
+	*v = NULL;
+	if ((r = gw_pool_get(x->srv->pool, v))) {
+		gw_metrics_add(GW_C_VAULTD_ERROR, 1);
+		return gw_reply_error(x, 503, "vaultd", "vaultd unavailable: %s",
+			       r == VG_ELIMIT ? "all links busy" : vg_strerror(r)),
+		       503;
+	}
+	x->link_bad = false;
+	if ((r = gw_auth_request(x, *v))) {
+		gw_vaultd_close(x, *v);
+		*v = NULL;
+		return r;
+	}
+	return 0;
+}
+
+void gw_vaultd_close(struct gw_rctx *x, struct vgc *v)
+{
+	if (!v)
+		return;
+	gw_pool_put(x->srv->pool, v, !x->link_bad);
+}
+
+int gw_reply_op_error(struct gw_rctx *x, struct vgc *v, int err)
+{
+	if (gw_link_failed(v, err)) {
+		x->link_bad = true;
+		gw_metrics_add(GW_C_VAULTD_ERROR, 1);
+		gw_reply_error(x, 502, "vaultd", "vaultd link failed: %s", vg_strerror(err));
+		return 502;
+	}
+	if (err == VG_EAUTH)
+		gw_auth_failed(x);
+	gw_reply_vgerr(x, err, vgc_errmsg(v));
+	return gw_status_of(err);
+}
+
+int gw_no_body(struct gw_rctx *x)
+{
+	int r;
+
+	if (x->body_done)
+		return 0;
+	if (x->req->body == GW_BODY_LENGTH && x->req->content_length > SMALL_BODY) {
+		gw_reply_error(x, 413, "too-big", "this request takes no body");
+		return 413;
+	}
+	if (x->req->expect_continue) {
+		/* Do not invite a body we do not want. */
+		gw_reply_error(x, 413, "too-big", "this request takes no body");
+		return 413;
+	}
+	if ((r = gw_body_drain(x, SMALL_BODY))) {
+		if (r == VG_ETOOBIG) {
+			gw_reply_error(x, 413, "too-big", "this request takes no body");
+			return 413;
+		}
+		x->aborted = true;
+		return 400;
+	}
+	return 0;
+}
+
+int gw_query_get(const char *query, const char *key, char *out, size_t n)
+{
+	size_t kl = strlen(key);
+	const char *p = query;
+
+	while (p && *p) {
+		const char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+		if (len > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
+			size_t vl = len - kl - 1;
+			const char *v = p + kl + 1;
+			if (vl >= n || memchr(v, '%', vl) || memchr(v, '+', vl))
+				return VG_EINVAL;
+			memcpy(out, v, vl);
+			out[vl] = 0;
+			return 1;
+		}
+		if (len == kl && strncmp(p, key, kl) == 0) {
+			if (n == 0)
+				return VG_EINVAL;
+			out[0] = 0;
+			return 1;
+		}
+		p = amp ? amp + 1 : NULL;
+	}
+	return 0;
+}
+
+static void metrics_route(struct gw_rctx *x)
+{
+	struct vg_wr wr;
+	struct vgc *v;
+
+	x->route = GW_R_METRICS;
+	if (x->req->method != GW_M_GET && x->req->method != GW_M_HEAD) {
+		gw_reply_405(x, "GET, HEAD");
+		return;
+	}
+	if (gw_no_body(x) || gw_vaultd_open(x, &v))
+		return;
+	gw_vaultd_close(x, v);
+	/* The kind comes from vaultd's WHOAMI; without one, no metrics. */
+	if (strcmp(x->c->kind, "monitor") != 0) {
+		gw_reply_error(x, 403, "forbidden",
+			"/metrics is for monitoring principals only (%s is %s)", x->c->principal,
+			x->c->kind[0] ? x->c->kind : "of no known kind");
+		return;
+	}
+	vg_wr_init(&wr, 4u << 20);
+	gw_metrics_render(&wr);
+	if (wr.err)
+		gw_reply_error(x, 500, "internal", "metrics too large");
+	else
+		gw_reply_full(x, 200, "text/plain; version=0.0.4", wr.p, wr.len, NULL);
+	vg_wr_free(&wr);
+}
+
+void gw_route(struct gw_rctx *x)
+{
+	const char *path = x->req->path;
+
+	if (strncmp(path, "/restic/", 8) == 0) {
+		gw_restic_handle(x);
+		return;
+	}
+	if (strcmp(path, "/v1") == 0 || strncmp(path, "/v1/", 4) == 0) {
+		gw_api_handle(x);
+		return;
+	}
+	if (strcmp(path, "/metrics") == 0) {
+		metrics_route(x);
+		return;
+	}
+	x->route = GW_R_OTHER;
+	if (gw_no_body(x))
+		return;
+	gw_reply_error(x, 404, "not-found", "no such route");
+}

@@ -1,0 +1,721 @@
+/* api.c - see api.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "body.h"
+#include "buf.h"
+#include "fetch.h"
+#include "api.h"
+#include "proxy.h"
+#include "reply.h"
+#include "router.h"
+#include "vg_err.h"
+
+#define MAX_SEGS 10
+#define POINT_ID_LEN 16
+
+struct api_path {
+	int n;
+	char seg[MAX_SEGS][VG_OBJECT_NAME_MAX + 1];
+};
+
+/* The names a request addresses, each checked against its grammar. */
+struct api_target {
+	char vault[VG_VAULT_NAME_MAX + 1];
+	char item[VG_ITEM_NAME_MAX + 1];
+	char point[POINT_ID_LEN + 1];
+	char object[VG_OBJECT_NAME_MAX + 1];
+};
+
+/* "/v1/a/b" -> {"v1","a","b"}. No empty segments, no '%'. */
+static int split_path(const char *path, struct api_path *p)
+{
+	const char *s = path;
+
+	memset(p, 0, sizeof(*p));
+	if (*s != '/')
+		return VG_ENAME;
+	while (*s == '/') {
+		const char *e = strchr(s + 1, '/');
+		size_t n = e ? (size_t)(e - s - 1) : strlen(s + 1);
+		if (n == 0) {
+			if (!e && p->n > 0)
+				return 0;  /* a trailing slash */
+			return VG_ENAME;
+		}
+		if (p->n == MAX_SEGS || n > VG_OBJECT_NAME_MAX || memchr(s + 1, '%', n))
+			return VG_ENAME;
+		memcpy(p->seg[p->n], s + 1, n);
+		p->seg[p->n++][n] = 0;
+		if (!e)
+			break;
+		s = e;
+	}
+	return 0;
+}
+
+static bool point_ok(const char *s)
+{
+	if (strlen(s) != POINT_ID_LEN)
+		return false;
+	for (const char *c = s; *c; c++)
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
+			return false;
+	return true;
+}
+
+/* ---- vaultd fields -> JSON ----------------------------------------------- */
+
+enum jt { J_SKIP = 0, J_STR, J_U64, J_U32, J_HEX };
+
+static const struct {
+	const char *key;
+	enum jt type;
+} tag_json[VG_TAG_MAX + 1] = {
+	[VG_TAG_VAULT] = {"vault", J_STR},
+	[VG_TAG_ITEM] = {"item", J_STR},
+	[VG_TAG_POINT] = {"point", J_STR},
+	[VG_TAG_OBJECT] = {"object", J_STR},
+	[VG_TAG_SIZE] = {"size", J_U64},
+	[VG_TAG_OFFSET] = {"offset", J_U64},
+	[VG_TAG_LENGTH] = {"length", J_U64},
+	[VG_TAG_SHA256] = {"sha256", J_HEX},
+	[VG_TAG_TIME] = {"time", J_U64},
+	[VG_TAG_STATE] = {"state", J_STR},
+	[VG_TAG_PEER] = {"peer", J_STR},
+	[VG_TAG_SEQ] = {"seq", J_U64},
+	[VG_TAG_PRINCIPAL] = {"principal", J_STR},
+	[VG_TAG_OPNAME] = {"op", J_STR},
+	[VG_TAG_TARGET] = {"target", J_STR},
+	[VG_TAG_RESULT] = {"result", J_STR},
+	[VG_TAG_REASON] = {"reason", J_STR},
+	[VG_TAG_HASH] = {"hash", J_HEX},
+	[VG_TAG_COUNT] = {"count", J_U64},
+	[VG_TAG_FLAGS] = {"flags", J_U32},
+	[VG_TAG_NAME] = {"name", J_STR},
+	[VG_TAG_VALUE] = {"value", J_STR},
+	[VG_TAG_ROLE] = {"role", J_STR},
+	[VG_TAG_KIND] = {"kind", J_STR},
+	[VG_TAG_TIME2] = {"time2", J_U64},
+	[VG_TAG_ID] = {"id", J_STR},
+	[VG_TAG_SIZE2] = {"size2", J_U64},
+	[VG_TAG_GRANT] = {"grant", J_STR},
+	[VG_TAG_DETAIL] = {"detail", J_STR},
+	/* never: STATUS, MESSAGE, OP, VERSION, CREDIT, AUTH_*, TOKEN, PIN */
+};
+
+/* Per-route names for the generic keys. */
+struct rename {
+	const char *from, *to;
+};
+
+static const struct rename vault_names[] = {
+	{"vault", "name"}, {"time", "created"}, {"kind", "key"}, {NULL, NULL}};
+static const struct rename item_names[] = {
+	{"item", "name"}, {"time", "created"}, {"time2", "last_success"}, {NULL, NULL}};
+static const struct rename point_names[] = {
+	{"point", "id"}, {"time", "committed"}, {"time2", "expiry"}, {"size", "bytes"},
+	{"count", "objects"}, {NULL, NULL}};
+static const struct rename object_names[] = {
+	{"object", "name"}, {"time", "created"}, {NULL, NULL}};
+
+static json_t *msg_json(const struct vg_msg *m, const struct rename *rn)
+{
+	json_t *o = json_object();
+	char hex[2 * 64 + 1];
+
+	if (!o)
+		return NULL;
+	for (uint32_t i = 0; i < m->nfields; i++) {
+		const struct vg_field *f = &m->f[i];
+		const char *key;
+		json_t *val = NULL;
+		if (f->tag > VG_TAG_MAX || tag_json[f->tag].type == J_SKIP)
+			continue;
+		key = tag_json[f->tag].key;
+		for (const struct rename *r = rn; r && r->from; r++)
+			if (strcmp(r->from, key) == 0)
+				key = r->to;
+		switch (tag_json[f->tag].type) {
+		case J_STR:
+			val = json_stringn((const char *)f->val, f->len);
+			break;
+		case J_U64:
+			if (f->len == 8)
+				val = json_integer((json_int_t)vg_get_u64(f->val));
+			break;
+		case J_U32:
+			if (f->len == 4)
+				val = json_integer((json_int_t)vg_get_u32(f->val));
+			break;
+		case J_HEX:
+			if (f->len <= 64) {
+				vg_hex(hex, f->val, f->len);
+				val = json_string(hex);
+			}
+			break;
+		case J_SKIP:
+			break;
+		}
+		if (val)
+			json_object_set_new(o, key, val);
+	}
+	return o;
+}
+
+static int send_json(struct gw_rctx *x, int status, json_t *o)
+{
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	int r;
+
+	json_decref(o);
+	if (!s)
+		return gw_reply_error(x, 500, "internal", "out of memory");
+	r = gw_reply_full(x, status, "application/json", s, strlen(s), NULL);
+	free(s);
+	return r;
+}
+
+/* A list: RESP already OK; ROW frames -> a JSON array, streamed chunked.
+ * filter (may be NULL): keep only rows whose key equals value. */
+static void stream_rows(struct gw_rctx *x, struct vgc *v, const struct rename *rn,
+	const char *fkey, const char *fval, bool single)
+{
+	struct vg_msg m;
+	bool first = true;
+	json_t *found = NULL;
+	int r;
+
+	if (!single && (gw_reply_begin(x, 200, "application/json", -1, NULL) ||
+			       gw_reply_data(x, "[", 1))) {
+		x->link_bad = true;
+		return;
+	}
+	while ((r = vgc_stream_next(v, &m)) == 1) {
+		json_t *o, *k;
+		char *s;
+		if (m.type != VG_F_ROW) {
+			r = VG_EPROTO;
+			break;
+		}
+		if (!(o = msg_json(&m, rn))) {
+			r = -ENOMEM;
+			break;
+		}
+		if (fkey && (!(k = json_object_get(o, fkey)) || !json_is_string(k) ||
+				    strcmp(json_string_value(k), fval) != 0)) {
+			json_decref(o);
+			continue;
+		}
+		if (single) {
+			if (!found)
+				found = o;
+			else
+				json_decref(o);
+			continue;
+		}
+		s = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+		if (!s) {
+			r = -ENOMEM;
+			break;
+		}
+		if ((!first && gw_reply_data(x, ",", 1)) || gw_reply_data(x, s, strlen(s))) {
+			free(s);
+			x->link_bad = true;
+			return;
+		}
+		free(s);
+		first = false;
+	}
+	if (r) {
+		if (gw_link_failed(v, r) || r == VG_EPROTO || r == -ENOMEM)
+			x->link_bad = true;
+		json_decref(found);
+		if (single && !x->head_sent) {
+			gw_reply_op_error(x, v, r);
+			return;
+		}
+		x->aborted = true;
+		gw_metrics_add(GW_C_STREAM_ABORT, 1);
+		return;
+	}
+	if (single) {
+		if (!found)
+			gw_reply_error(x, 404, "not-found", "%s not found", fval);
+		else
+			send_json(x, 200, found);
+		return;
+	}
+	if (gw_reply_data(x, "]", 1) == 0)
+		gw_reply_end(x);
+}
+
+/* JSON request bodies: an object, at most max_body_json bytes. */
+static json_t *read_json(struct gw_rctx *x)
+{
+	size_t cap = x->srv->cfg->max_body_json, len;
+	json_error_t je;
+	json_t *o;
+	int r;
+
+	if (x->req->body == GW_BODY_LENGTH && x->req->content_length > cap) {
+		gw_reply_error(x, 413, "too-big", "JSON bodies may be at most %zu bytes", cap);
+		return NULL;
+	}
+	if ((r = gw_body_read_all(x, x->io, cap < x->iocap ? cap : x->iocap, &len))) {
+		if (r == VG_ETOOBIG)
+			gw_reply_error(x, 413, "too-big", "JSON bodies may be at most %zu bytes", cap);
+		else
+			x->aborted = true;
+		return NULL;
+	}
+	o = json_loadb((const char *)x->io, len, JSON_REJECT_DUPLICATES, &je);
+	if (!o || !json_is_object(o)) {
+		json_decref(o);
+		gw_reply_error(x, 400, "invalid", "body is not a JSON object: %s",
+			o ? "not an object" : je.text);
+		return NULL;
+	}
+	return o;
+}
+
+static const char *json_str(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return v && json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* ---- handlers --------------------------------------------------------------- */
+
+static void call_list(struct gw_rctx *x, struct vgc *v, uint32_t op, const struct api_target *t,
+	unsigned need, const struct rename *rn, const char *fkey, const char *fval, bool single,
+	uint32_t flags, uint64_t seq)
+{
+	struct vg_msg m;
+	struct vg_wr *w = vgc_req(v, op);
+	int r;
+
+	if (need & 1)
+		vg_msgb_str(w, VG_TAG_VAULT, t->vault);
+	if (need & 2)
+		vg_msgb_str(w, VG_TAG_ITEM, t->item);
+	if (need & 4)
+		vg_msgb_str(w, VG_TAG_POINT, t->point);
+	if (flags)
+		vg_msgb_u32(w, VG_TAG_FLAGS, flags);
+	if (seq)
+		vg_msgb_u64(w, VG_TAG_SEQ, seq);
+	if ((r = vgc_call(v, &m))) {
+		gw_reply_op_error(x, v, r);
+		return;
+	}
+	stream_rows(x, v, rn, fkey, fval, single);
+}
+
+static void vault_create(struct gw_rctx *x, struct vgc *v)
+{
+	json_t *o = read_json(x);
+	const char *name;
+	struct vg_msg m;
+	int r;
+
+	if (!o)
+		return;
+	name = json_str(o, "name");
+	if (!name || vg_name_check(name, VG_VAULT_NAME_MAX)) {
+		json_decref(o);
+		gw_reply_error(x, 400, "bad-name", "\"name\" must be a valid vault name");
+		return;
+	}
+	vg_msgb_str(vgc_req(v, VG_OP_VAULT_CREATE), VG_TAG_VAULT, name);
+	if ((r = vgc_call(v, &m))) {
+		json_decref(o);
+		gw_reply_op_error(x, v, r);
+		return;
+	}
+	send_json(x, 201, json_pack("{s:s}", "name", name));
+	json_decref(o);
+}
+
+static void vault_get(struct gw_rctx *x, struct vgc *v, const struct api_target *t)
+{
+	struct vg_msg m;
+	int r;
+
+	vg_msgb_str(vgc_req(v, VG_OP_VAULT_GET), VG_TAG_VAULT, t->vault);
+	if ((r = vgc_call(v, &m))) {
+		gw_reply_op_error(x, v, r);
+		return;
+	}
+	send_json(x, 200, msg_json(&m, vault_names));
+}
+
+static void item_create(struct gw_rctx *x, struct vgc *v, const struct api_target *t)
+{
+	json_t *o = read_json(x);
+	const char *name, *kind;
+	struct vg_msg m;
+	struct vg_wr *w;
+	int r;
+
+	if (!o)
+		return;
+	name = json_str(o, "name");
+	kind = json_str(o, "kind");
+	if (!name || vg_name_check(name, VG_ITEM_NAME_MAX) ||
+	    (kind && vg_name_check(kind, 32))) {
+		json_decref(o);
+		gw_reply_error(x, 400, "bad-name",
+			"\"name\" must be a valid item name, \"kind\" a short word");
+		return;
+	}
+	w = vgc_req(v, VG_OP_ITEM_CREATE);
+	vg_msgb_str(w, VG_TAG_VAULT, t->vault);
+	vg_msgb_str(w, VG_TAG_ITEM, name);
+	if (kind)
+		vg_msgb_str(w, VG_TAG_KIND, kind);
+	if ((r = vgc_call(v, &m))) {
+		json_decref(o);
+		gw_reply_op_error(x, v, r);
+		return;
+	}
+	send_json(x, 201, json_pack("{s:s, s:s, s:s}", "vault", t->vault, "name", name, "kind",
+				 kind ? kind : "files"));
+	json_decref(o);
+}
+
+static void point_begin(struct gw_rctx *x, struct vgc *v, const struct api_target *t)
+{
+	char point[POINT_ID_LEN + 1];
+	struct vg_msg m;
+	struct vg_wr *w;
+	int r;
+
+	w = vgc_req(v, VG_OP_POINT_BEGIN);
+	vg_msgb_str(w, VG_TAG_VAULT, t->vault);
+	vg_msgb_str(w, VG_TAG_ITEM, t->item);
+	vg_msgb_u32(w, VG_TAG_FLAGS, 1);  /* detached: HTTP requests span links */
+	if ((r = vgc_call(v, &m))) {
+		gw_reply_op_error(x, v, r);
+		return;
+	}
+	if (vg_msg_str(&m, VG_TAG_POINT, point, sizeof(point)) || !point_ok(point)) {
+		x->link_bad = true;
+		gw_reply_error(x, 502, "protocol", "vaultd sent no point id");
+		return;
+	}
+	send_json(x, 201, json_pack("{s:s, s:s, s:s}", "vault", t->vault, "item", t->item,
+				 "point", point));
+}
+
+static void point_op(struct gw_rctx *x, struct vgc *v, const struct api_target *t, uint32_t op)
+{
+	struct vg_msg m;
+	struct vg_wr *w;
+	int r;
+
+	w = vgc_req(v, op);
+	vg_msgb_str(w, VG_TAG_VAULT, t->vault);
+	vg_msgb_str(w, VG_TAG_ITEM, t->item);
+	vg_msgb_str(w, VG_TAG_POINT, t->point);
+	if ((r = vgc_call(v, &m))) {
+		gw_reply_op_error(x, v, r);
+		return;
+	}
+	if (op == VG_OP_POINT_ABORT) {
+		send_json(x, 200, json_pack("{s:s, s:s}", "id", t->point, "state", "aborted"));
+		return;
+	}
+	send_json(x, 200, msg_json(&m, point_names));
+}
+
+static void object_put(struct gw_rctx *x, struct vgc *v, const struct api_target *t)
+{
+	uint64_t max = x->srv->cfg->max_body_object;
+	char shahex[80];
+	uint8_t sha[32];
+	struct vg_msg m;
+	struct vg_wr *w;
+	bool link_ok;
+	int st, q;
+
+	if (x->req->body == GW_BODY_NONE) {
+		gw_reply_error(x, 411, "invalid", "an upload needs Content-Length or chunked encoding");
+		return;
+	}
+	if (x->req->body == GW_BODY_LENGTH && x->req->content_length > max) {
+		gw_reply_error(x, 413, "too-big", "objects may be at most %llu bytes",
+			(unsigned long long)max);
+		return;
+	}
+	q = gw_query_get(x->req->query, "sha256", shahex, sizeof(shahex));
+	if (q < 0 || (q == 1 && (strlen(shahex) != 64 || vg_unhex(sha, sizeof(sha), shahex)))) {
+		gw_reply_error(x, 400, "invalid", "sha256 must be 64 hex digits");
+		return;
+	}
+	w = vgc_req(v, VG_OP_OBJECT_PUT);
+	vg_msgb_str(w, VG_TAG_VAULT, t->vault);
+	vg_msgb_str(w, VG_TAG_ITEM, t->item);
+	vg_msgb_str(w, VG_TAG_POINT, t->point);
+	vg_msgb_str(w, VG_TAG_OBJECT, t->object);
+	if (q == 1)
+		vg_msgb_bytes(w, VG_TAG_SHA256, sha, sizeof(sha));
+	if (x->req->body == GW_BODY_LENGTH)
+		vg_msgb_u64(w, VG_TAG_SIZE, x->req->content_length);
+	switch (gw_proxy_upload(x, v, max, &m, &st, &link_ok)) {
+	case GW_UP_OK:
+		x->link_bad = !link_ok;
+		{
+			json_t *o = msg_json(&m, object_names);
+			if (o)
+				json_object_set_new(o, "name", json_string(t->object));
+			send_json(x, 201, o);
+		}
+		return;
+	case GW_UP_CLIENT:
+		x->link_bad = !link_ok;
+		x->aborted = true;
+		return;
+	case GW_UP_LINK:
+		x->link_bad = true;
+		gw_metrics_add(GW_C_VAULTD_ERROR, 1);
+		gw_reply_error(x, 502, "vaultd", "vaultd link failed during the upload");
+		return;
+	case GW_UP_REFUSED:
+		x->link_bad = !link_ok;
+		if (st == VG_ETOOBIG)
+			gw_reply_error(x, 413, "too-big", "objects may be at most %llu bytes",
+				(unsigned long long)max);
+		else
+			gw_reply_op_error(x, v, st);
+		return;
+	}
+}
+
+static void object_target(struct gw_rctx *x, struct vg_wr *w, const void *arg)
+{
+	const struct api_target *t = arg;
+
+	(void)x;
+	vg_msgb_str(w, VG_TAG_VAULT, t->vault);
+	vg_msgb_str(w, VG_TAG_ITEM, t->item);
+	vg_msgb_str(w, VG_TAG_POINT, t->point);
+	vg_msgb_str(w, VG_TAG_OBJECT, t->object);
+}
+
+static void whoami(struct gw_rctx *x)
+{
+	send_json(x, 200, json_pack("{s:s, s:s}", "principal", x->c->principal, "kind",
+				 x->c->kind[0] ? x->c->kind : "unknown"));
+}
+
+/* ---- dispatch ----------------------------------------------------------------- */
+
+enum api_op {
+	A_NONE = 0, A_WHOAMI, A_AUDIT, A_VAULTS, A_VAULT_NEW, A_VAULT, A_ITEMS, A_ITEM_NEW,
+	A_ITEM, A_POINTS, A_POINT_NEW, A_POINT, A_POINT_ABORT, A_COMMIT, A_OBJECTS,
+	A_OBJ_PUT, A_OBJ_GET, A_NOT_IMPL,
+};
+
+/* Maps (method, path) to an operation, or answers 400/404/405 itself. */
+static enum api_op classify(struct gw_rctx *x, const struct api_path *p, struct api_target *t)
+{
+	enum gw_method m = x->req->method;
+	const int n = p->n;
+#define SEG(i, s) (n > (i) && strcmp(p->seg[i], s) == 0)
+#define METHODS(ok, allow)                                              \
+	do {                                                            \
+		if (!(ok)) {                                            \
+			gw_reply_405(x, allow);                         \
+			return A_NONE;                                  \
+		}                                                       \
+	} while (0)
+
+	memset(t, 0, sizeof(*t));
+	x->route = GW_R_API_OTHER;
+	if (n >= 3 && SEG(1, "vaults")) {
+		if (vg_name_check(p->seg[2], VG_VAULT_NAME_MAX))
+			goto bad;
+		strcpy(t->vault, p->seg[2]);
+	}
+	if (n >= 5 && SEG(3, "items")) {
+		if (vg_name_check(p->seg[4], VG_ITEM_NAME_MAX))
+			goto bad;
+		strcpy(t->item, p->seg[4]);
+	}
+	if (n >= 7 && SEG(5, "points")) {
+		if (!point_ok(p->seg[6]))
+			goto bad;
+		strcpy(t->point, p->seg[6]);
+	}
+	if (n >= 9 && SEG(7, "objects")) {
+		if (vg_name_check(p->seg[8], VG_OBJECT_NAME_MAX))
+			goto bad;
+		strcpy(t->object, p->seg[8]);
+	}
+	if (n == 2 && SEG(1, "whoami")) {
+		METHODS(m == GW_M_GET, "GET");
+		return A_WHOAMI;
+	}
+	if (n == 2 && SEG(1, "audit")) {
+		METHODS(m == GW_M_GET, "GET");
+		return A_AUDIT;
+	}
+	if (n >= 2 && SEG(1, "guards"))
+		return A_NOT_IMPL;
+	if (!SEG(1, "vaults"))
+		goto nf;
+	x->route = GW_R_API_VAULTS;
+	if (n == 2) {
+		METHODS(m == GW_M_GET || m == GW_M_POST, "GET, POST");
+		return m == GW_M_GET ? A_VAULTS : A_VAULT_NEW;
+	}
+	if (n == 3) {
+		METHODS(m == GW_M_GET || m == GW_M_PATCH || m == GW_M_DELETE, "GET, PATCH, DELETE");
+		return m == GW_M_GET ? A_VAULT : A_NOT_IMPL;
+	}
+	if (n == 4 && (SEG(3, "pin") || SEG(3, "alerts") || SEG(3, "audit") || SEG(3, "undelete")))
+		return A_NOT_IMPL;
+	if (!SEG(3, "items"))
+		goto nf;
+	x->route = GW_R_API_ITEMS;
+	if (n == 4) {
+		METHODS(m == GW_M_GET || m == GW_M_POST, "GET, POST");
+		return m == GW_M_GET ? A_ITEMS : A_ITEM_NEW;
+	}
+	if (n == 5) {
+		METHODS(m == GW_M_GET || m == GW_M_PATCH || m == GW_M_DELETE, "GET, PATCH, DELETE");
+		return m == GW_M_GET ? A_ITEM : A_NOT_IMPL;
+	}
+	if (n == 6 && SEG(5, "undelete"))
+		return A_NOT_IMPL;
+	if (!SEG(5, "points"))
+		goto nf;
+	x->route = GW_R_API_POINTS;
+	if (n == 6) {
+		METHODS(m == GW_M_GET || m == GW_M_POST, "GET, POST");
+		return m == GW_M_GET ? A_POINTS : A_POINT_NEW;
+	}
+	if (n == 7) {
+		METHODS(m == GW_M_GET || m == GW_M_DELETE, "GET, DELETE");
+		return m == GW_M_GET ? A_POINT : A_POINT_ABORT;
+	}
+	if (n == 8 && SEG(7, "commit")) {
+		METHODS(m == GW_M_POST, "POST");
+		return A_COMMIT;
+	}
+	if (n == 8 && SEG(7, "undelete"))
+		return A_NOT_IMPL;
+	if (!SEG(7, "objects"))
+		goto nf;
+	x->route = GW_R_API_OBJECTS;
+	if (n == 8) {
+		METHODS(m == GW_M_GET, "GET");
+		return A_OBJECTS;
+	}
+	if (n == 9) {
+		METHODS(m == GW_M_GET || m == GW_M_HEAD || m == GW_M_PUT, "GET, HEAD, PUT");
+		return m == GW_M_PUT ? A_OBJ_PUT : A_OBJ_GET;
+	}
+nf:
+	if (!gw_no_body(x))
+		gw_reply_error(x, 404, "not-found", "no such API route");
+	return A_NONE;
+bad:
+	if (!gw_no_body(x))
+		gw_reply_error(x, 400, "bad-name", "a name in the path violates the name grammar");
+	return A_NONE;
+#undef SEG
+#undef METHODS
+}
+
+void gw_api_handle(struct gw_rctx *x)
+{
+	struct api_path p;
+	struct api_target t;
+	enum api_op op;
+	struct vgc *v;
+	char buf[32];
+	uint64_t seq = 0;
+	bool takes_body;
+
+	x->route = GW_R_API_OTHER;
+	if (split_path(x->req->path, &p) || p.n < 2 || strcmp(p.seg[0], "v1") != 0) {
+		if (!gw_no_body(x))
+			gw_reply_error(x, p.n < 2 ? 404 : 400, p.n < 2 ? "not-found" : "bad-name",
+				"no such API route");
+		return;
+	}
+	if ((op = classify(x, &p, &t)) == A_NONE)
+		return;
+	if (op == A_NOT_IMPL) {
+		if (!gw_no_body(x))
+			gw_reply_error(x, 501, "not-implemented", "vaultd does not serve this yet");
+		return;
+	}
+	takes_body = op == A_VAULT_NEW || op == A_ITEM_NEW || op == A_OBJ_PUT;
+	if (!takes_body && gw_no_body(x))
+		return;
+	if (op == A_AUDIT && gw_query_get(x->req->query, "from", buf, sizeof(buf)) == 1 &&
+	    vg_parse_u64(buf, 1, UINT64_MAX, &seq)) {
+		gw_reply_error(x, 400, "invalid", "from must be a sequence number");
+		return;
+	}
+	if (gw_vaultd_open(x, &v))
+		return;
+	switch (op) {
+	case A_WHOAMI: whoami(x); break;
+	case A_AUDIT:
+		call_list(x, v, VG_OP_AUDIT_EXPORT, &t, 0, NULL, NULL, NULL, false, 0, seq);
+		break;
+	case A_VAULTS:
+		call_list(x, v, VG_OP_VAULT_LIST, &t, 0, vault_names, NULL, NULL, false, 0, 0);
+		break;
+	case A_VAULT_NEW: vault_create(x, v); break;
+	case A_VAULT: vault_get(x, v, &t); break;
+	case A_ITEMS:
+		call_list(x, v, VG_OP_ITEM_LIST, &t, 1, item_names, NULL, NULL, false, 0, 0);
+		break;
+	case A_ITEM:
+		call_list(x, v, VG_OP_ITEM_LIST, &t, 1, item_names, "name", t.item, true, 0, 0);
+		break;
+	case A_ITEM_NEW: item_create(x, v, &t); break;
+	case A_POINTS: {
+		uint32_t all = gw_query_get(x->req->query, "all", buf, sizeof(buf)) == 1 &&
+			strcmp(buf, "true") == 0;
+		call_list(x, v, VG_OP_POINT_LIST, &t, 3, point_names, NULL, NULL, false, all, 0);
+		break;
+	}
+	case A_POINT:
+		call_list(x, v, VG_OP_POINT_LIST, &t, 3, point_names, "id", t.point, true, 1, 0);
+		break;
+	case A_POINT_NEW: point_begin(x, v, &t); break;
+	case A_POINT_ABORT: point_op(x, v, &t, VG_OP_POINT_ABORT); break;
+	case A_COMMIT: point_op(x, v, &t, VG_OP_POINT_COMMIT); break;
+	case A_OBJECTS:
+		call_list(x, v, VG_OP_OBJECT_LIST, &t, 7, object_names, NULL, NULL, false, 0, 0);
+		break;
+	case A_OBJ_PUT: object_put(x, v, &t); break;
+	case A_OBJ_GET: {
+		const struct gw_fetch f = {
+			.get_op = VG_OP_OBJECT_GET,
+			.stat_op = VG_OP_OBJECT_STAT,
+			.target = object_target,
+			.arg = &t,
+		};
+		if (x->req->method == GW_M_HEAD)
+			gw_fetch_head(x, v, &f);
+		else
+			gw_fetch_get(x, v, &f);
+		break;
+	}
+	default:
+		gw_reply_error(x, 500, "internal", "unrouted operation");
+	}
+	gw_vaultd_close(x, v);
+}

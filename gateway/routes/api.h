@@ -1,0 +1,29 @@
+/* api.h - the native API under /v1/ (PROTOCOLS.md §2): JSON for management
+ * (jansson), raw streams for object bodies.
+ *
+ *   GET  /v1/whoami
+ *   GET  /v1/vaults                          POST /v1/vaults {"name"}
+ *   GET  /v1/vaults/V
+ *   GET  /v1/vaults/V/items                  POST /v1/vaults/V/items {"name","kind"}
+ *   GET  /v1/vaults/V/items/I
+ *   GET  /v1/vaults/V/items/I/points[?all=true]
+ *   POST /v1/vaults/V/items/I/points         -> 201 {"point"} (detached: may span requests)
+ *   GET  /v1/vaults/V/items/I/points/P
+ *   DELETE /v1/vaults/V/items/I/points/P     abandons an uncommitted point
+ *   POST /v1/vaults/V/items/I/points/P/commit
+ *   GET  /v1/vaults/V/items/I/points/P/objects
+ *   PUT  /v1/vaults/V/items/I/points/P/objects/NAME[?sha256=HEX]   streamed body
+ *   GET|HEAD /v1/vaults/V/items/I/points/P/objects/NAME            Range
+ *   GET  /v1/audit[?from=SEQ]
+ *
+ * Routes of §2 that vaultd does not serve yet answer 501 {"error":
+ * "not-implemented"}. Errors: {"error": vg_errcode, "message"}.
+ */
+#ifndef GW_API_H
+#define GW_API_H
+
+#include "gw.h"
+
+void gw_api_handle(struct gw_rctx *x);
+
+#endif
