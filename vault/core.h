@@ -42,6 +42,10 @@ struct vcaller {
 	char principal[VG_PRINCIPAL_NAME_MAX + 1];
 	char peer[129];
 	uint64_t session;
+	uint8_t kind;        /* VR_K_* */
+	bool root;           /* the local console: uid 0 on the socket, no credential */
+	char grant[129];     /* an MUA grant the request presents ("" if none) */
+	char pin[65];        /* a security PIN the request presents ("" if none) */
 };
 
 struct vcore_recovery {
@@ -63,8 +67,9 @@ int vcore_vault_get(struct vcore *c, const char *name, struct vr_vault *out);
 int vcore_vault_list(struct vcore *c,
 	int (*cb)(void *arg, const char *name, const struct vr_vault *v), void *arg);
 
+/* owner: the agent the item belongs to ("" or NULL: the caller). */
 int vcore_item_create(struct vcore *c, const struct vcaller *who, const char *vault,
-	const char *item, const char *kind);
+	const char *item, const char *kind, const char *owner);
 int vcore_item_get(struct vcore *c, const char *vault, const char *item, struct vr_item *out);
 int vcore_item_list(struct vcore *c, const char *vault,
 	int (*cb)(void *arg, const char *name, const struct vr_item *it), void *arg);

@@ -34,7 +34,7 @@ static void usage(FILE *f)
 		"  vault create NAME\n"
 		"  vault list\n"
 		"  vault show NAME\n"
-		"  item create VAULT ITEM [--kind files|restic]\n"
+		"  item create VAULT ITEM [--kind files|restic] [--agent NAME]\n"
 		"  item list VAULT\n"
 		"  backup VAULT ITEM [--object NAME] [FILE|-]     prints the new point id\n"
 		"  points VAULT ITEM [--all]                       one point per line\n"
@@ -43,6 +43,18 @@ static void usage(FILE *f)
 		"  audit verify                                    exit 0 only if the chain is intact\n"
 		"  audit export [--from SEQ]                       JSON lines\n"
 		"  whoami\n"
+		"\n"
+		"  principal add NAME [--kind user|agent|monitor]  prints the token once\n"
+		"  principal list\n"
+		"  principal rotate NAME [--vault V --pin PIN]    agents need a security PIN\n"
+		"  principal cert add|remove NAME SHA256HEX      map an mTLS client certificate\n"
+		"  role grant PRINCIPAL VAULT ROLE               reader|agent|operator|contributor|owner\n"
+		"  role revoke PRINCIPAL VAULT\n"
+		"  role list [VAULT]\n"
+		"  agent register VAULT NAME [-o CREDFILE] [--endpoint URL] [--ca-fingerprint FP]\n"
+		"                                                one-time credential, valid 10 days\n"
+		"  agent activate NAME REGTOKEN                  exchange it for the agent's token\n"
+		"  alerts [VAULT] [--json]\n"
 		"\n"
 		"  --socket PATH      vaultd's socket (default $VAULTD_SOCKET or " DEFAULT_SOCKET ")\n"
 		"  --user NAME        principal name; the token is read from --token-file\n"
@@ -145,16 +157,23 @@ static int cmd_item(struct vgc *c, int argc, char **argv)
 	int r;
 
 	if (argc >= 3 && strcmp(argv[0], "create") == 0) {
-		if (argc == 5 && strcmp(argv[3], "--kind") == 0)
-			kind = argv[4];
-		else if (argc != 3) {
-			usage(stderr);
-			return 2;
+		const char *agent = NULL;
+		for (int i = 3; i < argc; i += 2) {
+			if (i + 1 < argc && strcmp(argv[i], "--kind") == 0)
+				kind = argv[i + 1];
+			else if (i + 1 < argc && strcmp(argv[i], "--agent") == 0)
+				agent = argv[i + 1];
+			else {
+				usage(stderr);
+				return 2;
+			}
 		}
 		w = vgc_req(c, VG_OP_ITEM_CREATE);
 		vg_msgb_str(w, VG_TAG_VAULT, argv[1]);
 		vg_msgb_str(w, VG_TAG_ITEM, argv[2]);
 		vg_msgb_str(w, VG_TAG_KIND, kind);
+		if (agent)
+			vg_msgb_str(w, VG_TAG_PRINCIPAL, agent);
 		if ((r = simple(c, argv[2])))
 			return r;
 		printf("item %s/%s created\n", argv[1], argv[2]);
@@ -535,6 +554,238 @@ static int cmd_audit(struct vgc *c, int argc, char **argv)
 	return 2;
 }
 
+
+static int print_token_resp(const struct vg_msg *m, const char *what)
+{
+	char tok[300];
+
+	if (vg_msg_str(m, VG_TAG_TOKEN, tok, sizeof(tok)))
+		return fail("%s: no token in the answer", what);
+	printf("%s\n", tok);
+	return 0;
+}
+
+static int cmd_principal(struct vgc *c, int argc, char **argv)
+{
+	struct vg_msg m;
+	struct vg_wr *w;
+	int r;
+
+	if (argc >= 2 && strcmp(argv[0], "add") == 0) {
+		const char *kind = "user";
+		if (argc == 4 && strcmp(argv[2], "--kind") == 0)
+			kind = argv[3];
+		else if (argc != 2) {
+			usage(stderr);
+			return 2;
+		}
+		w = vgc_req(c, VG_OP_PRINCIPAL_ADD);
+		vg_msgb_str(w, VG_TAG_NAME, argv[1]);
+		vg_msgb_str(w, VG_TAG_KIND, kind);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, argv[1]);
+		return print_token_resp(&m, argv[1]);
+	}
+	if (argc == 1 && strcmp(argv[0], "list") == 0) {
+		vgc_req(c, VG_OP_PRINCIPAL_LIST);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, "principal list");
+		while ((r = vgc_stream_next(c, &m)) == 1) {
+			char n[80], k[16], st[32];
+			uint64_t certs = 0;
+			vg_msg_str(&m, VG_TAG_NAME, n, sizeof(n));
+			vg_msg_str(&m, VG_TAG_KIND, k, sizeof(k));
+			vg_msg_str(&m, VG_TAG_STATE, st, sizeof(st));
+			vg_msg_u64(&m, VG_TAG_COUNT, &certs);
+			printf("%s\t%s\t%s\tcerts=%llu\n", n, k, st, (unsigned long long)certs);
+		}
+		return r ? fail_call(c, r, "principal list") : 0;
+	}
+	if (argc >= 2 && strcmp(argv[0], "rotate") == 0) {
+		w = vgc_req(c, VG_OP_PRINCIPAL_ROTATE);
+		vg_msgb_str(w, VG_TAG_NAME, argv[1]);
+		for (int i = 2; i + 1 < argc; i += 2) {
+			if (strcmp(argv[i], "--vault") == 0)
+				vg_msgb_str(w, VG_TAG_VAULT, argv[i + 1]);
+			else if (strcmp(argv[i], "--pin") == 0)
+				vg_msgb_str(w, VG_TAG_PIN, argv[i + 1]);
+			else {
+				usage(stderr);
+				return 2;
+			}
+		}
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, argv[1]);
+		return print_token_resp(&m, argv[1]);
+	}
+	if (argc == 4 && strcmp(argv[0], "cert") == 0 &&
+	    (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "remove") == 0)) {
+		uint8_t fp[32];
+		char hex[65];
+		size_t j = 0;
+		/* Accept "AB:CD:..." as openssl prints it, or plain hex. */
+		for (const char *p = argv[3]; *p && j < sizeof(hex) - 1; p++)
+			if (*p != ':')
+				hex[j++] = *p;
+		hex[j] = 0;
+		if (vg_unhex(fp, sizeof(fp), hex))
+			return fail("%s: expected a SHA-256 fingerprint (64 hex digits)", argv[3]);
+		w = vgc_req(c, VG_OP_PRINCIPAL_CERT);
+		vg_msgb_str(w, VG_TAG_NAME, argv[2]);
+		vg_msgb_bytes(w, VG_TAG_HASH, fp, 32);
+		if (strcmp(argv[1], "remove") == 0)
+			vg_msgb_u32(w, VG_TAG_FLAGS, 1);
+		return simple(c, argv[2]);
+	}
+	usage(stderr);
+	return 2;
+}
+
+static int cmd_role(struct vgc *c, int argc, char **argv)
+{
+	struct vg_msg m;
+	struct vg_wr *w;
+	int r;
+
+	if ((argc == 4 && strcmp(argv[0], "grant") == 0) || (argc == 3 && strcmp(argv[0], "revoke") == 0)) {
+		w = vgc_req(c, VG_OP_ROLE_SET);
+		vg_msgb_str(w, VG_TAG_NAME, argv[1]);
+		vg_msgb_str(w, VG_TAG_VAULT, argv[2]);
+		vg_msgb_str(w, VG_TAG_ROLE, argc == 4 ? argv[3] : "none");
+		if ((r = simple(c, argv[1])))
+			return r;
+		printf("%s %s on %s\n", argv[1], argc == 4 ? argv[3] : "revoked", argv[2]);
+		return 0;
+	}
+	if ((argc == 1 || argc == 2) && strcmp(argv[0], "list") == 0) {
+		w = vgc_req(c, VG_OP_ROLE_LIST);
+		if (argc == 2)
+			vg_msgb_str(w, VG_TAG_VAULT, argv[1]);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, "role list");
+		while ((r = vgc_stream_next(c, &m)) == 1) {
+			char n[80], v[80], ro[32];
+			vg_msg_str(&m, VG_TAG_NAME, n, sizeof(n));
+			vg_msg_str(&m, VG_TAG_VAULT, v, sizeof(v));
+			vg_msg_str(&m, VG_TAG_ROLE, ro, sizeof(ro));
+			printf("%s\t%s\t%s\n", n, v, ro);
+		}
+		return r ? fail_call(c, r, "role list") : 0;
+	}
+	usage(stderr);
+	return 2;
+}
+
+static int cmd_agent(struct vgc *c, int argc, char **argv)
+{
+	struct vg_msg m;
+	struct vg_wr *w;
+	int r;
+
+	if (argc >= 3 && strcmp(argv[0], "register") == 0) {
+		const char *out = NULL, *endpoint = "", *cafp = "";
+		char tok[300], ts[32];
+		uint64_t exp = 0;
+		for (int i = 3; i + 1 < argc; i += 2) {
+			if (strcmp(argv[i], "-o") == 0)
+				out = argv[i + 1];
+			else if (strcmp(argv[i], "--endpoint") == 0)
+				endpoint = argv[i + 1];
+			else if (strcmp(argv[i], "--ca-fingerprint") == 0)
+				cafp = argv[i + 1];
+			else {
+				usage(stderr);
+				return 2;
+			}
+		}
+		w = vgc_req(c, VG_OP_AGENT_REGISTER);
+		vg_msgb_str(w, VG_TAG_VAULT, argv[1]);
+		vg_msgb_str(w, VG_TAG_NAME, argv[2]);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, argv[2]);
+		vg_msg_str(&m, VG_TAG_TOKEN, tok, sizeof(tok));
+		vg_msg_u64(&m, VG_TAG_TIME2, &exp);
+		fmt_time(exp, ts, sizeof(ts));
+		if (out) {
+			/* The credentials file: endpoint, CA fingerprint, one-time token. */
+			int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+			FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+			if (!f)
+				return fail("%s: %s", out, strerror(errno));
+			fprintf(f, "VG_ENDPOINT=%s\nVG_CA_FINGERPRINT=%s\nVG_VAULT=%s\nVG_AGENT=%s\n"
+				"VG_REGISTRATION_TOKEN=%s\nVG_EXPIRES=%s\n", endpoint, cafp, argv[1],
+				argv[2], tok, ts);
+			if (fclose(f))
+				return fail("%s: %s", out, strerror(errno));
+			printf("agent %s registered; credentials in %s, valid until %s\n", argv[2], out, ts);
+		} else {
+			printf("%s\nexpires %s\n", tok, ts);
+		}
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[0], "activate") == 0) {
+		w = vgc_req(c, VG_OP_AGENT_ACTIVATE);
+		vg_msgb_str(w, VG_TAG_NAME, argv[1]);
+		vg_msgb_str(w, VG_TAG_TOKEN, argv[2]);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, argv[1]);
+		return print_token_resp(&m, argv[1]);
+	}
+	usage(stderr);
+	return 2;
+}
+
+static int cmd_alerts(struct vgc *c, int argc, char **argv)
+{
+	struct vg_msg m;
+	struct vg_wr *w;
+	const char *vault = NULL;
+	int r, json = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (!vault)
+			vault = argv[i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	w = vgc_req(c, VG_OP_ALERT_LIST);
+	if (vault)
+		vg_msgb_str(w, VG_TAG_VAULT, vault);
+	if ((r = vgc_call(c, &m)))
+		return fail_call(c, r, "alerts");
+	while ((r = vgc_stream_next(c, &m)) == 1) {
+		char n[40], sev[20], p[80], v[80], t[600], d[600], ts[32];
+		uint64_t seq = 0, tm = 0;
+		vg_msg_u64(&m, VG_TAG_SEQ, &seq);
+		vg_msg_u64(&m, VG_TAG_TIME, &tm);
+		vg_msg_str(&m, VG_TAG_NAME, n, sizeof(n));
+		vg_msg_str(&m, VG_TAG_STATE, sev, sizeof(sev));
+		vg_msg_str(&m, VG_TAG_PRINCIPAL, p, sizeof(p));
+		vg_msg_str(&m, VG_TAG_VAULT, v, sizeof(v));
+		vg_msg_str(&m, VG_TAG_TARGET, t, sizeof(t));
+		vg_msg_str(&m, VG_TAG_DETAIL, d, sizeof(d));
+		fmt_time(tm, ts, sizeof(ts));
+		if (json) {
+			json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq", (json_int_t)seq,
+				"time", ts, "name", n, "severity", sev, "principal", p, "vault", v,
+				"target", t, "detail", d);
+			char *js = o ? json_dumps(o, JSON_COMPACT) : NULL;
+			if (js)
+				puts(js);
+			free(js);
+			json_decref(o);
+		} else {
+			printf("%llu\t%s\t%s\t%s\tvault=%s\ttarget=%s\tby=%s\t%s\n",
+				(unsigned long long)seq, ts, sev, n, *v ? v : "-", t, p, d);
+		}
+	}
+	return r ? fail_call(c, r, "alerts") : 0;
+}
+
 static int read_token(const char *path, char *out, size_t outsz)
 {
 	FILE *f = fopen(path, "re");
@@ -612,6 +863,14 @@ int main(int argc, char **argv)
 		r = cmd_restore(c, argc, argv);
 	else if (strcmp(cmd, "audit") == 0 && argc >= 1)
 		r = cmd_audit(c, argc, argv);
+	else if (strcmp(cmd, "principal") == 0 && argc >= 1)
+		r = cmd_principal(c, argc, argv);
+	else if (strcmp(cmd, "role") == 0 && argc >= 1)
+		r = cmd_role(c, argc, argv);
+	else if (strcmp(cmd, "agent") == 0 && argc >= 1)
+		r = cmd_agent(c, argc, argv);
+	else if (strcmp(cmd, "alerts") == 0)
+		r = cmd_alerts(c, argc, argv);
 	else if (strcmp(cmd, "whoami") == 0 && argc == 0) {
 		struct vg_msg m;
 		char p[130];
