@@ -151,17 +151,22 @@ out:
 	return r;
 }
 
-int vauth_role(struct vcore *c, MDB_txn *txn, const struct vcaller *who, const char *vault)
+int vauth_role_in(struct vcore *c, MDB_txn *txn, const char *principal, const char *vault)
 {
 	uint8_t key[2 * 130];
 	MDB_val v;
 
-	if (who->root)
-		return VR_R_OWNER;
-	if (vdb_get(c->db, txn, VDB_ROLES, key, role_key(key, who->principal, vault), &v) ||
+	if (vdb_get(c->db, txn, VDB_ROLES, key, role_key(key, principal, vault), &v) ||
 	    v.mv_size != 1)
 		return VR_R_NONE;
 	return ((uint8_t *)v.mv_data)[0];
+}
+
+int vauth_role(struct vcore *c, MDB_txn *txn, const struct vcaller *who, const char *vault)
+{
+	if (who->root)
+		return VR_R_OWNER;
+	return vauth_role_in(c, txn, who->principal, vault);
 }
 
 static int role_allows(int role, enum vperm p)

@@ -40,6 +40,8 @@ int vauth_authorize(struct vcore *c, const struct vcaller *who, const char *vaul
 	const char *item, enum vperm p, char *why, size_t whysz);
 /* The caller's role on vault (VR_R_NONE if none; owner for root). */
 int vauth_role(struct vcore *c, MDB_txn *txn, const struct vcaller *who, const char *vault);
+/* The role of a named principal on vault, inside txn. */
+int vauth_role_in(struct vcore *c, MDB_txn *txn, const char *principal, const char *vault);
 /* May who manage principals (root, or Owner of some vault)? */
 int vauth_is_admin(struct vcore *c, const struct vcaller *who);
 

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "core_int.h"
+#include "policy.h"
 #include "vg_err.h"
 
 #define MAPSIZE (16ull << 30)
@@ -428,6 +429,22 @@ int vcore_item_create(struct vcore *c, const struct vcaller *who, const char *va
 	snprintf(it.owner, sizeof(it.owner), "%s", owner && *owner ? owner : who->principal);
 	snprintf(it.policy, sizeof(it.policy), "default");
 	target3(target, sizeof(target), vault, item, 0);
+	if (strcmp(kind, "restic") == 0) {
+		/* A restic repository is one container point that stays active;
+		 * each uploaded file is an object of it (PROTOCOLS.md §1). */
+		struct vr_point rp;
+		memset(&rp, 0, sizeof(rp));
+		if ((r = new_id(&rp.id)))
+			goto fail;
+		rp.item_id = it.id;
+		rp.state = VR_P_ACTIVE;
+		rp.kind = VR_PK_REPO;
+		rp.created = rp.committed = it.created;
+		snprintf(rp.principal, sizeof(rp.principal), "%s", who->principal);
+		it.repo_point = rp.id;
+		if ((r = vcore_put_point(c, txn, &rp)))
+			goto fail;
+	}
 	if ((r = vcore_put(c, txn, VDB_ITEMS, key, vr_key_id_name(key, v.id, item), &it, true)) ||
 	    (r = audit_ok(c, txn, who, "item.create", target, kind)))
 		goto fail;
@@ -503,6 +520,10 @@ int vcore_point_begin(struct vcore *c, const struct vcaller *who, const char *va
 		return r;
 	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)))
 		goto fail;
+	if (it.state != VR_I_PROTECTED) {
+		r = VG_EBADSTATE;  /* stopped: backups resume only after "item resume" */
+		goto fail;
+	}
 	memset(&p, 0, sizeof(p));
 	if ((r = new_id(&p.id)))
 		goto fail;
@@ -605,6 +626,8 @@ int vcore_point_commit(struct vcore *c, const struct vcaller *who, const char *v
 	p.bytes = sum.bytes;
 	p.objects = sum.count;
 	p.session = 0;
+	if ((r = vpolicy_point_expiry(c, txn, &v, &it, &p)))
+		goto fail;
 	it.last_success = p.committed;
 	target3(target, sizeof(target), vault, item, pid);
 	snprintf(reason, sizeof(reason), "%u objects, %llu bytes", sum.count,
@@ -768,6 +791,8 @@ static int olist_cb(void *arg, const char *name, const struct vr_object *o, MDB_
 {
 	struct olist *ol = arg;
 	(void)cur;
+	if (o->state != VR_O_ACTIVE)
+		return 0;  /* soft-deleted restic files are not listed */
 	return ol->cb(ol->arg, name, o);
 }
 
@@ -809,6 +834,10 @@ struct vcore_upload {
 	uint8_t want_sha[VC_HASH_LEN];
 	int have_sha;
 	uint64_t want_size;
+	int repo;                 /* into a restic item's container point */
+	int duplicate;            /* repo: an identical object was already stored */
+	int have_old;
+	uint8_t old_blob[VC_BLOBID_LEN];
 	struct vs_writer *w;
 };
 
@@ -830,18 +859,29 @@ int vcore_upload_begin(struct vcore *c, const struct vcaller *who, const char *v
 	MDB_val val;
 	MDB_txn *txn;
 	uint64_t avail;
-	int r;
+	int r, repo = 0;
 
 	*out = NULL;
 	if ((r = vg_name_check(object, VG_OBJECT_NAME_MAX)))
 		return r;
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
-	if (!(r = vcore_resolve(c, txn, vault, item, &v, &it)) &&
-	    !(r = vcore_get_point(c, txn, it.id, pid, &p)) &&
-	    !(r = check_pending(&p, who))) {
+	if (!(r = vcore_resolve(c, txn, vault, item, &v, &it)) && pid == 0) {
+		/* pid 0: the item's restic container point. */
+		if (strcmp(it.kind, "restic") != 0 || !it.repo_point)
+			r = VG_EBADSTATE;
+		else
+			pid = it.repo_point;
+		repo = 1;
+	}
+	if (!r && !(r = vcore_get_point(c, txn, it.id, pid, &p)) &&
+	    !(r = repo ? (p.kind == VR_PK_REPO && p.state == VR_P_ACTIVE ? 0 : VG_EBADSTATE) :
+		      check_pending(&p, who))) {
 		r = vdb_get(c->db, txn, VDB_OBJECTS, key, (size_t)object_key(key, pid, object), &val);
-		r = r == 0 ? VG_EEXISTS : (r == VG_ENOTFOUND ? 0 : r);
+		if (r == 0 && repo && strcmp(object, "config") != 0)
+			r = 0;  /* a retry or a re-upload: settled at finish */
+		else
+			r = r == 0 ? VG_EEXISTS : (r == VG_ENOTFOUND ? 0 : r);
 	}
 	vdb_abort(txn);
 	if (r)
@@ -863,6 +903,7 @@ int vcore_upload_begin(struct vcore *c, const struct vcaller *who, const char *v
 	u->item_id = it.id;
 	u->point_id = pid;
 	u->want_size = want_size;
+	u->repo = repo;
 	if (want_sha) {
 		memcpy(u->want_sha, want_sha, VC_HASH_LEN);
 		u->have_sha = 1;
@@ -928,13 +969,39 @@ int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_H
 	/* Re-check under the write lock: the point may have been aborted. */
 	if ((r = vcore_resolve(c, txn, u->vault, u->item, &v, &it)) ||
 	    (r = vcore_get_point(c, txn, u->item_id, u->point_id, &p)) ||
-	    (r = check_pending(&p, &u->who)))
+	    (r = u->repo ? (p.state == VR_P_ACTIVE ? 0 : VG_EBADSTATE) : check_pending(&p, &u->who)))
 		goto fail;
 	if (v.id != u->vault_id || it.id != u->item_id) {
 		r = VG_EBADSTATE;
 		goto fail;
 	}
-	if ((r = vcore_put(c, txn, VDB_OBJECTS, key, (size_t)object_key(key, u->point_id, u->object), &o, true)) ||
+	if (u->repo) {
+		struct vr_object old;
+		MDB_val ov;
+		r = vdb_get(c->db, txn, VDB_OBJECTS, key, (size_t)object_key(key, u->point_id, u->object), &ov);
+		if (r == 0) {
+			if ((r = vr_object_dec(ov.mv_data, ov.mv_size, &old)))
+				goto fail;
+			if (old.state == VR_O_ACTIVE) {
+				/* Same name, same bytes: a safe retry. Else refused. */
+				r = CRYPTO_memcmp(old.sha256, sha, VC_HASH_LEN) == 0 ? 0 : VG_EEXISTS;
+				vdb_abort(txn);
+				u->duplicate = r == 0;
+				return r;
+			}
+			/* A soft-deleted object uploaded again: the new body replaces it. */
+			if ((r = vdb_del(c->db, txn, VDB_BLOBS, old.blob, VC_BLOBID_LEN)) && r != VG_ENOTFOUND)
+				goto fail;
+			memcpy(u->old_blob, old.blob, VC_BLOBID_LEN);
+			u->have_old = 1;
+		} else if (r != VG_ENOTFOUND) {
+			goto fail;
+		}
+		if (strncmp(u->object, "snapshots:", 10) == 0 &&
+		    (r = vcore_snapshot_added(c, txn, &v, &it, u->object, *size, &u->who)))
+			goto fail;
+	}
+	if ((r = vcore_put(c, txn, VDB_OBJECTS, key, (size_t)object_key(key, u->point_id, u->object), &o, !u->repo)) ||
 	    (r = vcore_put(c, txn, VDB_BLOBS, u->blob, VC_BLOBID_LEN, &br, true)))
 		goto fail;
 	{
@@ -950,6 +1017,8 @@ int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_H
 		return r;
 	vs_writer_free(u->w, 1);
 	u->w = NULL;
+	if (u->have_old)
+		(void)vs_unlink(c->store, u->old_blob);
 	return 0;
 fail:
 	vdb_abort(txn);
@@ -992,8 +1061,12 @@ int vcore_download_open(struct vcore *c, const char *vault, const char *item, ui
 		return -ENOMEM;
 	if ((r = vdb_begin(c->db, false, &txn)))
 		goto fail;
-	if (!(r = vcore_resolve(c, txn, vault, item, &v, &it)) &&
-	    !(r = vcore_get_point(c, txn, it.id, pid, &p))) {
+	if (!(r = vcore_resolve(c, txn, vault, item, &v, &it)) && pid == 0) {
+		if (strcmp(it.kind, "restic") != 0 || !it.repo_point)
+			r = VG_EBADSTATE;
+		pid = it.repo_point;
+	}
+	if (!r && !(r = vcore_get_point(c, txn, it.id, pid, &p))) {
 		if (p.state != VR_P_ACTIVE)
 			r = p.state == VR_P_PENDING ? VG_ENOTFOUND : VG_ESOFTDELETED;
 		else if (!(r = vdb_get(c->db, txn, VDB_OBJECTS, key,

@@ -87,7 +87,10 @@ int vcore_object_list(struct vcore *c, const char *vault, const char *item, uint
 	int (*cb)(void *arg, const char *name, const struct vr_object *o), void *arg);
 
 struct vcore_upload;
-/* want_sha (may be NULL): the body must hash to it, else VG_EINVAL at finish.
+/* point 0 means the restic container point of a restic item; there an
+ * existing object with the same bytes is a successful retry, and different
+ * bytes are VG_EEXISTS.
+ * want_sha (may be NULL): the body must hash to it, else VG_EINVAL at finish.
  * want_size: UINT64_MAX if unknown; otherwise checked early against free space. */
 int vcore_upload_begin(struct vcore *c, const struct vcaller *who, const char *vault,
 	const char *item, uint64_t point, const char *object, const uint8_t *want_sha,
@@ -97,6 +100,7 @@ int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_H
 void vcore_upload_free(struct vcore_upload *u);
 
 struct vcore_download;
+/* point 0: the restic container point, as for uploads. */
 int vcore_download_open(struct vcore *c, const char *vault, const char *item, uint64_t point,
 	const char *object, struct vcore_download **out, struct vr_object *obj);
 /* Decrypts only the segments covering [off, off+len) and passes the bytes

@@ -31,4 +31,9 @@ int vcore_drop_point(struct vcore *c, MDB_txn *txn, const struct vr_point *p,
 	struct vcore_blobs *bl);
 void vcore_unlink_blobs(struct vcore *c, struct vcore_blobs *bl);
 
+/* restic.c: a snapshot file arrived in a restic item; records the
+ * recovery point it starts (inside the upload's transaction). */
+int vcore_snapshot_added(struct vcore *c, MDB_txn *txn, const struct vr_vault *v,
+	const struct vr_item *it, const char *object, uint64_t size, const struct vcaller *who);
+
 #endif

@@ -191,7 +191,8 @@ int h_point_begin(struct conn *k, const struct vg_msg *m)
 		return send_err(k, VG_ELIMIT, "too many open points on this connection");
 	if ((r = vcore_point_begin(k->c, &k->who, a.vault, a.item, flags & 1, &pid))) {
 		audit_fail(k, "point.begin", a.target, r, true);
-		return send_err(k, r, "item %s: %s", a.target, vg_strerror(r));
+		return send_err(k, r, "item %s: %s", a.target, r == VG_EBADSTATE ?
+			"protection is stopped; run \"item resume\" first" : vg_strerror(r));
 	}
 	if (!(flags & 1)) {
 		snprintf(k->bound[k->nbound].vault, sizeof(k->bound[0].vault), "%s", a.vault);
@@ -330,31 +331,14 @@ int h_object_list(struct conn *k, const struct vg_msg *m)
 }
 
 /* Upload: see wire.h for the credit flow. */
-int h_object_put(struct conn *k, const struct vg_msg *m)
+/* Upload: see wire.h for the credit flow. Consumes u. */
+int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const char *target)
 {
-	struct vcore_upload *u = NULL;
-	struct args a;
 	struct vg_msg in;
-	const uint8_t *want = NULL;
-	uint32_t wantlen = 0;
-	uint64_t size = UINT64_MAX, got;
-	uint64_t credit = UP_WINDOW, consumed = 0;
+	uint64_t credit = UP_WINDOW, consumed = 0, got;
 	uint8_t sha[VC_HASH_LEN];
 	int r, failed = 0;
 
-	if ((r = get_args(m, A_VAULT | A_ITEM | A_POINT | A_OBJECT, &a)))
-		return send_err(k, r == VG_EINVAL ? VG_EINVAL : r,
-			"object.put needs a vault, an item, a point id and an object name");
-	if ((r = need(k, "object.put", a.vault, a.item, VP_BACKUP)))
-		return r < 0 ? r : 0;
-	(void)vg_msg_u64(m, VG_TAG_SIZE, &size);
-	if (vg_msg_bytes(m, VG_TAG_SHA256, &want, &wantlen) == 0 && wantlen != VC_HASH_LEN)
-		return send_err(k, VG_EPROTO, "bad sha256 field");
-	if ((r = vcore_upload_begin(k->c, &k->who, a.vault, a.item, a.point, a.object, want,
-		     size, &u))) {
-		audit_fail(k, "object.put", a.target, r, true);
-		return send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
-	}
 	vg_msgb_begin(&k->out, VG_F_WINDOW, 0, k->reqid);
 	vg_msgb_u32(&k->out, VG_TAG_CREDIT, UP_WINDOW);
 	if ((r = vg_send_frame(k->fd, &k->out)))
@@ -373,15 +357,13 @@ int h_object_put(struct conn *k, const struct vg_msg *m)
 			goto out;
 		}
 		credit -= in.datalen;
-		if (failed)
-			goto regrant;
-		if ((r = vcore_upload_write(u, in.data, in.datalen))) {
+		if (!failed && (r = vcore_upload_write(u, in.data, in.datalen))) {
 			failed = 1;
-			audit_fail(k, "object.put", a.target, r, true);
-			if ((r = send_err(k, r, "object %s: %s", a.target, vg_strerror(r))))
+			audit_fail(k, op, target, r, true);
+			if ((r = send_err(k, r, "%s: %s", target, r == VG_ETOOBIG ?
+				     "the body is longer than its declared size" : vg_strerror(r))))
 				goto out;
 		}
-regrant:
 		consumed += in.datalen;
 		if (consumed >= UP_REGRANT) {
 			vg_msgb_begin(&k->out, VG_F_WINDOW, 0, k->reqid);
@@ -397,15 +379,15 @@ regrant:
 		goto out;
 	}
 	if (in.flags & VG_FL_ABORT) {
-		audit_fail(k, "object.put", a.target, VG_ECLOSED, true);
-		r = send_err(k, VG_ECLOSED, "object %s: upload aborted by the client", a.target);
+		audit_fail(k, op, target, VG_ECLOSED, true);
+		r = send_err(k, VG_ECLOSED, "%s: upload aborted by the client", target);
 		goto out;
 	}
 	if ((r = vcore_upload_finish(u, &got, sha))) {
 		const char *why = r == VG_EINVAL ?
 			"the body does not match its declared size or SHA-256" : vg_strerror(r);
-		audit_fail(k, "object.put", a.target, r, true);
-		r = send_err(k, r, "object %s: %s", a.target, why);
+		audit_fail(k, op, target, r, true);
+		r = send_err(k, r, "%s: %s", target, why);
 		goto out;
 	}
 	{
@@ -417,6 +399,30 @@ regrant:
 out:
 	vcore_upload_free(u);
 	return r;
+}
+
+int h_object_put(struct conn *k, const struct vg_msg *m)
+{
+	struct vcore_upload *u = NULL;
+	struct args a;
+	const uint8_t *want = NULL;
+	uint32_t wantlen = 0;
+	uint64_t size = UINT64_MAX;
+	int r;
+
+	if ((r = get_args(m, A_VAULT | A_ITEM | A_POINT | A_OBJECT, &a)))
+		return send_err(k, r, "object.put needs a vault, an item, a point id and an object name");
+	if ((r = need(k, "object.put", a.vault, a.item, VP_BACKUP)))
+		return r < 0 ? r : 0;
+	(void)vg_msg_u64(m, VG_TAG_SIZE, &size);
+	if (vg_msg_bytes(m, VG_TAG_SHA256, &want, &wantlen) == 0 && wantlen != VC_HASH_LEN)
+		return send_err(k, VG_EPROTO, "bad sha256 field");
+	if ((r = vcore_upload_begin(k->c, &k->who, a.vault, a.item, a.point, a.object, want,
+		     size, &u))) {
+		audit_fail(k, "object.put", a.target, r, true);
+		return send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
+	}
+	return stream_upload(k, u, "object.put", a.target);
 }
 
 struct dl_sink {
@@ -448,13 +454,69 @@ static int dl_sink_cb(void *arg, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* Download of [off, off+len) of an opened object. Consumes d. */
+int stream_download(struct conn *k, struct vcore_download *d, const struct vr_object *o,
+	uint64_t off, uint64_t len, const char *op, const char *target)
+{
+	struct dl_sink s = {.k = k};
+	uint64_t first;
+	int r;
+
+	if (len == UINT64_MAX && off <= o->size)
+		len = o->size - off;
+	if (off > o->size || len > o->size - off) {
+		r = send_err(k, VG_ERANGE, "%s: range %llu+%llu is outside its %llu bytes", target,
+			(unsigned long long)off, (unsigned long long)len, (unsigned long long)o->size);
+		goto out;
+	}
+	/* Authenticate the first segment before answering, so the common
+	 * failure (a damaged blob) is a clean error, not a cut stream. */
+	first = o->seg_size - off % o->seg_size;
+	if (first > len)
+		first = len;
+	s.precap = (size_t)first;
+	s.pre = malloc(s.precap ? s.precap : 1);
+	s.priming = 1;
+	if (!s.pre) {
+		r = send_err(k, -ENOMEM, NULL);
+		goto out;
+	}
+	if ((r = vcore_download_read(d, off, first, dl_sink_cb, &s))) {
+		audit_fail(k, op, target, r, false);
+		if (r == VG_EINTEGRITY)
+			log_warnx("integrity failure reading %s", target);
+		r = send_err(k, r, "%s: %s", target, vg_strerror(r));
+		goto out;
+	}
+	{
+		struct vg_wr *w = resp_ok(k);
+		vg_msgb_u64(w, VG_TAG_SIZE, o->size);
+		vg_msgb_u64(w, VG_TAG_OFFSET, off);
+		vg_msgb_u64(w, VG_TAG_LENGTH, len);
+		vg_msgb_bytes(w, VG_TAG_SHA256, o->sha256, VC_HASH_LEN);
+		if ((r = vg_send_frame(k->fd, w)))
+			goto out;
+	}
+	s.priming = 0;
+	if (s.prelen && (r = dl_sink_cb(&s, s.pre, s.prelen)))
+		goto out;
+	r = vcore_download_read(d, off + first, len - first, dl_sink_cb, &s);
+	if (r == VG_EINTEGRITY)
+		log_warnx("integrity failure reading %s", target);
+	if (r != VG_ECLOSED)
+		r = end_stream(k, r);
+out:
+	free(s.pre);
+	vcore_download_free(d);
+	return r;
+}
+
 int h_object_get(struct conn *k, const struct vg_msg *m)
 {
 	struct vcore_download *d = NULL;
 	struct vr_object o;
-	struct dl_sink s = {.k = k};
 	struct args a;
-	uint64_t off = 0, len = UINT64_MAX, first;
+	uint64_t off = 0, len = UINT64_MAX;
 	int r;
 
 	if ((r = get_args(m, A_VAULT | A_ITEM | A_POINT | A_OBJECT, &a)))
@@ -467,54 +529,7 @@ int h_object_get(struct conn *k, const struct vg_msg *m)
 		audit_fail(k, "object.get", a.target, r, false);
 		return send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
 	}
-	if (len == UINT64_MAX && off <= o.size)
-		len = o.size - off;
-	if (off > o.size || len > o.size - off) {
-		r = send_err(k, VG_ERANGE, "object %s: range %llu+%llu is outside its %llu bytes",
-			a.target, (unsigned long long)off, (unsigned long long)len,
-			(unsigned long long)o.size);
-		goto out;
-	}
-	/* Authenticate the first segment before answering, so the common
-	 * failure (a damaged blob) is a clean error, not a cut stream. */
-	first = o.seg_size - off % o.seg_size;
-	if (first > len)
-		first = len;
-	s.precap = (size_t)first;
-	s.pre = malloc(s.precap ? s.precap : 1);
-	s.priming = 1;
-	if (!s.pre) {
-		r = send_err(k, -ENOMEM, NULL);
-		goto out;
-	}
-	if ((r = vcore_download_read(d, off, first, dl_sink_cb, &s))) {
-		audit_fail(k, "object.get", a.target, r, false);
-		if (r == VG_EINTEGRITY)
-			log_warnx("integrity failure reading %s", a.target);
-		r = send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
-		goto out;
-	}
-	{
-		struct vg_wr *w = resp_ok(k);
-		vg_msgb_u64(w, VG_TAG_SIZE, o.size);
-		vg_msgb_u64(w, VG_TAG_OFFSET, off);
-		vg_msgb_u64(w, VG_TAG_LENGTH, len);
-		vg_msgb_bytes(w, VG_TAG_SHA256, o.sha256, VC_HASH_LEN);
-		if ((r = vg_send_frame(k->fd, w)))
-			goto out;
-	}
-	s.priming = 0;
-	if (s.prelen && (r = dl_sink_cb(&s, s.pre, s.prelen)))
-		goto out;
-	r = vcore_download_read(d, off + first, len - first, dl_sink_cb, &s);
-	if (r == VG_EINTEGRITY)
-		log_warnx("integrity failure reading %s", a.target);
-	if (r != VG_ECLOSED)
-		r = end_stream(k, r);
-out:
-	free(s.pre);
-	vcore_download_free(d);
-	return r;
+	return stream_download(k, d, &o, off, len, "object.get", a.target);
 }
 
 int h_object_stat(struct conn *k, const struct vg_msg *m)

@@ -78,7 +78,14 @@ struct vg_wr *row(struct conn *k)
 static int is_refusal(int r)
 {
 	return r == VG_EAUTH || r == VG_EDENIED || r == VG_EIMMUTABLE || r == VG_EPOLICY ||
-	       r == VG_EMUA || r == VG_EPIN || r == VG_ENAME || r == VG_ELIMIT;
+	       r == VG_EMUA || r == VG_EPIN || r == VG_ENAME || r == VG_ELIMIT || r == VG_EBADSTATE;
+}
+
+void audit_refusal(struct conn *k, const char *op, const char *target, int r, const char *why)
+{
+	if (vcore_audit(k->c, &k->who, op, target, is_refusal(r) ? "denied" : "failed",
+		    why ? why : vg_strerror(r)))
+		log_warnx("audit append failed for %s %s", op, target);
 }
 
 void audit_fail(struct conn *k, const char *op, const char *target, int r, bool mutating)
@@ -152,6 +159,33 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_AGENT_REGISTER] = {"agent.register", h_agent_register},
 	[VG_OP_AGENT_ACTIVATE] = {"agent.activate", h_agent_activate},
 	[VG_OP_ALERT_LIST] = {"alert.list", h_alert_list},
+	[VG_OP_CLOCK_ADVANCE] = {"clock.advance", h_clock_advance},
+	[VG_OP_VAULT_SET] = {"vault.set", h_vault_set},
+	[VG_OP_VAULT_DELETE] = {"vault.delete", h_vault_delete},
+	[VG_OP_VAULT_UNDELETE] = {"vault.undelete", h_vault_undelete},
+	[VG_OP_POLICY_SET] = {"policy.set", h_policy_set},
+	[VG_OP_POLICY_LIST] = {"policy.list", h_policy_list},
+	[VG_OP_ITEM_SET_POLICY] = {"item.policy", h_item_set_policy},
+	[VG_OP_ITEM_STOP] = {"item.stop", h_item_stop},
+	[VG_OP_ITEM_UNDELETE] = {"item.undelete", h_item_undelete},
+	[VG_OP_ITEM_RESUME] = {"item.resume", h_item_resume},
+	[VG_OP_POINT_DELETE] = {"point.delete", h_point_delete},
+	[VG_OP_POINT_UNDELETE] = {"point.undelete", h_point_undelete},
+	[VG_OP_GUARD_CREATE] = {"guard.create", h_guard_create},
+	[VG_OP_GUARD_APPROVER] = {"guard.approver", h_guard_approver},
+	[VG_OP_GUARD_EXCLUDE] = {"guard.exclude", h_guard_exclude},
+	[VG_OP_GUARD_CHECK] = {"guard.check", h_guard_check},
+	[VG_OP_MUA_REQUEST] = {"mua.request", h_mua_request},
+	[VG_OP_MUA_APPROVE] = {"mua.approve", h_mua_approve},
+	[VG_OP_MUA_LIST] = {"mua.list", h_mua_list},
+	[VG_OP_PIN_GENERATE] = {"pin.generate", h_pin_generate},
+	[VG_OP_PURGE_RUN] = {"purge.run", h_purge_run},
+	[VG_OP_RESTIC_CREATE] = {"restic.create", h_restic_create},
+	[VG_OP_RESTIC_PUT] = {"restic.put", h_restic_put},
+	[VG_OP_RESTIC_GET] = {"restic.get", h_restic_get},
+	[VG_OP_RESTIC_STAT] = {"restic.stat", h_restic_stat},
+	[VG_OP_RESTIC_LIST] = {"restic.list", h_restic_list},
+	[VG_OP_RESTIC_DELETE] = {"restic.delete", h_restic_delete},
 };
 
 /* ---- authentication -------------------------------------------------------- */

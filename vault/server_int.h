@@ -39,6 +39,8 @@ struct vg_wr *resp_ok(struct conn *k);
 struct vg_wr *row(struct conn *k);
 int end_stream(struct conn *k, int r);
 void audit_fail(struct conn *k, const char *op, const char *target, int r, bool mutating);
+/* Audits a refusal with its reason (NULL: the error's text). */
+void audit_refusal(struct conn *k, const char *op, const char *target, int r, const char *why);
 /* Permission check with audit and a 403-style RESP on refusal; returns 0
  * when allowed, 1 when refused (RESP sent), or an I/O error. */
 int need(struct conn *k, const char *op, const char *vault, const char *item, enum vperm p);
@@ -55,6 +57,11 @@ struct args {
 
 enum { A_VAULT = 1, A_ITEM = 2, A_POINT = 4, A_OBJECT = 8 };
 int get_args(const struct vg_msg *m, unsigned need_mask, struct args *a);
+
+/* The two streaming shapes (h_data.c); both consume their handle. */
+int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const char *target);
+int stream_download(struct conn *k, struct vcore_download *d, const struct vr_object *o,
+	uint64_t off, uint64_t len, const char *op, const char *target);
 
 /* Handlers outside server.c. */
 typedef int (*vhandler)(struct conn *k, const struct vg_msg *m);
@@ -85,5 +92,33 @@ int h_agent_register(struct conn *k, const struct vg_msg *m);
 int h_agent_activate(struct conn *k, const struct vg_msg *m);
 int h_event_record(struct conn *k, const struct vg_msg *m);
 int h_alert_list(struct conn *k, const struct vg_msg *m);
+int h_vault_set(struct conn *k, const struct vg_msg *m);
+int h_vault_delete(struct conn *k, const struct vg_msg *m);
+int h_vault_undelete(struct conn *k, const struct vg_msg *m);
+int h_policy_set(struct conn *k, const struct vg_msg *m);
+int h_policy_list(struct conn *k, const struct vg_msg *m);
+int h_item_set_policy(struct conn *k, const struct vg_msg *m);
+int h_item_stop(struct conn *k, const struct vg_msg *m);
+int h_item_undelete(struct conn *k, const struct vg_msg *m);
+int h_item_resume(struct conn *k, const struct vg_msg *m);
+int h_point_delete(struct conn *k, const struct vg_msg *m);
+int h_point_undelete(struct conn *k, const struct vg_msg *m);
+int h_guard_create(struct conn *k, const struct vg_msg *m);
+int h_guard_approver(struct conn *k, const struct vg_msg *m);
+int h_guard_exclude(struct conn *k, const struct vg_msg *m);
+int h_guard_check(struct conn *k, const struct vg_msg *m);
+int h_mua_request(struct conn *k, const struct vg_msg *m);
+int h_mua_approve(struct conn *k, const struct vg_msg *m);
+int h_mua_list(struct conn *k, const struct vg_msg *m);
+int h_pin_generate(struct conn *k, const struct vg_msg *m);
+int h_purge_run(struct conn *k, const struct vg_msg *m);
+int h_clock_advance(struct conn *k, const struct vg_msg *m);
+int h_restic_create(struct conn *k, const struct vg_msg *m);
+int h_restic_put(struct conn *k, const struct vg_msg *m);
+int h_restic_get(struct conn *k, const struct vg_msg *m);
+int h_restic_stat(struct conn *k, const struct vg_msg *m);
+int h_restic_list(struct conn *k, const struct vg_msg *m);
+int h_restic_delete(struct conn *k, const struct vg_msg *m);
+
 
 #endif
