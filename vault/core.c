@@ -751,8 +751,8 @@ int vcore_point_list(struct vcore *c, const char *vault, const char *item, bool 
 		struct vr_point p;
 		if ((r = vr_point_dec(val.mv_data, val.mv_size, &p)))
 			break;
-		if (p.state == VR_P_PENDING || (!all && p.state != VR_P_ACTIVE))
-			continue;
+		if (p.state == VR_P_PENDING || p.kind == VR_PK_REPO || (!all && p.state != VR_P_ACTIVE))
+			continue;  /* a restic container is not itself a recovery point */
 		if (n == cap) {
 			void *np = realloc(pts, (cap = cap ? cap * 2 : 32) * sizeof(*pts));
 			if (!np) {
