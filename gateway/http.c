@@ -55,10 +55,18 @@ int gw_http_head_find(const uint8_t *buf, size_t len, size_t *start, size_t *end
 	/* At most a few empty lines before the request line. */
 	while (s + 1 < len && s < 8 && buf[s] == '\r' && buf[s + 1] == '\n')
 		s += 2;
-	for (size_t i = s; i + 3 < len; i++) {
-		if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' && buf[i + 3] == '\n') {
+	for (size_t i = s; i + 1 < len; i++) {
+		if (buf[i] != '\n')
+			continue;
+		/* LF LF ends a head too (to be refused as bare LF, not waited on). */
+		if (buf[i + 1] == '\n') {
 			*start = s;
-			*end = i + 4;
+			*end = i + 2;
+			return 1;
+		}
+		if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n') {
+			*start = s;
+			*end = i + 3;
 			return 1;
 		}
 	}

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,6 +40,23 @@ static void usage(FILE *f)
 		"  -v              debug logging (never shows credentials)\n"
 		"  -h, --help      this text\n"
 		"See gateway/README.md for the configuration keys.\n");
+}
+
+/* One descriptor per connection and vaultd link, plus a few: raise the
+ * soft limit (and, as root, the hard one) before privileges go. */
+static void raise_nofile(const struct gw_config *cfg)
+{
+	rlim_t want = (rlim_t)(cfg->max_connections + cfg->vaultd_connections + 64);
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	if (rl.rlim_max < want && geteuid() == 0)
+		rl.rlim_max = want;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
+		log_warnx("open files limited to %llu; max_connections %llu may not be reached",
+			(unsigned long long)rl.rlim_cur, (unsigned long long)cfg->max_connections);
 }
 
 static int bind_one(const struct gw_listen *l, int *out, char *why, size_t whysz)
@@ -147,6 +165,7 @@ int main(int argc, char **argv)
 		return check_only(&cfg);
 
 	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL);
+	raise_nofile(&cfg);
 	memset(&srv, 0, sizeof(srv));
 	srv.cfg = &cfg;
 	srv.epfd = srv.sigfd = srv.timerfd = srv.evfd = -1;
