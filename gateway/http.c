@@ -331,7 +331,7 @@ int gw_http_head_parse(struct gw_http_req *r, const uint8_t *buf, size_t len,
 		return VG_EPROTO;
 	if (e != HPE_PAUSED || !r->head_done ||
 	    llhttp_get_error_pos(&r->parser) != (const char *)buf + len) {
-		r->status = e == HPE_INVALID_METHOD ? 501 : 400;
+		r->status = e == HPE_INVALID_METHOD ? 501 : e == HPE_INVALID_VERSION ? 505 : 400;
 		r->why = e == HPE_INVALID_METHOD ? "unknown method" :
 			 e == HPE_OK ? "incomplete request head" : llhttp_errno_name(e);
 		return VG_EPROTO;
@@ -345,22 +345,139 @@ int gw_http_head_parse(struct gw_http_req *r, const uint8_t *buf, size_t len,
 	return 0;
 }
 
+/* RFC 9112 §7.1, strictly: hex size (at most 16 digits), optional
+ * extensions, CRLF, data, CRLF; last chunk "0"; trailer lines without
+ * obs-fold; CRLF. Every line ends in CRLF. */
+enum {
+	C_SIZE0 = 0, C_SIZE, C_EXT, C_SIZE_LF, C_DATA, C_DATA_CR, C_DATA_LF,
+	C_TRAILER, C_TRAILER_LINE, C_TRAILER_LF, C_FINAL_LF, C_DONE,
+};
+
+static int hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int field_byte(uint8_t c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+static int chunk_check(struct gw_http_req *r, const uint8_t *p, size_t n, size_t *consumed)
+{
+	size_t i = 0;
+
+	while (i < n && r->cstate != C_DONE) {
+		uint8_t c = p[i];
+		int h;
+		switch (r->cstate) {
+		case C_SIZE0:
+		case C_SIZE:
+			if ((h = hexval(c)) >= 0) {
+				if (++r->cdigits > 16)
+					return VG_EPROTO;
+				r->csize = r->csize << 4 | (uint64_t)h;
+				r->cstate = C_SIZE;
+			} else if (r->cstate == C_SIZE && c == ';') {
+				r->cstate = C_EXT;
+			} else if (r->cstate == C_SIZE && c == '\r') {
+				r->cstate = C_SIZE_LF;
+			} else {
+				return VG_EPROTO;
+			}
+			break;
+		case C_EXT:
+			if (c == '\r')
+				r->cstate = C_SIZE_LF;
+			else if (!field_byte(c))
+				return VG_EPROTO;
+			break;
+		case C_SIZE_LF:
+			if (c != '\n')
+				return VG_EPROTO;
+			r->cdigits = 0;
+			r->cstate = r->csize ? C_DATA : C_TRAILER;
+			break;
+		case C_DATA: {
+			size_t take = n - i < r->csize ? n - i : (size_t)r->csize;
+			r->csize -= take;
+			i += take;
+			if (r->csize == 0)
+				r->cstate = C_DATA_CR;
+			continue;
+		}
+		case C_DATA_CR:
+			if (c != '\r')
+				return VG_EPROTO;
+			r->cstate = C_DATA_LF;
+			break;
+		case C_DATA_LF:
+			if (c != '\n')
+				return VG_EPROTO;
+			r->cstate = C_SIZE0;
+			break;
+		case C_TRAILER:
+			if (c == '\r')
+				r->cstate = C_FINAL_LF;
+			else if (c == ' ' || c == '\t' || !field_byte(c))
+				return VG_EPROTO;  /* obs-fold, or a control byte */
+			else
+				r->cstate = C_TRAILER_LINE;
+			break;
+		case C_TRAILER_LINE:
+			if (c == '\r')
+				r->cstate = C_TRAILER_LF;
+			else if (!field_byte(c))
+				return VG_EPROTO;
+			break;
+		case C_TRAILER_LF:
+			if (c != '\n')
+				return VG_EPROTO;
+			r->cstate = C_TRAILER;
+			break;
+		case C_FINAL_LF:
+			if (c != '\n')
+				return VG_EPROTO;
+			r->cstate = C_DONE;
+			break;
+		}
+		i++;
+	}
+	*consumed = i;
+	return 0;
+}
+
 int gw_http_body_feed(struct gw_http_req *r, const uint8_t *p, size_t n, size_t *used,
 	bool *done)
 {
 	llhttp_errno_t e;
+	size_t checked;
 
 	*used = 0;
 	*done = r->msg_done;
 	if (r->msg_done || n == 0)
 		return 0;
+	if (chunk_check(r, p, n, &checked)) {
+		if (!r->status) {
+			r->status = 400;
+			r->why = "malformed chunked body";
+		}
+		return VG_EPROTO;
+	}
 	e = llhttp_execute(&r->parser, (const char *)p, n);
-	if (e == HPE_OK) {
+	if (e == HPE_OK && r->cstate != C_DONE && checked == n) {
 		*used = n;
 		return 0;
 	}
-	if (e == HPE_PAUSED && r->msg_done) {
-		*used = (size_t)(llhttp_get_error_pos(&r->parser) - (const char *)p);
+	if (e == HPE_PAUSED && r->msg_done && r->cstate == C_DONE &&
+	    (size_t)(llhttp_get_error_pos(&r->parser) - (const char *)p) == checked) {
+		*used = checked;
 		*done = true;
 		return 0;
 	}

@@ -10,6 +10,11 @@
  * Transfer-Encoding other than exactly "chunked", and duplicate Host,
  * Authorization, Range, Expect and Transfer-Encoding fields.
  *
+ * Chunked bodies are decoded by llhttp, and their framing is checked a
+ * second time by a strict state machine here: llhttp 8.1 accepts any two
+ * bytes where CRLF must end chunk data, and a bare LF after the last
+ * chunk; both are refused (400).
+ *
  * A refused head leaves req->status (400, 414, 417, 431, 501, 505) and
  * req->why (static text) for the answer; the connection is then closed.
  */
@@ -74,6 +79,10 @@ struct gw_http_req {
 	bool head_done;
 	bool msg_done;
 	uint64_t overhead;             /* trailer and chunk-extension bytes */
+	/* our own strict check of the chunked framing (see http.c) */
+	int cstate;
+	uint64_t csize;
+	unsigned cdigits;
 	uint64_t overhead_max;
 	gw_body_sink sink;
 	void *sink_arg;
