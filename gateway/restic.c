@@ -80,7 +80,10 @@ static void op_put(struct gw_rctx *x, struct vgc *v, const struct gw_restic_path
 		return;
 	case GW_UP_CLIENT:
 		x->link_bad = !link_ok;
-		x->aborted = true;  /* the client is gone or broke the framing */
+		if (st == VG_EPROTO)
+			gw_reply_error(x, 400, "bad-request", "malformed chunked body");
+		else
+			x->aborted = true;  /* the client is gone */
 		return;
 	case GW_UP_LINK:
 		x->link_bad = true;

@@ -73,6 +73,10 @@ int gw_no_body(struct gw_rctx *x)
 			gw_reply_error(x, 413, "too-big", "this request takes no body");
 			return 413;
 		}
+		if (r == VG_EPROTO) {
+			gw_reply_error(x, 400, "bad-request", "malformed chunked body");
+			return 400;
+		}
 		x->aborted = true;
 		return 400;
 	}

@@ -269,6 +269,8 @@ static json_t *read_json(struct gw_rctx *x)
 	if ((r = gw_body_read_all(x, x->io, cap < x->iocap ? cap : x->iocap, &len))) {
 		if (r == VG_ETOOBIG)
 			gw_reply_error(x, 413, "too-big", "JSON bodies may be at most %zu bytes", cap);
+		else if (r == VG_EPROTO)
+			gw_reply_error(x, 400, "bad-request", "malformed chunked body");
 		else
 			x->aborted = true;
 		return NULL;
@@ -479,7 +481,10 @@ static void object_put(struct gw_rctx *x, struct vgc *v, const struct api_target
 		return;
 	case GW_UP_CLIENT:
 		x->link_bad = !link_ok;
-		x->aborted = true;
+		if (st == VG_EPROTO)
+			gw_reply_error(x, 400, "bad-request", "malformed chunked body");
+		else
+			x->aborted = true;  /* the client is gone */
 		return;
 	case GW_UP_LINK:
 		x->link_bad = true;
