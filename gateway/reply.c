@@ -119,6 +119,9 @@ int gw_reply_begin(struct gw_rctx *x, int status, const char *ctype, int64_t len
 	n = snprintf(h, sizeof(h),
 		"HTTP/1.1 %d %s\r\n"
 		"Server: vaultgate\r\n"
+		"Strict-Transport-Security: max-age=31536000\r\n"
+		"X-Content-Type-Options: nosniff\r\n"
+		"Cache-Control: no-store\r\n"
 		"%s%s%s"
 		"%s%s%s"
 		"\r\n",

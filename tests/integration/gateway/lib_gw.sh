@@ -60,14 +60,16 @@ gw_write_config() {
 
 # gw_start_gateway [extra config lines]
 gw_start_gateway() {
-	local i=0
+	local i=0 seen
 	GW_CONF=$VG_WORK/vaultgw.conf
 	gw_write_config "$GW_CONF" "$@"
+	touch "$VG_WORK/vaultgw.log"
+	seen=$(grep -c "listening on" "$VG_WORK/vaultgw.log" || true)
 	"$VAULTGW" --config "$GW_CONF" ${GW_FLAGS:-} >>"$VG_WORK/vaultgw.log" 2>&1 &
 	GW_PID=$!
 	vg_track "$GW_PID"
 	while [ $i -lt 200 ]; do
-		if grep -q "listening on" "$VG_WORK/vaultgw.log" 2>/dev/null; then
+		if [ "$(grep -c "listening on" "$VG_WORK/vaultgw.log" || true)" -gt "$seen" ]; then
 			break
 		fi
 		kill -0 "$GW_PID" 2>/dev/null || vg_fail "vaultgw exited: $(tail -5 "$VG_WORK/vaultgw.log")"
