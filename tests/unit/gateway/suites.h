@@ -11,5 +11,6 @@ Suite *gw_config_suite(void);
 Suite *gw_limit_suite(void);
 Suite *gw_auth_suite(void);
 Suite *gw_metrics_suite(void);
+Suite *gw_tls_suite(void);
 
 #endif
