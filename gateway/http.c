@@ -17,6 +17,8 @@ enum {
 	H_CL,
 	H_ACCEPT,
 	H_CTYPE,
+	H_GRANT,
+	H_PIN,
 	H_COUNT
 };
 
@@ -32,6 +34,8 @@ static const struct {
 	[H_CL] = {"content-length", true},
 	[H_ACCEPT] = {"accept", false},
 	[H_CTYPE] = {"content-type", true},
+	[H_GRANT] = {"x-vaultgate-grant", true},
+	[H_PIN] = {"x-vaultgate-pin", true},
 };
 
 static struct gw_http_req *REQ(llhttp_t *p)
@@ -156,6 +160,8 @@ static char *field_buf(struct gw_http_req *r, size_t *cap)
 	case H_CTYPE: *cap = sizeof(r->content_type); return r->content_type;
 	case H_EXPECT: *cap = sizeof(r->expect); return r->expect;
 	case H_TE: *cap = sizeof(r->te); return r->te;
+	case H_GRANT: *cap = sizeof(r->grant); return r->grant;
+	case H_PIN: *cap = sizeof(r->pin); return r->pin;
 	default: return NULL;
 	}
 }
@@ -232,6 +238,8 @@ static int on_headers_complete(llhttp_t *p)
 	trim(r->content_type);
 	trim(r->expect);
 	trim(r->te);
+	trim(r->grant);
+	trim(r->pin);
 	if (r->target[0] != '/')
 		return refuse(r, 400, "request target must be an absolute path");
 	if (strchr(r->target, '#'))

@@ -67,6 +67,8 @@ struct gw_http_req {
 	char content_type[128];
 	char expect[64];
 	char te[64];
+	char grant[64];                /* X-Vaultgate-Grant: an approved MUA request */
+	char pin[32];                  /* X-Vaultgate-Pin: a security PIN (secret) */
 	bool has_range;
 	/* refusal */
 	int status;

@@ -181,8 +181,22 @@ static int send_json(struct gw_rctx *x, int status, json_t *o)
 
 /* A list: RESP already OK; ROW frames -> a JSON array, streamed chunked.
  * filter (may be NULL): keep only rows whose key equals value. */
+static bool row_matches(json_t *o, const char *fkey, const char *fval, bool prefix)
+{
+	json_t *k = json_object_get(o, fkey);
+	const char *s;
+	size_t n = strlen(fval);
+
+	if (!k || !json_is_string(k))
+		return false;
+	s = json_string_value(k);
+	if (strcmp(s, fval) == 0)
+		return true;
+	return prefix && strncmp(s, fval, n) == 0 && s[n] == '/';
+}
+
 static void stream_rows(struct gw_rctx *x, struct vgc *v, const struct rename *rn,
-	const char *fkey, const char *fval, bool single)
+	const char *fkey, const char *fval, bool single, bool prefix)
 {
 	struct vg_msg m;
 	bool first = true;
@@ -195,7 +209,7 @@ static void stream_rows(struct gw_rctx *x, struct vgc *v, const struct rename *r
 		return;
 	}
 	while ((r = vgc_stream_next(v, &m)) == 1) {
-		json_t *o, *k;
+		json_t *o;
 		char *s;
 		if (m.type != VG_F_ROW) {
 			r = VG_EPROTO;
@@ -205,8 +219,7 @@ static void stream_rows(struct gw_rctx *x, struct vgc *v, const struct rename *r
 			r = -ENOMEM;
 			break;
 		}
-		if (fkey && (!(k = json_object_get(o, fkey)) || !json_is_string(k) ||
-				    strcmp(json_string_value(k), fval) != 0)) {
+		if (fkey && !row_matches(o, fkey, fval, prefix)) {
 			json_decref(o);
 			continue;
 		}
@@ -294,20 +307,51 @@ static const char *json_str(json_t *o, const char *key)
 
 /* ---- handlers --------------------------------------------------------------- */
 
-static void call_list(struct gw_rctx *x, struct vgc *v, uint32_t op, const struct api_target *t,
-	unsigned need, const struct rename *rn, const char *fkey, const char *fval, bool single,
-	uint32_t flags, uint64_t seq)
+/* Starts a vaultd request, with the MUA grant and the security PIN the
+ * client sent (X-Vaultgate-Grant, X-Vaultgate-Pin), if any. */
+static struct vg_wr *req(struct gw_rctx *x, struct vgc *v, uint32_t op)
 {
-	struct vg_msg m;
 	struct vg_wr *w = vgc_req(v, op);
-	int r;
 
+	if (x->req->grant[0])
+		vg_msgb_str(w, VG_TAG_GRANT, x->req->grant);
+	if (x->req->pin[0])
+		vg_msgb_str(w, VG_TAG_PIN, x->req->pin);
+	return w;
+}
+
+static void add_names(struct vg_wr *w, const struct api_target *t, unsigned need)
+{
 	if (need & 1)
 		vg_msgb_str(w, VG_TAG_VAULT, t->vault);
 	if (need & 2)
 		vg_msgb_str(w, VG_TAG_ITEM, t->item);
 	if (need & 4)
 		vg_msgb_str(w, VG_TAG_POINT, t->point);
+}
+
+/* Sends the request built on v; answers with its RESP fields as JSON. */
+static void finish(struct gw_rctx *x, struct vgc *v, int status, const struct rename *rn)
+{
+	struct vg_msg m;
+	int r;
+
+	if ((r = vgc_call(v, &m))) {
+		gw_reply_op_error(x, v, r);
+		return;
+	}
+	send_json(x, status, msg_json(&m, rn));
+}
+
+static void call_list(struct gw_rctx *x, struct vgc *v, uint32_t op, const struct api_target *t,
+	unsigned need, const struct rename *rn, const char *fkey, const char *fval, bool single,
+	uint32_t flags, uint64_t seq, bool prefix)
+{
+	struct vg_msg m;
+	struct vg_wr *w = req(x, v, op);
+	int r;
+
+	add_names(w, t, need);
 	if (flags)
 		vg_msgb_u32(w, VG_TAG_FLAGS, flags);
 	if (seq)
@@ -316,7 +360,7 @@ static void call_list(struct gw_rctx *x, struct vgc *v, uint32_t op, const struc
 		gw_reply_op_error(x, v, r);
 		return;
 	}
-	stream_rows(x, v, rn, fkey, fval, single);
+	stream_rows(x, v, rn, fkey, fval, single, prefix);
 }
 
 static void vault_create(struct gw_rctx *x, struct vgc *v)
@@ -334,7 +378,7 @@ static void vault_create(struct gw_rctx *x, struct vgc *v)
 		gw_reply_error(x, 400, "bad-name", "\"name\" must be a valid vault name");
 		return;
 	}
-	vg_msgb_str(vgc_req(v, VG_OP_VAULT_CREATE), VG_TAG_VAULT, name);
+	vg_msgb_str(req(x, v, VG_OP_VAULT_CREATE), VG_TAG_VAULT, name);
 	if ((r = vgc_call(v, &m))) {
 		json_decref(o);
 		gw_reply_op_error(x, v, r);
@@ -376,7 +420,7 @@ static void item_create(struct gw_rctx *x, struct vgc *v, const struct api_targe
 			"\"name\" must be a valid item name, \"kind\" a short word");
 		return;
 	}
-	w = vgc_req(v, VG_OP_ITEM_CREATE);
+	w = req(x, v, VG_OP_ITEM_CREATE);
 	vg_msgb_str(w, VG_TAG_VAULT, t->vault);
 	vg_msgb_str(w, VG_TAG_ITEM, name);
 	if (kind)
@@ -398,7 +442,7 @@ static void point_begin(struct gw_rctx *x, struct vgc *v, const struct api_targe
 	struct vg_wr *w;
 	int r;
 
-	w = vgc_req(v, VG_OP_POINT_BEGIN);
+	w = req(x, v, VG_OP_POINT_BEGIN);
 	vg_msgb_str(w, VG_TAG_VAULT, t->vault);
 	vg_msgb_str(w, VG_TAG_ITEM, t->item);
 	vg_msgb_u32(w, VG_TAG_FLAGS, 1);  /* detached: HTTP requests span links */
@@ -421,16 +465,16 @@ static void point_op(struct gw_rctx *x, struct vgc *v, const struct api_target *
 	struct vg_wr *w;
 	int r;
 
-	w = vgc_req(v, op);
-	vg_msgb_str(w, VG_TAG_VAULT, t->vault);
-	vg_msgb_str(w, VG_TAG_ITEM, t->item);
-	vg_msgb_str(w, VG_TAG_POINT, t->point);
+	w = req(x, v, op);
+	add_names(w, t, 7);
 	if ((r = vgc_call(v, &m))) {
 		gw_reply_op_error(x, v, r);
 		return;
 	}
-	if (op == VG_OP_POINT_ABORT) {
-		send_json(x, 200, json_pack("{s:s, s:s}", "id", t->point, "state", "aborted"));
+	if (op != VG_OP_POINT_COMMIT) {
+		send_json(x, 200, json_pack("{s:s, s:s}", "id", t->point, "state",
+					 op == VG_OP_POINT_ABORT ? "aborted" :
+					 op == VG_OP_POINT_DELETE ? "soft-deleted" : "active"));
 		return;
 	}
 	send_json(x, 200, msg_json(&m, point_names));
@@ -460,7 +504,7 @@ static void object_put(struct gw_rctx *x, struct vgc *v, const struct api_target
 		gw_reply_error(x, 400, "invalid", "sha256 must be 64 hex digits");
 		return;
 	}
-	w = vgc_req(v, VG_OP_OBJECT_PUT);
+	w = req(x, v, VG_OP_OBJECT_PUT);
 	vg_msgb_str(w, VG_TAG_VAULT, t->vault);
 	vg_msgb_str(w, VG_TAG_ITEM, t->item);
 	vg_msgb_str(w, VG_TAG_POINT, t->point);
@@ -513,6 +557,175 @@ static void object_target(struct gw_rctx *x, struct vg_wr *w, const void *arg)
 	vg_msgb_str(w, VG_TAG_OBJECT, t->object);
 }
 
+/* PATCH /v1/vaults/V: exactly one setting per request, so that a refusal
+ * (immutability, a guard) never leaves half a change behind. */
+static const struct {
+	const char *json, *setting;
+} vault_settings[] = {
+	{"soft_delete", "soft-delete"},
+	{"soft_delete_days", "soft-delete-days"},
+	{"immutability", "immutability"},
+	{"guard", "guard"},
+};
+
+static void vault_set(struct gw_rctx *x, struct vgc *v, const struct api_target *t)
+{
+	json_t *o = read_json(x), *val;
+	const char *key, *setting = NULL;
+	char value[64];
+	struct vg_wr *w;
+
+	if (!o)
+		return;
+	if (json_object_size(o) != 1) {
+		json_decref(o);
+		gw_reply_error(x, 400, "invalid", "PATCH one setting at a time");
+		return;
+	}
+	json_object_foreach(o, key, val) {
+		for (size_t i = 0; i < sizeof(vault_settings) / sizeof(vault_settings[0]); i++)
+			if (strcmp(key, vault_settings[i].json) == 0)
+				setting = vault_settings[i].setting;
+		if (json_is_string(val) && strlen(json_string_value(val)) < sizeof(value))
+			strcpy(value, json_string_value(val));
+		else if (json_is_integer(val) && json_integer_value(val) >= 0)
+			snprintf(value, sizeof(value), "%lld", (long long)json_integer_value(val));
+		else
+			setting = NULL;
+	}
+	json_decref(o);
+	if (!setting) {
+		gw_reply_error(x, 400, "invalid",
+			"settings: soft_delete, soft_delete_days, immutability, guard");
+		return;
+	}
+	w = req(x, v, VG_OP_VAULT_SET);
+	vg_msgb_str(w, VG_TAG_VAULT, t->vault);
+	vg_msgb_str(w, VG_TAG_NAME, setting);
+	vg_msgb_str(w, VG_TAG_VALUE, value);
+	finish(x, v, 200, vault_names);
+}
+
+static void item_policy(struct gw_rctx *x, struct vgc *v, const struct api_target *t)
+{
+	json_t *o = read_json(x);
+	const char *policy;
+	struct vg_wr *w;
+
+	if (!o)
+		return;
+	policy = json_str(o, "policy");
+	if (!policy || json_object_size(o) != 1 || vg_name_check(policy, 64)) {
+		json_decref(o);
+		gw_reply_error(x, 400, "invalid", "PATCH an item with {\"policy\": NAME}");
+		return;
+	}
+	w = req(x, v, VG_OP_ITEM_SET_POLICY);
+	add_names(w, t, 3);
+	vg_msgb_str(w, VG_TAG_NAME, policy);
+	json_decref(o);
+	finish(x, v, 200, item_names);
+}
+
+static void policy_set(struct gw_rctx *x, struct vgc *v, const struct api_target *t,
+	const char *name)
+{
+	json_t *o = read_json(x);
+	const char *spec;
+	struct vg_wr *w;
+
+	if (!o)
+		return;
+	spec = json_str(o, "retention");
+	if (!spec || json_object_size(o) != 1 || strlen(spec) > 256) {
+		json_decref(o);
+		gw_reply_error(x, 400, "invalid",
+			"PUT a policy with {\"retention\": \"daily=D[,weekly=W][,monthly=M][,yearly=Y]\"}");
+		return;
+	}
+	w = req(x, v, VG_OP_POLICY_SET);
+	vg_msgb_str(w, VG_TAG_VAULT, t->vault);
+	vg_msgb_str(w, VG_TAG_NAME, name);
+	vg_msgb_str(w, VG_TAG_VALUE, spec);
+	json_decref(o);
+	finish(x, v, 200, NULL);
+}
+
+static void pin_generate(struct gw_rctx *x, struct vgc *v, const struct api_target *t)
+{
+	char pin[32];
+	uint64_t expires = 0;
+	struct vg_msg m;
+	int r;
+
+	vg_msgb_str(req(x, v, VG_OP_PIN_GENERATE), VG_TAG_VAULT, t->vault);
+	if ((r = vgc_call(v, &m))) {
+		gw_reply_op_error(x, v, r);
+		return;
+	}
+	if (vg_msg_str(&m, VG_TAG_PIN, pin, sizeof(pin))) {
+		x->link_bad = true;
+		gw_reply_error(x, 502, "protocol", "vaultd sent no PIN");
+		return;
+	}
+	(void)vg_msg_u64(&m, VG_TAG_TIME2, &expires);
+	/* Shown once, to its requester; never logged. */
+	send_json(x, 201, json_pack("{s:s, s:s, s:I}", "vault", t->vault, "pin", pin, "expires",
+				 (json_int_t)expires));
+	OPENSSL_cleanse(pin, sizeof(pin));
+}
+
+static void mua_request(struct gw_rctx *x, struct vgc *v)
+{
+	json_t *o = read_json(x);
+	const char *vault, *op, *target;
+	struct vg_wr *w;
+
+	if (!o)
+		return;
+	vault = json_str(o, "vault");
+	op = json_str(o, "operation");
+	target = json_str(o, "target");
+	if (!vault || !op || !target || vg_name_check(vault, VG_VAULT_NAME_MAX) ||
+	    vg_name_check(op, 63) || strlen(target) > 500) {
+		json_decref(o);
+		gw_reply_error(x, 400, "invalid",
+			"a request needs {\"vault\", \"operation\", \"target\"}");
+		return;
+	}
+	w = req(x, v, VG_OP_MUA_REQUEST);
+	vg_msgb_str(w, VG_TAG_VAULT, vault);
+	vg_msgb_str(w, VG_TAG_OPNAME, op);
+	vg_msgb_str(w, VG_TAG_TARGET, target);
+	json_decref(o);
+	finish(x, v, 201, NULL);
+}
+
+static void mua_approve(struct gw_rctx *x, struct vgc *v, const char *id, bool deny)
+{
+	json_t *o = NULL, *win;
+	struct vg_wr *w;
+
+	if (!deny && !x->body_done) {
+		if (!(o = read_json(x)))
+			return;
+		win = json_object_get(o, "window");
+		if (win && (!json_is_integer(win) || json_integer_value(win) <= 0)) {
+			json_decref(o);
+			gw_reply_error(x, 400, "invalid", "\"window\" is a number of seconds");
+			return;
+		}
+	}
+	w = req(x, v, VG_OP_MUA_APPROVE);
+	vg_msgb_str(w, VG_TAG_ID, id);
+	if (o && (win = json_object_get(o, "window")))
+		vg_msgb_u64(w, VG_TAG_SIZE, (uint64_t)json_integer_value(win));
+	if (deny)
+		vg_msgb_u32(w, VG_TAG_FLAGS, 1);
+	json_decref(o);
+	finish(x, v, 200, NULL);
+}
+
 static void whoami(struct gw_rctx *x)
 {
 	send_json(x, 200, json_pack("{s:s, s:s}", "principal", x->c->principal, "kind",
@@ -522,9 +735,12 @@ static void whoami(struct gw_rctx *x)
 /* ---- dispatch ----------------------------------------------------------------- */
 
 enum api_op {
-	A_NONE = 0, A_WHOAMI, A_AUDIT, A_VAULTS, A_VAULT_NEW, A_VAULT, A_ITEMS, A_ITEM_NEW,
-	A_ITEM, A_POINTS, A_POINT_NEW, A_POINT, A_POINT_ABORT, A_COMMIT, A_OBJECTS,
-	A_OBJ_PUT, A_OBJ_GET, A_NOT_IMPL,
+	A_NONE = 0, A_WHOAMI, A_AUDIT, A_VAULTS, A_VAULT_NEW, A_VAULT, A_VAULT_SET,
+	A_VAULT_DELETE, A_VAULT_UNDELETE, A_PIN, A_ALERTS, A_VAULT_AUDIT, A_POLICIES,
+	A_POLICY_SET, A_ITEMS, A_ITEM_NEW, A_ITEM, A_ITEM_POLICY, A_ITEM_STOP, A_ITEM_UNDELETE,
+	A_ITEM_RESUME, A_POINTS, A_POINT_NEW, A_POINT, A_POINT_DELETE, A_POINT_UNDELETE,
+	A_POINT_ABORT, A_COMMIT, A_OBJECTS, A_OBJ_PUT, A_OBJ_GET, A_MUA_LIST, A_MUA_REQUEST,
+	A_MUA_APPROVE, A_MUA_DENY,
 };
 
 /* Maps (method, path) to an operation, or answers 400/404/405 itself. */
@@ -571,8 +787,24 @@ static enum api_op classify(struct gw_rctx *x, const struct api_path *p, struct 
 		METHODS(m == GW_M_GET, "GET");
 		return A_AUDIT;
 	}
-	if (n >= 2 && SEG(1, "guards"))
-		return A_NOT_IMPL;
+	if (n >= 3 && SEG(1, "guards")) {
+		/* /v1/guards/G/requests[/R/approve|deny]: G names the guard;
+		 * vaultd finds it from the request's vault. */
+		if (vg_name_check(p->seg[2], 64) || (n >= 5 && vg_name_check(p->seg[4], 63)))
+			goto bad;
+		strcpy(t->object, p->seg[2]);             /* the guard */
+		if (n >= 5)
+			strcpy(t->item, p->seg[4]);       /* the request id */
+		if (n == 4 && SEG(3, "requests")) {
+			METHODS(m == GW_M_GET || m == GW_M_POST, "GET, POST");
+			return m == GW_M_GET ? A_MUA_LIST : A_MUA_REQUEST;
+		}
+		if (n == 6 && SEG(3, "requests") && (SEG(5, "approve") || SEG(5, "deny"))) {
+			METHODS(m == GW_M_POST, "POST");
+			return SEG(5, "approve") ? A_MUA_APPROVE : A_MUA_DENY;
+		}
+		goto nf;
+	}
 	if (!SEG(1, "vaults"))
 		goto nf;
 	x->route = GW_R_API_VAULTS;
@@ -582,10 +814,27 @@ static enum api_op classify(struct gw_rctx *x, const struct api_path *p, struct 
 	}
 	if (n == 3) {
 		METHODS(m == GW_M_GET || m == GW_M_PATCH || m == GW_M_DELETE, "GET, PATCH, DELETE");
-		return m == GW_M_GET ? A_VAULT : A_NOT_IMPL;
+		return m == GW_M_GET ? A_VAULT : m == GW_M_PATCH ? A_VAULT_SET : A_VAULT_DELETE;
 	}
-	if (n == 4 && (SEG(3, "pin") || SEG(3, "alerts") || SEG(3, "audit") || SEG(3, "undelete")))
-		return A_NOT_IMPL;
+	if (n == 4 && SEG(3, "undelete")) {
+		METHODS(m == GW_M_POST, "POST");
+		return A_VAULT_UNDELETE;
+	}
+	if (n == 4 && SEG(3, "pin")) {
+		METHODS(m == GW_M_POST, "POST");
+		return A_PIN;
+	}
+	if (n == 4 && (SEG(3, "alerts") || SEG(3, "audit") || SEG(3, "policies"))) {
+		METHODS(m == GW_M_GET, "GET");
+		return SEG(3, "alerts") ? A_ALERTS : SEG(3, "audit") ? A_VAULT_AUDIT : A_POLICIES;
+	}
+	if (n == 5 && SEG(3, "policies")) {
+		if (vg_name_check(p->seg[4], 64))
+			goto bad;
+		strcpy(t->object, p->seg[4]);
+		METHODS(m == GW_M_PUT, "PUT");
+		return A_POLICY_SET;
+	}
 	if (!SEG(3, "items"))
 		goto nf;
 	x->route = GW_R_API_ITEMS;
@@ -595,10 +844,12 @@ static enum api_op classify(struct gw_rctx *x, const struct api_path *p, struct 
 	}
 	if (n == 5) {
 		METHODS(m == GW_M_GET || m == GW_M_PATCH || m == GW_M_DELETE, "GET, PATCH, DELETE");
-		return m == GW_M_GET ? A_ITEM : A_NOT_IMPL;
+		return m == GW_M_GET ? A_ITEM : m == GW_M_PATCH ? A_ITEM_POLICY : A_ITEM_STOP;
 	}
-	if (n == 6 && SEG(5, "undelete"))
-		return A_NOT_IMPL;
+	if (n == 6 && (SEG(5, "undelete") || SEG(5, "resume"))) {
+		METHODS(m == GW_M_POST, "POST");
+		return SEG(5, "undelete") ? A_ITEM_UNDELETE : A_ITEM_RESUME;
+	}
 	if (!SEG(5, "points"))
 		goto nf;
 	x->route = GW_R_API_POINTS;
@@ -608,14 +859,12 @@ static enum api_op classify(struct gw_rctx *x, const struct api_path *p, struct 
 	}
 	if (n == 7) {
 		METHODS(m == GW_M_GET || m == GW_M_DELETE, "GET, DELETE");
-		return m == GW_M_GET ? A_POINT : A_POINT_ABORT;
+		return m == GW_M_GET ? A_POINT : A_POINT_DELETE;
 	}
-	if (n == 8 && SEG(7, "commit")) {
+	if (n == 8 && (SEG(7, "commit") || SEG(7, "abort") || SEG(7, "undelete"))) {
 		METHODS(m == GW_M_POST, "POST");
-		return A_COMMIT;
+		return SEG(7, "commit") ? A_COMMIT : SEG(7, "abort") ? A_POINT_ABORT : A_POINT_UNDELETE;
 	}
-	if (n == 8 && SEG(7, "undelete"))
-		return A_NOT_IMPL;
 	if (!SEG(7, "objects"))
 		goto nf;
 	x->route = GW_R_API_OBJECTS;
@@ -658,15 +907,12 @@ void gw_api_handle(struct gw_rctx *x)
 	}
 	if ((op = classify(x, &p, &t)) == A_NONE)
 		return;
-	if (op == A_NOT_IMPL) {
-		if (!gw_no_body(x))
-			gw_reply_error(x, 501, "not-implemented", "vaultd does not serve this yet");
-		return;
-	}
-	takes_body = op == A_VAULT_NEW || op == A_ITEM_NEW || op == A_OBJ_PUT;
+	takes_body = op == A_VAULT_NEW || op == A_ITEM_NEW || op == A_OBJ_PUT || op == A_VAULT_SET ||
+		op == A_ITEM_POLICY || op == A_POLICY_SET || op == A_MUA_REQUEST || op == A_MUA_APPROVE;
 	if (!takes_body && gw_no_body(x))
 		return;
-	if (op == A_AUDIT && gw_query_get(x->req->query, "from", buf, sizeof(buf)) == 1 &&
+	if ((op == A_AUDIT || op == A_VAULT_AUDIT || op == A_ALERTS) &&
+	    gw_query_get(x->req->query, "from", buf, sizeof(buf)) == 1 &&
 	    vg_parse_u64(buf, 1, UINT64_MAX, &seq)) {
 		gw_reply_error(x, 400, "invalid", "from must be a sequence number");
 		return;
@@ -676,34 +922,74 @@ void gw_api_handle(struct gw_rctx *x)
 	switch (op) {
 	case A_WHOAMI: whoami(x); break;
 	case A_AUDIT:
-		call_list(x, v, VG_OP_AUDIT_EXPORT, &t, 0, NULL, NULL, NULL, false, 0, seq);
+		call_list(x, v, VG_OP_AUDIT_EXPORT, &t, 0, NULL, NULL, NULL, false, 0, seq, false);
 		break;
+	case A_VAULT_AUDIT:
+		call_list(x, v, VG_OP_AUDIT_EXPORT, &t, 0, NULL, "target", t.vault, false, 0, seq, true);
+		break;
+	case A_ALERTS:
+		call_list(x, v, VG_OP_ALERT_LIST, &t, 1, NULL, NULL, NULL, false, 0, seq, false);
+		break;
+	case A_POLICIES:
+		call_list(x, v, VG_OP_POLICY_LIST, &t, 1, NULL, NULL, NULL, false, 0, 0, false);
+		break;
+	case A_POLICY_SET: policy_set(x, v, &t, t.object); break;
 	case A_VAULTS:
-		call_list(x, v, VG_OP_VAULT_LIST, &t, 0, vault_names, NULL, NULL, false, 0, 0);
+		call_list(x, v, VG_OP_VAULT_LIST, &t, 0, vault_names, NULL, NULL, false, 0, 0, false);
 		break;
 	case A_VAULT_NEW: vault_create(x, v); break;
 	case A_VAULT: vault_get(x, v, &t); break;
+	case A_VAULT_SET: vault_set(x, v, &t); break;
+	case A_VAULT_DELETE:
+		add_names(req(x, v, VG_OP_VAULT_DELETE), &t, 1);
+		finish(x, v, 200, vault_names);
+		break;
+	case A_VAULT_UNDELETE:
+		add_names(req(x, v, VG_OP_VAULT_UNDELETE), &t, 1);
+		finish(x, v, 200, vault_names);
+		break;
+	case A_PIN: pin_generate(x, v, &t); break;
 	case A_ITEMS:
-		call_list(x, v, VG_OP_ITEM_LIST, &t, 1, item_names, NULL, NULL, false, 0, 0);
+		call_list(x, v, VG_OP_ITEM_LIST, &t, 1, item_names, NULL, NULL, false, 0, 0, false);
 		break;
 	case A_ITEM:
-		call_list(x, v, VG_OP_ITEM_LIST, &t, 1, item_names, "name", t.item, true, 0, 0);
+		call_list(x, v, VG_OP_ITEM_LIST, &t, 1, item_names, "name", t.item, true, 0, 0, false);
 		break;
 	case A_ITEM_NEW: item_create(x, v, &t); break;
+	case A_ITEM_POLICY: item_policy(x, v, &t); break;
+	case A_ITEM_STOP: {
+		struct vg_wr *w = req(x, v, VG_OP_ITEM_STOP);
+		add_names(w, &t, 3);
+		if (gw_query_get(x->req->query, "delete_data", buf, sizeof(buf)) == 1 &&
+		    strcmp(buf, "true") == 0)
+			vg_msgb_u32(w, VG_TAG_FLAGS, 1);
+		finish(x, v, 200, item_names);
+		break;
+	}
+	case A_ITEM_UNDELETE:
+		add_names(req(x, v, VG_OP_ITEM_UNDELETE), &t, 3);
+		finish(x, v, 200, item_names);
+		break;
+	case A_ITEM_RESUME:
+		add_names(req(x, v, VG_OP_ITEM_RESUME), &t, 3);
+		finish(x, v, 200, item_names);
+		break;
 	case A_POINTS: {
 		uint32_t all = gw_query_get(x->req->query, "all", buf, sizeof(buf)) == 1 &&
 			strcmp(buf, "true") == 0;
-		call_list(x, v, VG_OP_POINT_LIST, &t, 3, point_names, NULL, NULL, false, all, 0);
+		call_list(x, v, VG_OP_POINT_LIST, &t, 3, point_names, NULL, NULL, false, all, 0, false);
 		break;
 	}
 	case A_POINT:
-		call_list(x, v, VG_OP_POINT_LIST, &t, 3, point_names, "id", t.point, true, 1, 0);
+		call_list(x, v, VG_OP_POINT_LIST, &t, 3, point_names, "id", t.point, true, 1, 0, false);
 		break;
 	case A_POINT_NEW: point_begin(x, v, &t); break;
 	case A_POINT_ABORT: point_op(x, v, &t, VG_OP_POINT_ABORT); break;
+	case A_POINT_DELETE: point_op(x, v, &t, VG_OP_POINT_DELETE); break;
+	case A_POINT_UNDELETE: point_op(x, v, &t, VG_OP_POINT_UNDELETE); break;
 	case A_COMMIT: point_op(x, v, &t, VG_OP_POINT_COMMIT); break;
 	case A_OBJECTS:
-		call_list(x, v, VG_OP_OBJECT_LIST, &t, 7, object_names, NULL, NULL, false, 0, 0);
+		call_list(x, v, VG_OP_OBJECT_LIST, &t, 7, object_names, NULL, NULL, false, 0, 0, false);
 		break;
 	case A_OBJ_PUT: object_put(x, v, &t); break;
 	case A_OBJ_GET: {
@@ -719,6 +1005,12 @@ void gw_api_handle(struct gw_rctx *x)
 			gw_fetch_get(x, v, &f);
 		break;
 	}
+	case A_MUA_LIST:
+		call_list(x, v, VG_OP_MUA_LIST, &t, 0, NULL, "name", t.object, false, 0, 0, false);
+		break;
+	case A_MUA_REQUEST: mua_request(x, v); break;
+	case A_MUA_APPROVE: mua_approve(x, v, t.item, false); break;
+	case A_MUA_DENY: mua_approve(x, v, t.item, true); break;
 	default:
 		gw_reply_error(x, 500, "internal", "unrouted operation");
 	}
