@@ -101,6 +101,9 @@ pl_backup() {
 # pl_advance SECONDS: move the test clock forward.
 pl_advance() { pl_root clock advance "$1" >/dev/null; }
 
+# pl_now: the daemon's clock, in unix seconds.
+pl_now() { date -u -d "$(pl_root clock advance 0 | sed 's/^vaultd time is now //')" +%s; }
+
 # pl_purge: one purger pass now.
 pl_purge() { pl_root purge run >/dev/null; }
 
@@ -204,4 +207,76 @@ pl_alert_count() {
 # pl_audit_intact: the audit chain still verifies.
 pl_audit_intact() {
 	pl_root audit verify >/dev/null || pl_fail "audit chain does not verify"
+}
+
+# pl_start_syslog: like pl_start, but vaultd runs in a private mount
+# namespace whose /dev is a small tmpfs (null, zero, random, urandom, full)
+# with /dev/log served by a datagram sink that appends every message to
+# $VG_WORK/syslog.txt. PL_SYSLOG=1 when that worked; if the namespace cannot
+# be built, vaultd runs as usual, PL_SYSLOG=0 and PL_SYSLOG_WHY says why.
+#
+#   vaultd ──syslog(3)──► /dev/log (this namespace only) ──► sink ──► syslog.txt
+pl_start_syslog() {
+	local py
+	vg_init
+	mkdir -p "$VG_WORK/tok" "$VG_WORK/data" "$VG_WORK/out" "$VG_WORK/dev"
+	VG_SOCK=$VG_WORK/vaultd.sock
+	VG_STATE=$VG_WORK/state
+	PL_T0=$(date +%s)
+	PL_SYSLOG=0
+	py=$(command -v /usr/bin/python3 python3 | head -n 1)
+	if [ -z "$py" ]; then
+		PL_SYSLOG_WHY="no python3 for the syslog sink"
+	elif ! unshare -m --propagation private true 2>/dev/null; then
+		PL_SYSLOG_WHY="unshare -m is not permitted here"
+	else
+		PL_SYSLOG=1
+	fi
+	if [ "$PL_SYSLOG" = 0 ]; then
+		vg_start_vaultd "$VG_STATE" "$VG_SOCK" "$VAULTD_TEST"
+		return 0
+	fi
+	cat >"$VG_WORK/sink.py" <<'PY'
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)
+with open(sys.argv[2], "ab", buffering=0) as f:
+    while True:
+        f.write(s.recv(65536).rstrip(b"\n") + b"\n")
+PY
+	cat >"$VG_WORK/ns.sh" <<'SH'
+set -eu
+w=$1 py=$2 bin=$3
+mount -t tmpfs -o mode=755 tmpfs "$w/dev"
+for n in null zero urandom random full; do
+	touch "$w/dev/$n"
+	mount --bind "/dev/$n" "$w/dev/$n"
+done
+mount --rbind "$w/dev" /dev
+"$py" "$w/sink.py" /dev/log "$w/syslog.txt" &
+echo $! >"$w/sink.pid"
+i=0
+while [ ! -S /dev/log ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+[ -S /dev/log ] || { echo "syslog sink did not start" >&2; exit 1; }
+exec "$bin" --state-dir "$w/state" --socket "$w/vaultd.sock"
+SH
+	: >"$VG_WORK/syslog.txt"
+	unshare -m --propagation private -- bash "$VG_WORK/ns.sh" "$VG_WORK" "$py" "$VAULTD_TEST" \
+		>>"$VG_WORK/vaultd.log" 2>&1 &
+	VAULTD_PID=$!
+	vg_track "$VAULTD_PID"
+	vg_wait_socket "$VG_SOCK"
+	vg_track "$(cat "$VG_WORK/sink.pid")"
+}
+
+# pl_syslog_has TEXT: the syslog sink received a line holding TEXT (waits up to 5 s).
+pl_syslog_has() {
+	local i=0
+	while [ $i -lt 100 ]; do
+		grep -qF -- "$1" "$VG_WORK/syslog.txt" && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	pl_fail "syslog has no line with: $1"
 }

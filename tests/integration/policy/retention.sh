@@ -13,8 +13,6 @@ pl_start
 V=rt$$
 pl_root vault create "$V" >/dev/null
 
-# now: the daemon's clock (unix seconds).
-now() { date -u -d "$(pl_root clock advance 0 | sed 's/^vaultd time is now //')" +%s; }
 # times_of ITEM POINT: committed and expiry of a point, in unix seconds.
 times_of() {
 	local line
@@ -48,7 +46,7 @@ pl_expect_fail "weekly retention 3 weeks is below the floor of 4 weeks" pl_root 
 pl_root policy list "$V" | grep -q "^gfs	daily=7,weekly=4,monthly=3,yearly=1$" || pl_fail "a refused change altered gfs"
 
 pl_case "each point gets an expiry from its policy (first of year: 1 year, of week: 4 weeks, others: 7 days)"
-t=$(now)
+t=$(pl_now)
 target=$(date -u -d "$(date -u -d "@$t" +%Y-%m-15) 12:00:00 UTC" +%s)
 [ "$target" -gt "$t" ] || target=$(date -u -d "$(date -u -d "@$t" +%Y-%m-15) 12:00:00 UTC +1 month" +%s)
 pl_advance $((target - t))
