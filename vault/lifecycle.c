@@ -1143,6 +1143,9 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 		}
 	}
 	free(vaults);
+	vaults = NULL;
+	if ((r = vmua_expire(c, txn, &purger, now)))
+		goto fail;
 	if ((r = vdb_commit(txn))) {
 		free(bl.ids);
 		return r;
