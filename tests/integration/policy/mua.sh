@@ -166,11 +166,25 @@ pl_advance 3601
 pl_expect_fail "grant $ID expired" pl_as own --grant "$ID" point delete "$M2" x "$X1"
 pl_denied own point.delete "$M2/x/$X1" "grant $ID expired"
 pl_root mua list | grep -q "^$ID	expired	" || pl_fail "mua list does not show $ID expired"
+pl_purge
+pl_audited purger mua.expire "$ID" ok "grant for delete-data on $M2/x/$X1 requested by own expired"
+[ "$(pl_audit_count "\"op\":\"mua.expire\",\"target\":\"$ID\"")" = 1 ] || pl_fail "expiry not audited exactly once"
 pl_has_point "$M2" x "$X1"
 ID=$(request delete-data "$M2/x/$X1")
 pl_ok pl_as ap1 mua approve "$ID"
 pl_advance 3590
 pl_ok pl_as own --grant "$ID" point delete "$M2" x "$X1"
+
+pl_case "a grant that expires unused is audited once, by the purger's next pass"
+ID=$(request delete-data "$M2/x/$X2")
+pl_ok pl_as ap1 mua approve "$ID" --window 60
+pl_purge
+[ "$(pl_audit_count "\"op\":\"mua.expire\",\"target\":\"$ID\"")" = 0 ] || pl_fail "expiry audited early"
+pl_advance 61
+pl_purge
+pl_purge
+pl_audited purger mua.expire "$ID" ok "grant for delete-data on $M2/x/$X2 requested by own expired"
+[ "$(pl_audit_count "\"op\":\"mua.expire\",\"target\":\"$ID\"")" = 1 ] || pl_fail "expiry not audited exactly once"
 
 pl_case "a window is at most 24 hours: 25 h refused, 24 h accepted and honoured"
 ID=$(request delete-data "$M2/x/$X2")
