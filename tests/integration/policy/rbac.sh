@@ -59,6 +59,21 @@ pl_as ag1 points "$V" own | grep -q "^$P_OWN" || pl_fail "agent cannot list its 
 deny_agent point.list other points "$V" other
 deny_agent object.list other objects "$V" other "$P_OTHER"
 
+pl_case "view: an agent sees only the alerts about its own items"
+XO=$(pl_backup "$V" own "$(pl_data own-x)")
+pl_ok pl_root point delete "$V" own "$XO"
+XT=$(pl_backup "$V" other "$(pl_data other-x)")
+pl_ok pl_root point delete "$V" other "$XT"
+pl_ok pl_root vault set "$V" soft-delete-days 20
+pl_as ag1 alerts "$V" --json >"$VG_WORK/ag1.alerts"
+grep -qF "\"target\":\"$V/own/" "$VG_WORK/ag1.alerts" || pl_fail "agent does not see its own item's alert"
+! grep -qF "\"target\":\"$V/other" "$VG_WORK/ag1.alerts" || pl_fail "agent sees another item's alert"
+pl_as ag1 alerts --json >"$VG_WORK/ag1.alerts"
+! grep -qF "\"target\":\"$V/other" "$VG_WORK/ag1.alerts" || pl_fail "agent sees another item's alert"
+pl_as rd alerts "$V" | grep -qF "target=$V/other/" || pl_fail "a reader does not see every alert of the vault"
+pl_ok pl_root point undelete "$V" own "$XO"
+pl_ok pl_root point undelete "$V" other "$XT"
+
 pl_case "view: a principal without a role on the vault sees nothing"
 deny nobody "no role" view vault.get "$V" vault show "$V"
 deny nobody "no role" view item.list "$V" item list "$V"
