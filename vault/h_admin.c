@@ -340,13 +340,37 @@ int h_event_record(struct conn *k, const struct vg_msg *m)
 	return vg_send_frame(k->fd, resp_ok(k));
 }
 
+/* The item an alert's target names ("vault/item[/...]"), or "" if none. */
+static void alert_item(const struct vr_alert *a, char *item, size_t itemsz)
+{
+	size_t vl = strlen(a->vault), il;
+	const char *p = a->target + vl + 1, *end;
+
+	*item = 0;
+	if (strncmp(a->target, a->vault, vl) != 0 || a->target[vl] != '/')
+		return;
+	end = strchr(p, '/');
+	il = end ? (size_t)(end - p) : strlen(p);
+	if (il == 0 || il >= itemsz)
+		return;
+	memcpy(item, p, il);
+	item[il] = 0;
+}
+
 static int alert_row_cb(void *arg, const struct vr_alert *a)
 {
 	struct conn *k = arg;
 	struct vg_wr *w;
-	char why[8];
+	char why[8], item[VG_ITEM_NAME_MAX + 1] = "";
 
-	if (*a->vault && vauth_authorize(k->c, &k->who, a->vault, NULL, VP_VIEW, why, sizeof(why)))
+	/* Agents see only the alerts about their own items (SPEC §1: "own"). */
+	if (*a->vault && k->who.kind == VR_K_AGENT && !k->who.root) {
+		alert_item(a, item, sizeof(item));
+		if (!*item)
+			return 0;
+	}
+	if (*a->vault && vauth_authorize(k->c, &k->who, a->vault, *item ? item : NULL, VP_VIEW, why,
+		    sizeof(why)))
 		return 0;
 	if (!*a->vault && !vauth_is_admin(k->c, &k->who))
 		return 0;
