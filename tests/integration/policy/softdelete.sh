@@ -16,6 +16,9 @@ vault() { pl_root vault create "$1" >/dev/null; }
 # item_state VAULT ITEM: the protection state in `item list` ("" if gone).
 item_state() { pl_root item list "$1" | awk -F'\t' -v i="$2" '$1 == i { print $3 }'; }
 
+# blobs: how many encrypted blob files the state holds.
+blobs() { find "$VG_STATE/blobs" -type f | wc -l; }
+
 pl_case "default: soft delete on, 14 days"
 V=$S-def
 vault "$V"
@@ -161,6 +164,28 @@ pl_audited root@local policy.modify "$V/long" ok "0 points cut to soft delete, 2
 pl_restore_cmp "$V" a "$C1" "$DC1"
 pl_restore_cmp "$V" a "$C2" "$DC2"
 
+pl_case "a point cut by retention and not brought back is purged after its window"
+V=$S-cutp
+vault "$V"
+pl_ok pl_root policy set "$V" long daily=60
+pl_root item create "$V" a >/dev/null
+pl_ok pl_root item policy "$V" a long
+K1=$(pl_backup "$V" a "$(pl_data cutp1)")
+pl_advance $((10 * DAY))
+DK2=$(pl_data cutp2)
+K2=$(pl_backup "$V" a "$DK2")
+pl_advance $((DAY))
+pl_ok pl_root policy set "$V" long daily=7
+[ "$(pl_point_state "$V" a "$K1")" = soft-deleted ] || pl_fail "not cut"
+pl_advance $((14 * DAY - 10))
+pl_purge
+[ "$(pl_point_state "$V" a "$K1")" = soft-deleted ] || pl_fail "cut point purged before its window"
+pl_advance 11
+pl_purge
+[ -z "$(pl_point_state "$V" a "$K1")" ] || pl_fail "cut point not purged after its window"
+pl_alert purge-complete "$V" "$V/a/$K1" purger
+pl_restore_cmp "$V" a "$K2" "$DK2"
+
 pl_case "the purger: upcoming-purge 48 h before, purge only after purge_at, purge-complete after"
 V=$S-pur
 vault "$V"
@@ -187,8 +212,10 @@ pl_purge
 [ "$(pl_point_state "$V" a "$U1")" = soft-deleted ] || pl_fail "point purged before purge_at"
 [ "$(item_state "$V" b)" = soft-deleted ] || pl_fail "item purged before purge_at"
 [ "$(pl_alert_count purge-complete "$V/a/$U1")" = 0 ] || pl_fail "purge-complete before the purge"
+nb=$(blobs)
 pl_advance 11
 pl_purge
+[ "$(blobs)" = $((nb - 2)) ] || pl_fail "purge left the data on disk: $nb blob files before, $(blobs) after"
 [ -z "$(pl_point_state "$V" a "$U1")" ] || pl_fail "point not purged at purge_at"
 [ -z "$(item_state "$V" b)" ] || pl_fail "item not purged at purge_at"
 pl_alert purge-complete "$V" "$V/a/$U1" purger
@@ -240,9 +267,11 @@ pl_advance $((18 * DAY + 1))
 pl_purge
 pl_alert upcoming-purge "$V" "$V" purger
 pl_root vault list | grep -q "^$V	soft-deleted" || pl_fail "vault purged before its window"
+nb=$(blobs)
 pl_advance $((2 * DAY))
 pl_purge
 ! pl_root vault list | grep -q "^$V	" || pl_fail "vault not purged after its window"
+[ "$(blobs)" = $((nb - 1)) ] || pl_fail "vault purge left its data on disk"
 pl_alert purge-complete "$V" "$V" purger
 pl_expect_fail "not found" pl_root vault undelete "$V"
 
