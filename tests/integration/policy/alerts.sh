@@ -125,6 +125,10 @@ pl_expect_fail "principal rd (no role) may not view on vault $B" pl_as rd alerts
 pl_root alerts "$A" | grep -q "	critical	delete-backup-data	vault=$A	target=$A/a/" || pl_fail "text listing"
 ! pl_root alerts --json | grep -v '"severity":"critical"' | grep -q . || pl_fail "a security alert that is not critical"
 
+pl_case "security alerts cannot be switched off (there is no such setting)"
+pl_expect_fail "unknown setting alerts (soft-delete, soft-delete-days, immutability, guard)" \
+	pl_root vault set "$A" alerts off
+
 pl_case "nothing else was lost"
 pl_restore_cmp "$B" b "$(pl_points "$B" b)" "$VG_WORK/data/b1"
 pl_audit_intact

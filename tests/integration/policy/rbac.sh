@@ -126,6 +126,11 @@ for r in rd:reader op:operator; do
 	deny "${r%%:*}" "${r#*:}" stop item.stop "$V/other" item stop "$V" other --delete-data
 done
 deny ag1 agent stop item.stop "$V/own" item stop "$V" own
+deny ag1 agent stop point.delete "$V/own" point delete "$V" own "$P_OWN"
+deny op operator stop point.delete "$V/other" point delete "$V" other "$P_OTHER"
+deny rd reader stop point.delete "$V/other" point delete "$V" other "$P_OTHER"
+pl_ok pl_as co point delete "$V" other "$P_OTHER"
+pl_ok pl_as co point undelete "$V" other "$P_OTHER"
 pl_ok pl_as co item stop "$V" it-co
 pl_ok pl_as ow item stop "$V" it-ow --delete-data
 pl_root item list "$V" | grep -q "^it-co	files	stopped-retain" || pl_fail "it-co not stopped-retain"
