@@ -122,6 +122,7 @@ pl_purge
 pl_ok pl_root item undelete "$V" a
 [ "$(item_state "$V" a)" = stopped-retain ] || pl_fail "undelete did not give stopped-retain"
 pl_audited root@local item.undelete "$V/a" ok "now stopped-retain"
+pl_expect_fail "$V/a is not soft-deleted" pl_root item undelete "$V" a
 pl_purge
 for p in "$R1" "$R2" "$R3"; do
 	[ "$(pl_point_state "$V" a "$p")" = active ] || pl_fail "expired point $p gone before resume"
