@@ -249,6 +249,7 @@ pl_alert delete-backup-data "$V" "$V/b" root@local
 pl_case "deleting a vault soft-deletes it; undelete brings it back; after its window it is purged"
 V=$S-vd
 vault "$V"
+pl_role former "$V" owner
 pl_ok pl_root vault set "$V" soft-delete-days 20
 pl_root item create "$V" a >/dev/null
 DV=$(pl_data vd)
@@ -275,6 +276,12 @@ pl_purge
 [ "$(blobs)" = $((nb - 1)) ] || pl_fail "vault purge left its data on disk"
 pl_alert purge-complete "$V" "$V" purger
 pl_expect_fail "not found" pl_root vault undelete "$V"
+
+pl_case "a purged vault's role assignments go with it: a new vault of the same name starts with none"
+vault "$V"
+[ -z "$(pl_root role list "$V")" ] || pl_fail "the new vault inherited roles: $(pl_root role list "$V")"
+pl_expect_fail "principal former (no role) may not view on vault $V" pl_as former vault show "$V"
+pl_expect_fail "principal former (no role) may not delete-vault on vault $V" pl_as former vault delete "$V"
 
 pl_case "a vault with soft delete off is still soft-deleted for at least 14 days"
 V=$S-vdoff
