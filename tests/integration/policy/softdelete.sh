@@ -250,6 +250,7 @@ pl_case "deleting a vault soft-deletes it; undelete brings it back; after its wi
 V=$S-vd
 vault "$V"
 pl_role former "$V" owner
+pl_role former2 "$V" reader
 pl_ok pl_root vault set "$V" soft-delete-days 20
 pl_root item create "$V" a >/dev/null
 DV=$(pl_data vd)
