@@ -4,8 +4,9 @@
 # R is immutable (locked), has always-on soft delete and a resource guard
 # whose only approver ("sec") is a separate principal. mallory tries every
 # destructive path it can reach. Each attempt is refused with its reason
-# and audited as "denied" (the one SPEC allows, revoking the legitimate
-# owner, is shown to be recoverable). Afterwards every recovery point still
+# and audited as "denied"; the two SPEC allows an Owner (shortening the
+# soft-delete window, revoking the legitimate owner) are shown to be
+# harmless and recoverable. Afterwards every recovery point still
 # restores byte-exact, the vault's settings and policies are unchanged, no
 # destructive alert was raised, and the audit chain verifies.
 #
@@ -162,6 +163,13 @@ refused "principal mallory (no role) may not view on vault $R2" point.list "$R2/
 pl_case "run the purger or move the clock"
 refused "only local root runs the purger" purge.run - purge run
 refused "only local root may move the test clock" clock.advance - clock advance $((400 * DAY))
+
+pl_case "shorten the soft-delete window 30 -> 14 days: allowed to an Owner (not MUA-critical in SPEC §5), harmless while locked, recoverable"
+pl_ok pl_as mallory vault set "$R" soft-delete-days 14
+pl_audited mallory vault.set "$R" ok "soft-delete-days=14"
+refused "vault $R is immutable: point $R/db/$DB1 has not expired" point.delete "$R/db/$DB1" \
+	point delete "$R" db "$DB1"
+pl_ok pl_root vault set "$R" soft-delete-days 30
 
 pl_case "revoke the legitimate owner: allowed to an Owner by SPEC §1, audited, and recoverable by local root"
 pl_ok pl_as mallory role revoke alice "$R"
