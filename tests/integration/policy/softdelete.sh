@@ -75,12 +75,12 @@ for i in keep gone; do
 done
 DK=$(pl_data frz-keep)
 PK=$(pl_backup "$V" keep "$DK")
-PG=$(pl_backup "$V" gone "$(pl_data frz-gone)")
+pl_backup "$V" gone "$(pl_data frz-gone)" >/dev/null
 pl_root item create "$V" pts >/dev/null
 DP1=$(pl_data frz-p1)
 P1=$(pl_backup "$V" pts "$DP1")
 pl_advance 10
-P2=$(pl_backup "$V" pts "$(pl_data frz-p2)")
+pl_backup "$V" pts "$(pl_data frz-p2)" >/dev/null
 pl_ok pl_root item stop "$V" keep --delete-data
 pl_ok pl_root item stop "$V" gone --delete-data
 pl_ok pl_root point delete "$V" pts "$P1"
