@@ -229,18 +229,27 @@ V=$S-off
 vault "$V"
 pl_root item create "$V" a >/dev/null
 pl_root item create "$V" b >/dev/null
+pl_root item create "$V" c >/dev/null
 DO=$(pl_data off-a)
 PO=$(pl_backup "$V" a "$DO")
 pl_backup "$V" b "$(pl_data off-b)" >/dev/null
+DC=$(pl_data off-c)
+PC=$(pl_backup "$V" c "$DC")
+pl_advance 10
+pl_backup "$V" c "$(pl_data off-c2)" >/dev/null
 pl_ok pl_root item stop "$V" a --delete-data
+pl_ok pl_root point delete "$V" c "$PC"
 pl_ok pl_root vault set "$V" soft-delete off
 pl_alert soft-delete-disabled "$V" "$V" root@local
 pl_purge
 pl_advance $((13 * DAY))
 pl_purge
 [ "$(item_state "$V" a)" = soft-deleted ] || pl_fail "item soft-deleted before off was purged early"
+[ "$(pl_point_state "$V" c "$PC")" = soft-deleted ] || pl_fail "point soft-deleted before off was purged early"
 pl_ok pl_root item undelete "$V" a
 pl_restore_cmp "$V" a "$PO" "$DO"
+pl_ok pl_root point undelete "$V" c "$PC"
+pl_restore_cmp "$V" c "$PC" "$DC"
 # With soft delete off, a new deletion purges at once (and says so).
 pl_ok pl_root item stop "$V" b --delete-data
 [ -z "$(item_state "$V" b)" ] || pl_fail "with soft delete off, b was not purged"
