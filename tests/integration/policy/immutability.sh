@@ -72,6 +72,8 @@ for v in "$E" "$V"; do
 	pl_expect_fail "vault $v is immutable: policy p35 cannot lower retention" \
 		pl_root policy set "$v" p35 daily=40,weekly=8,monthly=6
 	pl_root policy list "$v" | grep -q "^p35	daily=40,weekly=8,monthly=6,yearly=2$" || pl_fail "p35 not raised"
+	pl_expect_fail "vault $v is immutable: policy default cannot lower retention (daily=30," \
+		pl_root policy set "$v" default daily=7
 
 	pl_case "$st: moving an item to a lower-retention policy is refused, to a higher one accepted"
 	pl_expect_fail "vault $v is immutable: moving a from policy p35 to the lower-retention policy p20 is refused" \
