@@ -134,11 +134,13 @@ static int held_cb(void *arg, const char *principal, const char *vault, int role
 /* May the caller change name's credentials (token, client certificates)?
  * A principal may change its own, and local root anyone's. An agent's
  * credentials may also be changed by an Owner of every vault the agent
- * holds a role on. An agent's credentials change only with --vault (a
- * vault the agent belongs to) and a security PIN of that vault (SPEC §6).
+ * holds a role on. With pin set (rotating or removing an agent's
+ * credential, SPEC §6; or adding one, except by local root setting an
+ * agent up) it also takes --vault (a vault the agent belongs to) and a
+ * security PIN of that vault.
  * 0: allowed (the PIN is spent); 1: refused (RESP sent); <0: I/O error. */
 static int may_change_credential(struct conn *k, const char *op, const char *name,
-	const struct vr_principal *p, const char *vault, const char *needs)
+	const struct vr_principal *p, const char *vault, bool pin, const char *needs)
 {
 	struct held h = {.name = name, .k = k};
 	char why[300];
@@ -151,15 +153,17 @@ static int may_change_credential(struct conn *k, const char *op, const char *nam
 		return refused(refuse(k, op, name, VG_EDENIED,
 			"a user's credential is changed only by that user or by local root"));
 	}
-	if (!*vault)
+	if (pin && !*vault)
 		return refused(refuse(k, op, name, VG_EPIN, needs));
-	if ((r = vdb_begin(k->c->db, false, &txn)))
-		return refused(send_err(k, r, NULL));
-	role = vauth_role_in(k->c, txn, name, vault);
-	vdb_abort(txn);
-	if (role != VR_R_AGENT) {
-		snprintf(why, sizeof(why), "agent %s does not belong to vault %s", name, vault);
-		return refused(refuse(k, op, name, VG_EDENIED, why));
+	if (*vault) {
+		if ((r = vdb_begin(k->c->db, false, &txn)))
+			return refused(send_err(k, r, NULL));
+		role = vauth_role_in(k->c, txn, name, vault);
+		vdb_abort(txn);
+		if (role != VR_R_AGENT) {
+			snprintf(why, sizeof(why), "agent %s does not belong to vault %s", name, vault);
+			return refused(refuse(k, op, name, VG_EDENIED, why));
+		}
 	}
 	if (!self && !k->who.root) {
 		if ((r = vauth_role_list(k->c, NULL, held_cb, &h)))
@@ -167,7 +171,7 @@ static int may_change_credential(struct conn *k, const char *op, const char *nam
 		if (h.denied)
 			return refused(refuse(k, op, name, VG_EDENIED, h.why));
 	}
-	return consume_pin(k, op, name, vault);
+	return pin ? consume_pin(k, op, name, vault) : 0;
 }
 
 int h_principal_rotate(struct conn *k, const struct vg_msg *m)
@@ -187,7 +191,7 @@ int h_principal_rotate(struct conn *k, const struct vg_msg *m)
 	vdb_abort(txn);
 	if (r)
 		return send_err(k, r, "principal %s: %s", name, vg_strerror(r));
-	if ((r = may_change_credential(k, "principal.rotate", name, &p, vault,
+	if ((r = may_change_credential(k, "principal.rotate", name, &p, vault, true,
 		     "rotating an agent's credential needs --vault VAULT and a security PIN")))
 		return r < 0 ? r : 0;
 	if ((r = vauth_principal_rotate(k->c, &k->who, name, token)))
@@ -218,6 +222,7 @@ int h_principal_cert(struct conn *k, const struct vg_msg *m)
 	if (r)
 		return send_err(k, r, "principal %s: %s", name, vg_strerror(r));
 	if ((r = may_change_credential(k, "principal.cert", name, &p, vault,
+		     (flags & 1) || !k->who.root,
 		     "changing an agent's credential needs --vault VAULT and a security PIN")))
 		return r < 0 ? r : 0;
 	if ((r = vauth_principal_cert(k->c, &k->who, name, fp, !(flags & 1))))
