@@ -113,17 +113,29 @@ pl_expect_fail "principal ow2 (no role) may not security on vault $P" \
 	pl_as ow2 principal rotate ag --vault "$P" --pin "$PIN"
 pl_ok pl_as ag points "$P" ai
 
-pl_case "adding or removing an agent's client certificate needs a PIN"
+pl_case "removing an agent's client certificate needs a PIN; so does adding one, except for local root setting the agent up"
 FP=$(printf 'agent-cert' | sha256sum | cut -d' ' -f1)
+FP2=$(printf 'agent-cert-2' | sha256sum | cut -d' ' -f1)
+pl_ok pl_root principal cert add ag "$FP"
 pl_expect_fail "changing an agent's credential needs --vault VAULT and a security PIN" \
-	pl_as ow principal cert add ag "$FP"
+	pl_root principal cert remove ag "$FP"
+pl_denied root@local principal.cert ag "changing an agent's credential needs --vault VAULT and a security PIN"
+pl_expect_fail "changing an agent's credential needs --vault VAULT and a security PIN" \
+	pl_as ow principal cert add ag "$FP2"
 pl_denied ow principal.cert ag "changing an agent's credential needs --vault VAULT and a security PIN"
-pl_expect_fail "this operation needs a security PIN" pl_as ow principal cert add ag "$FP" --vault "$P"
+pl_expect_fail "this operation needs a security PIN" pl_as ow principal cert add ag "$FP2" --vault "$P"
 PIN=$(pin co "$P")
-pl_ok pl_as ow --pin "$PIN" principal cert add ag "$FP" --vault "$P"
+pl_ok pl_as ow --pin "$PIN" principal cert add ag "$FP2" --vault "$P"
 pl_expect_fail "security PIN was already used" pl_as ow --pin "$PIN" principal cert remove ag "$FP" --vault "$P"
+PIN=$(pin co "$Q")
+pl_expect_fail "agent ag does not belong to vault $Q" pl_as ow2 --pin "$PIN" principal cert remove ag "$FP" --vault "$Q"
 PIN=$(pin co "$P")
+pl_expect_fail "principal ow2 (no role) may not security on vault $P" \
+	pl_as ow2 --pin "$PIN" principal cert remove ag "$FP" --vault "$P"
 pl_ok pl_as ow --pin "$PIN" principal cert remove ag "$FP" --vault "$P"
+PIN=$(pin co "$P")
+pl_ok pl_as ow --pin "$PIN" principal cert remove ag "$FP2" --vault "$P"
+pl_root principal list | grep -q "^ag	agent	active	certs=0$" || pl_fail "certificates not removed: $(pl_root principal list)"
 
 pl_case "the registration credential file holds endpoint, CA fingerprint and a one-time token"
 CRED=$VG_WORK/ag2.cred
