@@ -1167,10 +1167,10 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 			st->vaults++;
 		}
 	}
-	free(vaults);
-	vaults = NULL;
+	/* Grants that expired unused since the last pass (SPEC §5: audited). */
 	if ((r = vmua_expire(c, txn, &purger, now)))
 		goto fail;
+	free(vaults);
 	if ((r = vdb_commit(txn))) {
 		free(bl.ids);
 		return r;
