@@ -47,7 +47,9 @@ static void usage(FILE *f)
 		"  principal add NAME [--kind user|agent|monitor]  prints the token once\n"
 		"  principal list\n"
 		"  principal rotate NAME [--vault V --pin PIN]    agents need a security PIN\n"
-		"  principal cert add|remove NAME SHA256HEX      map an mTLS client certificate\n"
+		"  principal cert add|remove NAME SHA256HEX [--vault V]\n"
+		"                                                map an mTLS client certificate\n"
+		"                                                (an agent's: --vault V and --pin PIN)\n"
 		"  role grant PRINCIPAL VAULT ROLE               reader|agent|operator|contributor|owner\n"
 		"  role revoke PRINCIPAL VAULT\n"
 		"  role list [VAULT]\n"
@@ -646,7 +648,8 @@ static int cmd_principal(struct vgc *c, int argc, char **argv)
 			return fail_call(c, r, argv[1]);
 		return print_token_resp(&m, argv[1]);
 	}
-	if (argc == 4 && strcmp(argv[0], "cert") == 0 &&
+	if ((argc == 4 || (argc == 6 && strcmp(argv[4], "--vault") == 0)) &&
+	    strcmp(argv[0], "cert") == 0 &&
 	    (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "remove") == 0)) {
 		uint8_t fp[32];
 		char hex[65];
@@ -661,6 +664,8 @@ static int cmd_principal(struct vgc *c, int argc, char **argv)
 		w = vgc_req(c, VG_OP_PRINCIPAL_CERT);
 		vg_msgb_str(w, VG_TAG_NAME, argv[2]);
 		vg_msgb_bytes(w, VG_TAG_HASH, fp, 32);
+		if (argc == 6)
+			vg_msgb_str(w, VG_TAG_VAULT, argv[5]);
 		if (strcmp(argv[1], "remove") == 0)
 			vg_msgb_u32(w, VG_TAG_FLAGS, 1);
 		return simple(c, argv[2]);
