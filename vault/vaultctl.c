@@ -446,6 +446,15 @@ static int cmd_restore(struct vgc *c, int argc, char **argv)
 	}
 	if ((r = vgc_call(c, &m)))
 		return fail_call(c, r, object);
+	if (range && to_end) {
+		/* As in HTTP, "A-" needs byte A to exist; vaultd serves an
+		 * offset equal to the size as an empty stream. */
+		uint64_t size = 0;
+		(void)vg_msg_u64(&m, VG_TAG_SIZE, &size);
+		if (a >= size)
+			return fail("%s: range %s is outside its %llu bytes", object, range,
+				(unsigned long long)size);
+	}
 	if (outpath && strcmp(outpath, "-") != 0) {
 		struct stat ost;
 		if (stat(outpath, &ost) == 0 && !S_ISREG(ost.st_mode)) {
