@@ -537,25 +537,22 @@ START_TEST(scan_and_unlink)
 {
 	struct vs_ctx a = ctx_of(17), b = ctx_of(18);
 	struct scan_count sc = {0, 0};
-	char *p, *sub, hex[33];
+	char *p, hexa[33], hexb[33], suba[3];
 	uint64_t freeb = 0;
 
 	put(&a, SEG, (const uint8_t *)"a", 1, 1);
 	put(&b, SEG, (const uint8_t *)"b", 1, 1);
+	vg_hex(hexa, a.blob, VC_BLOBID_LEN);
+	vg_hex(hexb, b.blob, VC_BLOBID_LEN);
+	memcpy(suba, hexa, 2);
+	suba[2] = 0;
+	ck_assert_msg(strncmp(hexa, hexb, 2) != 0, "test ids share a prefix");
 	/* Strays: a non-hex name, and a valid id in the wrong sub-directory. */
-	p = blob_path(&a);
-	sub = tu_path("%s", p);
-	*strrchr(sub, '/') = 0;
-	free(p);
-	p = tu_path("%s/junk.tmp", sub);
+	p = tu_path("%s/blobs/%s/junk.tmp", dir, suba);
 	tu_write_file(p, "x", 1, 0600);
 	free(p);
-	vg_hex(hex, b.blob, VC_BLOBID_LEN);
-	p = tu_path("%s/%s", sub, hex);
-	if (strncmp(hex, strrchr(sub, '/') + 1, 2) != 0)
-		tu_write_file(p, "x", 1, 0600);
-	else
-		ck_abort_msg("test ids share a prefix");
+	p = tu_path("%s/blobs/%s/%s", dir, suba, hexb);
+	tu_write_file(p, "x", 1, 0600);
 	free(p);
 	ck_assert_int_eq(vs_scan(st, scan_cb, &sc), 0);
 	ck_assert_int_eq(sc.blobs, 2);
@@ -564,14 +561,13 @@ START_TEST(scan_and_unlink)
 	ck_assert_int_eq(vs_unlink(st, a.blob), 0);
 	ck_assert_int_eq(vs_unlink(st, a.blob), 0);  /* already gone: fine */
 	ck_assert_int_eq(vs_unlink_name(st, "zz", "nothing"), 0);
-	ck_assert_int_eq(vs_unlink_name(st, strrchr(sub, '/') + 1, "junk.tmp"), 0);
+	ck_assert_int_eq(vs_unlink_name(st, suba, "junk.tmp"), 0);
 	sc.blobs = sc.strays = 0;
 	ck_assert_int_eq(vs_scan(st, scan_cb, &sc), 0);
 	ck_assert_int_eq(sc.blobs, 1);
 	ck_assert_int_eq(sc.strays, 1);
 	ck_assert_int_eq(vs_free_bytes(st, &freeb), 0);
 	ck_assert_uint_gt(freeb, 0);
-	free(sub);
 }
 END_TEST
 
