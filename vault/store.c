@@ -339,6 +339,14 @@ int vs_reader_open(struct vs_store *s, const uint8_t dek[32], const struct vs_ct
 	}
 	if ((rc = object_aead(dek, ctx, &r->aead)))
 		goto fail;
+	/* An empty object is never read segment by segment, so authenticate
+	 * its one (empty) segment here: a damaged tag is an error, not a
+	 * successful empty restore. */
+	if (size == 0) {
+		size_t n;
+		if ((rc = vs_reader_seg(r, 0, r->ct, &n)))
+			goto fail;
+	}
 	*out = r;
 	return 0;
 fail:

@@ -495,12 +495,29 @@ static int cmd_restore(struct vgc *c, int argc, char **argv)
 	}
 	if ((r = vgc_call(c, &m)))
 		return fail_call(c, r, object);
+	if (range && to_end) {
+		/* As in HTTP, "A-" needs byte A to exist; vaultd serves an
+		 * offset equal to the size as an empty stream. */
+		uint64_t size = 0;
+		(void)vg_msg_u64(&m, VG_TAG_SIZE, &size);
+		if (a >= size)
+			return fail("%s: range %s is outside its %llu bytes", object, range,
+				(unsigned long long)size);
+	}
 	if (outpath && strcmp(outpath, "-") != 0) {
-		/* Write beside the target and rename only when every byte is in. */
-		if (snprintf(tmp, sizeof(tmp), "%s.vgpart.XXXXXX", outpath) >= (int)sizeof(tmp))
-			return fail("%s: path too long", outpath);
-		if ((fd = mkstemp(tmp)) < 0)
-			return fail("%s: %s", outpath, strerror(errno));
+		struct stat ost;
+		if (stat(outpath, &ost) == 0 && !S_ISREG(ost.st_mode)) {
+			/* A device or FIFO (-o /dev/null): write to it; never
+			 * replace it with a regular file. */
+			if ((fd = open(outpath, O_WRONLY | O_CLOEXEC)) < 0)
+				return fail("%s: %s", outpath, strerror(errno));
+		} else {
+			/* Write beside the target and rename only when every byte is in. */
+			if (snprintf(tmp, sizeof(tmp), "%s.vgpart.XXXXXX", outpath) >= (int)sizeof(tmp))
+				return fail("%s: path too long", outpath);
+			if ((fd = mkstemp(tmp)) < 0)
+				return fail("%s: %s", outpath, strerror(errno));
+		}
 	}
 	while ((r = vgc_stream_next(c, &m)) == 1) {
 		if (m.type != VG_F_DATA || vg_write_full(fd, m.data, m.datalen)) {
@@ -508,7 +525,9 @@ static int cmd_restore(struct vgc *c, int argc, char **argv)
 			break;
 		}
 	}
-	if (fd != 1) {
+	if (fd != 1 && !*tmp) {
+		close(fd);
+	} else if (fd != 1) {
 		if (!r && fsync(fd) < 0)
 			r = -errno;
 		close(fd);
