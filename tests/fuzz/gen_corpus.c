@@ -185,7 +185,7 @@ static void record_corpus(void)
 	struct vr_vault v = {.id = 1, .created = 1700000000, .sd_state = VR_SD_ON, .sd_days = 14,
 		.keyref = "local", .wrapped_len = 60};
 	struct vr_item it = {.id = 2, .vault_id = 1, .created = 1700000001, .kind = "files",
-		.owner = "root@local", .keep_daily = 30};
+		.owner = "root@local", .policy = "default"};
 	struct vr_point p = {.id = 3, .item_id = 2, .state = VR_P_ACTIVE, .created = 5,
 		.committed = 6, .bytes = 1 << 20, .objects = 1, .principal = "root@local"};
 	struct vr_object o = {.size = 1 << 20, .seg_size = 1 << 20, .created = 7};

@@ -37,7 +37,7 @@ static void setup(void)
 	blobs = tu_path("%s/blobs", state);
 	open_core();
 	ck_assert_int_eq(vcore_vault_create(c, &who, "v1"), 0);
-	ck_assert_int_eq(vcore_item_create(c, &who, "v1", "i1", "files"), 0);
+	ck_assert_int_eq(vcore_item_create(c, &who, "v1", "i1", "files", NULL), 0);
 }
 
 static void teardown(void)
@@ -197,12 +197,12 @@ START_TEST(vaults_and_items)
 	ck_assert_int_eq(vcore_vault_list(c, name_cb, &n), 0);
 	ck_assert_int_eq(n, 2);
 
-	ck_assert_int_eq(vcore_item_create(c, &who, "v1", "i1", "files"), VG_EEXISTS);
-	ck_assert_int_eq(vcore_item_create(c, &who, "v1", "i2", "bogus"), VG_EINVAL);
-	ck_assert_int_eq(vcore_item_create(c, &who, "nope", "i2", "files"), VG_ENOTFOUND);
-	ck_assert_int_eq(vcore_item_create(c, &who, "v1", "x/y", "files"), VG_ENAME);
-	ck_assert_int_eq(vcore_item_create(c, &who, "v1", "..", "files"), VG_ENAME);
-	ck_assert_int_eq(vcore_item_create(c, &who, "v1", "r1", "restic"), 0);
+	ck_assert_int_eq(vcore_item_create(c, &who, "v1", "i1", "files", NULL), VG_EEXISTS);
+	ck_assert_int_eq(vcore_item_create(c, &who, "v1", "i2", "bogus", NULL), VG_EINVAL);
+	ck_assert_int_eq(vcore_item_create(c, &who, "nope", "i2", "files", NULL), VG_ENOTFOUND);
+	ck_assert_int_eq(vcore_item_create(c, &who, "v1", "x/y", "files", NULL), VG_ENAME);
+	ck_assert_int_eq(vcore_item_create(c, &who, "v1", "..", "files", NULL), VG_ENAME);
+	ck_assert_int_eq(vcore_item_create(c, &who, "v1", "r1", "restic", NULL), 0);
 	ck_assert_int_eq(vcore_item_get(c, "v1", "i1", &it), 0);
 	ck_assert_str_eq(it.kind, "files");
 	ck_assert_str_eq(it.owner, "tester");
@@ -549,14 +549,14 @@ START_TEST(key_unavailable)
 	uint64_t pid;
 
 	ck_assert_int_eq(vcore_vault_create(c, &who, "v2"), 0);
-	ck_assert_int_eq(vcore_item_create(c, &who, "v2", "i", "files"), 0);
+	ck_assert_int_eq(vcore_item_create(c, &who, "v2", "i", "files", NULL), 0);
 	ck_assert_int_eq(vcore_point_begin(c, &who, "v2", "i", false, &pid), 0);
 	rewrite_vault("v2", set_cmk_ref);
 	ck_assert_int_eq(vcore_upload_begin(c, &who, "v2", "i", pid, "o", NULL, UINT64_MAX, &u), VG_EKEY);
 	ck_assert_ptr_null(u);
 
 	ck_assert_int_eq(vcore_vault_create(c, &who, "v3"), 0);
-	ck_assert_int_eq(vcore_item_create(c, &who, "v3", "i", "files"), 0);
+	ck_assert_int_eq(vcore_item_create(c, &who, "v3", "i", "files", NULL), 0);
 	ck_assert_int_eq(vcore_point_begin(c, &who, "v3", "i", false, &pid), 0);
 	rewrite_vault("v3", break_wrapped);
 	ck_assert_int_eq(vcore_upload_begin(c, &who, "v3", "i", pid, "o", NULL, UINT64_MAX, &u), VG_EKEY);

@@ -1,3 +1,4 @@
+#include <stdio.h>
 /* test_record.c - vault/record.c: every LMDB record layout round-trips,
  * and every damaged value (truncated, extended, wrong version, bad enum,
  * bad string) decodes to VG_EINTEGRITY. */
@@ -53,10 +54,7 @@ static void sample(int type, union anyrec *u)
 		u->item.deleted_at = 14;
 		u->item.purge_at = 15;
 		strcpy(u->item.owner, "agent1");
-		u->item.keep_daily = 7;
-		u->item.keep_weekly = 4;
-		u->item.keep_monthly = 3;
-		u->item.keep_yearly = 1;
+		snprintf(u->item.policy, sizeof(u->item.policy), "weekly-gfs");
 		u->item.repo_point = 16;
 		u->item.last_success = 17;
 		u->item.last_failure = 18;
@@ -349,8 +347,8 @@ START_TEST(bad_strings)
 	vg_wr_u64(&w, 0);
 	vg_wr_u64(&w, 0);
 	vg_wr_str16(&w, "o");
-	for (int i = 0; i < 4; i++)
-		vg_wr_u16(&w, 0);
+	vg_wr_str16(&w, "default");  /* policy */
+	vg_wr_u8(&w, 0);             /* sd_alerted */
 	for (int i = 0; i < 3; i++)
 		vg_wr_u64(&w, 0);
 	ck_assert_int_eq(vr_item_dec(w.p, w.len, &out.item), VG_EINTEGRITY);
@@ -366,8 +364,8 @@ START_TEST(bad_strings)
 	vg_wr_u64(&w, 0);
 	vg_wr_u64(&w, 0);
 	vg_wr_str16(&w, "o");
-	for (int i = 0; i < 4; i++)
-		vg_wr_u16(&w, 0);
+	vg_wr_str16(&w, "default");  /* policy */
+	vg_wr_u8(&w, 0);             /* sd_alerted */
 	for (int i = 0; i < 3; i++)
 		vg_wr_u64(&w, 0);
 	ck_assert_int_eq(vr_item_dec(w.p, w.len, &out.item), 0);
