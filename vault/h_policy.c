@@ -412,8 +412,10 @@ int h_clock_advance(struct conn *k, const struct vg_msg *m)
 	uint64_t secs;
 	int r;
 
-	if (!k->who.root)
+	if (!k->who.root) {
+		audit_refusal(k, "clock.advance", "-", VG_EDENIED, "only local root may move the test clock");
 		return send_err(k, VG_EDENIED, "only local root may move the test clock");
+	}
 	if (vg_msg_u64(m, VG_TAG_SIZE, &secs))
 		return send_err(k, VG_EINVAL, "clock.advance needs a number of seconds");
 	if ((r = vault_clock_advance(secs))) {

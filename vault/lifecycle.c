@@ -1070,6 +1070,30 @@ static int purge_points(struct vcore *c, MDB_txn *txn, const char *vault, const 
 	return r;
 }
 
+/* Drops every role assignment on vault (keys "principal\0vault"), so that a
+ * later vault of the same name starts with none. */
+static int drop_roles(struct vcore *c, MDB_txn *txn, const char *vault)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t vl = strlen(vault);
+	int r;
+
+	if ((r = vdb_cursor(c->db, txn, VDB_ROLES, &cur)))
+		return r;
+	for (r = vdb_err(mdb_cursor_get(cur, &k, &v, MDB_FIRST)); r == 0;
+	     r = vdb_err(mdb_cursor_get(cur, &k, &v, MDB_NEXT))) {
+		const uint8_t *kp = k.mv_data;
+		const uint8_t *nul = memchr(kp, 0, k.mv_size);
+		if (!nul || (size_t)(kp + k.mv_size - nul - 1) != vl || memcmp(nul + 1, vault, vl) != 0)
+			continue;
+		if ((r = vdb_err(mdb_cursor_del(cur, 0))))
+			break;
+	}
+	mdb_cursor_close(cur);
+	return r == VG_ENOTFOUND ? 0 : r;
+}
+
 int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 {
 	struct vault_rec *vaults = NULL;
@@ -1135,6 +1159,7 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 			goto fail;
 		if (vd == 1) {
 			if ((r = vdb_del(c->db, txn, VDB_VAULTS, vr->name, strlen(vr->name))) ||
+			    (r = drop_roles(c, txn, vr->name)) ||
 			    (r = vcore_audit_txn(c, txn, &purger, "purge", vr->name, "ok", "vault purged")) ||
 			    (r = valert_raise(c, txn, "purge-complete", &purger, vr->name, vr->name,
 				     "vault purged")))
@@ -1142,6 +1167,9 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 			st->vaults++;
 		}
 	}
+	/* Grants that expired unused since the last pass (SPEC §5: audited). */
+	if ((r = vmua_expire(c, txn, &purger, now)))
+		goto fail;
 	free(vaults);
 	if ((r = vdb_commit(txn))) {
 		free(bl.ids);

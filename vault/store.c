@@ -1,5 +1,6 @@
 /* store.c - see store.h. */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -120,6 +121,13 @@ static int object_aead(const uint8_t dek[32], const struct vs_ctx *c, struct vc_
 	return r;
 }
 
+/* The writer is a two-stage pipeline: the caller's thread hashes and
+ * fills segment buffers; a worker thread (started once an object spans a
+ * second segment) seals and writes them, in order. VS_PIPE buffers bound
+ * the memory of an upload. */
+#define VS_PIPE 3
+enum { SLOT_FREE, SLOT_QUEUED };
+
 struct vs_writer {
 	struct vs_store *s;
 	struct vs_ctx ctx;
@@ -127,12 +135,20 @@ struct vs_writer {
 	EVP_MD_CTX *sha;
 	int fd, dirfd;
 	uint32_t seg_size;
-	uint8_t *buf;       /* seg_size + tag: plaintext, sealed in place */
-	size_t fill;
-	uint64_t idx;       /* segments written */
+	uint8_t *bufs[VS_PIPE];     /* seg_size + tag each: plaintext, sealed in place */
+	size_t fills[VS_PIPE];
+	int lasts[VS_PIPE];
+	int states[VS_PIPE];
+	int cur;                    /* the slot the caller fills */
 	uint64_t size;
-	uint64_t off;       /* file offset of the next segment */
-	uint64_t synced;    /* writeback started up to here */
+	/* worker side: only the worker (or the caller, before it starts) */
+	uint64_t idx;               /* segments written */
+	uint64_t off;               /* file offset of the next segment */
+	uint64_t synced;            /* writeback started up to here */
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int started, stop, werr;
 	int finished;
 	int err;
 	char sub[3], name[2 * VC_BLOBID_LEN + 1];
@@ -152,11 +168,13 @@ int vs_writer_new(struct vs_store *s, const uint8_t dek[32], const struct vs_ctx
 	w->fd = w->dirfd = -1;
 	w->seg_size = seg_size;
 	w->off = VS_HDR_LEN;
-	w->synced = 0;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
 	blob_name(ctx->blob, w->sub, w->name);
-	w->buf = malloc((size_t)seg_size + VC_TAG_LEN);
+	/* Later buffers are allocated when an object grows past one segment. */
+	w->bufs[0] = malloc((size_t)seg_size + VC_TAG_LEN);
 	w->sha = EVP_MD_CTX_new();
-	if (!w->buf || !w->sha || EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1) {
+	if (!w->bufs[0] || !w->sha || EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -178,18 +196,18 @@ fail:
 	return r;
 }
 
-static int seal_segment(struct vs_writer *w, int last)
+static int seal_segment(struct vs_writer *w, uint8_t *buf, size_t fill, int last)
 {
 	uint8_t nonce[VC_NONCE_LEN], aad[AAD_LEN];
-	size_t n = w->fill + VC_TAG_LEN;
+	size_t n = fill + VC_TAG_LEN;
 	int r;
 
 	seg_nonce(w->idx, nonce);
 	seg_aad(&w->ctx, w->idx, last, aad);
-	if ((r = vc_aead_seal(w->aead, nonce, aad, sizeof(aad), w->buf, w->fill, w->buf)))
+	if ((r = vc_aead_seal(w->aead, nonce, aad, sizeof(aad), buf, fill, buf)))
 		return r;
 	for (size_t done = 0; done < n;) {
-		ssize_t k = pwrite(w->fd, w->buf + done, n - done, (off_t)(w->off + done));
+		ssize_t k = pwrite(w->fd, buf + done, n - done, (off_t)(w->off + done));
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
@@ -199,7 +217,6 @@ static int seal_segment(struct vs_writer *w, int last)
 	}
 	w->off += n;
 	w->idx++;
-	w->fill = 0;
 	/* Start writeback early so the final fdatasync has little left to do. */
 	if (w->off - w->synced >= WRITEBACK_CHUNK) {
 		(void)sync_file_range(w->fd, (off_t)w->synced, (off_t)(w->off - w->synced),
@@ -207,6 +224,64 @@ static int seal_segment(struct vs_writer *w, int last)
 		w->synced = w->off;
 	}
 	return 0;
+}
+
+static void *writer_main(void *arg)
+{
+	struct vs_writer *w = arg;
+	int slot = 0, last = 0, r;
+
+	while (!last) {
+		pthread_mutex_lock(&w->mu);
+		while (w->states[slot] != SLOT_QUEUED && !w->stop)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->states[slot] != SLOT_QUEUED) {
+			pthread_mutex_unlock(&w->mu);
+			break;  /* stopped: the upload was abandoned */
+		}
+		last = w->lasts[slot];
+		pthread_mutex_unlock(&w->mu);
+		r = seal_segment(w, w->bufs[slot], w->fills[slot], last);
+		pthread_mutex_lock(&w->mu);
+		w->states[slot] = SLOT_FREE;
+		if (r)
+			w->werr = r;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		if (r)
+			break;
+		slot = (slot + 1) % VS_PIPE;
+	}
+	return NULL;
+}
+
+/* Queues the current buffer and moves to the next free one. */
+static int hand_off(struct vs_writer *w, int last)
+{
+	int next = (w->cur + 1) % VS_PIPE, r;
+
+	if (!w->started) {
+		for (int i = 1; i < VS_PIPE; i++)
+			if (!(w->bufs[i] = malloc((size_t)w->seg_size + VC_TAG_LEN)))
+				return -ENOMEM;
+		if (pthread_create(&w->th, NULL, writer_main, w) != 0)
+			return VG_EINTERNAL;
+		w->started = 1;
+	}
+	pthread_mutex_lock(&w->mu);
+	w->lasts[w->cur] = last;
+	w->states[w->cur] = SLOT_QUEUED;
+	pthread_cond_broadcast(&w->cv);
+	if (!last)
+		while (w->states[next] != SLOT_FREE && !w->werr)
+			pthread_cond_wait(&w->cv, &w->mu);
+	r = w->werr;
+	pthread_mutex_unlock(&w->mu);
+	if (!last) {
+		w->cur = next;
+		w->fills[next] = 0;
+	}
+	return r;
 }
 
 int vs_writer_write(struct vs_writer *w, const void *p, size_t n)
@@ -219,17 +294,17 @@ int vs_writer_write(struct vs_writer *w, const void *p, size_t n)
 		return w->err = VG_EINTERNAL;
 	while (n > 0) {
 		size_t k;
-		if (w->fill == w->seg_size) {
+		if (w->fills[w->cur] == w->seg_size) {
 			/* More data follows, so the full buffer is not the last segment. */
-			int r = seal_segment(w, 0);
+			int r = hand_off(w, 0);
 			if (r)
 				return w->err = r;
 		}
-		k = w->seg_size - w->fill;
+		k = w->seg_size - w->fills[w->cur];
 		if (k > n)
 			k = n;
-		memcpy(w->buf + w->fill, src, k);
-		w->fill += k;
+		memcpy(w->bufs[w->cur] + w->fills[w->cur], src, k);
+		w->fills[w->cur] += k;
 		w->size += k;
 		src += k;
 		n -= k;
@@ -242,6 +317,25 @@ uint64_t vs_writer_size(const struct vs_writer *w)
 	return w->size;
 }
 
+/* Stops and joins the worker; after it returns the caller owns every field. */
+static int join_worker(struct vs_writer *w, int abandon)
+{
+	int r;
+
+	if (!w->started)
+		return 0;
+	if (abandon) {
+		pthread_mutex_lock(&w->mu);
+		w->stop = 1;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+	}
+	pthread_join(w->th, NULL);
+	w->started = 0;
+	r = w->werr;
+	return r;
+}
+
 int vs_writer_finish(struct vs_writer *w, uint64_t *size, uint8_t sha256[VC_HASH_LEN])
 {
 	uint8_t hdr[VS_HDR_LEN] = {0};
@@ -250,8 +344,12 @@ int vs_writer_finish(struct vs_writer *w, uint64_t *size, uint8_t sha256[VC_HASH
 
 	if (w->err || w->finished)
 		return w->err ? w->err : VG_EBADSTATE;
-	if ((r = seal_segment(w, 1)))
+	if (w->started) {
+		if ((r = hand_off(w, 1)) || (r = join_worker(w, 0)))
+			return w->err = r;
+	} else if ((r = seal_segment(w, w->bufs[w->cur], w->fills[w->cur], 1))) {
 		return w->err = r;
+	}
 	memcpy(hdr, blob_magic, 8);
 	memcpy(hdr + 8, w->ctx.blob, VC_BLOBID_LEN);
 	vg_put_u32(hdr + 24, w->seg_size);
@@ -271,6 +369,7 @@ void vs_writer_free(struct vs_writer *w, int keep)
 {
 	if (!w)
 		return;
+	(void)join_worker(w, 1);
 	if (w->fd >= 0) {
 		close(w->fd);
 		if (!(keep && w->finished))
@@ -280,9 +379,13 @@ void vs_writer_free(struct vs_writer *w, int keep)
 		close(w->dirfd);
 	vc_aead_free(w->aead);
 	EVP_MD_CTX_free(w->sha);
-	if (w->buf)
-		OPENSSL_cleanse(w->buf, w->seg_size + VC_TAG_LEN);
-	free(w->buf);
+	for (int i = 0; i < VS_PIPE; i++) {
+		if (w->bufs[i])
+			OPENSSL_cleanse(w->bufs[i], w->seg_size + VC_TAG_LEN);
+		free(w->bufs[i]);
+	}
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
 	free(w);
 }
 
@@ -339,6 +442,14 @@ int vs_reader_open(struct vs_store *s, const uint8_t dek[32], const struct vs_ct
 	}
 	if ((rc = object_aead(dek, ctx, &r->aead)))
 		goto fail;
+	/* An empty object is never read segment by segment, so authenticate
+	 * its one (empty) segment here: a damaged tag is an error, not a
+	 * successful empty restore. */
+	if (size == 0) {
+		size_t n;
+		if ((rc = vs_reader_seg(r, 0, r->ct, &n)))
+			goto fail;
+	}
 	*out = r;
 	return 0;
 fail:

@@ -47,7 +47,9 @@ static void usage(FILE *f)
 		"  principal add NAME [--kind user|agent|monitor]  prints the token once\n"
 		"  principal list\n"
 		"  principal rotate NAME [--vault V --pin PIN]    agents need a security PIN\n"
-		"  principal cert add|remove NAME SHA256HEX      map an mTLS client certificate\n"
+		"  principal cert add|remove NAME SHA256HEX [--vault V]\n"
+		"                                                map an mTLS client certificate\n"
+		"                                                (an agent's: --vault V and --pin PIN)\n"
 		"  role grant PRINCIPAL VAULT ROLE               reader|agent|operator|contributor|owner\n"
 		"  role revoke PRINCIPAL VAULT\n"
 		"  role list [VAULT]\n"
@@ -493,12 +495,29 @@ static int cmd_restore(struct vgc *c, int argc, char **argv)
 	}
 	if ((r = vgc_call(c, &m)))
 		return fail_call(c, r, object);
+	if (range && to_end) {
+		/* As in HTTP, "A-" needs byte A to exist; vaultd serves an
+		 * offset equal to the size as an empty stream. */
+		uint64_t size = 0;
+		(void)vg_msg_u64(&m, VG_TAG_SIZE, &size);
+		if (a >= size)
+			return fail("%s: range %s is outside its %llu bytes", object, range,
+				(unsigned long long)size);
+	}
 	if (outpath && strcmp(outpath, "-") != 0) {
-		/* Write beside the target and rename only when every byte is in. */
-		if (snprintf(tmp, sizeof(tmp), "%s.vgpart.XXXXXX", outpath) >= (int)sizeof(tmp))
-			return fail("%s: path too long", outpath);
-		if ((fd = mkstemp(tmp)) < 0)
-			return fail("%s: %s", outpath, strerror(errno));
+		struct stat ost;
+		if (stat(outpath, &ost) == 0 && !S_ISREG(ost.st_mode)) {
+			/* A device or FIFO (-o /dev/null): write to it; never
+			 * replace it with a regular file. */
+			if ((fd = open(outpath, O_WRONLY | O_CLOEXEC)) < 0)
+				return fail("%s: %s", outpath, strerror(errno));
+		} else {
+			/* Write beside the target and rename only when every byte is in. */
+			if (snprintf(tmp, sizeof(tmp), "%s.vgpart.XXXXXX", outpath) >= (int)sizeof(tmp))
+				return fail("%s: path too long", outpath);
+			if ((fd = mkstemp(tmp)) < 0)
+				return fail("%s: %s", outpath, strerror(errno));
+		}
 	}
 	while ((r = vgc_stream_next(c, &m)) == 1) {
 		if (m.type != VG_F_DATA || vg_write_full(fd, m.data, m.datalen)) {
@@ -506,7 +525,9 @@ static int cmd_restore(struct vgc *c, int argc, char **argv)
 			break;
 		}
 	}
-	if (fd != 1) {
+	if (fd != 1 && !*tmp) {
+		close(fd);
+	} else if (fd != 1) {
 		if (!r && fsync(fd) < 0)
 			r = -errno;
 		close(fd);
@@ -646,7 +667,8 @@ static int cmd_principal(struct vgc *c, int argc, char **argv)
 			return fail_call(c, r, argv[1]);
 		return print_token_resp(&m, argv[1]);
 	}
-	if (argc == 4 && strcmp(argv[0], "cert") == 0 &&
+	if ((argc == 4 || (argc == 6 && strcmp(argv[4], "--vault") == 0)) &&
+	    strcmp(argv[0], "cert") == 0 &&
 	    (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "remove") == 0)) {
 		uint8_t fp[32];
 		char hex[65];
@@ -661,6 +683,8 @@ static int cmd_principal(struct vgc *c, int argc, char **argv)
 		w = vgc_req(c, VG_OP_PRINCIPAL_CERT);
 		vg_msgb_str(w, VG_TAG_NAME, argv[2]);
 		vg_msgb_bytes(w, VG_TAG_HASH, fp, 32);
+		if (argc == 6)
+			vg_msgb_str(w, VG_TAG_VAULT, argv[5]);
 		if (strcmp(argv[1], "remove") == 0)
 			vg_msgb_u32(w, VG_TAG_FLAGS, 1);
 		return simple(c, argv[2]);
