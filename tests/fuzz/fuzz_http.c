@@ -2,17 +2,14 @@
  * gateway's request parsing, as a worker sees it (gateway/http.c): find the
  * head, parse it, decode a chunked body in pieces, and parse the fields the
  * routes interpret (Range, Authorization, the restic path, the query). */
-#include <stddef.h>
-#include <stdint.h>
 #include <string.h>
 
 #include "auth.h"
+#include "fuzz.h"
 #include "http.h"
 #include "range.h"
 #include "restic_path.h"
 #include "router.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int sink(void *arg, const uint8_t *p, size_t n)
 {
@@ -34,8 +31,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (!gw_http_head_find(data, size, &start, &end))
 		return 0;
-	if (gw_http_head_parse(&req, data + start, end - start, 4096))
+	FUZZ_CHECK(start <= end && end <= size);
+	if (gw_http_head_parse(&req, data + start, end - start, 4096)) {
+		FUZZ_CHECK(req.status >= 400 && req.status <= 505 && req.why);
 		return 0;
+	}
+	FUZZ_CHECK(req.path && req.path[0] == '/' && req.query);
+	FUZZ_CHECK(!(req.body == GW_BODY_CHUNKED && req.minor == 0));
 	{
 		struct gw_range rg;
 		struct gw_cred cred;
@@ -60,6 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			step = size - off;
 		if (gw_http_body_feed(&req, data + off, step, &used, &done))
 			break;
+		FUZZ_CHECK(used <= step && (done || used == step));
 		off += used;
 	}
 	return 0;

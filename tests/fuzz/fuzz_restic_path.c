@@ -1,14 +1,11 @@
 /* fuzz_restic_path.c - libFuzzer harness: the restic path grammar
  * (gateway/restic_path.c). Checks, beyond not crashing, that an accepted
  * path round-trips through the object name it sends to vaultd. */
-#include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "restic_path.h"
 #include "vg_err.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -22,15 +19,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	path[size] = 0;
 	if (gw_restic_path_parse(path, &p))
 		return 0;
-	if (strstr(path, "..") || strstr(path, "//") || strchr(path, '%'))
-		abort();  /* the grammar must never let these through */
+	/* The grammar never lets these through. */
+	FUZZ_CHECK(!strstr(path, "..") && !strstr(path, "//") && !strchr(path, '%'));
+	FUZZ_CHECK(strlen(path) == size);
 	if (p.kind == GW_RP_CONFIG || p.kind == GW_RP_FILE) {
-		if (gw_restic_object_parse(p.object, &t, id))
-			abort();
-		if (p.kind == GW_RP_FILE && (t != p.type || strcmp(id, p.id) != 0))
-			abort();
+		FUZZ_CHECK(gw_restic_object_parse(p.object, &t, id) == 0);
+		FUZZ_CHECK(p.kind != GW_RP_FILE || (t == p.type && strcmp(id, p.id) == 0));
 	}
-	if (vg_name_check(p.item, VG_ITEM_NAME_MAX))
-		abort();
+	FUZZ_CHECK(vg_name_check(p.item, VG_ITEM_NAME_MAX) == 0);
 	return 0;
 }
