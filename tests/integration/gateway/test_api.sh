@@ -124,7 +124,7 @@ after=$(gw_curl $A "$GW_URL/v1/vaults/v1/items/host1/points?all=true")
 [ "$before" = "$after" ] || vg_fail "a cut upload changed the point list: $before -> $after"
 gw_expect 404 "the cut object does not exist" \
 	"$(gw_status $A -I "$GW_URL/v1/vaults/v1/items/host1/points/$P3/objects/cut.bin")"
-gw_expect 200 "abandon the point" "$(gw_status $A -X DELETE "$GW_URL/v1/vaults/v1/items/host1/points/$P3")"
+gw_expect 200 "abandon the point" "$(gw_status $A -X POST "$GW_URL/v1/vaults/v1/items/host1/points/$P3/abort")"
 [ "$after" = "$(gw_curl $A "$GW_URL/v1/vaults/v1/items/host1/points?all=true")" ] || vg_fail "points changed"
 
 # --- early refusals on size -----------------------------------------------------------------
