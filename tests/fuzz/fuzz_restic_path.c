@@ -13,7 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum gw_rp_type t;
 	char path[1024], id[GW_RESTIC_ID_LEN + 1];
 
-	if (size >= sizeof(path))
+	/* A request path never holds NUL (http.c refuses control bytes). */
+	if (size >= sizeof(path) || memchr(data, 0, size))
 		return 0;
 	memcpy(path, data, size);
 	path[size] = 0;
@@ -21,7 +22,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	/* The grammar never lets these through. */
 	FUZZ_CHECK(!strstr(path, "..") && !strstr(path, "//") && !strchr(path, '%'));
-	FUZZ_CHECK(strlen(path) == size);
 	if (p.kind == GW_RP_CONFIG || p.kind == GW_RP_FILE) {
 		FUZZ_CHECK(gw_restic_object_parse(p.object, &t, id) == 0);
 		FUZZ_CHECK(p.kind != GW_RP_FILE || (t == p.type && strcmp(id, p.id) == 0));
