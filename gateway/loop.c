@@ -402,7 +402,13 @@ int gw_loop_run(struct gw_server *s)
 			}
 		}
 		if (atomic_load(&s->stopping)) {
-			if (atomic_load(&s->nactive) == 0 && s->conns == NULL)
+			bool queued;
+			pthread_mutex_lock(&s->qlock);
+			queued = s->back_head != NULL;
+			pthread_mutex_unlock(&s->qlock);
+			if (queued)
+				on_wake(s);  /* closes them: we are stopping */
+			if (atomic_load(&s->nactive) == 0 && s->conns == NULL && !queued)
 				break;
 			if (gw_now_ms() >= stop_by) {
 				log_warnx("%llu requests still running after %d s; leaving them",
@@ -419,6 +425,15 @@ int gw_loop_run(struct gw_server *s)
 void gw_loop_fini(struct gw_server *s)
 {
 	struct gw_conn *c, *next;
+
+	pthread_mutex_lock(&s->qlock);
+	c = s->back_head;
+	s->back_head = NULL;
+	pthread_mutex_unlock(&s->qlock);
+	for (; c; c = next) {
+		next = c->qnext;
+		gw_conn_free(s, c);
+	}
 
 	for (c = s->conns; c; c = next) {
 		next = c->next;

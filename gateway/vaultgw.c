@@ -161,8 +161,11 @@ int main(int argc, char **argv)
 		r = gw_config_parse("(defaults)", "", 0, &cfg, why, sizeof(why));
 	if (r)
 		fatalx("%s", why);
-	if (check)
-		return check_only(&cfg);
+	if (check) {
+		r = check_only(&cfg);
+		gw_config_free(&cfg);
+		return r;
+	}
 
 	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL);
 	raise_nofile(&cfg);

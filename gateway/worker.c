@@ -56,8 +56,10 @@ void gw_worker_serve(struct gw_server *s, struct gw_conn *c, struct gw_http_req 
 		if (atomic_load(&s->stopping) && c->nrequests > 0)
 			break;
 		if (!c->rbuf || !gw_http_head_find(c->rbuf, c->rlen, &start, &end)) {
-			atomic_fetch_sub(&s->nactive, 1);
+			/* Queued back before it stops counting as active, so a
+			 * stopping loop never misses it. */
 			gw_loop_handback(s, c);
+			atomic_fetch_sub(&s->nactive, 1);
 			return;
 		}
 		memset(&x, 0, sizeof(x));
