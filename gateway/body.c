@@ -147,20 +147,3 @@ int gw_body_read_all(struct gw_rctx *x, uint8_t *buf, size_t cap, size_t *len)
 		*len += got;
 	}
 }
-
-int gw_body_drain(struct gw_rctx *x, uint64_t max)
-{
-	uint8_t tmp[4096];
-	uint64_t total = 0;
-	size_t got;
-	int r;
-
-	while (!x->body_done) {
-		if (total >= max)
-			return VG_ETOOBIG;
-		if ((r = gw_body_read(x, tmp, sizeof(tmp), &got)))
-			return r;
-		total += got;
-	}
-	return 0;
-}

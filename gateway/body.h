@@ -20,7 +20,5 @@ void gw_body_init(struct gw_rctx *x);
 int gw_body_read(struct gw_rctx *x, uint8_t *buf, size_t cap, size_t *got);
 /* Reads the whole body into buf (JSON); VG_ETOOBIG if it exceeds cap. */
 int gw_body_read_all(struct gw_rctx *x, uint8_t *buf, size_t cap, size_t *len);
-/* Reads and discards up to max bytes; 0 if the body ended. */
-int gw_body_drain(struct gw_rctx *x, uint64_t max);
 
 #endif

@@ -193,13 +193,11 @@ void gw_restic_handle(struct gw_rctx *x)
 	r = gw_restic_path_parse(x->req->path, &rp);
 	x->route = GW_R_OTHER;
 	if (r == VG_ENOTFOUND) {
-		if (!gw_no_body(x))
-			gw_reply_error(x, 404, "not-found", "no such restic file type");
+		gw_reply_error(x, 404, "not-found", "no such restic file type");
 		return;
 	}
 	if (r) {
-		if (!gw_no_body(x))
-			gw_reply_error(x, 400, "bad-name", "path outside the restic grammar");
+		gw_reply_error(x, 400, "bad-name", "path outside the restic grammar");
 		return;
 	}
 	switch (rp.kind) {
@@ -211,8 +209,7 @@ void gw_restic_handle(struct gw_rctx *x)
 		}
 		if (gw_query_get(x->req->query, "create", create, sizeof(create)) != 1 ||
 		    strcmp(create, "true") != 0) {
-			if (!gw_no_body(x))
-				gw_reply_error(x, 400, "invalid", "POST on a repository needs ?create=true");
+			gw_reply_error(x, 400, "invalid", "POST on a repository needs ?create=true");
 			return;
 		}
 		break;

@@ -19,8 +19,8 @@ void gw_vaultd_close(struct gw_rctx *x, struct vgc *v);
 /* Answers a failed vaultd call: a broken link is 502 (and not reused),
  * VG_EAUTH counts as a failed attempt; the rest map by gw_status_of(). */
 int gw_reply_op_error(struct gw_rctx *x, struct vgc *v, int err);
-/* A route that takes no body: reads and drops a small one (<= 64 KiB),
- * answers 413 for more. 0, or > 0 when answered. */
+/* A route that takes no body: 0 if there is none; otherwise answers 413
+ * (and the connection closes) and returns 413. */
 int gw_no_body(struct gw_rctx *x);
 /* The value of key in a query string ("a=1&b=2"), no decoding: values with
  * '%' or '+' are refused. 1 found, 0 absent, VG_EINVAL malformed. */

@@ -877,12 +877,10 @@ static enum api_op classify(struct gw_rctx *x, const struct api_path *p, struct 
 		return m == GW_M_PUT ? A_OBJ_PUT : A_OBJ_GET;
 	}
 nf:
-	if (!gw_no_body(x))
-		gw_reply_error(x, 404, "not-found", "no such API route");
+	gw_reply_error(x, 404, "not-found", "no such API route");
 	return A_NONE;
 bad:
-	if (!gw_no_body(x))
-		gw_reply_error(x, 400, "bad-name", "a name in the path violates the name grammar");
+	gw_reply_error(x, 400, "bad-name", "a name in the path violates the name grammar");
 	return A_NONE;
 #undef SEG
 #undef METHODS
@@ -900,9 +898,8 @@ void gw_api_handle(struct gw_rctx *x)
 
 	x->route = GW_R_API_OTHER;
 	if (split_path(x->req->path, &p) || p.n < 2 || strcmp(p.seg[0], "v1") != 0) {
-		if (!gw_no_body(x))
-			gw_reply_error(x, p.n < 2 ? 404 : 400, p.n < 2 ? "not-found" : "bad-name",
-				"no such API route");
+		gw_reply_error(x, p.n < 2 ? 404 : 400, p.n < 2 ? "not-found" : "bad-name",
+			"no such API route");
 		return;
 	}
 	if ((op = classify(x, &p, &t)) == A_NONE)
