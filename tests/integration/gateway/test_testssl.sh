@@ -37,20 +37,24 @@ d = json.load(open(sys.argv[1]))
 scan = d["scanResult"][0]
 expected = {"cert_chain_of_trust", "cert_validityPeriod", "cert_revocation"}
 bad = []
-vulns = 0
+vulns_ok = 0
 for section, findings in scan.items():
     if not isinstance(findings, list):
         continue
     for f in findings:
         sev = f.get("severity", "INFO")
-        if section == "vulnerabilities":
-            vulns += 1
-        if "VULNERABLE" in f.get("finding", "") and "not vulnerable" not in f.get("finding", ""):
+        if section == "vulnerabilities" and sev in ("OK", "INFO"):
+            vulns_ok += 1
+        if sev == "WARN":
+            # testssl could not run a check (e.g. a connect timeout on a
+            # loaded machine): shown, not a finding.
+            print("warning: %s %s: %s" % (section, f["id"], f["finding"]))
+        elif "VULNERABLE" in f.get("finding", "") and "not vulnerable" not in f.get("finding", ""):
             bad.append((section, f["id"], sev, f["finding"]))
         elif sev not in ("OK", "INFO", "LOW") and f["id"] not in expected:
             bad.append((section, f["id"], sev, f["finding"]))
-if vulns < 15:
-    sys.exit("testssl checked only %d vulnerabilities" % vulns)
+if vulns_ok < 15:
+    sys.exit("testssl passed only %d vulnerability checks" % vulns_ok)
 for b in bad:
     print("finding: %s %s %s: %s" % b)
 sys.exit(1 if bad else 0)
