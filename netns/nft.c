@@ -137,6 +137,7 @@ static void add_lookup(struct nftnl_rule *r, const char *set)
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, 0);  /* the kernel reports it: say it */
 	nftnl_rule_add_expr(r, e);
 }
 
