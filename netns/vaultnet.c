@@ -316,9 +316,12 @@ static int cmd_verify(struct ctx *x)
 	if (read_live(x, &have))
 		return 1;
 	vg_wr_init(&diff, 4u << 20);
-	if (!vn_netns_exists(x->cfg->netns))
+	nd = 0;
+	if (!vn_netns_exists(x->cfg->netns)) {
 		vg_wr_printf(&diff, "- namespace %s: missing\n", x->cfg->netns);
-	nd = vn_verify(x->rs, x->want, have, &diff);
+		nd++;
+	}
+	nd += vn_verify(x->rs, x->want, have, &diff);
 	vn_live_digest(have, ldig);
 	if (nd == 0) {
 		printf("namespace %s: table inet %s matches the configuration (ruleset sha256 %s, config sha256 %s)\n",
