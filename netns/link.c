@@ -279,11 +279,15 @@ int vn_link_up(const struct vn_config *c, char *step, size_t steplen)
 	struct nl_sock *sk = NULL;
 	struct rtnl_link *l = NULL;
 	int tgt = -1, r, ifindex;
+	bool created = false;
 	char a[VN_ADDR_STRLEN], b[VN_ADDR_STRLEN];
 
 	step_set(step, steplen, "creating namespace %s", c->netns);
-	if (!vn_netns_exists(c->netns) && (r = vn_netns_create(c->netns)))
-		return r;
+	if (!vn_netns_exists(c->netns)) {
+		if ((r = vn_netns_create(c->netns)))
+			return r;
+		created = true;
+	}
 	if ((tgt = vn_netns_open(c->netns)) < 0)
 		return tgt;
 	step_set(step, steplen, "opening rtnetlink in namespace %s", c->netns);
@@ -356,6 +360,9 @@ out:
 	rt_close(sk);
 	if (tgt >= 0)
 		close(tgt);
+	/* a namespace this call created does not outlive its failure */
+	if (r && created)
+		vn_netns_delete(c->netns);
 	return r;
 }
 

@@ -4,7 +4,8 @@
  * if it is not in the namespace yet (veth: the outside end stays in the
  * caller's namespace or goes to peer_netns; macvlan: on parent; physical:
  * the NIC is moved in), brings lo and the link up, and replaces the
- * addresses and routes. vn_link_down() undoes it and removes the
+ * addresses and routes. If it created the namespace and a later step
+ * fails, it removes the namespace again. vn_link_down() undoes it and removes the
  * namespace. Both name the failing step in *step (for the operator).
  *
  * libnl's NLE_* codes are translated to negative errno here.
