@@ -92,8 +92,8 @@ hvn down --config "$M" >/dev/null
 [ ! -e "/run/netns/$MV" ] || vg_fail "namespace $MV left behind"
 [ "$(ip -n "$HOST" -o link show | wc -l)" = 5 ] || vg_fail "the host namespace gained or lost links: $(ip -n "$HOST" -o link show)"
 
-vg_log "a missing parent is reported, and the namespace is created but holds no link"
+vg_log "a missing parent is reported, and the namespace up created is removed again"
 sed -i 's/^parent = eth9/parent = eth7/' "$M"
 vg_expect_fail "up: creating macvlan mv0 on eth7: No such device" hvn up --config "$M"
-hvn down --config "$M" >/dev/null
+[ ! -e "/run/netns/$MV" ] || vg_fail "a failed up left namespace $MV behind"
 vg_log "PASS"
