@@ -331,8 +331,8 @@ static int cmd_verify(struct ctx *x)
 		printf("namespace %s: DRIFT: table inet %s differs from the configuration in %zu place%s\n"
 		       "  (- expected but missing, + present but not expected, ! different)\n%.*s",
 		       x->cfg->netns, VN_TABLE, nd, nd == 1 ? "" : "s", (int)diff.len, (const char *)diff.p);
-		snprintf(reason, sizeof(reason), "ruleset sha256 %s differs from config sha256 %s in %zu places",
-			 ldig, x->cdigest, nd);
+		snprintf(reason, sizeof(reason), "ruleset sha256 %s differs from config sha256 %s in %zu place%s",
+			 ldig, x->cdigest, nd, nd == 1 ? "" : "s");
 		audit(x, "firewall.drift", reason, "firewall-drift");
 		rc = EXIT_DRIFT;
 	}
