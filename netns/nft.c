@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -462,6 +463,16 @@ static int handle_ack(struct ack_state *st, const struct nlmsghdr *nlh)
 	if (nlh->nlmsg_type != NLMSG_ERROR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
 		return VG_EPROTO;
 	e = mnl_nlmsg_get_payload(nlh);
+	if (e->error > 0 || e->error < -4095)
+		return VG_EPROTO;
+	/* The whole batch refused at BEGIN (no CAP_NET_ADMIN, for one):
+	 * the kernel answers that message only. */
+	if (nlh->nlmsg_seq == st->bt->seq0 && e->error) {
+		st->first_err = e->error;
+		st->first_idx = SIZE_MAX;
+		st->acked = st->bt->nmsgs;
+		return 0;
+	}
 	/* message i of the batch has seq seq0 + 1 + i (seq0 is BEGIN) */
 	if (nlh->nlmsg_seq <= st->bt->seq0 || nlh->nlmsg_seq >= st->bt->seq0 + 1 + st->bt->nmsgs)
 		return VG_EPROTO;
@@ -469,8 +480,6 @@ static int handle_ack(struct ack_state *st, const struct nlmsghdr *nlh)
 	st->acked++;
 	if (e->error == 0)
 		return 0;
-	if (e->error > 0 || e->error < -4095)
-		return VG_EPROTO;
 	if (!st->first_err || idx < st->first_idx) {
 		st->first_err = e->error;
 		st->first_idx = idx;
@@ -524,7 +533,8 @@ static int batch_send(struct mnl_socket *nl, struct batch *bt, struct vn_nft_err
 	}
 	if (st.first_err) {
 		if (err) {
-			snprintf(err->what, sizeof(err->what), "%s", bt->what[st.first_idx]);
+			snprintf(err->what, sizeof(err->what), "%s",
+				 st.first_idx == SIZE_MAX ? "the whole batch" : bt->what[st.first_idx]);
 			snprintf(err->kmsg, sizeof(err->kmsg), "%s", st.kmsg);
 		}
 		return st.first_err;
