@@ -1074,21 +1074,50 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 {
 	struct vault_rec *vaults = NULL;
 	struct vcore_blobs bl = {0};
-	uint64_t now = vault_now();
-	size_t nv = 0;
+	uint64_t now = vault_now(), *sealed = NULL;
+	size_t nv = 0, nsealed = 0;
 	MDB_txn *txn;
 	int r;
 
 	memset(st, 0, sizeof(*st));
-	if ((r = vdb_begin(c->db, true, &txn)))
+	/* Which vaults can be touched: a purge needs the vault's key as much as
+	 * a backup does (checked outside the write transaction: sealing writes
+	 * its own). */
+	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
+	r = all_vaults(c, txn, &vaults, &nv);
+	vdb_abort(txn);
+	if (r)
+		return r;
+	if (nv && !(sealed = calloc(nv, sizeof(*sealed)))) {
+		free(vaults);
+		return VG_EINTERNAL;
+	}
+	for (size_t i = 0; i < nv; i++) {
+		if (vcore_key_check(c, vaults[i].name, &vaults[i].v) != VG_EKEY)
+			continue;
+		sealed[nsealed++] = vaults[i].v.id;
+		if (!st->sealed++)
+			snprintf(st->sealed_vault, sizeof(st->sealed_vault), "%s", vaults[i].name);
+	}
+	free(vaults);
+	vaults = NULL;
+	if ((r = vdb_begin(c->db, true, &txn))) {
+		free(sealed);
+		return r;
+	}
 	if ((r = all_vaults(c, txn, &vaults, &nv)))
 		goto fail;
 	for (size_t i = 0; i < nv; i++) {
 		struct vault_rec *vr = &vaults[i];
 		struct item_rec *items = NULL;
 		size_t ni = 0;
-		int vd = 0;
+		int vd = 0, skip = 0;
+
+		for (size_t s = 0; s < nsealed; s++)
+			skip |= sealed[s] == vr->v.id;
+		if (skip)
+			continue;
 
 		if (vr->v.state == VR_V_SOFTDELETED) {
 			vd = due(c, txn, vr->name, vr->name, vr->v.purge_at, &vr->v.sd_alerted, now, st);
@@ -1143,6 +1172,7 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 		}
 	}
 	free(vaults);
+	free(sealed);
 	if ((r = vdb_commit(txn))) {
 		free(bl.ids);
 		return r;
@@ -1151,6 +1181,7 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 	return 0;
 fail:
 	free(vaults);
+	free(sealed);
 	free(bl.ids);
 	vdb_abort(txn);
 	return r;
