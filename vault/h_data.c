@@ -181,6 +181,7 @@ int h_item_list(struct conn *k, const struct vg_msg *m)
 
 int h_point_begin(struct conn *k, const struct vg_msg *m)
 {
+	char kd[340];
 	struct args a;
 	struct vg_wr *w;
 	uint32_t flags = 0;
@@ -200,7 +201,7 @@ int h_point_begin(struct conn *k, const struct vg_msg *m)
 	if ((r = vcore_point_begin(k->c, &k->who, a.vault, a.item, flags & 1, &pid))) {
 		audit_fail(k, "point.begin", a.target, r, true);
 		job_begin(k, VR_JOB_BACKUP, a.vault, a.item, 0);
-		job_done(k, r, 0, r == VG_EKEY ? "key unavailable" : NULL);
+		job_done(k, r, 0, r == VG_EKEY ? key_detail(k, a.vault, kd, sizeof(kd)) : NULL);
 		if (r == VG_EKEY) {
 			char what[300];
 			snprintf(what, sizeof(what), "vault %s", a.vault);
@@ -426,6 +427,7 @@ out:
 int h_object_put(struct conn *k, const struct vg_msg *m)
 {
 	struct vcore_upload *u = NULL;
+	char kd[340];
 	struct args a;
 	const uint8_t *want = NULL;
 	uint32_t wantlen = 0;
@@ -443,7 +445,7 @@ int h_object_put(struct conn *k, const struct vg_msg *m)
 	if ((r = vcore_upload_begin(k->c, &k->who, a.vault, a.item, a.point, a.object, want,
 		     size, &u))) {
 		audit_fail(k, "object.put", a.target, r, true);
-		job_done(k, r, 0, r == VG_EKEY ? "key unavailable" : NULL);
+		job_done(k, r, 0, r == VG_EKEY ? key_detail(k, a.vault, kd, sizeof(kd)) : NULL);
 		if (r == VG_EKEY) {
 			char what[800];
 			snprintf(what, sizeof(what), "object %s", a.target);
@@ -546,6 +548,7 @@ int h_object_get(struct conn *k, const struct vg_msg *m)
 {
 	struct vcore_download *d = NULL;
 	struct vr_object o;
+	char kd[340];
 	struct args a;
 	uint64_t off = 0, len = UINT64_MAX;
 	int r;
@@ -559,7 +562,7 @@ int h_object_get(struct conn *k, const struct vg_msg *m)
 	job_begin(k, VR_JOB_RESTORE, a.vault, a.item, a.point);
 	if ((r = vcore_download_open(k->c, a.vault, a.item, a.point, a.object, &d, &o))) {
 		audit_fail(k, "object.get", a.target, r, false);
-		job_done(k, r, 0, r == VG_EKEY ? "key unavailable" : NULL);
+		job_done(k, r, 0, r == VG_EKEY ? key_detail(k, a.vault, kd, sizeof(kd)) : NULL);
 		if (r == VG_EKEY) {
 			char what[800];
 			snprintf(what, sizeof(what), "object %s", a.target);

@@ -22,6 +22,15 @@
 
 /* ---- shared by the data path ----------------------------------------------------- */
 
+const char *key_detail(struct conn *k, const char *vault, char *buf, size_t n)
+{
+	char why[300];
+
+	vcore_key_why(k->c, vault, why, sizeof(why));
+	snprintf(buf, n, "key unavailable: %s", *why ? why : "the vault's key cannot be used");
+	return buf;
+}
+
 int send_key_err(struct conn *k, const char *what, const char *vault)
 {
 	char why[300];

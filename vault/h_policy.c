@@ -400,7 +400,7 @@ int h_purge_run(struct conn *k, const struct vg_msg *m)
 		/* The other vaults were purged; the sealed ones were left whole. */
 		char why[300];
 		vcore_key_why(k->c, st.sealed_vault, why, sizeof(why));
-		return send_err(k, VG_EKEY, "purge: vault %s: key unavailable: %s (%u vault%s skipped, "
+		return send_err(k, VG_EKEY, "vault %s: key unavailable: %s (%u vault%s skipped, "
 			"nothing purged there)", st.sealed_vault, *why ? why : "the vault's key cannot be used",
 			st.sealed, st.sealed == 1 ? "" : "s");
 	}

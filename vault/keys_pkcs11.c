@@ -175,7 +175,7 @@ static int find_slot(struct vk_p11 *t, CK_SLOT_ID *slot)
 			return 0;
 		}
 	}
-	seterr(t, "token \"%s\" is not present", t->cfg.token);
+	seterr(t, "token '%s' is not present", t->cfg.token);
 	return VG_EKEY;
 }
 
@@ -197,13 +197,13 @@ static int ensure_session(struct vk_p11 *t)
 		return r;
 	if (t->pin_refused && same_file(&st, &t->pin_st)) {
 		OPENSSL_cleanse(pin, sizeof(pin));
-		seterr(t, "token \"%s\" refused the PIN in %s; not retried until that file changes",
+		seterr(t, "token '%s' refused the PIN in %s; not retried until that file changes",
 			t->cfg.token, t->cfg.pin_file);
 		return VG_EKEY;
 	}
 	if ((rv = t->f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &t->s)) != CKR_OK) {
 		OPENSSL_cleanse(pin, sizeof(pin));
-		seterr(t, "token \"%s\": C_OpenSession: %s", t->cfg.token, rv_name(rv));
+		seterr(t, "token '%s': C_OpenSession: %s", t->cfg.token, rv_name(rv));
 		return VG_EKEY;
 	}
 	t->have_session = 1;
@@ -218,10 +218,10 @@ static int ensure_session(struct vk_p11 *t)
 	    rv == CKR_PIN_LEN_RANGE) {
 		t->pin_refused = 1;
 		t->pin_st = st;
-		seterr(t, "token \"%s\" refused the PIN in %s (%s)", t->cfg.token, t->cfg.pin_file,
+		seterr(t, "token '%s' refused the PIN in %s (%s)", t->cfg.token, t->cfg.pin_file,
 			rv_name(rv));
 	} else {
-		seterr(t, "token \"%s\": C_Login: %s", t->cfg.token, rv_name(rv));
+		seterr(t, "token '%s': C_Login: %s", t->cfg.token, rv_name(rv));
 	}
 	return VG_EKEY;
 }
@@ -251,37 +251,37 @@ static int find_key(struct vk_p11 *t, const char *label, int for_wrap, CK_OBJECT
 	*rvout = CKR_OK;
 	if ((rv = t->f->C_FindObjectsInit(t->s, tmpl, 3)) != CKR_OK) {
 		*rvout = rv;
-		seterr(t, "token \"%s\": C_FindObjectsInit: %s", t->cfg.token, rv_name(rv));
+		seterr(t, "token '%s': C_FindObjectsInit: %s", t->cfg.token, rv_name(rv));
 		return VG_EKEY;
 	}
 	rv = t->f->C_FindObjects(t->s, h, 2, &n);
 	(void)t->f->C_FindObjectsFinal(t->s);
 	if (rv != CKR_OK) {
 		*rvout = rv;
-		seterr(t, "token \"%s\": C_FindObjects: %s", t->cfg.token, rv_name(rv));
+		seterr(t, "token '%s': C_FindObjects: %s", t->cfg.token, rv_name(rv));
 		return VG_EKEY;
 	}
 	if (n == 0) {
-		seterr(t, "no AES key labelled \"%s\" in token \"%s\" (deleted or never imported)",
+		seterr(t, "no AES key labelled '%s' in token '%s' (deleted or never imported)",
 			label, t->cfg.token);
 		return VG_EKEY;
 	}
 	if (n > 1) {
-		seterr(t, "more than one AES key is labelled \"%s\" in token \"%s\"", label,
+		seterr(t, "more than one AES key is labelled '%s' in token '%s'", label,
 			t->cfg.token);
 		return VG_EKEY;
 	}
 	if ((rv = t->f->C_GetAttributeValue(t->s, h[0], a, 3)) != CKR_OK) {
 		*rvout = rv;
-		seterr(t, "key \"%s\": C_GetAttributeValue: %s", label, rv_name(rv));
+		seterr(t, "key '%s': C_GetAttributeValue: %s", label, rv_name(rv));
 		return VG_EKEY;
 	}
 	if (vlen != 32) {
-		seterr(t, "key \"%s\" is AES-%lu, expected AES-256", label, (unsigned long)vlen * 8);
+		seterr(t, "key '%s' is AES-%lu, expected AES-256", label, (unsigned long)vlen * 8);
 		return VG_EKEY;
 	}
 	if (for_wrap && (!sens || extr)) {
-		seterr(t, "key \"%s\" can leave the token (CKA_SENSITIVE %s, CKA_EXTRACTABLE %s): "
+		seterr(t, "key '%s' can leave the token (CKA_SENSITIVE %s, CKA_EXTRACTABLE %s): "
 			"a KEK must be sensitive and not extractable", label, sens ? "true" : "false",
 			extr ? "true" : "false");
 		return VG_EPOLICY;
@@ -340,26 +340,26 @@ static int gcm_op(struct vk_p11 *t, const char *label, int enc, const uint8_t iv
 			continue;
 		}
 		if (rv == CKR_KEY_FUNCTION_NOT_PERMITTED)
-			seterr(t, "key \"%s\" is disabled for %s in token \"%s\" (CKA_%s is false)", label,
+			seterr(t, "key '%s' is disabled for %s in token '%s' (CKA_%s is false)", label,
 				enc ? "encryption" : "decryption", t->cfg.token, enc ? "ENCRYPT" : "DECRYPT");
 		else if (!enc && (rv == CKR_ENCRYPTED_DATA_INVALID || rv == CKR_ENCRYPTED_DATA_LEN_RANGE ||
 				  rv == CKR_GENERAL_ERROR || rv == CKR_FUNCTION_FAILED))
-			seterr(t, "the wrapped DEK does not open under key \"%s\" (%s): a different key "
+			seterr(t, "the wrapped DEK does not open under key '%s' (%s): a different key "
 				"now carries that label", label, rv_name(rv));
 		else
-			seterr(t, "key \"%s\": C_%s: %s", label, enc ? "Encrypt" : "Decrypt", rv_name(rv));
+			seterr(t, "key '%s': C_%s: %s", label, enc ? "Encrypt" : "Decrypt", rv_name(rv));
 		if (session_lost(rv))
 			drop_session(t);
 		OPENSSL_cleanse(buf, sizeof(buf));
 		return VG_EKEY;
 	}
 	if (rv != CKR_OK) {
-		seterr(t, "token \"%s\": the session was lost twice (%s)", t->cfg.token, rv_name(rv));
+		seterr(t, "token '%s': the session was lost twice (%s)", t->cfg.token, rv_name(rv));
 		return VG_EKEY;
 	}
 	if (outlen != (enc ? VK_DEK_LEN + VC_TAG_LEN : VK_DEK_LEN)) {
 		OPENSSL_cleanse(buf, sizeof(buf));
-		seterr(t, "key \"%s\": unexpected output length %lu", label, (unsigned long)outlen);
+		seterr(t, "key '%s': unexpected output length %lu", label, (unsigned long)outlen);
 		return VG_EKEY;
 	}
 	memcpy(out, buf, outlen);

@@ -68,6 +68,7 @@ enum { A_VAULT = 1, A_ITEM = 2, A_POINT = 4, A_OBJECT = 8 };
 int get_args(const struct vg_msg *m, unsigned need_mask, struct args *a);
 
 /* "WHAT: key unavailable: WHY" for a sealed vault (VG_EKEY). */
+const char *key_detail(struct conn *k, const char *vault, char *buf, size_t n);
 int send_key_err(struct conn *k, const char *what, const char *vault);
 /* The current request is a backup or restore job of vault/item. */
 void job_begin(struct conn *k, uint8_t kind, const char *vault, const char *item, uint64_t point);
