@@ -108,9 +108,9 @@ enum vg_op {
 	VG_OP_REPORT,
 	/* The alert outbox (vaultd --alert-outbox), drained by vaultnotify.
 	 * Local root or a monitor principal only. */
-	VG_OP_NOTIFY_NEXT,      /* [FLAGS bit0: wait up to 25 s] -> the oldest undelivered
-	                         * alert: SEQ TIME NAME STATE(severity) PRINCIPAL VAULT
-	                         * TARGET DETAIL ID(vaultd instance); VG_ENOTFOUND if none */
+	VG_OP_NOTIFY_NEXT,      /* -> the oldest undelivered alert: SEQ TIME NAME
+	                         * STATE(severity) PRINCIPAL VAULT TARGET DETAIL
+	                         * ID(this vaultd's instance id); VG_ENOTFOUND if none */
 	VG_OP_NOTIFY_ACK,       /* SEQ: delivered; removes it from the outbox */
 	VG_OP_MAX_CORE = VG_OP_NOTIFY_ACK,
 };

@@ -2,7 +2,6 @@
  * vault's key, /metrics, reports, and the alert outbox that vaultnotify
  * drains; plus the job bookkeeping shared by the data-path handlers. */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +15,6 @@
 #include "stats.h"
 #include "vg_err.h"
 
-#define NOTIFY_WAIT_MS 25000
-#define NOTIFY_POLL_MS 200
 #define REPORT_DEFAULT_DAYS 30
 
 /* ---- shared by the data path ----------------------------------------------------- */
@@ -285,27 +282,15 @@ int h_report(struct conn *k, const struct vg_msg *m)
 
 int h_notify_next(struct conn *k, const struct vg_msg *m)
 {
-	struct pollfd pf = {.fd = k->fd, .events = POLLIN};
 	struct vr_alert a;
 	struct vg_wr *w;
-	uint32_t flags = 0;
-	int r, waited = 0;
+	int r;
 
+	(void)m;
 	if (!monitor(k))
 		return refuse_monitor(k, "notify.next");
-	(void)vg_msg_u32(m, VG_TAG_FLAGS, &flags);
-	if (flags & ~1u)
-		return send_err(k, VG_EINVAL, "notify.next: unknown flags 0x%x", flags);
-	/* Long poll: look again every 200 ms; stop early if the peer sends
-	 * anything or the socket is shut down (vaultd stopping). */
-	while ((r = valert_outbox_next(k->c, &a)) == VG_ENOTFOUND && (flags & 1) &&
-	       waited < NOTIFY_WAIT_MS) {
-		if (poll(&pf, 1, NOTIFY_POLL_MS) != 0)
-			break;
-		waited += NOTIFY_POLL_MS;
-	}
-	if (r)
-		return send_err(k, r, r == VG_ENOTFOUND ? "the alert outbox is empty" : "%s",
+	if ((r = valert_outbox_next(k->c, &a)))
+		return send_err(k, r, "%s", r == VG_ENOTFOUND ? "the alert outbox is empty" :
 			vg_strerror(r));
 	w = resp_ok(k);
 	vg_msgb_u64(w, VG_TAG_SEQ, a.seq);
