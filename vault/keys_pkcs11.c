@@ -476,6 +476,16 @@ int vk_p11_open(const struct vk_p11_config *cfg, struct vk_p11 **out, char *why,
 	close(fd);
 	if (r)
 		return r;
+	/* The PIN file is read at each login; refuse a bad one now, not later. */
+	fd = open(cfg->pin_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		snprintf(why, whysz, "pin_file %s: %s", cfg->pin_file, strerror(errno));
+		return VG_EKEYFILE;
+	}
+	r = vk_file_secrecy(cfg->pin_file, fd, 1, why, whysz);
+	close(fd);
+	if (r)
+		return r;
 	if (!(t = calloc(1, sizeof(*t))))
 		return -ENOMEM;
 	pthread_mutex_init(&t->lock, NULL);
