@@ -344,8 +344,8 @@ static int gcm_op(struct vk_p11 *t, const char *label, int enc, const uint8_t iv
 				enc ? "encryption" : "decryption", t->cfg.token, enc ? "ENCRYPT" : "DECRYPT");
 		else if (!enc && (rv == CKR_ENCRYPTED_DATA_INVALID || rv == CKR_ENCRYPTED_DATA_LEN_RANGE ||
 				  rv == CKR_GENERAL_ERROR || rv == CKR_FUNCTION_FAILED))
-			seterr(t, "the wrapped DEK does not open under key '%s' (%s): a different key "
-				"now carries that label", label, rv_name(rv));
+			seterr(t, "the wrapped DEK does not open under key '%s' (%s): other key material "
+				"carries that label, or the wrapped DEK was altered", label, rv_name(rv));
 		else
 			seterr(t, "key '%s': C_%s: %s", label, enc ? "Encrypt" : "Decrypt", rv_name(rv));
 		if (session_lost(rv))
