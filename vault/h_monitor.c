@@ -253,6 +253,11 @@ int h_report(struct conn *k, const struct vg_msg *m)
 
 	if (vg_msg_u64(m, VG_TAG_TIME, &since))
 		since = now > REPORT_DEFAULT_DAYS * 86400ull ? now - REPORT_DEFAULT_DAYS * 86400ull : 0;
+	if (k->who.kind == VR_K_AGENT && !k->who.root) {
+		/* Reports cover whole vaults; an agent sees only its own items. */
+		audit_refusal(k, "report", one ? vault : "-", VG_EDENIED, "agents get no reports");
+		return send_err(k, VG_EDENIED, "report: agents see their own items only (item list, points)");
+	}
 	if (one && (r = need(k, "report", vault, NULL, VP_VIEW)))
 		return r < 0 ? r : 0;
 	if ((r = vstats_collect(k->c, one ? vault : NULL, true, &st)))

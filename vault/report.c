@@ -288,12 +288,20 @@ struct daycount {
 	uint64_t ok, failed, purge_bytes, purge_count;
 };
 
-/* Jobs per day over the report window (at most 60 days), oldest first. */
+/* Jobs per day, oldest first: from the first day with a job (at least the
+ * last 14 days, at most 60), to today. */
 static struct daycount *jobs_per_day(const struct rep *r, size_t *n)
 {
-	uint64_t first = r->since / DAY * DAY, last = r->now / DAY * DAY;
+	uint64_t first = r->since / DAY * DAY, last = r->now / DAY * DAY, oldest = last;
 	struct daycount *d;
 
+	for (size_t i = 0; i < r->nj; i++)
+		if (r->j[i].time / DAY * DAY < oldest)
+			oldest = r->j[i].time / DAY * DAY;
+	if (oldest > first)
+		first = oldest;
+	if (last - first < 13 * DAY)
+		first = last > 13 * DAY ? last - 13 * DAY : 0;
 	if (last - first > 59 * DAY)
 		first = last - 59 * DAY;
 	*n = (size_t)((last - first) / DAY + 1);
@@ -461,36 +469,35 @@ static void esc(FILE *f, const char *s)
 	}
 }
 
-/* A "nice" axis maximum: 1, 2 or 5 times a power of ten (or of 1024 for bytes). */
+/* A "nice" axis maximum whose quarters read well: 4, 8, 20, 40, 100...
+ * for counts; 4 KiB, 8 KiB, ... 512 KiB, 1 MiB, 2 MiB, 4 MiB ... for bytes. */
 static uint64_t nice_max(uint64_t v, int bytes)
 {
-	uint64_t base = 1;
-	static const uint64_t steps[] = {1, 2, 5};
+	static const uint64_t steps[] = {4, 8, 20, 40};
+	uint64_t m;
 
-	if (v == 0)
-		return bytes ? 1024 : 4;
 	if (bytes) {
-		while (base * 1024 <= v / 4 && base < (1ull << 50))
-			base *= 1024;
-		for (uint64_t m = 1; m <= 1024; m *= 2)
-			if (base * m >= v)
-				return base * m;
-		return base * 1024;
+		for (m = 4096; m < v && m < (1ull << 62); m *= 2)
+			;
+		return m;
 	}
-	for (;;) {
-		for (int i = 0; i < 3; i++)
+	for (uint64_t base = 1;; base *= 10)
+		for (int i = 0; i < 4; i++)
 			if (base * steps[i] >= v)
 				return base * steps[i];
-		base *= 10;
-	}
 }
 
-#define CW 760
-#define CH 240
+/* Chart geometry: the wide chart spans the page, the narrow ones half of it;
+ * their viewBoxes are about their rendered size so text reads the same. */
+#define CW_WIDE 1120
+#define CW_NARROW 540
+#define CH 260
 #define ML 70
-#define MR 20
+#define MR 24
 #define MT 16
-#define MB 44
+#define MB 48
+
+static int CW = CW_WIDE;
 
 static void axis_y(FILE *f, uint64_t max, int bytes)
 {
@@ -516,6 +523,8 @@ static void chart_stored(FILE *f, const struct rep *r)
 	double pw = CW - ML - MR, ph = CH - MT - MB;
 	char lab[32];
 
+	CW = CW_WIDE;
+	pw = CW - ML - MR;
 	fprintf(f, "<svg id=\"chart-stored-bytes\" class=\"chart\" viewBox=\"0 0 %d %d\" "
 		"role=\"img\" aria-label=\"Stored bytes over time\">\n", CW, CH);
 	if (!ts) {
@@ -541,8 +550,9 @@ static void chart_stored(FILE *f, const struct rep *r)
 		struct tm tm;
 		gmtime_r(&tt, &tm);
 		strftime(lab, sizeof(lab), "%m-%d %H:%M", &tm);
-		fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"xl\">%s</text>\n",
-			ML + pw * i / 4.0, CH - MB + 18, lab);
+		fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"xl\"%s>%s</text>\n",
+			ML + pw * i / 4.0, CH - MB + 18, i == 0 ? " style=\"text-anchor:start\"" :
+			i == 4 ? " style=\"text-anchor:end\"" : "", lab);
 	}
 	for (size_t v = 0; v < r->nv; v++) {
 		const char *col = palette[v % 8];
@@ -577,6 +587,8 @@ static void chart_jobs(FILE *f, const struct rep *r)
 	uint64_t max = 0;
 	char lab[16];
 
+	CW = CW_NARROW;
+	pw = CW - ML - MR;
 	fprintf(f, "<svg id=\"chart-jobs-per-day\" class=\"chart\" viewBox=\"0 0 %d %d\" "
 		"role=\"img\" aria-label=\"Jobs per day by result\">\n", CW, CH);
 	if (!d || nd == 0) {
@@ -602,7 +614,7 @@ static void chart_jobs(FILE *f, const struct rep *r)
 			fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"bad\">"
 				"<title>%llu failed</title></rect>\n", x, base - hok - hf, w, hf,
 				(unsigned long long)d[i].failed);
-		if (nd <= 16 || i % ((nd + 15) / 16) == 0 || i == nd - 1) {
+		if ((nd - 1 - i) % ((nd + 7) / 8) == 0) {  /* about 8 labels, the last day always */
 			day(d[i].day, lab, sizeof(lab));
 			fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"xl\">%s</text>\n", x + w / 2,
 				CH - MB + 18, lab + 5);
@@ -624,6 +636,9 @@ static void chart_purges(FILE *f, const struct rep *r)
 	uint64_t max = 0;
 	char lab[16], hb[32];
 
+	CW = CW_NARROW;
+	pw = CW - ML - MR;
+	bw = pw / PURGE_DAYS;
 	purges(r, d);
 	fprintf(f, "<svg id=\"chart-upcoming-purges\" class=\"chart\" viewBox=\"0 0 %d %d\" "
 		"role=\"img\" aria-label=\"Upcoming purges\">\n", CW, CH);
@@ -643,12 +658,14 @@ static void chart_purges(FILE *f, const struct rep *r)
 				h < 1 ? 1 : h, (unsigned long long)d[i].purge_count, hb, x + w / 2,
 				MT + ph - h - 4, (unsigned long long)d[i].purge_count);
 		}
-		day(d[i].day, lab, sizeof(lab));
-		fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"xl\">%s</text>\n", x + w / 2, CH - MB + 18,
-			lab + 5);
+		if (i % 2 == 0) {
+			day(d[i].day, lab, sizeof(lab));
+			fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"xl\">%s</text>\n", x + w / 2,
+				CH - MB + 18, lab + 5);
+		}
 	}
 	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" class=\"purge\"/>"
-		"<text x=\"%d\" y=\"%d\" class=\"lg\">bytes purged that day (labels: recovery points)</text>\n",
+		"<text x=\"%d\" y=\"%d\" class=\"lg\">bytes purged that day (figures: recovery points)</text>\n",
 		ML + 10, CH - 14, ML + 24, CH - 5);
 	fprintf(f, "</svg>\n");
 }
@@ -659,8 +676,8 @@ static const char css[] =
 	"header{background:#0f172a;color:#f8fafc;padding:18px 32px}"
 	"header h1{margin:0;font-size:22px}header p{margin:4px 0 0;color:#94a3b8;font-size:13px}"
 	"main{padding:20px 32px;max-width:1200px}"
-	".cards{display:flex;gap:14px;flex-wrap:wrap;margin-bottom:18px}"
-	".card{background:#fff;border-radius:8px;padding:12px 18px;min-width:130px;"
+	".cards{display:flex;gap:12px;flex-wrap:wrap;margin-bottom:18px}"
+	".card{flex:1 1 0;background:#fff;border-radius:8px;padding:12px 16px;min-width:110px;"
 	"box-shadow:0 1px 2px rgba(0,0,0,.08)}"
 	".card b{display:block;font-size:22px}.card span{font-size:12px;color:#64748b}"
 	".grid2{display:grid;grid-template-columns:1fr 1fr;gap:16px}"
@@ -678,7 +695,7 @@ static const char css[] =
 	".tag{display:inline-block;border-radius:10px;padding:1px 8px;font-size:11px;font-weight:600}"
 	".t-ok{background:#dcfce7;color:#166534}.t-bad{background:#fee2e2;color:#991b1b}"
 	".t-warn{background:#ffedd5;color:#9a3412}.t-info{background:#e0e7ff;color:#3730a3}"
-	".muted{color:#94a3b8}";
+	".muted{color:#64748b}p.muted{font-size:12px;margin:0 0 8px;font-family:ui-monospace,monospace}";
 
 static void tag(FILE *f, const char *cls, const char *s)
 {

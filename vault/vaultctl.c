@@ -81,6 +81,7 @@ static void usage(FILE *f)
 		"  mua approve ID [--window SECONDS] | mua deny ID | mua list\n"
 		"  pin generate VAULT                            valid 5 minutes, once\n"
 		"  purge run                                     (local root) run the purger now\n"
+		"  event record OPNAME TARGET REASON             (local root) an external event, audited\n"
 		"  clock advance SECONDS                         (test daemon only)\n"
 		"\n"
 		"  --grant ID         present an approved MUA grant with the request\n"
@@ -892,6 +893,7 @@ static const struct tcmd tcmds[] = {
 	{"mua", "deny", VG_OP_MUA_APPROVE, 1, {VG_TAG_ID}, 1, "request denied", 0},
 	{"pin", "generate", VG_OP_PIN_GENERATE, 1, {VG_TAG_VAULT}, 0, NULL, VG_TAG_PIN},
 	{"purge", "run", VG_OP_PURGE_RUN, 0, {0}, 0, NULL, VG_TAG_DETAIL},
+	{"event", "record", VG_OP_EVENT_RECORD, 3, {VG_TAG_OPNAME, VG_TAG_TARGET, VG_TAG_REASON}, 0, "event recorded", 0},
 };
 
 static int cmd_table(struct vgc *c, const char *word, int argc, char **argv, int *handled)
