@@ -111,6 +111,8 @@ int vcore_key_check(struct vcore *c, const char *vault, const struct vr_vault *v
 void vcore_key_why(struct vcore *c, const char *vault, char *buf, size_t n);
 /* Is vault sealed (its key unavailable at the last attempt)? */
 bool vcore_key_sealed(struct vcore *c, uint64_t vault_id);
+/* Wipes everything cached for a vault that no longer exists (purged). */
+void vcore_keys_forget(struct vcore *c, uint64_t vault_id);
 int vcore_vault_get(struct vcore *c, const char *name, struct vr_vault *out);
 int vcore_vault_list(struct vcore *c,
 	int (*cb)(void *arg, const char *name, const struct vr_vault *v), void *arg);

@@ -219,6 +219,16 @@ static void unseal(struct vcore *c, const char *vault, const struct vr_vault *v)
 	(void)vdb_commit(txn);
 }
 
+void vcore_keys_forget(struct vcore *c, uint64_t vault_id)
+{
+	pthread_mutex_lock(&c->dek_lock);
+	cache_wipe_locked(c, vault_id);
+	for (int i = 0; i < VCORE_DEK_SLOTS; i++)
+		if (c->sealed[i].vault_id == vault_id)
+			memset(&c->sealed[i], 0, sizeof(c->sealed[i]));
+	pthread_mutex_unlock(&c->dek_lock);
+}
+
 bool vcore_key_sealed(struct vcore *c, uint64_t vault_id)
 {
 	bool s = false;

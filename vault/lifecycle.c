@@ -1074,7 +1074,7 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 {
 	struct vault_rec *vaults = NULL;
 	struct vcore_blobs bl = {0};
-	uint64_t now = vault_now(), *sealed = NULL;
+	uint64_t now = vault_now(), *sealed = NULL, *purged = NULL;
 	size_t nv = 0, nsealed = 0;
 	MDB_txn *txn;
 	int r;
@@ -1108,6 +1108,10 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 	}
 	if ((r = all_vaults(c, txn, &vaults, &nv)))
 		goto fail;
+	if (nv && !(purged = calloc(nv, sizeof(*purged)))) {
+		r = VG_EINTERNAL;
+		goto fail;
+	}
 	for (size_t i = 0; i < nv; i++) {
 		struct vault_rec *vr = &vaults[i];
 		struct item_rec *items = NULL;
@@ -1168,19 +1172,26 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 			    (r = valert_raise(c, txn, "purge-complete", &purger, vr->name, vr->name,
 				     "vault purged")))
 				goto fail;
+			purged[st->vaults] = vr->v.id;  /* its cached keys go after the commit */
 			st->vaults++;
 		}
 	}
 	free(vaults);
-	free(sealed);
 	if ((r = vdb_commit(txn))) {
+		free(purged);
+		free(sealed);
 		free(bl.ids);
 		return r;
 	}
+	for (uint32_t i = 0; i < st->vaults; i++)
+		vcore_keys_forget(c, purged[i]);
+	free(purged);
+	free(sealed);
 	vcore_unlink_blobs(c, &bl);
 	return 0;
 fail:
 	free(vaults);
+	free(purged);
 	free(sealed);
 	free(bl.ids);
 	vdb_abort(txn);
