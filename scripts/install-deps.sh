@@ -6,6 +6,7 @@ pkgs=(
 	libssl-dev openssl liblmdb-dev lmdb-utils check libsubunit-dev libjansson-dev
 	libnl-3-dev libnl-route-3-dev libnftnl-dev libmnl-dev nftables iproute2
 	node-llhttp curl restic rclone nginx softhsm2 opensc nmap procps psmisc xxd
+	libp11-kit-dev python3 chromium
 )
 missing=()
 for p in "${pkgs[@]}"; do
