@@ -3,6 +3,7 @@
  * imported and deleted with pkcs11-tool. Skipped (with a note) where those
  * tools are not installed. */
 #include <check.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <p11-kit/pkcs11.h>
 
 #include "cmk_suites.h"
 #include "crypto.h"
@@ -73,6 +76,50 @@ static void import_key(const char *label, const char *extra)
 static void delete_key(const char *label)
 {
 	run(TOOL "--delete-object --type secrkey --label %s >/dev/null 2>&1", token, label);
+}
+
+/* Sets CKA_DECRYPT of key label through the module vaultd's provider has
+ * loaded (a second session of the same process): how an HSM admin disables
+ * a key without deleting it. */
+static void set_decrypt(const char *label, CK_BBOOL on)
+{
+	void *dl = dlopen(MODULE, RTLD_NOW | RTLD_NOLOAD);
+	CK_C_GetFunctionList gfl;
+	CK_FUNCTION_LIST *f;
+	CK_SLOT_ID slots[16], slot = 0;
+	CK_ULONG n = 16, found = 0;
+	CK_SESSION_HANDLE sh;
+	CK_OBJECT_HANDLE h;
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_ATTRIBUTE q[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_LABEL, (void *)label, strlen(label)}};
+	CK_ATTRIBUTE a = {CKA_DECRYPT, &on, sizeof(on)};
+	CK_RV rv;
+	int have = 0;
+
+	ck_assert_ptr_nonnull(dl);
+	*(void **)(&gfl) = dlsym(dl, "C_GetFunctionList");
+	ck_assert(gfl != NULL);
+	ck_assert_int_eq(gfl(&f), CKR_OK);
+	ck_assert_int_eq(f->C_GetSlotList(CK_TRUE, slots, &n), CKR_OK);
+	for (CK_ULONG i = 0; i < n && !have; i++) {
+		CK_TOKEN_INFO ti;
+		if (f->C_GetTokenInfo(slots[i], &ti) == CKR_OK && memcmp(ti.label, token, strlen(token)) == 0 &&
+		    ti.label[strlen(token)] == ' ') {
+			slot = slots[i];
+			have = 1;
+		}
+	}
+	ck_assert(have);
+	ck_assert_int_eq(f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &sh), CKR_OK);
+	rv = f->C_Login(sh, CKU_USER, (CK_UTF8CHAR *)"1234", 4);
+	ck_assert(rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN);
+	ck_assert_int_eq(f->C_FindObjectsInit(sh, q, 2), CKR_OK);
+	ck_assert_int_eq(f->C_FindObjects(sh, &h, 1, &found), CKR_OK);
+	(void)f->C_FindObjectsFinal(sh);
+	ck_assert_uint_eq(found, 1);
+	ck_assert_int_eq(f->C_SetAttributeValue(sh, h, &a, 1), CKR_OK);
+	ck_assert_int_eq(f->C_CloseSession(sh), CKR_OK);
+	dlclose(dl);
 }
 
 static void setup(void)
@@ -214,6 +261,29 @@ START_TEST(deleted_then_reimported)
 }
 END_TEST
 
+START_TEST(disabled_then_enabled)
+{
+	struct vk_provider *p;
+	uint8_t w[VK_WRAPPED_MAX], back[VK_DEK_LEN];
+	size_t n;
+	char want[300];
+
+	NEED_TOOLS();
+	ck_assert_int_eq(vk_p11_key(tok, "k1", &p), 0);
+	wrap(p, w, &n);
+	ck_assert_int_eq(p->ops->unwrap(p, w, n, aad, sizeof(aad) - 1, back), 0);
+	set_decrypt("k1", CK_FALSE);
+	ck_assert_int_eq(p->ops->unwrap(p, w, n, aad, sizeof(aad) - 1, back), VG_EKEY);
+	snprintf(want, sizeof(want), "key 'k1' is disabled for decryption in token '%s' (CKA_DECRYPT is false)",
+		token);
+	last_error_is(want);
+	set_decrypt("k1", CK_TRUE);
+	ck_assert_int_eq(p->ops->unwrap(p, w, n, aad, sizeof(aad) - 1, back), 0);
+	ck_assert_mem_eq(back, dek, VK_DEK_LEN);
+	vk_free(p);
+}
+END_TEST
+
 START_TEST(other_material_under_the_label)
 {
 	struct vk_provider *p;
@@ -341,6 +411,7 @@ Suite *pkcs11_suite(void)
 	tcase_add_test(tc, aad_binds_the_vault);
 	tcase_add_test(tc, tampered_wrapped_dek);
 	tcase_add_test(tc, deleted_then_reimported);
+	tcase_add_test(tc, disabled_then_enabled);
 	tcase_add_test(tc, other_material_under_the_label);
 	tcase_add_test(tc, missing_and_extractable_keys);
 	tcase_add_test(tc, wrong_pin_is_not_retried_until_the_file_changes);
