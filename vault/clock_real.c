@@ -1,4 +1,5 @@
-/* clock_real.c - wall-clock time; the clock cannot be moved. */
+/* clock_real.c - wall-clock time; the clock cannot be moved, and test
+ * crash points (clock.h) are ignored. */
 #include <time.h>
 
 #include "clock.h"

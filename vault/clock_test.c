@@ -1,4 +1,5 @@
-/* clock_test.c - wall-clock time plus a forward-only offset (tests only). */
+/* clock_test.c - wall-clock time plus a forward-only offset, and the
+ * VG_TEST_CRASH_AT crash points (tests only). */
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>

@@ -15,7 +15,9 @@
  *
  * A provider answers VG_EKEY when its key cannot be used right now (token
  * absent, PIN refused, key deleted or disabled, wrapped DEK does not open
- * under it); the provider's last_error() says why, for the operator.
+ * under it); vk_p11_last_error() says why, for the operator. The PKCS#11
+ * provider's wrap also answers VG_EPOLICY for a key that could leave its
+ * token (not sensitive, or extractable): a KEK must not.
  */
 #ifndef VAULT_KEYS_H
 #define VAULT_KEYS_H
