@@ -12,6 +12,7 @@
 # the platform key), three items backed up daily; a day with the HSM key
 # missing (backup-failed), a damaged blob (restore-failed), points deleted
 # that purge within the next 14 days, and vaultnet firewall drops.
+# VG_KEEP_REPORT=DIR keeps report.html and report.png there, to look at.
 set -eu
 . "$VG_SRC/tests/integration/lib.sh"
 . "$VG_SRC/tests/integration/cmk/cmklib.sh"
