@@ -46,6 +46,10 @@ struct vcore {
 		uint64_t vault_id;
 		uint8_t *dek;    /* secmem; NULL for CMK vaults */
 		uint8_t *infra;  /* secmem; NULL without infrastructure encryption */
+		/* What they were unwrapped from: a hit needs the vault record to
+		 * hold exactly these (a key change or a damaged record misses). */
+		uint16_t wrapped_len, infra_len;
+		uint8_t wrapped[VK_WRAPPED_MAX], infra_wrapped[VK_WRAPPED_MAX];
 	} deks[VCORE_DEK_SLOTS];
 	struct {
 		uint64_t vault_id;

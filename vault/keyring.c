@@ -139,6 +139,7 @@ static void cache_wipe_locked(struct vcore *c, uint64_t vault_id)
 			vc_secmem_free(c->deks[i].infra, VK_DEK_LEN);
 			c->deks[i].dek = c->deks[i].infra = NULL;
 			c->deks[i].vault_id = 0;
+			c->deks[i].wrapped_len = c->deks[i].infra_len = 0;
 		}
 }
 
@@ -255,6 +256,12 @@ void vcore_key_why(struct vcore *c, const char *vault, char *buf, size_t n)
 
 /* ---- the keys of a vault ---------------------------------------------------------- */
 
+static bool same_wrapping(const uint16_t *len, const uint8_t *cached, uint16_t vlen,
+	const uint8_t *rec)
+{
+	return *len == vlen && memcmp(cached, rec, vlen) == 0;
+}
+
 void vcore_keys_wipe(struct vcore_keys *k)
 {
 	OPENSSL_cleanse(k, sizeof(*k));
@@ -274,6 +281,13 @@ int vcore_keys_get(struct vcore *c, const char *vault, const struct vr_vault *v,
 	pthread_mutex_lock(&c->dek_lock);
 	for (int i = 0; i < VCORE_DEK_SLOTS; i++)
 		if ((c->deks[i].dek || c->deks[i].infra) && c->deks[i].vault_id == v->id) {
+			if (!same_wrapping(&c->deks[i].wrapped_len, c->deks[i].wrapped, v->wrapped_len,
+				    v->wrapped) ||
+			    !same_wrapping(&c->deks[i].infra_len, c->deks[i].infra_wrapped,
+				    v->infra_wrapped_len, v->infra_wrapped)) {
+				cache_wipe_locked(c, v->id);  /* stale: the record changed */
+				break;
+			}
 			if (c->deks[i].dek && !cmk) {
 				memcpy(k->dek, c->deks[i].dek, VK_DEK_LEN);
 				need_dek = false;
@@ -329,6 +343,10 @@ int vcore_keys_get(struct vcore *c, const char *vault, const struct vr_vault *v,
 	}
 	if (slot >= 0) {
 		c->deks[slot].vault_id = v->id;
+		c->deks[slot].wrapped_len = v->wrapped_len;
+		memcpy(c->deks[slot].wrapped, v->wrapped, v->wrapped_len);
+		c->deks[slot].infra_len = v->infra_wrapped_len;
+		memcpy(c->deks[slot].infra_wrapped, v->infra_wrapped, v->infra_wrapped_len);
 		if (!cmk && !c->deks[slot].dek && (c->deks[slot].dek = vc_secmem_alloc(VK_DEK_LEN)))
 			memcpy(c->deks[slot].dek, k->dek, VK_DEK_LEN);
 		if (k->has_infra && !c->deks[slot].infra &&
