@@ -39,10 +39,10 @@ vg_expect_fail "unknown setting" vg_ctl vault set v1 double-encryption on
 # The same recognisable 2.5 MB file in both vaults: 3 segments each.
 python3 -c 'import sys; sys.stdout.buffer.write(b"VAULTGATE-PLAINTEXT-MARKER " * 92600)' >"$VG_WORK/plain"
 size=$(stat -c %s "$VG_WORK/plain")
-for v in v1 v2; do
-	vg_ctl item create $v host1 >/dev/null
-	eval "P_$v=\$(vg_ctl backup $v host1 \"\$VG_WORK/plain\")"
-done
+vg_ctl item create v1 host1 >/dev/null
+vg_ctl item create v2 host1 >/dev/null
+P_v1=$(vg_ctl backup v1 host1 "$VG_WORK/plain")
+P_v2=$(vg_ctl backup v2 host1 "$VG_WORK/plain")
 blob_of() {  # the blob file of vault $1's only object
 	local want
 	# Blobs are named by random ids; the newest file is the one just written.
@@ -57,10 +57,10 @@ expect_eq "double-layer blob size" "$(stat -c %s "$B2")" $((48 + size + segs * 3
 expect_eq "single-layer header layers byte" "$(xxd -s 36 -l 1 -p "$B1")" 00
 expect_eq "double-layer header layers byte" "$(xxd -s 36 -l 1 -p "$B2")" 02
 grep -q "VAULTGATE-PLAINTEXT" "$B2" && vg_fail "plaintext in the double-layer blob"
-for v in v1 v2; do
-	eval "p=\$P_$v"
-	vg_ctl restore $v host1 "$p" -o "$VG_WORK/out"
-	cmp -s "$VG_WORK/out" "$VG_WORK/plain" || vg_fail "$v restored wrong bytes"
+for vp in "v1 $P_v1" "v2 $P_v2"; do
+	set -- $vp
+	vg_ctl restore "$1" host1 "$2" -o "$VG_WORK/out"
+	cmp -s "$VG_WORK/out" "$VG_WORK/plain" || vg_fail "$1 restored wrong bytes"
 done
 
 vg_log "both layers' keys are needed: the CMK layer"

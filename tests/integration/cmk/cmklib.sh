@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # cmklib.sh - helpers for the CMK, alert and report tests (sourced after
 # ../lib.sh, never run). A private SoftHSM2 token per run, created by the
 # test: SOFTHSM2_CONF points into the run's work dir, so nothing outside it
@@ -9,8 +10,9 @@ VAULTNOTIFY=$VG_BUILD/vault/vaultnotify
 # hsm_init: a fresh token labelled vgt-$$ with user PIN 1234, the vaultd
 # key-provider configuration in $VG_WORK/p11.conf and the PIN file.
 hsm_init() {
-	command -v softhsm2-util >/dev/null && command -v pkcs11-tool >/dev/null ||
+	if ! command -v softhsm2-util >/dev/null || ! command -v pkcs11-tool >/dev/null; then
 		vg_fail "softhsm2-util and pkcs11-tool are needed (scripts/install-deps.sh)"
+	fi
 	[ -r "$P11_MODULE" ] || vg_fail "no PKCS#11 module at $P11_MODULE"
 	HSM_DIR=$VG_WORK/hsm
 	HSM_TOKEN=vgt-$$
