@@ -8,6 +8,7 @@ pkgs=(
 	node-llhttp curl restic rclone nginx softhsm2 opensc nmap procps psmisc xxd
 	python3 libclang-rt-14-dev
 	iputils-ping jq
+	libp11-kit-dev chromium
 )
 missing=()
 for p in "${pkgs[@]}"; do
