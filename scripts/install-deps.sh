@@ -7,6 +7,8 @@ pkgs=(
 	libnl-3-dev libnl-route-3-dev libnftnl-dev libmnl-dev nftables iproute2
 	node-llhttp curl restic rclone nginx softhsm2 opensc nmap procps psmisc xxd
 	python3 libclang-rt-14-dev testssl.sh
+	iputils-ping jq
+	libp11-kit-dev chromium
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -8,6 +8,7 @@
 #include "alerts.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "names.h"
 #include "pin.h"
 #include "server_int.h"
@@ -340,6 +341,19 @@ int h_event_record(struct conn *k, const struct vg_msg *m)
 	snprintf(fullop, sizeof(fullop), "%s", op);
 	if ((r = vcore_audit(k->c, &k->who, fullop, target, "ok", reason)))
 		return send_err(k, r, NULL);
+	if (strcmp(op, "firewall.drops") == 0) {
+		/* vaultnet: reason = "N packets to port(s) ..."; counted for /metrics. */
+		char num[24];
+		uint64_t n;
+		size_t l = strspn(reason, "0123456789");
+		if (l > 0 && l < sizeof(num)) {
+			memcpy(num, reason, l);
+			num[l] = 0;
+			if (vg_parse_u64(num, 0, UINT64_MAX, &n) == 0 &&
+			    (r = vmetrics_count(k->c, "fw_drops_total", n)))
+				log_warnx("counting firewall drops: %s", vg_strerror(r));
+		}
+	}
 	if (*kind && (r = valert_raise(k->c, NULL, kind, &k->who, *vault ? vault : NULL, target, reason)))
 		return send_err(k, r, NULL);
 	return vg_send_frame(k->fd, resp_ok(k));

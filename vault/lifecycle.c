@@ -1098,21 +1098,54 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 {
 	struct vault_rec *vaults = NULL;
 	struct vcore_blobs bl = {0};
-	uint64_t now = vault_now();
-	size_t nv = 0;
+	uint64_t now = vault_now(), *sealed = NULL, *purged = NULL;
+	size_t nv = 0, nsealed = 0;
 	MDB_txn *txn;
 	int r;
 
 	memset(st, 0, sizeof(*st));
-	if ((r = vdb_begin(c->db, true, &txn)))
+	/* Which vaults can be touched: a purge needs the vault's key as much as
+	 * a backup does (checked outside the write transaction: sealing writes
+	 * its own). */
+	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
+	r = all_vaults(c, txn, &vaults, &nv);
+	vdb_abort(txn);
+	if (r)
+		return r;
+	if (nv && !(sealed = calloc(nv, sizeof(*sealed)))) {
+		free(vaults);
+		return VG_EINTERNAL;
+	}
+	for (size_t i = 0; i < nv; i++) {
+		if (vcore_key_check(c, vaults[i].name, &vaults[i].v) != VG_EKEY)
+			continue;
+		sealed[nsealed++] = vaults[i].v.id;
+		if (!st->sealed++)
+			snprintf(st->sealed_vault, sizeof(st->sealed_vault), "%s", vaults[i].name);
+	}
+	free(vaults);
+	vaults = NULL;
+	if ((r = vdb_begin(c->db, true, &txn))) {
+		free(sealed);
+		return r;
+	}
 	if ((r = all_vaults(c, txn, &vaults, &nv)))
 		goto fail;
+	if (nv && !(purged = calloc(nv, sizeof(*purged)))) {
+		r = VG_EINTERNAL;
+		goto fail;
+	}
 	for (size_t i = 0; i < nv; i++) {
 		struct vault_rec *vr = &vaults[i];
 		struct item_rec *items = NULL;
 		size_t ni = 0;
-		int vd = 0;
+		int vd = 0, skip = 0;
+
+		for (size_t s = 0; s < nsealed; s++)
+			skip |= sealed[s] == vr->v.id;
+		if (skip)
+			continue;
 
 		if (vr->v.state == VR_V_SOFTDELETED) {
 			vd = due(c, txn, vr->name, vr->name, vr->v.purge_at, &vr->v.sd_alerted, now, st);
@@ -1164,6 +1197,7 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 			    (r = valert_raise(c, txn, "purge-complete", &purger, vr->name, vr->name,
 				     "vault purged")))
 				goto fail;
+			purged[st->vaults] = vr->v.id;  /* its cached keys go after the commit */
 			st->vaults++;
 		}
 	}
@@ -1172,13 +1206,21 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 		goto fail;
 	free(vaults);
 	if ((r = vdb_commit(txn))) {
+		free(purged);
+		free(sealed);
 		free(bl.ids);
 		return r;
 	}
+	for (uint32_t i = 0; i < st->vaults; i++)
+		vcore_keys_forget(c, purged[i]);
+	free(purged);
+	free(sealed);
 	vcore_unlink_blobs(c, &bl);
 	return 0;
 fail:
 	free(vaults);
+	free(purged);
+	free(sealed);
 	free(bl.ids);
 	vdb_abort(txn);
 	return r;

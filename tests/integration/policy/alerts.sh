@@ -14,7 +14,7 @@ pl_start_syslog
 if [ "$PL_SYSLOG" = 1 ]; then
 	vg_log "syslog: captured through a private /dev/log"
 else
-	echo "NOTE: syslog assertions skipped: $PL_SYSLOG_WHY (the alert list is still checked)"
+	vg_fail "cannot capture syslog: $PL_SYSLOG_WHY (run as root)"
 fi
 A=al$$
 B=bl$$
