@@ -89,10 +89,46 @@ int gw_query_get(const char *query, const char *key, char *out, size_t n)
 	return 0;
 }
 
+#define METRICS_MAX (16u << 20)
+
+/* vaultd's families (VG_OP_METRICS: RESP {SIZE}, DATA..., END) appended to
+ * wr; 0, or an error after which no body is sent. */
+static int vaultd_metrics(struct gw_rctx *x, struct vgc *v, struct vg_wr *wr)
+{
+	struct vg_msg m;
+	uint64_t size = 0;
+	int r;
+
+	(void)vgc_req(v, VG_OP_METRICS);
+	if ((r = vgc_call(v, &m))) {
+		x->link_bad = gw_link_failed(v, r);
+		return r;
+	}
+	(void)vg_msg_u64(&m, VG_TAG_SIZE, &size);
+	if (size > METRICS_MAX) {
+		x->link_bad = true;  /* its DATA frames are still coming */
+		return VG_ETOOBIG;
+	}
+	while ((r = vgc_stream_next(v, &m)) == 1) {
+		if (m.type != VG_F_DATA) {
+			x->link_bad = true;
+			return VG_EPROTO;
+		}
+		vg_wr_bytes(wr, m.data, m.datalen);
+	}
+	if (r)
+		x->link_bad = gw_link_failed(v, r);
+	return r ? r : wr->err;
+}
+
+/* /metrics: the gateway's counters, then vaultd's, for monitoring
+ * principals only (the kind comes from vaultd's WHOAMI; vaultd checks the
+ * METRICS operation again itself). */
 static void metrics_route(struct gw_rctx *x)
 {
 	struct vg_wr wr;
 	struct vgc *v;
+	int r;
 
 	x->route = GW_R_METRICS;
 	if (x->req->method != GW_M_GET && x->req->method != GW_M_HEAD) {
@@ -101,20 +137,23 @@ static void metrics_route(struct gw_rctx *x)
 	}
 	if (gw_no_body(x) || gw_vaultd_open(x, &v))
 		return;
-	gw_vaultd_close(x, v);
-	/* The kind comes from vaultd's WHOAMI; without one, no metrics. */
 	if (strcmp(x->c->kind, "monitor") != 0) {
+		gw_vaultd_close(x, v);
 		gw_reply_error(x, 403, "forbidden",
 			"/metrics is for monitoring principals only (%s is %s)", x->c->principal,
 			x->c->kind[0] ? x->c->kind : "of no known kind");
 		return;
 	}
-	vg_wr_init(&wr, 4u << 20);
+	vg_wr_init(&wr, METRICS_MAX + (1u << 20));
 	gw_metrics_render(&wr);
-	if (wr.err)
-		gw_reply_error(x, 500, "internal", "metrics too large");
+	r = vaultd_metrics(x, v, &wr);
+	if (r == VG_EAUTH || r == VG_EDENIED)
+		gw_reply_op_error(x, v, r);
+	else if (r)
+		gw_reply_error(x, 503, "vaultd", "vaultd's metrics are unavailable: %s", vg_strerror(r));
 	else
 		gw_reply_full(x, 200, "text/plain; version=0.0.4", wr.p, wr.len, NULL);
+	gw_vaultd_close(x, v);
 	vg_wr_free(&wr);
 }
 

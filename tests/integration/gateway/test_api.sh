@@ -142,7 +142,8 @@ gw_expect 401 "metrics without credentials" "$(gw_status "$GW_URL/metrics")"
 m=$(gw_curl -u "mon:$MON" "$GW_URL/metrics")
 for want in 'vaultgw_requests_total{route="api_objects",code="201"}' vaultgw_response_body_bytes_total \
 	vaultgw_request_body_bytes_total vaultgw_auth_failures_total vaultgw_open_connections \
-	vaultgw_server_errors_total; do
+	vaultgw_server_errors_total 'vaultgate_vaults 2' 'vaultgate_items{vault="v1"} 1' \
+	'# TYPE vaultgate_alerts_total counter'; do
 	echo "$m" | grep -qF "$want" || vg_fail "metrics lack $want"
 done
 fails=$(echo "$m" | awk '/^vaultgw_auth_failures_total/ {print $2}')
