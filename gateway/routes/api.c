@@ -726,6 +726,33 @@ static void mua_approve(struct gw_rctx *x, struct vgc *v, const char *id, bool d
 	finish(x, v, 200, NULL);
 }
 
+/* PUT /v1/vaults/V/key {"kind": "cmk"|"platform", "name": LABEL}: moves or
+ * rotates the key that wraps the vault's data key (SPEC §4). */
+static void vault_key(struct gw_rctx *x, struct vgc *v, const struct api_target *t)
+{
+	json_t *o = read_json(x);
+	const char *kind, *name;
+	struct vg_wr *w;
+
+	if (!o)
+		return;
+	kind = json_str(o, "kind");
+	name = json_str(o, "name");
+	if (!kind || (strcmp(kind, "cmk") != 0 && strcmp(kind, "platform") != 0) ||
+	    (name && (strlen(name) == 0 || strlen(name) > 128))) {
+		json_decref(o);
+		gw_reply_error(x, 400, "invalid", "a key is {\"kind\": \"cmk\"|\"platform\", \"name\": LABEL}");
+		return;
+	}
+	w = req(x, v, VG_OP_VAULT_KEY);
+	vg_msgb_str(w, VG_TAG_VAULT, t->vault);
+	vg_msgb_str(w, VG_TAG_KIND, kind);
+	if (name)
+		vg_msgb_str(w, VG_TAG_NAME, name);
+	json_decref(o);
+	finish(x, v, 200, NULL);
+}
+
 static void whoami(struct gw_rctx *x)
 {
 	send_json(x, 200, json_pack("{s:s, s:s}", "principal", x->c->principal, "kind",
@@ -740,7 +767,7 @@ enum api_op {
 	A_POLICY_SET, A_ITEMS, A_ITEM_NEW, A_ITEM, A_ITEM_POLICY, A_ITEM_STOP, A_ITEM_UNDELETE,
 	A_ITEM_RESUME, A_POINTS, A_POINT_NEW, A_POINT, A_POINT_DELETE, A_POINT_UNDELETE,
 	A_POINT_ABORT, A_COMMIT, A_OBJECTS, A_OBJ_PUT, A_OBJ_GET, A_MUA_LIST, A_MUA_REQUEST,
-	A_MUA_APPROVE, A_MUA_DENY,
+	A_MUA_APPROVE, A_MUA_DENY, A_VAULT_KEY, A_REPORT, A_VAULT_REPORT,
 };
 
 /* Maps (method, path) to an operation, or answers 400/404/405 itself. */
@@ -787,6 +814,10 @@ static enum api_op classify(struct gw_rctx *x, const struct api_path *p, struct 
 		METHODS(m == GW_M_GET, "GET");
 		return A_AUDIT;
 	}
+	if (n == 2 && SEG(1, "report")) {
+		METHODS(m == GW_M_GET, "GET");
+		return A_REPORT;
+	}
 	if (n >= 3 && SEG(1, "guards")) {
 		/* /v1/guards/G/requests[/R/approve|deny]: G names the guard;
 		 * vaultd finds it from the request's vault. */
@@ -824,9 +855,15 @@ static enum api_op classify(struct gw_rctx *x, const struct api_path *p, struct 
 		METHODS(m == GW_M_POST, "POST");
 		return A_PIN;
 	}
-	if (n == 4 && (SEG(3, "alerts") || SEG(3, "audit") || SEG(3, "policies"))) {
+	if (n == 4 && (SEG(3, "alerts") || SEG(3, "audit") || SEG(3, "policies") ||
+			      SEG(3, "report"))) {
 		METHODS(m == GW_M_GET, "GET");
-		return SEG(3, "alerts") ? A_ALERTS : SEG(3, "audit") ? A_VAULT_AUDIT : A_POLICIES;
+		return SEG(3, "alerts") ? A_ALERTS : SEG(3, "audit") ? A_VAULT_AUDIT :
+		       SEG(3, "report") ? A_VAULT_REPORT : A_POLICIES;
+	}
+	if (n == 4 && SEG(3, "key")) {
+		METHODS(m == GW_M_PUT, "PUT");
+		return A_VAULT_KEY;
 	}
 	if (n == 5 && SEG(3, "policies")) {
 		if (vg_name_check(p->seg[4], 64))
@@ -893,7 +930,7 @@ void gw_api_handle(struct gw_rctx *x)
 	enum api_op op;
 	struct vgc *v;
 	char buf[32];
-	uint64_t seq = 0;
+	uint64_t seq = 0, since = 0;
 	bool takes_body;
 
 	x->route = GW_R_API_OTHER;
@@ -905,7 +942,14 @@ void gw_api_handle(struct gw_rctx *x)
 	if ((op = classify(x, &p, &t)) == A_NONE)
 		return;
 	takes_body = op == A_VAULT_NEW || op == A_ITEM_NEW || op == A_OBJ_PUT || op == A_VAULT_SET ||
-		op == A_ITEM_POLICY || op == A_POLICY_SET || op == A_MUA_REQUEST || op == A_MUA_APPROVE;
+		op == A_ITEM_POLICY || op == A_POLICY_SET || op == A_MUA_REQUEST ||
+		op == A_MUA_APPROVE || op == A_VAULT_KEY;
+	if ((op == A_REPORT || op == A_VAULT_REPORT) &&
+	    gw_query_get(x->req->query, "since", buf, sizeof(buf)) == 1 &&
+	    vg_parse_u64(buf, 0, UINT64_MAX, &since)) {
+		gw_reply_error(x, 400, "invalid", "since is a unix time");
+		return;
+	}
 	if (!takes_body && gw_no_body(x))
 		return;
 	if ((op == A_AUDIT || op == A_VAULT_AUDIT || op == A_ALERTS) &&
@@ -1000,6 +1044,22 @@ void gw_api_handle(struct gw_rctx *x)
 			gw_fetch_head(x, v, &f);
 		else
 			gw_fetch_get(x, v, &f);
+		break;
+	}
+	case A_VAULT_KEY: vault_key(x, v, &t); break;
+	case A_REPORT:
+	case A_VAULT_REPORT: {
+		struct vg_wr *w = req(x, v, VG_OP_REPORT);
+		struct vg_msg m;
+		int r;
+		if (op == A_VAULT_REPORT)
+			vg_msgb_str(w, VG_TAG_VAULT, t.vault);
+		if (since)
+			vg_msgb_u64(w, VG_TAG_TIME, since);
+		if ((r = vgc_call(v, &m)))
+			gw_reply_op_error(x, v, r);
+		else
+			stream_rows(x, v, NULL, NULL, NULL, false, false);
 		break;
 	}
 	case A_MUA_LIST:

@@ -15,9 +15,10 @@
  *   PUT  /v1/vaults/V/items/I/points/P/objects/NAME[?sha256=HEX]   streamed body
  *   GET|HEAD /v1/vaults/V/items/I/points/P/objects/NAME            Range
  *   GET  /v1/audit[?from=SEQ]
+ *   and the management routes listed in gateway/README.md (settings, keys,
+ *   policies, PINs, alerts, reports, deletes and undeletes, MUA requests)
  *
- * Routes of §2 that vaultd does not serve yet answer 501 {"error":
- * "not-implemented"}. Errors: {"error": vg_errcode, "message"}.
+ * Errors: {"error": vg_errcode, "message"}.
  */
 #ifndef GW_API_H
 #define GW_API_H

@@ -98,6 +98,13 @@ assert any(r["op"] == "point.delete" and r["peer"].startswith("127.0.0.1:") for 
 ' || vg_fail "per-vault audit: $audit"
 vg_log "ok: alerts and the per-vault audit (client address recorded)"
 
+# --- report and key ------------------------------------------------------------------------------------------
+gw_curl $O "$V/report" | grep -q '"kind":"item","vault":"v1","item":"host1"' || vg_fail "report: $(gw_curl $O "$V/report")"
+gw_expect 400 "move to the key it already uses" "$(gw_status $O -X PUT -d '{"kind":"platform"}' "$V/key")"
+gw_expect 503 "a CMK without a PKCS#11 token (key unavailable)" \
+	"$(gw_status $O -X PUT -d '{"kind":"cmk","name":"k1"}' "$V/key")"
+gw_expect 400 "a key of no kind" "$(gw_status $O -X PUT -d '{"kind":"hsm"}' "$V/key")"
+
 # --- immutability ------------------------------------------------------------------------------------------
 gw_expect 200 "enable immutability" "$(gw_status $O -X PATCH -d '{"immutability":"enabled"}' "$V")"
 out=$(gw_curl $O -X DELETE "$V/items/host1/points/$P1")
