@@ -268,6 +268,12 @@ static int del_index(struct vcore *c, MDB_txn *txn, char kind, const uint8_t h[V
 int vauth_principal_add(struct vcore *c, const struct vcaller *who, const char *name,
 	int kind, char token[VAUTH_TOKEN_LEN + 1])
 {
+	return vauth_principal_add_hash(c, who, name, kind, NULL, token);
+}
+
+int vauth_principal_add_hash(struct vcore *c, const struct vcaller *who, const char *name,
+	int kind, const uint8_t *token_hash, char token[VAUTH_TOKEN_LEN + 1])
+{
 	struct vr_principal p;
 	MDB_txn *txn;
 	char reason[64];
@@ -281,15 +287,23 @@ int vauth_principal_add(struct vcore *c, const struct vcaller *who, const char *
 		return VG_EINVAL;
 	if (!vauth_is_admin(c, who))
 		return VG_EDENIED;
+	/* Only the console may enrol a token it never sees (first-boot seeds). */
+	if (token_hash && !who->root)
+		return VG_EDENIED;
 	memset(&p, 0, sizeof(p));
 	p.kind = (uint8_t)kind;
 	p.created = vault_now();
 	snprintf(p.created_by, sizeof(p.created_by), "%s", who->principal);
-	if ((r = make_token(token, p.token_hash)))
+	if (token_hash) {
+		memcpy(p.token_hash, token_hash, VC_HASH_LEN);
+		token[0] = 0;
+	} else if ((r = make_token(token, p.token_hash))) {
 		return r;
+	}
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
-	snprintf(reason, sizeof(reason), "kind %s", vr_kind_name((uint8_t)kind));
+	snprintf(reason, sizeof(reason), "kind %s%s", vr_kind_name((uint8_t)kind),
+		token_hash ? ", token given as its SHA-256" : "");
 	if ((r = put_principal(c, txn, name, &p, true)) ||
 	    (r = put_index(c, txn, 't', p.token_hash, name)) ||
 	    (r = vcore_audit_txn(c, txn, who, "principal.add", name, "ok", reason))) {

@@ -47,6 +47,10 @@ int vauth_is_admin(struct vcore *c, const struct vcaller *who);
 
 int vauth_principal_add(struct vcore *c, const struct vcaller *who, const char *name,
 	int kind, char token[VAUTH_TOKEN_LEN + 1]);
+/* The same with a token the caller chose and gives only as its SHA-256
+ * (local root only: first-boot seeds); token is set to "". */
+int vauth_principal_add_hash(struct vcore *c, const struct vcaller *who, const char *name,
+	int kind, const uint8_t *token_hash, char token[VAUTH_TOKEN_LEN + 1]);
 /* New token for name; the old one stops working at once. */
 int vauth_principal_rotate(struct vcore *c, const struct vcaller *who, const char *name,
 	char token[VAUTH_TOKEN_LEN + 1]);

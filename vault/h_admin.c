@@ -71,6 +71,8 @@ static int send_token(struct conn *k, const char *token, uint64_t expires)
 int h_principal_add(struct conn *k, const struct vg_msg *m)
 {
 	char name[VG_PRINCIPAL_NAME_MAX + 1], kind[16], token[VAUTH_TOKEN_LEN + 1];
+	const uint8_t *hash = NULL;
+	uint32_t hl = 0;
 	int r, kn;
 
 	if (vg_msg_str(m, VG_TAG_NAME, name, sizeof(name)))
@@ -79,9 +81,14 @@ int h_principal_add(struct conn *k, const struct vg_msg *m)
 		snprintf(kind, sizeof(kind), "user");
 	if ((kn = vr_kind_parse(kind)) < 0)
 		return send_err(k, VG_EINVAL, "principal kind %s: expected user, agent or monitor", kind);
-	if ((r = vauth_principal_add(k->c, &k->who, name, kn, token)))
-		return refuse(k, "principal.add", name, r,
-			r == VG_EDENIED ? "only local root or a vault Owner may add principals" : NULL);
+	if (vg_msg_bytes(m, VG_TAG_HASH, &hash, &hl) == 0 && hl != VC_HASH_LEN)
+		return send_err(k, VG_EINVAL, "a token hash is 32 bytes");
+	if ((r = vauth_principal_add_hash(k->c, &k->who, name, kn, hash, token)))
+		return refuse(k, "principal.add", name, r, r == VG_EDENIED ? (hash ?
+			"only local root may enrol a token by its hash" :
+			"only local root or a vault Owner may add principals") : NULL);
+	if (hash)
+		return vg_send_frame(k->fd, resp_ok(k));
 	r = send_token(k, token, 0);
 	OPENSSL_cleanse(token, sizeof(token));
 	return r;

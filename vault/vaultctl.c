@@ -48,6 +48,7 @@ static void usage(FILE *f)
 		"  whoami\n"
 		"\n"
 		"  principal add NAME [--kind user|agent|monitor]  prints the token once\n"
+		"  principal add NAME [--kind K] --token-sha256 HEX  (local root) enrol a token by its hash\n"
 		"  principal list\n"
 		"  principal rotate NAME [--vault V --pin PIN]    agents need a security PIN\n"
 		"  principal cert add|remove NAME SHA256HEX [--vault V]\n"
@@ -654,18 +655,31 @@ static int cmd_principal(struct vgc *c, int argc, char **argv)
 	int r;
 
 	if (argc >= 2 && strcmp(argv[0], "add") == 0) {
-		const char *kind = "user";
-		if (argc == 4 && strcmp(argv[2], "--kind") == 0)
-			kind = argv[3];
-		else if (argc != 2) {
-			usage(stderr);
-			return 2;
+		const char *kind = "user", *hashhex = NULL;
+		uint8_t hash[32];
+		for (int i = 2; i < argc; i += 2) {
+			if (i + 1 < argc && strcmp(argv[i], "--kind") == 0)
+				kind = argv[i + 1];
+			else if (i + 1 < argc && strcmp(argv[i], "--token-sha256") == 0)
+				hashhex = argv[i + 1];
+			else {
+				usage(stderr);
+				return 2;
+			}
 		}
+		if (hashhex && vg_unhex(hash, sizeof(hash), hashhex))
+			return fail("--token-sha256 %s: expected 64 hex digits", hashhex);
 		w = vgc_req(c, VG_OP_PRINCIPAL_ADD);
 		vg_msgb_str(w, VG_TAG_NAME, argv[1]);
 		vg_msgb_str(w, VG_TAG_KIND, kind);
+		if (hashhex)
+			vg_msgb_bytes(w, VG_TAG_HASH, hash, 32);
 		if ((r = vgc_call(c, &m)))
 			return fail_call(c, r, argv[1]);
+		if (hashhex) {
+			printf("principal %s added with the given token hash\n", argv[1]);
+			return 0;
+		}
 		return print_token_resp(&m, argv[1]);
 	}
 	if (argc == 1 && strcmp(argv[0], "list") == 0) {
