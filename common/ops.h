@@ -33,7 +33,39 @@ enum vg_op {
 	VG_OP_RESTIC_STAT,      /* VAULT ITEM OBJECT -> SIZE */
 	VG_OP_RESTIC_LIST,      /* VAULT ITEM KIND(type) -> ROW {NAME, SIZE} */
 	VG_OP_RESTIC_DELETE,    /* VAULT ITEM OBJECT */
-	VG_OP_MAX_CORE = VG_OP_RESTIC_DELETE,
+	/* principals and roles (SPEC §1) */
+	VG_OP_PRINCIPAL_ADD,    /* NAME KIND -> TOKEN (shown once) */
+	VG_OP_PRINCIPAL_LIST,   /* ROW {NAME KIND TIME COUNT(certs)} */
+	VG_OP_PRINCIPAL_ROTATE, /* NAME [PIN for agents] -> TOKEN */
+	VG_OP_PRINCIPAL_CERT,   /* NAME HASH [FLAGS bit0: remove] */
+	VG_OP_ROLE_SET,         /* NAME VAULT ROLE ("none" revokes) */
+	VG_OP_ROLE_LIST,        /* [VAULT] -> ROW {NAME VAULT ROLE} */
+	VG_OP_AGENT_REGISTER,   /* VAULT NAME -> TOKEN (registration, 10 days) TIME2 */
+	VG_OP_AGENT_ACTIVATE,   /* NAME TOKEN(registration) -> TOKEN; needs no credential */
+	VG_OP_ALERT_LIST,       /* [VAULT] [SEQ] -> ROW {SEQ TIME NAME STATE(severity) PRINCIPAL VAULT TARGET DETAIL} */
+	VG_OP_CLOCK_ADVANCE,    /* SIZE seconds: test daemon only, local root only */
+	/* security policy (SPEC §2, §3, §5, §6, §7) */
+	VG_OP_VAULT_SET,        /* VAULT NAME(setting) VALUE [GRANT] */
+	VG_OP_VAULT_DELETE,     /* VAULT [GRANT] */
+	VG_OP_VAULT_UNDELETE,   /* VAULT */
+	VG_OP_POLICY_SET,       /* VAULT NAME VALUE("daily=30,weekly=4,...") [GRANT] */
+	VG_OP_POLICY_LIST,      /* VAULT -> ROW {NAME VALUE} */
+	VG_OP_ITEM_SET_POLICY,  /* VAULT ITEM NAME(policy) [GRANT] */
+	VG_OP_ITEM_STOP,        /* VAULT ITEM [FLAGS bit0: delete data] [GRANT] [PIN] */
+	VG_OP_ITEM_UNDELETE,    /* VAULT ITEM */
+	VG_OP_ITEM_RESUME,      /* VAULT ITEM */
+	VG_OP_POINT_DELETE,     /* VAULT ITEM POINT [GRANT] */
+	VG_OP_POINT_UNDELETE,   /* VAULT ITEM POINT */
+	VG_OP_GUARD_CREATE,     /* NAME */
+	VG_OP_GUARD_APPROVER,   /* NAME PRINCIPAL [FLAGS bit0: remove] */
+	VG_OP_GUARD_EXCLUDE,    /* NAME OPNAME [FLAGS bit0: include again] */
+	VG_OP_GUARD_CHECK,      /* -> ROW {NAME(guard) VAULT PRINCIPAL} */
+	VG_OP_MUA_REQUEST,      /* VAULT OPNAME TARGET -> ID */
+	VG_OP_MUA_APPROVE,      /* ID [SIZE: window seconds] [FLAGS bit0: deny] */
+	VG_OP_MUA_LIST,         /* [VAULT] -> ROW */
+	VG_OP_PIN_GENERATE,     /* VAULT [GRANT] -> PIN, TIME2 expiry */
+	VG_OP_PURGE_RUN,        /* local root: run the purger pass now */
+	VG_OP_MAX_CORE = VG_OP_PURGE_RUN,
 };
 
 #endif

@@ -110,6 +110,10 @@ struct vg_wr *vgc_req(struct vgc *c, uint32_t op)
 		vg_msgb_bytes(&c->wr, VG_TAG_AUTH_CERT, c->auth.cert, 32);
 	if (c->auth.peer)
 		vg_msgb_str(&c->wr, VG_TAG_PEER, c->auth.peer);
+	if (c->auth.grant)
+		vg_msgb_str(&c->wr, VG_TAG_GRANT, c->auth.grant);
+	if (c->auth.pin)
+		vg_msgb_str(&c->wr, VG_TAG_PIN, c->auth.pin);
 	return &c->wr;
 }
 

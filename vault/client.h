@@ -22,6 +22,8 @@ struct vgc_auth {
 	const char *token;      /* Basic or Bearer */
 	const uint8_t *cert;    /* 32-byte SHA-256 of a verified client certificate */
 	const char *peer;       /* network source, for audit */
+	const char *grant;      /* an MUA grant id presented with every request */
+	const char *pin;        /* a security PIN presented with every request */
 };
 
 int vgc_connect(const char *path, struct vgc **out);

@@ -10,7 +10,8 @@
 
 #include "buf.h"
 #include "clock.h"
-#include "core.h"
+#include "core_int.h"
+#include "policy.h"
 #include "vg_err.h"
 
 #define MAPSIZE (16ull << 30)
@@ -90,7 +91,7 @@ int vcore_audit(struct vcore *c, const struct vcaller *who, const char *op,
 
 /* ---- record access ------------------------------------------------------ */
 
-static int get_vault(struct vcore *c, MDB_txn *txn, const char *name, struct vr_vault *v)
+int vcore_get_vault(struct vcore *c, MDB_txn *txn, const char *name, struct vr_vault *v)
 {
 	MDB_val val;
 	int r;
@@ -102,7 +103,7 @@ static int get_vault(struct vcore *c, MDB_txn *txn, const char *name, struct vr_
 	return vr_vault_dec(val.mv_data, val.mv_size, v);
 }
 
-static int get_item(struct vcore *c, MDB_txn *txn, uint64_t vault_id, const char *name,
+int vcore_get_item(struct vcore *c, MDB_txn *txn, uint64_t vault_id, const char *name,
 	struct vr_item *it)
 {
 	uint8_t key[8 + VG_ITEM_NAME_MAX];
@@ -116,7 +117,7 @@ static int get_item(struct vcore *c, MDB_txn *txn, uint64_t vault_id, const char
 	return vr_item_dec(val.mv_data, val.mv_size, it);
 }
 
-static int get_point(struct vcore *c, MDB_txn *txn, uint64_t item_id, uint64_t pid,
+int vcore_get_point(struct vcore *c, MDB_txn *txn, uint64_t item_id, uint64_t pid,
 	struct vr_point *p)
 {
 	uint8_t key[16];
@@ -129,7 +130,7 @@ static int get_point(struct vcore *c, MDB_txn *txn, uint64_t item_id, uint64_t p
 }
 
 /* Each named database holds one record type; put_rec encodes by database. */
-static int put_rec(struct vcore *c, MDB_txn *txn, enum vdb_name d, const void *k, size_t kn,
+int vcore_put(struct vcore *c, MDB_txn *txn, enum vdb_name d, const void *k, size_t kn,
 	const void *rec, bool no_overwrite)
 {
 	struct vg_wr w;
@@ -142,6 +143,12 @@ static int put_rec(struct vcore *c, MDB_txn *txn, enum vdb_name d, const void *k
 	case VDB_POINTS: r = vr_point_enc(&w, rec); break;
 	case VDB_OBJECTS: r = vr_object_enc(&w, rec); break;
 	case VDB_BLOBS: r = vr_blobref_enc(&w, rec); break;
+	case VDB_PRINCIPALS: r = vr_principal_enc(&w, rec); break;
+	case VDB_POLICIES: r = vr_policy_enc(&w, rec); break;
+	case VDB_GUARDS: r = vr_guard_enc(&w, rec); break;
+	case VDB_REQUESTS: r = vr_request_enc(&w, rec); break;
+	case VDB_PINS: r = vr_pin_enc(&w, rec); break;
+	case VDB_ALERTS: r = vr_alert_enc(&w, rec); break;
 	default: r = VG_EINVAL; break;
 	}
 	if (!r)
@@ -150,25 +157,41 @@ static int put_rec(struct vcore *c, MDB_txn *txn, enum vdb_name d, const void *k
 	return r;
 }
 
-static int put_point(struct vcore *c, MDB_txn *txn, const struct vr_point *p)
+int vcore_put_point(struct vcore *c, MDB_txn *txn, const struct vr_point *p)
 {
 	uint8_t key[16];
-	return put_rec(c, txn, VDB_POINTS, key, vr_key_id_id(key, p->item_id, p->id), p, false);
+	return vcore_put(c, txn, VDB_POINTS, key, vr_key_id_id(key, p->item_id, p->id), p, false);
+}
+
+int vcore_put_item(struct vcore *c, MDB_txn *txn, const char *name, const struct vr_item *it)
+{
+	uint8_t key[8 + VG_ITEM_NAME_MAX];
+	return vcore_put(c, txn, VDB_ITEMS, key, vr_key_id_name(key, it->vault_id, name), it, false);
+}
+
+int vcore_audit_txn(struct vcore *c, MDB_txn *txn, const struct vcaller *who, const char *op,
+	const char *target, const char *result, const char *reason)
+{
+	struct va_entry e = {
+		.principal = who->principal, .op = op, .target = target,
+		.result = result, .reason = reason ? reason : "", .peer = who->peer,
+	};
+	return va_append(c->audit, c->db, txn, vault_now(), &e, NULL);
 }
 
 /* Resolves vault and item, both active. */
-static int resolve(struct vcore *c, MDB_txn *txn, const char *vault, const char *item,
+int vcore_resolve(struct vcore *c, MDB_txn *txn, const char *vault, const char *item,
 	struct vr_vault *v, struct vr_item *it)
 {
 	int r;
 
-	if ((r = get_vault(c, txn, vault, v)))
+	if ((r = vcore_get_vault(c, txn, vault, v)))
 		return r;
 	if (v->state != VR_V_ACTIVE)
 		return VG_ESOFTDELETED;
 	if (!item)
 		return 0;
-	if ((r = get_item(c, txn, v->id, item, it)))
+	if ((r = vcore_get_item(c, txn, v->id, item, it)))
 		return r;
 	if (it->state == VR_I_SOFTDELETED)
 		return VG_ESOFTDELETED;
@@ -312,7 +335,7 @@ int vcore_vault_create(struct vcore *c, const struct vcaller *who, const char *n
 	v.wrapped_len = (uint16_t)wl;
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
-	if ((r = put_rec(c, txn, VDB_VAULTS, name, strlen(name), &v, true)) ||
+	if ((r = vcore_put(c, txn, VDB_VAULTS, name, strlen(name), &v, true)) ||
 	    (r = audit_ok(c, txn, who, "vault.create", name, "")))
 		goto fail;
 	return vdb_commit(txn);
@@ -328,7 +351,7 @@ int vcore_vault_get(struct vcore *c, const char *name, struct vr_vault *out)
 
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
-	r = get_vault(c, txn, name, out);
+	r = vcore_get_vault(c, txn, name, out);
 	vdb_abort(txn);
 	return r;
 }
@@ -367,7 +390,7 @@ out:
 }
 
 int vcore_item_create(struct vcore *c, const struct vcaller *who, const char *vault,
-	const char *item, const char *kind)
+	const char *item, const char *kind, const char *owner)
 {
 	struct vr_vault v;
 	struct vr_item it;
@@ -382,8 +405,20 @@ int vcore_item_create(struct vcore *c, const struct vcaller *who, const char *va
 		return VG_EINVAL;
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
-	if ((r = resolve(c, txn, vault, NULL, &v, NULL)))
+	if ((r = vcore_resolve(c, txn, vault, NULL, &v, NULL)))
 		goto fail;
+	if (owner && *owner) {
+		struct vr_principal op;
+		MDB_val pv;
+		if ((r = vg_name_check(owner, VG_PRINCIPAL_NAME_MAX)) ||
+		    (r = vdb_get(c->db, txn, VDB_PRINCIPALS, owner, strlen(owner), &pv)) ||
+		    (r = vr_principal_dec(pv.mv_data, pv.mv_size, &op)))
+			goto fail;
+		if (op.kind != VR_K_AGENT) {
+			r = VG_EINVAL;  /* items are given to agents only */
+			goto fail;
+		}
+	}
 	memset(&it, 0, sizeof(it));
 	if ((r = new_id(&it.id)))
 		goto fail;
@@ -391,10 +426,26 @@ int vcore_item_create(struct vcore *c, const struct vcaller *who, const char *va
 	it.created = vault_now();
 	snprintf(it.kind, sizeof(it.kind), "%s", kind);
 	it.state = VR_I_PROTECTED;
-	snprintf(it.owner, sizeof(it.owner), "%s", who->principal);
-	it.keep_daily = 30;
+	snprintf(it.owner, sizeof(it.owner), "%s", owner && *owner ? owner : who->principal);
+	snprintf(it.policy, sizeof(it.policy), "default");
 	target3(target, sizeof(target), vault, item, 0);
-	if ((r = put_rec(c, txn, VDB_ITEMS, key, vr_key_id_name(key, v.id, item), &it, true)) ||
+	if (strcmp(kind, "restic") == 0) {
+		/* A restic repository is one container point that stays active;
+		 * each uploaded file is an object of it (PROTOCOLS.md §1). */
+		struct vr_point rp;
+		memset(&rp, 0, sizeof(rp));
+		if ((r = new_id(&rp.id)))
+			goto fail;
+		rp.item_id = it.id;
+		rp.state = VR_P_ACTIVE;
+		rp.kind = VR_PK_REPO;
+		rp.created = rp.committed = it.created;
+		snprintf(rp.principal, sizeof(rp.principal), "%s", who->principal);
+		it.repo_point = rp.id;
+		if ((r = vcore_put_point(c, txn, &rp)))
+			goto fail;
+	}
+	if ((r = vcore_put(c, txn, VDB_ITEMS, key, vr_key_id_name(key, v.id, item), &it, true)) ||
 	    (r = audit_ok(c, txn, who, "item.create", target, kind)))
 		goto fail;
 	return vdb_commit(txn);
@@ -411,7 +462,7 @@ int vcore_item_get(struct vcore *c, const char *vault, const char *item, struct 
 
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
-	r = resolve(c, txn, vault, item, &v, out);
+	r = vcore_resolve(c, txn, vault, item, &v, out);
 	vdb_abort(txn);
 	return r;
 }
@@ -428,7 +479,7 @@ int vcore_item_list(struct vcore *c, const char *vault,
 
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
-	if ((r = resolve(c, txn, vault, NULL, &v, NULL)) ||
+	if ((r = vcore_resolve(c, txn, vault, NULL, &v, NULL)) ||
 	    (r = vdb_cursor(c->db, txn, VDB_ITEMS, &cur)))
 		goto out;
 	vg_put_u64(prefix, v.id);
@@ -467,8 +518,12 @@ int vcore_point_begin(struct vcore *c, const struct vcaller *who, const char *va
 
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
-	if ((r = resolve(c, txn, vault, item, &v, &it)))
+	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)))
 		goto fail;
+	if (it.state != VR_I_PROTECTED) {
+		r = VG_EBADSTATE;  /* stopped: backups resume only after "item resume" */
+		goto fail;
+	}
 	memset(&p, 0, sizeof(p));
 	if ((r = new_id(&p.id)))
 		goto fail;
@@ -479,7 +534,7 @@ int vcore_point_begin(struct vcore *c, const struct vcaller *who, const char *va
 	p.session = detached ? 0 : who->session;
 	snprintf(p.principal, sizeof(p.principal), "%s", who->principal);
 	target3(target, sizeof(target), vault, item, p.id);
-	if ((r = put_point(c, txn, &p)) ||
+	if ((r = vcore_put_point(c, txn, &p)) ||
 	    (r = audit_ok(c, txn, who, "point.begin", target, "")))
 		goto fail;
 	if ((r = vdb_commit(txn)))
@@ -561,8 +616,8 @@ int vcore_point_commit(struct vcore *c, const struct vcaller *who, const char *v
 
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
-	if ((r = resolve(c, txn, vault, item, &v, &it)) ||
-	    (r = get_point(c, txn, it.id, pid, &p)) ||
+	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)) ||
+	    (r = vcore_get_point(c, txn, it.id, pid, &p)) ||
 	    (r = check_pending(&p, who)) ||
 	    (r = each_object(c, txn, pid, sum_cb, &sum)))
 		goto fail;
@@ -571,14 +626,16 @@ int vcore_point_commit(struct vcore *c, const struct vcaller *who, const char *v
 	p.bytes = sum.bytes;
 	p.objects = sum.count;
 	p.session = 0;
+	if ((r = vpolicy_point_expiry(c, txn, &v, &it, &p)))
+		goto fail;
 	it.last_success = p.committed;
 	target3(target, sizeof(target), vault, item, pid);
 	snprintf(reason, sizeof(reason), "%u objects, %llu bytes", sum.count,
 		(unsigned long long)sum.bytes);
 	{
 		uint8_t key[8 + VG_ITEM_NAME_MAX];
-		if ((r = put_point(c, txn, &p)) ||
-		    (r = put_rec(c, txn, VDB_ITEMS, key, vr_key_id_name(key, v.id, item), &it, false)) ||
+		if ((r = vcore_put_point(c, txn, &p)) ||
+		    (r = vcore_put(c, txn, VDB_ITEMS, key, vr_key_id_name(key, v.id, item), &it, false)) ||
 		    (r = audit_ok(c, txn, who, "point.commit", target, reason)))
 			goto fail;
 	}
@@ -592,15 +649,10 @@ fail:
 	return r;
 }
 
-struct blob_list {
-	uint8_t (*ids)[VC_BLOBID_LEN];
-	size_t n, cap;
-	int err;
-};
 
 static int collect_del_cb(void *arg, const char *name, const struct vr_object *o, MDB_cursor *cur)
 {
-	struct blob_list *bl = arg;
+	struct vcore_blobs *bl = arg;
 	int r;
 
 	(void)name;
@@ -620,8 +672,8 @@ static int collect_del_cb(void *arg, const char *name, const struct vr_object *o
 
 /* Deletes a pending point's records inside txn; the blob ids to unlink
  * after commit are collected in bl. */
-static int drop_point(struct vcore *c, MDB_txn *txn, const struct vr_point *p,
-	struct blob_list *bl)
+int vcore_drop_point(struct vcore *c, MDB_txn *txn, const struct vr_point *p,
+	struct vcore_blobs *bl)
 {
 	uint8_t key[16];
 	size_t first = bl->n;
@@ -636,7 +688,7 @@ static int drop_point(struct vcore *c, MDB_txn *txn, const struct vr_point *p,
 	return vdb_del(c->db, txn, VDB_POINTS, key, vr_key_id_id(key, p->item_id, p->id));
 }
 
-static void unlink_blobs(struct vcore *c, struct blob_list *bl)
+void vcore_unlink_blobs(struct vcore *c, struct vcore_blobs *bl)
 {
 	for (size_t i = 0; i < bl->n; i++)
 		(void)vs_unlink(c->store, bl->ids[i]);
@@ -650,24 +702,24 @@ int vcore_point_abort(struct vcore *c, const struct vcaller *who, const char *va
 	struct vr_vault v;
 	struct vr_item it;
 	struct vr_point p;
-	struct blob_list bl = {0};
+	struct vcore_blobs bl = {0};
 	char target[256];
 	MDB_txn *txn = NULL;
 	int r;
 
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
-	if ((r = resolve(c, txn, vault, item, &v, &it)) ||
-	    (r = get_point(c, txn, it.id, pid, &p)) ||
+	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)) ||
+	    (r = vcore_get_point(c, txn, it.id, pid, &p)) ||
 	    (r = check_pending(&p, who)) ||
-	    (r = drop_point(c, txn, &p, &bl)))
+	    (r = vcore_drop_point(c, txn, &p, &bl)))
 		goto fail;
 	target3(target, sizeof(target), vault, item, pid);
 	if ((r = audit_ok(c, txn, who, "point.abort", target, "")) || (r = vdb_commit(txn))) {
 		txn = NULL;
 		goto fail;
 	}
-	unlink_blobs(c, &bl);
+	vcore_unlink_blobs(c, &bl);
 	return 0;
 fail:
 	vdb_abort(txn);
@@ -690,7 +742,7 @@ int vcore_point_list(struct vcore *c, const char *vault, const char *item, bool 
 
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
-	if ((r = resolve(c, txn, vault, item, &v, &it)) ||
+	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)) ||
 	    (r = vdb_cursor(c->db, txn, VDB_POINTS, &cur)))
 		goto out;
 	vg_put_u64(prefix, it.id);
@@ -699,8 +751,8 @@ int vcore_point_list(struct vcore *c, const char *vault, const char *item, bool 
 		struct vr_point p;
 		if ((r = vr_point_dec(val.mv_data, val.mv_size, &p)))
 			break;
-		if (p.state == VR_P_PENDING || (!all && p.state != VR_P_ACTIVE))
-			continue;
+		if (p.state == VR_P_PENDING || p.kind == VR_PK_REPO || (!all && p.state != VR_P_ACTIVE))
+			continue;  /* a restic container is not itself a recovery point */
 		if (n == cap) {
 			void *np = realloc(pts, (cap = cap ? cap * 2 : 32) * sizeof(*pts));
 			if (!np) {
@@ -739,6 +791,8 @@ static int olist_cb(void *arg, const char *name, const struct vr_object *o, MDB_
 {
 	struct olist *ol = arg;
 	(void)cur;
+	if (o->state != VR_O_ACTIVE)
+		return 0;  /* soft-deleted restic files are not listed */
 	return ol->cb(ol->arg, name, o);
 }
 
@@ -754,8 +808,8 @@ int vcore_object_list(struct vcore *c, const char *vault, const char *item, uint
 
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
-	if ((r = resolve(c, txn, vault, item, &v, &it)) ||
-	    (r = get_point(c, txn, it.id, pid, &p)))
+	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)) ||
+	    (r = vcore_get_point(c, txn, it.id, pid, &p)))
 		goto out;
 	if (p.state != VR_P_ACTIVE) {
 		r = p.state == VR_P_PENDING ? VG_ENOTFOUND : VG_ESOFTDELETED;
@@ -780,6 +834,10 @@ struct vcore_upload {
 	uint8_t want_sha[VC_HASH_LEN];
 	int have_sha;
 	uint64_t want_size;
+	int repo;                 /* into a restic item's container point */
+	int duplicate;            /* repo: an identical object was already stored */
+	int have_old;
+	uint8_t old_blob[VC_BLOBID_LEN];
 	struct vs_writer *w;
 };
 
@@ -801,18 +859,29 @@ int vcore_upload_begin(struct vcore *c, const struct vcaller *who, const char *v
 	MDB_val val;
 	MDB_txn *txn;
 	uint64_t avail;
-	int r;
+	int r, repo = 0;
 
 	*out = NULL;
 	if ((r = vg_name_check(object, VG_OBJECT_NAME_MAX)))
 		return r;
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
-	if (!(r = resolve(c, txn, vault, item, &v, &it)) &&
-	    !(r = get_point(c, txn, it.id, pid, &p)) &&
-	    !(r = check_pending(&p, who))) {
+	if (!(r = vcore_resolve(c, txn, vault, item, &v, &it)) && pid == 0) {
+		/* pid 0: the item's restic container point. */
+		if (strcmp(it.kind, "restic") != 0 || !it.repo_point)
+			r = VG_EBADSTATE;
+		else
+			pid = it.repo_point;
+		repo = 1;
+	}
+	if (!r && !(r = vcore_get_point(c, txn, it.id, pid, &p)) &&
+	    !(r = repo ? (p.kind == VR_PK_REPO && p.state == VR_P_ACTIVE ? 0 : VG_EBADSTATE) :
+		      check_pending(&p, who))) {
 		r = vdb_get(c->db, txn, VDB_OBJECTS, key, (size_t)object_key(key, pid, object), &val);
-		r = r == 0 ? VG_EEXISTS : (r == VG_ENOTFOUND ? 0 : r);
+		if (r == 0 && repo && strcmp(object, "config") != 0)
+			r = 0;  /* a retry or a re-upload: settled at finish */
+		else
+			r = r == 0 ? VG_EEXISTS : (r == VG_ENOTFOUND ? 0 : r);
 	}
 	vdb_abort(txn);
 	if (r)
@@ -834,6 +903,7 @@ int vcore_upload_begin(struct vcore *c, const struct vcaller *who, const char *v
 	u->item_id = it.id;
 	u->point_id = pid;
 	u->want_size = want_size;
+	u->repo = repo;
 	if (want_sha) {
 		memcpy(u->want_sha, want_sha, VC_HASH_LEN);
 		u->have_sha = 1;
@@ -897,16 +967,42 @@ int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_H
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
 	/* Re-check under the write lock: the point may have been aborted. */
-	if ((r = resolve(c, txn, u->vault, u->item, &v, &it)) ||
-	    (r = get_point(c, txn, u->item_id, u->point_id, &p)) ||
-	    (r = check_pending(&p, &u->who)))
+	if ((r = vcore_resolve(c, txn, u->vault, u->item, &v, &it)) ||
+	    (r = vcore_get_point(c, txn, u->item_id, u->point_id, &p)) ||
+	    (r = u->repo ? (p.state == VR_P_ACTIVE ? 0 : VG_EBADSTATE) : check_pending(&p, &u->who)))
 		goto fail;
 	if (v.id != u->vault_id || it.id != u->item_id) {
 		r = VG_EBADSTATE;
 		goto fail;
 	}
-	if ((r = put_rec(c, txn, VDB_OBJECTS, key, (size_t)object_key(key, u->point_id, u->object), &o, true)) ||
-	    (r = put_rec(c, txn, VDB_BLOBS, u->blob, VC_BLOBID_LEN, &br, true)))
+	if (u->repo) {
+		struct vr_object old;
+		MDB_val ov;
+		r = vdb_get(c->db, txn, VDB_OBJECTS, key, (size_t)object_key(key, u->point_id, u->object), &ov);
+		if (r == 0) {
+			if ((r = vr_object_dec(ov.mv_data, ov.mv_size, &old)))
+				goto fail;
+			if (old.state == VR_O_ACTIVE) {
+				/* Same name, same bytes: a safe retry. Else refused. */
+				r = CRYPTO_memcmp(old.sha256, sha, VC_HASH_LEN) == 0 ? 0 : VG_EEXISTS;
+				vdb_abort(txn);
+				u->duplicate = r == 0;
+				return r;
+			}
+			/* A soft-deleted object uploaded again: the new body replaces it. */
+			if ((r = vdb_del(c->db, txn, VDB_BLOBS, old.blob, VC_BLOBID_LEN)) && r != VG_ENOTFOUND)
+				goto fail;
+			memcpy(u->old_blob, old.blob, VC_BLOBID_LEN);
+			u->have_old = 1;
+		} else if (r != VG_ENOTFOUND) {
+			goto fail;
+		}
+		if (strncmp(u->object, "snapshots:", 10) == 0 &&
+		    (r = vcore_snapshot_added(c, txn, &v, &it, u->object, *size, &u->who)))
+			goto fail;
+	}
+	if ((r = vcore_put(c, txn, VDB_OBJECTS, key, (size_t)object_key(key, u->point_id, u->object), &o, !u->repo)) ||
+	    (r = vcore_put(c, txn, VDB_BLOBS, u->blob, VC_BLOBID_LEN, &br, true)))
 		goto fail;
 	{
 		char ps[17];
@@ -921,6 +1017,8 @@ int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_H
 		return r;
 	vs_writer_free(u->w, 1);
 	u->w = NULL;
+	if (u->have_old)
+		(void)vs_unlink(c->store, u->old_blob);
 	return 0;
 fail:
 	vdb_abort(txn);
@@ -963,8 +1061,12 @@ int vcore_download_open(struct vcore *c, const char *vault, const char *item, ui
 		return -ENOMEM;
 	if ((r = vdb_begin(c->db, false, &txn)))
 		goto fail;
-	if (!(r = resolve(c, txn, vault, item, &v, &it)) &&
-	    !(r = get_point(c, txn, it.id, pid, &p))) {
+	if (!(r = vcore_resolve(c, txn, vault, item, &v, &it)) && pid == 0) {
+		if (strcmp(it.kind, "restic") != 0 || !it.repo_point)
+			r = VG_EBADSTATE;
+		pid = it.repo_point;
+	}
+	if (!r && !(r = vcore_get_point(c, txn, it.id, pid, &p))) {
 		if (p.state != VR_P_ACTIVE)
 			r = p.state == VR_P_PENDING ? VG_ENOTFOUND : VG_ESOFTDELETED;
 		else if (!(r = vdb_get(c->db, txn, VDB_OBJECTS, key,
@@ -1065,7 +1167,7 @@ static int orphan_cb(void *arg, const uint8_t *blob, const char *sub, const char
 int vcore_recover(struct vcore *c, struct vcore_recovery *st)
 {
 	struct vcaller sys = {.principal = "system", .peer = "local", .session = 0};
-	struct blob_list bl = {0};
+	struct vcore_blobs bl = {0};
 	struct orphan_scan os;
 	MDB_txn *txn = NULL;
 	MDB_cursor *cur;
@@ -1101,7 +1203,7 @@ int vcore_recover(struct vcore *c, struct vcore_recovery *st)
 	if (r == VG_ENOTFOUND)
 		r = 0;
 	for (size_t i = 0; !r && i < npend; i++)
-		if (!(r = drop_point(c, txn, &pend[i], &bl)))
+		if (!(r = vcore_drop_point(c, txn, &pend[i], &bl)))
 			st->pending_points++;
 	free(pend);
 	if (r)

@@ -42,6 +42,10 @@ struct vcaller {
 	char principal[VG_PRINCIPAL_NAME_MAX + 1];
 	char peer[129];
 	uint64_t session;
+	uint8_t kind;        /* VR_K_* */
+	bool root;           /* the local console: uid 0 on the socket, no credential */
+	char grant[129];     /* an MUA grant the request presents ("" if none) */
+	char pin[65];        /* a security PIN the request presents ("" if none) */
 };
 
 struct vcore_recovery {
@@ -63,8 +67,9 @@ int vcore_vault_get(struct vcore *c, const char *name, struct vr_vault *out);
 int vcore_vault_list(struct vcore *c,
 	int (*cb)(void *arg, const char *name, const struct vr_vault *v), void *arg);
 
+/* owner: the agent the item belongs to ("" or NULL: the caller). */
 int vcore_item_create(struct vcore *c, const struct vcaller *who, const char *vault,
-	const char *item, const char *kind);
+	const char *item, const char *kind, const char *owner);
 int vcore_item_get(struct vcore *c, const char *vault, const char *item, struct vr_item *out);
 int vcore_item_list(struct vcore *c, const char *vault,
 	int (*cb)(void *arg, const char *name, const struct vr_item *it), void *arg);
@@ -82,7 +87,10 @@ int vcore_object_list(struct vcore *c, const char *vault, const char *item, uint
 	int (*cb)(void *arg, const char *name, const struct vr_object *o), void *arg);
 
 struct vcore_upload;
-/* want_sha (may be NULL): the body must hash to it, else VG_EINVAL at finish.
+/* point 0 means the restic container point of a restic item; there an
+ * existing object with the same bytes is a successful retry, and different
+ * bytes are VG_EEXISTS.
+ * want_sha (may be NULL): the body must hash to it, else VG_EINVAL at finish.
  * want_size: UINT64_MAX if unknown; otherwise checked early against free space. */
 int vcore_upload_begin(struct vcore *c, const struct vcaller *who, const char *vault,
 	const char *item, uint64_t point, const char *object, const uint8_t *want_sha,
@@ -92,6 +100,7 @@ int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_H
 void vcore_upload_free(struct vcore_upload *u);
 
 struct vcore_download;
+/* point 0: the restic container point, as for uploads. */
 int vcore_download_open(struct vcore *c, const char *vault, const char *item, uint64_t point,
 	const char *object, struct vcore_download **out, struct vr_object *obj);
 /* Decrypts only the segments covering [off, off+len) and passes the bytes

@@ -22,6 +22,7 @@ static const char *const vdb_names[VDB_N] = {
 	[VDB_PINS] = "pins",
 	[VDB_ALERTS] = "alerts",
 	[VDB_JOBS] = "jobs",
+	[VDB_POLICIES] = "policies",
 };
 
 int vdb_err(int rc)

@@ -28,6 +28,7 @@ enum vdb_name {
 	VDB_PINS,
 	VDB_ALERTS,
 	VDB_JOBS,
+	VDB_POLICIES,
 	VDB_N
 };
 

@@ -32,6 +32,7 @@ enum { VR_I_PROTECTED = 0, VR_I_STOPPED = 1, VR_I_SOFTDELETED = 2 };
 enum { VR_P_PENDING = 0, VR_P_ACTIVE = 1, VR_P_SOFTDELETED = 2 };
 enum { VR_O_ACTIVE = 0, VR_O_SOFTDELETED = 1 };
 enum { VR_PK_BACKUP = 0, VR_PK_REPO = 1, VR_PK_SNAPSHOT = 2 };
+enum { VR_DEL_NONE = 0, VR_DEL_USER = 1, VR_DEL_RETENTION = 2, VR_DEL_EXPIRY = 3 };
 
 struct vr_vault {
 	uint64_t id;
@@ -46,6 +47,7 @@ struct vr_vault {
 	char keyref[128];           /* key provider reference */
 	uint16_t wrapped_len;
 	uint8_t wrapped[VK_WRAPPED_MAX];
+	uint8_t sd_alerted;
 	uint8_t infra;              /* double encryption chosen at creation */
 	uint16_t infra_wrapped_len;
 	uint8_t infra_wrapped[VK_WRAPPED_MAX];
@@ -59,7 +61,8 @@ struct vr_item {
 	uint8_t state;
 	uint64_t deleted_at, purge_at;
 	char owner[VG_PRINCIPAL_NAME_MAX + 1];
-	uint16_t keep_daily, keep_weekly, keep_monthly, keep_yearly;
+	char policy[VG_VAULT_NAME_MAX + 1];
+	uint8_t sd_alerted;         /* upcoming-purge alert sent for this deletion */
 	uint64_t repo_point;        /* restic items: the container point */
 	uint64_t last_success, last_failure;
 };
@@ -75,6 +78,8 @@ struct vr_point {
 	uint64_t bytes;
 	uint32_t objects;
 	uint64_t session;           /* pending points bound to a connection; 0 = detached */
+	uint8_t del_reason;         /* soft-deleted by: 1 user, 2 retention, 3 expiry */
+	uint8_t sd_alerted;
 	char principal[VG_PRINCIPAL_NAME_MAX + 1];
 	char ref[VG_OBJECT_NAME_MAX + 1];  /* snapshot points: the snapshot object */
 };
@@ -87,11 +92,72 @@ struct vr_object {
 	uint64_t created;
 	uint8_t state;
 	uint64_t deleted_at, purge_at;
+	uint8_t sd_alerted;
 };
 
 struct vr_blobref {
 	uint64_t vault_id, item_id, point_id;
 	char object[VG_OBJECT_NAME_MAX + 1];
+};
+
+enum { VR_K_USER = 0, VR_K_AGENT = 1, VR_K_MONITOR = 2 };
+enum { VR_R_NONE = 0, VR_R_READER, VR_R_AGENT, VR_R_OPERATOR, VR_R_CONTRIBUTOR, VR_R_OWNER };
+#define VR_MAX_CERTS 4
+
+struct vr_principal {
+	uint8_t kind;
+	uint8_t disabled;
+	uint64_t created;
+	uint8_t token_hash[VC_HASH_LEN];   /* SHA-256 of the token; all zero: none yet */
+	uint64_t reg_expires;              /* agents: registration token valid until */
+	uint8_t reg_hash[VC_HASH_LEN];     /* agents: SHA-256 of the one-time registration token */
+	uint8_t ncerts;
+	uint8_t certs[VR_MAX_CERTS][VC_HASH_LEN];
+	char created_by[VG_PRINCIPAL_NAME_MAX + 1];
+};
+
+/* Retention policy (SPEC §7): 0 disables a tier; set tiers respect the floors. */
+struct vr_policy {
+	uint16_t daily_days, weekly_weeks, monthly_months, yearly_years;
+	uint64_t created;
+};
+
+#define VR_MAX_APPROVERS 8
+struct vr_guard {
+	uint64_t created;
+	uint32_t excluded;                 /* excludable critical ops turned off */
+	uint8_t napprovers;
+	char approvers[VR_MAX_APPROVERS][VG_PRINCIPAL_NAME_MAX + 1];
+};
+
+enum { VR_RQ_PENDING = 0, VR_RQ_APPROVED = 1, VR_RQ_USED = 2, VR_RQ_DENIED = 3 };
+struct vr_request {
+	char guard[VG_VAULT_NAME_MAX + 1];
+	char op[32];
+	char target[512];
+	char requester[VG_PRINCIPAL_NAME_MAX + 1];
+	char approver[VG_PRINCIPAL_NAME_MAX + 1];
+	uint8_t state;
+	uint64_t created, approved_at, expires;
+};
+
+struct vr_pin {
+	uint8_t hash[VC_HASH_LEN];
+	uint64_t expires;
+	uint8_t used;
+	char vault[VG_VAULT_NAME_MAX + 1];
+	char creator[VG_PRINCIPAL_NAME_MAX + 1];
+};
+
+struct vr_alert {
+	uint64_t seq;
+	uint64_t time;
+	char name[32];
+	char severity[16];
+	char principal[VG_PRINCIPAL_NAME_MAX + 1];
+	char vault[VG_VAULT_NAME_MAX + 1];
+	char target[512];
+	char detail[512];
 };
 
 struct vr_audit {
@@ -115,6 +181,22 @@ int vr_point_enc(struct vg_wr *wr, const struct vr_point *v);
 int vr_point_dec(const void *p, size_t n, struct vr_point *v);
 int vr_object_enc(struct vg_wr *wr, const struct vr_object *v);
 int vr_object_dec(const void *p, size_t n, struct vr_object *v);
+int vr_principal_enc(struct vg_wr *wr, const struct vr_principal *v);
+int vr_principal_dec(const void *p, size_t n, struct vr_principal *v);
+int vr_policy_enc(struct vg_wr *wr, const struct vr_policy *v);
+int vr_policy_dec(const void *p, size_t n, struct vr_policy *v);
+int vr_guard_enc(struct vg_wr *wr, const struct vr_guard *v);
+int vr_guard_dec(const void *p, size_t n, struct vr_guard *v);
+int vr_request_enc(struct vg_wr *wr, const struct vr_request *v);
+int vr_request_dec(const void *p, size_t n, struct vr_request *v);
+int vr_pin_enc(struct vg_wr *wr, const struct vr_pin *v);
+int vr_pin_dec(const void *p, size_t n, struct vr_pin *v);
+int vr_alert_enc(struct vg_wr *wr, const struct vr_alert *v);
+int vr_alert_dec(const void *p, size_t n, struct vr_alert *v);
+const char *vr_kind_name(uint8_t k);
+int vr_kind_parse(const char *s);
+const char *vr_role_name(uint8_t r);
+int vr_role_parse(const char *s);
 int vr_blobref_enc(struct vg_wr *wr, const struct vr_blobref *v);
 int vr_blobref_dec(const void *p, size_t n, struct vr_blobref *v);
 /* The audit body (everything the HMAC covers, hash excluded) and the record. */

@@ -21,31 +21,12 @@
 #include "log.h"
 #include "ops.h"
 #include "server.h"
+#include "server_int.h"
+#include "alerts.h"
+#include "names.h"
 #include "vg_err.h"
 #include "wire.h"
 
-#define UP_WINDOW (4u << 20)     /* initial upload credit */
-#define UP_REGRANT (1u << 20)    /* re-grant after this much is consumed */
-#define MAX_BOUND_POINTS 64
-
-struct conn {
-	struct vcore *c;
-	int fd;
-	uint64_t session;
-	uid_t uid;
-	pid_t pid;
-	struct vcaller who;        /* per request */
-	uint8_t *buf;              /* VG_WIRE_MAX_DATA */
-	struct vg_wr out;
-	uint32_t reqid;
-	struct {
-		char vault[VG_VAULT_NAME_MAX + 1];
-		char item[VG_ITEM_NAME_MAX + 1];
-		uint64_t id;
-	} bound[MAX_BOUND_POINTS];
-	int nbound;
-	int slot;
-};
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t reg_cond = PTHREAD_COND_INITIALIZER;
@@ -55,7 +36,7 @@ static uint64_t next_session = 1;
 
 /* ---- responses ------------------------------------------------------------ */
 
-static int send_status(struct conn *k, uint8_t type, int status, const char *msg)
+int send_status(struct conn *k, uint8_t type, int status, const char *msg)
 {
 	vg_msgb_begin(&k->out, type, 0, k->reqid);
 	vg_msgb_u32(&k->out, VG_TAG_STATUS, (uint32_t)status);
@@ -64,9 +45,7 @@ static int send_status(struct conn *k, uint8_t type, int status, const char *msg
 	return vg_send_frame(k->fd, &k->out);
 }
 
-static int send_err(struct conn *k, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int send_err(struct conn *k, int status, const char *fmt, ...)
+int send_err(struct conn *k, int status, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -82,14 +61,14 @@ static int send_err(struct conn *k, int status, const char *fmt, ...)
 }
 
 /* Starts an OK RESP; the handler adds fields and sends. */
-static struct vg_wr *resp_ok(struct conn *k)
+struct vg_wr *resp_ok(struct conn *k)
 {
 	vg_msgb_begin(&k->out, VG_F_RESP, 0, k->reqid);
 	vg_msgb_u32(&k->out, VG_TAG_STATUS, 0);
 	return &k->out;
 }
 
-static struct vg_wr *row(struct conn *k)
+struct vg_wr *row(struct conn *k)
 {
 	vg_msgb_begin(&k->out, VG_F_ROW, 0, k->reqid);
 	return &k->out;
@@ -99,10 +78,17 @@ static struct vg_wr *row(struct conn *k)
 static int is_refusal(int r)
 {
 	return r == VG_EAUTH || r == VG_EDENIED || r == VG_EIMMUTABLE || r == VG_EPOLICY ||
-	       r == VG_EMUA || r == VG_EPIN || r == VG_ENAME || r == VG_ELIMIT;
+	       r == VG_EMUA || r == VG_EPIN || r == VG_ENAME || r == VG_ELIMIT || r == VG_EBADSTATE;
 }
 
-static void audit_fail(struct conn *k, const char *op, const char *target, int r, bool mutating)
+void audit_refusal(struct conn *k, const char *op, const char *target, int r, const char *why)
+{
+	if (vcore_audit(k->c, &k->who, op, target, is_refusal(r) ? "denied" : "failed",
+		    why ? why : vg_strerror(r)))
+		log_warnx("audit append failed for %s %s", op, target);
+}
+
+void audit_fail(struct conn *k, const char *op, const char *target, int r, bool mutating)
 {
 	if (!mutating && !is_refusal(r))
 		return;
@@ -113,19 +99,7 @@ static void audit_fail(struct conn *k, const char *op, const char *target, int r
 
 /* ---- request argument helpers ----------------------------------------------- */
 
-struct args {
-	char vault[VG_VAULT_NAME_MAX + 1];
-	char item[VG_ITEM_NAME_MAX + 1];
-	char object[VG_OBJECT_NAME_MAX + 1];
-	char pointstr[65];
-	char kind[65];
-	uint64_t point;
-	char target[700];
-};
-
-enum { A_VAULT = 1, A_ITEM = 2, A_POINT = 4, A_OBJECT = 8 };
-
-static int get_args(const struct vg_msg *m, unsigned need, struct args *a)
+int get_args(const struct vg_msg *m, unsigned need, struct args *a)
 {
 	memset(a, 0, sizeof(*a));
 	if ((need & A_VAULT) && vg_msg_str(m, VG_TAG_VAULT, a->vault, sizeof(a->vault)))
@@ -147,542 +121,9 @@ static int get_args(const struct vg_msg *m, unsigned need, struct args *a)
 
 /* ---- handlers ---------------------------------------------------------------- */
 
-static int h_ping(struct conn *k, const struct vg_msg *m)
-{
-	(void)m;
-	return vg_send_frame(k->fd, resp_ok(k));
-}
-
-static int h_whoami(struct conn *k, const struct vg_msg *m)
-{
-	struct vg_wr *w = resp_ok(k);
-	(void)m;
-	vg_msgb_str(w, VG_TAG_PRINCIPAL, k->who.principal);
-	return vg_send_frame(k->fd, w);
-}
-
-static int h_vault_create(struct conn *k, const struct vg_msg *m)
-{
-	struct args a;
-	int r;
-
-	if ((r = get_args(m, A_VAULT, &a)))
-		return send_err(k, r, "vault.create needs a vault name");
-	if ((r = vcore_vault_create(k->c, &k->who, a.vault))) {
-		audit_fail(k, "vault.create", a.vault, r, true);
-		return send_err(k, r, "vault %s: %s", a.vault, vg_strerror(r));
-	}
-	return vg_send_frame(k->fd, resp_ok(k));
-}
-
-static void vault_fields(struct vg_wr *w, const char *name, const struct vr_vault *v)
-{
-	vg_msgb_str(w, VG_TAG_VAULT, name);
-	vg_msgb_u64(w, VG_TAG_TIME, v->created);
-	vg_msgb_str(w, VG_TAG_STATE, v->state == VR_V_ACTIVE ? "active" : "soft-deleted");
-	vg_msgb_str(w, VG_TAG_KIND, v->keyref);
-	{
-		char d[256];
-		snprintf(d, sizeof(d), "soft-delete=%s/%ud immutability=%s guard=%s key=%s",
-			vr_sd_name(v->sd_state), v->sd_days, vr_immut_name(v->immut),
-			*v->guard ? v->guard : "-", v->keyref);
-		vg_msgb_str(w, VG_TAG_DETAIL, d);
-	}
-}
-
-static int vault_row_cb(void *arg, const char *name, const struct vr_vault *v)
-{
-	struct conn *k = arg;
-	struct vg_wr *w = row(k);
-
-	vault_fields(w, name, v);
-	return vg_send_frame(k->fd, w);
-}
-
-static int end_stream(struct conn *k, int r)
+int end_stream(struct conn *k, int r)
 {
 	return send_status(k, VG_F_END, r, r ? vg_strerror(r) : NULL);
-}
-
-static int h_vault_list(struct conn *k, const struct vg_msg *m)
-{
-	int r;
-
-	(void)m;
-	if ((r = vg_send_frame(k->fd, resp_ok(k))))
-		return r;
-	r = vcore_vault_list(k->c, vault_row_cb, k);
-	return r == VG_ECLOSED ? r : end_stream(k, r);
-}
-
-static int h_vault_get(struct conn *k, const struct vg_msg *m)
-{
-	struct vr_vault v;
-	struct args a;
-	struct vg_wr *w;
-	int r;
-
-	if ((r = get_args(m, A_VAULT, &a)))
-		return send_err(k, r, "vault.get needs a vault name");
-	if ((r = vcore_vault_get(k->c, a.vault, &v)))
-		return send_err(k, r, "vault %s: %s", a.vault, vg_strerror(r));
-	w = resp_ok(k);
-	vault_fields(w, a.vault, &v);
-	return vg_send_frame(k->fd, w);
-}
-
-static int h_item_create(struct conn *k, const struct vg_msg *m)
-{
-	struct args a;
-	int r;
-
-	if ((r = get_args(m, A_VAULT | A_ITEM, &a)))
-		return send_err(k, r, "item.create needs a vault and an item name");
-	if (vg_msg_str(m, VG_TAG_KIND, a.kind, sizeof(a.kind)))
-		strcpy(a.kind, "files");
-	if ((r = vcore_item_create(k->c, &k->who, a.vault, a.item, a.kind))) {
-		audit_fail(k, "item.create", a.target, r, true);
-		return send_err(k, r, "item %s: %s", a.target, vg_strerror(r));
-	}
-	return vg_send_frame(k->fd, resp_ok(k));
-}
-
-static int item_row_cb(void *arg, const char *name, const struct vr_item *it)
-{
-	struct conn *k = arg;
-	struct vg_wr *w = row(k);
-
-	vg_msgb_str(w, VG_TAG_ITEM, name);
-	vg_msgb_str(w, VG_TAG_KIND, it->kind);
-	vg_msgb_str(w, VG_TAG_STATE, vr_item_state_name(it->state));
-	vg_msgb_u64(w, VG_TAG_TIME, it->created);
-	vg_msgb_u64(w, VG_TAG_TIME2, it->last_success);
-	return vg_send_frame(k->fd, w);
-}
-
-static int h_item_list(struct conn *k, const struct vg_msg *m)
-{
-	struct vr_vault v;
-	struct args a;
-	int r;
-
-	if ((r = get_args(m, A_VAULT, &a)))
-		return send_err(k, r, "item.list needs a vault name");
-	if ((r = vcore_vault_get(k->c, a.vault, &v)))
-		return send_err(k, r, "vault %s: %s", a.vault, vg_strerror(r));
-	if ((r = vg_send_frame(k->fd, resp_ok(k))))
-		return r;
-	r = vcore_item_list(k->c, a.vault, item_row_cb, k);
-	return r == VG_ECLOSED ? r : end_stream(k, r);
-}
-
-static int h_point_begin(struct conn *k, const struct vg_msg *m)
-{
-	struct args a;
-	struct vg_wr *w;
-	uint32_t flags = 0;
-	uint64_t pid;
-	char ps[17];
-	int r;
-
-	if ((r = get_args(m, A_VAULT | A_ITEM, &a)))
-		return send_err(k, r, "point.begin needs a vault and an item");
-	(void)vg_msg_u32(m, VG_TAG_FLAGS, &flags);
-	if (flags & ~1u)
-		return send_err(k, VG_EINVAL, "point.begin: unknown flags 0x%x", flags);
-	if (!(flags & 1) && k->nbound == MAX_BOUND_POINTS)
-		return send_err(k, VG_ELIMIT, "too many open points on this connection");
-	if ((r = vcore_point_begin(k->c, &k->who, a.vault, a.item, flags & 1, &pid))) {
-		audit_fail(k, "point.begin", a.target, r, true);
-		return send_err(k, r, "item %s: %s", a.target, vg_strerror(r));
-	}
-	if (!(flags & 1)) {
-		snprintf(k->bound[k->nbound].vault, sizeof(k->bound[0].vault), "%s", a.vault);
-		snprintf(k->bound[k->nbound].item, sizeof(k->bound[0].item), "%s", a.item);
-		k->bound[k->nbound++].id = pid;
-	}
-	vcore_point_str(pid, ps);
-	w = resp_ok(k);
-	vg_msgb_str(w, VG_TAG_POINT, ps);
-	return vg_send_frame(k->fd, w);
-}
-
-static void unbind(struct conn *k, uint64_t pid)
-{
-	for (int i = 0; i < k->nbound; i++)
-		if (k->bound[i].id == pid) {
-			k->bound[i] = k->bound[--k->nbound];
-			return;
-		}
-}
-
-static int h_point_commit(struct conn *k, const struct vg_msg *m)
-{
-	struct vr_point p;
-	struct args a;
-	struct vg_wr *w;
-	int r;
-
-	if ((r = get_args(m, A_VAULT | A_ITEM | A_POINT, &a)))
-		return send_err(k, r, "point.commit needs a vault, an item and a point id");
-	if ((r = vcore_point_commit(k->c, &k->who, a.vault, a.item, a.point, &p))) {
-		audit_fail(k, "point.commit", a.target, r, true);
-		return send_err(k, r, "point %s: %s", a.target, vg_strerror(r));
-	}
-	unbind(k, a.point);
-	w = resp_ok(k);
-	vg_msgb_str(w, VG_TAG_POINT, a.pointstr);
-	vg_msgb_u64(w, VG_TAG_SIZE, p.bytes);
-	vg_msgb_u64(w, VG_TAG_COUNT, p.objects);
-	vg_msgb_u64(w, VG_TAG_TIME, p.committed);
-	return vg_send_frame(k->fd, w);
-}
-
-static int h_point_abort(struct conn *k, const struct vg_msg *m)
-{
-	struct args a;
-	int r;
-
-	if ((r = get_args(m, A_VAULT | A_ITEM | A_POINT, &a)))
-		return send_err(k, r, "point.abort needs a vault, an item and a point id");
-	if ((r = vcore_point_abort(k->c, &k->who, a.vault, a.item, a.point))) {
-		audit_fail(k, "point.abort", a.target, r, true);
-		return send_err(k, r, "point %s: %s", a.target, vg_strerror(r));
-	}
-	unbind(k, a.point);
-	return vg_send_frame(k->fd, resp_ok(k));
-}
-
-static int point_row_cb(void *arg, const struct vr_point *p)
-{
-	struct conn *k = arg;
-	struct vg_wr *w = row(k);
-	char ps[17];
-
-	vcore_point_str(p->id, ps);
-	vg_msgb_str(w, VG_TAG_POINT, ps);
-	vg_msgb_str(w, VG_TAG_STATE, vr_point_state_name(p->state));
-	vg_msgb_u64(w, VG_TAG_TIME, p->committed);
-	vg_msgb_u64(w, VG_TAG_TIME2, p->expiry);
-	vg_msgb_u64(w, VG_TAG_SIZE, p->bytes);
-	vg_msgb_u64(w, VG_TAG_COUNT, p->objects);
-	vg_msgb_str(w, VG_TAG_PRINCIPAL, p->principal);
-	return vg_send_frame(k->fd, w);
-}
-
-static int h_point_list(struct conn *k, const struct vg_msg *m)
-{
-	struct vr_item it;
-	struct args a;
-	uint32_t flags = 0;
-	int r;
-
-	if ((r = get_args(m, A_VAULT | A_ITEM, &a)))
-		return send_err(k, r, "point.list needs a vault and an item");
-	(void)vg_msg_u32(m, VG_TAG_FLAGS, &flags);
-	if ((r = vcore_item_get(k->c, a.vault, a.item, &it)))
-		return send_err(k, r, "item %s: %s", a.target, vg_strerror(r));
-	if ((r = vg_send_frame(k->fd, resp_ok(k))))
-		return r;
-	r = vcore_point_list(k->c, a.vault, a.item, flags & 1, point_row_cb, k);
-	return r == VG_ECLOSED ? r : end_stream(k, r);
-}
-
-static int object_row_cb(void *arg, const char *name, const struct vr_object *o)
-{
-	struct conn *k = arg;
-	struct vg_wr *w = row(k);
-
-	vg_msgb_str(w, VG_TAG_OBJECT, name);
-	vg_msgb_u64(w, VG_TAG_SIZE, o->size);
-	vg_msgb_bytes(w, VG_TAG_SHA256, o->sha256, VC_HASH_LEN);
-	vg_msgb_u64(w, VG_TAG_TIME, o->created);
-	return vg_send_frame(k->fd, w);
-}
-
-static int object_none_cb(void *arg, const char *name, const struct vr_object *o)
-{
-	(void)arg;
-	(void)name;
-	(void)o;
-	return 1;  /* one record is enough to know the point is listable */
-}
-
-static int h_object_list(struct conn *k, const struct vg_msg *m)
-{
-	struct args a;
-	int r;
-
-	if ((r = get_args(m, A_VAULT | A_ITEM | A_POINT, &a)))
-		return send_err(k, r, "object.list needs a vault, an item and a point id");
-	/* Validate before the stream starts so errors come as a RESP. */
-	if ((r = vcore_object_list(k->c, a.vault, a.item, a.point, object_none_cb, NULL)) && r != 1)
-		return send_err(k, r, "point %s: %s", a.target, vg_strerror(r));
-	if ((r = vg_send_frame(k->fd, resp_ok(k))))
-		return r;
-	r = vcore_object_list(k->c, a.vault, a.item, a.point, object_row_cb, k);
-	return r == VG_ECLOSED ? r : end_stream(k, r);
-}
-
-/* Upload: see wire.h for the credit flow. */
-static int h_object_put(struct conn *k, const struct vg_msg *m)
-{
-	struct vcore_upload *u = NULL;
-	struct args a;
-	struct vg_msg in;
-	const uint8_t *want = NULL;
-	uint32_t wantlen = 0;
-	uint64_t size = UINT64_MAX, got;
-	uint64_t credit = UP_WINDOW, consumed = 0;
-	uint8_t sha[VC_HASH_LEN];
-	int r, failed = 0;
-
-	if ((r = get_args(m, A_VAULT | A_ITEM | A_POINT | A_OBJECT, &a)))
-		return send_err(k, r == VG_EINVAL ? VG_EINVAL : r,
-			"object.put needs a vault, an item, a point id and an object name");
-	(void)vg_msg_u64(m, VG_TAG_SIZE, &size);
-	if (vg_msg_bytes(m, VG_TAG_SHA256, &want, &wantlen) == 0 && wantlen != VC_HASH_LEN)
-		return send_err(k, VG_EPROTO, "bad sha256 field");
-	if ((r = vcore_upload_begin(k->c, &k->who, a.vault, a.item, a.point, a.object, want,
-		     size, &u))) {
-		audit_fail(k, "object.put", a.target, r, true);
-		return send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
-	}
-	vg_msgb_begin(&k->out, VG_F_WINDOW, 0, k->reqid);
-	vg_msgb_u32(&k->out, VG_TAG_CREDIT, UP_WINDOW);
-	if ((r = vg_send_frame(k->fd, &k->out)))
-		goto out;
-	for (;;) {
-		if ((r = vg_recv_msg(k->fd, k->buf, &in)))
-			goto out;  /* the client vanished: the upload is dropped */
-		if (in.reqid != k->reqid) {
-			r = VG_EPROTO;
-			goto out;
-		}
-		if (in.type == VG_F_END)
-			break;
-		if (in.type != VG_F_DATA || in.datalen > credit) {
-			r = VG_EPROTO;  /* a peer that breaks flow control is cut off */
-			goto out;
-		}
-		credit -= in.datalen;
-		if (failed)
-			goto regrant;
-		if ((r = vcore_upload_write(u, in.data, in.datalen))) {
-			failed = 1;
-			audit_fail(k, "object.put", a.target, r, true);
-			if ((r = send_err(k, r, "object %s: %s", a.target, vg_strerror(r))))
-				goto out;
-		}
-regrant:
-		consumed += in.datalen;
-		if (consumed >= UP_REGRANT) {
-			vg_msgb_begin(&k->out, VG_F_WINDOW, 0, k->reqid);
-			vg_msgb_u32(&k->out, VG_TAG_CREDIT, (uint32_t)consumed);
-			credit += consumed;
-			consumed = 0;
-			if ((r = vg_send_frame(k->fd, &k->out)))
-				goto out;
-		}
-	}
-	if (failed) {
-		r = 0;
-		goto out;
-	}
-	if (in.flags & VG_FL_ABORT) {
-		audit_fail(k, "object.put", a.target, VG_ECLOSED, true);
-		r = send_err(k, VG_ECLOSED, "object %s: upload aborted by the client", a.target);
-		goto out;
-	}
-	if ((r = vcore_upload_finish(u, &got, sha))) {
-		const char *why = r == VG_EINVAL ?
-			"the body does not match its declared size or SHA-256" : vg_strerror(r);
-		audit_fail(k, "object.put", a.target, r, true);
-		r = send_err(k, r, "object %s: %s", a.target, why);
-		goto out;
-	}
-	{
-		struct vg_wr *w = resp_ok(k);
-		vg_msgb_u64(w, VG_TAG_SIZE, got);
-		vg_msgb_bytes(w, VG_TAG_SHA256, sha, VC_HASH_LEN);
-		r = vg_send_frame(k->fd, w);
-	}
-out:
-	vcore_upload_free(u);
-	return r;
-}
-
-struct dl_sink {
-	struct conn *k;
-	uint8_t *pre;      /* the first segment's bytes, held until RESP is sent */
-	size_t prelen, precap;
-	int priming;
-};
-
-static int dl_sink_cb(void *arg, const uint8_t *p, size_t n)
-{
-	struct dl_sink *s = arg;
-	int r;
-
-	if (s->priming) {
-		if (n > s->precap - s->prelen)
-			return VG_EINTERNAL;
-		memcpy(s->pre + s->prelen, p, n);
-		s->prelen += n;
-		return 0;
-	}
-	while (n > 0) {
-		uint32_t chunk = n > VG_WIRE_MAX_DATA ? VG_WIRE_MAX_DATA : (uint32_t)n;
-		if ((r = vg_send_data(s->k->fd, s->k->reqid, p, chunk)))
-			return r;
-		p += chunk;
-		n -= chunk;
-	}
-	return 0;
-}
-
-static int h_object_get(struct conn *k, const struct vg_msg *m)
-{
-	struct vcore_download *d = NULL;
-	struct vr_object o;
-	struct dl_sink s = {.k = k};
-	struct args a;
-	uint64_t off = 0, len = UINT64_MAX, first;
-	int r;
-
-	if ((r = get_args(m, A_VAULT | A_ITEM | A_POINT | A_OBJECT, &a)))
-		return send_err(k, r, "object.get needs a vault, an item, a point id and an object name");
-	(void)vg_msg_u64(m, VG_TAG_OFFSET, &off);
-	(void)vg_msg_u64(m, VG_TAG_LENGTH, &len);
-	if ((r = vcore_download_open(k->c, a.vault, a.item, a.point, a.object, &d, &o))) {
-		audit_fail(k, "object.get", a.target, r, false);
-		return send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
-	}
-	if (len == UINT64_MAX && off <= o.size)
-		len = o.size - off;
-	if (off > o.size || len > o.size - off) {
-		r = send_err(k, VG_ERANGE, "object %s: range %llu+%llu is outside its %llu bytes",
-			a.target, (unsigned long long)off, (unsigned long long)len,
-			(unsigned long long)o.size);
-		goto out;
-	}
-	/* Authenticate the first segment before answering, so the common
-	 * failure (a damaged blob) is a clean error, not a cut stream. */
-	first = o.seg_size - off % o.seg_size;
-	if (first > len)
-		first = len;
-	s.precap = (size_t)first;
-	s.pre = malloc(s.precap ? s.precap : 1);
-	s.priming = 1;
-	if (!s.pre) {
-		r = send_err(k, -ENOMEM, NULL);
-		goto out;
-	}
-	if ((r = vcore_download_read(d, off, first, dl_sink_cb, &s))) {
-		audit_fail(k, "object.get", a.target, r, false);
-		if (r == VG_EINTEGRITY)
-			log_warnx("integrity failure reading %s", a.target);
-		r = send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
-		goto out;
-	}
-	{
-		struct vg_wr *w = resp_ok(k);
-		vg_msgb_u64(w, VG_TAG_SIZE, o.size);
-		vg_msgb_u64(w, VG_TAG_OFFSET, off);
-		vg_msgb_u64(w, VG_TAG_LENGTH, len);
-		vg_msgb_bytes(w, VG_TAG_SHA256, o.sha256, VC_HASH_LEN);
-		if ((r = vg_send_frame(k->fd, w)))
-			goto out;
-	}
-	s.priming = 0;
-	if (s.prelen && (r = dl_sink_cb(&s, s.pre, s.prelen)))
-		goto out;
-	r = vcore_download_read(d, off + first, len - first, dl_sink_cb, &s);
-	if (r == VG_EINTEGRITY)
-		log_warnx("integrity failure reading %s", a.target);
-	if (r != VG_ECLOSED)
-		r = end_stream(k, r);
-out:
-	free(s.pre);
-	vcore_download_free(d);
-	return r;
-}
-
-static int h_object_stat(struct conn *k, const struct vg_msg *m)
-{
-	struct vcore_download *d = NULL;
-	struct vr_object o;
-	struct args a;
-	struct vg_wr *w;
-	int r;
-
-	if ((r = get_args(m, A_VAULT | A_ITEM | A_POINT | A_OBJECT, &a)))
-		return send_err(k, r, "object.stat needs a vault, an item, a point id and an object name");
-	if ((r = vcore_download_open(k->c, a.vault, a.item, a.point, a.object, &d, &o)))
-		return send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
-	vcore_download_free(d);
-	w = resp_ok(k);
-	vg_msgb_u64(w, VG_TAG_SIZE, o.size);
-	vg_msgb_bytes(w, VG_TAG_SHA256, o.sha256, VC_HASH_LEN);
-	vg_msgb_u64(w, VG_TAG_TIME, o.created);
-	return vg_send_frame(k->fd, w);
-}
-
-static int h_audit_verify(struct conn *k, const struct vg_msg *m)
-{
-	uint64_t count, bad;
-	char why[256] = "";
-	struct vg_wr *w;
-	int r;
-
-	(void)m;
-	r = va_verify(k->c->audit, k->c->db, &count, &bad, why, sizeof(why));
-	if (r) {
-		vg_msgb_begin(&k->out, VG_F_RESP, 0, k->reqid);
-		vg_msgb_u32(&k->out, VG_TAG_STATUS, (uint32_t)r);
-		vg_msgb_str(&k->out, VG_TAG_MESSAGE, *why ? why : vg_strerror(r));
-		vg_msgb_u64(&k->out, VG_TAG_COUNT, count);
-		vg_msgb_u64(&k->out, VG_TAG_SEQ, bad);
-		return vg_send_frame(k->fd, &k->out);
-	}
-	w = resp_ok(k);
-	vg_msgb_u64(w, VG_TAG_COUNT, count);
-	return vg_send_frame(k->fd, w);
-}
-
-static int audit_row_cb(void *arg, const struct vr_audit *e)
-{
-	struct conn *k = arg;
-	struct vg_wr *w = row(k);
-
-	vg_msgb_u64(w, VG_TAG_SEQ, e->seq);
-	vg_msgb_u64(w, VG_TAG_TIME, e->time);
-	vg_msgb_str(w, VG_TAG_PRINCIPAL, e->principal);
-	vg_msgb_str(w, VG_TAG_OPNAME, e->op);
-	vg_msgb_str(w, VG_TAG_TARGET, e->target);
-	vg_msgb_str(w, VG_TAG_RESULT, e->result);
-	vg_msgb_str(w, VG_TAG_REASON, e->reason);
-	vg_msgb_str(w, VG_TAG_PEER, e->peer);
-	vg_msgb_bytes(w, VG_TAG_HASH, e->hash, VC_HASH_LEN);
-	return vg_send_frame(k->fd, w);
-}
-
-static int h_audit_export(struct conn *k, const struct vg_msg *m)
-{
-	MDB_txn *txn;
-	uint64_t from = 1;
-	int r;
-
-	(void)vg_msg_u64(m, VG_TAG_SEQ, &from);
-	if ((r = vdb_begin(k->c->db, false, &txn)))
-		return send_err(k, r, NULL);
-	if ((r = vg_send_frame(k->fd, resp_ok(k)))) {
-		vdb_abort(txn);
-		return r;
-	}
-	r = va_iter(k->c->db, txn, from, audit_row_cb, k);
-	vdb_abort(txn);
-	return r == VG_ECLOSED ? r : end_stream(k, r);
 }
 
 struct handler {
@@ -708,25 +149,91 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_AUDIT_VERIFY] = {"audit.verify", h_audit_verify},
 	[VG_OP_AUDIT_EXPORT] = {"audit.export", h_audit_export},
 	[VG_OP_WHOAMI] = {"whoami", h_whoami},
+	[VG_OP_EVENT_RECORD] = {"event.record", h_event_record},
+	[VG_OP_PRINCIPAL_ADD] = {"principal.add", h_principal_add},
+	[VG_OP_PRINCIPAL_LIST] = {"principal.list", h_principal_list},
+	[VG_OP_PRINCIPAL_ROTATE] = {"principal.rotate", h_principal_rotate},
+	[VG_OP_PRINCIPAL_CERT] = {"principal.cert", h_principal_cert},
+	[VG_OP_ROLE_SET] = {"role.set", h_role_set},
+	[VG_OP_ROLE_LIST] = {"role.list", h_role_list},
+	[VG_OP_AGENT_REGISTER] = {"agent.register", h_agent_register},
+	[VG_OP_AGENT_ACTIVATE] = {"agent.activate", h_agent_activate},
+	[VG_OP_ALERT_LIST] = {"alert.list", h_alert_list},
+	[VG_OP_CLOCK_ADVANCE] = {"clock.advance", h_clock_advance},
+	[VG_OP_VAULT_SET] = {"vault.set", h_vault_set},
+	[VG_OP_VAULT_DELETE] = {"vault.delete", h_vault_delete},
+	[VG_OP_VAULT_UNDELETE] = {"vault.undelete", h_vault_undelete},
+	[VG_OP_POLICY_SET] = {"policy.set", h_policy_set},
+	[VG_OP_POLICY_LIST] = {"policy.list", h_policy_list},
+	[VG_OP_ITEM_SET_POLICY] = {"item.policy", h_item_set_policy},
+	[VG_OP_ITEM_STOP] = {"item.stop", h_item_stop},
+	[VG_OP_ITEM_UNDELETE] = {"item.undelete", h_item_undelete},
+	[VG_OP_ITEM_RESUME] = {"item.resume", h_item_resume},
+	[VG_OP_POINT_DELETE] = {"point.delete", h_point_delete},
+	[VG_OP_POINT_UNDELETE] = {"point.undelete", h_point_undelete},
+	[VG_OP_GUARD_CREATE] = {"guard.create", h_guard_create},
+	[VG_OP_GUARD_APPROVER] = {"guard.approver", h_guard_approver},
+	[VG_OP_GUARD_EXCLUDE] = {"guard.exclude", h_guard_exclude},
+	[VG_OP_GUARD_CHECK] = {"guard.check", h_guard_check},
+	[VG_OP_MUA_REQUEST] = {"mua.request", h_mua_request},
+	[VG_OP_MUA_APPROVE] = {"mua.approve", h_mua_approve},
+	[VG_OP_MUA_LIST] = {"mua.list", h_mua_list},
+	[VG_OP_PIN_GENERATE] = {"pin.generate", h_pin_generate},
+	[VG_OP_PURGE_RUN] = {"purge.run", h_purge_run},
+	[VG_OP_RESTIC_CREATE] = {"restic.create", h_restic_create},
+	[VG_OP_RESTIC_PUT] = {"restic.put", h_restic_put},
+	[VG_OP_RESTIC_GET] = {"restic.get", h_restic_get},
+	[VG_OP_RESTIC_STAT] = {"restic.stat", h_restic_stat},
+	[VG_OP_RESTIC_LIST] = {"restic.list", h_restic_list},
+	[VG_OP_RESTIC_DELETE] = {"restic.delete", h_restic_delete},
 };
 
 /* ---- authentication -------------------------------------------------------- */
 
-/* Who is asking. Today: the peer's uid from SO_PEERCRED; the local root
- * console is "root@local". Token principals come with the security-policy
- * module. */
-static int authenticate(struct conn *k, const struct vg_msg *m)
+/* Who is asking: vaultd decides from the request's credential and the
+ * peer's uid (auth.c). A refusal is audited; repeated refusals from one
+ * source raise auth-bruteforce. */
+static int authenticate(struct conn *k, uint32_t op, const struct vg_msg *m)
 {
 	char peer[129] = "local";
+	int r;
 
 	(void)vg_msg_str(m, VG_TAG_PEER, peer, sizeof(peer));
+	memset(&k->who, 0, sizeof(k->who));
 	snprintf(k->who.peer, sizeof(k->who.peer), "%s", peer);
 	k->who.session = k->session;
-	if (k->uid == 0)
-		snprintf(k->who.principal, sizeof(k->who.principal), "root@local");
-	else
-		snprintf(k->who.principal, sizeof(k->who.principal), "uid%u@local", (unsigned)k->uid);
-	return 0;
+	(void)vg_msg_str(m, VG_TAG_GRANT, k->who.grant, sizeof(k->who.grant));
+	(void)vg_msg_str(m, VG_TAG_PIN, k->who.pin, sizeof(k->who.pin));
+	if (op == VG_OP_PING || op == VG_OP_AGENT_ACTIVATE) {
+		snprintf(k->who.principal, sizeof(k->who.principal), "anonymous");
+		return 0;
+	}
+	r = vauth_authenticate(k->c, k->uid, m, &k->who);
+	if (r == VG_EAUTH) {
+		char user[VG_PRINCIPAL_NAME_MAX + 1] = "";
+		if (vg_msg_str(m, VG_TAG_AUTH_USER, user, sizeof(user)) || vg_name_check(user, VG_PRINCIPAL_NAME_MAX))
+			snprintf(user, sizeof(user), "unknown");
+		snprintf(k->who.principal, sizeof(k->who.principal), "%s", user);
+		if (vauth_note_failure(peer))
+			(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, peer,
+				"10 or more failed authentications within 5 minutes");
+	}
+	return r;
+}
+
+int need(struct conn *k, const char *op, const char *vault, const char *item, enum vperm p)
+{
+	char why[300] = "";
+	char target[300];
+	int r = vauth_authorize(k->c, &k->who, vault, item, p, why, sizeof(why));
+
+	if (r == 0)
+		return 0;
+	snprintf(target, sizeof(target), "%s%s%s", vault, item ? "/" : "", item ? item : "");
+	if (vcore_audit(k->c, &k->who, op, target, "denied", *why ? why : vg_strerror(r)))
+		log_warnx("audit append failed for %s %s", op, target);
+	r = send_err(k, r, "%s", *why ? why : vg_strerror(r));
+	return r ? r : 1;
 }
 
 /* ---- connection loop --------------------------------------------------------- */
@@ -782,7 +289,7 @@ static void serve(struct conn *k)
 				return;
 			continue;
 		}
-		if ((r = authenticate(k, &m))) {
+		if ((r = authenticate(k, op, &m))) {
 			audit_fail(k, handlers[op].name, "-", r, true);
 			if (send_err(k, r, NULL))
 				return;

@@ -34,7 +34,7 @@ static void usage(FILE *f)
 		"  vault create NAME\n"
 		"  vault list\n"
 		"  vault show NAME\n"
-		"  item create VAULT ITEM [--kind files|restic]\n"
+		"  item create VAULT ITEM [--kind files|restic] [--agent NAME]\n"
 		"  item list VAULT\n"
 		"  backup VAULT ITEM [--object NAME] [FILE|-]     prints the new point id\n"
 		"  points VAULT ITEM [--all]                       one point per line\n"
@@ -43,6 +43,46 @@ static void usage(FILE *f)
 		"  audit verify                                    exit 0 only if the chain is intact\n"
 		"  audit export [--from SEQ]                       JSON lines\n"
 		"  whoami\n"
+		"\n"
+		"  principal add NAME [--kind user|agent|monitor]  prints the token once\n"
+		"  principal list\n"
+		"  principal rotate NAME [--vault V --pin PIN]    agents need a security PIN\n"
+		"  principal cert add|remove NAME SHA256HEX      map an mTLS client certificate\n"
+		"  role grant PRINCIPAL VAULT ROLE               reader|agent|operator|contributor|owner\n"
+		"  role revoke PRINCIPAL VAULT\n"
+		"  role list [VAULT]\n"
+		"  agent register VAULT NAME [-o CREDFILE] [--endpoint URL] [--ca-fingerprint FP]\n"
+		"                                                one-time credential, valid 10 days\n"
+		"  agent activate NAME REGTOKEN                  exchange it for the agent's token\n"
+		"  alerts [VAULT] [--json]\n"
+		"\n"
+		"  vault set VAULT soft-delete off|on|always-on\n"
+		"  vault set VAULT soft-delete-days 14..180\n"
+		"  vault set VAULT immutability disabled|enabled|locked   (locked is forever)\n"
+		"  vault set VAULT guard GUARD|none\n"
+		"  vault delete VAULT | vault undelete VAULT\n"
+		"  policy set VAULT NAME daily=D[,weekly=W][,monthly=M][,yearly=Y]\n"
+		"  policy list VAULT\n"
+		"  item policy VAULT ITEM POLICY\n"
+		"  item stop VAULT ITEM [--delete-data]\n"
+		"  item undelete VAULT ITEM | item resume VAULT ITEM\n"
+		"  point delete VAULT ITEM POINT | point undelete VAULT ITEM POINT\n"
+		"  guard create NAME                             (local root)\n"
+		"  guard approver add|remove GUARD PRINCIPAL\n"
+		"  guard exclude|include GUARD OPERATION         (by a guard approver)\n"
+		"  guard check                                   principals both vault Owner and approver\n"
+		"  mua request VAULT OPERATION TARGET            prints the request id\n"
+		"  mua approve ID [--window SECONDS] | mua deny ID | mua list\n"
+		"  pin generate VAULT                            valid 5 minutes, once\n"
+		"  purge run                                     (local root) run the purger now\n"
+		"  clock advance SECONDS                         (test daemon only)\n"
+		"\n"
+		"  --grant ID         present an approved MUA grant with the request\n"
+		"  --pin PIN          present a security PIN with the request\n"
+		"\n"
+		"Critical operations under a guard: soft-delete-off, guard-unlink (mandatory),\n"
+		"delete-data, retention-reduce, stop-protection, pin-generate,\n"
+		"immutability-disable, key-change (excludable by the guard's approvers).\n"
 		"\n"
 		"  --socket PATH      vaultd's socket (default $VAULTD_SOCKET or " DEFAULT_SOCKET ")\n"
 		"  --user NAME        principal name; the token is read from --token-file\n"
@@ -145,16 +185,23 @@ static int cmd_item(struct vgc *c, int argc, char **argv)
 	int r;
 
 	if (argc >= 3 && strcmp(argv[0], "create") == 0) {
-		if (argc == 5 && strcmp(argv[3], "--kind") == 0)
-			kind = argv[4];
-		else if (argc != 3) {
-			usage(stderr);
-			return 2;
+		const char *agent = NULL;
+		for (int i = 3; i < argc; i += 2) {
+			if (i + 1 < argc && strcmp(argv[i], "--kind") == 0)
+				kind = argv[i + 1];
+			else if (i + 1 < argc && strcmp(argv[i], "--agent") == 0)
+				agent = argv[i + 1];
+			else {
+				usage(stderr);
+				return 2;
+			}
 		}
 		w = vgc_req(c, VG_OP_ITEM_CREATE);
 		vg_msgb_str(w, VG_TAG_VAULT, argv[1]);
 		vg_msgb_str(w, VG_TAG_ITEM, argv[2]);
 		vg_msgb_str(w, VG_TAG_KIND, kind);
+		if (agent)
+			vg_msgb_str(w, VG_TAG_PRINCIPAL, agent);
 		if ((r = simple(c, argv[2])))
 			return r;
 		printf("item %s/%s created\n", argv[1], argv[2]);
@@ -535,6 +582,428 @@ static int cmd_audit(struct vgc *c, int argc, char **argv)
 	return 2;
 }
 
+
+static int print_token_resp(const struct vg_msg *m, const char *what)
+{
+	char tok[300];
+
+	if (vg_msg_str(m, VG_TAG_TOKEN, tok, sizeof(tok)))
+		return fail("%s: no token in the answer", what);
+	printf("%s\n", tok);
+	return 0;
+}
+
+static int cmd_principal(struct vgc *c, int argc, char **argv)
+{
+	struct vg_msg m;
+	struct vg_wr *w;
+	int r;
+
+	if (argc >= 2 && strcmp(argv[0], "add") == 0) {
+		const char *kind = "user";
+		if (argc == 4 && strcmp(argv[2], "--kind") == 0)
+			kind = argv[3];
+		else if (argc != 2) {
+			usage(stderr);
+			return 2;
+		}
+		w = vgc_req(c, VG_OP_PRINCIPAL_ADD);
+		vg_msgb_str(w, VG_TAG_NAME, argv[1]);
+		vg_msgb_str(w, VG_TAG_KIND, kind);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, argv[1]);
+		return print_token_resp(&m, argv[1]);
+	}
+	if (argc == 1 && strcmp(argv[0], "list") == 0) {
+		vgc_req(c, VG_OP_PRINCIPAL_LIST);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, "principal list");
+		while ((r = vgc_stream_next(c, &m)) == 1) {
+			char n[80], k[16], st[32];
+			uint64_t certs = 0;
+			vg_msg_str(&m, VG_TAG_NAME, n, sizeof(n));
+			vg_msg_str(&m, VG_TAG_KIND, k, sizeof(k));
+			vg_msg_str(&m, VG_TAG_STATE, st, sizeof(st));
+			vg_msg_u64(&m, VG_TAG_COUNT, &certs);
+			printf("%s\t%s\t%s\tcerts=%llu\n", n, k, st, (unsigned long long)certs);
+		}
+		return r ? fail_call(c, r, "principal list") : 0;
+	}
+	if (argc >= 2 && strcmp(argv[0], "rotate") == 0) {
+		w = vgc_req(c, VG_OP_PRINCIPAL_ROTATE);
+		vg_msgb_str(w, VG_TAG_NAME, argv[1]);
+		for (int i = 2; i + 1 < argc; i += 2) {
+			if (strcmp(argv[i], "--vault") == 0)
+				vg_msgb_str(w, VG_TAG_VAULT, argv[i + 1]);
+			else if (strcmp(argv[i], "--pin") == 0)
+				vg_msgb_str(w, VG_TAG_PIN, argv[i + 1]);
+			else {
+				usage(stderr);
+				return 2;
+			}
+		}
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, argv[1]);
+		return print_token_resp(&m, argv[1]);
+	}
+	if (argc == 4 && strcmp(argv[0], "cert") == 0 &&
+	    (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "remove") == 0)) {
+		uint8_t fp[32];
+		char hex[65];
+		size_t j = 0;
+		/* Accept "AB:CD:..." as openssl prints it, or plain hex. */
+		for (const char *p = argv[3]; *p && j < sizeof(hex) - 1; p++)
+			if (*p != ':')
+				hex[j++] = *p;
+		hex[j] = 0;
+		if (vg_unhex(fp, sizeof(fp), hex))
+			return fail("%s: expected a SHA-256 fingerprint (64 hex digits)", argv[3]);
+		w = vgc_req(c, VG_OP_PRINCIPAL_CERT);
+		vg_msgb_str(w, VG_TAG_NAME, argv[2]);
+		vg_msgb_bytes(w, VG_TAG_HASH, fp, 32);
+		if (strcmp(argv[1], "remove") == 0)
+			vg_msgb_u32(w, VG_TAG_FLAGS, 1);
+		return simple(c, argv[2]);
+	}
+	usage(stderr);
+	return 2;
+}
+
+static int cmd_role(struct vgc *c, int argc, char **argv)
+{
+	struct vg_msg m;
+	struct vg_wr *w;
+	int r;
+
+	if ((argc == 4 && strcmp(argv[0], "grant") == 0) || (argc == 3 && strcmp(argv[0], "revoke") == 0)) {
+		w = vgc_req(c, VG_OP_ROLE_SET);
+		vg_msgb_str(w, VG_TAG_NAME, argv[1]);
+		vg_msgb_str(w, VG_TAG_VAULT, argv[2]);
+		vg_msgb_str(w, VG_TAG_ROLE, argc == 4 ? argv[3] : "none");
+		if ((r = simple(c, argv[1])))
+			return r;
+		printf("%s %s on %s\n", argv[1], argc == 4 ? argv[3] : "revoked", argv[2]);
+		return 0;
+	}
+	if ((argc == 1 || argc == 2) && strcmp(argv[0], "list") == 0) {
+		w = vgc_req(c, VG_OP_ROLE_LIST);
+		if (argc == 2)
+			vg_msgb_str(w, VG_TAG_VAULT, argv[1]);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, "role list");
+		while ((r = vgc_stream_next(c, &m)) == 1) {
+			char n[80], v[80], ro[32];
+			vg_msg_str(&m, VG_TAG_NAME, n, sizeof(n));
+			vg_msg_str(&m, VG_TAG_VAULT, v, sizeof(v));
+			vg_msg_str(&m, VG_TAG_ROLE, ro, sizeof(ro));
+			printf("%s\t%s\t%s\n", n, v, ro);
+		}
+		return r ? fail_call(c, r, "role list") : 0;
+	}
+	usage(stderr);
+	return 2;
+}
+
+static int cmd_agent(struct vgc *c, int argc, char **argv)
+{
+	struct vg_msg m;
+	struct vg_wr *w;
+	int r;
+
+	if (argc >= 3 && strcmp(argv[0], "register") == 0) {
+		const char *out = NULL, *endpoint = "", *cafp = "";
+		char tok[300], ts[32];
+		uint64_t exp = 0;
+		for (int i = 3; i + 1 < argc; i += 2) {
+			if (strcmp(argv[i], "-o") == 0)
+				out = argv[i + 1];
+			else if (strcmp(argv[i], "--endpoint") == 0)
+				endpoint = argv[i + 1];
+			else if (strcmp(argv[i], "--ca-fingerprint") == 0)
+				cafp = argv[i + 1];
+			else {
+				usage(stderr);
+				return 2;
+			}
+		}
+		w = vgc_req(c, VG_OP_AGENT_REGISTER);
+		vg_msgb_str(w, VG_TAG_VAULT, argv[1]);
+		vg_msgb_str(w, VG_TAG_NAME, argv[2]);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, argv[2]);
+		vg_msg_str(&m, VG_TAG_TOKEN, tok, sizeof(tok));
+		vg_msg_u64(&m, VG_TAG_TIME2, &exp);
+		fmt_time(exp, ts, sizeof(ts));
+		if (out) {
+			/* The credentials file: endpoint, CA fingerprint, one-time token. */
+			int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+			FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+			if (!f)
+				return fail("%s: %s", out, strerror(errno));
+			fprintf(f, "VG_ENDPOINT=%s\nVG_CA_FINGERPRINT=%s\nVG_VAULT=%s\nVG_AGENT=%s\n"
+				"VG_REGISTRATION_TOKEN=%s\nVG_EXPIRES=%s\n", endpoint, cafp, argv[1],
+				argv[2], tok, ts);
+			if (fclose(f))
+				return fail("%s: %s", out, strerror(errno));
+			printf("agent %s registered; credentials in %s, valid until %s\n", argv[2], out, ts);
+		} else {
+			printf("%s\nexpires %s\n", tok, ts);
+		}
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[0], "activate") == 0) {
+		w = vgc_req(c, VG_OP_AGENT_ACTIVATE);
+		vg_msgb_str(w, VG_TAG_NAME, argv[1]);
+		vg_msgb_str(w, VG_TAG_TOKEN, argv[2]);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, argv[1]);
+		return print_token_resp(&m, argv[1]);
+	}
+	usage(stderr);
+	return 2;
+}
+
+static int cmd_alerts(struct vgc *c, int argc, char **argv)
+{
+	struct vg_msg m;
+	struct vg_wr *w;
+	const char *vault = NULL;
+	int r, json = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (!vault)
+			vault = argv[i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	w = vgc_req(c, VG_OP_ALERT_LIST);
+	if (vault)
+		vg_msgb_str(w, VG_TAG_VAULT, vault);
+	if ((r = vgc_call(c, &m)))
+		return fail_call(c, r, "alerts");
+	while ((r = vgc_stream_next(c, &m)) == 1) {
+		char n[40], sev[20], p[80], v[80], t[600], d[600], ts[32];
+		uint64_t seq = 0, tm = 0;
+		vg_msg_u64(&m, VG_TAG_SEQ, &seq);
+		vg_msg_u64(&m, VG_TAG_TIME, &tm);
+		vg_msg_str(&m, VG_TAG_NAME, n, sizeof(n));
+		vg_msg_str(&m, VG_TAG_STATE, sev, sizeof(sev));
+		vg_msg_str(&m, VG_TAG_PRINCIPAL, p, sizeof(p));
+		vg_msg_str(&m, VG_TAG_VAULT, v, sizeof(v));
+		vg_msg_str(&m, VG_TAG_TARGET, t, sizeof(t));
+		vg_msg_str(&m, VG_TAG_DETAIL, d, sizeof(d));
+		fmt_time(tm, ts, sizeof(ts));
+		if (json) {
+			json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq", (json_int_t)seq,
+				"time", ts, "name", n, "severity", sev, "principal", p, "vault", v,
+				"target", t, "detail", d);
+			char *js = o ? json_dumps(o, JSON_COMPACT) : NULL;
+			if (js)
+				puts(js);
+			free(js);
+			json_decref(o);
+		} else {
+			printf("%llu\t%s\t%s\t%s\tvault=%s\ttarget=%s\tby=%s\t%s\n",
+				(unsigned long long)seq, ts, sev, n, *v ? v : "-", t, p, d);
+		}
+	}
+	return r ? fail_call(c, r, "alerts") : 0;
+}
+
+
+/* ---- table-driven commands: WORD SUB ARGS... -> one request ------------- */
+
+struct tcmd {
+	const char *word, *sub;
+	uint32_t op;
+	int nargs;
+	uint16_t tags[4];
+	uint32_t flags;          /* VG_TAG_FLAGS to send, 0: none */
+	const char *done;        /* printed before the first argument, NULL: silent */
+	uint16_t show;           /* a string field of the answer to print, 0: none */
+};
+
+static const struct tcmd tcmds[] = {
+	{"vault", "set", VG_OP_VAULT_SET, 3, {VG_TAG_VAULT, VG_TAG_NAME, VG_TAG_VALUE}, 0, "vault updated", 0},
+	{"vault", "delete", VG_OP_VAULT_DELETE, 1, {VG_TAG_VAULT}, 0, "vault soft-deleted", 0},
+	{"vault", "undelete", VG_OP_VAULT_UNDELETE, 1, {VG_TAG_VAULT}, 0, "vault restored", 0},
+	{"policy", "set", VG_OP_POLICY_SET, 3, {VG_TAG_VAULT, VG_TAG_NAME, VG_TAG_VALUE}, 0, "policy set in vault", 0},
+	{"item", "policy", VG_OP_ITEM_SET_POLICY, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_NAME}, 0, "item policy changed in vault", 0},
+	{"item", "undelete", VG_OP_ITEM_UNDELETE, 2, {VG_TAG_VAULT, VG_TAG_ITEM}, 0, "item restored to stopped-retain in vault", 0},
+	{"item", "resume", VG_OP_ITEM_RESUME, 2, {VG_TAG_VAULT, VG_TAG_ITEM}, 0, "protection resumed in vault", 0},
+	{"point", "delete", VG_OP_POINT_DELETE, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_POINT}, 0, "point soft-deleted in vault", 0},
+	{"point", "undelete", VG_OP_POINT_UNDELETE, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_POINT}, 0, "point restored in vault", 0},
+	{"guard", "create", VG_OP_GUARD_CREATE, 1, {VG_TAG_NAME}, 0, "guard created", 0},
+	{"guard", "exclude", VG_OP_GUARD_EXCLUDE, 2, {VG_TAG_NAME, VG_TAG_OPNAME}, 0, "guard updated", 0},
+	{"guard", "include", VG_OP_GUARD_EXCLUDE, 2, {VG_TAG_NAME, VG_TAG_OPNAME}, 1, "guard updated", 0},
+	{"mua", "request", VG_OP_MUA_REQUEST, 3, {VG_TAG_VAULT, VG_TAG_OPNAME, VG_TAG_TARGET}, 0, NULL, VG_TAG_ID},
+	{"mua", "deny", VG_OP_MUA_APPROVE, 1, {VG_TAG_ID}, 1, "request denied", 0},
+	{"pin", "generate", VG_OP_PIN_GENERATE, 1, {VG_TAG_VAULT}, 0, NULL, VG_TAG_PIN},
+	{"purge", "run", VG_OP_PURGE_RUN, 0, {0}, 0, NULL, VG_TAG_DETAIL},
+};
+
+static int cmd_table(struct vgc *c, const char *word, int argc, char **argv, int *handled)
+{
+	struct vg_msg m;
+	struct vg_wr *w;
+	int r;
+
+	*handled = 0;
+	if (argc < 1)
+		return 0;
+	for (size_t i = 0; i < sizeof(tcmds) / sizeof(tcmds[0]); i++) {
+		const struct tcmd *t = &tcmds[i];
+		char out[600];
+		if (strcmp(t->word, word) != 0 || strcmp(t->sub, argv[0]) != 0)
+			continue;
+		*handled = 1;
+		if (argc - 1 != t->nargs) {
+			usage(stderr);
+			return 2;
+		}
+		w = vgc_req(c, t->op);
+		for (int j = 0; j < t->nargs; j++)
+			vg_msgb_str(w, t->tags[j], argv[1 + j]);
+		if (t->flags)
+			vg_msgb_u32(w, VG_TAG_FLAGS, t->flags);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, t->nargs ? argv[1] : word);
+		if (t->show && vg_msg_str(&m, t->show, out, sizeof(out)) == 0)
+			printf("%s\n", out);
+		if (t->done)
+			printf("%s: %s\n", t->done, t->nargs ? argv[1] : "");
+		return 0;
+	}
+	return 0;
+}
+
+static int cmd_misc(struct vgc *c, const char *word, int argc, char **argv)
+{
+	struct vg_msg m;
+	struct vg_wr *w;
+	int r;
+
+	if (strcmp(word, "item") == 0 && argc >= 3 && strcmp(argv[0], "stop") == 0) {
+		int del = argc == 4 && strcmp(argv[3], "--delete-data") == 0;
+		if (argc != 3 && !del) {
+			usage(stderr);
+			return 2;
+		}
+		w = vgc_req(c, VG_OP_ITEM_STOP);
+		vg_msgb_str(w, VG_TAG_VAULT, argv[1]);
+		vg_msgb_str(w, VG_TAG_ITEM, argv[2]);
+		vg_msgb_u32(w, VG_TAG_FLAGS, del ? 1 : 0);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, argv[2]);
+		printf("protection of %s/%s stopped, data %s\n", argv[1], argv[2],
+			del ? "soft-deleted" : "retained");
+		return 0;
+	}
+	if (strcmp(word, "guard") == 0 && argc == 4 && strcmp(argv[0], "approver") == 0 &&
+	    (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "remove") == 0)) {
+		w = vgc_req(c, VG_OP_GUARD_APPROVER);
+		vg_msgb_str(w, VG_TAG_NAME, argv[2]);
+		vg_msgb_str(w, VG_TAG_PRINCIPAL, argv[3]);
+		if (strcmp(argv[1], "remove") == 0)
+			vg_msgb_u32(w, VG_TAG_FLAGS, 1);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, argv[2]);
+		printf("guard %s: approver %s %s\n", argv[2], argv[3],
+			strcmp(argv[1], "add") == 0 ? "added" : "removed");
+		return 0;
+	}
+	if (strcmp(word, "guard") == 0 && argc == 1 && strcmp(argv[0], "check") == 0) {
+		int n = 0;
+		vgc_req(c, VG_OP_GUARD_CHECK);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, "guard check");
+		while ((r = vgc_stream_next(c, &m)) == 1) {
+			char g[80], v[80], p[80];
+			vg_msg_str(&m, VG_TAG_NAME, g, sizeof(g));
+			vg_msg_str(&m, VG_TAG_VAULT, v, sizeof(v));
+			vg_msg_str(&m, VG_TAG_PRINCIPAL, p, sizeof(p));
+			printf("OVERLAP: %s is Owner of vault %s and approver of its guard %s: MUA is defeated\n",
+				p, v, g);
+			n++;
+		}
+		if (r)
+			return fail_call(c, r, "guard check");
+		if (!n)
+			printf("no principal is both a vault Owner and an approver of its guard\n");
+		return n ? 1 : 0;
+	}
+	if (strcmp(word, "mua") == 0 && argc >= 2 && strcmp(argv[0], "approve") == 0) {
+		uint64_t win = 0;
+		if (argc == 4 && strcmp(argv[2], "--window") == 0) {
+			if (vg_parse_u64(argv[3], 1, UINT32_MAX, &win))
+				return fail("--window %s: expected seconds", argv[3]);
+		} else if (argc != 2) {
+			usage(stderr);
+			return 2;
+		}
+		w = vgc_req(c, VG_OP_MUA_APPROVE);
+		vg_msgb_str(w, VG_TAG_ID, argv[1]);
+		if (win)
+			vg_msgb_u64(w, VG_TAG_SIZE, win);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, argv[1]);
+		printf("request %s approved\n", argv[1]);
+		return 0;
+	}
+	if (strcmp(word, "mua") == 0 && argc == 1 && strcmp(argv[0], "list") == 0) {
+		vgc_req(c, VG_OP_MUA_LIST);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, "mua list");
+		while ((r = vgc_stream_next(c, &m)) == 1) {
+			char id[40], g[80], op[40], t[520], p[80], st[20], ts[32];
+			uint64_t exp = 0;
+			vg_msg_str(&m, VG_TAG_ID, id, sizeof(id));
+			vg_msg_str(&m, VG_TAG_NAME, g, sizeof(g));
+			vg_msg_str(&m, VG_TAG_OPNAME, op, sizeof(op));
+			vg_msg_str(&m, VG_TAG_TARGET, t, sizeof(t));
+			vg_msg_str(&m, VG_TAG_PRINCIPAL, p, sizeof(p));
+			vg_msg_str(&m, VG_TAG_STATE, st, sizeof(st));
+			vg_msg_u64(&m, VG_TAG_TIME2, &exp);
+			fmt_time(exp, ts, sizeof(ts));
+			printf("%s\t%s\t%s\t%s\tguard=%s\tby=%s\tuntil=%s\n", id, st, op, t, g, p, ts);
+		}
+		return r ? fail_call(c, r, "mua list") : 0;
+	}
+	if (strcmp(word, "policy") == 0 && argc == 2 && strcmp(argv[0], "list") == 0) {
+		w = vgc_req(c, VG_OP_POLICY_LIST);
+		vg_msgb_str(w, VG_TAG_VAULT, argv[1]);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, argv[1]);
+		while ((r = vgc_stream_next(c, &m)) == 1) {
+			char n[80], v[200];
+			vg_msg_str(&m, VG_TAG_NAME, n, sizeof(n));
+			vg_msg_str(&m, VG_TAG_VALUE, v, sizeof(v));
+			printf("%s\t%s\n", n, v);
+		}
+		return r ? fail_call(c, r, "policy list") : 0;
+	}
+	if (strcmp(word, "clock") == 0 && argc == 2 && strcmp(argv[0], "advance") == 0) {
+		uint64_t secs, now = 0;
+		char ts[32];
+		if (vg_parse_u64(argv[1], 0, UINT64_MAX, &secs))
+			return fail("clock advance %s: expected seconds", argv[1]);
+		w = vgc_req(c, VG_OP_CLOCK_ADVANCE);
+		vg_msgb_u64(w, VG_TAG_SIZE, secs);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, "clock advance");
+		vg_msg_u64(&m, VG_TAG_TIME, &now);
+		fmt_time(now, ts, sizeof(ts));
+		printf("vaultd time is now %s\n", ts);
+		return 0;
+	}
+	usage(stderr);
+	return 2;
+}
+
 static int read_token(const char *path, char *out, size_t outsz)
 {
 	FILE *f = fopen(path, "re");
@@ -559,6 +1028,8 @@ int main(int argc, char **argv)
 		{"socket", required_argument, NULL, 's'},
 		{"user", required_argument, NULL, 'u'},
 		{"token-file", required_argument, NULL, 't'},
+		{"grant", required_argument, NULL, 'G'},
+		{"pin", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -584,6 +1055,8 @@ int main(int argc, char **argv)
 				return fail("%s: cannot read a token: %s", optarg, vg_strerror(r));
 			auth.token = token;
 			break;
+		case 'G': auth.grant = optarg; break;
+		case 'P': auth.pin = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -598,9 +1071,19 @@ int main(int argc, char **argv)
 	if ((r = vgc_connect(sock, &c)))
 		return fail("cannot reach vaultd at %s: %s", sock, vg_strerror(r));
 	vgc_set_auth(c, &auth);
-	if (strcmp(cmd, "vault") == 0 && argc >= 1)
+	{
+		int handled;
+		r = cmd_table(c, cmd, argc, argv, &handled);
+		if (handled) {
+			vgc_close(c);
+			return r;
+		}
+	}
+	if (strcmp(cmd, "vault") == 0 && argc >= 1 && (strcmp(argv[0], "create") == 0 ||
+		strcmp(argv[0], "list") == 0 || strcmp(argv[0], "show") == 0))
 		r = cmd_vault(c, argc, argv);
-	else if (strcmp(cmd, "item") == 0 && argc >= 1)
+	else if (strcmp(cmd, "item") == 0 && argc >= 1 && (strcmp(argv[0], "create") == 0 ||
+		 strcmp(argv[0], "list") == 0))
 		r = cmd_item(c, argc, argv);
 	else if (strcmp(cmd, "backup") == 0)
 		r = cmd_backup(c, sock, argc, argv);
@@ -612,6 +1095,14 @@ int main(int argc, char **argv)
 		r = cmd_restore(c, argc, argv);
 	else if (strcmp(cmd, "audit") == 0 && argc >= 1)
 		r = cmd_audit(c, argc, argv);
+	else if (strcmp(cmd, "principal") == 0 && argc >= 1)
+		r = cmd_principal(c, argc, argv);
+	else if (strcmp(cmd, "role") == 0 && argc >= 1)
+		r = cmd_role(c, argc, argv);
+	else if (strcmp(cmd, "agent") == 0 && argc >= 1)
+		r = cmd_agent(c, argc, argv);
+	else if (strcmp(cmd, "alerts") == 0)
+		r = cmd_alerts(c, argc, argv);
 	else if (strcmp(cmd, "whoami") == 0 && argc == 0) {
 		struct vg_msg m;
 		char p[130];
@@ -621,8 +1112,7 @@ int main(int argc, char **argv)
 		else if (!vg_msg_str(&m, VG_TAG_PRINCIPAL, p, sizeof(p)))
 			printf("%s\n", p);
 	} else {
-		usage(stderr);
-		r = 2;
+		r = cmd_misc(c, cmd, argc, argv);
 	}
 	vgc_close(c);
 	return r;

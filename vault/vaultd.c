@@ -7,11 +7,14 @@
  * SIGTERM or SIGINT (handled through a signalfd, never in a handler).
  */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -19,9 +22,37 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "server.h"
 #include "vg_err.h"
+
+#define PURGE_INTERVAL_MS 60000
+
+/* The purger runs once a minute until the stop pipe is written. */
+struct purger {
+	struct vcore *c;
+	int stop[2];
+};
+
+static void *purger_main(void *arg)
+{
+	struct purger *p = arg;
+	struct pollfd pf = {.fd = p->stop[0], .events = POLLIN};
+	struct vlife_purge_stats st;
+	int r;
+
+	for (;;) {
+		if ((r = vlife_purge(p->c, &st)))
+			log_warnx("purger: %s", vg_strerror(r));
+		else if (st.vaults || st.items || st.points || st.objects || st.expired || st.aborted)
+			log_info("purger: purged %u vaults, %u items, %u points, %u restic files; "
+				"pruned %u expired points; aborted %u stale uploads", st.vaults, st.items,
+				st.points, st.objects, st.expired, st.aborted);
+		if (poll(&pf, 1, PURGE_INTERVAL_MS) != 0)
+			return NULL;
+	}
+}
 
 static void usage(FILE *f)
 {
@@ -111,7 +142,16 @@ int main(int argc, char **argv)
 		fatalx("%s", why);
 	log_info("serving %s (state %s, %llu audit entries)", so.socket_path, dir,
 		(unsigned long long)count);
-	vsrv_run(c, lfd, sfd);
+	{
+		struct purger pg = {.c = c};
+		pthread_t th;
+		if (pipe2(pg.stop, O_CLOEXEC) < 0 || pthread_create(&th, NULL, purger_main, &pg))
+			fatal("cannot start the purger");
+		vsrv_run(c, lfd, sfd);
+		if (write(pg.stop[1], "x", 1) != 1)
+			log_warn("stopping the purger");
+		pthread_join(th, NULL);
+	}
 	unlink(so.socket_path);
 	vcore_close(c);
 	log_info("stopped");

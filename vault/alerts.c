@@ -1,0 +1,132 @@
+/* alerts.c - see alerts.h. */
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "alerts.h"
+#include "buf.h"
+#include "clock.h"
+#include "core_int.h"
+#include "vg_err.h"
+
+#define SEQ_KEY "alert_seq"
+
+static const char *const security_alerts[] = {
+	"delete-backup-data", "upcoming-purge", "purge-complete", "soft-delete-disabled",
+	"retention-reduced", "mua-removed", "immutability-disabled", "cmk-unavailable",
+	"auth-bruteforce", "mass-deletion", "firewall-drift", NULL,
+};
+static const char *const job_alerts[] = {"backup-failed", "restore-failed", NULL};
+
+static int in(const char *const *list, const char *name)
+{
+	for (; *list; list++)
+		if (strcmp(*list, name) == 0)
+			return 1;
+	return 0;
+}
+
+int valert_known(const char *name)
+{
+	return in(security_alerts, name) || in(job_alerts, name);
+}
+
+static void clean(char *dst, size_t n, const char *src)
+{
+	size_t i = 0;
+
+	for (; src && src[i] && i + 1 < n; i++)
+		dst[i] = (src[i] < 0x20 || src[i] == 0x7f || src[i] == '"') ? '?' : src[i];
+	dst[i] = 0;
+}
+
+static int raise_in(struct vcore *c, MDB_txn *txn, struct vr_alert *a)
+{
+	uint8_t key[8], sb[8];
+	MDB_val v;
+	uint64_t seq = 0;
+	int r;
+
+	r = vdb_get(c->db, txn, VDB_META, SEQ_KEY, strlen(SEQ_KEY), &v);
+	if (r == 0 && v.mv_size == 8)
+		seq = vg_get_u64(v.mv_data);
+	else if (r && r != VG_ENOTFOUND)
+		return r;
+	a->seq = seq + 1;
+	vg_put_u64(sb, a->seq);
+	vg_put_u64(key, a->seq);
+	if ((r = vdb_put(c->db, txn, VDB_META, SEQ_KEY, strlen(SEQ_KEY), sb, 8, false)))
+		return r;
+	return vcore_put(c, txn, VDB_ALERTS, key, 8, a, true);
+}
+
+int valert_raise(struct vcore *c, MDB_txn *txn, const char *name, const struct vcaller *who,
+	const char *vault, const char *target, const char *detail)
+{
+	struct vr_alert a;
+	MDB_txn *own = NULL;
+	int r;
+
+	if (!valert_known(name))
+		return VG_EINVAL;
+	memset(&a, 0, sizeof(a));
+	a.time = vault_now();
+	clean(a.name, sizeof(a.name), name);
+	snprintf(a.severity, sizeof(a.severity), "%s", in(job_alerts, name) ? "error" : "critical");
+	clean(a.principal, sizeof(a.principal), who ? who->principal : "system");
+	clean(a.vault, sizeof(a.vault), vault ? vault : "");
+	clean(a.target, sizeof(a.target), target ? target : "");
+	clean(a.detail, sizeof(a.detail), detail ? detail : "");
+	if (!txn) {
+		if ((r = vdb_begin(c->db, true, &own)))
+			return r;
+		txn = own;
+	}
+	r = raise_in(c, txn, &a);
+	if (own) {
+		if (r)
+			vdb_abort(own);
+		else
+			r = vdb_commit(own);
+	}
+	if (!r)
+		syslog(in(job_alerts, name) ? LOG_ERR : LOG_CRIT,
+			"vaultgate-alert seq=%llu name=%s severity=%s vault=\"%s\" target=\"%s\" "
+			"principal=\"%s\" detail=\"%s\"", (unsigned long long)a.seq, a.name,
+			a.severity, a.vault, a.target, a.principal, a.detail);
+	return r;
+}
+
+int valert_list(struct vcore *c, const char *vault, uint64_t from,
+	int (*cb)(void *arg, const struct vr_alert *a), void *arg)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t start[8];
+	int r;
+
+	if ((r = vdb_begin(c->db, false, &txn)))
+		return r;
+	if ((r = vdb_cursor(c->db, txn, VDB_ALERTS, &cur)))
+		goto out;
+	vg_put_u64(start, from);
+	k.mv_size = 8;
+	k.mv_data = start;
+	for (r = vdb_err(mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)); r == 0;
+	     r = vdb_err(mdb_cursor_get(cur, &k, &v, MDB_NEXT))) {
+		struct vr_alert a;
+		if ((r = vr_alert_dec(v.mv_data, v.mv_size, &a)))
+			break;
+		if (vault && *a.vault && strcmp(a.vault, vault) != 0)
+			continue;
+		if ((r = cb(arg, &a)))
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (r == VG_ENOTFOUND)
+		r = 0;
+out:
+	vdb_abort(txn);
+	return r;
+}

@@ -1,0 +1,318 @@
+/* h_admin.c - vaultd request handlers for principals, roles, agent
+ * registration, external events and alerts. */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "alerts.h"
+#include "clock.h"
+#include "log.h"
+#include "names.h"
+#include "pin.h"
+#include "server_int.h"
+#include "vg_err.h"
+
+/* A RESP was sent for a refusal: 1, or the I/O error that sending hit. */
+static int refused(int send_rc)
+{
+	return send_rc ? send_rc : 1;
+}
+
+static int refuse(struct conn *k, const char *op, const char *target, int r, const char *why)
+{
+	if (vcore_audit(k->c, &k->who, op, target, r == VG_EAUTH || r == VG_EDENIED ||
+		    r == VG_EPIN || r == VG_EPOLICY || r == VG_ENAME ? "denied" : "failed",
+		    why ? why : vg_strerror(r)))
+		log_warnx("audit append failed for %s %s", op, target);
+	return send_err(k, r, "%s %s: %s", op, target, why ? why : vg_strerror(r));
+}
+
+static int admin_only(struct conn *k, const char *op, const char *target)
+{
+	if (vauth_is_admin(k->c, &k->who))
+		return 0;
+	return refused(refuse(k, op, target, VG_EDENIED, "only local root or a vault Owner may do this"));
+}
+
+/* Consumes the request's security PIN for vault in its own transaction. */
+static int consume_pin(struct conn *k, const char *op, const char *target, const char *vault)
+{
+	char why[200] = "";
+	MDB_txn *txn;
+	int r;
+
+	if ((r = vdb_begin(k->c->db, true, &txn)))
+		return refused(send_err(k, r, NULL));
+	r = vpin_consume(k->c, txn, &k->who, vault, why, sizeof(why));
+	if (r) {
+		vdb_abort(txn);
+		return refused(refuse(k, op, target, r, *why ? why : NULL));
+	}
+	if ((r = vdb_commit(txn)))
+		return refused(send_err(k, r, NULL));
+	return 0;
+}
+
+static int send_token(struct conn *k, const char *token, uint64_t expires)
+{
+	struct vg_wr *w = resp_ok(k);
+	int r;
+
+	vg_msgb_str(w, VG_TAG_TOKEN, token);
+	if (expires)
+		vg_msgb_u64(w, VG_TAG_TIME2, expires);
+	r = vg_send_frame(k->fd, w);
+	OPENSSL_cleanse(w->p, w->len);
+	return r;
+}
+
+int h_principal_add(struct conn *k, const struct vg_msg *m)
+{
+	char name[VG_PRINCIPAL_NAME_MAX + 1], kind[16], token[VAUTH_TOKEN_LEN + 1];
+	int r, kn;
+
+	if (vg_msg_str(m, VG_TAG_NAME, name, sizeof(name)))
+		return send_err(k, VG_EINVAL, "principal.add needs a name");
+	if (vg_msg_str(m, VG_TAG_KIND, kind, sizeof(kind)))
+		snprintf(kind, sizeof(kind), "user");
+	if ((kn = vr_kind_parse(kind)) < 0)
+		return send_err(k, VG_EINVAL, "principal kind %s: expected user, agent or monitor", kind);
+	if ((r = vauth_principal_add(k->c, &k->who, name, kn, token)))
+		return refuse(k, "principal.add", name, r,
+			r == VG_EDENIED ? "only local root or a vault Owner may add principals" : NULL);
+	r = send_token(k, token, 0);
+	OPENSSL_cleanse(token, sizeof(token));
+	return r;
+}
+
+static int principal_row_cb(void *arg, const char *name, const struct vr_principal *p)
+{
+	struct conn *k = arg;
+	struct vg_wr *w = row(k);
+
+	vg_msgb_str(w, VG_TAG_NAME, name);
+	vg_msgb_str(w, VG_TAG_KIND, vr_kind_name(p->kind));
+	vg_msgb_u64(w, VG_TAG_TIME, p->created);
+	vg_msgb_u64(w, VG_TAG_COUNT, p->ncerts);
+	vg_msgb_str(w, VG_TAG_STATE, p->disabled ? "disabled" :
+		(p->reg_expires ? "registration-pending" : "active"));
+	return vg_send_frame(k->fd, w);
+}
+
+int h_principal_list(struct conn *k, const struct vg_msg *m)
+{
+	int r;
+
+	(void)m;
+	if ((r = admin_only(k, "principal.list", "-")))
+		return r < 0 ? r : 0;
+	if ((r = vg_send_frame(k->fd, resp_ok(k))))
+		return r;
+	r = vauth_principal_list(k->c, principal_row_cb, k);
+	return r == VG_ECLOSED ? r : end_stream(k, r);
+}
+
+int h_principal_rotate(struct conn *k, const struct vg_msg *m)
+{
+	char name[VG_PRINCIPAL_NAME_MAX + 1], vault[VG_VAULT_NAME_MAX + 1] = "";
+	char token[VAUTH_TOKEN_LEN + 1];
+	struct vr_principal p;
+	MDB_txn *txn;
+	int r;
+
+	if (vg_msg_str(m, VG_TAG_NAME, name, sizeof(name)))
+		return send_err(k, VG_EINVAL, "principal.rotate needs a name");
+	(void)vg_msg_str(m, VG_TAG_VAULT, vault, sizeof(vault));
+	if ((r = vdb_begin(k->c->db, false, &txn)))
+		return send_err(k, r, NULL);
+	r = vauth_principal_get(k->c, txn, name, &p);
+	vdb_abort(txn);
+	if (r)
+		return send_err(k, r, "principal %s: %s", name, vg_strerror(r));
+	if (strcmp(name, k->who.principal) != 0 && (r = admin_only(k, "principal.rotate", name)))
+		return r < 0 ? r : 0;
+	if (p.kind == VR_K_AGENT) {
+		/* Agent credentials change only with a security PIN (SPEC §6). */
+		if (!*vault)
+			return refuse(k, "principal.rotate", name, VG_EPIN,
+				"rotating an agent's credential needs --vault VAULT and a security PIN");
+		if ((r = consume_pin(k, "principal.rotate", name, vault)))
+			return r < 0 ? r : 0;
+	}
+	if ((r = vauth_principal_rotate(k->c, &k->who, name, token)))
+		return refuse(k, "principal.rotate", name, r, NULL);
+	r = send_token(k, token, 0);
+	OPENSSL_cleanse(token, sizeof(token));
+	return r;
+}
+
+int h_principal_cert(struct conn *k, const struct vg_msg *m)
+{
+	char name[VG_PRINCIPAL_NAME_MAX + 1];
+	const uint8_t *fp;
+	uint32_t fl = 0, flags = 0;
+	int r;
+
+	if (vg_msg_str(m, VG_TAG_NAME, name, sizeof(name)) ||
+	    vg_msg_bytes(m, VG_TAG_HASH, &fp, &fl) || fl != 32)
+		return send_err(k, VG_EINVAL, "principal.cert needs a name and a SHA-256 fingerprint");
+	(void)vg_msg_u32(m, VG_TAG_FLAGS, &flags);
+	if ((r = admin_only(k, "principal.cert", name)))
+		return r < 0 ? r : 0;
+	if ((r = vauth_principal_cert(k->c, &k->who, name, fp, !(flags & 1))))
+		return refuse(k, "principal.cert", name, r, NULL);
+	return vg_send_frame(k->fd, resp_ok(k));
+}
+
+int h_role_set(struct conn *k, const struct vg_msg *m)
+{
+	char name[VG_PRINCIPAL_NAME_MAX + 1], vault[VG_VAULT_NAME_MAX + 1], role[32], target[140];
+	int r, rn;
+
+	if (vg_msg_str(m, VG_TAG_NAME, name, sizeof(name)) ||
+	    vg_msg_str(m, VG_TAG_VAULT, vault, sizeof(vault)) ||
+	    vg_msg_str(m, VG_TAG_ROLE, role, sizeof(role)))
+		return send_err(k, VG_EINVAL, "role.set needs a principal, a vault and a role");
+	rn = strcmp(role, "none") == 0 ? VR_R_NONE : vr_role_parse(role);
+	if (rn < 0)
+		return send_err(k, VG_EINVAL,
+			"role %s: expected reader, agent, operator, contributor, owner or none", role);
+	snprintf(target, sizeof(target), "%s/%s", vault, name);
+	if ((r = need(k, "role.set", vault, NULL, VP_SECURITY)))
+		return r < 0 ? r : 0;
+	if ((r = vauth_role_set(k->c, &k->who, name, vault, rn)))
+		return refuse(k, "role.set", target, r, r == VG_EINVAL ?
+			"agents hold only the agent role, monitors hold none" : NULL);
+	return vg_send_frame(k->fd, resp_ok(k));
+}
+
+static int role_row_cb(void *arg, const char *principal, const char *vault, int role)
+{
+	struct conn *k = arg;
+	struct vg_wr *w = row(k);
+
+	vg_msgb_str(w, VG_TAG_NAME, principal);
+	vg_msgb_str(w, VG_TAG_VAULT, vault);
+	vg_msgb_str(w, VG_TAG_ROLE, vr_role_name((uint8_t)role));
+	return vg_send_frame(k->fd, w);
+}
+
+int h_role_list(struct conn *k, const struct vg_msg *m)
+{
+	char vault[VG_VAULT_NAME_MAX + 1];
+	int r, have = vg_msg_str(m, VG_TAG_VAULT, vault, sizeof(vault)) == 0;
+
+	if (have ? (r = need(k, "role.list", vault, NULL, VP_VIEW)) : (r = admin_only(k, "role.list", "-")))
+		return r < 0 ? r : 0;
+	if ((r = vg_send_frame(k->fd, resp_ok(k))))
+		return r;
+	r = vauth_role_list(k->c, have ? vault : NULL, role_row_cb, k);
+	return r == VG_ECLOSED ? r : end_stream(k, r);
+}
+
+int h_agent_register(struct conn *k, const struct vg_msg *m)
+{
+	char name[VG_PRINCIPAL_NAME_MAX + 1], vault[VG_VAULT_NAME_MAX + 1], target[140];
+	char token[VAUTH_TOKEN_LEN + 1];
+	uint64_t expires = 0;
+	int r;
+
+	if (vg_msg_str(m, VG_TAG_NAME, name, sizeof(name)) ||
+	    vg_msg_str(m, VG_TAG_VAULT, vault, sizeof(vault)))
+		return send_err(k, VG_EINVAL, "agent.register needs a vault and an agent name");
+	snprintf(target, sizeof(target), "%s/%s", vault, name);
+	if ((r = need(k, "agent.register", vault, NULL, VP_PROTECT)))
+		return r < 0 ? r : 0;
+	if ((r = vauth_agent_register(k->c, &k->who, vault, name, token, &expires)))
+		return refuse(k, "agent.register", target, r, NULL);
+	r = send_token(k, token, expires);
+	OPENSSL_cleanse(token, sizeof(token));
+	return r;
+}
+
+int h_agent_activate(struct conn *k, const struct vg_msg *m)
+{
+	char name[VG_PRINCIPAL_NAME_MAX + 1], reg[300], token[VAUTH_TOKEN_LEN + 1];
+	int r;
+
+	if (vg_msg_str(m, VG_TAG_NAME, name, sizeof(name)) ||
+	    vg_msg_str(m, VG_TAG_TOKEN, reg, sizeof(reg)))
+		return send_err(k, VG_EINVAL, "agent.activate needs the agent name and its registration token");
+	snprintf(k->who.principal, sizeof(k->who.principal), "%s", name);
+	r = vauth_agent_activate(k->c, &k->who, name, reg, token);
+	OPENSSL_cleanse(reg, sizeof(reg));
+	if (r == VG_EPOLICY)
+		return send_err(k, VG_EAUTH, "agent %s: the registration credential expired (valid 10 days)", name);
+	if (r) {
+		if (vauth_note_failure(k->who.peer))
+			(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, k->who.peer,
+				"10 or more failed authentications within 5 minutes");
+		return refuse(k, "agent.activate", name, r == VG_ENOTFOUND ? VG_EAUTH : r,
+			"the registration credential is wrong or already used");
+	}
+	r = send_token(k, token, 0);
+	OPENSSL_cleanse(token, sizeof(token));
+	return r;
+}
+
+int h_event_record(struct conn *k, const struct vg_msg *m)
+{
+	char op[65], target[1025], reason[1025] = "", kind[65] = "", vault[VG_VAULT_NAME_MAX + 1] = "";
+	char fullop[80];
+	int r;
+
+	if (!k->who.root)
+		return refuse(k, "event.record", "-", VG_EDENIED, "only local root may record events");
+	if (vg_msg_str(m, VG_TAG_OPNAME, op, sizeof(op)) ||
+	    vg_msg_str(m, VG_TAG_TARGET, target, sizeof(target)))
+		return send_err(k, VG_EINVAL, "event.record needs an operation name and a target");
+	(void)vg_msg_str(m, VG_TAG_REASON, reason, sizeof(reason));
+	(void)vg_msg_str(m, VG_TAG_KIND, kind, sizeof(kind));
+	(void)vg_msg_str(m, VG_TAG_VAULT, vault, sizeof(vault));
+	if (*kind && !valert_known(kind))
+		return send_err(k, VG_EINVAL, "unknown alert %s", kind);
+	snprintf(fullop, sizeof(fullop), "%s", op);
+	if ((r = vcore_audit(k->c, &k->who, fullop, target, "ok", reason)))
+		return send_err(k, r, NULL);
+	if (*kind && (r = valert_raise(k->c, NULL, kind, &k->who, *vault ? vault : NULL, target, reason)))
+		return send_err(k, r, NULL);
+	return vg_send_frame(k->fd, resp_ok(k));
+}
+
+static int alert_row_cb(void *arg, const struct vr_alert *a)
+{
+	struct conn *k = arg;
+	struct vg_wr *w;
+	char why[8];
+
+	if (*a->vault && vauth_authorize(k->c, &k->who, a->vault, NULL, VP_VIEW, why, sizeof(why)))
+		return 0;
+	if (!*a->vault && !vauth_is_admin(k->c, &k->who))
+		return 0;
+	w = row(k);
+	vg_msgb_u64(w, VG_TAG_SEQ, a->seq);
+	vg_msgb_u64(w, VG_TAG_TIME, a->time);
+	vg_msgb_str(w, VG_TAG_NAME, a->name);
+	vg_msgb_str(w, VG_TAG_STATE, a->severity);
+	vg_msgb_str(w, VG_TAG_PRINCIPAL, a->principal);
+	vg_msgb_str(w, VG_TAG_VAULT, a->vault);
+	vg_msgb_str(w, VG_TAG_TARGET, a->target);
+	vg_msgb_str(w, VG_TAG_DETAIL, a->detail);
+	return vg_send_frame(k->fd, w);
+}
+
+int h_alert_list(struct conn *k, const struct vg_msg *m)
+{
+	char vault[VG_VAULT_NAME_MAX + 1];
+	uint64_t from = 1;
+	int r, have = vg_msg_str(m, VG_TAG_VAULT, vault, sizeof(vault)) == 0;
+
+	(void)vg_msg_u64(m, VG_TAG_SEQ, &from);
+	if (have && (r = need(k, "alert.list", vault, NULL, VP_VIEW)))
+		return r < 0 ? r : 0;
+	if ((r = vg_send_frame(k->fd, resp_ok(k))))
+		return r;
+	r = valert_list(k->c, have ? vault : NULL, from, alert_row_cb, k);
+	return r == VG_ECLOSED ? r : end_stream(k, r);
+}

@@ -1,0 +1,621 @@
+/* h_data.c - vaultd request handlers for the data path: vaults, items,
+ * recovery points, object upload/download (the streaming shapes of
+ * wire.h), and the audit log. Each handler checks the caller's permission
+ * first (auth.h), then calls the vault model (core.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "log.h"
+#include "ops.h"
+#include "alerts.h"
+#include "server_int.h"
+#include "vg_err.h"
+#include "wire.h"
+
+#define UP_WINDOW (4u << 20)     /* initial upload credit */
+#define UP_REGRANT (1u << 20)    /* re-grant after this much is consumed */
+
+int h_ping(struct conn *k, const struct vg_msg *m)
+{
+	(void)m;
+	return vg_send_frame(k->fd, resp_ok(k));
+}
+
+int h_whoami(struct conn *k, const struct vg_msg *m)
+{
+	struct vg_wr *w = resp_ok(k);
+	(void)m;
+	vg_msgb_str(w, VG_TAG_PRINCIPAL, k->who.principal);
+	vg_msgb_str(w, VG_TAG_KIND, k->who.root ? "root" : vr_kind_name(k->who.kind));
+	return vg_send_frame(k->fd, w);
+}
+
+int h_vault_create(struct conn *k, const struct vg_msg *m)
+{
+	struct args a;
+	int r;
+
+	if ((r = get_args(m, A_VAULT, &a)))
+		return send_err(k, r, "vault.create needs a vault name");
+	if (!vauth_is_admin(k->c, &k->who)) {
+		audit_fail(k, "vault.create", a.vault, VG_EDENIED, true);
+		return send_err(k, VG_EDENIED, "principal %s may not create vaults (local root or a vault Owner may)",
+			k->who.principal);
+	}
+	if ((r = vcore_vault_create(k->c, &k->who, a.vault))) {
+		audit_fail(k, "vault.create", a.vault, r, true);
+		return send_err(k, r, "vault %s: %s", a.vault, vg_strerror(r));
+	}
+	if (!k->who.root && (r = vauth_role_set(k->c, &(struct vcaller){.root = true,
+		.principal = "system"}, k->who.principal, a.vault, VR_R_OWNER)))
+		return send_err(k, r, "vault %s created, but making %s its Owner failed: %s", a.vault,
+			k->who.principal, vg_strerror(r));
+	return vg_send_frame(k->fd, resp_ok(k));
+}
+
+static void vault_fields(struct vg_wr *w, const char *name, const struct vr_vault *v)
+{
+	vg_msgb_str(w, VG_TAG_VAULT, name);
+	vg_msgb_u64(w, VG_TAG_TIME, v->created);
+	vg_msgb_str(w, VG_TAG_STATE, v->state == VR_V_ACTIVE ? "active" : "soft-deleted");
+	vg_msgb_str(w, VG_TAG_KIND, v->keyref);
+	{
+		char d[256];
+		snprintf(d, sizeof(d), "soft-delete=%s/%ud immutability=%s guard=%s key=%s",
+			vr_sd_name(v->sd_state), v->sd_days, vr_immut_name(v->immut),
+			*v->guard ? v->guard : "-", v->keyref);
+		vg_msgb_str(w, VG_TAG_DETAIL, d);
+	}
+}
+
+static int vault_row_cb(void *arg, const char *name, const struct vr_vault *v)
+{
+	struct conn *k = arg;
+	struct vg_wr *w;
+	char why[8];
+
+	if (vauth_authorize(k->c, &k->who, name, NULL, VP_VIEW, why, sizeof(why)))
+		return 0;  /* not this caller's vault */
+	w = row(k);
+
+	vault_fields(w, name, v);
+	return vg_send_frame(k->fd, w);
+}
+
+int h_vault_list(struct conn *k, const struct vg_msg *m)
+{
+	int r;
+
+	(void)m;
+	if ((r = vg_send_frame(k->fd, resp_ok(k))))
+		return r;
+	r = vcore_vault_list(k->c, vault_row_cb, k);
+	return r == VG_ECLOSED ? r : end_stream(k, r);
+}
+
+int h_vault_get(struct conn *k, const struct vg_msg *m)
+{
+	struct vr_vault v;
+	struct args a;
+	struct vg_wr *w;
+	int r;
+
+	if ((r = get_args(m, A_VAULT, &a)))
+		return send_err(k, r, "vault.get needs a vault name");
+	if ((r = need(k, "vault.get", a.vault, NULL, VP_VIEW)))
+		return r < 0 ? r : 0;
+	if ((r = vcore_vault_get(k->c, a.vault, &v)))
+		return send_err(k, r, "vault %s: %s", a.vault, vg_strerror(r));
+	w = resp_ok(k);
+	vault_fields(w, a.vault, &v);
+	return vg_send_frame(k->fd, w);
+}
+
+int h_item_create(struct conn *k, const struct vg_msg *m)
+{
+	char owner[VG_PRINCIPAL_NAME_MAX + 1];
+	struct args a;
+	int r;
+
+	if ((r = get_args(m, A_VAULT | A_ITEM, &a)))
+		return send_err(k, r, "item.create needs a vault and an item name");
+	if ((r = need(k, "item.create", a.vault, NULL, VP_PROTECT)))
+		return r < 0 ? r : 0;
+	if (vg_msg_str(m, VG_TAG_KIND, a.kind, sizeof(a.kind)))
+		strcpy(a.kind, "files");
+	if (vg_msg_str(m, VG_TAG_PRINCIPAL, owner, sizeof(owner)))
+		owner[0] = 0;
+	if ((r = vcore_item_create(k->c, &k->who, a.vault, a.item, a.kind, owner))) {
+		audit_fail(k, "item.create", a.target, r, true);
+		return send_err(k, r, "item %s: %s", a.target, vg_strerror(r));
+	}
+	return vg_send_frame(k->fd, resp_ok(k));
+}
+
+static int item_row_cb(void *arg, const char *name, const struct vr_item *it)
+{
+	struct conn *k = arg;
+	struct vg_wr *w;
+
+	if (k->who.kind == VR_K_AGENT && strcmp(it->owner, k->who.principal) != 0)
+		return 0;
+	w = row(k);
+	vg_msgb_str(w, VG_TAG_PRINCIPAL, it->owner);
+
+	vg_msgb_str(w, VG_TAG_ITEM, name);
+	vg_msgb_str(w, VG_TAG_KIND, it->kind);
+	vg_msgb_str(w, VG_TAG_STATE, vr_item_state_name(it->state));
+	vg_msgb_u64(w, VG_TAG_TIME, it->created);
+	vg_msgb_u64(w, VG_TAG_TIME2, it->last_success);
+	return vg_send_frame(k->fd, w);
+}
+
+int h_item_list(struct conn *k, const struct vg_msg *m)
+{
+	struct vr_vault v;
+	struct args a;
+	int r;
+
+	if ((r = get_args(m, A_VAULT, &a)))
+		return send_err(k, r, "item.list needs a vault name");
+	if ((r = need(k, "item.list", a.vault, NULL, VP_VIEW)))
+		return r < 0 ? r : 0;
+	if ((r = vcore_vault_get(k->c, a.vault, &v)))
+		return send_err(k, r, "vault %s: %s", a.vault, vg_strerror(r));
+	if ((r = vg_send_frame(k->fd, resp_ok(k))))
+		return r;
+	r = vcore_item_list(k->c, a.vault, item_row_cb, k);
+	return r == VG_ECLOSED ? r : end_stream(k, r);
+}
+
+int h_point_begin(struct conn *k, const struct vg_msg *m)
+{
+	struct args a;
+	struct vg_wr *w;
+	uint32_t flags = 0;
+	uint64_t pid;
+	char ps[17];
+	int r;
+
+	if ((r = get_args(m, A_VAULT | A_ITEM, &a)))
+		return send_err(k, r, "point.begin needs a vault and an item");
+	if ((r = need(k, "point.begin", a.vault, a.item, VP_BACKUP)))
+		return r < 0 ? r : 0;
+	(void)vg_msg_u32(m, VG_TAG_FLAGS, &flags);
+	if (flags & ~1u)
+		return send_err(k, VG_EINVAL, "point.begin: unknown flags 0x%x", flags);
+	if (!(flags & 1) && k->nbound == MAX_BOUND_POINTS)
+		return send_err(k, VG_ELIMIT, "too many open points on this connection");
+	if ((r = vcore_point_begin(k->c, &k->who, a.vault, a.item, flags & 1, &pid))) {
+		audit_fail(k, "point.begin", a.target, r, true);
+		return send_err(k, r, "item %s: %s", a.target, r == VG_EBADSTATE ?
+			"protection is stopped; run \"item resume\" first" : vg_strerror(r));
+	}
+	if (!(flags & 1)) {
+		snprintf(k->bound[k->nbound].vault, sizeof(k->bound[0].vault), "%s", a.vault);
+		snprintf(k->bound[k->nbound].item, sizeof(k->bound[0].item), "%s", a.item);
+		k->bound[k->nbound++].id = pid;
+	}
+	vcore_point_str(pid, ps);
+	w = resp_ok(k);
+	vg_msgb_str(w, VG_TAG_POINT, ps);
+	return vg_send_frame(k->fd, w);
+}
+
+static void unbind(struct conn *k, uint64_t pid)
+{
+	for (int i = 0; i < k->nbound; i++)
+		if (k->bound[i].id == pid) {
+			k->bound[i] = k->bound[--k->nbound];
+			return;
+		}
+}
+
+int h_point_commit(struct conn *k, const struct vg_msg *m)
+{
+	struct vr_point p;
+	struct args a;
+	struct vg_wr *w;
+	int r;
+
+	if ((r = get_args(m, A_VAULT | A_ITEM | A_POINT, &a)))
+		return send_err(k, r, "point.commit needs a vault, an item and a point id");
+	if ((r = need(k, "point.commit", a.vault, a.item, VP_BACKUP)))
+		return r < 0 ? r : 0;
+	if ((r = vcore_point_commit(k->c, &k->who, a.vault, a.item, a.point, &p))) {
+		audit_fail(k, "point.commit", a.target, r, true);
+		return send_err(k, r, "point %s: %s", a.target, vg_strerror(r));
+	}
+	unbind(k, a.point);
+	w = resp_ok(k);
+	vg_msgb_str(w, VG_TAG_POINT, a.pointstr);
+	vg_msgb_u64(w, VG_TAG_SIZE, p.bytes);
+	vg_msgb_u64(w, VG_TAG_COUNT, p.objects);
+	vg_msgb_u64(w, VG_TAG_TIME, p.committed);
+	return vg_send_frame(k->fd, w);
+}
+
+int h_point_abort(struct conn *k, const struct vg_msg *m)
+{
+	struct args a;
+	int r;
+
+	if ((r = get_args(m, A_VAULT | A_ITEM | A_POINT, &a)))
+		return send_err(k, r, "point.abort needs a vault, an item and a point id");
+	if ((r = need(k, "point.abort", a.vault, a.item, VP_BACKUP)))
+		return r < 0 ? r : 0;
+	if ((r = vcore_point_abort(k->c, &k->who, a.vault, a.item, a.point))) {
+		audit_fail(k, "point.abort", a.target, r, true);
+		return send_err(k, r, "point %s: %s", a.target, vg_strerror(r));
+	}
+	unbind(k, a.point);
+	return vg_send_frame(k->fd, resp_ok(k));
+}
+
+static int point_row_cb(void *arg, const struct vr_point *p)
+{
+	struct conn *k = arg;
+	struct vg_wr *w = row(k);
+	char ps[17];
+
+	vcore_point_str(p->id, ps);
+	vg_msgb_str(w, VG_TAG_POINT, ps);
+	vg_msgb_str(w, VG_TAG_STATE, vr_point_state_name(p->state));
+	vg_msgb_u64(w, VG_TAG_TIME, p->committed);
+	vg_msgb_u64(w, VG_TAG_TIME2, p->expiry);
+	vg_msgb_u64(w, VG_TAG_SIZE, p->bytes);
+	vg_msgb_u64(w, VG_TAG_COUNT, p->objects);
+	vg_msgb_str(w, VG_TAG_PRINCIPAL, p->principal);
+	return vg_send_frame(k->fd, w);
+}
+
+int h_point_list(struct conn *k, const struct vg_msg *m)
+{
+	struct vr_item it;
+	struct args a;
+	uint32_t flags = 0;
+	int r;
+
+	if ((r = get_args(m, A_VAULT | A_ITEM, &a)))
+		return send_err(k, r, "point.list needs a vault and an item");
+	if ((r = need(k, "point.list", a.vault, a.item, VP_VIEW)))
+		return r < 0 ? r : 0;
+	(void)vg_msg_u32(m, VG_TAG_FLAGS, &flags);
+	if ((r = vcore_item_get(k->c, a.vault, a.item, &it)))
+		return send_err(k, r, "item %s: %s", a.target, vg_strerror(r));
+	if ((r = vg_send_frame(k->fd, resp_ok(k))))
+		return r;
+	r = vcore_point_list(k->c, a.vault, a.item, flags & 1, point_row_cb, k);
+	return r == VG_ECLOSED ? r : end_stream(k, r);
+}
+
+static int object_row_cb(void *arg, const char *name, const struct vr_object *o)
+{
+	struct conn *k = arg;
+	struct vg_wr *w = row(k);
+
+	vg_msgb_str(w, VG_TAG_OBJECT, name);
+	vg_msgb_u64(w, VG_TAG_SIZE, o->size);
+	vg_msgb_bytes(w, VG_TAG_SHA256, o->sha256, VC_HASH_LEN);
+	vg_msgb_u64(w, VG_TAG_TIME, o->created);
+	return vg_send_frame(k->fd, w);
+}
+
+static int object_none_cb(void *arg, const char *name, const struct vr_object *o)
+{
+	(void)arg;
+	(void)name;
+	(void)o;
+	return 1;  /* one record is enough to know the point is listable */
+}
+
+int h_object_list(struct conn *k, const struct vg_msg *m)
+{
+	struct args a;
+	int r;
+
+	if ((r = get_args(m, A_VAULT | A_ITEM | A_POINT, &a)))
+		return send_err(k, r, "object.list needs a vault, an item and a point id");
+	if ((r = need(k, "object.list", a.vault, a.item, VP_VIEW)))
+		return r < 0 ? r : 0;
+	/* Validate before the stream starts so errors come as a RESP. */
+	if ((r = vcore_object_list(k->c, a.vault, a.item, a.point, object_none_cb, NULL)) && r != 1)
+		return send_err(k, r, "point %s: %s", a.target, vg_strerror(r));
+	if ((r = vg_send_frame(k->fd, resp_ok(k))))
+		return r;
+	r = vcore_object_list(k->c, a.vault, a.item, a.point, object_row_cb, k);
+	return r == VG_ECLOSED ? r : end_stream(k, r);
+}
+
+/* Upload: see wire.h for the credit flow. */
+/* Upload: see wire.h for the credit flow. Consumes u. */
+int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const char *target)
+{
+	struct vg_msg in;
+	uint64_t credit = UP_WINDOW, consumed = 0, got;
+	uint8_t sha[VC_HASH_LEN];
+	int r, failed = 0;
+
+	vg_msgb_begin(&k->out, VG_F_WINDOW, 0, k->reqid);
+	vg_msgb_u32(&k->out, VG_TAG_CREDIT, UP_WINDOW);
+	if ((r = vg_send_frame(k->fd, &k->out)))
+		goto out;
+	for (;;) {
+		if ((r = vg_recv_msg(k->fd, k->buf, &in)))
+			goto out;  /* the client vanished: the upload is dropped */
+		if (in.reqid != k->reqid) {
+			r = VG_EPROTO;
+			goto out;
+		}
+		if (in.type == VG_F_END)
+			break;
+		if (in.type != VG_F_DATA || in.datalen > credit) {
+			r = VG_EPROTO;  /* a peer that breaks flow control is cut off */
+			goto out;
+		}
+		credit -= in.datalen;
+		if (!failed && (r = vcore_upload_write(u, in.data, in.datalen))) {
+			failed = 1;
+			audit_fail(k, op, target, r, true);
+			if ((r = send_err(k, r, "%s: %s", target, r == VG_ETOOBIG ?
+				     "the body is longer than its declared size" : vg_strerror(r))))
+				goto out;
+		}
+		consumed += in.datalen;
+		if (consumed >= UP_REGRANT) {
+			vg_msgb_begin(&k->out, VG_F_WINDOW, 0, k->reqid);
+			vg_msgb_u32(&k->out, VG_TAG_CREDIT, (uint32_t)consumed);
+			credit += consumed;
+			consumed = 0;
+			if ((r = vg_send_frame(k->fd, &k->out)))
+				goto out;
+		}
+	}
+	if (failed) {
+		r = 0;
+		goto out;
+	}
+	if (in.flags & VG_FL_ABORT) {
+		audit_fail(k, op, target, VG_ECLOSED, true);
+		r = send_err(k, VG_ECLOSED, "%s: upload aborted by the client", target);
+		goto out;
+	}
+	if ((r = vcore_upload_finish(u, &got, sha))) {
+		const char *why = r == VG_EINVAL ?
+			"the body does not match its declared size or SHA-256" : vg_strerror(r);
+		audit_fail(k, op, target, r, true);
+		r = send_err(k, r, "%s: %s", target, why);
+		goto out;
+	}
+	{
+		struct vg_wr *w = resp_ok(k);
+		vg_msgb_u64(w, VG_TAG_SIZE, got);
+		vg_msgb_bytes(w, VG_TAG_SHA256, sha, VC_HASH_LEN);
+		r = vg_send_frame(k->fd, w);
+	}
+out:
+	vcore_upload_free(u);
+	return r;
+}
+
+int h_object_put(struct conn *k, const struct vg_msg *m)
+{
+	struct vcore_upload *u = NULL;
+	struct args a;
+	const uint8_t *want = NULL;
+	uint32_t wantlen = 0;
+	uint64_t size = UINT64_MAX;
+	int r;
+
+	if ((r = get_args(m, A_VAULT | A_ITEM | A_POINT | A_OBJECT, &a)))
+		return send_err(k, r, "object.put needs a vault, an item, a point id and an object name");
+	if ((r = need(k, "object.put", a.vault, a.item, VP_BACKUP)))
+		return r < 0 ? r : 0;
+	(void)vg_msg_u64(m, VG_TAG_SIZE, &size);
+	if (vg_msg_bytes(m, VG_TAG_SHA256, &want, &wantlen) == 0 && wantlen != VC_HASH_LEN)
+		return send_err(k, VG_EPROTO, "bad sha256 field");
+	if ((r = vcore_upload_begin(k->c, &k->who, a.vault, a.item, a.point, a.object, want,
+		     size, &u))) {
+		audit_fail(k, "object.put", a.target, r, true);
+		return send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
+	}
+	return stream_upload(k, u, "object.put", a.target);
+}
+
+struct dl_sink {
+	struct conn *k;
+	uint8_t *pre;      /* the first segment's bytes, held until RESP is sent */
+	size_t prelen, precap;
+	int priming;
+};
+
+static int dl_sink_cb(void *arg, const uint8_t *p, size_t n)
+{
+	struct dl_sink *s = arg;
+	int r;
+
+	if (s->priming) {
+		if (n > s->precap - s->prelen)
+			return VG_EINTERNAL;
+		memcpy(s->pre + s->prelen, p, n);
+		s->prelen += n;
+		return 0;
+	}
+	while (n > 0) {
+		uint32_t chunk = n > VG_WIRE_MAX_DATA ? VG_WIRE_MAX_DATA : (uint32_t)n;
+		if ((r = vg_send_data(s->k->fd, s->k->reqid, p, chunk)))
+			return r;
+		p += chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
+/* Download of [off, off+len) of an opened object. Consumes d. */
+int stream_download(struct conn *k, struct vcore_download *d, const struct vr_object *o,
+	uint64_t off, uint64_t len, const char *op, const char *target)
+{
+	struct dl_sink s = {.k = k};
+	uint64_t first;
+	int r;
+
+	if (len == UINT64_MAX && off <= o->size)
+		len = o->size - off;
+	if (off > o->size || len > o->size - off) {
+		r = send_err(k, VG_ERANGE, "%s: range %llu+%llu is outside its %llu bytes", target,
+			(unsigned long long)off, (unsigned long long)len, (unsigned long long)o->size);
+		goto out;
+	}
+	/* Authenticate the first segment before answering, so the common
+	 * failure (a damaged blob) is a clean error, not a cut stream. */
+	first = o->seg_size - off % o->seg_size;
+	if (first > len)
+		first = len;
+	s.precap = (size_t)first;
+	s.pre = malloc(s.precap ? s.precap : 1);
+	s.priming = 1;
+	if (!s.pre) {
+		r = send_err(k, -ENOMEM, NULL);
+		goto out;
+	}
+	if ((r = vcore_download_read(d, off, first, dl_sink_cb, &s))) {
+		audit_fail(k, op, target, r, false);
+		if (r == VG_EINTEGRITY)
+			log_warnx("integrity failure reading %s", target);
+		r = send_err(k, r, "%s: %s", target, vg_strerror(r));
+		goto out;
+	}
+	{
+		struct vg_wr *w = resp_ok(k);
+		vg_msgb_u64(w, VG_TAG_SIZE, o->size);
+		vg_msgb_u64(w, VG_TAG_OFFSET, off);
+		vg_msgb_u64(w, VG_TAG_LENGTH, len);
+		vg_msgb_bytes(w, VG_TAG_SHA256, o->sha256, VC_HASH_LEN);
+		if ((r = vg_send_frame(k->fd, w)))
+			goto out;
+	}
+	s.priming = 0;
+	if (s.prelen && (r = dl_sink_cb(&s, s.pre, s.prelen)))
+		goto out;
+	r = vcore_download_read(d, off + first, len - first, dl_sink_cb, &s);
+	if (r == VG_EINTEGRITY)
+		log_warnx("integrity failure reading %s", target);
+	if (r != VG_ECLOSED)
+		r = end_stream(k, r);
+out:
+	free(s.pre);
+	vcore_download_free(d);
+	return r;
+}
+
+int h_object_get(struct conn *k, const struct vg_msg *m)
+{
+	struct vcore_download *d = NULL;
+	struct vr_object o;
+	struct args a;
+	uint64_t off = 0, len = UINT64_MAX;
+	int r;
+
+	if ((r = get_args(m, A_VAULT | A_ITEM | A_POINT | A_OBJECT, &a)))
+		return send_err(k, r, "object.get needs a vault, an item, a point id and an object name");
+	if ((r = need(k, "object.get", a.vault, a.item, VP_RESTORE)))
+		return r < 0 ? r : 0;
+	(void)vg_msg_u64(m, VG_TAG_OFFSET, &off);
+	(void)vg_msg_u64(m, VG_TAG_LENGTH, &len);
+	if ((r = vcore_download_open(k->c, a.vault, a.item, a.point, a.object, &d, &o))) {
+		audit_fail(k, "object.get", a.target, r, false);
+		return send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
+	}
+	return stream_download(k, d, &o, off, len, "object.get", a.target);
+}
+
+int h_object_stat(struct conn *k, const struct vg_msg *m)
+{
+	struct vcore_download *d = NULL;
+	struct vr_object o;
+	struct args a;
+	struct vg_wr *w;
+	int r;
+
+	if ((r = get_args(m, A_VAULT | A_ITEM | A_POINT | A_OBJECT, &a)))
+		return send_err(k, r, "object.stat needs a vault, an item, a point id and an object name");
+	if ((r = need(k, "object.stat", a.vault, a.item, VP_VIEW)))
+		return r < 0 ? r : 0;
+	if ((r = vcore_download_open(k->c, a.vault, a.item, a.point, a.object, &d, &o)))
+		return send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
+	vcore_download_free(d);
+	w = resp_ok(k);
+	vg_msgb_u64(w, VG_TAG_SIZE, o.size);
+	vg_msgb_bytes(w, VG_TAG_SHA256, o.sha256, VC_HASH_LEN);
+	vg_msgb_u64(w, VG_TAG_TIME, o.created);
+	return vg_send_frame(k->fd, w);
+}
+
+int h_audit_verify(struct conn *k, const struct vg_msg *m)
+{
+	uint64_t count, bad;
+	char why[256] = "";
+	struct vg_wr *w;
+	int r;
+
+	(void)m;
+	if (!vauth_is_admin(k->c, &k->who)) {
+		audit_fail(k, "audit.verify", "-", VG_EDENIED, false);
+		return send_err(k, VG_EDENIED, "the audit log is for local root and vault Owners");
+	}
+	r = va_verify(k->c->audit, k->c->db, &count, &bad, why, sizeof(why));
+	if (r) {
+		vg_msgb_begin(&k->out, VG_F_RESP, 0, k->reqid);
+		vg_msgb_u32(&k->out, VG_TAG_STATUS, (uint32_t)r);
+		vg_msgb_str(&k->out, VG_TAG_MESSAGE, *why ? why : vg_strerror(r));
+		vg_msgb_u64(&k->out, VG_TAG_COUNT, count);
+		vg_msgb_u64(&k->out, VG_TAG_SEQ, bad);
+		return vg_send_frame(k->fd, &k->out);
+	}
+	w = resp_ok(k);
+	vg_msgb_u64(w, VG_TAG_COUNT, count);
+	return vg_send_frame(k->fd, w);
+}
+
+static int audit_row_cb(void *arg, const struct vr_audit *e)
+{
+	struct conn *k = arg;
+	struct vg_wr *w = row(k);
+
+	vg_msgb_u64(w, VG_TAG_SEQ, e->seq);
+	vg_msgb_u64(w, VG_TAG_TIME, e->time);
+	vg_msgb_str(w, VG_TAG_PRINCIPAL, e->principal);
+	vg_msgb_str(w, VG_TAG_OPNAME, e->op);
+	vg_msgb_str(w, VG_TAG_TARGET, e->target);
+	vg_msgb_str(w, VG_TAG_RESULT, e->result);
+	vg_msgb_str(w, VG_TAG_REASON, e->reason);
+	vg_msgb_str(w, VG_TAG_PEER, e->peer);
+	vg_msgb_bytes(w, VG_TAG_HASH, e->hash, VC_HASH_LEN);
+	return vg_send_frame(k->fd, w);
+}
+
+int h_audit_export(struct conn *k, const struct vg_msg *m)
+{
+	MDB_txn *txn;
+	uint64_t from = 1;
+	int r;
+
+	(void)vg_msg_u64(m, VG_TAG_SEQ, &from);
+	if (!vauth_is_admin(k->c, &k->who)) {
+		audit_fail(k, "audit.export", "-", VG_EDENIED, false);
+		return send_err(k, VG_EDENIED, "the audit log is for local root and vault Owners");
+	}
+	if ((r = vdb_begin(k->c->db, false, &txn)))
+		return send_err(k, r, NULL);
+	if ((r = vg_send_frame(k->fd, resp_ok(k)))) {
+		vdb_abort(txn);
+		return r;
+	}
+	r = va_iter(k->c->db, txn, from, audit_row_cb, k);
+	vdb_abort(txn);
+	return r == VG_ECLOSED ? r : end_stream(k, r);
+}
+

@@ -1,0 +1,1157 @@
+/* lifecycle.c - see lifecycle.h. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alerts.h"
+#include "buf.h"
+#include "clock.h"
+#include "core_int.h"
+#include "lifecycle.h"
+#include "mua.h"
+#include "pin.h"
+#include "policy.h"
+#include "vg_err.h"
+
+#define DAY 86400ull
+#define WARN_AHEAD (48ull * 3600)
+#define PENDING_MAX_AGE DAY
+#define MASS_WINDOW 600
+#define MASS_THRESHOLD 5
+
+#define WHY(...) snprintf(why, whysz, __VA_ARGS__)
+
+static int unexpired(const struct vr_point *p, uint64_t now)
+{
+	return p->expiry == 0 || p->expiry > now;
+}
+
+static int immutable(const struct vr_vault *v)
+{
+	return v->immut != VR_IMM_DISABLED;
+}
+
+static uint64_t window_of(const struct vr_vault *v)
+{
+	return (uint64_t)(v->sd_state == VR_SD_OFF ? 0 : v->sd_days) * DAY;
+}
+
+static int put_vault(struct vcore *c, MDB_txn *txn, const char *name, const struct vr_vault *v)
+{
+	return vcore_put(c, txn, VDB_VAULTS, name, strlen(name), v, false);
+}
+
+/* ---- mass deletion ---------------------------------------------------------- */
+
+static struct {
+	char principal[VG_PRINCIPAL_NAME_MAX + 1];
+	uint64_t start;
+	unsigned count;
+	int alerted;
+} mass[64];
+static pthread_mutex_t mass_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void note_deletion(struct vcore *c, MDB_txn *txn, const struct vcaller *who,
+	const char *vault)
+{
+	uint64_t now = vault_now();
+	int slot = -1, oldest = 0, fire = 0;
+
+	pthread_mutex_lock(&mass_lock);
+	for (int i = 0; i < 64; i++) {
+		if (strcmp(mass[i].principal, who->principal) == 0) {
+			slot = i;
+			break;
+		}
+		if (mass[i].start < mass[oldest].start)
+			oldest = i;
+	}
+	if (slot < 0 || now - mass[slot].start > MASS_WINDOW) {
+		if (slot < 0)
+			slot = oldest;
+		snprintf(mass[slot].principal, sizeof(mass[slot].principal), "%s", who->principal);
+		mass[slot].start = now;
+		mass[slot].count = 0;
+		mass[slot].alerted = 0;
+	}
+	if (++mass[slot].count >= MASS_THRESHOLD && !mass[slot].alerted)
+		fire = mass[slot].alerted = 1;
+	pthread_mutex_unlock(&mass_lock);
+	if (fire)
+		(void)valert_raise(c, txn, "mass-deletion", who, vault, vault,
+			"5 or more deletions by one principal within 10 minutes");
+}
+
+/* ---- helpers over an item's points --------------------------------------- */
+
+static int item_points(struct vcore *c, MDB_txn *txn, uint64_t item_id, struct vr_point **out,
+	size_t *n)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t prefix[8];
+	size_t cap = 0;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = vdb_cursor(c->db, txn, VDB_POINTS, &cur)))
+		return r;
+	vg_put_u64(prefix, item_id);
+	for (r = vdb_seek_prefix(cur, prefix, 8, &k, &v, true); r == 0;
+	     r = vdb_seek_prefix(cur, prefix, 8, &k, &v, false)) {
+		if (*n == cap) {
+			void *np = realloc(*out, (cap = cap ? cap * 2 : 16) * sizeof(**out));
+			if (!np) {
+				r = VG_EINTERNAL;
+				break;
+			}
+			*out = np;
+		}
+		if ((r = vr_point_dec(v.mv_data, v.mv_size, &(*out)[*n])))
+			break;
+		(*n)++;
+	}
+	mdb_cursor_close(cur);
+	if (r == VG_ENOTFOUND)
+		r = 0;
+	if (r) {
+		free(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
+/* Does the item hold a live point that has not expired? */
+static int has_unexpired(struct vcore *c, MDB_txn *txn, const struct vr_item *it, uint64_t now,
+	int *yes)
+{
+	struct vr_point *pts;
+	size_t n;
+	int r = item_points(c, txn, it->id, &pts, &n);
+
+	*yes = 0;
+	for (size_t i = 0; !r && i < n; i++)
+		if (pts[i].state == VR_P_ACTIVE && pts[i].kind != VR_PK_REPO && unexpired(&pts[i], now))
+			*yes = 1;
+	/* A restic repository holds data in its container point. */
+	if (!r && strcmp(it->kind, "restic") == 0 && n > 0)
+		for (size_t i = 0; i < n; i++)
+			if (pts[i].kind == VR_PK_SNAPSHOT && pts[i].state == VR_P_ACTIVE)
+				*yes = 1;
+	free(pts);
+	return r;
+}
+
+/* ---- vault settings ------------------------------------------------------------ */
+
+static int set_soft_delete(struct vcore *c, MDB_txn *txn, const struct vcaller *who,
+	const char *vault, struct vr_vault *v, const char *value, char *why, size_t whysz)
+{
+	int to, r;
+
+	if (strcmp(value, "off") == 0)
+		to = VR_SD_OFF;
+	else if (strcmp(value, "on") == 0)
+		to = VR_SD_ON;
+	else if (strcmp(value, "always-on") == 0)
+		to = VR_SD_ALWAYS;
+	else {
+		WHY("soft-delete %s: expected off, on or always-on", value);
+		return VG_EINVAL;
+	}
+	if (v->sd_state == VR_SD_ALWAYS && to != VR_SD_ALWAYS) {
+		WHY("vault %s: soft delete is always-on and cannot be changed", vault);
+		return VG_EPOLICY;
+	}
+	if (to == VR_SD_OFF && v->sd_state != VR_SD_OFF) {
+		if ((r = vmua_check(c, txn, who, v, VMUA_SOFT_DELETE_OFF, vault, why, whysz)))
+			return r;
+		if ((r = valert_raise(c, txn, "soft-delete-disabled", who, vault, vault,
+			     "soft delete turned off; items already soft-deleted keep their window")))
+			return r;
+	}
+	v->sd_state = (uint8_t)to;
+	return 0;
+}
+
+static int set_immutability(struct vcore *c, MDB_txn *txn, const struct vcaller *who,
+	const char *vault, struct vr_vault *v, const char *value, char *why, size_t whysz)
+{
+	int to, r;
+
+	if (strcmp(value, "disabled") == 0)
+		to = VR_IMM_DISABLED;
+	else if (strcmp(value, "enabled") == 0)
+		to = VR_IMM_ENABLED;
+	else if (strcmp(value, "locked") == 0)
+		to = VR_IMM_LOCKED;
+	else {
+		WHY("immutability %s: expected disabled, enabled or locked", value);
+		return VG_EINVAL;
+	}
+	if (to == v->immut)
+		return 0;
+	if (v->immut == VR_IMM_LOCKED) {
+		WHY("vault %s: immutability is locked, which is irreversible", vault);
+		return VG_EIMMUTABLE;
+	}
+	if (v->immut == VR_IMM_DISABLED && to == VR_IMM_LOCKED) {
+		WHY("vault %s: immutability must be enabled before it can be locked", vault);
+		return VG_EPOLICY;
+	}
+	if (to == VR_IMM_DISABLED) {
+		if ((r = vmua_check(c, txn, who, v, VMUA_IMMUTABILITY_DISABLE, vault, why, whysz)))
+			return r;
+		if ((r = valert_raise(c, txn, "immutability-disabled", who, vault, vault,
+			     "immutability changed from enabled to disabled")))
+			return r;
+	}
+	v->immut = (uint8_t)to;
+	return 0;
+}
+
+static int set_guard(struct vcore *c, MDB_txn *txn, const struct vcaller *who,
+	const char *vault, struct vr_vault *v, const char *value, char *why, size_t whysz)
+{
+	struct vr_guard g;
+	int r;
+
+	if (strcmp(value, "none") != 0 && (r = vmua_guard_get(c, txn, value, &g))) {
+		WHY("guard %s: %s", value, vg_strerror(r));
+		return r;
+	}
+	if (*v->guard && strcmp(v->guard, value) != 0) {
+		/* Unlinking (or switching) the guard is mandatory-critical. */
+		if ((r = vmua_check(c, txn, who, v, VMUA_GUARD_UNLINK, vault, why, whysz)))
+			return r;
+		if ((r = valert_raise(c, txn, "mua-removed", who, vault, vault, v->guard)))
+			return r;
+	}
+	snprintf(v->guard, sizeof(v->guard), "%s", strcmp(value, "none") == 0 ? "" : value);
+	return 0;
+}
+
+int vlife_vault_set(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *setting, const char *value, char *why, size_t whysz)
+{
+	struct vr_vault v;
+	MDB_txn *txn;
+	char reason[200];
+	int r;
+
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = vcore_resolve(c, txn, vault, NULL, &v, NULL)))
+		goto fail;
+	if (strcmp(setting, "soft-delete") == 0) {
+		r = set_soft_delete(c, txn, who, vault, &v, value, why, whysz);
+	} else if (strcmp(setting, "soft-delete-days") == 0) {
+		uint64_t d;
+		if (vg_parse_u64(value, 0, 100000, &d) || d < 14 || d > 180) {
+			WHY("soft-delete-days %s: must be between 14 and 180", value);
+			r = VG_EPOLICY;
+		} else {
+			v.sd_days = (uint16_t)d;
+		}
+	} else if (strcmp(setting, "immutability") == 0) {
+		r = set_immutability(c, txn, who, vault, &v, value, why, whysz);
+	} else if (strcmp(setting, "guard") == 0) {
+		r = set_guard(c, txn, who, vault, &v, value, why, whysz);
+	} else {
+		WHY("unknown setting %s (soft-delete, soft-delete-days, immutability, guard)", setting);
+		r = VG_EINVAL;
+	}
+	if (r)
+		goto fail;
+	snprintf(reason, sizeof(reason), "%s=%s", setting, value);
+	if ((r = put_vault(c, txn, vault, &v)) ||
+	    (r = vcore_audit_txn(c, txn, who, "vault.set", vault, "ok", reason)))
+		goto fail;
+	return vdb_commit(txn);
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
+/* ---- vault delete --------------------------------------------------------------- */
+
+struct item_rec {
+	char name[VG_ITEM_NAME_MAX + 1];
+	struct vr_item it;
+};
+
+static int vault_items(struct vcore *c, MDB_txn *txn, uint64_t vault_id, struct item_rec **out,
+	size_t *n)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t prefix[8];
+	size_t cap = 0;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = vdb_cursor(c->db, txn, VDB_ITEMS, &cur)))
+		return r;
+	vg_put_u64(prefix, vault_id);
+	for (r = vdb_seek_prefix(cur, prefix, 8, &k, &v, true); r == 0;
+	     r = vdb_seek_prefix(cur, prefix, 8, &k, &v, false)) {
+		if (*n == cap) {
+			void *np = realloc(*out, (cap = cap ? cap * 2 : 16) * sizeof(**out));
+			if (!np) {
+				r = VG_EINTERNAL;
+				break;
+			}
+			*out = np;
+		}
+		if (k.mv_size - 8 > VG_ITEM_NAME_MAX) {
+			r = VG_EINTEGRITY;
+			break;
+		}
+		memcpy((*out)[*n].name, (uint8_t *)k.mv_data + 8, k.mv_size - 8);
+		(*out)[*n].name[k.mv_size - 8] = 0;
+		if ((r = vr_item_dec(v.mv_data, v.mv_size, &(*out)[*n].it)))
+			break;
+		(*n)++;
+	}
+	mdb_cursor_close(cur);
+	if (r == VG_ENOTFOUND)
+		r = 0;
+	if (r) {
+		free(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
+int vlife_vault_delete(struct vcore *c, const struct vcaller *who, const char *vault,
+	char *why, size_t whysz)
+{
+	struct vr_vault v;
+	struct item_rec *items = NULL;
+	uint64_t now = vault_now();
+	size_t n = 0;
+	MDB_txn *txn;
+	char reason[128];
+	int r, live;
+
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = vcore_resolve(c, txn, vault, NULL, &v, NULL)))
+		goto fail;
+	if (immutable(&v)) {
+		if ((r = vault_items(c, txn, v.id, &items, &n)))
+			goto fail;
+		for (size_t i = 0; i < n; i++) {
+			if (items[i].it.state == VR_I_SOFTDELETED)
+				continue;
+			if ((r = has_unexpired(c, txn, &items[i].it, now, &live)))
+				goto fail;
+			if (live) {
+				WHY("vault %s is immutable and item %s holds unexpired recovery points",
+					vault, items[i].name);
+				r = VG_EIMMUTABLE;
+				goto fail;
+			}
+		}
+	}
+	if ((r = vmua_check(c, txn, who, &v, VMUA_DELETE_DATA, vault, why, whysz)))
+		goto fail;
+	/* A vault is always soft-deleted first, with at least 14 days. */
+	v.state = VR_V_SOFTDELETED;
+	v.deleted_at = now;
+	v.purge_at = now + (uint64_t)(v.sd_days >= 14 ? v.sd_days : 14) * DAY;
+	v.sd_alerted = 0;
+	snprintf(reason, sizeof(reason), "soft-deleted; purge after %llu",
+		(unsigned long long)v.purge_at);
+	if ((r = put_vault(c, txn, vault, &v)) ||
+	    (r = vcore_audit_txn(c, txn, who, "vault.delete", vault, "ok", reason)) ||
+	    (r = valert_raise(c, txn, "delete-backup-data", who, vault, vault,
+		     "vault soft-deleted")))
+		goto fail;
+	note_deletion(c, txn, who, vault);
+	free(items);
+	return vdb_commit(txn);
+fail:
+	free(items);
+	vdb_abort(txn);
+	return r;
+}
+
+int vlife_vault_undelete(struct vcore *c, const struct vcaller *who, const char *vault,
+	char *why, size_t whysz)
+{
+	struct vr_vault v;
+	MDB_txn *txn;
+	int r;
+
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = vcore_get_vault(c, txn, vault, &v)))
+		goto fail;
+	if (v.state != VR_V_SOFTDELETED) {
+		WHY("vault %s is not soft-deleted", vault);
+		r = VG_EBADSTATE;
+		goto fail;
+	}
+	v.state = VR_V_ACTIVE;
+	v.deleted_at = v.purge_at = 0;
+	if ((r = put_vault(c, txn, vault, &v)) ||
+	    (r = vcore_audit_txn(c, txn, who, "vault.undelete", vault, "ok", "")))
+		goto fail;
+	return vdb_commit(txn);
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
+/* ---- policies --------------------------------------------------------------------- */
+
+static int apply_policy(struct vcore *c, MDB_txn *txn, const struct vcaller *who,
+	const char *vault, const struct vr_vault *v, const char *only_item, const char *policy,
+	const struct vr_policy *pol, uint32_t *cut, uint32_t *restored)
+{
+	struct item_rec *items;
+	size_t n;
+	int r;
+
+	if ((r = vault_items(c, txn, v->id, &items, &n)))
+		return r;
+	for (size_t i = 0; !r && i < n; i++) {
+		if (only_item ? strcmp(items[i].name, only_item) != 0 :
+				strcmp(items[i].it.policy, policy) != 0)
+			continue;
+		r = vpolicy_apply_item(c, txn, v, &items[i].it, pol, vault_now(), cut, restored);
+	}
+	free(items);
+	(void)who;
+	(void)vault;
+	return r;
+}
+
+int vlife_policy_set(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *name, const char *spec, char *why, size_t whysz)
+{
+	struct vr_vault v;
+	struct vr_policy old, pol;
+	MDB_txn *txn;
+	char reason[256], olds[96], news[96], target[140];
+	uint32_t cut = 0, restored = 0;
+	int r, exists;
+
+	if ((r = vpolicy_parse(spec, &pol, why, whysz)))
+		return r;
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = vcore_resolve(c, txn, vault, NULL, &v, NULL)))
+		goto fail;
+	r = vpolicy_get(c, txn, v.id, name, &old);
+	exists = r == 0;
+	if (r && r != VG_ENOTFOUND)
+		goto fail;
+	snprintf(target, sizeof(target), "%s/%s", vault, name);
+	vpolicy_format(&pol, news, sizeof(news));
+	if (exists && vpolicy_lowers(&old, &pol)) {
+		vpolicy_format(&old, olds, sizeof(olds));
+		if (immutable(&v)) {
+			WHY("vault %s is immutable: policy %s cannot lower retention (%s -> %s)", vault,
+				name, olds, news);
+			r = VG_EIMMUTABLE;
+			goto fail;
+		}
+		if ((r = vmua_check(c, txn, who, &v, VMUA_RETENTION_REDUCE, target, why, whysz)))
+			goto fail;
+		if ((r = valert_raise(c, txn, "retention-reduced", who, vault, target, news)))
+			goto fail;
+	}
+	pol.created = exists ? old.created : vault_now();
+	if ((r = vpolicy_put(c, txn, v.id, name, &pol)) ||
+	    (r = apply_policy(c, txn, who, vault, &v, NULL, name, &pol, &cut, &restored)))
+		goto fail;
+	snprintf(reason, sizeof(reason), "%s; %u points cut to soft delete, %u restored", news, cut,
+		restored);
+	if ((r = vcore_audit_txn(c, txn, who, exists ? "policy.modify" : "policy.create", target,
+		     "ok", reason)))
+		goto fail;
+	return vdb_commit(txn);
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
+int vlife_item_set_policy(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, const char *policy, char *why, size_t whysz)
+{
+	struct vr_vault v;
+	struct vr_item it;
+	struct vr_policy old, pol;
+	MDB_txn *txn;
+	char target[200], reason[200];
+	uint32_t cut = 0, restored = 0;
+	int r;
+
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)) ||
+	    (r = vpolicy_get(c, txn, v.id, it.policy, &old)))
+		goto fail;
+	if ((r = vpolicy_get(c, txn, v.id, policy, &pol))) {
+		WHY("policy %s does not exist in vault %s", policy, vault);
+		goto fail;
+	}
+	snprintf(target, sizeof(target), "%s/%s", vault, item);
+	if (vpolicy_lowers(&old, &pol)) {
+		if (immutable(&v)) {
+			WHY("vault %s is immutable: moving %s from policy %s to the lower-retention "
+				"policy %s is refused", vault, item, it.policy, policy);
+			r = VG_EIMMUTABLE;
+			goto fail;
+		}
+		if ((r = vmua_check(c, txn, who, &v, VMUA_RETENTION_REDUCE, target, why, whysz)) ||
+		    (r = valert_raise(c, txn, "retention-reduced", who, vault, target, policy)))
+			goto fail;
+	}
+	snprintf(it.policy, sizeof(it.policy), "%s", policy);
+	if ((r = vcore_put_item(c, txn, item, &it)) ||
+	    (r = apply_policy(c, txn, who, vault, &v, item, policy, &pol, &cut, &restored)))
+		goto fail;
+	snprintf(reason, sizeof(reason), "policy %s; %u points cut, %u restored", policy, cut, restored);
+	if ((r = vcore_audit_txn(c, txn, who, "item.policy", target, "ok", reason)))
+		goto fail;
+	return vdb_commit(txn);
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
+/* ---- items ------------------------------------------------------------------------- */
+
+int vlife_item_stop(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, bool delete_data, char *why, size_t whysz)
+{
+	struct vr_vault v;
+	struct vr_item it;
+	uint64_t now = vault_now();
+	MDB_txn *txn;
+	char target[200], reason[128];
+	int r, live;
+
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)))
+		goto fail;
+	snprintf(target, sizeof(target), "%s/%s", vault, item);
+	if (delete_data && immutable(&v)) {
+		if ((r = has_unexpired(c, txn, &it, now, &live)))
+			goto fail;
+		if (live) {
+			WHY("vault %s is immutable: %s holds unexpired recovery points, so stop "
+				"protection with delete data is refused (stop with retain data instead)",
+				vault, item);
+			r = VG_EIMMUTABLE;
+			goto fail;
+		}
+	}
+	if (delete_data && who->kind == VR_K_AGENT && !who->root &&
+	    (r = vpin_consume(c, txn, who, vault, why, whysz)))
+		goto fail;
+	if ((r = vmua_check(c, txn, who, &v, delete_data ? VMUA_DELETE_DATA : VMUA_STOP_PROTECTION,
+		     target, why, whysz)))
+		goto fail;
+	if (delete_data) {
+		it.state = VR_I_SOFTDELETED;
+		it.deleted_at = now;
+		it.purge_at = now + window_of(&v);  /* frozen: later setting changes don't move it */
+		it.sd_alerted = 0;
+		snprintf(reason, sizeof(reason), "delete data; purge after %llu",
+			(unsigned long long)it.purge_at);
+		if ((r = valert_raise(c, txn, "delete-backup-data", who, vault, target,
+			     v.sd_state == VR_SD_OFF ? "item deleted; soft delete is off: purged now" :
+						       "item soft-deleted")))
+			goto fail;
+		note_deletion(c, txn, who, vault);
+	} else {
+		if (it.state == VR_I_STOPPED) {
+			WHY("%s is already stopped", target);
+			r = VG_EBADSTATE;
+			goto fail;
+		}
+		it.state = VR_I_STOPPED;
+		snprintf(reason, sizeof(reason), "retain data");
+	}
+	if ((r = vcore_put_item(c, txn, item, &it)) ||
+	    (r = vcore_audit_txn(c, txn, who, "item.stop", target, "ok", reason)))
+		goto fail;
+	if ((r = vdb_commit(txn)))
+		return r;
+	if (delete_data && v.sd_state == VR_SD_OFF) {
+		struct vlife_purge_stats st;
+		(void)vlife_purge(c, &st);  /* soft delete off: the data goes now */
+	}
+	return 0;
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
+int vlife_item_undelete(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, char *why, size_t whysz)
+{
+	struct vr_vault v;
+	struct vr_item it;
+	MDB_txn *txn;
+	char target[200];
+	int r;
+
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = vcore_resolve(c, txn, vault, NULL, &v, NULL)) ||
+	    (r = vcore_get_item(c, txn, v.id, item, &it)))
+		goto fail;
+	snprintf(target, sizeof(target), "%s/%s", vault, item);
+	if (it.state != VR_I_SOFTDELETED) {
+		WHY("%s is not soft-deleted", target);
+		r = VG_EBADSTATE;
+		goto fail;
+	}
+	/* Backups do not resume by themselves: stopped-retain. */
+	it.state = VR_I_STOPPED;
+	it.deleted_at = it.purge_at = 0;
+	if ((r = vcore_put_item(c, txn, item, &it)) ||
+	    (r = vcore_audit_txn(c, txn, who, "item.undelete", target, "ok", "now stopped-retain")))
+		goto fail;
+	return vdb_commit(txn);
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
+int vlife_item_resume(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, char *why, size_t whysz)
+{
+	struct vr_vault v;
+	struct vr_item it;
+	struct vr_point *pts = NULL;
+	struct vcore_blobs bl = {0};
+	uint64_t now = vault_now();
+	size_t n = 0, newest = SIZE_MAX;
+	uint32_t pruned = 0;
+	MDB_txn *txn;
+	char target[200], reason[96];
+	int r;
+
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)))
+		goto fail;
+	snprintf(target, sizeof(target), "%s/%s", vault, item);
+	if (it.state != VR_I_STOPPED) {
+		WHY("%s is %s, not stopped", target, vr_item_state_name(it.state));
+		r = VG_EBADSTATE;
+		goto fail;
+	}
+	/* Resume prunes the points that expired meanwhile (never the newest). */
+	if ((r = item_points(c, txn, it.id, &pts, &n)))
+		goto fail;
+	for (size_t i = 0; i < n; i++)
+		if (pts[i].state == VR_P_ACTIVE && pts[i].kind == VR_PK_BACKUP &&
+		    (newest == SIZE_MAX || pts[i].committed >= pts[newest].committed))
+			newest = i;
+	for (size_t i = 0; i < n; i++) {
+		if (i == newest || pts[i].state != VR_P_ACTIVE || pts[i].kind != VR_PK_BACKUP ||
+		    unexpired(&pts[i], now))
+			continue;
+		if ((r = vcore_drop_point(c, txn, &pts[i], &bl)))
+			goto fail;
+		pruned++;
+	}
+	it.state = VR_I_PROTECTED;
+	snprintf(reason, sizeof(reason), "%u expired points pruned", pruned);
+	if ((r = vcore_put_item(c, txn, item, &it)) ||
+	    (r = vcore_audit_txn(c, txn, who, "item.resume", target, "ok", reason)))
+		goto fail;
+	if ((r = vdb_commit(txn))) {
+		free(bl.ids);
+		free(pts);
+		return r;
+	}
+	vcore_unlink_blobs(c, &bl);
+	free(pts);
+	return 0;
+fail:
+	vdb_abort(txn);
+	free(bl.ids);
+	free(pts);
+	return r;
+}
+
+/* ---- points ------------------------------------------------------------------------ */
+
+int vlife_point_delete(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, uint64_t pid, char *why, size_t whysz)
+{
+	struct vr_vault v;
+	struct vr_item it;
+	struct vr_point p;
+	uint64_t now = vault_now();
+	MDB_txn *txn;
+	char target[220], ps[17], reason[96];
+	int r;
+
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)) ||
+	    (r = vcore_get_point(c, txn, it.id, pid, &p)))
+		goto fail;
+	vcore_point_str(pid, ps);
+	snprintf(target, sizeof(target), "%s/%s/%s", vault, item, ps);
+	if (p.state != VR_P_ACTIVE || p.kind == VR_PK_REPO) {
+		WHY("point %s is %s", target, vr_point_state_name(p.state));
+		r = p.state == VR_P_PENDING ? VG_ENOTFOUND : VG_EBADSTATE;
+		goto fail;
+	}
+	if (immutable(&v) && unexpired(&p, now)) {
+		WHY("vault %s is immutable: point %s has not expired", vault, target);
+		r = VG_EIMMUTABLE;
+		goto fail;
+	}
+	if ((r = vmua_check(c, txn, who, &v, VMUA_DELETE_DATA, target, why, whysz)))
+		goto fail;
+	p.state = VR_P_SOFTDELETED;
+	p.del_reason = VR_DEL_USER;
+	p.deleted_at = now;
+	p.purge_at = now + window_of(&v);
+	p.sd_alerted = 0;
+	snprintf(reason, sizeof(reason), "purge after %llu", (unsigned long long)p.purge_at);
+	if ((r = vcore_put_point(c, txn, &p)) ||
+	    (r = vcore_audit_txn(c, txn, who, "point.delete", target, "ok", reason)) ||
+	    (r = valert_raise(c, txn, "delete-backup-data", who, vault, target, "recovery point deleted")))
+		goto fail;
+	note_deletion(c, txn, who, vault);
+	if ((r = vdb_commit(txn)))
+		return r;
+	if (v.sd_state == VR_SD_OFF) {
+		struct vlife_purge_stats st;
+		(void)vlife_purge(c, &st);
+	}
+	return 0;
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
+int vlife_point_undelete(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, uint64_t pid, char *why, size_t whysz)
+{
+	struct vr_vault v;
+	struct vr_item it;
+	struct vr_point p;
+	MDB_txn *txn;
+	char target[220], ps[17];
+	int r;
+
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)) ||
+	    (r = vcore_get_point(c, txn, it.id, pid, &p)))
+		goto fail;
+	vcore_point_str(pid, ps);
+	snprintf(target, sizeof(target), "%s/%s/%s", vault, item, ps);
+	if (p.state != VR_P_SOFTDELETED) {
+		WHY("point %s is not soft-deleted", target);
+		r = VG_EBADSTATE;
+		goto fail;
+	}
+	if (p.del_reason == VR_DEL_RETENTION) {
+		WHY("point %s was cut by retention: raise the policy's retention to bring it back",
+			target);
+		r = VG_EPOLICY;
+		goto fail;
+	}
+	p.state = VR_P_ACTIVE;
+	p.del_reason = VR_DEL_NONE;
+	p.deleted_at = p.purge_at = 0;
+	if ((r = vcore_put_point(c, txn, &p)) ||
+	    (r = vcore_audit_txn(c, txn, who, "point.undelete", target, "ok", "")))
+		goto fail;
+	return vdb_commit(txn);
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
+/* ---- restic objects ---------------------------------------------------------------- */
+
+int vlife_object_delete(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, const char *object, bool hard)
+{
+	struct vr_vault v;
+	struct vr_item it;
+	struct vr_object o;
+	uint8_t key[8 + VG_OBJECT_NAME_MAX];
+	uint64_t now = vault_now();
+	char target[450], why[300] = "";
+	MDB_txn *txn;
+	MDB_val val;
+	int r, snapshot = strncmp(object, "snapshots:", 10) == 0;
+
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)))
+		goto fail;
+	if (!it.repo_point) {
+		r = VG_EBADSTATE;
+		goto fail;
+	}
+	snprintf(target, sizeof(target), "%s/%s/%s", vault, item, object);
+	if ((r = vdb_get(c->db, txn, VDB_OBJECTS, key, vr_key_id_name(key, it.repo_point, object), &val)) ||
+	    (r = vr_object_dec(val.mv_data, val.mv_size, &o)))
+		goto fail;
+	if (o.state != VR_O_ACTIVE) {
+		r = VG_ENOTFOUND;
+		goto fail;
+	}
+	if (hard) {
+		/* restic locks: removed at once, always allowed. */
+		if ((r = vdb_del(c->db, txn, VDB_OBJECTS, key, vr_key_id_name(key, it.repo_point, object))) ||
+		    ((r = vdb_del(c->db, txn, VDB_BLOBS, o.blob, VC_BLOBID_LEN)) && r != VG_ENOTFOUND))
+			goto fail;
+		if ((r = vcore_audit_txn(c, txn, who, "restic.delete", target, "ok", "lock removed")) ||
+		    (r = vdb_commit(txn)))
+			return r;
+		(void)vs_unlink(c->store, o.blob);
+		return 0;
+	}
+	if (immutable(&v)) {
+		snprintf(why, sizeof(why), "vault %s is immutable: restic %s cannot be deleted", vault, object);
+		r = VG_EIMMUTABLE;
+		goto refuse;
+	}
+	if ((r = vmua_check(c, txn, who, &v, VMUA_DELETE_DATA, target, why, sizeof(why))))
+		goto refuse;
+	o.state = VR_O_SOFTDELETED;
+	o.deleted_at = now;
+	o.purge_at = now + window_of(&v);
+	o.sd_alerted = 0;
+	if ((r = vcore_put(c, txn, VDB_OBJECTS, key, vr_key_id_name(key, it.repo_point, object), &o, false)))
+		goto fail;
+	if (snapshot) {
+		/* The recovery point this snapshot started goes with it. */
+		struct vr_point *pts;
+		size_t n;
+		if ((r = item_points(c, txn, it.id, &pts, &n)))
+			goto fail;
+		for (size_t i = 0; !r && i < n; i++)
+			if (pts[i].kind == VR_PK_SNAPSHOT && pts[i].state == VR_P_ACTIVE &&
+			    strcmp(pts[i].ref, object) == 0) {
+				pts[i].state = VR_P_SOFTDELETED;
+				pts[i].del_reason = VR_DEL_USER;
+				pts[i].deleted_at = now;
+				pts[i].purge_at = o.purge_at;
+				r = vcore_put_point(c, txn, &pts[i]);
+			}
+		free(pts);
+		if (r || (r = valert_raise(c, txn, "delete-backup-data", who, vault, target,
+				  "restic snapshot deleted")))
+			goto fail;
+		note_deletion(c, txn, who, vault);
+	}
+	if ((r = vcore_audit_txn(c, txn, who, "restic.delete", target, "ok",
+		     v.sd_state == VR_SD_OFF ? "deleted" : "soft-deleted")))
+		goto fail;
+	return vdb_commit(txn);
+refuse:
+	vdb_abort(txn);
+	(void)vcore_audit(c, who, "restic.delete", target, "denied", why);
+	return r;
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
+/* ---- the purger ----------------------------------------------------------------------- */
+
+struct vault_rec {
+	char name[VG_VAULT_NAME_MAX + 1];
+	struct vr_vault v;
+};
+
+static int all_vaults(struct vcore *c, MDB_txn *txn, struct vault_rec **out, size_t *n)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t cap = 0;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = vdb_cursor(c->db, txn, VDB_VAULTS, &cur)))
+		return r;
+	for (r = vdb_seek_prefix(cur, "", 0, &k, &v, true); r == 0;
+	     r = vdb_seek_prefix(cur, "", 0, &k, &v, false)) {
+		if (*n == cap) {
+			void *np = realloc(*out, (cap = cap ? cap * 2 : 8) * sizeof(**out));
+			if (!np) {
+				r = VG_EINTERNAL;
+				break;
+			}
+			*out = np;
+		}
+		if (k.mv_size > VG_VAULT_NAME_MAX) {
+			r = VG_EINTEGRITY;
+			break;
+		}
+		memcpy((*out)[*n].name, k.mv_data, k.mv_size);
+		(*out)[*n].name[k.mv_size] = 0;
+		if ((r = vr_vault_dec(v.mv_data, v.mv_size, &(*out)[*n].v)))
+			break;
+		(*n)++;
+	}
+	mdb_cursor_close(cur);
+	if (r == VG_ENOTFOUND)
+		r = 0;
+	if (r) {
+		free(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
+static const struct vcaller purger = {.principal = "purger", .peer = "local"};
+
+/* Upcoming-purge warning (once) or the purge itself, for one deletion. */
+static int due(struct vcore *c, MDB_txn *txn, const char *vault, const char *target,
+	uint64_t purge_at, uint8_t *alerted, uint64_t now, struct vlife_purge_stats *st)
+{
+	char detail[96];
+
+	if (purge_at <= now)
+		return 1;
+	if (!*alerted && purge_at - now <= WARN_AHEAD) {
+		snprintf(detail, sizeof(detail), "purge at %llu", (unsigned long long)purge_at);
+		*alerted = 1;
+		st->warned++;
+		if (valert_raise(c, txn, "upcoming-purge", &purger, vault, target, detail))
+			return -1;
+		return 2;  /* record changed */
+	}
+	return 0;
+}
+
+static int purge_item_data(struct vcore *c, MDB_txn *txn, const struct vr_item *it,
+	struct vcore_blobs *bl, struct vlife_purge_stats *st)
+{
+	struct vr_point *pts;
+	size_t n;
+	int r = item_points(c, txn, it->id, &pts, &n);
+
+	for (size_t i = 0; !r && i < n; i++) {
+		r = vcore_drop_point(c, txn, &pts[i], bl);
+		st->points++;
+	}
+	free(pts);
+	return r;
+}
+
+static int purge_objects(struct vcore *c, MDB_txn *txn, const char *vault, const char *item,
+	const struct vr_item *it, uint64_t now, struct vcore_blobs *bl, struct vlife_purge_stats *st)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t prefix[8];
+	uint32_t purged = 0, warned = 0;
+	char target[200];
+	int r;
+
+	if (!it->repo_point)
+		return 0;
+	if ((r = vdb_cursor(c->db, txn, VDB_OBJECTS, &cur)))
+		return r;
+	vg_put_u64(prefix, it->repo_point);
+	for (r = vdb_seek_prefix(cur, prefix, 8, &k, &v, true); r == 0;
+	     r = vdb_seek_prefix(cur, prefix, 8, &k, &v, false)) {
+		struct vr_object o;
+		if ((r = vr_object_dec(v.mv_data, v.mv_size, &o)))
+			break;
+		if (o.state != VR_O_SOFTDELETED)
+			continue;
+		if (o.purge_at <= now) {
+			if ((r = vdb_err(mdb_cursor_del(cur, 0))) ||
+			    ((r = vdb_del(c->db, txn, VDB_BLOBS, o.blob, VC_BLOBID_LEN)) && r != VG_ENOTFOUND))
+				break;
+			if (bl->n == bl->cap) {
+				void *np = realloc(bl->ids, (bl->cap = bl->cap ? bl->cap * 2 : 16) * VC_BLOBID_LEN);
+				if (!np) {
+					r = VG_EINTERNAL;
+					break;
+				}
+				bl->ids = np;
+			}
+			memcpy(bl->ids[bl->n++], o.blob, VC_BLOBID_LEN);
+			purged++;
+		} else if (!o.sd_alerted && o.purge_at - now <= WARN_AHEAD) {
+			MDB_val nv;
+			struct vg_wr w;
+			o.sd_alerted = 1;
+			warned++;
+			vg_wr_init(&w, 512);
+			vr_object_enc(&w, &o);
+			nv.mv_size = w.len;
+			nv.mv_data = w.p;
+			r = w.err ? w.err : vdb_err(mdb_cursor_put(cur, &k, &nv, MDB_CURRENT));
+			vg_wr_free(&w);
+			if (r)
+				break;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (r == VG_ENOTFOUND)
+		r = 0;
+	snprintf(target, sizeof(target), "%s/%s", vault, item);
+	if (!r && warned) {
+		char d[64];
+		snprintf(d, sizeof(d), "%u restic files purge within 48 hours", warned);
+		st->warned++;
+		r = valert_raise(c, txn, "upcoming-purge", &purger, vault, target, d);
+	}
+	if (!r && purged) {
+		char d[64];
+		snprintf(d, sizeof(d), "%u restic files purged", purged);
+		st->objects += purged;
+		if (!(r = vcore_audit_txn(c, txn, &purger, "purge", target, "ok", d)))
+			r = valert_raise(c, txn, "purge-complete", &purger, vault, target, d);
+	}
+	return r;
+}
+
+static int purge_points(struct vcore *c, MDB_txn *txn, const char *vault, const char *item,
+	const struct vr_item *it, uint64_t now, struct vcore_blobs *bl, struct vlife_purge_stats *st)
+{
+	struct vr_point *pts;
+	size_t n, newest = SIZE_MAX;
+	char target[220], ps[17];
+	int r = item_points(c, txn, it->id, &pts, &n);
+
+	for (size_t i = 0; !r && i < n; i++)
+		if (pts[i].state == VR_P_ACTIVE && pts[i].kind == VR_PK_BACKUP &&
+		    (newest == SIZE_MAX || pts[i].committed >= pts[newest].committed))
+			newest = i;
+	for (size_t i = 0; !r && i < n; i++) {
+		struct vr_point *p = &pts[i];
+		vcore_point_str(p->id, ps);
+		snprintf(target, sizeof(target), "%s/%s/%s", vault, item, ps);
+		if (p->state == VR_P_PENDING && p->session == 0 && p->created + PENDING_MAX_AGE <= now) {
+			r = vcore_drop_point(c, txn, p, bl);
+			st->aborted++;
+		} else if (p->state == VR_P_SOFTDELETED) {
+			int d = due(c, txn, vault, target, p->purge_at, &p->sd_alerted, now, st);
+			if (d < 0)
+				r = VG_EINTERNAL;
+			else if (d == 1) {
+				if (!(r = vcore_drop_point(c, txn, p, bl)) &&
+				    !(r = vcore_audit_txn(c, txn, &purger, "purge", target, "ok", "point purged")))
+					r = valert_raise(c, txn, "purge-complete", &purger, vault, target,
+						"recovery point purged");
+				st->points++;
+			} else if (d == 2) {
+				r = vcore_put_point(c, txn, p);
+			}
+		} else if (p->state == VR_P_ACTIVE && p->kind == VR_PK_BACKUP && i != newest &&
+			   it->state == VR_I_PROTECTED && !unexpired(p, now)) {
+			/* Expired under the policy: pruned. The newest point stays. */
+			if (!(r = vcore_drop_point(c, txn, p, bl)))
+				r = vcore_audit_txn(c, txn, &purger, "point.expire", target, "ok", "expired");
+			st->expired++;
+		}
+	}
+	free(pts);
+	return r;
+}
+
+int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
+{
+	struct vault_rec *vaults = NULL;
+	struct vcore_blobs bl = {0};
+	uint64_t now = vault_now();
+	size_t nv = 0;
+	MDB_txn *txn;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = all_vaults(c, txn, &vaults, &nv)))
+		goto fail;
+	for (size_t i = 0; i < nv; i++) {
+		struct vault_rec *vr = &vaults[i];
+		struct item_rec *items = NULL;
+		size_t ni = 0;
+		int vd = 0;
+
+		if (vr->v.state == VR_V_SOFTDELETED) {
+			vd = due(c, txn, vr->name, vr->name, vr->v.purge_at, &vr->v.sd_alerted, now, st);
+			if (vd < 0) {
+				r = VG_EINTERNAL;
+				goto fail;
+			}
+			if (vd == 2 && (r = put_vault(c, txn, vr->name, &vr->v)))
+				goto fail;
+			if (vd != 1)
+				continue;  /* a soft-deleted vault waits whole */
+		}
+		if ((r = vault_items(c, txn, vr->v.id, &items, &ni)))
+			goto fail;
+		for (size_t j = 0; !r && j < ni; j++) {
+			struct item_rec *ir = &items[j];
+			char target[200];
+			snprintf(target, sizeof(target), "%s/%s", vr->name, ir->name);
+			if (vd == 1 || ir->it.state == VR_I_SOFTDELETED) {
+				int d = vd == 1 ? 1 : due(c, txn, vr->name, target, ir->it.purge_at,
+						       &ir->it.sd_alerted, now, st);
+				if (d < 0) {
+					r = VG_EINTERNAL;
+				} else if (d == 1) {
+					uint8_t key[8 + VG_ITEM_NAME_MAX];
+					if (!(r = purge_item_data(c, txn, &ir->it, &bl, st)) &&
+					    !(r = vdb_del(c->db, txn, VDB_ITEMS, key,
+						      vr_key_id_name(key, vr->v.id, ir->name))) &&
+					    !(r = vcore_audit_txn(c, txn, &purger, "purge", target, "ok",
+						      "item purged")) && vd != 1)
+						r = valert_raise(c, txn, "purge-complete", &purger, vr->name,
+							target, "item purged");
+					st->items++;
+				} else if (d == 2) {
+					r = vcore_put_item(c, txn, ir->name, &ir->it);
+				}
+				continue;
+			}
+			if (!(r = purge_points(c, txn, vr->name, ir->name, &ir->it, now, &bl, st)))
+				r = purge_objects(c, txn, vr->name, ir->name, &ir->it, now, &bl, st);
+		}
+		free(items);
+		if (r)
+			goto fail;
+		if (vd == 1) {
+			if ((r = vdb_del(c->db, txn, VDB_VAULTS, vr->name, strlen(vr->name))) ||
+			    (r = vcore_audit_txn(c, txn, &purger, "purge", vr->name, "ok", "vault purged")) ||
+			    (r = valert_raise(c, txn, "purge-complete", &purger, vr->name, vr->name,
+				     "vault purged")))
+				goto fail;
+			st->vaults++;
+		}
+	}
+	free(vaults);
+	if ((r = vdb_commit(txn))) {
+		free(bl.ids);
+		return r;
+	}
+	vcore_unlink_blobs(c, &bl);
+	return 0;
+fail:
+	free(vaults);
+	free(bl.ids);
+	vdb_abort(txn);
+	return r;
+}

@@ -1,0 +1,124 @@
+/* server_int.h - what vaultd's request handlers share with server.c:
+ * the connection, response helpers and argument parsing. */
+#ifndef VAULT_SERVER_INT_H
+#define VAULT_SERVER_INT_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "auth.h"
+#include "core.h"
+#include "wire.h"
+
+#define MAX_BOUND_POINTS 64
+
+struct conn {
+	struct vcore *c;
+	int fd;
+	uint64_t session;
+	uid_t uid;
+	pid_t pid;
+	struct vcaller who;        /* per request */
+	uint8_t *buf;              /* VG_WIRE_MAX_DATA */
+	struct vg_wr out;
+	uint32_t reqid;
+	struct {
+		char vault[VG_VAULT_NAME_MAX + 1];
+		char item[VG_ITEM_NAME_MAX + 1];
+		uint64_t id;
+	} bound[MAX_BOUND_POINTS];
+	int nbound;
+	int slot;
+};
+
+
+int send_status(struct conn *k, uint8_t type, int status, const char *msg);
+int send_err(struct conn *k, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+struct vg_wr *resp_ok(struct conn *k);
+struct vg_wr *row(struct conn *k);
+int end_stream(struct conn *k, int r);
+void audit_fail(struct conn *k, const char *op, const char *target, int r, bool mutating);
+/* Audits a refusal with its reason (NULL: the error's text). */
+void audit_refusal(struct conn *k, const char *op, const char *target, int r, const char *why);
+/* Permission check with audit and a 403-style RESP on refusal; returns 0
+ * when allowed, 1 when refused (RESP sent), or an I/O error. */
+int need(struct conn *k, const char *op, const char *vault, const char *item, enum vperm p);
+
+struct args {
+	char vault[VG_VAULT_NAME_MAX + 1];
+	char item[VG_ITEM_NAME_MAX + 1];
+	char object[VG_OBJECT_NAME_MAX + 1];
+	char pointstr[65];
+	char kind[65];
+	uint64_t point;
+	char target[700];
+};
+
+enum { A_VAULT = 1, A_ITEM = 2, A_POINT = 4, A_OBJECT = 8 };
+int get_args(const struct vg_msg *m, unsigned need_mask, struct args *a);
+
+/* The two streaming shapes (h_data.c); both consume their handle. */
+int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const char *target);
+int stream_download(struct conn *k, struct vcore_download *d, const struct vr_object *o,
+	uint64_t off, uint64_t len, const char *op, const char *target);
+
+/* Handlers outside server.c. */
+typedef int (*vhandler)(struct conn *k, const struct vg_msg *m);
+int h_ping(struct conn *k, const struct vg_msg *m);
+int h_whoami(struct conn *k, const struct vg_msg *m);
+int h_vault_create(struct conn *k, const struct vg_msg *m);
+int h_vault_list(struct conn *k, const struct vg_msg *m);
+int h_vault_get(struct conn *k, const struct vg_msg *m);
+int h_item_create(struct conn *k, const struct vg_msg *m);
+int h_item_list(struct conn *k, const struct vg_msg *m);
+int h_point_begin(struct conn *k, const struct vg_msg *m);
+int h_point_commit(struct conn *k, const struct vg_msg *m);
+int h_point_abort(struct conn *k, const struct vg_msg *m);
+int h_point_list(struct conn *k, const struct vg_msg *m);
+int h_object_list(struct conn *k, const struct vg_msg *m);
+int h_object_put(struct conn *k, const struct vg_msg *m);
+int h_object_get(struct conn *k, const struct vg_msg *m);
+int h_object_stat(struct conn *k, const struct vg_msg *m);
+int h_audit_verify(struct conn *k, const struct vg_msg *m);
+int h_audit_export(struct conn *k, const struct vg_msg *m);
+int h_principal_add(struct conn *k, const struct vg_msg *m);
+int h_principal_list(struct conn *k, const struct vg_msg *m);
+int h_principal_rotate(struct conn *k, const struct vg_msg *m);
+int h_principal_cert(struct conn *k, const struct vg_msg *m);
+int h_role_set(struct conn *k, const struct vg_msg *m);
+int h_role_list(struct conn *k, const struct vg_msg *m);
+int h_agent_register(struct conn *k, const struct vg_msg *m);
+int h_agent_activate(struct conn *k, const struct vg_msg *m);
+int h_event_record(struct conn *k, const struct vg_msg *m);
+int h_alert_list(struct conn *k, const struct vg_msg *m);
+int h_vault_set(struct conn *k, const struct vg_msg *m);
+int h_vault_delete(struct conn *k, const struct vg_msg *m);
+int h_vault_undelete(struct conn *k, const struct vg_msg *m);
+int h_policy_set(struct conn *k, const struct vg_msg *m);
+int h_policy_list(struct conn *k, const struct vg_msg *m);
+int h_item_set_policy(struct conn *k, const struct vg_msg *m);
+int h_item_stop(struct conn *k, const struct vg_msg *m);
+int h_item_undelete(struct conn *k, const struct vg_msg *m);
+int h_item_resume(struct conn *k, const struct vg_msg *m);
+int h_point_delete(struct conn *k, const struct vg_msg *m);
+int h_point_undelete(struct conn *k, const struct vg_msg *m);
+int h_guard_create(struct conn *k, const struct vg_msg *m);
+int h_guard_approver(struct conn *k, const struct vg_msg *m);
+int h_guard_exclude(struct conn *k, const struct vg_msg *m);
+int h_guard_check(struct conn *k, const struct vg_msg *m);
+int h_mua_request(struct conn *k, const struct vg_msg *m);
+int h_mua_approve(struct conn *k, const struct vg_msg *m);
+int h_mua_list(struct conn *k, const struct vg_msg *m);
+int h_pin_generate(struct conn *k, const struct vg_msg *m);
+int h_purge_run(struct conn *k, const struct vg_msg *m);
+int h_clock_advance(struct conn *k, const struct vg_msg *m);
+int h_restic_create(struct conn *k, const struct vg_msg *m);
+int h_restic_put(struct conn *k, const struct vg_msg *m);
+int h_restic_get(struct conn *k, const struct vg_msg *m);
+int h_restic_stat(struct conn *k, const struct vg_msg *m);
+int h_restic_list(struct conn *k, const struct vg_msg *m);
+int h_restic_delete(struct conn *k, const struct vg_msg *m);
+
+
+#endif
