@@ -91,6 +91,14 @@ else
 	echo "build.sh: NOTE: vaultgw not built: the image has no TLS gateway"
 fi
 
+# The first Owner comes from a token hash in the seed: vaultctl must be able
+# to import one (principal add --token-sha256).
+if "$pkg/usr/bin/vaultctl" --help 2>&1 | grep -q -- '--token-sha256'; then
+	units="$units vaultgate-bootstrap.service"
+else
+	echo "build.sh: NOTE: vaultctl cannot import a token hash (principal add --token-sha256): the image creates no first Owner"
+fi
+
 install -d "$pkg/lib/systemd/system" "$pkg/usr/libexec/vaultgate" "$pkg/usr/share/vaultgate" \
 	"$pkg/etc/ssh/sshd_config.d" "$pkg/DEBIAN"
 for u in $units; do
@@ -99,7 +107,7 @@ for u in $units; do
 	*.timer) install -m 0644 "$here/units/${u%.timer}.service" "$pkg/lib/systemd/system/" ;;
 	esac
 done
-install -m 0755 "$here/files/firstboot" "$here/files/banner" "$pkg/usr/libexec/vaultgate/"
+install -m 0755 "$here/files/firstboot" "$here/files/bootstrap" "$here/files/banner" "$pkg/usr/libexec/vaultgate/"
 install -m 0644 "$here/files/seed-parse.awk" "$pkg/usr/libexec/vaultgate/"
 install -m 0644 "$here/files/mgmt.nft" "$pkg/usr/share/vaultgate/"
 install -m 0644 "$here/files/sshd-vaultgate.conf" "$pkg/etc/ssh/sshd_config.d/vaultgate.conf"

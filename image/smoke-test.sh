@@ -94,15 +94,17 @@ done
 deb=$(ls "$out"/vaultgate_*_amd64.deb 2>/dev/null | head -n 1)
 [ -n "$deb" ] || fail "no vaultgate .deb in $out"
 contents=$(dpkg-deb -c "$deb")
-have_gw=0 have_net=0
+have_gw=0 have_net=0 have_owner=0
 grep -q '\./usr/sbin/vaultgw$' <<<"$contents" && have_gw=1
 grep -q '\./usr/sbin/vaultnet$' <<<"$contents" && have_net=1
+grep -q 'vaultgate-bootstrap\.service$' <<<"$contents" && have_owner=1
 if [ "$vaultd_only" = 0 ]; then
 	missing=""
 	[ "$have_gw" = 1 ] || missing="vaultgw"
 	[ "$have_net" = 1 ] || missing="${missing:+$missing and }vaultnet"
+	[ "$have_owner" = 1 ] || missing="${missing:+$missing and }the first-Owner import (vaultctl principal add --token-sha256)"
 	[ -z "$missing" ] ||
-		fail "$missing not built (not on this branch yet): the image has no private endpoint, so the restic backup through it cannot run. image/smoke-test.sh --vaultd-only tests the rest."
+		fail "$missing not built (not on this branch yet): the restic backup through the private endpoint cannot run. image/smoke-test.sh --vaultd-only tests the rest."
 fi
 
 rm -rf "$work"
@@ -111,7 +113,7 @@ mkdir -p "$work"
 # ---- seed, keys, ports ------------------------------------------------------------
 
 ssh-keygen -q -t ed25519 -N '' -C smoke-test -f "$work/admin"
-head -c 24 /dev/urandom | base64 | tr '+/' '-_' > "$work/owner.token"
+echo "vg_$(openssl rand -hex 32)" > "$work/owner.token"    # vaultd's token form: vg_ + 64 hex
 "$here/mkseed.sh" -o "$work/seed.iso" --data-ip 10.0.2.15 --data-prefix 24 --data-gateway 10.0.2.2 \
 	--allow 10.0.2.2/32 --ssh-key "$work/admin.pub" --owner-token-file "$work/owner.token" \
 	--tls-san 127.0.0.1 --hostname smoke --instance-id "smoke-$$" >/dev/null
