@@ -302,7 +302,7 @@ echo "smoke-test: PASS$([ "$vaultd_only" = 1 ] && echo " (vaultd only: the priva
 printf '  %-34s %s\n' \
 	"build time" "$([ "$build" = 1 ] && echo "$build_s s" || echo "not built (--no-build)")" \
 	"boot 1 to service (GRUB, first boot)" "$boot1_ready s" \
-	"boot 1 to restic backup done" "${backup_s:+$backup_s s}${backup_s:-not run (--vaultd-only)}" \
+	"boot 1 to restic backup done" "$([ -n "$backup_s" ] && echo "$backup_s s" || echo "not run (--vaultd-only)")" \
 	"boot 2 to service (direct kernel)" "$boot2_ready s" \
 	"disk.qcow2" "$(du -h "$out/disk.qcow2" | cut -f1)" \
 	"disk.raw (allocated / apparent)" "$(du -h "$out/disk.raw" | cut -f1) / $(du -h --apparent-size "$out/disk.raw" | cut -f1)" \
