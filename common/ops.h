@@ -65,7 +65,54 @@ enum vg_op {
 	VG_OP_MUA_LIST,         /* [VAULT] -> ROW */
 	VG_OP_PIN_GENERATE,     /* VAULT [GRANT] -> PIN, TIME2 expiry */
 	VG_OP_PURGE_RUN,        /* local root: run the purger pass now */
-	VG_OP_MAX_CORE = VG_OP_PURGE_RUN,
+	/* keys (SPEC §4). VAULT_CREATE also takes [FLAGS bit0: infrastructure
+	 * (double) encryption], fixed at creation. */
+	VG_OP_VAULT_KEY,        /* VAULT KIND("cmk"|"platform") [NAME(key label)] [GRANT]
+	                         * -> KIND(new key ref). Moves or rotates the KEK that
+	                         * wraps the vault's DEK; the data is not re-encrypted.
+	                         * cmk -> platform is refused (VG_EPOLICY). MUA op
+	                         * "key-change", target VAULT. */
+	/* VG_OP_METRICS: no fields. Local root or a principal of kind monitor
+	 * (others: VG_EDENIED). Answer: RESP {status 0, SIZE: body bytes}, then
+	 * DATA frames, then END {status}: the shape of OBJECT_GET. The DATA
+	 * bytes, in order, are the body to serve on /metrics with
+	 * "Content-Type: text/plain; version=0.0.4": the Prometheus text
+	 * exposition format, every line ending in '\n', # HELP and # TYPE for
+	 * every family. A non-zero END status means the body is incomplete
+	 * (answer 503). Families (vault/metrics.c):
+	 *   vaultgate_alerts_total{name,severity}               counter
+	 *   vaultgate_jobs_total{vault,kind,result}             counter
+	 *   vaultgate_firewall_drops_total                      counter (vaultnet events)
+	 *   vaultgate_alert_outbox_dropped_total                counter
+	 *   vaultgate_vaults                                    gauge
+	 *   vaultgate_vault_key_available{vault,key}            gauge 0|1
+	 *   vaultgate_items{vault}                              gauge
+	 *   vaultgate_recovery_points{vault,item}               gauge
+	 *   vaultgate_stored_bytes{vault,item}                  gauge
+	 *   vaultgate_soft_deleted_bytes{vault,item}            gauge
+	 *   vaultgate_last_backup_timestamp_seconds{vault,item} gauge (absent if never)
+	 *   vaultgate_last_backup_age_seconds{vault,item}       gauge (absent if never)
+	 *   vaultgate_alert_outbox_pending                      gauge */
+	VG_OP_METRICS,
+	/* VG_OP_REPORT: [VAULT] [TIME: jobs since, unix s; default 30 days ago].
+	 * Vaults the caller may view (VG_EDENIED for a named one it may not).
+	 * RESP {TIME: vaultd's now}, then ROW frames told apart by KIND, then END:
+	 *   "vault" VAULT STATE DETAIL("key=REF encryption=single|double key-state=ok|sealed")
+	 *   "item"  VAULT ITEM STATE COUNT(active points) SIZE(stored bytes)
+	 *           SIZE2(soft-deleted bytes) TIME(last success) TIME2(last failure)
+	 *           DETAIL("kind=files|restic purge_at=UNIX|0")
+	 *   "point" VAULT ITEM POINT STATE TIME(committed) SIZE
+	 *           TIME2(expiry if active, purge time if soft-deleted)
+	 *   "job"   VAULT ITEM TIME NAME("backup"|"restore") RESULT("ok"|"failed")
+	 *           SIZE POINT(or "") DETAIL */
+	VG_OP_REPORT,
+	/* The alert outbox (vaultd --alert-outbox), drained by vaultnotify.
+	 * Local root or a monitor principal only. */
+	VG_OP_NOTIFY_NEXT,      /* -> the oldest undelivered alert: SEQ TIME NAME
+	                         * STATE(severity) PRINCIPAL VAULT TARGET DETAIL
+	                         * ID(this vaultd's instance id); VG_ENOTFOUND if none */
+	VG_OP_NOTIFY_ACK,       /* SEQ: delivered; removes it from the outbox */
+	VG_OP_MAX_CORE = VG_OP_NOTIFY_ACK,
 };
 
 #endif

@@ -31,6 +31,18 @@ int valert_known(const char *name)
 	return in(security_alerts, name) || in(job_alerts, name);
 }
 
+const char *valert_name_at(int i, const char **severity)
+{
+	int ns = (int)(sizeof(security_alerts) / sizeof(security_alerts[0])) - 1;
+
+	if (i < ns) {
+		*severity = "critical";
+		return security_alerts[i];
+	}
+	*severity = "error";
+	return job_alerts[i - ns];  /* NULL at the end */
+}
+
 static void clean(char *dst, size_t n, const char *src)
 {
 	size_t i = 0;
@@ -38,6 +50,44 @@ static void clean(char *dst, size_t n, const char *src)
 	for (; src && src[i] && i + 1 < n; i++)
 		dst[i] = (src[i] < 0x20 || src[i] == 0x7f || src[i] == '"') ? '?' : src[i];
 	dst[i] = 0;
+}
+
+static int bump(struct vcore *c, MDB_txn *txn, const char *key)
+{
+	uint8_t b[8];
+	uint64_t n = 0;
+	MDB_val v;
+	int r = vdb_get(c->db, txn, VDB_META, key, strlen(key), &v);
+
+	if (r == 0 && v.mv_size == 8)
+		n = vg_get_u64(v.mv_data);
+	else if (r && r != VG_ENOTFOUND)
+		return r;
+	vg_put_u64(b, n + 1);
+	return vdb_put(c->db, txn, VDB_META, key, strlen(key), b, 8, false);
+}
+
+static int enqueue(struct vcore *c, MDB_txn *txn, uint64_t seq)
+{
+	uint8_t key[8];
+	MDB_stat st;
+	int r;
+
+	if ((r = vdb_err(mdb_stat(txn, c->db->dbi[VDB_OUTBOX], &st))))
+		return r;
+	if (st.ms_entries >= VALERT_OUTBOX_MAX) {
+		MDB_cursor *cur;
+		MDB_val k, v;
+		if ((r = vdb_cursor(c->db, txn, VDB_OUTBOX, &cur)))
+			return r;
+		if (!(r = vdb_err(mdb_cursor_get(cur, &k, &v, MDB_FIRST))))
+			r = vdb_err(mdb_cursor_del(cur, 0));
+		mdb_cursor_close(cur);
+		if (r || (r = bump(c, txn, "outbox_dropped")))
+			return r;
+	}
+	vg_put_u64(key, seq);
+	return vdb_put(c->db, txn, VDB_OUTBOX, key, 8, "", 0, false);
 }
 
 static int raise_in(struct vcore *c, MDB_txn *txn, struct vr_alert *a)
@@ -55,9 +105,16 @@ static int raise_in(struct vcore *c, MDB_txn *txn, struct vr_alert *a)
 	a->seq = seq + 1;
 	vg_put_u64(sb, a->seq);
 	vg_put_u64(key, a->seq);
-	if ((r = vdb_put(c->db, txn, VDB_META, SEQ_KEY, strlen(SEQ_KEY), sb, 8, false)))
+	if ((r = vdb_put(c->db, txn, VDB_META, SEQ_KEY, strlen(SEQ_KEY), sb, 8, false)) ||
+	    (r = vcore_put(c, txn, VDB_ALERTS, key, 8, a, true)))
 		return r;
-	return vcore_put(c, txn, VDB_ALERTS, key, 8, a, true);
+	{
+		char ctr[64];
+		snprintf(ctr, sizeof(ctr), "alerts_total/%s", a->name);
+		if ((r = bump(c, txn, ctr)))
+			return r;
+	}
+	return c->outbox ? enqueue(c, txn, a->seq) : 0;
 }
 
 int valert_raise(struct vcore *c, MDB_txn *txn, const char *name, const struct vcaller *who,
@@ -127,6 +184,71 @@ int valert_list(struct vcore *c, const char *vault, uint64_t from,
 	if (r == VG_ENOTFOUND)
 		r = 0;
 out:
+	vdb_abort(txn);
+	return r;
+}
+
+int valert_outbox_next(struct vcore *c, struct vr_alert *a)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int r;
+
+	for (;;) {
+		uint8_t key[8];
+		if ((r = vdb_begin(c->db, false, &txn)))
+			return r;
+		if ((r = vdb_cursor(c->db, txn, VDB_OUTBOX, &cur))) {
+			vdb_abort(txn);
+			return r;
+		}
+		r = vdb_err(mdb_cursor_get(cur, &k, &v, MDB_FIRST));
+		mdb_cursor_close(cur);
+		if (r || k.mv_size != 8) {
+			vdb_abort(txn);
+			return r ? r : VG_EINTEGRITY;
+		}
+		memcpy(key, k.mv_data, 8);
+		r = vdb_get(c->db, txn, VDB_ALERTS, key, 8, &v);
+		if (r == 0)
+			r = vr_alert_dec(v.mv_data, v.mv_size, a);
+		vdb_abort(txn);
+		if (r != VG_ENOTFOUND)
+			return r;
+		/* Queued but no longer stored: drop it and look again. */
+		if ((r = valert_outbox_ack(c, vg_get_u64(key))) && r != VG_ENOTFOUND)
+			return r;
+	}
+}
+
+int valert_outbox_ack(struct vcore *c, uint64_t seq)
+{
+	uint8_t key[8];
+	MDB_txn *txn;
+	int r;
+
+	vg_put_u64(key, seq);
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = vdb_del(c->db, txn, VDB_OUTBOX, key, 8))) {
+		vdb_abort(txn);
+		return r;
+	}
+	return vdb_commit(txn);
+}
+
+int valert_outbox_pending(struct vcore *c, uint64_t *n)
+{
+	MDB_txn *txn;
+	MDB_stat st;
+	int r;
+
+	*n = 0;
+	if ((r = vdb_begin(c->db, false, &txn)))
+		return r;
+	if (!(r = vdb_err(mdb_stat(txn, c->db->dbi[VDB_OUTBOX], &st))))
+		*n = st.ms_entries;
 	vdb_abort(txn);
 	return r;
 }

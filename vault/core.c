@@ -149,6 +149,7 @@ int vcore_put(struct vcore *c, MDB_txn *txn, enum vdb_name d, const void *k, siz
 	case VDB_REQUESTS: r = vr_request_enc(&w, rec); break;
 	case VDB_PINS: r = vr_pin_enc(&w, rec); break;
 	case VDB_ALERTS: r = vr_alert_enc(&w, rec); break;
+	case VDB_JOBS: r = vr_job_enc(&w, rec); break;
 	default: r = VG_EINVAL; break;
 	}
 	if (!r)
@@ -198,46 +199,6 @@ int vcore_resolve(struct vcore *c, MDB_txn *txn, const char *vault, const char *
 	return 0;
 }
 
-/* ---- keys ---------------------------------------------------------------- */
-
-static void vault_aad(uint64_t vault_id, uint8_t aad[14])
-{
-	memcpy(aad, "vault:", 6);
-	vg_put_u64(aad + 6, vault_id);
-}
-
-/* Copies the vault's DEK into dek (the caller wipes it). */
-static int get_dek(struct vcore *c, const struct vr_vault *v, uint8_t dek[VK_DEK_LEN])
-{
-	uint8_t aad[14];
-	int r, free_slot = -1;
-
-	pthread_mutex_lock(&c->dek_lock);
-	for (int i = 0; i < VCORE_DEK_SLOTS; i++) {
-		if (c->deks[i].dek && c->deks[i].vault_id == v->id) {
-			memcpy(dek, c->deks[i].dek, VK_DEK_LEN);
-			pthread_mutex_unlock(&c->dek_lock);
-			return 0;
-		}
-		if (!c->deks[i].dek && free_slot < 0)
-			free_slot = i;
-	}
-	if (strcmp(v->keyref, c->local->ref) != 0) {
-		pthread_mutex_unlock(&c->dek_lock);
-		return VG_EKEY;
-	}
-	vault_aad(v->id, aad);
-	r = c->local->ops->unwrap(c->local, v->wrapped, v->wrapped_len, aad, sizeof(aad), dek);
-	if (r == VG_EINTEGRITY)
-		r = VG_EKEY;  /* the wrapped DEK does not open under this KEK */
-	if (!r && free_slot >= 0 && (c->deks[free_slot].dek = vc_secmem_alloc(VK_DEK_LEN))) {
-		c->deks[free_slot].vault_id = v->id;
-		memcpy(c->deks[free_slot].dek, dek, VK_DEK_LEN);
-	}
-	pthread_mutex_unlock(&c->dek_lock);
-	return r;
-}
-
 /* ---- open / close ------------------------------------------------------- */
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -285,6 +246,11 @@ int vcore_open(const char *dir, struct vcore **out, char *why, size_t whysz)
 		goto fail;
 	}
 #undef SUB
+	if ((r = vcore_keyring_open(c, why, whysz))) {
+		if (!*why)
+			snprintf(why, whysz, "keys: %s", vg_strerror(r));
+		goto fail;
+	}
 	*out = c;
 	return 0;
 fail:
@@ -296,8 +262,7 @@ void vcore_close(struct vcore *c)
 {
 	if (!c)
 		return;
-	for (int i = 0; i < VCORE_DEK_SLOTS; i++)
-		vc_secmem_free(c->deks[i].dek, VK_DEK_LEN);
+	vcore_keyring_close(c);
 	vs_close(c->store);
 	vdb_close(c->db);
 	va_free(c->audit);
@@ -310,33 +275,35 @@ void vcore_close(struct vcore *c)
 
 int vcore_vault_create(struct vcore *c, const struct vcaller *who, const char *name)
 {
+	return vcore_vault_create_ex(c, who, name, 0);
+}
+
+int vcore_vault_create_ex(struct vcore *c, const struct vcaller *who, const char *name,
+	uint32_t flags)
+{
 	struct vr_vault v;
-	uint8_t dek[VK_DEK_LEN], aad[14];
-	size_t wl = sizeof(v.wrapped);
 	MDB_txn *txn = NULL;
 	int r;
 
 	if ((r = vg_name_check(name, VG_VAULT_NAME_MAX)))
 		return r;
+	if (flags & ~(uint32_t)VCORE_VAULT_KNOWN)
+		return VG_EINVAL;
 	memset(&v, 0, sizeof(v));
-	if ((r = new_id(&v.id)) || (r = vc_random(dek, sizeof(dek))))
+	if ((r = new_id(&v.id)))
 		return r;
 	v.created = vault_now();
 	v.state = VR_V_ACTIVE;
 	v.sd_state = VR_SD_ON;
 	v.sd_days = 14;
 	v.immut = VR_IMM_DISABLED;
-	snprintf(v.keyref, sizeof(v.keyref), "%s", c->local->ref);
-	vault_aad(v.id, aad);
-	r = c->local->ops->wrap(c->local, dek, aad, sizeof(aad), v.wrapped, &wl);
-	OPENSSL_cleanse(dek, sizeof(dek));
-	if (r)
+	if ((r = vcore_keys_new_vault(c, &v, flags & VCORE_VAULT_INFRA)))
 		return r;
-	v.wrapped_len = (uint16_t)wl;
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
 	if ((r = vcore_put(c, txn, VDB_VAULTS, name, strlen(name), &v, true)) ||
-	    (r = audit_ok(c, txn, who, "vault.create", name, "")))
+	    (r = audit_ok(c, txn, who, "vault.create", name,
+		     (flags & VCORE_VAULT_INFRA) ? "infrastructure encryption" : "")))
 		goto fail;
 	return vdb_commit(txn);
 fail:
@@ -516,6 +483,16 @@ int vcore_point_begin(struct vcore *c, const struct vcaller *who, const char *va
 	MDB_txn *txn = NULL;
 	int r;
 
+	/* A backup starts only if the vault's keys work now (for a CMK: a
+	 * round trip to the token). Outside the write transaction: a failure
+	 * seals the vault in its own. */
+	if ((r = vdb_begin(c->db, false, &txn)))
+		return r;
+	r = vcore_resolve(c, txn, vault, item, &v, &it);
+	vdb_abort(txn);
+	txn = NULL;
+	if (r || (r = vcore_key_check(c, vault, &v)))
+		return r;
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
 	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)))
@@ -636,7 +613,9 @@ int vcore_point_commit(struct vcore *c, const struct vcaller *who, const char *v
 		uint8_t key[8 + VG_ITEM_NAME_MAX];
 		if ((r = vcore_put_point(c, txn, &p)) ||
 		    (r = vcore_put(c, txn, VDB_ITEMS, key, vr_key_id_name(key, v.id, item), &it, false)) ||
-		    (r = audit_ok(c, txn, who, "point.commit", target, reason)))
+		    (r = audit_ok(c, txn, who, "point.commit", target, reason)) ||
+		    (r = vcore_job_put(c, txn, who, vault, item, VR_JOB_BACKUP, VR_JOB_OK, pid,
+			     sum.bytes, reason)))
 			goto fail;
 	}
 	if ((r = vdb_commit(txn)))
@@ -855,7 +834,9 @@ int vcore_upload_begin(struct vcore *c, const struct vcaller *who, const char *v
 	struct vr_item it;
 	struct vr_point p;
 	struct vs_ctx ctx;
-	uint8_t dek[VK_DEK_LEN], key[8 + VG_OBJECT_NAME_MAX];
+	struct vcore_keys keys;
+	struct vs_keys vk;
+	uint8_t key[8 + VG_OBJECT_NAME_MAX];
 	MDB_val val;
 	MDB_txn *txn;
 	uint64_t avail;
@@ -908,14 +889,16 @@ int vcore_upload_begin(struct vcore *c, const struct vcaller *who, const char *v
 		memcpy(u->want_sha, want_sha, VC_HASH_LEN);
 		u->have_sha = 1;
 	}
-	if ((r = vc_random(u->blob, sizeof(u->blob))) || (r = get_dek(c, &v, dek)))
+	if ((r = vc_random(u->blob, sizeof(u->blob))) || (r = vcore_keys_get(c, vault, &v, &keys)))
 		goto fail;
 	ctx.vault_id = v.id;
 	ctx.item_id = it.id;
 	ctx.point_id = pid;
 	memcpy(ctx.blob, u->blob, sizeof(ctx.blob));
-	r = vs_writer_new(c->store, dek, &ctx, VS_SEG_SIZE, &u->w);
-	OPENSSL_cleanse(dek, sizeof(dek));
+	vk.dek = keys.dek;
+	vk.infra = keys.has_infra ? keys.infra : NULL;
+	r = vs_writer_new_keys(c->store, &vk, &ctx, VS_SEG_SIZE, &u->w);
+	vcore_keys_wipe(&keys);
 	if (r)
 		goto fail;
 	*out = u;
@@ -998,7 +981,9 @@ int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_H
 			goto fail;
 		}
 		if (strncmp(u->object, "snapshots:", 10) == 0 &&
-		    (r = vcore_snapshot_added(c, txn, &v, &it, u->object, *size, &u->who)))
+		    ((r = vcore_snapshot_added(c, txn, &v, &it, u->object, *size, &u->who)) ||
+		     (r = vcore_job_put(c, txn, &u->who, u->vault, u->item, VR_JOB_BACKUP, VR_JOB_OK,
+			      0, 0, "restic snapshot"))))
 			goto fail;
 	}
 	if ((r = vcore_put(c, txn, VDB_OBJECTS, key, (size_t)object_key(key, u->point_id, u->object), &o, !u->repo)) ||
@@ -1049,7 +1034,9 @@ int vcore_download_open(struct vcore *c, const char *vault, const char *item, ui
 	struct vr_item it;
 	struct vr_point p;
 	struct vs_ctx ctx;
-	uint8_t dek[VK_DEK_LEN], key[8 + VG_OBJECT_NAME_MAX];
+	struct vcore_keys keys;
+	struct vs_keys vk;
+	uint8_t key[8 + VG_OBJECT_NAME_MAX];
 	MDB_val val;
 	MDB_txn *txn;
 	int r;
@@ -1080,14 +1067,16 @@ int vcore_download_open(struct vcore *c, const char *vault, const char *item, ui
 		r = VG_ESOFTDELETED;
 		goto fail;
 	}
-	if ((r = get_dek(c, &v, dek)))
+	if ((r = vcore_keys_get(c, vault, &v, &keys)))
 		goto fail;
 	ctx.vault_id = v.id;
 	ctx.item_id = it.id;
 	ctx.point_id = pid;
 	memcpy(ctx.blob, d->obj.blob, sizeof(ctx.blob));
-	r = vs_reader_open(c->store, dek, &ctx, d->obj.size, d->obj.seg_size, &d->r);
-	OPENSSL_cleanse(dek, sizeof(dek));
+	vk.dek = keys.dek;
+	vk.infra = keys.has_infra ? keys.infra : NULL;
+	r = vs_reader_open_keys(c->store, &vk, &ctx, d->obj.size, d->obj.seg_size, &d->r);
+	vcore_keys_wipe(&keys);
 	if (r)
 		goto fail;
 	if (!(d->seg = malloc(d->obj.seg_size))) {

@@ -23,17 +23,42 @@
 #include "store.h"
 
 #define VCORE_DEK_SLOTS 64
+#define VCORE_CMK_SLOTS 16
 
+/* Keys (keyring.c). Platform-wrapped DEKs and infrastructure DEKs are
+ * cached in deks[] (secmem: mlock'd, excluded from core dumps). A DEK
+ * wrapped by a CMK is never cached: every open (point begin, object upload,
+ * object restore, a purge of the vault) unwraps it in the token, which is
+ * the re-validation: a revoked CMK stops working at the next request. A
+ * vault whose key is unavailable is "sealed": its cache slot is wiped, one
+ * cmk-unavailable alert is raised for the outage, and the seal lifts at
+ * the first successful unwrap. All of it is under dek_lock. */
 struct vcore {
 	struct vdb *db;
 	struct vs_store *store;
 	struct vk_provider *local;
+	struct vk_provider *infra;      /* keys/infra.key, opened or created on first need */
+	struct vk_p11 *p11;             /* the PKCS#11 token, NULL if none is configured */
+	struct vk_provider *cmk[VCORE_CMK_SLOTS];  /* one per key label used */
 	struct va_audit *audit;
 	pthread_mutex_t dek_lock;
 	struct {
 		uint64_t vault_id;
-		uint8_t *dek;  /* secmem */
+		uint8_t *dek;    /* secmem; NULL for CMK vaults */
+		uint8_t *infra;  /* secmem; NULL without infrastructure encryption */
+		/* What they were unwrapped from: a hit needs the vault record to
+		 * hold exactly these (a key change or a damaged record misses). */
+		uint16_t wrapped_len, infra_len;
+		uint8_t wrapped[VK_WRAPPED_MAX], infra_wrapped[VK_WRAPPED_MAX];
 	} deks[VCORE_DEK_SLOTS];
+	struct {
+		uint64_t vault_id;
+		uint64_t since;
+		char vault[VG_VAULT_NAME_MAX + 1];
+		char why[300];
+	} sealed[VCORE_DEK_SLOTS];
+	int outbox;                     /* queue alerts for vaultnotify (alerts.c) */
+	char instance[33];              /* random id of this state directory */
 	char dir[2048];
 };
 
@@ -63,6 +88,35 @@ int vcore_audit(struct vcore *c, const struct vcaller *who, const char *op,
 	const char *target, const char *result, const char *reason);
 
 int vcore_vault_create(struct vcore *c, const struct vcaller *who, const char *name);
+/* Flags of vcore_vault_create_ex (unknown bits: VG_EINVAL). */
+enum {
+	VCORE_VAULT_INFRA = 1u << 0,  /* infrastructure (double) encryption, fixed for life */
+	VCORE_VAULT_KNOWN = VCORE_VAULT_INFRA,
+};
+int vcore_vault_create_ex(struct vcore *c, const struct vcaller *who, const char *name,
+	uint32_t flags);
+
+/* keyring.c. Uses the PKCS#11 token of cfg for CMKs (call once, before
+ * serving). */
+int vcore_set_pkcs11(struct vcore *c, const struct vk_p11_config *cfg, char *why, size_t whysz);
+/* Moves vault to the platform key (to_cmk false: refused from a CMK with
+ * VG_EPOLICY) or to the CMK labelled label (a move or a rotation). The DEK
+ * is unwrapped with the old KEK and wrapped with the new one inside their
+ * providers; the new wrapped DEK and key reference are written in one
+ * transaction with the audit entry (and the MUA grant for key-change), so
+ * a crash before that commit leaves the vault on its old key. newref gets
+ * the new key reference. */
+int vcore_vault_key(struct vcore *c, const struct vcaller *who, const char *vault, bool to_cmk,
+	const char *label, char newref[128], char *why, size_t whysz);
+/* Checks that vault's keys can be used now (a token round trip for a CMK);
+ * VG_EKEY seals the vault. */
+int vcore_key_check(struct vcore *c, const char *vault, const struct vr_vault *v);
+/* Why vault's key is unavailable ("" if it is not sealed). */
+void vcore_key_why(struct vcore *c, const char *vault, char *buf, size_t n);
+/* Is vault sealed (its key unavailable at the last attempt)? */
+bool vcore_key_sealed(struct vcore *c, uint64_t vault_id);
+/* Wipes everything cached for a vault that no longer exists (purged). */
+void vcore_keys_forget(struct vcore *c, uint64_t vault_id);
 int vcore_vault_get(struct vcore *c, const char *name, struct vr_vault *out);
 int vcore_vault_list(struct vcore *c,
 	int (*cb)(void *arg, const char *name, const struct vr_vault *v), void *arg);

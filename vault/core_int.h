@@ -36,4 +36,32 @@ void vcore_unlink_blobs(struct vcore *c, struct vcore_blobs *bl);
 int vcore_snapshot_added(struct vcore *c, MDB_txn *txn, const struct vr_vault *v,
 	const struct vr_item *it, const char *object, uint64_t size, const struct vcaller *who);
 
+/* ---- keyring.c ---------------------------------------------------------- */
+
+/* The keys of one vault for one upload or download (the caller wipes). */
+struct vcore_keys {
+	uint8_t dek[VK_DEK_LEN];
+	uint8_t infra[VK_DEK_LEN];
+	int has_infra;
+};
+/* Never called inside a write transaction: sealing writes its own. */
+int vcore_keys_get(struct vcore *c, const char *vault, const struct vr_vault *v,
+	struct vcore_keys *k);
+void vcore_keys_wipe(struct vcore_keys *k);
+/* Fills v's wrapped DEK (platform key) and, with infra, its wrapped
+ * infrastructure DEK, from fresh random keys. v->id must be set. */
+int vcore_keys_new_vault(struct vcore *c, struct vr_vault *v, bool infra);
+/* At vcore_open: the infrastructure key if present, the instance id, and
+ * the seals persisted by an earlier run. */
+int vcore_keyring_open(struct vcore *c, char *why, size_t whysz);
+void vcore_keyring_close(struct vcore *c);
+bool vcore_keyref_is_cmk(const char *keyref);
+
+/* ---- jobs.c ------------------------------------------------------------ */
+
+/* Appends a job record inside txn and counts it for /metrics. */
+int vcore_job_put(struct vcore *c, MDB_txn *txn, const struct vcaller *who, const char *vault,
+	const char *item, uint8_t kind, uint8_t result, uint64_t point, uint64_t bytes,
+	const char *detail);
+
 #endif

@@ -23,6 +23,7 @@ static const char *const vdb_names[VDB_N] = {
 	[VDB_ALERTS] = "alerts",
 	[VDB_JOBS] = "jobs",
 	[VDB_POLICIES] = "policies",
+	[VDB_OUTBOX] = "outbox",
 };
 
 int vdb_err(int rc)

@@ -29,6 +29,7 @@ enum vdb_name {
 	VDB_ALERTS,
 	VDB_JOBS,
 	VDB_POLICIES,
+	VDB_OUTBOX,     /* u64 alert seq -> empty: alerts not yet delivered by vaultnotify */
 	VDB_N
 };
 

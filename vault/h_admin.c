@@ -8,6 +8,7 @@
 #include "alerts.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "names.h"
 #include "pin.h"
 #include "server_int.h"
@@ -113,6 +114,67 @@ int h_principal_list(struct conn *k, const struct vg_msg *m)
 	return r == VG_ECLOSED ? r : end_stream(k, r);
 }
 
+struct held {
+	const char *name;
+	struct conn *k;
+	char why[300];
+	int denied;
+};
+
+static int held_cb(void *arg, const char *principal, const char *vault, int role)
+{
+	struct held *h = arg;
+
+	(void)role;
+	if (!h->denied && strcmp(principal, h->name) == 0 &&
+	    vauth_authorize(h->k->c, &h->k->who, vault, NULL, VP_SECURITY, h->why, sizeof(h->why)))
+		h->denied = 1;
+	return 0;
+}
+
+/* May the caller change name's credentials (token, client certificates)?
+ * A principal may change its own, and local root anyone's. An agent's
+ * credentials may also be changed by an Owner of every vault the agent
+ * holds a role on. With pin set (rotating or removing an agent's
+ * credential, SPEC §6; or adding one, except by local root setting an
+ * agent up) it also takes --vault (a vault the agent belongs to) and a
+ * security PIN of that vault.
+ * 0: allowed (the PIN is spent); 1: refused (RESP sent); <0: I/O error. */
+static int may_change_credential(struct conn *k, const char *op, const char *name,
+	const struct vr_principal *p, const char *vault, bool pin, const char *needs)
+{
+	struct held h = {.name = name, .k = k};
+	char why[300];
+	MDB_txn *txn;
+	int self = strcmp(name, k->who.principal) == 0, r, role;
+
+	if (p->kind != VR_K_AGENT) {
+		if (self || k->who.root)
+			return 0;
+		return refused(refuse(k, op, name, VG_EDENIED,
+			"a user's credential is changed only by that user or by local root"));
+	}
+	if (pin && !*vault)
+		return refused(refuse(k, op, name, VG_EPIN, needs));
+	if (*vault) {
+		if ((r = vdb_begin(k->c->db, false, &txn)))
+			return refused(send_err(k, r, NULL));
+		role = vauth_role_in(k->c, txn, name, vault);
+		vdb_abort(txn);
+		if (role != VR_R_AGENT) {
+			snprintf(why, sizeof(why), "agent %s does not belong to vault %s", name, vault);
+			return refused(refuse(k, op, name, VG_EDENIED, why));
+		}
+	}
+	if (!self && !k->who.root) {
+		if ((r = vauth_role_list(k->c, NULL, held_cb, &h)))
+			return refused(send_err(k, r, NULL));
+		if (h.denied)
+			return refused(refuse(k, op, name, VG_EDENIED, h.why));
+	}
+	return pin ? consume_pin(k, op, name, vault) : 0;
+}
+
 int h_principal_rotate(struct conn *k, const struct vg_msg *m)
 {
 	char name[VG_PRINCIPAL_NAME_MAX + 1], vault[VG_VAULT_NAME_MAX + 1] = "";
@@ -130,16 +192,9 @@ int h_principal_rotate(struct conn *k, const struct vg_msg *m)
 	vdb_abort(txn);
 	if (r)
 		return send_err(k, r, "principal %s: %s", name, vg_strerror(r));
-	if (strcmp(name, k->who.principal) != 0 && (r = admin_only(k, "principal.rotate", name)))
+	if ((r = may_change_credential(k, "principal.rotate", name, &p, vault, true,
+		     "rotating an agent's credential needs --vault VAULT and a security PIN")))
 		return r < 0 ? r : 0;
-	if (p.kind == VR_K_AGENT) {
-		/* Agent credentials change only with a security PIN (SPEC §6). */
-		if (!*vault)
-			return refuse(k, "principal.rotate", name, VG_EPIN,
-				"rotating an agent's credential needs --vault VAULT and a security PIN");
-		if ((r = consume_pin(k, "principal.rotate", name, vault)))
-			return r < 0 ? r : 0;
-	}
 	if ((r = vauth_principal_rotate(k->c, &k->who, name, token)))
 		return refuse(k, "principal.rotate", name, r, NULL);
 	r = send_token(k, token, 0);
@@ -149,16 +204,27 @@ int h_principal_rotate(struct conn *k, const struct vg_msg *m)
 
 int h_principal_cert(struct conn *k, const struct vg_msg *m)
 {
-	char name[VG_PRINCIPAL_NAME_MAX + 1];
+	char name[VG_PRINCIPAL_NAME_MAX + 1], vault[VG_VAULT_NAME_MAX + 1] = "";
+	struct vr_principal p;
 	const uint8_t *fp;
 	uint32_t fl = 0, flags = 0;
+	MDB_txn *txn;
 	int r;
 
 	if (vg_msg_str(m, VG_TAG_NAME, name, sizeof(name)) ||
 	    vg_msg_bytes(m, VG_TAG_HASH, &fp, &fl) || fl != 32)
 		return send_err(k, VG_EINVAL, "principal.cert needs a name and a SHA-256 fingerprint");
 	(void)vg_msg_u32(m, VG_TAG_FLAGS, &flags);
-	if ((r = admin_only(k, "principal.cert", name)))
+	(void)vg_msg_str(m, VG_TAG_VAULT, vault, sizeof(vault));
+	if ((r = vdb_begin(k->c->db, false, &txn)))
+		return send_err(k, r, NULL);
+	r = vauth_principal_get(k->c, txn, name, &p);
+	vdb_abort(txn);
+	if (r)
+		return send_err(k, r, "principal %s: %s", name, vg_strerror(r));
+	if ((r = may_change_credential(k, "principal.cert", name, &p, vault,
+		     (flags & 1) || !k->who.root,
+		     "changing an agent's credential needs --vault VAULT and a security PIN")))
 		return r < 0 ? r : 0;
 	if ((r = vauth_principal_cert(k->c, &k->who, name, fp, !(flags & 1))))
 		return refuse(k, "principal.cert", name, r, NULL);
@@ -275,18 +341,55 @@ int h_event_record(struct conn *k, const struct vg_msg *m)
 	snprintf(fullop, sizeof(fullop), "%s", op);
 	if ((r = vcore_audit(k->c, &k->who, fullop, target, "ok", reason)))
 		return send_err(k, r, NULL);
+	if (strcmp(op, "firewall.drops") == 0) {
+		/* vaultnet: reason = "N packets to port(s) ..."; counted for /metrics. */
+		char num[24];
+		uint64_t n;
+		size_t l = strspn(reason, "0123456789");
+		if (l > 0 && l < sizeof(num)) {
+			memcpy(num, reason, l);
+			num[l] = 0;
+			if (vg_parse_u64(num, 0, UINT64_MAX, &n) == 0 &&
+			    (r = vmetrics_count(k->c, "fw_drops_total", n)))
+				log_warnx("counting firewall drops: %s", vg_strerror(r));
+		}
+	}
 	if (*kind && (r = valert_raise(k->c, NULL, kind, &k->who, *vault ? vault : NULL, target, reason)))
 		return send_err(k, r, NULL);
 	return vg_send_frame(k->fd, resp_ok(k));
+}
+
+/* The item an alert's target names ("vault/item[/...]"), or "" if none. */
+static void alert_item(const struct vr_alert *a, char *item, size_t itemsz)
+{
+	size_t vl = strlen(a->vault), il;
+	const char *p = a->target + vl + 1, *end;
+
+	*item = 0;
+	if (strncmp(a->target, a->vault, vl) != 0 || a->target[vl] != '/')
+		return;
+	end = strchr(p, '/');
+	il = end ? (size_t)(end - p) : strlen(p);
+	if (il == 0 || il >= itemsz)
+		return;
+	memcpy(item, p, il);
+	item[il] = 0;
 }
 
 static int alert_row_cb(void *arg, const struct vr_alert *a)
 {
 	struct conn *k = arg;
 	struct vg_wr *w;
-	char why[8];
+	char why[8], item[VG_ITEM_NAME_MAX + 1] = "";
 
-	if (*a->vault && vauth_authorize(k->c, &k->who, a->vault, NULL, VP_VIEW, why, sizeof(why)))
+	/* Agents see only the alerts about their own items (SPEC §1: "own"). */
+	if (*a->vault && k->who.kind == VR_K_AGENT && !k->who.root) {
+		alert_item(a, item, sizeof(item));
+		if (!*item)
+			return 0;
+	}
+	if (*a->vault && vauth_authorize(k->c, &k->who, a->vault, *item ? item : NULL, VP_VIEW, why,
+		    sizeof(why)))
 		return 0;
 	if (!*a->vault && !vauth_is_admin(k->c, &k->who))
 		return 0;

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "ops.h"
 #include "alerts.h"
+#include "jobs.h"
 #include "server_int.h"
 #include "vg_err.h"
 #include "wire.h"
@@ -36,16 +37,20 @@ int h_whoami(struct conn *k, const struct vg_msg *m)
 int h_vault_create(struct conn *k, const struct vg_msg *m)
 {
 	struct args a;
+	uint32_t flags = 0;
 	int r;
 
 	if ((r = get_args(m, A_VAULT, &a)))
 		return send_err(k, r, "vault.create needs a vault name");
+	(void)vg_msg_u32(m, VG_TAG_FLAGS, &flags);
+	if (flags & ~1u)
+		return send_err(k, VG_EINVAL, "vault.create: unknown flags 0x%x", flags);
 	if (!vauth_is_admin(k->c, &k->who)) {
 		audit_fail(k, "vault.create", a.vault, VG_EDENIED, true);
 		return send_err(k, VG_EDENIED, "principal %s may not create vaults (local root or a vault Owner may)",
 			k->who.principal);
 	}
-	if ((r = vcore_vault_create(k->c, &k->who, a.vault))) {
+	if ((r = vcore_vault_create_ex(k->c, &k->who, a.vault, (flags & 1) ? VCORE_VAULT_INFRA : 0))) {
 		audit_fail(k, "vault.create", a.vault, r, true);
 		return send_err(k, r, "vault %s: %s", a.vault, vg_strerror(r));
 	}
@@ -56,17 +61,20 @@ int h_vault_create(struct conn *k, const struct vg_msg *m)
 	return vg_send_frame(k->fd, resp_ok(k));
 }
 
-static void vault_fields(struct vg_wr *w, const char *name, const struct vr_vault *v)
+static void vault_fields(struct conn *k, struct vg_wr *w, const char *name,
+	const struct vr_vault *v)
 {
 	vg_msgb_str(w, VG_TAG_VAULT, name);
 	vg_msgb_u64(w, VG_TAG_TIME, v->created);
 	vg_msgb_str(w, VG_TAG_STATE, v->state == VR_V_ACTIVE ? "active" : "soft-deleted");
 	vg_msgb_str(w, VG_TAG_KIND, v->keyref);
 	{
-		char d[256];
-		snprintf(d, sizeof(d), "soft-delete=%s/%ud immutability=%s guard=%s key=%s",
-			vr_sd_name(v->sd_state), v->sd_days, vr_immut_name(v->immut),
-			*v->guard ? v->guard : "-", v->keyref);
+		char d[512];
+		snprintf(d, sizeof(d), "soft-delete=%s/%ud immutability=%s guard=%s key=%s "
+			"encryption=%s key-state=%s", vr_sd_name(v->sd_state), v->sd_days,
+			vr_immut_name(v->immut), *v->guard ? v->guard : "-", v->keyref,
+			v->infra ? "double" : "single",
+			vcore_key_sealed(k->c, v->id) ? "sealed" : "ok");
 		vg_msgb_str(w, VG_TAG_DETAIL, d);
 	}
 }
@@ -81,7 +89,7 @@ static int vault_row_cb(void *arg, const char *name, const struct vr_vault *v)
 		return 0;  /* not this caller's vault */
 	w = row(k);
 
-	vault_fields(w, name, v);
+	vault_fields(k, w, name, v);
 	return vg_send_frame(k->fd, w);
 }
 
@@ -110,7 +118,7 @@ int h_vault_get(struct conn *k, const struct vg_msg *m)
 	if ((r = vcore_vault_get(k->c, a.vault, &v)))
 		return send_err(k, r, "vault %s: %s", a.vault, vg_strerror(r));
 	w = resp_ok(k);
-	vault_fields(w, a.vault, &v);
+	vault_fields(k, w, a.vault, &v);
 	return vg_send_frame(k->fd, w);
 }
 
@@ -173,6 +181,7 @@ int h_item_list(struct conn *k, const struct vg_msg *m)
 
 int h_point_begin(struct conn *k, const struct vg_msg *m)
 {
+	char kd[340];
 	struct args a;
 	struct vg_wr *w;
 	uint32_t flags = 0;
@@ -191,6 +200,13 @@ int h_point_begin(struct conn *k, const struct vg_msg *m)
 		return send_err(k, VG_ELIMIT, "too many open points on this connection");
 	if ((r = vcore_point_begin(k->c, &k->who, a.vault, a.item, flags & 1, &pid))) {
 		audit_fail(k, "point.begin", a.target, r, true);
+		job_begin(k, VR_JOB_BACKUP, a.vault, a.item, 0);
+		job_done(k, r, 0, r == VG_EKEY ? key_detail(k, a.vault, kd, sizeof(kd)) : NULL);
+		if (r == VG_EKEY) {
+			char what[300];
+			snprintf(what, sizeof(what), "vault %s", a.vault);
+			return send_key_err(k, what, a.vault);
+		}
 		return send_err(k, r, "item %s: %s", a.target, r == VG_EBADSTATE ?
 			"protection is stopped; run \"item resume\" first" : vg_strerror(r));
 	}
@@ -227,6 +243,8 @@ int h_point_commit(struct conn *k, const struct vg_msg *m)
 		return r < 0 ? r : 0;
 	if ((r = vcore_point_commit(k->c, &k->who, a.vault, a.item, a.point, &p))) {
 		audit_fail(k, "point.commit", a.target, r, true);
+		job_begin(k, VR_JOB_BACKUP, a.vault, a.item, a.point);
+		job_done(k, r, 0, NULL);
 		return send_err(k, r, "point %s: %s", a.target, vg_strerror(r));
 	}
 	unbind(k, a.point);
@@ -344,8 +362,10 @@ int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const 
 	if ((r = vg_send_frame(k->fd, &k->out)))
 		goto out;
 	for (;;) {
-		if ((r = vg_recv_msg(k->fd, k->buf, &in)))
+		if ((r = vg_recv_msg(k->fd, k->buf, &in))) {
+			job_done(k, r, 0, "the client vanished mid-upload");
 			goto out;  /* the client vanished: the upload is dropped */
+		}
 		if (in.reqid != k->reqid) {
 			r = VG_EPROTO;
 			goto out;
@@ -360,6 +380,7 @@ int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const 
 		if (!failed && (r = vcore_upload_write(u, in.data, in.datalen))) {
 			failed = 1;
 			audit_fail(k, op, target, r, true);
+			job_done(k, r, 0, NULL);
 			if ((r = send_err(k, r, "%s: %s", target, r == VG_ETOOBIG ?
 				     "the body is longer than its declared size" : vg_strerror(r))))
 				goto out;
@@ -380,6 +401,7 @@ int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const 
 	}
 	if (in.flags & VG_FL_ABORT) {
 		audit_fail(k, op, target, VG_ECLOSED, true);
+		job_done(k, VG_ECLOSED, 0, "upload aborted by the client");
 		r = send_err(k, VG_ECLOSED, "%s: upload aborted by the client", target);
 		goto out;
 	}
@@ -387,6 +409,7 @@ int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const 
 		const char *why = r == VG_EINVAL ?
 			"the body does not match its declared size or SHA-256" : vg_strerror(r);
 		audit_fail(k, op, target, r, true);
+		job_done(k, r, 0, why);
 		r = send_err(k, r, "%s: %s", target, why);
 		goto out;
 	}
@@ -404,6 +427,7 @@ out:
 int h_object_put(struct conn *k, const struct vg_msg *m)
 {
 	struct vcore_upload *u = NULL;
+	char kd[340];
 	struct args a;
 	const uint8_t *want = NULL;
 	uint32_t wantlen = 0;
@@ -417,9 +441,16 @@ int h_object_put(struct conn *k, const struct vg_msg *m)
 	(void)vg_msg_u64(m, VG_TAG_SIZE, &size);
 	if (vg_msg_bytes(m, VG_TAG_SHA256, &want, &wantlen) == 0 && wantlen != VC_HASH_LEN)
 		return send_err(k, VG_EPROTO, "bad sha256 field");
+	job_begin(k, VR_JOB_BACKUP, a.vault, a.item, a.point);
 	if ((r = vcore_upload_begin(k->c, &k->who, a.vault, a.item, a.point, a.object, want,
 		     size, &u))) {
 		audit_fail(k, "object.put", a.target, r, true);
+		job_done(k, r, 0, r == VG_EKEY ? key_detail(k, a.vault, kd, sizeof(kd)) : NULL);
+		if (r == VG_EKEY) {
+			char what[800];
+			snprintf(what, sizeof(what), "object %s", a.target);
+			return send_key_err(k, what, a.vault);
+		}
 		return send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
 	}
 	return stream_upload(k, u, "object.put", a.target);
@@ -483,6 +514,7 @@ int stream_download(struct conn *k, struct vcore_download *d, const struct vr_ob
 	}
 	if ((r = vcore_download_read(d, off, first, dl_sink_cb, &s))) {
 		audit_fail(k, op, target, r, false);
+		job_done(k, r, 0, NULL);
 		if (r == VG_EINTEGRITY)
 			log_warnx("integrity failure reading %s", target);
 		r = send_err(k, r, "%s: %s", target, vg_strerror(r));
@@ -503,6 +535,7 @@ int stream_download(struct conn *k, struct vcore_download *d, const struct vr_ob
 	r = vcore_download_read(d, off + first, len - first, dl_sink_cb, &s);
 	if (r == VG_EINTEGRITY)
 		log_warnx("integrity failure reading %s", target);
+	job_done(k, r, len, target);
 	if (r != VG_ECLOSED)
 		r = end_stream(k, r);
 out:
@@ -515,6 +548,7 @@ int h_object_get(struct conn *k, const struct vg_msg *m)
 {
 	struct vcore_download *d = NULL;
 	struct vr_object o;
+	char kd[340];
 	struct args a;
 	uint64_t off = 0, len = UINT64_MAX;
 	int r;
@@ -525,8 +559,15 @@ int h_object_get(struct conn *k, const struct vg_msg *m)
 		return r < 0 ? r : 0;
 	(void)vg_msg_u64(m, VG_TAG_OFFSET, &off);
 	(void)vg_msg_u64(m, VG_TAG_LENGTH, &len);
+	job_begin(k, VR_JOB_RESTORE, a.vault, a.item, a.point);
 	if ((r = vcore_download_open(k->c, a.vault, a.item, a.point, a.object, &d, &o))) {
 		audit_fail(k, "object.get", a.target, r, false);
+		job_done(k, r, 0, r == VG_EKEY ? key_detail(k, a.vault, kd, sizeof(kd)) : NULL);
+		if (r == VG_EKEY) {
+			char what[800];
+			snprintf(what, sizeof(what), "object %s", a.target);
+			return send_key_err(k, what, a.vault);
+		}
 		return send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
 	}
 	return stream_download(k, d, &o, off, len, "object.get", a.target);
@@ -544,8 +585,14 @@ int h_object_stat(struct conn *k, const struct vg_msg *m)
 		return send_err(k, r, "object.stat needs a vault, an item, a point id and an object name");
 	if ((r = need(k, "object.stat", a.vault, a.item, VP_VIEW)))
 		return r < 0 ? r : 0;
-	if ((r = vcore_download_open(k->c, a.vault, a.item, a.point, a.object, &d, &o)))
+	if ((r = vcore_download_open(k->c, a.vault, a.item, a.point, a.object, &d, &o))) {
+		if (r == VG_EKEY) {
+			char what[800];
+			snprintf(what, sizeof(what), "object %s", a.target);
+			return send_key_err(k, what, a.vault);
+		}
 		return send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
+	}
 	vcore_download_free(d);
 	w = resp_ok(k);
 	vg_msgb_u64(w, VG_TAG_SIZE, o.size);

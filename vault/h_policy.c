@@ -396,6 +396,14 @@ int h_purge_run(struct conn *k, const struct vg_msg *m)
 	}
 	if ((r = vlife_purge(k->c, &st)))
 		return send_err(k, r, "purge: %s", vg_strerror(r));
+	if (st.sealed) {
+		/* The other vaults were purged; the sealed ones were left whole. */
+		char why[300];
+		vcore_key_why(k->c, st.sealed_vault, why, sizeof(why));
+		return send_err(k, VG_EKEY, "vault %s: key unavailable: %s (%u vault%s skipped, "
+			"nothing purged there)", st.sealed_vault, *why ? why : "the vault's key cannot be used",
+			st.sealed, st.sealed == 1 ? "" : "s");
+	}
 	w = resp_ok(k);
 	vg_msgb_u64(w, VG_TAG_COUNT, (uint64_t)st.points + st.items + st.vaults + st.objects + st.expired);
 	{
@@ -412,8 +420,10 @@ int h_clock_advance(struct conn *k, const struct vg_msg *m)
 	uint64_t secs;
 	int r;
 
-	if (!k->who.root)
+	if (!k->who.root) {
+		audit_refusal(k, "clock.advance", "-", VG_EDENIED, "only local root may move the test clock");
 		return send_err(k, VG_EDENIED, "only local root may move the test clock");
+	}
 	if (vg_msg_u64(m, VG_TAG_SIZE, &secs))
 		return send_err(k, VG_EINVAL, "clock.advance needs a number of seconds");
 	if ((r = vault_clock_advance(secs))) {

@@ -77,6 +77,8 @@ int h_restic_put(struct conn *k, const struct vg_msg *m)
 	if ((r = vcore_upload_begin(k->c, &k->who, a.vault, a.item, 0, a.object,
 		     isconfig ? NULL : id, size, &u))) {
 		audit_fail(k, "restic.put", a.target, r, true);
+		if (r == VG_EKEY)
+			return send_key_err(k, a.target, a.vault);
 		return send_err(k, r, "%s: %s", a.target, r == VG_EEXISTS ?
 			"already exists" : vg_strerror(r));
 	}
@@ -99,6 +101,8 @@ int h_restic_get(struct conn *k, const struct vg_msg *m)
 	(void)vg_msg_u64(m, VG_TAG_LENGTH, &len);
 	if ((r = vcore_download_open(k->c, a.vault, a.item, 0, a.object, &d, &o))) {
 		audit_fail(k, "restic.get", a.target, r, false);
+		if (r == VG_EKEY)
+			return send_key_err(k, a.target, a.vault);
 		return send_err(k, r, "%s: %s", a.target, vg_strerror(r));
 	}
 	return stream_download(k, d, &o, off, len, "restic.get", a.target);

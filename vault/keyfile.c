@@ -63,7 +63,9 @@ int vk_keyfile_load(const char *path, bool create, uint8_t key[32], char *why, s
 	long n;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO planted at the path must not block start-up
+	 * waiting for a writer; fstat below refuses it. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT && create)
 			return create_key(path, key, why, whysz);

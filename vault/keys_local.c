@@ -26,7 +26,8 @@ static int local_aad(const void *aad, size_t aadlen, uint8_t *out, size_t outsz)
 	if (sizeof(local_label) + aadlen > outsz)
 		return VG_EINVAL;
 	memcpy(out, local_label, sizeof(local_label));
-	memcpy(out + sizeof(local_label), aad, aadlen);
+	if (aadlen)  /* aad may be NULL when empty */
+		memcpy(out + sizeof(local_label), aad, aadlen);
 	return (int)(sizeof(local_label) + aadlen);
 }
 

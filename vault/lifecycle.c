@@ -1070,25 +1070,82 @@ static int purge_points(struct vcore *c, MDB_txn *txn, const char *vault, const 
 	return r;
 }
 
+/* Drops every role assignment on vault (keys "principal\0vault"), so that a
+ * later vault of the same name starts with none. */
+static int drop_roles(struct vcore *c, MDB_txn *txn, const char *vault)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t vl = strlen(vault);
+	int r;
+
+	if ((r = vdb_cursor(c->db, txn, VDB_ROLES, &cur)))
+		return r;
+	for (r = vdb_err(mdb_cursor_get(cur, &k, &v, MDB_FIRST)); r == 0;
+	     r = vdb_err(mdb_cursor_get(cur, &k, &v, MDB_NEXT))) {
+		const uint8_t *kp = k.mv_data;
+		const uint8_t *nul = memchr(kp, 0, k.mv_size);
+		if (!nul || (size_t)(kp + k.mv_size - nul - 1) != vl || memcmp(nul + 1, vault, vl) != 0)
+			continue;
+		if ((r = vdb_err(mdb_cursor_del(cur, 0))))
+			break;
+	}
+	mdb_cursor_close(cur);
+	return r == VG_ENOTFOUND ? 0 : r;
+}
+
 int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 {
 	struct vault_rec *vaults = NULL;
 	struct vcore_blobs bl = {0};
-	uint64_t now = vault_now();
-	size_t nv = 0;
+	uint64_t now = vault_now(), *sealed = NULL, *purged = NULL;
+	size_t nv = 0, nsealed = 0;
 	MDB_txn *txn;
 	int r;
 
 	memset(st, 0, sizeof(*st));
-	if ((r = vdb_begin(c->db, true, &txn)))
+	/* Which vaults can be touched: a purge needs the vault's key as much as
+	 * a backup does (checked outside the write transaction: sealing writes
+	 * its own). */
+	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
+	r = all_vaults(c, txn, &vaults, &nv);
+	vdb_abort(txn);
+	if (r)
+		return r;
+	if (nv && !(sealed = calloc(nv, sizeof(*sealed)))) {
+		free(vaults);
+		return VG_EINTERNAL;
+	}
+	for (size_t i = 0; i < nv; i++) {
+		if (vcore_key_check(c, vaults[i].name, &vaults[i].v) != VG_EKEY)
+			continue;
+		sealed[nsealed++] = vaults[i].v.id;
+		if (!st->sealed++)
+			snprintf(st->sealed_vault, sizeof(st->sealed_vault), "%s", vaults[i].name);
+	}
+	free(vaults);
+	vaults = NULL;
+	if ((r = vdb_begin(c->db, true, &txn))) {
+		free(sealed);
+		return r;
+	}
 	if ((r = all_vaults(c, txn, &vaults, &nv)))
 		goto fail;
+	if (nv && !(purged = calloc(nv, sizeof(*purged)))) {
+		r = VG_EINTERNAL;
+		goto fail;
+	}
 	for (size_t i = 0; i < nv; i++) {
 		struct vault_rec *vr = &vaults[i];
 		struct item_rec *items = NULL;
 		size_t ni = 0;
-		int vd = 0;
+		int vd = 0, skip = 0;
+
+		for (size_t s = 0; s < nsealed; s++)
+			skip |= sealed[s] == vr->v.id;
+		if (skip)
+			continue;
 
 		if (vr->v.state == VR_V_SOFTDELETED) {
 			vd = due(c, txn, vr->name, vr->name, vr->v.purge_at, &vr->v.sd_alerted, now, st);
@@ -1135,22 +1192,35 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 			goto fail;
 		if (vd == 1) {
 			if ((r = vdb_del(c->db, txn, VDB_VAULTS, vr->name, strlen(vr->name))) ||
+			    (r = drop_roles(c, txn, vr->name)) ||
 			    (r = vcore_audit_txn(c, txn, &purger, "purge", vr->name, "ok", "vault purged")) ||
 			    (r = valert_raise(c, txn, "purge-complete", &purger, vr->name, vr->name,
 				     "vault purged")))
 				goto fail;
+			purged[st->vaults] = vr->v.id;  /* its cached keys go after the commit */
 			st->vaults++;
 		}
 	}
+	/* Grants that expired unused since the last pass (SPEC §5: audited). */
+	if ((r = vmua_expire(c, txn, &purger, now)))
+		goto fail;
 	free(vaults);
 	if ((r = vdb_commit(txn))) {
+		free(purged);
+		free(sealed);
 		free(bl.ids);
 		return r;
 	}
+	for (uint32_t i = 0; i < st->vaults; i++)
+		vcore_keys_forget(c, purged[i]);
+	free(purged);
+	free(sealed);
 	vcore_unlink_blobs(c, &bl);
 	return 0;
 fail:
 	free(vaults);
+	free(purged);
+	free(sealed);
 	free(bl.ids);
 	vdb_abort(txn);
 	return r;

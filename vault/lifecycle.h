@@ -41,8 +41,12 @@ int vlife_object_delete(struct vcore *c, const struct vcaller *who, const char *
 
 struct vlife_purge_stats {
 	uint32_t vaults, items, points, objects, expired, warned, aborted;
+	uint32_t sealed;                            /* vaults skipped: key unavailable */
+	char sealed_vault[VG_VAULT_NAME_MAX + 1];   /* the first of them */
 };
-/* One purger pass at vault_now(). */
+/* One purger pass at vault_now(). A vault whose keys cannot be used now
+ * (a CMK revoked or its token unreachable) is skipped whole and counted in
+ * sealed: nothing of a sealed vault is purged until its key returns. */
 int vlife_purge(struct vcore *c, struct vlife_purge_stats *st);
 
 #endif

@@ -383,6 +383,50 @@ fail:
 	return r;
 }
 
+#define EXPIRED_KEY "mua_expired_upto"
+
+int vmua_expire(struct vcore *c, MDB_txn *txn, const struct vcaller *who, uint64_t now)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint64_t upto = 0;
+	uint8_t nb[8];
+	char id[33], reason[700];
+	int r;
+
+	/* A pass at now audits the grants with upto <= expires < now (expired:
+	 * now > expires), then sets upto = now. The clock only moves forward,
+	 * so each expiry is audited once. */
+	r = vdb_get(c->db, txn, VDB_META, EXPIRED_KEY, strlen(EXPIRED_KEY), &v);
+	if (r == 0 && v.mv_size == 8)
+		upto = vg_get_u64(v.mv_data);
+	else if (r && r != VG_ENOTFOUND)
+		return r;
+	if ((r = vdb_cursor(c->db, txn, VDB_REQUESTS, &cur)))
+		return r;
+	for (r = vdb_seek_prefix(cur, "", 0, &k, &v, true); r == 0;
+	     r = vdb_seek_prefix(cur, "", 0, &k, &v, false)) {
+		struct vr_request rq;
+		if (k.mv_size != 32 || vr_request_dec(v.mv_data, v.mv_size, &rq)) {
+			r = VG_EINTEGRITY;
+			break;
+		}
+		if (rq.state != VR_RQ_APPROVED || rq.expires < upto || rq.expires >= now)
+			continue;
+		memcpy(id, k.mv_data, 32);
+		id[32] = 0;
+		snprintf(reason, sizeof(reason), "grant for %s on %s requested by %s expired unused",
+			rq.op, rq.target, rq.requester);
+		if ((r = vcore_audit_txn(c, txn, who, "mua.expire", id, "ok", reason)))
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (r && r != VG_ENOTFOUND)
+		return r;
+	vg_put_u64(nb, now);
+	return vdb_put(c->db, txn, VDB_META, EXPIRED_KEY, strlen(EXPIRED_KEY), nb, 8, false);
+}
+
 int vmua_list(struct vcore *c, int (*cb)(void *arg, const char *id, const struct vr_request *rq),
 	void *arg)
 {

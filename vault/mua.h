@@ -55,6 +55,10 @@ int vmua_request(struct vcore *c, const struct vcaller *who, const char *vault, 
 	const char *target, char id[33], char *why, size_t whysz);
 int vmua_approve(struct vcore *c, const struct vcaller *who, const char *id, uint64_t window,
 	bool deny, char *why, size_t whysz);
+/* Inside the purger's transaction: audits ("mua.expire", as who) each
+ * approved grant that expired unused since the previous pass, once. */
+int vmua_expire(struct vcore *c, MDB_txn *txn, const struct vcaller *who, uint64_t now);
+
 int vmua_list(struct vcore *c, int (*cb)(void *arg, const char *id, const struct vr_request *rq),
 	void *arg);
 

@@ -407,6 +407,49 @@ int vr_alert_dec(const void *p, size_t n, struct vr_alert *v)
 	return finish_dec(&rd);
 }
 
+int vr_job_enc(struct vg_wr *wr, const struct vr_job *v)
+{
+	vg_wr_u8(wr, V1);
+	vg_wr_u64(wr, v->seq);
+	vg_wr_u64(wr, v->time);
+	vg_wr_u8(wr, v->kind);
+	vg_wr_u8(wr, v->result);
+	vg_wr_u64(wr, v->bytes);
+	vg_wr_u64(wr, v->point);
+	vg_wr_str16(wr, v->vault);
+	vg_wr_str16(wr, v->item);
+	vg_wr_str16(wr, v->principal);
+	vg_wr_str16(wr, v->detail);
+	return wr->err;
+}
+
+int vr_job_dec(const void *p, size_t n, struct vr_job *v)
+{
+	struct vg_rd rd;
+
+	memset(v, 0, sizeof(*v));
+	vg_rd_init(&rd, p, n);
+	rd_ver(&rd);
+	U64(v->seq);
+	U64(v->time);
+	U8(v->kind);
+	U8(v->result);
+	U64(v->bytes);
+	U64(v->point);
+	rd_str(&rd, v->vault, sizeof(v->vault));
+	rd_str(&rd, v->item, sizeof(v->item));
+	rd_str(&rd, v->principal, sizeof(v->principal));
+	rd_str(&rd, v->detail, sizeof(v->detail));
+	if (v->kind > VR_JOB_RESTORE || v->result > VR_JOB_FAILED)
+		rd.err = VG_EINTEGRITY;
+	return finish_dec(&rd);
+}
+
+const char *vr_job_kind_name(uint8_t k)
+{
+	return k == VR_JOB_BACKUP ? "backup" : k == VR_JOB_RESTORE ? "restore" : "?";
+}
+
 static const char *const kind_names[] = {"user", "agent", "monitor"};
 static const char *const role_names[] = {"none", "reader", "agent", "operator", "contributor", "owner"};
 

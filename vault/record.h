@@ -8,6 +8,8 @@
  *   objects    u64 point_id || name         -> vr_object
  *   blobs      blob_id[16]                  -> vr_blobref  (reverse index)
  *   audit      u64 seq                      -> vr_audit
+ *   jobs       u64 seq                      -> vr_job
+ *   outbox     u64 alert seq                -> (empty)
  *   meta       ascii key                    -> small values
  *
  * Every value starts with a one-byte layout version. Decoding checks the
@@ -160,6 +162,23 @@ struct vr_alert {
 	char detail[512];
 };
 
+/* A backup or restore job (SPEC §8 reports): one per committed point, per
+ * restore, and per failure of either. */
+enum { VR_JOB_BACKUP = 0, VR_JOB_RESTORE = 1 };
+enum { VR_JOB_OK = 0, VR_JOB_FAILED = 1 };
+struct vr_job {
+	uint64_t seq;
+	uint64_t time;
+	uint8_t kind;               /* VR_JOB_* */
+	uint8_t result;             /* VR_JOB_OK or VR_JOB_FAILED */
+	uint64_t bytes;
+	uint64_t point;             /* 0 if none */
+	char vault[VG_VAULT_NAME_MAX + 1];
+	char item[VG_ITEM_NAME_MAX + 1];
+	char principal[VG_PRINCIPAL_NAME_MAX + 1];
+	char detail[256];
+};
+
 struct vr_audit {
 	uint64_t seq;
 	uint64_t time;
@@ -193,6 +212,9 @@ int vr_pin_enc(struct vg_wr *wr, const struct vr_pin *v);
 int vr_pin_dec(const void *p, size_t n, struct vr_pin *v);
 int vr_alert_enc(struct vg_wr *wr, const struct vr_alert *v);
 int vr_alert_dec(const void *p, size_t n, struct vr_alert *v);
+int vr_job_enc(struct vg_wr *wr, const struct vr_job *v);
+int vr_job_dec(const void *p, size_t n, struct vr_job *v);
+const char *vr_job_kind_name(uint8_t k);
 const char *vr_kind_name(uint8_t k);
 int vr_kind_parse(const char *s);
 const char *vr_role_name(uint8_t r);

@@ -186,6 +186,11 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_RESTIC_STAT] = {"restic.stat", h_restic_stat},
 	[VG_OP_RESTIC_LIST] = {"restic.list", h_restic_list},
 	[VG_OP_RESTIC_DELETE] = {"restic.delete", h_restic_delete},
+	[VG_OP_VAULT_KEY] = {"vault.key", h_vault_key},
+	[VG_OP_METRICS] = {"metrics", h_metrics},
+	[VG_OP_REPORT] = {"report", h_report},
+	[VG_OP_NOTIFY_NEXT] = {"notify.next", h_notify_next},
+	[VG_OP_NOTIFY_ACK] = {"notify.ack", h_notify_ack},
 };
 
 /* ---- authentication -------------------------------------------------------- */
@@ -295,6 +300,7 @@ static void serve(struct conn *k)
 				return;
 			continue;
 		}
+		k->job.active = false;
 		r = handlers[op].fn(k, &m);
 		if (r)
 			return;  /* I/O or protocol failure: the connection is done */

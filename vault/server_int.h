@@ -29,6 +29,15 @@ struct conn {
 	} bound[MAX_BOUND_POINTS];
 	int nbound;
 	int slot;
+	/* The backup or restore job the current request streams for (set by
+	 * h_object_put/h_object_get; restic requests are no jobs). */
+	struct {
+		bool active;
+		uint8_t kind;              /* VR_JOB_* */
+		char vault[VG_VAULT_NAME_MAX + 1];
+		char item[VG_ITEM_NAME_MAX + 1];
+		uint64_t point;
+	} job;
 };
 
 
@@ -57,6 +66,14 @@ struct args {
 
 enum { A_VAULT = 1, A_ITEM = 2, A_POINT = 4, A_OBJECT = 8 };
 int get_args(const struct vg_msg *m, unsigned need_mask, struct args *a);
+
+/* "WHAT: key unavailable: WHY" for a sealed vault (VG_EKEY). */
+const char *key_detail(struct conn *k, const char *vault, char *buf, size_t n);
+int send_key_err(struct conn *k, const char *what, const char *vault);
+/* The current request is a backup or restore job of vault/item. */
+void job_begin(struct conn *k, uint8_t kind, const char *vault, const char *item, uint64_t point);
+/* Records the current job's failure (if r is one, see jobs.h) or success. */
+void job_done(struct conn *k, int r, uint64_t bytes, const char *detail);
 
 /* The two streaming shapes (h_data.c); both consume their handle. */
 int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const char *target);
@@ -119,6 +136,11 @@ int h_restic_get(struct conn *k, const struct vg_msg *m);
 int h_restic_stat(struct conn *k, const struct vg_msg *m);
 int h_restic_list(struct conn *k, const struct vg_msg *m);
 int h_restic_delete(struct conn *k, const struct vg_msg *m);
+int h_vault_key(struct conn *k, const struct vg_msg *m);
+int h_metrics(struct conn *k, const struct vg_msg *m);
+int h_report(struct conn *k, const struct vg_msg *m);
+int h_notify_next(struct conn *k, const struct vg_msg *m);
+int h_notify_ack(struct conn *k, const struct vg_msg *m);
 
 
 #endif

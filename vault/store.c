@@ -1,5 +1,6 @@
 /* store.c - see store.h. */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,6 +20,8 @@
 #define WRITEBACK_CHUNK (8u << 20)
 static const char blob_magic[8] = {'V', 'G', 'B', 'L', 'O', 'B', '0', '1'};
 static const char obj_info[] = "vaultgate/object/v1";
+static const char infra_info[] = "vaultgate/infra/v1";
+#define HDR_LAYERS 36
 
 struct vs_store {
 	int dirfd;
@@ -108,10 +111,17 @@ static void seg_aad(const struct vs_ctx *c, uint64_t idx, int last, uint8_t aad[
 	aad[AAD_LEN - 1] = (uint8_t)(last ? 1 : 0);
 }
 
-static int object_aead(const uint8_t dek[32], const struct vs_ctx *c, struct vc_aead **out)
+static void outer_aad(const struct vs_ctx *c, uint64_t idx, int last, uint8_t aad[AAD_LEN])
+{
+	seg_aad(c, idx, last, aad);
+	memcpy(aad, "VGI1", 4);
+}
+
+static int layer_aead(const uint8_t dek[32], const struct vs_ctx *c, const char *info,
+	struct vc_aead **out)
 {
 	uint8_t key[VC_KEY_LEN];
-	int r = vc_hkdf(dek, c->blob, VC_BLOBID_LEN, obj_info, key);
+	int r = vc_hkdf(dek, c->blob, VC_BLOBID_LEN, info, key);
 
 	if (r)
 		return r;
@@ -120,25 +130,51 @@ static int object_aead(const uint8_t dek[32], const struct vs_ctx *c, struct vc_
 	return r;
 }
 
+/* The writer is a two-stage pipeline: the caller's thread hashes and
+ * fills segment buffers; a worker thread (started once an object spans a
+ * second segment) seals and writes them, in order. VS_PIPE buffers bound
+ * the memory of an upload. */
+#define VS_PIPE 3
+enum { SLOT_FREE, SLOT_QUEUED };
+
 struct vs_writer {
 	struct vs_store *s;
 	struct vs_ctx ctx;
 	struct vc_aead *aead;
+	struct vc_aead *outer;      /* infrastructure layer, or NULL */
 	EVP_MD_CTX *sha;
 	int fd, dirfd;
 	uint32_t seg_size;
-	uint8_t *buf;       /* seg_size + tag: plaintext, sealed in place */
-	size_t fill;
-	uint64_t idx;       /* segments written */
+	uint8_t *bufs[VS_PIPE];     /* seg_size + 2 tags each: plaintext, sealed in place */
+	size_t fills[VS_PIPE];
+	int lasts[VS_PIPE];
+	int states[VS_PIPE];
+	int cur;                    /* the slot the caller fills */
 	uint64_t size;
-	uint64_t off;       /* file offset of the next segment */
-	uint64_t synced;    /* writeback started up to here */
+	/* worker side: only the worker (or the caller, before it starts) */
+	uint64_t idx;               /* segments written */
+	uint64_t off;               /* file offset of the next segment */
+	uint64_t synced;            /* writeback started up to here */
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int started, stop, werr;
 	int finished;
 	int err;
 	char sub[3], name[2 * VC_BLOBID_LEN + 1];
 };
 
 int vs_writer_new(struct vs_store *s, const uint8_t dek[32], const struct vs_ctx *ctx,
+	uint32_t seg_size, struct vs_writer **out)
+{
+	struct vs_keys k = {.dek = dek, .infra = NULL};
+
+	return vs_writer_new_keys(s, &k, ctx, seg_size, out);
+}
+
+#define SEGBUF(w) ((size_t)(w)->seg_size + 2 * VC_TAG_LEN)
+
+int vs_writer_new_keys(struct vs_store *s, const struct vs_keys *keys, const struct vs_ctx *ctx,
 	uint32_t seg_size, struct vs_writer **out)
 {
 	struct vs_writer *w = calloc(1, sizeof(*w));
@@ -152,15 +188,18 @@ int vs_writer_new(struct vs_store *s, const uint8_t dek[32], const struct vs_ctx
 	w->fd = w->dirfd = -1;
 	w->seg_size = seg_size;
 	w->off = VS_HDR_LEN;
-	w->synced = 0;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
 	blob_name(ctx->blob, w->sub, w->name);
-	w->buf = malloc((size_t)seg_size + VC_TAG_LEN);
+	/* Later buffers are allocated when an object grows past one segment. */
+	w->bufs[0] = malloc(SEGBUF(w));
 	w->sha = EVP_MD_CTX_new();
-	if (!w->buf || !w->sha || EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1) {
+	if (!w->bufs[0] || !w->sha || EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1) {
 		r = -ENOMEM;
 		goto fail;
 	}
-	if ((r = object_aead(dek, ctx, &w->aead)))
+	if ((r = layer_aead(keys->dek, ctx, obj_info, &w->aead)) ||
+	    (keys->infra && (r = layer_aead(keys->infra, ctx, infra_info, &w->outer))))
 		goto fail;
 	if ((w->dirfd = open_subdir(s, w->sub)) < 0) {
 		r = w->dirfd;
@@ -178,18 +217,25 @@ fail:
 	return r;
 }
 
-static int seal_segment(struct vs_writer *w, int last)
+static int seal_segment(struct vs_writer *w, uint8_t *buf, size_t fill, int last)
 {
 	uint8_t nonce[VC_NONCE_LEN], aad[AAD_LEN];
-	size_t n = w->fill + VC_TAG_LEN;
+	size_t n = fill + VC_TAG_LEN;
 	int r;
 
 	seg_nonce(w->idx, nonce);
 	seg_aad(&w->ctx, w->idx, last, aad);
-	if ((r = vc_aead_seal(w->aead, nonce, aad, sizeof(aad), w->buf, w->fill, w->buf)))
+	if ((r = vc_aead_seal(w->aead, nonce, aad, sizeof(aad), buf, fill, buf)))
 		return r;
+	if (w->outer) {
+		/* The independent infrastructure layer seals the inner ciphertext + tag. */
+		outer_aad(&w->ctx, w->idx, last, aad);
+		if ((r = vc_aead_seal(w->outer, nonce, aad, sizeof(aad), buf, n, buf)))
+			return r;
+		n += VC_TAG_LEN;
+	}
 	for (size_t done = 0; done < n;) {
-		ssize_t k = pwrite(w->fd, w->buf + done, n - done, (off_t)(w->off + done));
+		ssize_t k = pwrite(w->fd, buf + done, n - done, (off_t)(w->off + done));
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
@@ -199,7 +245,6 @@ static int seal_segment(struct vs_writer *w, int last)
 	}
 	w->off += n;
 	w->idx++;
-	w->fill = 0;
 	/* Start writeback early so the final fdatasync has little left to do. */
 	if (w->off - w->synced >= WRITEBACK_CHUNK) {
 		(void)sync_file_range(w->fd, (off_t)w->synced, (off_t)(w->off - w->synced),
@@ -207,6 +252,64 @@ static int seal_segment(struct vs_writer *w, int last)
 		w->synced = w->off;
 	}
 	return 0;
+}
+
+static void *writer_main(void *arg)
+{
+	struct vs_writer *w = arg;
+	int slot = 0, last = 0, r;
+
+	while (!last) {
+		pthread_mutex_lock(&w->mu);
+		while (w->states[slot] != SLOT_QUEUED && !w->stop)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->states[slot] != SLOT_QUEUED) {
+			pthread_mutex_unlock(&w->mu);
+			break;  /* stopped: the upload was abandoned */
+		}
+		last = w->lasts[slot];
+		pthread_mutex_unlock(&w->mu);
+		r = seal_segment(w, w->bufs[slot], w->fills[slot], last);
+		pthread_mutex_lock(&w->mu);
+		w->states[slot] = SLOT_FREE;
+		if (r)
+			w->werr = r;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		if (r)
+			break;
+		slot = (slot + 1) % VS_PIPE;
+	}
+	return NULL;
+}
+
+/* Queues the current buffer and moves to the next free one. */
+static int hand_off(struct vs_writer *w, int last)
+{
+	int next = (w->cur + 1) % VS_PIPE, r;
+
+	if (!w->started) {
+		for (int i = 1; i < VS_PIPE; i++)
+			if (!(w->bufs[i] = malloc(SEGBUF(w))))
+				return -ENOMEM;
+		if (pthread_create(&w->th, NULL, writer_main, w) != 0)
+			return VG_EINTERNAL;
+		w->started = 1;
+	}
+	pthread_mutex_lock(&w->mu);
+	w->lasts[w->cur] = last;
+	w->states[w->cur] = SLOT_QUEUED;
+	pthread_cond_broadcast(&w->cv);
+	if (!last)
+		while (w->states[next] != SLOT_FREE && !w->werr)
+			pthread_cond_wait(&w->cv, &w->mu);
+	r = w->werr;
+	pthread_mutex_unlock(&w->mu);
+	if (!last) {
+		w->cur = next;
+		w->fills[next] = 0;
+	}
+	return r;
 }
 
 int vs_writer_write(struct vs_writer *w, const void *p, size_t n)
@@ -219,17 +322,17 @@ int vs_writer_write(struct vs_writer *w, const void *p, size_t n)
 		return w->err = VG_EINTERNAL;
 	while (n > 0) {
 		size_t k;
-		if (w->fill == w->seg_size) {
+		if (w->fills[w->cur] == w->seg_size) {
 			/* More data follows, so the full buffer is not the last segment. */
-			int r = seal_segment(w, 0);
+			int r = hand_off(w, 0);
 			if (r)
 				return w->err = r;
 		}
-		k = w->seg_size - w->fill;
+		k = w->seg_size - w->fills[w->cur];
 		if (k > n)
 			k = n;
-		memcpy(w->buf + w->fill, src, k);
-		w->fill += k;
+		memcpy(w->bufs[w->cur] + w->fills[w->cur], src, k);
+		w->fills[w->cur] += k;
 		w->size += k;
 		src += k;
 		n -= k;
@@ -242,6 +345,25 @@ uint64_t vs_writer_size(const struct vs_writer *w)
 	return w->size;
 }
 
+/* Stops and joins the worker; after it returns the caller owns every field. */
+static int join_worker(struct vs_writer *w, int abandon)
+{
+	int r;
+
+	if (!w->started)
+		return 0;
+	if (abandon) {
+		pthread_mutex_lock(&w->mu);
+		w->stop = 1;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+	}
+	pthread_join(w->th, NULL);
+	w->started = 0;
+	r = w->werr;
+	return r;
+}
+
 int vs_writer_finish(struct vs_writer *w, uint64_t *size, uint8_t sha256[VC_HASH_LEN])
 {
 	uint8_t hdr[VS_HDR_LEN] = {0};
@@ -250,12 +372,17 @@ int vs_writer_finish(struct vs_writer *w, uint64_t *size, uint8_t sha256[VC_HASH
 
 	if (w->err || w->finished)
 		return w->err ? w->err : VG_EBADSTATE;
-	if ((r = seal_segment(w, 1)))
+	if (w->started) {
+		if ((r = hand_off(w, 1)) || (r = join_worker(w, 0)))
+			return w->err = r;
+	} else if ((r = seal_segment(w, w->bufs[w->cur], w->fills[w->cur], 1))) {
 		return w->err = r;
+	}
 	memcpy(hdr, blob_magic, 8);
 	memcpy(hdr + 8, w->ctx.blob, VC_BLOBID_LEN);
 	vg_put_u32(hdr + 24, w->seg_size);
 	vg_put_u64(hdr + 28, w->size);
+	hdr[HDR_LAYERS] = w->outer ? 2 : 0;
 	if (pwrite(w->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
 		return w->err = errno == ENOSPC ? VG_ENOSPACE : VG_EINTERNAL;
 	if (fdatasync(w->fd) < 0 || fsync(w->dirfd) < 0)
@@ -271,6 +398,7 @@ void vs_writer_free(struct vs_writer *w, int keep)
 {
 	if (!w)
 		return;
+	(void)join_worker(w, 1);
 	if (w->fd >= 0) {
 		close(w->fd);
 		if (!(keep && w->finished))
@@ -279,16 +407,23 @@ void vs_writer_free(struct vs_writer *w, int keep)
 	if (w->dirfd >= 0)
 		close(w->dirfd);
 	vc_aead_free(w->aead);
+	vc_aead_free(w->outer);
 	EVP_MD_CTX_free(w->sha);
-	if (w->buf)
-		OPENSSL_cleanse(w->buf, w->seg_size + VC_TAG_LEN);
-	free(w->buf);
+	for (int i = 0; i < VS_PIPE; i++) {
+		if (w->bufs[i])
+			OPENSSL_cleanse(w->bufs[i], SEGBUF(w));
+		free(w->bufs[i]);
+	}
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
 	free(w);
 }
 
 struct vs_reader {
 	struct vs_ctx ctx;
 	struct vc_aead *aead;
+	struct vc_aead *outer;  /* infrastructure layer, or NULL */
+	unsigned layers;
 	int fd;
 	uint64_t size;
 	uint32_t seg_size;
@@ -297,6 +432,14 @@ struct vs_reader {
 };
 
 int vs_reader_open(struct vs_store *s, const uint8_t dek[32], const struct vs_ctx *ctx,
+	uint64_t size, uint32_t seg_size, struct vs_reader **out)
+{
+	struct vs_keys k = {.dek = dek, .infra = NULL};
+
+	return vs_reader_open_keys(s, &k, ctx, size, seg_size, out);
+}
+
+int vs_reader_open_keys(struct vs_store *s, const struct vs_keys *keys, const struct vs_ctx *ctx,
 	uint64_t size, uint32_t seg_size, struct vs_reader **out)
 {
 	struct vs_reader *r = calloc(1, sizeof(*r));
@@ -313,6 +456,7 @@ int vs_reader_open(struct vs_store *s, const uint8_t dek[32], const struct vs_ct
 	r->size = size;
 	r->seg_size = seg_size;
 	r->nseg = size == 0 ? 1 : (size + seg_size - 1) / seg_size;
+	r->layers = keys->infra ? 2 : 1;
 	blob_name(ctx->blob, sub, name);
 	snprintf(path, sizeof(path), "%s/%s", sub, name);
 	r->fd = openat(s->dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -325,20 +469,30 @@ int vs_reader_open(struct vs_store *s, const uint8_t dek[32], const struct vs_ct
 	memcpy(want + 8, ctx->blob, VC_BLOBID_LEN);
 	vg_put_u32(want + 24, seg_size);
 	vg_put_u64(want + 28, size);
+	want[HDR_LAYERS] = keys->infra ? 2 : 0;
 	if (fstat(r->fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size != VS_HDR_LEN + size + r->nseg * VC_TAG_LEN ||
+	    (uint64_t)st.st_size != VS_HDR_LEN + size + r->nseg * VC_TAG_LEN * r->layers ||
 	    pread(r->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
 	    CRYPTO_memcmp(hdr, want, sizeof(hdr)) != 0) {
 		rc = VG_EINTEGRITY;
 		goto fail;
 	}
-	r->ct = malloc((size_t)seg_size + VC_TAG_LEN);
+	r->ct = malloc((size_t)seg_size + 2 * VC_TAG_LEN);
 	if (!r->ct) {
 		rc = -ENOMEM;
 		goto fail;
 	}
-	if ((rc = object_aead(dek, ctx, &r->aead)))
+	if ((rc = layer_aead(keys->dek, ctx, obj_info, &r->aead)) ||
+	    (keys->infra && (rc = layer_aead(keys->infra, ctx, infra_info, &r->outer))))
 		goto fail;
+	/* An empty object is never read segment by segment, so authenticate
+	 * its one (empty) segment here: a damaged tag is an error, not a
+	 * successful empty restore. */
+	if (size == 0) {
+		size_t n;
+		if ((rc = vs_reader_seg(r, 0, r->ct, &n)))
+			goto fail;
+	}
 	*out = r;
 	return 0;
 fail:
@@ -354,16 +508,16 @@ uint64_t vs_reader_nseg(const struct vs_reader *r)
 int vs_reader_seg(struct vs_reader *r, uint64_t idx, uint8_t *out, size_t *n)
 {
 	uint8_t nonce[VC_NONCE_LEN], aad[AAD_LEN];
-	uint64_t off, len;
-	int last;
+	uint64_t off, len, tags = (uint64_t)VC_TAG_LEN * r->layers;
+	int last, rc;
 
 	if (idx >= r->nseg)
 		return VG_ERANGE;
 	last = idx == r->nseg - 1;
 	len = last ? r->size - idx * r->seg_size : r->seg_size;
-	off = VS_HDR_LEN + idx * ((uint64_t)r->seg_size + VC_TAG_LEN);
-	for (size_t got = 0; got < len + VC_TAG_LEN;) {
-		ssize_t k = pread(r->fd, r->ct + got, len + VC_TAG_LEN - got, (off_t)(off + got));
+	off = VS_HDR_LEN + idx * ((uint64_t)r->seg_size + tags);
+	for (size_t got = 0; got < len + tags;) {
+		ssize_t k = pread(r->fd, r->ct + got, len + tags - got, (off_t)(off + got));
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
@@ -371,6 +525,12 @@ int vs_reader_seg(struct vs_reader *r, uint64_t idx, uint8_t *out, size_t *n)
 		got += (size_t)k;
 	}
 	seg_nonce(idx, nonce);
+	if (r->outer) {
+		outer_aad(&r->ctx, idx, last, aad);
+		if ((rc = vc_aead_open(r->outer, nonce, aad, sizeof(aad), r->ct,
+			     (size_t)len + VC_TAG_LEN, r->ct)))
+			return rc;
+	}
 	seg_aad(&r->ctx, idx, last, aad);
 	*n = (size_t)len;
 	return vc_aead_open(r->aead, nonce, aad, sizeof(aad), r->ct, (size_t)len, out);
@@ -383,6 +543,7 @@ void vs_reader_free(struct vs_reader *r)
 	if (r->fd >= 0)
 		close(r->fd);
 	vc_aead_free(r->aead);
+	vc_aead_free(r->outer);
 	free(r->ct);
 	free(r);
 }

@@ -3,7 +3,7 @@
  * Layout: blobs/XX/<32 hex blob id>, where XX is the id's first byte.
  *
  * File format:
- *   header (48 bytes): "VGBLOB01" | blob id[16] | u32 seg_size | u64 size | 12 zero bytes
+ *   header (48 bytes): "VGBLOB01" | blob id[16] | u32 seg_size | u64 size | u8 layers | 11 zero bytes
  *   segments: for i in 0..nseg-1: ciphertext(len_i) | tag[16]
  *   nseg = max(1, ceil(size / seg_size)); every segment is seg_size bytes but the last.
  *
@@ -12,6 +12,14 @@
  *   aad = "VGS1" | vault_id | item_id | point_id | blob id | u64 i | u8 last
  * so segments cannot be reordered, moved between objects, truncated or
  * extended. The file size and header must match the LMDB record exactly.
+ *
+ * Infrastructure (double) encryption (a vault option fixed at creation):
+ * each segment's AES-GCM output (ciphertext || tag) is sealed again under a
+ * second, independent key, HKDF(infra DEK, salt = blob id, info =
+ * "vaultgate/infra/v1"), same nonce, aad = "VGI1" | the same fields. On disk
+ * such a segment is outer ciphertext(len_i + 16) | outer tag[16], and header
+ * byte 36 records the layers (0: one, the original format; 2: two). A
+ * reader must be given the same layers the header records.
  *
  * A writer writes into the final path (O_EXCL). The blob is unreferenced
  * until the caller commits an LMDB record for it; finish() fdatasyncs the
@@ -39,7 +47,16 @@ struct vs_ctx {
 int vs_open(const char *dir, struct vs_store **out);
 void vs_close(struct vs_store *s);
 
+/* The keys of a blob: the DEK-derived layer, and the infrastructure layer
+ * (NULL: none). */
+struct vs_keys {
+	const uint8_t *dek;     /* 32 bytes */
+	const uint8_t *infra;   /* 32 bytes or NULL */
+};
+
 struct vs_writer;
+int vs_writer_new_keys(struct vs_store *s, const struct vs_keys *k, const struct vs_ctx *ctx,
+	uint32_t seg_size, struct vs_writer **out);
 int vs_writer_new(struct vs_store *s, const uint8_t dek[32], const struct vs_ctx *ctx,
 	uint32_t seg_size, struct vs_writer **out);
 int vs_writer_write(struct vs_writer *w, const void *p, size_t n);
@@ -50,6 +67,8 @@ uint64_t vs_writer_size(const struct vs_writer *w);
 void vs_writer_free(struct vs_writer *w, int keep);
 
 struct vs_reader;
+int vs_reader_open_keys(struct vs_store *s, const struct vs_keys *k, const struct vs_ctx *ctx,
+	uint64_t size, uint32_t seg_size, struct vs_reader **out);
 int vs_reader_open(struct vs_store *s, const uint8_t dek[32], const struct vs_ctx *ctx,
 	uint64_t size, uint32_t seg_size, struct vs_reader **out);
 /* Decrypts segment idx into out (seg_size bytes); *n gets its length. */

@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "client.h"
 #include "names.h"
+#include "report.h"
 #include "vg_err.h"
 
 #define DEFAULT_SOCKET "/run/vaultgate/vaultd.sock"
@@ -31,7 +32,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: vaultctl [--socket PATH] [--user NAME --token-file FILE] COMMAND ...\n"
 		"\n"
-		"  vault create NAME\n"
+		"  vault create NAME [--double-encryption]       infrastructure encryption: fixed for life\n"
+		"  vault key VAULT cmk LABEL                      move to (or rotate) a customer-managed key\n"
+		"  vault key VAULT platform                       (refused for a vault under a CMK)\n"
 		"  vault list\n"
 		"  vault show NAME\n"
 		"  item create VAULT ITEM [--kind files|restic] [--agent NAME]\n"
@@ -47,7 +50,9 @@ static void usage(FILE *f)
 		"  principal add NAME [--kind user|agent|monitor]  prints the token once\n"
 		"  principal list\n"
 		"  principal rotate NAME [--vault V --pin PIN]    agents need a security PIN\n"
-		"  principal cert add|remove NAME SHA256HEX      map an mTLS client certificate\n"
+		"  principal cert add|remove NAME SHA256HEX [--vault V]\n"
+		"                                                map an mTLS client certificate\n"
+		"                                                (an agent's: --vault V and --pin PIN)\n"
 		"  role grant PRINCIPAL VAULT ROLE               reader|agent|operator|contributor|owner\n"
 		"  role revoke PRINCIPAL VAULT\n"
 		"  role list [VAULT]\n"
@@ -55,6 +60,9 @@ static void usage(FILE *f)
 		"                                                one-time credential, valid 10 days\n"
 		"  agent activate NAME REGTOKEN                  exchange it for the agent's token\n"
 		"  alerts [VAULT] [--json]\n"
+		"  metrics                                       Prometheus text (root or a monitor)\n"
+		"  report [VAULT] [--days N] [--json] [--html FILE]\n"
+		"                                                per vault and item: points, bytes, jobs\n"
 		"\n"
 		"  vault set VAULT soft-delete off|on|always-on\n"
 		"  vault set VAULT soft-delete-days 14..180\n"
@@ -75,6 +83,7 @@ static void usage(FILE *f)
 		"  mua approve ID [--window SECONDS] | mua deny ID | mua list\n"
 		"  pin generate VAULT                            valid 5 minutes, once\n"
 		"  purge run                                     (local root) run the purger now\n"
+		"  event record OPNAME TARGET REASON             (local root) an external event, audited\n"
 		"  clock advance SECONDS                         (test daemon only)\n"
 		"\n"
 		"  --grant ID         present an approved MUA grant with the request\n"
@@ -140,12 +149,36 @@ static int cmd_vault(struct vgc *c, int argc, char **argv)
 	uint64_t t;
 	int r;
 
-	if (argc == 2 && strcmp(argv[0], "create") == 0) {
+	if ((argc == 2 || argc == 3) && strcmp(argv[0], "create") == 0) {
+		int dbl = argc == 3 && strcmp(argv[2], "--double-encryption") == 0;
+		if (argc == 3 && !dbl) {
+			usage(stderr);
+			return 2;
+		}
 		w = vgc_req(c, VG_OP_VAULT_CREATE);
 		vg_msgb_str(w, VG_TAG_VAULT, argv[1]);
+		if (dbl)
+			vg_msgb_u32(w, VG_TAG_FLAGS, 1);
 		if ((r = simple(c, argv[1])))
 			return r;
-		printf("vault %s created\n", argv[1]);
+		printf("vault %s created%s\n", argv[1], dbl ? " with infrastructure (double) encryption" : "");
+		return 0;
+	}
+	if ((argc == 3 || argc == 4) && strcmp(argv[0], "key") == 0) {
+		int cmk = strcmp(argv[2], "cmk") == 0;
+		if ((cmk && argc != 4) || (!cmk && (argc != 3 || strcmp(argv[2], "platform") != 0))) {
+			usage(stderr);
+			return 2;
+		}
+		w = vgc_req(c, VG_OP_VAULT_KEY);
+		vg_msgb_str(w, VG_TAG_VAULT, argv[1]);
+		vg_msgb_str(w, VG_TAG_KIND, argv[2]);
+		if (cmk)
+			vg_msgb_str(w, VG_TAG_NAME, argv[3]);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, argv[1]);
+		vg_msg_str(&m, VG_TAG_KIND, det, sizeof(det));
+		printf("vault %s: key is now %s (DEK re-wrapped, data not re-encrypted)\n", argv[1], det);
 		return 0;
 	}
 	if (argc == 2 && strcmp(argv[0], "show") == 0) {
@@ -156,6 +189,8 @@ static int cmd_vault(struct vgc *c, int argc, char **argv)
 		vg_msg_str(&m, VG_TAG_STATE, state, sizeof(state));
 		vg_msg_str(&m, VG_TAG_DETAIL, det, sizeof(det));
 		printf("vault %s: %s %s\n", argv[1], state, det);
+		if (vg_msg_str(&m, VG_TAG_KIND, name, sizeof(name)) == 0)
+			printf("key: %s\n", name);
 		return 0;
 	}
 	if (argc == 1 && strcmp(argv[0], "list") == 0) {
@@ -493,12 +528,29 @@ static int cmd_restore(struct vgc *c, int argc, char **argv)
 	}
 	if ((r = vgc_call(c, &m)))
 		return fail_call(c, r, object);
+	if (range && to_end) {
+		/* As in HTTP, "A-" needs byte A to exist; vaultd serves an
+		 * offset equal to the size as an empty stream. */
+		uint64_t size = 0;
+		(void)vg_msg_u64(&m, VG_TAG_SIZE, &size);
+		if (a >= size)
+			return fail("%s: range %s is outside its %llu bytes", object, range,
+				(unsigned long long)size);
+	}
 	if (outpath && strcmp(outpath, "-") != 0) {
-		/* Write beside the target and rename only when every byte is in. */
-		if (snprintf(tmp, sizeof(tmp), "%s.vgpart.XXXXXX", outpath) >= (int)sizeof(tmp))
-			return fail("%s: path too long", outpath);
-		if ((fd = mkstemp(tmp)) < 0)
-			return fail("%s: %s", outpath, strerror(errno));
+		struct stat ost;
+		if (stat(outpath, &ost) == 0 && !S_ISREG(ost.st_mode)) {
+			/* A device or FIFO (-o /dev/null): write to it; never
+			 * replace it with a regular file. */
+			if ((fd = open(outpath, O_WRONLY | O_CLOEXEC)) < 0)
+				return fail("%s: %s", outpath, strerror(errno));
+		} else {
+			/* Write beside the target and rename only when every byte is in. */
+			if (snprintf(tmp, sizeof(tmp), "%s.vgpart.XXXXXX", outpath) >= (int)sizeof(tmp))
+				return fail("%s: path too long", outpath);
+			if ((fd = mkstemp(tmp)) < 0)
+				return fail("%s: %s", outpath, strerror(errno));
+		}
 	}
 	while ((r = vgc_stream_next(c, &m)) == 1) {
 		if (m.type != VG_F_DATA || vg_write_full(fd, m.data, m.datalen)) {
@@ -506,7 +558,9 @@ static int cmd_restore(struct vgc *c, int argc, char **argv)
 			break;
 		}
 	}
-	if (fd != 1) {
+	if (fd != 1 && !*tmp) {
+		close(fd);
+	} else if (fd != 1) {
 		if (!r && fsync(fd) < 0)
 			r = -errno;
 		close(fd);
@@ -646,7 +700,8 @@ static int cmd_principal(struct vgc *c, int argc, char **argv)
 			return fail_call(c, r, argv[1]);
 		return print_token_resp(&m, argv[1]);
 	}
-	if (argc == 4 && strcmp(argv[0], "cert") == 0 &&
+	if ((argc == 4 || (argc == 6 && strcmp(argv[4], "--vault") == 0)) &&
+	    strcmp(argv[0], "cert") == 0 &&
 	    (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "remove") == 0)) {
 		uint8_t fp[32];
 		char hex[65];
@@ -661,6 +716,8 @@ static int cmd_principal(struct vgc *c, int argc, char **argv)
 		w = vgc_req(c, VG_OP_PRINCIPAL_CERT);
 		vg_msgb_str(w, VG_TAG_NAME, argv[2]);
 		vg_msgb_bytes(w, VG_TAG_HASH, fp, 32);
+		if (argc == 6)
+			vg_msgb_str(w, VG_TAG_VAULT, argv[5]);
 		if (strcmp(argv[1], "remove") == 0)
 			vg_msgb_u32(w, VG_TAG_FLAGS, 1);
 		return simple(c, argv[2]);
@@ -815,6 +872,22 @@ static int cmd_alerts(struct vgc *c, int argc, char **argv)
 }
 
 
+static int cmd_metrics(struct vgc *c)
+{
+	struct vg_msg m;
+	int r;
+
+	vgc_req(c, VG_OP_METRICS);
+	if ((r = vgc_call(c, &m)))
+		return fail_call(c, r, "metrics");
+	while ((r = vgc_stream_next(c, &m)) == 1)
+		if (m.type != VG_F_DATA || vg_write_full(1, m.data, m.datalen)) {
+			r = VG_EPROTO;
+			break;
+		}
+	return r ? fail_call(c, r, "metrics") : 0;
+}
+
 /* ---- table-driven commands: WORD SUB ARGS... -> one request ------------- */
 
 struct tcmd {
@@ -844,6 +917,7 @@ static const struct tcmd tcmds[] = {
 	{"mua", "deny", VG_OP_MUA_APPROVE, 1, {VG_TAG_ID}, 1, "request denied", 0},
 	{"pin", "generate", VG_OP_PIN_GENERATE, 1, {VG_TAG_VAULT}, 0, NULL, VG_TAG_PIN},
 	{"purge", "run", VG_OP_PURGE_RUN, 0, {0}, 0, NULL, VG_TAG_DETAIL},
+	{"event", "record", VG_OP_EVENT_RECORD, 3, {VG_TAG_OPNAME, VG_TAG_TARGET, VG_TAG_REASON}, 0, "event recorded", 0},
 };
 
 static int cmd_table(struct vgc *c, const char *word, int argc, char **argv, int *handled)
@@ -1080,7 +1154,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (strcmp(cmd, "vault") == 0 && argc >= 1 && (strcmp(argv[0], "create") == 0 ||
-		strcmp(argv[0], "list") == 0 || strcmp(argv[0], "show") == 0))
+		strcmp(argv[0], "list") == 0 || strcmp(argv[0], "show") == 0 ||
+		strcmp(argv[0], "key") == 0))
 		r = cmd_vault(c, argc, argv);
 	else if (strcmp(cmd, "item") == 0 && argc >= 1 && (strcmp(argv[0], "create") == 0 ||
 		 strcmp(argv[0], "list") == 0))
@@ -1103,6 +1178,10 @@ int main(int argc, char **argv)
 		r = cmd_agent(c, argc, argv);
 	else if (strcmp(cmd, "alerts") == 0)
 		r = cmd_alerts(c, argc, argv);
+	else if (strcmp(cmd, "metrics") == 0 && argc == 0)
+		r = cmd_metrics(c);
+	else if (strcmp(cmd, "report") == 0)
+		r = vctl_report(c, argc, argv);
 	else if (strcmp(cmd, "whoami") == 0 && argc == 0) {
 		struct vg_msg m;
 		char p[130];

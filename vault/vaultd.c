@@ -1,6 +1,7 @@
 /* vaultd.c - the vault core daemon: state directory in, UNIX socket out.
  *
  *   vaultd --state-dir DIR --socket PATH [--socket-group G] [--syslog] [-v] [--check]
+ *          [--pkcs11-config FILE] [--alert-outbox]
  *
  * It opens the keys, the LMDB metadata and the blob store, runs the
  * start-up recovery pass, verifies the audit chain, and serves until
@@ -45,6 +46,9 @@ static void *purger_main(void *arg)
 	for (;;) {
 		if ((r = vlife_purge(p->c, &st)))
 			log_warnx("purger: %s", vg_strerror(r));
+		else if (st.sealed)
+			log_warnx("purger: vault %s: key unavailable; %u sealed vault%s left unpurged",
+				st.sealed_vault, st.sealed, st.sealed == 1 ? "" : "s");
 		else if (st.vaults || st.items || st.points || st.objects || st.expired || st.aborted)
 			log_info("purger: purged %u vaults, %u items, %u points, %u restic files; "
 				"pruned %u expired points; aborted %u stale uploads", st.vaults, st.items,
@@ -61,6 +65,9 @@ static void usage(FILE *f)
 		"  --state-dir DIR     keys, metadata (LMDB) and encrypted blobs\n"
 		"  --socket PATH       the UNIX socket to serve (mode 0660)\n"
 		"  --socket-group G    group owner of the socket (for vaultgw)\n"
+		"  --pkcs11-config FILE  the PKCS#11 token holding customer-managed keys\n"
+		"                      (module, token, pin_file; see vault/README.md)\n"
+		"  --alert-outbox      queue every alert for the webhook sender (vaultnotify)\n"
 		"  --syslog            log to syslog instead of stderr\n"
 		"  --check             open and verify the state, print \"configuration OK\", exit\n"
 		"  -v, --verbose       debug logging\n");
@@ -74,13 +81,15 @@ int main(int argc, char **argv)
 		{"socket-group", required_argument, NULL, 'g'},
 		{"syslog", no_argument, NULL, 'l'},
 		{"check", no_argument, NULL, 'c'},
+		{"pkcs11-config", required_argument, NULL, 'p'},
+		{"alert-outbox", no_argument, NULL, 'o'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct vsrv_opts so = {0};
-	const char *dir = NULL;
-	int use_syslog = 0, check = 0, verbose = 0, ch, r, lfd, sfd;
+	const char *dir = NULL, *p11conf = NULL;
+	int use_syslog = 0, check = 0, verbose = 0, outbox = 0, ch, r, lfd, sfd;
 	struct vcore *c = NULL;
 	struct vcore_recovery rec;
 	struct rlimit rl = {0, 0};
@@ -95,6 +104,8 @@ int main(int argc, char **argv)
 		case 'g': so.socket_group = optarg; break;
 		case 'l': use_syslog = 1; break;
 		case 'c': check = 1; break;
+		case 'p': p11conf = optarg; break;
+		case 'o': outbox = 1; break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -121,6 +132,14 @@ int main(int argc, char **argv)
 
 	if ((r = vcore_open(dir, &c, why, sizeof(why))))
 		fatalx("%s", *why ? why : vg_strerror(r));
+	if (p11conf) {
+		struct vk_p11_config cfg;
+		if ((r = vk_p11_config_load(p11conf, &cfg, why, sizeof(why))) ||
+		    (r = vcore_set_pkcs11(c, &cfg, why, sizeof(why))))
+			fatalx("%s", *why ? why : vg_strerror(r));
+		log_info("customer-managed keys: token \"%s\" via %s", cfg.token, cfg.module);
+	}
+	c->outbox = outbox;
 	if ((r = vcore_recover(c, &rec)))
 		fatalx("recovery failed: %s", vg_strerror(r));
 	if (rec.pending_points || rec.orphan_blobs || rec.stray_files)

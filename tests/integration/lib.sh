@@ -91,3 +91,89 @@ vg_expect_fail() {
 	*) vg_fail "expected '$want' from: $* ; got: $out" ;;
 	esac
 }
+
+# ---- vault core helpers (state dir, data files, blob bookkeeping) --------
+
+VG_TOOLS=$VG_BUILD/tests/tools
+VG_SEG=1048576
+
+# vg_state_init: VG_STATE and VG_SOCK inside the private work dir (on the
+# disk that holds TMPDIR: a real disk unless TMPDIR says otherwise).
+vg_state_init() {
+	VG_STATE=$VG_WORK/state
+	VG_SOCK=$VG_WORK/vaultd.sock
+}
+
+# vg_random_file PATH BYTES: incompressible test data.
+vg_random_file() {
+	head -c "$2" /dev/urandom >"$1"
+	[ "$(stat -c %s "$1")" = "$2" ] || vg_fail "could not create $1 ($2 bytes)"
+}
+
+vg_sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# vg_slice FILE OFFSET LENGTH: those bytes of FILE on stdout.
+vg_slice() {
+	dd if="$1" iflag=skip_bytes,count_bytes skip="$2" count="$3" bs=1M status=none
+}
+
+# vg_flip_bit FILE OFFSET [BIT]: flip one bit in place.
+vg_flip_bit() {
+	local f=$1 off=$2 bit=${3:-0} b
+	b=$(od -An -tu1 -j "$off" -N1 "$f" | tr -d ' ')
+	[ -n "$b" ] || vg_fail "vg_flip_bit: $f has no byte at $off"
+	# shellcheck disable=SC2059
+	printf "$(printf '\\%03o' $((b ^ (1 << bit))))" |
+		dd of="$f" bs=1 seek="$off" conv=notrunc status=none
+}
+
+# Blob files on disk, and blob ids the metadata references (sorted).
+vg_blob_files() { find "$1/blobs" -type f -printf '%f\n' | sort; }
+vg_blob_refs() { "$VG_TOOLS/vg-meta" "$1/meta" blobs | sort; }
+vg_object_blobs() { "$VG_TOOLS/vg-meta" "$1/meta" object-blobs | sort; }
+
+# vg_assert_consistent STATE (vaultd stopped): no pending point in the
+# metadata, and the blob files, the blobs index and the object records
+# name exactly the same blob ids: nothing orphaned, nothing missing.
+vg_assert_consistent() {
+	local st=$1 files refs objs pend
+	files=$(vg_blob_files "$st")
+	refs=$(vg_blob_refs "$st")
+	objs=$(vg_object_blobs "$st")
+	pend=$("$VG_TOOLS/vg-meta" "$st/meta" points | grep -c ' pending$' || true)
+	[ "$pend" = 0 ] || vg_fail "$pend pending points left in the metadata"
+	if [ "$files" != "$refs" ]; then
+		echo "blob files not referenced:" >&2
+		comm -23 <(echo "$files") <(echo "$refs") >&2
+		echo "referenced blobs without a file:" >&2
+		comm -13 <(echo "$files") <(echo "$refs") >&2
+		vg_fail "blob files and the blobs index differ"
+	fi
+	[ "$refs" = "$objs" ] || vg_fail "the blobs index and the object records differ"
+}
+
+# vg_wait_exit PID SECONDS: wait for a process to end, bounded; sets
+# VG_EXIT to its status (only for children of this shell).
+vg_wait_exit() {
+	local pid=$1 t=$2 i=0
+	while kill -0 "$pid" 2>/dev/null; do
+		[ $i -lt $((t * 20)) ] || vg_fail "process $pid still running after ${t}s"
+		sleep 0.05
+		i=$((i + 1))
+	done
+	VG_EXIT=0
+	wait "$pid" || VG_EXIT=$?
+}
+
+# vg_stop_vaultd_checked: SIGTERM, bounded wait, and it must exit 0.
+vg_stop_vaultd_checked() {
+	kill -TERM "$VAULTD_PID"
+	vg_wait_exit "$VAULTD_PID" 30
+	[ "$VG_EXIT" = 0 ] || vg_fail "vaultd exited with status $VG_EXIT after SIGTERM"
+}
+
+# vg_kill_vaultd: SIGKILL, no clean-up of any kind.
+vg_kill_vaultd() {
+	kill -KILL "$VAULTD_PID" 2>/dev/null || true
+	wait "$VAULTD_PID" 2>/dev/null || true
+}

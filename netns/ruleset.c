@@ -1,0 +1,337 @@
+/* ruleset.c - see ruleset.h. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <linux/netfilter.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "ruleset.h"
+#include "vg_err.h"
+
+#define ICMP_ECHO_REQUEST 8
+#define ICMP6_ECHO_REQUEST 128
+#define ND_NEIGHBOR_SOLICIT 135
+#define ND_NEIGHBOR_ADVERT 136
+
+const char *vn_chain_name(enum vn_chain ch)
+{
+	switch (ch) {
+	case VN_CH_INPUT:
+		return "input";
+	case VN_CH_OUTPUT:
+		return "output";
+	case VN_CH_FORWARD:
+		return "forward";
+	case VN_CH_COUNT:
+		break;
+	}
+	return "?";
+}
+
+unsigned vn_chain_hook(enum vn_chain ch)
+{
+	switch (ch) {
+	case VN_CH_OUTPUT:
+		return NF_INET_LOCAL_OUT;
+	case VN_CH_FORWARD:
+		return NF_INET_FORWARD;
+	default:
+		return NF_INET_LOCAL_IN;
+	}
+}
+
+const char *vn_verdict_name(enum vn_verdict v)
+{
+	return v == VN_ACCEPT ? "accept" : "drop";
+}
+
+__attribute__((format(printf, 6, 7)))
+static int add(struct vn_ruleset *rs, enum vn_chain ch, enum vn_rule_kind kind, enum vn_verdict v,
+	       const char *comment, const char *fmt, ...)
+{
+	struct vn_rule *r;
+	va_list ap;
+	int n;
+
+	if (rs->nrules == VN_RULES_MAX)
+		return VG_EINTERNAL;
+	r = &rs->rules[rs->nrules];
+	memset(r, 0, sizeof(*r));
+	r->chain = ch;
+	r->kind = kind;
+	r->verdict = v;
+	if (snprintf(r->comment, sizeof(r->comment), "%s", comment) >= (int)sizeof(r->comment))
+		return VG_ETOOBIG;
+	va_start(ap, fmt);
+	n = vsnprintf(r->text, sizeof(r->text), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(r->text))
+		return VG_ETOOBIG;
+	rs->nrules++;
+	return 0;
+}
+
+static struct vn_rule *last(struct vn_ruleset *rs)
+{
+	return &rs->rules[rs->nrules - 1];
+}
+
+static const char *unit_name(uint32_t unit)
+{
+	return unit == 1 ? "second" : unit == 60 ? "minute" : unit == 3600 ? "hour" : "day";
+}
+
+static int add_set(struct vn_ruleset *rs, const char *name, uint8_t family, bool meter,
+		   const struct vn_prefix *p, size_t n)
+{
+	struct vn_set *s = &rs->sets[rs->nsets++];
+
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->family = family;
+	s->meter = meter;
+	for (size_t i = 0; i < n; i++)
+		vn_prefix_range(&p[i], &s->ranges[i]);
+	s->nranges = vn_ranges_merge(s->ranges, n);
+	return 0;
+}
+
+static int add_family(struct vn_ruleset *rs, uint8_t family)
+{
+	bool v4 = family == AF_INET;
+	const char *ip = v4 ? "ip" : "ip6", *allow = v4 ? "allow_v4" : "allow_v6";
+	const char *meter = v4 ? "rate_v4" : "rate_v6";
+	char comment[VN_COMMENT_MAX];
+	int r;
+
+	snprintf(comment, sizeof(comment),
+		 "gateway: new connections to tcp/%u from %s, at most %u/%s per source",
+		 rs->port, allow, rs->conn_rate.count, unit_name(rs->conn_rate.unit));
+	r = add(rs, VN_CH_INPUT, VN_R_GATEWAY, VN_ACCEPT, comment,
+		"tcp dport %u %s saddr @%s ct state new add @%s { %s saddr timeout 1m limit rate %u/%s burst %u packets } counter accept",
+		rs->port, ip, allow, meter, ip, rs->conn_rate.count, unit_name(rs->conn_rate.unit),
+		rs->conn_burst);
+	if (r)
+		return r;
+	last(rs)->family = family;
+	return 0;
+}
+
+static int add_echo(struct vn_ruleset *rs, uint8_t family)
+{
+	bool v4 = family == AF_INET;
+	char comment[VN_COMMENT_MAX];
+	int r;
+
+	snprintf(comment, sizeof(comment), "ping from %s, at most %u/%s in all",
+		 v4 ? "allow_v4" : "allow_v6", rs->icmp_rate.count, unit_name(rs->icmp_rate.unit));
+	r = add(rs, VN_CH_INPUT, VN_R_ECHO, VN_ACCEPT, comment,
+		"%s type echo-request %s saddr @%s limit rate %u/%s counter accept",
+		v4 ? "icmp" : "icmpv6", v4 ? "ip" : "ip6", v4 ? "allow_v4" : "allow_v6",
+		rs->icmp_rate.count, unit_name(rs->icmp_rate.unit));
+	if (r)
+		return r;
+	last(rs)->family = family;
+	last(rs)->icmp_type = v4 ? ICMP_ECHO_REQUEST : ICMP6_ECHO_REQUEST;
+	return 0;
+}
+
+static int add_nd(struct vn_ruleset *rs, enum vn_chain ch)
+{
+	static const struct {
+		uint8_t type;
+		const char *name;
+		const char *what;
+	} nd[] = {
+		{ND_NEIGHBOR_SOLICIT, "nd-neighbor-solicit", "solicitations"},
+		{ND_NEIGHBOR_ADVERT, "nd-neighbor-advert", "advertisements"},
+	};
+	char comment[VN_COMMENT_MAX];
+	int r;
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(comment, sizeof(comment), "IPv6 neighbour %s (on-link only)", nd[i].what);
+		r = add(rs, ch, VN_R_ND, VN_ACCEPT, comment,
+			"icmpv6 type %s ip6 hoplimit 255 counter accept", nd[i].name);
+		if (r)
+			return r;
+		last(rs)->family = AF_INET6;
+		last(rs)->icmp_type = nd[i].type;
+	}
+	return 0;
+}
+
+int vn_ruleset_build(const struct vn_config *c, struct vn_ruleset **out)
+{
+	struct vn_ruleset *rs;
+	char comment[VN_COMMENT_MAX];
+	int r;
+
+	*out = NULL;
+	if (!(rs = calloc(1, sizeof(*rs))))
+		return -ENOMEM;
+	rs->port = c->port;
+	rs->nflog_group = c->nflog_group;
+	rs->conn_rate = c->conn_rate;
+	rs->conn_burst = c->conn_burst;
+	rs->icmp_rate = c->icmp_rate;
+	if (c->nallow4) {
+		add_set(rs, "allow_v4", AF_INET, false, c->allow4, c->nallow4);
+		add_set(rs, "rate_v4", AF_INET, true, NULL, 0);
+	}
+	if (c->nallow6) {
+		add_set(rs, "allow_v6", AF_INET6, false, c->allow6, c->nallow6);
+		add_set(rs, "rate_v6", AF_INET6, true, NULL, 0);
+	}
+
+	if ((r = add(rs, VN_CH_INPUT, VN_R_CT_ESTABLISHED, VN_ACCEPT,
+		     "replies and data of connections already admitted",
+		     "ct state established,related counter accept")) ||
+	    (r = add(rs, VN_CH_INPUT, VN_R_CT_INVALID, VN_DROP,
+		     "packets conntrack cannot place", "ct state invalid counter drop")) ||
+	    (r = add(rs, VN_CH_INPUT, VN_R_IIF_LO, VN_ACCEPT,
+		     "loopback inside the namespace", "iif \"lo\" counter accept")))
+		goto out;
+	if (c->has_address6 && (r = add_nd(rs, VN_CH_INPUT)))
+		goto out;
+	if (c->nallow4 && (r = add_family(rs, AF_INET)))
+		goto out;
+	if (c->nallow6 && (r = add_family(rs, AF_INET6)))
+		goto out;
+	if (c->nallow4 && (r = add_echo(rs, AF_INET)))
+		goto out;
+	if (c->nallow6 && (r = add_echo(rs, AF_INET6)))
+		goto out;
+	snprintf(comment, sizeof(comment),
+		 "everything else: log to NFLOG group %u, then drop (never reject)", c->nflog_group);
+	if ((r = add(rs, VN_CH_INPUT, VN_R_LOG_DROP, VN_DROP, comment,
+		     "log group %u counter drop", c->nflog_group)))
+		goto out;
+
+	if ((r = add(rs, VN_CH_OUTPUT, VN_R_CT_ESTABLISHED, VN_ACCEPT,
+		     "replies only: the appliance opens no connection",
+		     "ct state established,related counter accept")) ||
+	    (r = add(rs, VN_CH_OUTPUT, VN_R_OIF_LO, VN_ACCEPT,
+		     "loopback inside the namespace", "oif \"lo\" counter accept")))
+		goto out;
+	if (c->has_address6 && (r = add_nd(rs, VN_CH_OUTPUT)))
+		goto out;
+	if ((r = add(rs, VN_CH_OUTPUT, VN_R_DROP, VN_DROP,
+		     "everything else the appliance sends: drop", "counter drop")) ||
+	    (r = add(rs, VN_CH_FORWARD, VN_R_DROP, VN_DROP,
+		     "the appliance routes nothing", "counter drop")))
+		goto out;
+out:
+	if (r) {
+		free(rs);
+		return r;
+	}
+	*out = rs;
+	return 0;
+}
+
+void vn_ruleset_free(struct vn_ruleset *rs)
+{
+	free(rs);
+}
+
+const struct vn_set *vn_ruleset_set(const struct vn_ruleset *rs, const char *name)
+{
+	for (size_t i = 0; i < rs->nsets; i++) {
+		if (strcmp(rs->sets[i].name, name) == 0)
+			return &rs->sets[i];
+	}
+	return NULL;
+}
+
+char *vn_ruleset_text(const struct vn_ruleset *rs)
+{
+	struct vg_wr w;
+	char *out = NULL;
+
+	vg_wr_init(&w, 1u << 20);
+	vg_wr_printf(&w, "table inet %s {\n", VN_TABLE);
+	for (size_t i = 0; i < rs->nsets; i++) {
+		const struct vn_set *s = &rs->sets[i];
+
+		vg_wr_printf(&w, "\tset %s {\n\t\ttype %s\n", s->name,
+			     s->family == AF_INET ? "ipv4_addr" : "ipv6_addr");
+		if (s->meter) {
+			vg_wr_printf(&w, "\t\tsize %u\n\t\tflags dynamic,timeout\n\t\ttimeout 1m\n",
+				     VN_METER_SIZE);
+		} else {
+			vg_wr_printf(&w, "\t\tflags interval\n\t\telements = { ");
+			for (size_t j = 0; j < s->nranges; j++) {
+				char t[VN_ADDR_STRLEN];
+
+				vn_range_fmt(&s->ranges[j], t, sizeof(t));
+				vg_wr_printf(&w, "%s%s", j ? ", " : "", t);
+			}
+			vg_wr_printf(&w, " }\n");
+		}
+		vg_wr_printf(&w, "\t}\n\n");
+	}
+	for (int ch = 0; ch < VN_CH_COUNT; ch++) {
+		vg_wr_printf(&w, "%s\tchain %s {\n\t\ttype filter hook %s priority filter; policy drop;\n",
+			     ch ? "\n" : "", vn_chain_name(ch), vn_chain_name(ch));
+		for (size_t i = 0; i < rs->nrules; i++) {
+			const struct vn_rule *r = &rs->rules[i];
+
+			if ((int)r->chain == ch)
+				vg_wr_printf(&w, "\t\t%s comment \"%s\"\n", r->text, r->comment);
+		}
+		vg_wr_printf(&w, "\t}\n");
+	}
+	vg_wr_printf(&w, "}\n");
+	vg_wr_u8(&w, 0);
+	if (!w.err)
+		out = strdup((const char *)w.p);
+	vg_wr_free(&w);
+	return out;
+}
+
+static bool is_loopback(const struct vn_addr *a)
+{
+	static const uint8_t v6lo[16] = {[15] = 1};
+
+	return a->family == AF_INET ? a->b[0] == 127 : memcmp(a->b, v6lo, 16) == 0;
+}
+
+int vn_ruleset_explain(const struct vn_ruleset *rs, const struct vn_addr *src, int proto, uint16_t port)
+{
+	char allow[16];
+	const struct vn_set *s;
+
+	snprintf(allow, sizeof(allow), "allow_v%c", src->family == AF_INET ? '4' : '6');
+	s = vn_ruleset_set(rs, allow);
+	for (size_t i = 0; i < rs->nrules; i++) {
+		const struct vn_rule *r = &rs->rules[i];
+
+		if (r->chain != VN_CH_INPUT)
+			continue;
+		switch (r->kind) {
+		case VN_R_IIF_LO:
+			if (is_loopback(src))
+				return (int)i;
+			break;
+		case VN_R_GATEWAY:
+			if (proto == IPPROTO_TCP && r->family == src->family && port == rs->port && s &&
+			    vn_ranges_lookup(s->ranges, s->nranges, src))
+				return (int)i;
+			break;
+		case VN_R_ECHO:
+			if ((proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) && r->family == src->family &&
+			    s && vn_ranges_lookup(s->ranges, s->nranges, src))
+				return (int)i;
+			break;
+		case VN_R_LOG_DROP:
+		case VN_R_DROP:
+			return (int)i;
+		default:
+			break;
+		}
+	}
+	return -1;
+}

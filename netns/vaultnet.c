@@ -1,0 +1,581 @@
+/* vaultnet - the private-endpoint namespace and its firewall.
+ *
+ * Errors go to stderr as one line ("vaultnet: ..."). Exit status: 0 done,
+ * 1 failed or drift found, 2 usage or configuration error. See usage().
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "buf.h"
+#include "config.h"
+#include "export.h"
+#include "link.h"
+#include "log.h"
+#include "nflog.h"
+#include "nft.h"
+#include "ns.h"
+#include "ruleset.h"
+#include "verify.h"
+#include "vg_err.h"
+
+#define EXIT_DRIFT 1
+#define EXIT_USAGE 2
+
+struct opts {
+	const char *config;
+	const char *vaultd_socket;
+	bool json;
+	bool check;
+	unsigned interval;      /* watch: seconds per summary */
+	int verbose;
+	const char *cmd;
+	int argc;               /* positional arguments after the command */
+	char **argv;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vaultnet --check --config FILE\n"
+		"       vaultnet up      --config FILE [--vaultd-socket PATH]\n"
+		"       vaultnet down    --config FILE\n"
+		"       vaultnet show    --config FILE\n"
+		"       vaultnet verify  --config FILE [--vaultd-socket PATH]\n"
+		"       vaultnet explain --config FILE SOURCE [PORT|ping]\n"
+		"       vaultnet export  --config FILE --json\n"
+		"       vaultnet watch   --config FILE [--vaultd-socket PATH] [--interval SECONDS]\n"
+		"       vaultnet exec    --config FILE -- COMMAND [ARG...]\n"
+		"exit status: 0 done, 1 failed or drift, 2 usage or configuration error\n");
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	static char *pos[64];
+	int npos = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->interval = 60;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0) {
+			while (++i < argc && npos < 64)
+				pos[npos++] = argv[i];
+			break;
+		} else if (strcmp(a, "--config") == 0 && i + 1 < argc) {
+			o->config = argv[++i];
+		} else if (strcmp(a, "--vaultd-socket") == 0 && i + 1 < argc) {
+			o->vaultd_socket = argv[++i];
+		} else if (strcmp(a, "--interval") == 0 && i + 1 < argc) {
+			uint64_t v;
+
+			if (vg_parse_u64(argv[++i], 1, 3600, &v)) {
+				log_warnx("--interval \"%s\": expected 1-3600 seconds", argv[i]);
+				return EXIT_USAGE;
+			}
+			o->interval = (unsigned)v;
+		} else if (strcmp(a, "--json") == 0) {
+			o->json = true;
+		} else if (strcmp(a, "--check") == 0) {
+			o->check = true;
+		} else if (strcmp(a, "-v") == 0) {
+			o->verbose++;
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			exit(0);
+		} else if (a[0] == '-' && a[1] == '-') {
+			log_warnx("unknown option %s (or it is missing its value)", a);
+			return EXIT_USAGE;
+		} else if (npos < 64) {
+			pos[npos++] = argv[i];
+		}
+	}
+	if (o->check) {
+		o->cmd = "check";
+		o->argv = pos;
+		o->argc = npos;
+	} else if (npos > 0) {
+		o->cmd = pos[0];
+		o->argv = pos + 1;
+		o->argc = npos - 1;
+	}
+	if (!o->cmd) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!o->config) {
+		log_warnx("%s: --config FILE is required", o->cmd);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Everything a command needs: the config, the ruleset it implies and the
+ * expected kernel state. */
+struct ctx {
+	struct opts *o;
+	struct vn_config *cfg;
+	struct vn_ruleset *rs;
+	struct vn_live *want;
+	const char *sock;       /* vaultd socket, or NULL */
+	char cdigest[65];
+};
+
+static int ctx_load(struct ctx *x, struct opts *o)
+{
+	char err[VN_ERR_MAX];
+	int r;
+
+	memset(x, 0, sizeof(*x));
+	x->o = o;
+	if ((r = vn_config_load(o->config, &x->cfg, err, sizeof(err)))) {
+		log_warnx("%s", err[0] ? err : vg_strerror(r));
+		return EXIT_USAGE;
+	}
+	if ((r = vn_ruleset_build(x->cfg, &x->rs)) || (r = vn_nft_expected(x->rs, &x->want)) ||
+	    (r = vn_config_digest(x->cfg, x->cdigest))) {
+		log_warnx("%s: building the ruleset: %s", o->config, vg_strerror(r));
+		return 1;
+	}
+	x->sock = o->vaultd_socket ? o->vaultd_socket : x->cfg->vaultd_socket[0] ? x->cfg->vaultd_socket : NULL;
+	return 0;
+}
+
+static void ctx_free(struct ctx *x)
+{
+	vn_live_free(x->want);
+	vn_ruleset_free(x->rs);
+	vn_config_free(x->cfg);
+}
+
+/* Reads the live table; an absent namespace is an empty live state. */
+static int read_live(struct ctx *x, struct vn_live **out)
+{
+	struct mnl_socket *nl = NULL;
+	int r;
+
+	*out = NULL;
+	if (!vn_netns_exists(x->cfg->netns)) {
+		*out = calloc(1, sizeof(**out));
+		return *out ? 0 : -ENOMEM;
+	}
+	if ((r = vn_nft_open(x->cfg->netns, &nl))) {
+		log_warnx("namespace %s: opening nfnetlink: %s", x->cfg->netns, vg_strerror(r));
+		return r;
+	}
+	if ((r = vn_nft_read(nl, out)))
+		log_warnx("namespace %s: reading table inet %s: %s", x->cfg->netns, VN_TABLE, vg_strerror(r));
+	vn_nft_close(nl);
+	return r;
+}
+
+static int cmd_check(struct ctx *x)
+{
+	printf("configuration OK (namespace %s, %zu rules, config sha256 %s)\n", x->cfg->netns, x->rs->nrules,
+	       x->cdigest);
+	return 0;
+}
+
+static int audit(struct ctx *x, const char *op, const char *reason, const char *kind)
+{
+	char err[1200];
+	int r;
+
+	if (!x->sock)
+		return 0;
+	if ((r = vn_audit_event(x->sock, op, x->cfg->netns, reason, kind, err, sizeof(err)))) {
+		log_warnx("audit event %s to %s: %s", op, x->sock, err);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_up(struct ctx *x)
+{
+	struct mnl_socket *nl = NULL;
+	struct vn_nft_err ne;
+	struct vn_live *have = NULL;
+	struct vg_wr diff;
+	char step[256], ldig[65], reason[256];
+	size_t nd;
+	int r, rc = 1;
+
+	vg_wr_init(&diff, 1u << 20);
+	if ((r = vn_link_up(x->cfg, step, sizeof(step)))) {
+		log_warnx("up: %s: %s", step, vg_strerror(r));
+		goto out;
+	}
+	if ((r = vn_nft_open(x->cfg->netns, &nl))) {
+		log_warnx("up: namespace %s: opening nfnetlink: %s", x->cfg->netns, vg_strerror(r));
+		goto out;
+	}
+	if ((r = vn_nft_apply(nl, x->rs, &ne))) {
+		log_warnx("up: the kernel refused %s: %s%s%s%s", ne.what[0] ? ne.what : "the batch", vg_strerror(r),
+			  ne.kmsg[0] ? " (" : "", ne.kmsg, ne.kmsg[0] ? ")" : "");
+		goto out;
+	}
+	if ((r = vn_nft_read(nl, &have))) {
+		log_warnx("up: reading the table back: %s", vg_strerror(r));
+		goto out;
+	}
+	if ((nd = vn_verify(x->rs, x->want, have, &diff))) {
+		log_warnx("up: the table read back differs from what was applied (%zu differences):\n%.*s", nd,
+			  (int)diff.len, (const char *)diff.p);
+		goto out;
+	}
+	if ((r = vn_live_digest(have, ldig)))
+		goto out;
+	printf("namespace %s up: %s %s, table inet %s with %zu rules, ruleset sha256 %s, config sha256 %s\n",
+	       x->cfg->netns, vn_link_mode_name(x->cfg->link), x->cfg->ifname, VN_TABLE, have->nrules, ldig,
+	       x->cdigest);
+	snprintf(reason, sizeof(reason), "ruleset sha256 %s config sha256 %s", ldig, x->cdigest);
+	rc = audit(x, "firewall.apply", reason, NULL);
+out:
+	vg_wr_free(&diff);
+	vn_live_free(have);
+	vn_nft_close(nl);
+	return rc;
+}
+
+static int cmd_down(struct ctx *x)
+{
+	struct mnl_socket *nl = NULL;
+	struct vn_nft_err ne;
+	char step[256];
+	int r;
+
+	if (vn_netns_exists(x->cfg->netns)) {
+		if ((r = vn_nft_open(x->cfg->netns, &nl)) || (r = vn_nft_delete(nl, &ne))) {
+			log_warnx("down: deleting table inet %s in %s: %s", VN_TABLE, x->cfg->netns, vg_strerror(r));
+			vn_nft_close(nl);
+			return 1;
+		}
+		vn_nft_close(nl);
+	}
+	if ((r = vn_link_down(x->cfg, step, sizeof(step)))) {
+		log_warnx("down: %s: %s", step, vg_strerror(r));
+		return 1;
+	}
+	printf("namespace %s down\n", x->cfg->netns);
+	return 0;
+}
+
+static int cmd_show(struct ctx *x)
+{
+	struct vn_link_state st;
+	struct vn_live *have = NULL;
+	struct vg_wr w;
+	char a[VN_ADDR_STRLEN];
+	int r;
+
+	if ((r = vn_link_state(x->cfg, &st))) {
+		log_warnx("show: %s: %s", x->cfg->netns, vg_strerror(r));
+		return 1;
+	}
+	vn_prefix_fmt(&x->cfg->address, a, sizeof(a));
+	printf("# namespace %s: %s\n", x->cfg->netns, st.netns ? "present" : "ABSENT");
+	printf("# link %s (%s): %s, address %s", x->cfg->ifname, vn_link_mode_name(x->cfg->link),
+	       !st.link ? "ABSENT" : st.up ? "up" : "DOWN", a);
+	if (x->cfg->has_address6) {
+		vn_prefix_fmt(&x->cfg->address6, a, sizeof(a));
+		printf(", %s", a);
+	}
+	printf("\n# service: tcp/%u, config sha256 %s\n", x->cfg->port, x->cdigest);
+	if (!st.netns)
+		return 1;
+	if ((r = read_live(x, &have)))
+		return 1;
+	vg_wr_init(&w, 4u << 20);
+	vn_show_text(x->rs, x->want, have, &w);
+	fwrite(w.p, 1, w.len, stdout);
+	vg_wr_free(&w);
+	vn_live_free(have);
+	return 0;
+}
+
+static int cmd_verify(struct ctx *x)
+{
+	struct vn_live *have = NULL;
+	struct vg_wr diff;
+	char ldig[65] = "", reason[256];
+	size_t nd;
+	int rc;
+
+	if (read_live(x, &have))
+		return 1;
+	vg_wr_init(&diff, 4u << 20);
+	nd = 0;
+	if (!vn_netns_exists(x->cfg->netns)) {
+		vg_wr_printf(&diff, "- namespace %s: missing\n", x->cfg->netns);
+		nd++;
+	}
+	nd += vn_verify(x->rs, x->want, have, &diff);
+	vn_live_digest(have, ldig);
+	if (nd == 0) {
+		printf("namespace %s: table inet %s matches the configuration (ruleset sha256 %s, config sha256 %s)\n",
+		       x->cfg->netns, VN_TABLE, ldig, x->cdigest);
+		rc = 0;
+	} else {
+		printf("namespace %s: DRIFT: table inet %s differs from the configuration in %zu place%s\n"
+		       "  (- expected but missing, + present but not expected, ! different)\n%.*s",
+		       x->cfg->netns, VN_TABLE, nd, nd == 1 ? "" : "s", (int)diff.len, (const char *)diff.p);
+		snprintf(reason, sizeof(reason), "ruleset sha256 %s differs from config sha256 %s in %zu place%s",
+			 ldig, x->cdigest, nd, nd == 1 ? "" : "s");
+		audit(x, "firewall.drift", reason, "firewall-drift");
+		rc = EXIT_DRIFT;
+	}
+	vg_wr_free(&diff);
+	vn_live_free(have);
+	return rc;
+}
+
+static int cmd_explain(struct ctx *x)
+{
+	struct vn_addr src;
+	struct vn_live *have = NULL;
+	struct vg_wr diff;
+	const struct vn_rule *ru;
+	const struct vn_live_rule *lr = NULL;
+	int proto = IPPROTO_TCP, idx, pos = 0;
+	uint64_t port = x->cfg->port;
+	size_t nd;
+	char s[VN_ADDR_STRLEN];
+
+	if (x->o->argc < 1 || x->o->argc > 2) {
+		log_warnx("explain: expected SOURCE [PORT|ping]");
+		return EXIT_USAGE;
+	}
+	if (vn_addr_parse(x->o->argv[0], 0, &src)) {
+		log_warnx("explain: \"%s\": not an IPv4 or IPv6 address", x->o->argv[0]);
+		return EXIT_USAGE;
+	}
+	if (x->o->argc == 2) {
+		if (strcmp(x->o->argv[1], "ping") == 0)
+			proto = src.family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+		else if (vg_parse_u64(x->o->argv[1], 1, 65535, &port)) {
+			log_warnx("explain: \"%s\": not a port (1-65535) or \"ping\"", x->o->argv[1]);
+			return EXIT_USAGE;
+		}
+	}
+	vn_addr_fmt(&src, s, sizeof(s));
+	idx = vn_ruleset_explain(x->rs, &src, proto, (uint16_t)port);
+	if (proto == IPPROTO_TCP)
+		printf("new connection from %s to tcp/%u: ", s, (unsigned)port);
+	else
+		printf("echo request (ping) from %s: ", s);
+	if (idx < 0) {
+		printf("DROP by the input chain's policy\n");
+		return 1;
+	}
+	ru = &x->rs->rules[idx];
+	for (int i = 0; i <= idx; i++)
+		pos += x->rs->rules[i].chain == ru->chain;
+	printf("%s\n", ru->verdict == VN_ACCEPT ? "ACCEPT" : "DROP (silently: no reset, no ICMP error)");
+	if (read_live(x, &have))
+		return 1;
+	lr = vn_live_find(have, x->want, (size_t)idx);
+	printf("  decided by chain %s rule %d", vn_chain_name(ru->chain), pos);
+	if (lr)
+		printf(" (handle %llu, %llu packets so far)", (unsigned long long)lr->handle,
+		       (unsigned long long)lr->packets);
+	printf(": \"%s\"\n    %s\n", ru->comment, ru->text);
+	if (ru->kind == VN_R_GATEWAY)
+		printf("  later packets of the connection are accepted by rule 1 (ct state established,related)\n");
+	vg_wr_init(&diff, 4u << 20);
+	nd = vn_verify(x->rs, x->want, have, &diff);
+	vg_wr_free(&diff);
+	vn_live_free(have);
+	if (nd || !lr) {
+		printf("  WARNING: the live table differs from the configuration (%zu differences); this answer is\n"
+		       "  for the configuration. Run: vaultnet verify --config %s\n", nd, x->o->config);
+		return EXIT_DRIFT;
+	}
+	return 0;
+}
+
+static int cmd_export(struct ctx *x)
+{
+	struct vn_live *have = NULL;
+	struct vg_wr diff;
+	json_t *j;
+	size_t nd;
+
+	if (!x->o->json) {
+		log_warnx("export: only --json is supported");
+		return EXIT_USAGE;
+	}
+	if (read_live(x, &have))
+		return 1;
+	vg_wr_init(&diff, 4u << 20);
+	nd = vn_verify(x->rs, x->want, have, &diff);
+	vg_wr_free(&diff);
+	j = vn_export_json(x->cfg, x->rs, x->want, have, nd);
+	if (!j || json_dumpf(j, stdout, JSON_INDENT(2)) < 0) {
+		log_warnx("export: JSON encoding failed");
+		json_decref(j);
+		vn_live_free(have);
+		return 1;
+	}
+	printf("\n");
+	json_decref(j);
+	vn_live_free(have);
+	return 0;
+}
+
+static int cmd_exec(struct ctx *x)
+{
+	int r;
+
+	if (x->o->argc < 1) {
+		log_warnx("exec: expected -- COMMAND [ARG...]");
+		return EXIT_USAGE;
+	}
+	if ((r = vn_netns_enter(x->cfg->netns))) {
+		log_warnx("exec: entering namespace %s: %s", x->cfg->netns, vg_strerror(r));
+		return 1;
+	}
+	execvp(x->o->argv[0], x->o->argv);
+	log_warn("exec: %s", x->o->argv[0]);
+	return 127;
+}
+
+static void on_packet(const struct vn_nflog_pkt *p, void *arg)
+{
+	vn_drops_add(arg, p);
+}
+
+static void flush_drops(struct ctx *x, struct vn_drops *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		char src[VN_ADDR_STRLEN], reason[256], err[1200];
+		int r;
+
+		vn_addr_fmt(&d->src[i].src, src, sizeof(src));
+		vn_drop_reason(&d->src[i], reason, sizeof(reason));
+		printf("firewall.drops %s: %s\n", src, reason);
+		if (x->sock && (r = vn_audit_event(x->sock, "firewall.drops", src, reason, NULL, err, sizeof(err))))
+			log_warnx("watch: audit event for %s: %s", src, err);
+	}
+	if (d->overflow)
+		printf("firewall.drops (more sources): %llu packets\n", (unsigned long long)d->overflow);
+	fflush(stdout);
+	d->n = 0;
+	d->overflow = 0;
+}
+
+static int cmd_watch(struct ctx *x)
+{
+	struct vn_nflog *nf = NULL;
+	struct vn_drops *d = calloc(1, sizeof(*d));
+	struct pollfd pfd[2];
+	sigset_t mask;
+	uint64_t lost = 0;
+	struct timespec now, next;
+	int sfd = -1, r, rc = 1;
+
+	if (!d)
+		return 1;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0) {
+		log_warn("watch: signalfd");
+		goto out;
+	}
+	if ((r = vn_nflog_open(x->cfg->netns, x->cfg->nflog_group, &nf))) {
+		log_warnx("watch: binding NFLOG group %u in %s: %s", x->cfg->nflog_group, x->cfg->netns,
+			  vg_strerror(r));
+		goto out;
+	}
+	printf("watching NFLOG group %u in namespace %s, one summary per source every %us\n", x->cfg->nflog_group,
+	       x->cfg->netns, x->o->interval);
+	fflush(stdout);
+	pfd[0] = (struct pollfd){.fd = vn_nflog_fd(nf), .events = POLLIN};
+	pfd[1] = (struct pollfd){.fd = sfd, .events = POLLIN};
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	next.tv_sec += x->o->interval;
+	for (;;) {
+		long ms;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (next.tv_sec - now.tv_sec) * 1000 + (next.tv_nsec - now.tv_nsec) / 1000000;
+		if (ms <= 0) {
+			flush_drops(x, d);
+			next.tv_sec += x->o->interval;
+			continue;
+		}
+		if ((r = poll(pfd, 2, (int)ms)) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("watch: poll");
+			goto out;
+		}
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				break;
+		}
+		if (pfd[0].revents & POLLIN) {
+			r = vn_nflog_read(nf, on_packet, d, &lost);
+			if (r == -ENOBUFS)
+				log_warnx("watch: the kernel dropped log messages (%llu times so far)",
+					  (unsigned long long)lost);
+			else if (r) {
+				log_warnx("watch: reading NFLOG: %s", vg_strerror(r));
+				goto out;
+			}
+		}
+	}
+	flush_drops(x, d);
+	rc = 0;
+out:
+	vn_nflog_close(nf);
+	if (sfd >= 0)
+		close(sfd);
+	free(d);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(struct ctx *);
+	} cmds[] = {
+		{"check", cmd_check}, {"up", cmd_up}, {"down", cmd_down}, {"show", cmd_show},
+		{"verify", cmd_verify}, {"explain", cmd_explain}, {"export", cmd_export},
+		{"watch", cmd_watch}, {"exec", cmd_exec},
+	};
+	struct opts o;
+	struct ctx x;
+	int r;
+
+	log_init("vaultnet", false, 0);
+	if ((r = parse_args(argc, argv, &o)))
+		return r;
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(o.cmd, cmds[i].name) != 0)
+			continue;
+		if ((r = ctx_load(&x, &o)))
+			return r;
+		r = cmds[i].fn(&x);
+		ctx_free(&x);
+		return r;
+	}
+	log_warnx("unknown command \"%s\"", o.cmd);
+	usage(stderr);
+	return EXIT_USAGE;
+}
