@@ -66,7 +66,9 @@ if [ ! -f "$bld/build.ninja" ]; then
 		-Dtests=disabled -Dintegration=false -Dwerror=true
 fi
 # Only what gets installed: the image needs no test binaries (and a test
-# target that fails to link must not stop the image).
+# target that fails to link must not stop the image). Regenerate first, so
+# that a target added since the last run is listed.
+ninja -C "$bld" build.ninja >/dev/null
 installed=$(meson introspect --targets "$bld" | python3 -c '
 import json, os, sys
 for t in json.load(sys.stdin):
