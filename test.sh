@@ -32,5 +32,7 @@ if [ "$quick" = 0 ]; then
 	ninja -C build-asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C build-asan --print-errorlogs --suite unit --suite fuzz
+	echo "== VM image: build, boot under qemu, backup and restore (image/smoke-test.sh)"
+	./image/smoke-test.sh
 fi
 echo "== all tests passed"

@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
 # install-deps.sh - apt-get what vaultgate needs to build and test, only if missing.
+#
+#   scripts/install-deps.sh            build and test dependencies
+#   scripts/install-deps.sh --image    those, plus what image/build.sh and
+#                                      image/smoke-test.sh need (image only)
 set -euo pipefail
 pkgs=(
 	build-essential meson ninja-build pkg-config clang
@@ -10,6 +14,19 @@ pkgs=(
 	iputils-ping jq
 	libp11-kit-dev chromium
 )
+# The VM image: rootfs (mmdebstrap), disk assembly without loop devices
+# (sfdisk, mkfs.ext4 -d, grub-mkimage), the .deb (dpkg-dev for
+# dpkg-shlibdeps), the NoCloud seed (genisoimage), and the boot test
+# (qemu under TCG, ssh to the management NIC).
+image_pkgs=(
+	mmdebstrap qemu-system-x86 qemu-utils grub-pc-bin grub-common fdisk e2fsprogs
+	dpkg-dev genisoimage openssh-client
+)
+case "${1:-}" in
+--image) pkgs+=("${image_pkgs[@]}") ;;
+"") ;;
+*) echo "usage: $0 [--image]" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -17,6 +34,15 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
 	echo "installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	# Another apt (a colleague's, or unattended-upgrades) may hold the dpkg
+	# lock: wait for it rather than fail.
+	for try in 1 2 3 4 5 6; do
+		if apt-get -o DPkg::Lock::Timeout=120 update -qq &&
+			apt-get -o DPkg::Lock::Timeout=120 install -y -qq --no-install-recommends "${missing[@]}"; then
+			exit 0
+		fi
+		[ "$try" = 6 ] && exit 1
+		echo "apt-get failed (try $try), retrying in 10 s" >&2
+		sleep 10
+	done
 fi
