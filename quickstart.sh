@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# quickstart.sh - run the vaultgate appliance (vaultd + vaultgw) on built-in
-# defaults on this machine, on 127.0.0.1, and show backups and restores
-# through it: with restic (REST backend), with curl (native API), and with
-# vaultctl. Leaves both daemons running and writes build/quickstart/agent.env
-# for pointing your own restic at it.
+# quickstart.sh - run the vaultgate appliance on built-in defaults on this
+# machine and show backups and restores through it.
 #
-# Idempotent: re-running rebuilds what changed, restarts the two daemons on
-# the same state, certificate and port, and reuses the agent's token.
+#  vgqs-ok (allowed client) --+                        +-- vgqs-pe: vaultgw on 10.231.0.5:443,
+#  10.231.0.10                +-- vgqs-br (bridge) ----+   nftables allowlist (vaultnet)
+#  vgqs-no (denied client) ---+                        +--unix socket--> vaultd (host namespace)
+#  10.232.0.20
+#
+# restic and curl run from the allowed client's namespace through the private
+# IP; the denied client gets no answer at all. vaultctl shows the same data
+# from the console. Leaves everything running and writes
+# build/quickstart/agent.env for pointing your own restic at it.
+#
+# Idempotent: re-running rebuilds what changed, tears down and rebuilds the
+# demo namespaces (vgqs-*), restarts the daemons on the same state and
+# certificate, and reuses the agent's token.
 set -euo pipefail
 cd "$(dirname "$0")"
 ./scripts/install-deps.sh
@@ -39,6 +47,16 @@ stop_pid() {  # NAME
 stop_pid vaultgw
 stop_pid vaultd
 
+# The demo network: four namespaces of our own, rebuilt on every run.
+. ./tests/integration/netns/topology.sh
+vgtopo_init vgqs
+NETCONF=$QS/vaultnet.conf
+if [ -f "$NETCONF" ]; then
+	./build/netns/vaultnet down --config "$NETCONF" >/dev/null 2>&1 || true
+fi
+vgtopo_down
+vgtopo_up
+
 # vaultgw drops to an unprivileged user that may use vaultd's socket.
 if ! getent passwd "$GWUSER" >/dev/null; then
 	echo "== creating system user $GWUSER (vaultgw runs as it)"
@@ -53,42 +71,38 @@ echo $! >"$QS/vaultd.pid"
 for _ in $(seq 100); do $CTL whoami >/dev/null 2>&1 && break; sleep 0.1; done
 $CTL whoami >/dev/null
 
-# The same port as last time if it is still free, else a free one.
-port=$(cat "$QS/port" 2>/dev/null || echo 0)
-port=$(python3 - "$port" <<'EOF'
-import socket, sys
-want = int(sys.argv[1])
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("127.0.0.1", want))
-except OSError:
-    s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-EOF
-)
-echo "$port" >"$QS/port"
+echo "== vaultnet: namespace $TOPO_PE, private IP $TOPO_PE_IP, allowlist, no outbound"
+vgtopo_config "$NETCONF" "vaultd_socket = $SOCK"
+./build/netns/vaultnet up --config "$NETCONF"
+vgtopo_attach_pe
+port=$TOPO_PORT
+# A certificate from an earlier run must name this private IP, or it is made anew.
+if [ -f "$QS/tls/server.crt" ] &&
+	! openssl x509 -in "$QS/tls/server.crt" -noout -checkip "$TOPO_PE_IP" | grep -q "does match"; then
+	rm -rf "$QS/tls"
+fi
 cat >"$QS/vaultgw.conf" <<EOF
 # vaultgw configuration written by quickstart.sh (see gateway/README.md)
-listen = 127.0.0.1:$port
+listen = $TOPO_PE_IP:$port
 vaultd_socket = $SOCK
 user = $GWUSER
 tls_dir = $QS/tls
 restic_vault = $VAULT
 EOF
 chmod 600 "$QS/vaultgw.conf"
-echo "== starting vaultgw on https://127.0.0.1:$port"
-"$PWD/build/gateway/vaultgw" --config "$QS/vaultgw.conf" --check >/dev/null
+echo "== starting vaultgw in $TOPO_PE on https://$TOPO_PE_IP:$port"
+"$PWD/build/gateway/vaultgw" --config "$QS/vaultgw.conf" --netns "$TOPO_PE" --check >/dev/null
 seen=$(grep -c "listening on" "$QS/vaultgw.log" 2>/dev/null || true)
-setsid ./build/gateway/vaultgw --config "$QS/vaultgw.conf" >>"$QS/vaultgw.log" 2>&1 </dev/null &
+setsid ./build/gateway/vaultgw --config "$QS/vaultgw.conf" --netns "$TOPO_PE" >>"$QS/vaultgw.log" 2>&1 </dev/null &
 echo $! >"$QS/vaultgw.pid"
 for _ in $(seq 100); do
 	[ "$(grep -c "listening on" "$QS/vaultgw.log" 2>/dev/null || true)" -gt "${seen:-0}" ] && break
 	sleep 0.1
 done
-grep -q "listening on 127.0.0.1:$port" "$QS/vaultgw.log" || { tail -5 "$QS/vaultgw.log"; exit 1; }
+grep -q "listening on $TOPO_PE_IP:$port" "$QS/vaultgw.log" || { tail -5 "$QS/vaultgw.log"; exit 1; }
 CA=$QS/tls/server.crt
-URL=https://127.0.0.1:$port
+URL=https://$TOPO_PE_IP:$port
+IN_OK="ip netns exec $TOPO_OK"
 fpr=$(openssl x509 -in "$CA" -noout -fingerprint -sha256 | cut -d= -f2)
 echo "certificate $CA"
 echo "SHA-256 fingerprint $fpr (agents pin it with --cacert)"
@@ -101,7 +115,7 @@ token=""
 if ! $CTL principal list | grep -q "^$AGENT\b"; then
 	token=$($CTL principal add "$AGENT" --kind agent | grep -o 'vg_[0-9a-f]\{64\}' | head -1)
 elif [ -z "$token" ] ||
-	[ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" -u "$AGENT:$token" "$URL/v1/whoami")" != 200 ]; then
+	[ "$($IN_OK curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" -u "$AGENT:$token" "$URL/v1/whoami")" != 200 ]; then
 	# A lost or stale token: rotate it (an agent's rotation needs a PIN).
 	pin=$($CTL pin generate "$VAULT" | grep -o '[0-9]\{6,\}' | head -1)
 	token=$($CTL principal rotate "$AGENT" --vault "$VAULT" --pin "$pin" | grep -o 'vg_[0-9a-f]\{64\}' | head -1)
@@ -115,12 +129,18 @@ umask 077
 cat >"$QS/agent.env" <<EOF
 # Written by quickstart.sh: the demo appliance's address and an agent's credentials.
 #   . $QS/agent.env
-#   restic --cacert "\$VG_CACERT" -r "rest:https://\$VG_USER:\$VG_TOKEN@\${VG_URL#https://}/restic/\$VG_ITEM/" snapshots
+#   ip netns exec "\$VG_CLIENT_NETNS" restic --cacert "\$VG_CACERT" \\
+#       -r "rest:https://\$VG_USER:\$VG_TOKEN@\${VG_URL#https://}/restic/\$VG_ITEM/" snapshots
+#   vaultnet verify --config "\$VG_NET_CONFIG"
 VG_URL=$URL
 VG_CACERT=$CA
 VG_USER=$AGENT
 VG_TOKEN=$token
 VG_ITEM=$RITEM
+VG_CLIENT_NETNS=$TOPO_OK
+VG_DENIED_NETNS=$TOPO_NO
+VG_APPLIANCE_NETNS=$TOPO_PE
+VG_NET_CONFIG=$NETCONF
 EOF
 umask 022
 
@@ -133,11 +153,11 @@ cp -r gateway "$sample/docs/gateway-src"
 head -c $((8 * 1024 * 1024 + 12345)) /dev/urandom >"$sample/data/blob.bin"
 echo "hello from quickstart" >"$sample/hello.txt"
 
-echo "== restic backup and restore through vaultgw"
+echo "== restic backup and restore from the allowed client ($TOPO_OK, $TOPO_OK_IP) through the private IP"
 [ -f "$QS/restic.password" ] || (umask 077; openssl rand -hex 24 >"$QS/restic.password")
 export RESTIC_PASSWORD_FILE=$QS/restic.password RESTIC_CACHE_DIR=$QS/restic-cache
-repo="rest:https://$AGENT:$token@127.0.0.1:$port/restic/$RITEM/"
-r() { restic --cacert "$CA" -r "$repo" "$@"; }
+repo="rest:https://$AGENT:$token@$TOPO_PE_IP:$port/restic/$RITEM/"
+r() { $IN_OK restic --cacert "$CA" -r "$repo" "$@"; }
 r cat config >/dev/null 2>&1 || r init
 (cd "$QS" && r backup sample)
 r snapshots
@@ -148,8 +168,8 @@ rm -rf "$QS/restored-one"
 r restore latest --target "$QS/restored-one" --include /sample/hello.txt
 cmp "$sample/hello.txt" "$QS/restored-one/sample/hello.txt" && echo "restic restore --include of one file is identical"
 
-echo "== curl backup and restore through the native API"
-c() { curl -sS --fail-with-body --cacert "$CA" -u "$AGENT:$token" "$@"; }
+echo "== curl backup and restore through the native API (from $TOPO_OK)"
+c() { $IN_OK curl -sS --fail-with-body --cacert "$CA" -u "$AGENT:$token" "$@"; }
 tar -C "$QS" -cf "$QS/sample.tar" sample
 point=$(c -X POST "$URL/v1/vaults/$VAULT/items/$FITEM/points" |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["point"])')
@@ -159,6 +179,27 @@ c -o "$QS/restored.tar" "$URL/v1/vaults/$VAULT/items/$FITEM/points/$point/object
 cmp "$QS/sample.tar" "$QS/restored.tar" && echo "curl restore is byte-exact ($(stat -c %s "$QS/sample.tar") bytes, point $point)"
 c -r 0-99 "$URL/v1/vaults/$VAULT/items/$FITEM/points/$point/objects/sample.tar" | cmp - <(head -c 100 "$QS/sample.tar") &&
 	echo "a Range request returns exactly bytes 0-99"
+
+echo "== the denied client ($TOPO_NO, $TOPO_NO_IP) gets no answer: no RST, no reply"
+set +e
+ip netns exec "$TOPO_NO" timeout 3 bash -c "exec 3<>/dev/tcp/$TOPO_PE_IP/$port" 2>/dev/null
+rc=$?
+set -e
+if [ "$rc" = 124 ]; then
+	echo "tcp/$port from $TOPO_NO_IP: timed out after 3 s (dropped, as intended)"
+else
+	echo "tcp/$port from $TOPO_NO_IP: expected a timeout, got exit $rc" >&2
+	exit 1
+fi
+if ip netns exec "$TOPO_NO" ping -c 1 -W 1 "$TOPO_PE_IP" >/dev/null 2>&1; then
+	echo "ping from the denied client was answered" >&2
+	exit 1
+fi
+echo "ping from $TOPO_NO_IP: no reply"
+
+echo "== vaultnet show (the live ruleset, counters, addresses, routes)"
+./build/netns/vaultnet show --config "$NETCONF"
+./build/netns/vaultnet verify --config "$NETCONF"
 
 echo "== vaultctl backup and restore (local console)"
 sampleb=$QS/sample.bin
@@ -176,12 +217,18 @@ cat <<EOT
 The appliance keeps running:
   vaultd   PID $(cat "$QS/vaultd.pid")   socket $SOCK   log $QS/vaultd.log
   vaultgw  PID $(cat "$QS/vaultgw.pid")   $URL   log $QS/vaultgw.log
-Point your own restic at it:
+The network: appliance $TOPO_PE ($TOPO_PE_IP), allowed client $TOPO_OK ($TOPO_OK_IP),
+denied client $TOPO_NO ($TOPO_NO_IP), bridge $TOPO_BR. Audit the firewall:
+  ./build/netns/vaultnet verify --config $NETCONF
+  ./build/netns/vaultnet explain --config $NETCONF $TOPO_NO_IP $port
+Point your own restic at it (from the allowed client's namespace):
   . $QS/agent.env
   export RESTIC_PASSWORD_FILE=$QS/restic.password
-  restic --cacert "\$VG_CACERT" -r "rest:https://\$VG_USER:\$VG_TOKEN@\${VG_URL#https://}/restic/\$VG_ITEM/" snapshots
+  ip netns exec "\$VG_CLIENT_NETNS" restic --cacert "\$VG_CACERT" -r "rest:https://\$VG_USER:\$VG_TOKEN@\${VG_URL#https://}/restic/\$VG_ITEM/" snapshots
 Or curl:
-  curl --cacert "\$VG_CACERT" -u "\$VG_USER:\$VG_TOKEN" "\$VG_URL/v1/vaults/$VAULT/items/$FITEM/points"
-To stop it:
+  ip netns exec "\$VG_CLIENT_NETNS" curl --cacert "\$VG_CACERT" -u "\$VG_USER:\$VG_TOKEN" "\$VG_URL/v1/vaults/$VAULT/items/$FITEM/points"
+To stop it and remove the demo namespaces:
   kill \$(cat $QS/vaultgw.pid) \$(cat $QS/vaultd.pid)
+  ./build/netns/vaultnet down --config $NETCONF
+  for ns in $TOPO_OK $TOPO_NO $TOPO_BR; do ip netns del \$ns; done
 EOT
