@@ -496,8 +496,13 @@ int stream_download(struct conn *k, struct vcore_download *d, const struct vr_ob
 	if (len == UINT64_MAX && off <= o->size)
 		len = o->size - off;
 	if (off > o->size || len > o->size - off) {
-		r = send_err(k, VG_ERANGE, "%s: range %llu+%llu is outside its %llu bytes", target,
-			(unsigned long long)off, (unsigned long long)len, (unsigned long long)o->size);
+		if (len == UINT64_MAX)
+			r = send_err(k, VG_ERANGE, "%s: offset %llu is past its %llu bytes", target,
+				(unsigned long long)off, (unsigned long long)o->size);
+		else
+			r = send_err(k, VG_ERANGE, "%s: range %llu+%llu is outside its %llu bytes",
+				target, (unsigned long long)off, (unsigned long long)len,
+				(unsigned long long)o->size);
 		goto out;
 	}
 	/* Authenticate the first segment before answering, so the common

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1129,6 +1130,8 @@ int main(int argc, char **argv)
 
 	if (!sock)
 		sock = DEFAULT_SOCKET;
+	/* A vaultd that goes away is an error message, not a silent signal death. */
+	signal(SIGPIPE, SIG_IGN);
 	auth.user = getenv("VG_USER");
 	if (getenv("VG_TOKEN")) {
 		snprintf(token, sizeof(token), "%s", getenv("VG_TOKEN"));
