@@ -497,7 +497,7 @@ int stream_download(struct conn *k, struct vcore_download *d, const struct vr_ob
 		len = o->size - off;
 	if (off > o->size || len > o->size - off) {
 		if (len == UINT64_MAX)
-			r = send_err(k, VG_ERANGE, "%s: offset %llu is past its %llu bytes", target,
+			r = send_err(k, VG_ERANGE, "%s: offset %llu is outside its %llu bytes", target,
 				(unsigned long long)off, (unsigned long long)o->size);
 		else
 			r = send_err(k, VG_ERANGE, "%s: range %llu+%llu is outside its %llu bytes",
