@@ -180,6 +180,59 @@ int vcore_audit_txn(struct vcore *c, MDB_txn *txn, const struct vcaller *who, co
 	return va_append(c->audit, c->db, txn, vault_now(), &e, NULL);
 }
 
+void *vcore_push(void *arrp, size_t *n, size_t *cap, size_t elsz)
+{
+	uint8_t **arr = arrp;
+	void *slot;
+
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		void *np = realloc(*arr, nc * elsz);
+		if (!np)
+			return NULL;
+		*arr = np;
+		*cap = nc;
+	}
+	slot = *arr + *n * elsz;
+	memset(slot, 0, elsz);
+	(*n)++;
+	return slot;
+}
+
+struct points_acc {
+	struct vr_point *pts;
+	size_t n, cap;
+};
+
+static int points_acc_cb(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct points_acc *a = arg;
+	struct vr_point *p = vcore_push(&a->pts, &a->n, &a->cap, sizeof(*p));
+
+	(void)k;
+	if (!p)
+		return -ENOMEM;
+	return vr_point_dec(v->mv_data, v->mv_size, p);
+}
+
+int vcore_item_points(struct vcore *c, MDB_txn *txn, uint64_t item_id, struct vr_point **out,
+	size_t *n)
+{
+	struct points_acc a = {0};
+	uint8_t prefix[8];
+	int r;
+
+	vg_put_u64(prefix, item_id);
+	if ((r = vdb_each(c->db, txn, VDB_POINTS, prefix, sizeof(prefix), points_acc_cb, &a))) {
+		free(a.pts);
+		a.pts = NULL;
+		a.n = 0;
+	}
+	*out = a.pts;
+	*n = a.n;
+	return r;
+}
+
 /* Resolves vault and item, both active. */
 int vcore_resolve(struct vcore *c, MDB_txn *txn, const char *vault, const char *item,
 	struct vr_vault *v, struct vr_item *it)
@@ -712,50 +765,29 @@ int vcore_point_list(struct vcore *c, const char *vault, const char *item, bool 
 	struct vr_vault v;
 	struct vr_item it;
 	struct vr_point *pts = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, k = 0;
 	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, val;
-	uint8_t prefix[8];
 	int r;
 
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
-	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)) ||
-	    (r = vdb_cursor(c->db, txn, VDB_POINTS, &cur)))
-		goto out;
-	vg_put_u64(prefix, it.id);
-	for (r = vdb_seek_prefix(cur, prefix, 8, &k, &val, true); r == 0;
-	     r = vdb_seek_prefix(cur, prefix, 8, &k, &val, false)) {
-		struct vr_point p;
-		if ((r = vr_point_dec(val.mv_data, val.mv_size, &p)))
-			break;
-		if (p.state == VR_P_PENDING || p.kind == VR_PK_REPO || (!all && p.state != VR_P_ACTIVE))
-			continue;  /* a restic container is not itself a recovery point */
-		if (n == cap) {
-			void *np = realloc(pts, (cap = cap ? cap * 2 : 32) * sizeof(*pts));
-			if (!np) {
-				r = -ENOMEM;
-				break;
-			}
-			pts = np;
-		}
-		pts[n++] = p;
-	}
-	mdb_cursor_close(cur);
-	if (r == VG_ENOTFOUND)
-		r = 0;
-out:
+	if (!(r = vcore_resolve(c, txn, vault, item, &v, &it)))
+		r = vcore_item_points(c, txn, it.id, &pts, &n);
 	vdb_abort(txn);
+	/* A restic container is not itself a recovery point. */
+	for (size_t i = 0; !r && i < n; i++)
+		if (pts[i].state != VR_P_PENDING && pts[i].kind != VR_PK_REPO &&
+		    (all || pts[i].state == VR_P_ACTIVE))
+			pts[k++] = pts[i];
 	/* Oldest first; ties by id. Callbacks run outside the transaction. */
-	for (size_t i = 1; i < n; i++)
+	for (size_t i = 1; i < k; i++)
 		for (size_t j = i; j > 0 && (pts[j - 1].committed > pts[j].committed ||
 		     (pts[j - 1].committed == pts[j].committed && pts[j - 1].id > pts[j].id)); j--) {
 			struct vr_point t = pts[j];
 			pts[j] = pts[j - 1];
 			pts[j - 1] = t;
 		}
-	for (size_t i = 0; !r && i < n; i++)
+	for (size_t i = 0; !r && i < k; i++)
 		r = cb(arg, &pts[i]);
 	free(pts);
 	return r;

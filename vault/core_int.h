@@ -21,6 +21,12 @@ int vcore_resolve(struct vcore *c, MDB_txn *txn, const char *vault, const char *
 int vcore_audit_txn(struct vcore *c, MDB_txn *txn, const struct vcaller *who, const char *op,
 	const char *target, const char *result, const char *reason);
 
+/* Appends one zeroed element to a growable array; NULL when out of memory. */
+void *vcore_push(void *arrp, size_t *n, size_t *cap, size_t elsz);
+/* Every point record of an item (any state, any kind), in key order. */
+int vcore_item_points(struct vcore *c, MDB_txn *txn, uint64_t item_id, struct vr_point **out,
+	size_t *n);
+
 /* Blob ids collected inside a transaction, unlinked after it commits. */
 struct vcore_blobs {
 	uint8_t (*ids)[VC_BLOBID_LEN];

@@ -151,3 +151,20 @@ int vdb_seek_prefix(MDB_cursor *c, const void *prefix, size_t pn, MDB_val *k, MD
 		return VG_ENOTFOUND;
 	return 0;
 }
+
+int vdb_each(struct vdb *db, MDB_txn *txn, enum vdb_name d, const void *prefix, size_t plen,
+	int (*cb)(void *arg, const MDB_val *k, const MDB_val *v), void *arg)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int r;
+
+	if ((r = vdb_cursor(db, txn, d, &cur)))
+		return r;
+	for (r = vdb_seek_prefix(cur, prefix, plen, &k, &v, true); r == 0;
+	     r = vdb_seek_prefix(cur, prefix, plen, &k, &v, false))
+		if ((r = cb(arg, &k, &v)))
+			break;
+	mdb_cursor_close(cur);
+	return r == VG_ENOTFOUND ? 0 : r;
+}

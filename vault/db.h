@@ -53,6 +53,11 @@ int vdb_cursor(struct vdb *db, MDB_txn *txn, enum vdb_name d, MDB_cursor **c);
  * the end or when the key no longer starts with the prefix. */
 int vdb_seek_prefix(MDB_cursor *c, const void *prefix, size_t pn, MDB_val *k, MDB_val *v, bool first);
 
+/* Calls cb for every record whose key starts with prefix (plen 0: all),
+ * in key order, until cb returns non-zero (that value is returned). */
+int vdb_each(struct vdb *db, MDB_txn *txn, enum vdb_name d, const void *prefix, size_t plen,
+	int (*cb)(void *arg, const MDB_val *k, const MDB_val *v), void *arg);
+
 int vdb_err(int mdb_rc);
 
 #endif

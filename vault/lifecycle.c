@@ -85,51 +85,13 @@ static void note_deletion(struct vcore *c, MDB_txn *txn, const struct vcaller *w
 
 /* ---- helpers over an item's points --------------------------------------- */
 
-static int item_points(struct vcore *c, MDB_txn *txn, uint64_t item_id, struct vr_point **out,
-	size_t *n)
-{
-	MDB_cursor *cur;
-	MDB_val k, v;
-	uint8_t prefix[8];
-	size_t cap = 0;
-	int r;
-
-	*out = NULL;
-	*n = 0;
-	if ((r = vdb_cursor(c->db, txn, VDB_POINTS, &cur)))
-		return r;
-	vg_put_u64(prefix, item_id);
-	for (r = vdb_seek_prefix(cur, prefix, 8, &k, &v, true); r == 0;
-	     r = vdb_seek_prefix(cur, prefix, 8, &k, &v, false)) {
-		if (*n == cap) {
-			void *np = realloc(*out, (cap = cap ? cap * 2 : 16) * sizeof(**out));
-			if (!np) {
-				r = VG_EINTERNAL;
-				break;
-			}
-			*out = np;
-		}
-		if ((r = vr_point_dec(v.mv_data, v.mv_size, &(*out)[*n])))
-			break;
-		(*n)++;
-	}
-	mdb_cursor_close(cur);
-	if (r == VG_ENOTFOUND)
-		r = 0;
-	if (r) {
-		free(*out);
-		*out = NULL;
-	}
-	return r;
-}
-
 /* Does the item hold a live point that has not expired? */
 static int has_unexpired(struct vcore *c, MDB_txn *txn, const struct vr_item *it, uint64_t now,
 	int *yes)
 {
 	struct vr_point *pts;
 	size_t n;
-	int r = item_points(c, txn, it->id, &pts, &n);
+	int r = vcore_item_points(c, txn, it->id, &pts, &n);
 
 	*yes = 0;
 	for (size_t i = 0; !r && i < n; i++)
@@ -282,47 +244,40 @@ struct item_rec {
 	struct vr_item it;
 };
 
+struct items_acc {
+	struct item_rec *items;
+	size_t n, cap;
+};
+
+static int items_acc_cb(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct items_acc *a = arg;
+	struct item_rec *ir;
+
+	if (k->mv_size - 8 > VG_ITEM_NAME_MAX)
+		return VG_EINTEGRITY;
+	if (!(ir = vcore_push(&a->items, &a->n, &a->cap, sizeof(*ir))))
+		return VG_EINTERNAL;
+	memcpy(ir->name, (uint8_t *)k->mv_data + 8, k->mv_size - 8);
+	ir->name[k->mv_size - 8] = 0;
+	return vr_item_dec(v->mv_data, v->mv_size, &ir->it);
+}
+
 static int vault_items(struct vcore *c, MDB_txn *txn, uint64_t vault_id, struct item_rec **out,
 	size_t *n)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
+	struct items_acc a = {0};
 	uint8_t prefix[8];
-	size_t cap = 0;
 	int r;
 
-	*out = NULL;
-	*n = 0;
-	if ((r = vdb_cursor(c->db, txn, VDB_ITEMS, &cur)))
-		return r;
 	vg_put_u64(prefix, vault_id);
-	for (r = vdb_seek_prefix(cur, prefix, 8, &k, &v, true); r == 0;
-	     r = vdb_seek_prefix(cur, prefix, 8, &k, &v, false)) {
-		if (*n == cap) {
-			void *np = realloc(*out, (cap = cap ? cap * 2 : 16) * sizeof(**out));
-			if (!np) {
-				r = VG_EINTERNAL;
-				break;
-			}
-			*out = np;
-		}
-		if (k.mv_size - 8 > VG_ITEM_NAME_MAX) {
-			r = VG_EINTEGRITY;
-			break;
-		}
-		memcpy((*out)[*n].name, (uint8_t *)k.mv_data + 8, k.mv_size - 8);
-		(*out)[*n].name[k.mv_size - 8] = 0;
-		if ((r = vr_item_dec(v.mv_data, v.mv_size, &(*out)[*n].it)))
-			break;
-		(*n)++;
+	if ((r = vdb_each(c->db, txn, VDB_ITEMS, prefix, sizeof(prefix), items_acc_cb, &a))) {
+		free(a.items);
+		a.items = NULL;
+		a.n = 0;
 	}
-	mdb_cursor_close(cur);
-	if (r == VG_ENOTFOUND)
-		r = 0;
-	if (r) {
-		free(*out);
-		*out = NULL;
-	}
+	*out = a.items;
+	*n = a.n;
 	return r;
 }
 
@@ -653,7 +608,7 @@ int vlife_item_resume(struct vcore *c, const struct vcaller *who, const char *va
 		goto fail;
 	}
 	/* Resume prunes the points that expired meanwhile (never the newest). */
-	if ((r = item_points(c, txn, it.id, &pts, &n)))
+	if ((r = vcore_item_points(c, txn, it.id, &pts, &n)))
 		goto fail;
 	for (size_t i = 0; i < n; i++)
 		if (pts[i].state == VR_P_ACTIVE && pts[i].kind == VR_PK_BACKUP &&
@@ -841,7 +796,7 @@ int vlife_object_delete(struct vcore *c, const struct vcaller *who, const char *
 		/* The recovery point this snapshot started goes with it. */
 		struct vr_point *pts;
 		size_t n;
-		if ((r = item_points(c, txn, it.id, &pts, &n)))
+		if ((r = vcore_item_points(c, txn, it.id, &pts, &n)))
 			goto fail;
 		for (size_t i = 0; !r && i < n; i++)
 			if (pts[i].kind == VR_PK_SNAPSHOT && pts[i].state == VR_P_ACTIVE &&
@@ -878,44 +833,37 @@ struct vault_rec {
 	struct vr_vault v;
 };
 
+struct vaults_acc {
+	struct vault_rec *vaults;
+	size_t n, cap;
+};
+
+static int vaults_acc_cb(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct vaults_acc *a = arg;
+	struct vault_rec *vr;
+
+	if (k->mv_size > VG_VAULT_NAME_MAX)
+		return VG_EINTEGRITY;
+	if (!(vr = vcore_push(&a->vaults, &a->n, &a->cap, sizeof(*vr))))
+		return VG_EINTERNAL;
+	memcpy(vr->name, k->mv_data, k->mv_size);
+	vr->name[k->mv_size] = 0;
+	return vr_vault_dec(v->mv_data, v->mv_size, &vr->v);
+}
+
 static int all_vaults(struct vcore *c, MDB_txn *txn, struct vault_rec **out, size_t *n)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
-	size_t cap = 0;
-	int r;
+	struct vaults_acc a = {0};
+	int r = vdb_each(c->db, txn, VDB_VAULTS, "", 0, vaults_acc_cb, &a);
 
-	*out = NULL;
-	*n = 0;
-	if ((r = vdb_cursor(c->db, txn, VDB_VAULTS, &cur)))
-		return r;
-	for (r = vdb_seek_prefix(cur, "", 0, &k, &v, true); r == 0;
-	     r = vdb_seek_prefix(cur, "", 0, &k, &v, false)) {
-		if (*n == cap) {
-			void *np = realloc(*out, (cap = cap ? cap * 2 : 8) * sizeof(**out));
-			if (!np) {
-				r = VG_EINTERNAL;
-				break;
-			}
-			*out = np;
-		}
-		if (k.mv_size > VG_VAULT_NAME_MAX) {
-			r = VG_EINTEGRITY;
-			break;
-		}
-		memcpy((*out)[*n].name, k.mv_data, k.mv_size);
-		(*out)[*n].name[k.mv_size] = 0;
-		if ((r = vr_vault_dec(v.mv_data, v.mv_size, &(*out)[*n].v)))
-			break;
-		(*n)++;
-	}
-	mdb_cursor_close(cur);
-	if (r == VG_ENOTFOUND)
-		r = 0;
 	if (r) {
-		free(*out);
-		*out = NULL;
+		free(a.vaults);
+		a.vaults = NULL;
+		a.n = 0;
 	}
+	*out = a.vaults;
+	*n = a.n;
 	return r;
 }
 
@@ -945,7 +893,7 @@ static int purge_item_data(struct vcore *c, MDB_txn *txn, const struct vr_item *
 {
 	struct vr_point *pts;
 	size_t n;
-	int r = item_points(c, txn, it->id, &pts, &n);
+	int r = vcore_item_points(c, txn, it->id, &pts, &n);
 
 	for (size_t i = 0; !r && i < n; i++) {
 		r = vcore_drop_point(c, txn, &pts[i], bl);
@@ -1032,7 +980,7 @@ static int purge_points(struct vcore *c, MDB_txn *txn, const char *vault, const 
 	struct vr_point *pts;
 	size_t n, newest = SIZE_MAX;
 	char target[220], ps[17];
-	int r = item_points(c, txn, it->id, &pts, &n);
+	int r = vcore_item_points(c, txn, it->id, &pts, &n);
 
 	for (size_t i = 0; !r && i < n; i++)
 		if (pts[i].state == VR_P_ACTIVE && pts[i].kind == VR_PK_BACKUP &&

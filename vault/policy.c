@@ -208,43 +208,21 @@ static uint64_t expiry_for(const struct vr_policy *pol, uint64_t t, int first_we
 
 /* The item's points that retention governs (not pending, not the restic
  * container), oldest first. */
+/* The item's points that retention governs (not pending, not the restic
+ * container), oldest first. */
 static int item_points(struct vcore *c, MDB_txn *txn, uint64_t item_id, struct vr_point **out,
 	size_t *n)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
-	uint8_t prefix[8];
-	size_t cap = 0;
-	int r;
+	size_t all, k = 0;
+	int r = vcore_item_points(c, txn, item_id, out, &all);
 
-	*out = NULL;
 	*n = 0;
-	if ((r = vdb_cursor(c->db, txn, VDB_POINTS, &cur)))
+	if (r)
 		return r;
-	vg_put_u64(prefix, item_id);
-	for (r = vdb_seek_prefix(cur, prefix, 8, &k, &v, true); r == 0;
-	     r = vdb_seek_prefix(cur, prefix, 8, &k, &v, false)) {
-		struct vr_point p;
-		if ((r = vr_point_dec(v.mv_data, v.mv_size, &p)))
-			break;
-		if (p.state == VR_P_PENDING || p.kind == VR_PK_REPO)
-			continue;
-		if (*n == cap) {
-			void *np = realloc(*out, (cap = cap ? cap * 2 : 32) * sizeof(**out));
-			if (!np) {
-				r = -12;
-				break;
-			}
-			*out = np;
-		}
-		(*out)[(*n)++] = p;
-	}
-	mdb_cursor_close(cur);
-	if (r && r != VG_ENOTFOUND) {
-		free(*out);
-		*out = NULL;
-		return r;
-	}
+	for (size_t i = 0; i < all; i++)
+		if ((*out)[i].state != VR_P_PENDING && (*out)[i].kind != VR_PK_REPO)
+			(*out)[k++] = (*out)[i];
+	*n = k;
 	for (size_t i = 1; i < *n; i++)
 		for (size_t j = i; j > 0 && (*out)[j - 1].committed > (*out)[j].committed; j--) {
 			struct vr_point t = (*out)[j];
