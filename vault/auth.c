@@ -382,35 +382,37 @@ fail:
 	return r;
 }
 
+struct principal_list {
+	int (*cb)(void *arg, const char *name, const struct vr_principal *p);
+	void *arg;
+};
+
+static int principal_list_cb(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct principal_list *l = arg;
+	struct vr_principal p;
+	char name[VG_PRINCIPAL_NAME_MAX + 1];
+	int r;
+
+	if (k->mv_size > VG_PRINCIPAL_NAME_MAX)
+		return VG_EINTEGRITY;
+	memcpy(name, k->mv_data, k->mv_size);
+	name[k->mv_size] = 0;
+	if ((r = vr_principal_dec(v->mv_data, v->mv_size, &p)))
+		return r;
+	return l->cb(l->arg, name, &p);
+}
+
 int vauth_principal_list(struct vcore *c,
 	int (*cb)(void *arg, const char *name, const struct vr_principal *p), void *arg)
 {
+	struct principal_list l = {cb, arg};
 	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
 	int r;
 
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
-	if ((r = vdb_cursor(c->db, txn, VDB_PRINCIPALS, &cur)))
-		goto out;
-	for (r = vdb_seek_prefix(cur, "", 0, &k, &v, true); r == 0;
-	     r = vdb_seek_prefix(cur, "", 0, &k, &v, false)) {
-		struct vr_principal p;
-		char name[VG_PRINCIPAL_NAME_MAX + 1];
-		if (k.mv_size > VG_PRINCIPAL_NAME_MAX) {
-			r = VG_EINTEGRITY;
-			break;
-		}
-		memcpy(name, k.mv_data, k.mv_size);
-		name[k.mv_size] = 0;
-		if ((r = vr_principal_dec(v.mv_data, v.mv_size, &p)) || (r = cb(arg, name, &p)))
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (r == VG_ENOTFOUND)
-		r = 0;
-out:
+	r = vdb_each(c->db, txn, VDB_PRINCIPALS, "", 0, principal_list_cb, &l);
 	vdb_abort(txn);
 	return r;
 }

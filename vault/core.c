@@ -376,35 +376,37 @@ int vcore_vault_get(struct vcore *c, const char *name, struct vr_vault *out)
 	return r;
 }
 
+struct vault_list {
+	int (*cb)(void *arg, const char *name, const struct vr_vault *v);
+	void *arg;
+};
+
+static int vault_list_cb(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct vault_list *l = arg;
+	struct vr_vault rec;
+	char name[VG_VAULT_NAME_MAX + 1];
+	int r;
+
+	if (k->mv_size > VG_VAULT_NAME_MAX)
+		return VG_EINTEGRITY;
+	memcpy(name, k->mv_data, k->mv_size);
+	name[k->mv_size] = 0;
+	if ((r = vr_vault_dec(v->mv_data, v->mv_size, &rec)))
+		return r;
+	return l->cb(l->arg, name, &rec);
+}
+
 int vcore_vault_list(struct vcore *c,
 	int (*cb)(void *arg, const char *name, const struct vr_vault *v), void *arg)
 {
+	struct vault_list l = {cb, arg};
 	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
 	int r;
 
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
-	if ((r = vdb_cursor(c->db, txn, VDB_VAULTS, &cur)))
-		goto out;
-	for (r = vdb_seek_prefix(cur, "", 0, &k, &v, true); r == 0;
-	     r = vdb_seek_prefix(cur, "", 0, &k, &v, false)) {
-		struct vr_vault rec;
-		char name[VG_VAULT_NAME_MAX + 1];
-		if (k.mv_size > VG_VAULT_NAME_MAX) {
-			r = VG_EINTEGRITY;
-			break;
-		}
-		memcpy(name, k.mv_data, k.mv_size);
-		name[k.mv_size] = 0;
-		if ((r = vr_vault_dec(v.mv_data, v.mv_size, &rec)) || (r = cb(arg, name, &rec)))
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (r == VG_ENOTFOUND)
-		r = 0;
-out:
+	r = vdb_each(c->db, txn, VDB_VAULTS, "", 0, vault_list_cb, &l);
 	vdb_abort(txn);
 	return r;
 }
@@ -487,39 +489,42 @@ int vcore_item_get(struct vcore *c, const char *vault, const char *item, struct 
 	return r;
 }
 
+struct item_list {
+	int (*cb)(void *arg, const char *name, const struct vr_item *it);
+	void *arg;
+};
+
+static int item_list_cb(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct item_list *l = arg;
+	struct vr_item it;
+	char name[VG_ITEM_NAME_MAX + 1];
+	int r;
+
+	if (k->mv_size - 8 > VG_ITEM_NAME_MAX)
+		return VG_EINTEGRITY;
+	memcpy(name, (uint8_t *)k->mv_data + 8, k->mv_size - 8);
+	name[k->mv_size - 8] = 0;
+	if ((r = vr_item_dec(v->mv_data, v->mv_size, &it)))
+		return r;
+	return l->cb(l->arg, name, &it);
+}
+
 int vcore_item_list(struct vcore *c, const char *vault,
 	int (*cb)(void *arg, const char *name, const struct vr_item *it), void *arg)
 {
+	struct item_list l = {cb, arg};
 	struct vr_vault v;
 	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, val;
 	uint8_t prefix[8];
 	int r;
 
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
-	if ((r = vcore_resolve(c, txn, vault, NULL, &v, NULL)) ||
-	    (r = vdb_cursor(c->db, txn, VDB_ITEMS, &cur)))
-		goto out;
-	vg_put_u64(prefix, v.id);
-	for (r = vdb_seek_prefix(cur, prefix, 8, &k, &val, true); r == 0;
-	     r = vdb_seek_prefix(cur, prefix, 8, &k, &val, false)) {
-		struct vr_item it;
-		char name[VG_ITEM_NAME_MAX + 1];
-		if (k.mv_size - 8 > VG_ITEM_NAME_MAX) {
-			r = VG_EINTEGRITY;
-			break;
-		}
-		memcpy(name, (uint8_t *)k.mv_data + 8, k.mv_size - 8);
-		name[k.mv_size - 8] = 0;
-		if ((r = vr_item_dec(val.mv_data, val.mv_size, &it)) || (r = cb(arg, name, &it)))
-			break;
+	if (!(r = vcore_resolve(c, txn, vault, NULL, &v, NULL))) {
+		vg_put_u64(prefix, v.id);
+		r = vdb_each(c->db, txn, VDB_ITEMS, prefix, sizeof(prefix), item_list_cb, &l);
 	}
-	mdb_cursor_close(cur);
-	if (r == VG_ENOTFOUND)
-		r = 0;
-out:
 	vdb_abort(txn);
 	return r;
 }

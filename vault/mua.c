@@ -427,35 +427,34 @@ int vmua_expire(struct vcore *c, MDB_txn *txn, const struct vcaller *who, uint64
 	return vdb_put(c->db, txn, VDB_META, EXPIRED_KEY, strlen(EXPIRED_KEY), nb, 8, false);
 }
 
+struct request_list {
+	int (*cb)(void *arg, const char *id, const struct vr_request *rq);
+	void *arg;
+};
+
+static int request_list_cb(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct request_list *l = arg;
+	struct vr_request rq;
+	char id[33];
+
+	if (k->mv_size != 32 || vr_request_dec(v->mv_data, v->mv_size, &rq))
+		return VG_EINTEGRITY;
+	memcpy(id, k->mv_data, 32);
+	id[32] = 0;
+	return l->cb(l->arg, id, &rq);
+}
+
 int vmua_list(struct vcore *c, int (*cb)(void *arg, const char *id, const struct vr_request *rq),
 	void *arg)
 {
+	struct request_list l = {cb, arg};
 	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k, v;
 	int r;
 
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
-	if ((r = vdb_cursor(c->db, txn, VDB_REQUESTS, &cur)))
-		goto out;
-	for (r = vdb_seek_prefix(cur, "", 0, &k, &v, true); r == 0;
-	     r = vdb_seek_prefix(cur, "", 0, &k, &v, false)) {
-		struct vr_request rq;
-		char id[33];
-		if (k.mv_size != 32 || vr_request_dec(v.mv_data, v.mv_size, &rq)) {
-			r = VG_EINTEGRITY;
-			break;
-		}
-		memcpy(id, k.mv_data, 32);
-		id[32] = 0;
-		if ((r = cb(arg, id, &rq)))
-			break;
-	}
-	mdb_cursor_close(cur);
-	if (r == VG_ENOTFOUND)
-		r = 0;
-out:
+	r = vdb_each(c->db, txn, VDB_REQUESTS, "", 0, request_list_cb, &l);
 	vdb_abort(txn);
 	return r;
 }
