@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include "body.h"
+#include "metrics.h"
 #include "proxy.h"
+#include "reply.h"
 #include "reply.h"
 #include "vg_err.h"
 
@@ -222,5 +224,25 @@ int gw_proxy_download(struct gw_rctx *x, struct vgc *v, uint64_t len, bool *link
 			r = VG_EPROTO;
 		*link_ok = !gw_link_failed(v, r);
 		return r;
+	}
+}
+
+bool gw_upload_transport_failed(struct gw_rctx *x, enum gw_up_result res, int st, bool link_ok)
+{
+	switch (res) {
+	case GW_UP_CLIENT:
+		x->link_bad = !link_ok;
+		if (st == VG_EPROTO)
+			gw_reply_error(x, 400, "bad-request", "malformed chunked body");
+		else
+			x->aborted = true;  /* the client is gone */
+		return true;
+	case GW_UP_LINK:
+		x->link_bad = true;
+		gw_metrics_add(GW_C_VAULTD_ERROR, 1);
+		gw_reply_error(x, 502, "vaultd", "vaultd link failed during the upload");
+		return true;
+	default:
+		return false;
 	}
 }

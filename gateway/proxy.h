@@ -44,6 +44,12 @@ enum gw_up_result {
 enum gw_up_result gw_proxy_upload(struct gw_rctx *x, struct vgc *v, uint64_t max,
 	struct vg_msg *resp, int *st, bool *link_ok);
 
+/* Answers the transport outcomes of an upload that every route treats the
+ * same: GW_UP_CLIENT (a malformed chunked body gets 400, a vanished client
+ * nothing) and GW_UP_LINK (502, the link is dropped). Returns true when it
+ * handled res; the route then returns. */
+bool gw_upload_transport_failed(struct gw_rctx *x, enum gw_up_result res, int st, bool link_ok);
+
 /* After a RESP that opened a DATA stream: copies `len` bytes to the
  * response body. 0, or an error after which the response is cut (the
  * connection must close) and *link_ok says whether v is reusable. */

@@ -73,23 +73,17 @@ static void op_put(struct gw_rctx *x, struct vgc *v, const struct gw_restic_path
 	}
 	if (x->req->body == GW_BODY_LENGTH)
 		vg_msgb_u64(w, VG_TAG_SIZE, x->req->content_length);
-	switch (gw_proxy_upload(x, v, max, &m, &st, &link_ok)) {
+	enum gw_up_result res = gw_proxy_upload(x, v, max, &m, &st, &link_ok);
+	if (gw_upload_transport_failed(x, res, st, link_ok))
+		return;
+	switch (res) {
 	case GW_UP_OK:
 		x->link_bad = !link_ok;
 		gw_reply_full(x, 200, NULL, NULL, 0, NULL);
 		return;
 	case GW_UP_CLIENT:
-		x->link_bad = !link_ok;
-		if (st == VG_EPROTO)
-			gw_reply_error(x, 400, "bad-request", "malformed chunked body");
-		else
-			x->aborted = true;  /* the client is gone */
-		return;
 	case GW_UP_LINK:
-		x->link_bad = true;
-		gw_metrics_add(GW_C_VAULTD_ERROR, 1);
-		gw_reply_error(x, 502, "vaultd", "vaultd link failed during the upload");
-		return;
+		return;  /* answered above */
 	case GW_UP_REFUSED:
 		x->link_bad = !link_ok;
 		break;
