@@ -631,15 +631,25 @@ fail:
 	return r;
 }
 
-/* A pending point may be used by the session that began it (or by anyone
- * if it was begun detached). */
-static int check_pending(const struct vr_point *p, const struct vcaller *who)
+/* A pending point belongs to its opener: only the principal that began
+ * it may upload into it, commit it or abort it (local root may abort any:
+ * with may_root_abort). A point bound to a connection is also usable only
+ * by that connection; a detached one by its opener over any link. */
+static int check_pending_as(const struct vr_point *p, const struct vcaller *who,
+	bool may_root_abort)
 {
 	if (p->state != VR_P_PENDING)
 		return VG_EBADSTATE;
-	if (p->session && p->session != who->session)
+	if (strcmp(p->principal, who->principal) != 0 && !(may_root_abort && who->root))
+		return VG_EDENIED;
+	if (p->session && p->session != who->session && !(may_root_abort && who->root))
 		return VG_EBADSTATE;
 	return 0;
+}
+
+static int check_pending(const struct vr_point *p, const struct vcaller *who)
+{
+	return check_pending_as(p, who, false);
 }
 
 struct obj_iter {
@@ -798,7 +808,7 @@ int vcore_point_abort(struct vcore *c, const struct vcaller *who, const char *va
 		return r;
 	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)) ||
 	    (r = vcore_get_point(c, txn, it.id, pid, &p)) ||
-	    (r = check_pending(&p, who)) ||
+	    (r = check_pending_as(&p, who, true)) ||
 	    (r = vcore_drop_point(c, txn, &p, &bl)))
 		goto fail;
 	target3(target, sizeof(target), vault, item, pid);

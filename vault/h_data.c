@@ -213,12 +213,23 @@ int h_point_begin(struct conn *k, const struct vg_msg *m)
 	if (!(flags & 1)) {
 		snprintf(k->bound[k->nbound].vault, sizeof(k->bound[0].vault), "%s", a.vault);
 		snprintf(k->bound[k->nbound].item, sizeof(k->bound[0].item), "%s", a.item);
+		snprintf(k->bound[k->nbound].opener, sizeof(k->bound[0].opener), "%s",
+			k->who.principal);
 		k->bound[k->nbound++].id = pid;
 	}
 	vcore_point_str(pid, ps);
 	w = resp_ok(k);
 	vg_msgb_str(w, VG_TAG_POINT, ps);
 	return vg_send_frame(k->fd, w);
+}
+
+#define NOT_OPENER "only the principal that began a pending point may upload into it, commit it or abort it"
+
+/* A refusal of a pending point's use by someone other than its opener. */
+static int not_opener(struct conn *k, const char *op, const char *target)
+{
+	audit_refusal(k, op, target, VG_EDENIED, NOT_OPENER);
+	return send_err(k, VG_EDENIED, "point %s: %s", target, NOT_OPENER);
 }
 
 static void unbind(struct conn *k, uint64_t pid)
@@ -242,6 +253,8 @@ int h_point_commit(struct conn *k, const struct vg_msg *m)
 	if ((r = need(k, "point.commit", a.vault, a.item, VP_BACKUP)))
 		return r < 0 ? r : 0;
 	if ((r = vcore_point_commit(k->c, &k->who, a.vault, a.item, a.point, &p))) {
+		if (r == VG_EDENIED)
+			return not_opener(k, "point.commit", a.target);
 		audit_fail(k, "point.commit", a.target, r, true);
 		job_begin(k, VR_JOB_BACKUP, a.vault, a.item, a.point);
 		job_done(k, r, 0, NULL);
@@ -266,6 +279,8 @@ int h_point_abort(struct conn *k, const struct vg_msg *m)
 	if ((r = need(k, "point.abort", a.vault, a.item, VP_BACKUP)))
 		return r < 0 ? r : 0;
 	if ((r = vcore_point_abort(k->c, &k->who, a.vault, a.item, a.point))) {
+		if (r == VG_EDENIED)
+			return not_opener(k, "point.abort", a.target);
 		audit_fail(k, "point.abort", a.target, r, true);
 		return send_err(k, r, "point %s: %s", a.target, vg_strerror(r));
 	}
@@ -444,6 +459,8 @@ int h_object_put(struct conn *k, const struct vg_msg *m)
 	job_begin(k, VR_JOB_BACKUP, a.vault, a.item, a.point);
 	if ((r = vcore_upload_begin(k->c, &k->who, a.vault, a.item, a.point, a.object, want,
 		     size, &u))) {
+		if (r == VG_EDENIED)
+			return not_opener(k, "object.put", a.target);
 		audit_fail(k, "object.put", a.target, r, true);
 		job_done(k, r, 0, r == VG_EKEY ? key_detail(k, a.vault, kd, sizeof(kd)) : NULL);
 		if (r == VG_EKEY) {

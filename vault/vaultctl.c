@@ -77,6 +77,7 @@ static void usage(FILE *f)
 		"  item stop VAULT ITEM [--delete-data]\n"
 		"  item undelete VAULT ITEM | item resume VAULT ITEM\n"
 		"  point delete VAULT ITEM POINT | point undelete VAULT ITEM POINT\n"
+		"  point abort VAULT ITEM POINT                 drop a pending point (its opener, or local root)\n"
 		"  guard create NAME                             (local root)\n"
 		"  guard approver add|remove GUARD PRINCIPAL\n"
 		"  guard exclude|include GUARD OPERATION         (by a guard approver)\n"
@@ -925,6 +926,7 @@ static const struct tcmd tcmds[] = {
 	{"item", "resume", VG_OP_ITEM_RESUME, 2, {VG_TAG_VAULT, VG_TAG_ITEM}, 0, "protection resumed in vault", 0},
 	{"point", "delete", VG_OP_POINT_DELETE, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_POINT}, 0, "point soft-deleted in vault", 0},
 	{"point", "undelete", VG_OP_POINT_UNDELETE, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_POINT}, 0, "point restored in vault", 0},
+	{"point", "abort", VG_OP_POINT_ABORT, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_POINT}, 0, "pending point aborted in vault", 0},
 	{"guard", "create", VG_OP_GUARD_CREATE, 1, {VG_TAG_NAME}, 0, "guard created", 0},
 	{"guard", "exclude", VG_OP_GUARD_EXCLUDE, 2, {VG_TAG_NAME, VG_TAG_OPNAME}, 0, "guard updated", 0},
 	{"guard", "include", VG_OP_GUARD_EXCLUDE, 2, {VG_TAG_NAME, VG_TAG_OPNAME}, 1, "guard updated", 0},
