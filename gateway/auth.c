@@ -182,8 +182,12 @@ int gw_auth_request(struct gw_rctx *x, struct vgc *v)
 		gw_reply_error(x, 401, "unauthenticated", "malformed Authorization header");
 		return 401;
 	}
-	if (cred.kind == GW_CRED_NONE && !c->has_cert) {
-		gw_reply_error(x, 401, "unauthenticated", "credentials required");
+	if (cred.kind == GW_CRED_NONE) {
+		/* A client certificate is a second factor, never the only one:
+		 * vaultd refuses a fingerprint without a token anyway. */
+		gw_reply_error(x, 401, "unauthenticated", "%s",
+			c->has_cert ? "a token is required; a client certificate only adds to it" :
+				      "credentials required");
 		return 401;
 	}
 	memset(&x->auth, 0, sizeof(x->auth));
