@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include "auth.h"
+#include "ops.h"
 #include "proxy.h"
 #include "reply.h"
 #include "vg_err.h"
@@ -168,6 +169,7 @@ int gw_auth_request(struct gw_rctx *x, struct vgc *v)
 	struct vg_msg m;
 	uint8_t key[32];
 	char principal[VG_PRINCIPAL_NAME_MAX + 1], kind[16] = "";
+	uint32_t flags;
 	int r;
 
 	if (gw_rl_blocked(x->srv->rl, &c->akey, gw_now_ms())) {
@@ -231,6 +233,8 @@ int gw_auth_request(struct gw_rctx *x, struct vgc *v)
 		return 502;
 	}
 	(void)vg_msg_str(&m, VG_TAG_KIND, kind, sizeof(kind));
+	if (vg_msg_u32(&m, VG_TAG_FLAGS, &flags))
+		flags = 0;
 	if (!c->pcounted || strcmp(c->principal, principal) != 0) {
 		if (c->pcounted) {
 			gw_pcount_release(x->srv->pc, c->principal);
@@ -248,6 +252,7 @@ int gw_auth_request(struct gw_rctx *x, struct vgc *v)
 		memcpy(c->principal, principal, sizeof(c->principal));
 	}
 	memcpy(c->kind, kind, sizeof(c->kind));
+	c->admin = (flags & VG_WHOAMI_ADMIN) != 0;
 	memcpy(c->cred_key, key, sizeof(key));
 	c->authed = true;
 	return 0;
