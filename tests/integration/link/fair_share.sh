@@ -29,7 +29,7 @@ btf=$(link_secret bad.token "$T_bad")
 b2tf=$(link_secret bad2.token "$T_bad2")
 SLOW=()
 slow() {  # N AGENT TOKENFILE OUT
-	python3 "$LINK_DIR/slowup.py" "$GW_PORT" "$GW_CA" "$1" "/restic/r-$2/data/" "$2" "$3" "$4" \
+	/usr/bin/python3 "$LINK_DIR/slowup.py" "$GW_PORT" "$GW_CA" "$1" "/restic/r-$2/data/" "$2" "$3" "$4" \
 		2>>"$VG_WORK/slowup.log" &
 	SLOW+=($!)
 	vg_track $!
