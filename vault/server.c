@@ -363,10 +363,15 @@ static void *conn_main(void *arg)
 	struct conn *k = arg;
 
 	serve(k);
-	/* Points this connection began and never committed are aborted. */
-	for (int i = 0; i < k->nbound; i++)
-		(void)vcore_point_abort(k->c, &k->who, k->bound[i].vault, k->bound[i].item,
+	/* Points this connection began and never committed are aborted, each
+	 * in the name of the principal that began it. */
+	for (int i = 0; i < k->nbound; i++) {
+		struct vcaller who = k->who;
+		snprintf(who.principal, sizeof(who.principal), "%s", k->bound[i].opener);
+		who.session = k->session;
+		(void)vcore_point_abort(k->c, &who, k->bound[i].vault, k->bound[i].item,
 			k->bound[i].id);
+	}
 	pthread_mutex_lock(&reg_lock);
 	reg_fds[k->slot] = -1;
 	reg_count--;
