@@ -31,6 +31,8 @@ int h_whoami(struct conn *k, const struct vg_msg *m)
 	(void)m;
 	vg_msgb_str(w, VG_TAG_PRINCIPAL, k->who.principal);
 	vg_msgb_str(w, VG_TAG_KIND, k->who.root ? "root" : vr_kind_name(k->who.kind));
+	if (vauth_is_admin(k->c, &k->who))
+		vg_msgb_u32(w, VG_TAG_FLAGS, VG_WHOAMI_ADMIN);
 	return vg_send_frame(k->fd, w);
 }
 
