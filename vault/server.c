@@ -235,7 +235,8 @@ int need(struct conn *k, const char *op, const char *vault, const char *item, en
 	if (r == 0)
 		return 0;
 	snprintf(target, sizeof(target), "%s%s%s", vault, item ? "/" : "", item ? item : "");
-	if (vcore_audit(k->c, &k->who, op, target, "denied", *why ? why : vg_strerror(r)))
+	if (vcore_audit(k->c, &k->who, op, target, r == VG_ENOTFOUND ? "failed" : "denied",
+		*why ? why : vg_strerror(r)))
 		log_warnx("audit append failed for %s %s", op, target);
 	r = send_err(k, r, "%s", *why ? why : vg_strerror(r));
 	return r ? r : 1;
