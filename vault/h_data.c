@@ -140,8 +140,8 @@ static const char *read_why(struct conn *k, int r, const struct args *a, char *w
 	}
 	if (!pending)
 		return vg_strerror(r);
-	snprintf(why, n, "point %s is not committed yet: it can be read once its upload commits "
-		"(vaultctl points %s %s lists committed points)", a->pointstr, a->vault, a->item);
+	snprintf(why, n, "not committed yet: it can be read once its upload commits "
+		"(vaultctl points %s %s lists committed points)", a->vault, a->item);
 	return why;
 }
 
