@@ -12,6 +12,7 @@
 #include "ops.h"
 #include "alerts.h"
 #include "audit_guard.h"
+#include "core_int.h"
 #include "jobs.h"
 #include "server_int.h"
 #include "vg_err.h"
@@ -32,6 +33,8 @@ int h_whoami(struct conn *k, const struct vg_msg *m)
 	(void)m;
 	vg_msgb_str(w, VG_TAG_PRINCIPAL, k->who.principal);
 	vg_msgb_str(w, VG_TAG_KIND, k->who.root ? "root" : vr_kind_name(k->who.kind));
+	if (vauth_is_admin(k->c, &k->who))
+		vg_msgb_u32(w, VG_TAG_FLAGS, VG_WHOAMI_ADMIN);
 	return vg_send_frame(k->fd, w);
 }
 
@@ -123,6 +126,53 @@ int h_vault_get(struct conn *k, const struct vg_msg *m)
 	return vg_send_frame(k->fd, w);
 }
 
+/* A read that found nothing: if the point exists but is still pending,
+ * say so instead of a bare "not found". */
+static const char *read_why(struct conn *k, int r, const struct args *a, char *why, size_t n)
+{
+	struct vr_vault v;
+	struct vr_item it;
+	struct vr_point p;
+	MDB_txn *txn;
+	bool pending = false;
+
+	if (r == VG_ENOTFOUND && !vdb_begin(k->c->db, false, &txn)) {
+		pending = !vcore_resolve(k->c, txn, a->vault, a->item, &v, &it) &&
+			  !vcore_get_point(k->c, txn, it.id, a->point, &p) && p.state == VR_P_PENDING;
+		vdb_abort(txn);
+	}
+	if (!pending)
+		return vg_strerror(r);
+	snprintf(why, n, "not committed yet: it can be read once its upload commits "
+		"(vaultctl points %s %s lists committed points)", a->vault, a->item);
+	return why;
+}
+
+/* Why vcore_item_create refused, in the terms of the request: an unknown
+ * or non-agent --agent, an unknown kind. */
+static void item_create_why(struct conn *k, int r, const char *kind, const char *owner, char *why,
+	size_t n)
+{
+	struct vr_principal p;
+	MDB_txn *txn;
+	int pr = VG_ENOTFOUND;
+
+	snprintf(why, n, "%s", vg_strerror(r));
+	if (r == VG_EINVAL && strcmp(kind, "files") != 0 && strcmp(kind, "restic") != 0) {
+		snprintf(why, n, "kind \"%s\": expected files or restic", kind);
+		return;
+	}
+	if (!*owner || (r != VG_ENOTFOUND && r != VG_EINVAL) || vdb_begin(k->c->db, false, &txn))
+		return;
+	pr = vauth_principal_get(k->c, txn, owner, &p);
+	vdb_abort(txn);
+	if (pr == VG_ENOTFOUND)
+		snprintf(why, n, "no principal \"%s\" (vaultctl principal list shows them)", owner);
+	else if (pr == 0 && r == VG_EINVAL && p.kind != VR_K_AGENT)
+		snprintf(why, n, "principal %s is a %s: items are given to agents only", owner,
+			vr_kind_name(p.kind));
+}
+
 int h_item_create(struct conn *k, const struct vg_msg *m)
 {
 	char owner[VG_PRINCIPAL_NAME_MAX + 1];
@@ -138,8 +188,10 @@ int h_item_create(struct conn *k, const struct vg_msg *m)
 	if (vg_msg_str(m, VG_TAG_PRINCIPAL, owner, sizeof(owner)))
 		owner[0] = 0;
 	if ((r = vcore_item_create(k->c, &k->who, a.vault, a.item, a.kind, owner))) {
+		char why[200];
+		item_create_why(k, r, a.kind, owner, why, sizeof(why));
 		audit_fail(k, "item.create", a.target, r, true);
-		return send_err(k, r, "item %s: %s", a.target, vg_strerror(r));
+		return send_err(k, r, "item %s: %s", a.target, why);
 	}
 	return vg_send_frame(k->fd, resp_ok(k));
 }
@@ -356,8 +408,10 @@ int h_object_list(struct conn *k, const struct vg_msg *m)
 	if ((r = need(k, "object.list", a.vault, a.item, VP_VIEW)))
 		return r < 0 ? r : 0;
 	/* Validate before the stream starts so errors come as a RESP. */
-	if ((r = vcore_object_list(k->c, a.vault, a.item, a.point, object_none_cb, NULL)) && r != 1)
-		return send_err(k, r, "point %s: %s", a.target, vg_strerror(r));
+	if ((r = vcore_object_list(k->c, a.vault, a.item, a.point, object_none_cb, NULL)) && r != 1) {
+		char why[600];
+		return send_err(k, r, "point %s: %s", a.target, read_why(k, r, &a, why, sizeof(why)));
+	}
 	if ((r = vg_send_frame(k->fd, resp_ok(k))))
 		return r;
 	r = vcore_object_list(k->c, a.vault, a.item, a.point, object_row_cb, k);
@@ -591,7 +645,11 @@ int h_object_get(struct conn *k, const struct vg_msg *m)
 			snprintf(what, sizeof(what), "object %s", a.target);
 			return send_key_err(k, what, a.vault);
 		}
-		return send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
+		{
+			char why[600];
+			return send_err(k, r, "object %s: %s", a.target,
+				read_why(k, r, &a, why, sizeof(why)));
+		}
 	}
 	return stream_download(k, d, &o, off, len, "object.get", a.target);
 }
@@ -614,7 +672,11 @@ int h_object_stat(struct conn *k, const struct vg_msg *m)
 			snprintf(what, sizeof(what), "object %s", a.target);
 			return send_key_err(k, what, a.vault);
 		}
-		return send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
+		{
+			char why[600];
+			return send_err(k, r, "object %s: %s", a.target,
+				read_why(k, r, &a, why, sizeof(why)));
+		}
 	}
 	vcore_download_free(d);
 	w = resp_ok(k);
