@@ -112,7 +112,10 @@ enum vg_op {
 	                         * STATE(severity) PRINCIPAL VAULT TARGET DETAIL
 	                         * ID(this vaultd's instance id); VG_ENOTFOUND if none */
 	VG_OP_NOTIFY_ACK,       /* SEQ: delivered; removes it from the outbox */
-	VG_OP_MAX_CORE = VG_OP_NOTIFY_ACK,
+	/* REASON: acknowledges a broken audit chain (vault/audit_guard.h);
+	 * local root or a vault Owner. -> SEQ of the acknowledgment entry. */
+	VG_OP_AUDIT_ACK,
+	VG_OP_MAX_CORE = VG_OP_AUDIT_ACK,
 };
 
 /* WHOAMI's FLAGS: the caller is local root or Owner of some vault (the

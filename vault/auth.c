@@ -219,6 +219,16 @@ int vauth_authorize(struct vcore *c, const struct vcaller *who, const char *vaul
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
 	role = vauth_role(c, txn, who, vault);
+	/* No such vault: say so to those who may create vaults (it is then a
+	 * configuration mistake, e.g. vaultgw's restic_vault); to anyone else
+	 * it stays a plain denial, so vault names do not leak. */
+	if (role == VR_R_NONE && vcore_get_vault(c, txn, vault, &v) == VG_ENOTFOUND &&
+	    vauth_is_admin(c, who)) {
+		snprintf(why, whysz, "no vault \"%s\" (vaultctl vault list shows them; for restic, "
+			"vaultgw.conf's restic_vault names it)", vault);
+		r = VG_ENOTFOUND;
+		goto out;
+	}
 	if (!role_allows(role, p)) {
 		snprintf(why, whysz, "principal %s (%s) may not %s on vault %s", who->principal,
 			role ? vr_role_name((uint8_t)role) : "no role", vauth_perm_name(p), vault);

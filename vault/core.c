@@ -298,7 +298,9 @@ int vcore_open_ex(const char *dir, unsigned flags, const char *lock_info, struct
 	c->lock_fd = -1;
 	c->readonly = ro;
 	pthread_mutex_init(&c->dek_lock, NULL);
+	pthread_mutex_init(&c->ast.lock, NULL);
 	snprintf(c->dir, sizeof(c->dir), "%s", dir);
+	snprintf(c->ast.hwm_path, sizeof(c->ast.hwm_path), "%s/audit.hwm", dir);
 #define SUB(name) (snprintf(path, sizeof(path), "%s/" name, dir) < (int)sizeof(path) ? 0 : -ENAMETOOLONG)
 	if (ro) {
 		if ((r = ro_exists(dir, why, whysz)) || (r = SUB("keys/platform.key")) ||
@@ -371,6 +373,7 @@ void vcore_close(struct vcore *c)
 	vk_free(c->local);
 	vg_lock_release(c->lock_fd);
 	pthread_mutex_destroy(&c->dek_lock);
+	pthread_mutex_destroy(&c->ast.lock);
 	free(c);
 }
 

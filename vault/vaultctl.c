@@ -46,6 +46,7 @@ static void usage(FILE *f)
 		"  restore VAULT ITEM POINT [--object NAME] [--range A-B] [-o FILE]\n"
 		"  audit verify                                    exit 0 only if the chain is intact\n"
 		"  audit export [--from SEQ] [--vault V]          JSON lines (all: local root; V: its Owners)\n"
+		"  audit acknowledge --reason TEXT                after a broken chain: allow changes again\n"
 		"  whoami\n"
 		"\n"
 		"  principal add NAME [--kind user|agent|monitor]  prints the token once\n"
@@ -594,6 +595,20 @@ static int cmd_audit(struct vgc *c, int argc, char **argv)
 		if (r)
 			return fail_call(c, r, "audit verify");
 		printf("audit chain intact: %llu entries\n", (unsigned long long)n);
+		{
+			char known[400];
+			if (vg_msg_str(&m, VG_TAG_DETAIL, known, sizeof(known)) == 0)
+				printf("%s\n", known);
+		}
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[0], "acknowledge") == 0 && strcmp(argv[1], "--reason") == 0) {
+		w = vgc_req(c, VG_OP_AUDIT_ACK);
+		vg_msgb_str(w, VG_TAG_REASON, argv[2]);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, "audit acknowledge");
+		vg_msg_u64(&m, VG_TAG_SEQ, &seq);
+		printf("audit break acknowledged at entry %llu\n", (unsigned long long)seq);
 		return 0;
 	}
 	if (argc >= 1 && strcmp(argv[0], "export") == 0) {
