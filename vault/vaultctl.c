@@ -100,8 +100,9 @@ static void usage(FILE *f)
 		"immutability-disable, key-change (excludable by the guard's approvers).\n"
 		"\n"
 		"  --socket PATH      vaultd's socket (default $VAULTD_SOCKET or " DEFAULT_SOCKET ")\n"
-		"  --user NAME        principal name; the token is read from --token-file\n"
+		"  --user NAME        principal name (or $VG_USER); the token is read from --token-file\n"
 		"  --token-file FILE  a file holding the principal's token (or $VG_TOKEN)\n"
+		"  -h, --help         this text\n"
 		"\n"
 		"--range A-B restores bytes A through B inclusive (as HTTP Range): A- runs to the end,\n"
 		"and so does a B past it; an A past the end is an error.\n");
