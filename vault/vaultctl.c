@@ -84,7 +84,9 @@ static void usage(FILE *f)
 		"  metrics                                       Prometheus text (root or a monitor)\n"
 		"  report [VAULT] [--days N] [--json] [--html FILE]\n"
 		"                                                per vault and item: points, bytes, jobs\n"
-		"\n"
+		"\n");
+	/* Two strings: C11 guarantees string literals of 4095 bytes only. */
+	fprintf(f,
 		"  vault set VAULT soft-delete off|on|always-on\n"
 		"  vault set VAULT soft-delete-days 14..180\n"
 		"  vault set VAULT immutability disabled|enabled|locked   (locked is forever)\n"
@@ -123,7 +125,8 @@ static void usage(FILE *f)
 		"Secrets never go on the command line: other users see it in ps and /proc.\n"
 		"The old forms `--pin PIN` and `agent activate NAME REGTOKEN` still work but warn.\n"
 		"\n"
-		"--range A-B restores bytes A through B inclusive (as HTTP Range); A- runs to the end.\n",
+		"--range A-B restores bytes A through B inclusive (as HTTP Range): A- runs to the end,\n"
+		"and so does a B past it; an A past the end is an error.\n",
 		f);
 }
 
@@ -542,6 +545,24 @@ static int cmd_restore(struct vgc *c, int argc, char **argv)
 		if ((r = sole_object(c, pos[0], pos[1], pos[2], objbuf, sizeof(objbuf))))
 			return r;
 		object = objbuf;
+	}
+	if (range && !to_end) {
+		/* As in HTTP (RFC 9110 14.1.2): a last byte past the end means
+		 * the end; a first byte past it is an error. */
+		uint64_t size = 0;
+		w = vgc_req(c, VG_OP_OBJECT_STAT);
+		vg_msgb_str(w, VG_TAG_VAULT, pos[0]);
+		vg_msgb_str(w, VG_TAG_ITEM, pos[1]);
+		vg_msgb_str(w, VG_TAG_POINT, pos[2]);
+		vg_msgb_str(w, VG_TAG_OBJECT, object);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, object);
+		(void)vg_msg_u64(&m, VG_TAG_SIZE, &size);
+		if (a >= size)
+			return fail("%s: range %s is outside its %llu bytes", object, range,
+				(unsigned long long)size);
+		if (len > size - a)
+			len = size - a;
 	}
 	w = vgc_req(c, VG_OP_OBJECT_GET);
 	vg_msgb_str(w, VG_TAG_VAULT, pos[0]);
