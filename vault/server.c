@@ -191,6 +191,9 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_REPORT] = {"report", h_report},
 	[VG_OP_NOTIFY_NEXT] = {"notify.next", h_notify_next},
 	[VG_OP_NOTIFY_ACK] = {"notify.ack", h_notify_ack},
+	[VG_OP_PENDING_LIST] = {"pending.list", h_pending_list},
+	[VG_OP_PENDING_CANCEL] = {"pending.cancel", h_pending_cancel},
+	[VG_OP_CLOCK_ACCEPT] = {"clock.accept", h_clock_accept},
 };
 
 /* ---- authentication -------------------------------------------------------- */

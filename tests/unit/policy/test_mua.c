@@ -49,7 +49,7 @@ static void setup(void)
 	ck_assert_int_eq(vauth_principal_add(c, &root, "other", VR_K_USER, tok), 0);
 	ck_assert_int_eq(vmua_guard_create(c, &root, "g"), 0);
 	ck_assert_int_eq(vmua_guard_approver(c, &root, "g", "ap", false), 0);
-	ck_assert_msg(vlife_vault_set(c, &root, "v", "guard", "g", why, sizeof(why)) == 0, "%s", why);
+	ck_assert_msg(vlife_vault_set(c, &root, "v", "guard", "g", NULL, why, sizeof(why)) == 0, "%s", why);
 	ck_assert_int_eq(vcore_vault_get(c, "v", &v), 0);
 }
 
@@ -204,7 +204,7 @@ START_TEST(guard_without_approvers_refuses)
 
 	ck_assert_int_eq(vcore_vault_create(c, &root, "w"), 0);
 	ck_assert_int_eq(vmua_guard_create(c, &root, "g0"), 0);
-	ck_assert_int_eq(vlife_vault_set(c, &root, "w", "guard", "g0", why, sizeof(why)), 0);
+	ck_assert_int_eq(vlife_vault_set(c, &root, "w", "guard", "g0", NULL, why, sizeof(why)), 0);
 	ck_assert_int_eq(vmua_request(c, &req, "w", "soft-delete-off", "w", id, why, sizeof(why)), VG_EMUA);
 	ck_assert_str_eq(why, "guard g0 has no approvers: every request is refused");
 	/* A vault without a guard needs no grant, and has nothing to request. */
