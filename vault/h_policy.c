@@ -16,6 +16,7 @@
 #include "pin.h"
 #include "policy.h"
 #include "server_int.h"
+#include "trusted_time.h"
 #include "vg_err.h"
 
 /* Answers a lifecycle call: OK, or the refusal with its reason (audited). */
@@ -428,6 +429,12 @@ int h_purge_run(struct conn *k, const struct vg_msg *m)
 	}
 	if ((r = vlife_purge(k->c, &st)))
 		return send_err(k, r, "purge: %s", vg_strerror(r));
+	if (st.held) {
+		char why[200];
+		(void)vtime_held(why, sizeof(why));
+		return send_err(k, VG_EBADSTATE, "purges and expiries are held after a clock jump (%s): "
+			"nothing was purged; an Owner accepts the new time with \"vaultctl clock accept\"", why);
+	}
 	if (st.sealed) {
 		/* The other vaults were purged; the sealed ones were left whole. */
 		char why[300];
@@ -451,6 +458,7 @@ int h_purge_run(struct conn *k, const struct vg_msg *m)
 int h_clock_advance(struct conn *k, const struct vg_msg *m)
 {
 	uint64_t secs;
+	uint32_t flags = 0;
 	int r;
 
 	if (!k->who.root) {
@@ -459,7 +467,13 @@ int h_clock_advance(struct conn *k, const struct vg_msg *m)
 	}
 	if (vg_msg_u64(m, VG_TAG_SIZE, &secs))
 		return send_err(k, VG_EINVAL, "clock.advance needs a number of seconds");
-	if ((r = vault_clock_advance(secs))) {
+	(void)vg_msg_u32(m, VG_TAG_FLAGS, &flags);
+	/* FLAGS bit0: a jump of the wall clock alone (bit1: backwards). */
+	if (secs > INT64_MAX / 2)
+		return send_err(k, VG_EINVAL, "clock.advance: too many seconds");
+	r = flags & 1 ? vault_clock_jump(flags & 2 ? -(int64_t)secs : (int64_t)secs) :
+			vault_clock_advance(secs);
+	if (r) {
 		audit_refusal(k, "clock.advance", "-", r, "this vaultd has no test clock");
 		return send_err(k, r, "this vaultd has no test clock: time cannot be changed");
 	}
@@ -523,8 +537,22 @@ int h_pending_cancel(struct conn *k, const struct vg_msg *m)
 	return answer(k, "pending.cancel", id, r, why);
 }
 
+/* vaultctl clock accept (trusted_time.c has the rules). */
 int h_clock_accept(struct conn *k, const struct vg_msg *m)
 {
+	char why[400] = "", detail[200];
+	struct vg_wr *w;
+	int r;
+
 	(void)m;
-	return send_err(k, VG_EINVAL, "not yet");
+	if (!vauth_is_admin(k->c, &k->who)) {
+		audit_refusal(k, "clock.accept", "clock", VG_EDENIED, "only local root or a vault Owner");
+		return send_err(k, VG_EDENIED, "accepting a clock jump is for local root and vault Owners");
+	}
+	if ((r = vtime_accept(k->c, &k->who, detail, sizeof(detail), why, sizeof(why))))
+		return answer(k, "clock.accept", "clock", r, why);
+	w = resp_ok(k);
+	vg_msgb_u64(w, VG_TAG_TIME, vault_now());
+	vg_msgb_str(w, VG_TAG_DETAIL, detail);
+	return vg_send_frame(k->fd, w);
 }

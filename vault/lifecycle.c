@@ -14,6 +14,7 @@
 #include "pending.h"
 #include "pin.h"
 #include "policy.h"
+#include "trusted_time.h"
 #include "vg_err.h"
 
 #define DAY 86400ull
@@ -1356,6 +1357,13 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 	int r;
 
 	memset(st, 0, sizeof(*st));
+	/* After a clock jump nothing time-driven happens until it is accepted
+	 * (SPEC §11): no purge, no expiry, no pending change takes effect. */
+	(void)vtime_sync(c);
+	if (vtime_held(NULL, 0)) {
+		st->held = 1;
+		return 0;
+	}
 	/* Which vaults can be touched: a purge needs the vault's key as much as
 	 * a backup does (checked outside the write transaction: sealing writes
 	 * its own). */
@@ -1458,7 +1466,7 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 		goto fail;
 	/* Weakening changes whose cooling-off is over (SPEC §11), after this
 	 * pass's purges: a change never takes effect on data in the same pass. */
-	if ((r = apply_pending(c, txn, now, st)))
+	if ((r = apply_pending(c, txn, now, st)) || (r = vtime_persist(c, txn)))
 		goto fail;
 	free(vaults);
 	if ((r = vdb_commit(txn))) {

@@ -62,6 +62,7 @@ struct vlife_purge_stats {
 	uint32_t vaults, items, points, objects, expired, warned, aborted;
 	uint32_t sealed;                            /* vaults skipped: key unavailable */
 	uint32_t applied;                           /* pending changes now in effect (or moot) */
+	uint32_t held;                              /* 1: nothing done, a clock jump is not accepted */
 	char sealed_vault[VG_VAULT_NAME_MAX + 1];   /* the first of them */
 };
 /* One purger pass at vault_now(). A vault whose keys cannot be used now

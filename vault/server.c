@@ -22,6 +22,7 @@
 #include "ops.h"
 #include "server.h"
 #include "server_int.h"
+#include "trusted_time.h"
 #include "alerts.h"
 #include "names.h"
 #include "vg_err.h"
@@ -304,6 +305,7 @@ static void serve(struct conn *k)
 			continue;
 		}
 		k->job.active = false;
+		(void)vtime_sync(k->c);  /* a clock jump is alerted before anything acts on it */
 		r = handlers[op].fn(k, &m);
 		if (r)
 			return;  /* I/O or protocol failure: the connection is done */

@@ -65,7 +65,8 @@ static void usage(FILE *f)
 		"  metrics                                       Prometheus text (root or a monitor)\n"
 		"  report [VAULT] [--days N] [--json] [--html FILE]\n"
 		"                                                per vault and item: points, bytes, jobs\n"
-		"\n"
+		"\n");
+	fprintf(f,
 		"  vault set VAULT soft-delete off|on|always-on\n"
 		"  vault set VAULT soft-delete-days 14..180\n"
 		"  vault set VAULT immutability disabled|enabled|locked   (locked is forever)\n"
@@ -88,7 +89,8 @@ static void usage(FILE *f)
 		"  pin generate VAULT                            valid 5 minutes, once\n"
 		"  purge run                                     (local root) run the purger now\n"
 		"  event record OPNAME TARGET REASON             (local root) an external event, audited\n"
-		"  clock advance SECONDS                         (test daemon only)\n"
+		"  clock accept                                  accept a clock jump (Owner; MUA clock-accept)\n"
+		"  clock advance SECONDS | clock jump [-]SECONDS (test daemon only)\n"
 		"\n"
 		"  --grant ID         present an approved MUA grant with the request\n"
 		"  --pin PIN          present a security PIN with the request\n"
@@ -1144,13 +1146,26 @@ static int cmd_misc(struct vgc *c, const char *word, int argc, char **argv)
 		}
 		return r ? fail_call(c, r, "policy list") : 0;
 	}
-	if (strcmp(word, "clock") == 0 && argc == 2 && strcmp(argv[0], "advance") == 0) {
+	if (strcmp(word, "clock") == 0 && argc == 1 && strcmp(argv[0], "accept") == 0) {
+		char d[200] = "";
+		vgc_req(c, VG_OP_CLOCK_ACCEPT);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, "clock accept");
+		vg_msg_str(&m, VG_TAG_DETAIL, d, sizeof(d));
+		printf("clock jump accepted: %s\n", d);
+		return 0;
+	}
+	if (strcmp(word, "clock") == 0 && argc == 2 &&
+	    (strcmp(argv[0], "advance") == 0 || strcmp(argv[0], "jump") == 0)) {
 		uint64_t secs, now = 0;
+		int jump = strcmp(argv[0], "jump") == 0, back = jump && argv[1][0] == '-';
 		char ts[32];
-		if (vg_parse_u64(argv[1], 0, UINT64_MAX, &secs))
-			return fail("clock advance %s: expected seconds", argv[1]);
+		if (vg_parse_u64(argv[1] + back, 0, UINT64_MAX, &secs))
+			return fail("clock %s %s: expected seconds", argv[0], argv[1]);
 		w = vgc_req(c, VG_OP_CLOCK_ADVANCE);
 		vg_msgb_u64(w, VG_TAG_SIZE, secs);
+		if (jump)
+			vg_msgb_u32(w, VG_TAG_FLAGS, back ? 3 : 1);
 		if ((r = vgc_call(c, &m)))
 			return fail_call(c, r, "clock advance");
 		vg_msg_u64(&m, VG_TAG_TIME, &now);
