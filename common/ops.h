@@ -120,7 +120,9 @@ enum vg_op {
 	VG_OP_PENDING_LIST,     /* [VAULT] -> ROW {ID VAULT NAME(what) VALUE(new) REASON(old)
 	                         * PRINCIPAL(requester) TIME(requested) TIME2(effective)
 	                         * KIND(alert)}: vaults the caller may view */
-	VG_OP_PENDING_CANCEL,   /* ID: an Owner of its vault or an approver of its guard */
+	VG_OP_PENDING_CANCEL,   /* ID: an Owner of its vault or an approver of its guard.
+	                         * FLAGS bit0: apply it now instead (test daemon and
+	                         * local root only, like the test clock) */
 	/* Trusted time (SPEC §11): after a clock-jump, purges and expiries are
 	 * held until an Owner (of any vault) or local root accepts the new time;
 	 * under a guard it needs a grant for "clock-accept" on target "clock". */

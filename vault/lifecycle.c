@@ -499,6 +499,35 @@ static int apply_policy(struct vcore *c, MDB_txn *txn, const struct vcaller *who
 	return r;
 }
 
+/* Does a retention reduction touch any data: an active recovery point of
+ * item (non-NULL), or of an item on policy? A reduction that touches none
+ * weakens nothing today and takes effect at once; one that does waits out
+ * the cooling-off (SPEC §11). */
+static int touches_data(struct vcore *c, MDB_txn *txn, const struct vr_vault *v,
+	const char *policy, const char *item, int *yes)
+{
+	struct item_rec *items;
+	size_t n;
+	int r;
+
+	*yes = 0;
+	if ((r = vault_items(c, txn, v->id, &items, &n)))
+		return r;
+	for (size_t i = 0; !r && !*yes && i < n; i++) {
+		struct vr_point *pts;
+		size_t np;
+		if (item ? strcmp(items[i].name, item) != 0 : strcmp(items[i].it.policy, policy) != 0)
+			continue;
+		if ((r = vcore_item_points(c, txn, items[i].it.id, &pts, &np)))
+			break;
+		for (size_t j = 0; j < np; j++)
+			*yes |= pts[j].state == VR_P_ACTIVE;
+		free(pts);
+	}
+	free(items);
+	return r;
+}
+
 /* Writes policy name of vault and applies it to its items (cuts and
  * restores), audited: the second half of a policy change, now or when a
  * pending reduction falls due. */
@@ -528,7 +557,7 @@ int vlife_policy_set(struct vcore *c, const struct vcaller *who, const char *vau
 	struct vr_policy old, pol;
 	MDB_txn *txn;
 	char olds[96], news[96], target[140];
-	int r, exists;
+	int r, exists, live = 0;
 
 	outcome(out, VLIFE_DONE, 0, NULL);
 	if ((r = vpolicy_parse(spec, &pol, why, whysz)))
@@ -551,13 +580,18 @@ int vlife_policy_set(struct vcore *c, const struct vcaller *who, const char *vau
 			r = VG_EIMMUTABLE;
 			goto fail;
 		}
-		if ((r = vmua_check(c, txn, who, &v, VMUA_RETENTION_REDUCE, target, why, whysz)))
+		if ((r = vmua_check(c, txn, who, &v, VMUA_RETENTION_REDUCE, target, why, whysz)) ||
+		    (r = touches_data(c, txn, &v, name, NULL, &live)))
 			goto fail;
-		/* A reduction waits out the cooling-off period (SPEC §11). */
-		if ((r = hold_change(c, txn, who, vault, &v, VPEND_POLICY_SET, name, news, olds,
-			     "retention-reduced", "policy.set", target, out, why, whysz)))
+		/* A reduction that touches data waits out the cooling-off (SPEC §11). */
+		if (live) {
+			if ((r = hold_change(c, txn, who, vault, &v, VPEND_POLICY_SET, name, news, olds,
+				     "retention-reduced", "policy.set", target, out, why, whysz)))
+				goto fail;
+			return vdb_commit(txn);
+		}
+		if ((r = valert_raise(c, txn, "retention-reduced", who, vault, target, news)))
 			goto fail;
-		return vdb_commit(txn);
 	}
 	if ((r = policy_write(c, txn, who, vault, &v, name, &pol, exists ? &old : NULL,
 		     exists ? "policy.modify" : "policy.create")))
@@ -614,12 +648,19 @@ int vlife_item_set_policy(struct vcore *c, const struct vcaller *who, const char
 			r = VG_EIMMUTABLE;
 			goto fail;
 		}
-		if ((r = vmua_check(c, txn, who, &v, VMUA_RETENTION_REDUCE, target, why, whysz)))
+		int live;
+		if ((r = vmua_check(c, txn, who, &v, VMUA_RETENTION_REDUCE, target, why, whysz)) ||
+		    (r = touches_data(c, txn, &v, NULL, item, &live)))
 			goto fail;
-		if ((r = hold_change(c, txn, who, vault, &v, VPEND_ITEM_POLICY, item, policy,
-			     it.policy, "retention-reduced", "item.policy", target, out, why, whysz)))
+		if (live) {
+			if ((r = hold_change(c, txn, who, vault, &v, VPEND_ITEM_POLICY, item, policy,
+				     it.policy, "retention-reduced", "item.policy", target, out, why,
+				     whysz)))
+				goto fail;
+			return vdb_commit(txn);
+		}
+		if ((r = valert_raise(c, txn, "retention-reduced", who, vault, target, policy)))
 			goto fail;
-		return vdb_commit(txn);
 	}
 	if ((r = item_policy_write(c, txn, who, vault, &v, item, &it, policy, &pol)))
 		goto fail;
@@ -1320,6 +1361,32 @@ static int apply_pending(struct vcore *c, MDB_txn *txn, uint64_t now, struct vli
 		st->applied++;
 	}
 	free(a.v);
+	return r;
+}
+
+int vlife_pending_apply(struct vcore *c, const struct vcaller *who, const char *id, char *why,
+	size_t whysz)
+{
+	struct vpend p;
+	MDB_txn *txn;
+	int r;
+
+	if (vault_clock_advance(0)) {
+		WHY("only the test daemon can end a cooling-off early");
+		return VG_EDENIED;
+	}
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = vpend_get(c, txn, id, &p))) {
+		WHY("no pending change %s", id);
+		goto fail;
+	}
+	if ((r = vcore_audit_txn(c, txn, who, "pending.expedite", p.vault, "ok", id)) ||
+	    (r = apply_one(c, txn, &p)))
+		goto fail;
+	return vdb_commit(txn);
+fail:
+	vdb_abort(txn);
 	return r;
 }
 

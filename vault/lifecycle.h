@@ -58,6 +58,11 @@ int vlife_point_undelete(struct vcore *c, const struct vcaller *who, const char 
 int vlife_object_delete(struct vcore *c, const struct vcaller *who, const char *vault,
 	const char *item, const char *object, bool hard);
 
+/* Test daemon only (the test clock's seam; VG_EDENIED in production):
+ * applies pending change id now, as the purger would once it is due. */
+int vlife_pending_apply(struct vcore *c, const struct vcaller *who, const char *id, char *why,
+	size_t whysz);
+
 struct vlife_purge_stats {
 	uint32_t vaults, items, points, objects, expired, warned, aborted;
 	uint32_t sealed;                            /* vaults skipped: key unavailable */

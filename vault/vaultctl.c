@@ -991,6 +991,7 @@ static const struct tcmd tcmds[] = {
 	{"purge", "run", VG_OP_PURGE_RUN, 0, {0}, 0, NULL, VG_TAG_DETAIL},
 	{"event", "record", VG_OP_EVENT_RECORD, 3, {VG_TAG_OPNAME, VG_TAG_TARGET, VG_TAG_REASON}, 0, "event recorded", 0},
 	{"pending", "cancel", VG_OP_PENDING_CANCEL, 1, {VG_TAG_ID}, 0, "pending change cancelled", 0},
+	{"pending", "expedite", VG_OP_PENDING_CANCEL, 1, {VG_TAG_ID}, 1, "pending change applied now (test daemon)", 0},
 };
 
 static int cmd_table(struct vgc *c, const char *word, int argc, char **argv, int *handled)
