@@ -337,6 +337,14 @@ int vlife_vault_set(struct vcore *c, const struct vcaller *who, const char *vaul
 			goto fail;
 		return vdb_commit(txn);
 	}
+	{
+		struct vpend like = {.kind = VPEND_VAULT_SET, .vault_id = v.id};
+		snprintf(like.vault, sizeof(like.vault), "%s", vault);
+		snprintf(like.setting, sizeof(like.setting), "%s", setting);
+		snprintf(like.value, sizeof(like.value), "%s", value);
+		if ((r = vpend_supersede(c, txn, who, &like)))
+			goto fail;
+	}
 	snprintf(reason, sizeof(reason), "%s=%s", setting, value);
 	if ((r = put_vault(c, txn, vault, &v)) ||
 	    (r = vcore_audit_txn(c, txn, who, "vault.set", vault, "ok", reason)))

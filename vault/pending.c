@@ -200,6 +200,22 @@ int vpend_del(struct vcore *c, MDB_txn *txn, const char *id)
 	return vdb_del(c->db, txn, VDB_META, key, strlen(key));
 }
 
+int vpend_supersede(struct vcore *c, MDB_txn *txn, const struct vcaller *who,
+	const struct vpend *like)
+{
+	struct dup d = {.want = like};
+	char reason[600];
+	int r;
+
+	if ((r = vpend_list(c, txn, like->vault, dup_cb, &d)) || !*d.found)
+		return r;
+	snprintf(reason, sizeof(reason), "pending %s superseded by %s=%s", d.found, like->setting,
+		like->value);
+	if ((r = vpend_del(c, txn, d.found)))
+		return r;
+	return vcore_audit_txn(c, txn, who, "pending.cancel", like->vault, "superseded", reason);
+}
+
 int vpend_cancel(struct vcore *c, const struct vcaller *who, const char *id, bool may_own,
 	struct vpend *p, char *why, size_t whysz)
 {

@@ -51,6 +51,11 @@ int vpend_list(struct vcore *c, MDB_txn *txn, const char *vault,
 	int (*cb)(void *arg, const struct vpend *p), void *arg);
 int vpend_get(struct vcore *c, MDB_txn *txn, const char *id, struct vpend *p);
 int vpend_del(struct vcore *c, MDB_txn *txn, const char *id);
+/* A change of the same setting that does not weaken it supersedes what is
+ * pending for that setting: drops it inside txn, audited ("pending.cancel",
+ * result "superseded"). */
+int vpend_supersede(struct vcore *c, MDB_txn *txn, const struct vcaller *who,
+	const struct vpend *like);
 /* Cancels id: who must be an Owner of its vault (may_own) or an approver
  * of the vault's guard. Audited ("pending.cancel") in the same
  * transaction; refusals are the caller's to audit. */

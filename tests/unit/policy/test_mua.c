@@ -17,7 +17,7 @@ START_TEST(op_names)
 {
 	static const char *const names[VMUA_N] = {"soft-delete-off", "guard-unlink", "delete-data",
 		"retention-reduce", "stop-protection", "pin-generate", "immutability-disable",
-		"key-change"};
+		"key-change", "clock-accept"};
 
 	for (int i = 0; i < VMUA_N; i++) {
 		ck_assert_str_eq(vmua_op_name((enum vmua_op)i), names[i]);
@@ -230,7 +230,9 @@ START_TEST(exclusions)
 	ck_assert_int_eq(vmua_guard_exclude(c, &root, "g", "delete-data", false, why, sizeof(why)), VG_EDENIED);
 	ck_assert_int_eq(vmua_guard_exclude(c, &ap, "g", "nope", false, why, sizeof(why)), VG_EINVAL);
 	ck_assert_str_eq(why, "unknown critical operation nope");
-	for (int op = VMUA_DELETE_DATA; op < VMUA_N; op++) {
+	ck_assert_int_eq(vmua_guard_exclude(c, &ap, "g", "clock-accept", false, why, sizeof(why)), VG_EPOLICY);
+	ck_assert_str_eq(why, "clock-accept is mandatory and cannot be excluded");
+	for (int op = VMUA_DELETE_DATA; op < VMUA_CLOCK_ACCEPT; op++) {
 		ck_assert_int_eq(vmua_guard_exclude(c, &ap, "g", vmua_op_name((enum vmua_op)op), false, why,
 			sizeof(why)), 0);
 		ck_assert_int_eq(check(&req, (enum vmua_op)op, "v", why, sizeof(why)), 0);
