@@ -20,7 +20,7 @@ enum vg_op {
 	VG_OP_OBJECT_STAT,
 	VG_OP_AUDIT_VERIFY,
 	VG_OP_AUDIT_EXPORT,     /* ROW frames */
-	VG_OP_WHOAMI,
+	VG_OP_WHOAMI,           /* -> PRINCIPAL KIND [FLAGS: VG_WHOAMI_ADMIN] */
 	/* External events (vaultnet, timers): an audit entry and, with KIND,
 	 * an alert. Local root only. OPNAME, TARGET, REASON, [KIND]. */
 	VG_OP_EVENT_RECORD,
@@ -129,5 +129,9 @@ enum vg_op {
 	VG_OP_CLOCK_ACCEPT,     /* [GRANT] -> TIME(now) DETAIL */
 	VG_OP_MAX_CORE = VG_OP_CLOCK_ACCEPT,
 };
+
+/* WHOAMI's FLAGS: the caller is local root or Owner of some vault (the
+ * gateway's fair share of vaultd links keeps a reserve for them). */
+#define VG_WHOAMI_ADMIN (1u << 0)
 
 #endif

@@ -26,6 +26,7 @@
 #include "names.h"
 
 struct gw_pool;
+struct gw_share;
 struct gw_tls;
 
 enum gw_conn_state {
@@ -55,6 +56,7 @@ struct gw_conn {
 	uint8_t cred_key[32];
 	char principal[VG_PRINCIPAL_NAME_MAX + 1];
 	char kind[16];
+	bool admin;                    /* WHOAMI: local root or a vault Owner */
 	bool pcounted;                 /* holds a per-principal slot */
 	uint64_t nrequests;
 	struct gw_conn *prev, *next;   /* the loop's list */
@@ -68,6 +70,7 @@ struct gw_server {
 	struct gw_ratelimit *rl;
 	struct gw_pcount *pc;
 	struct gw_pool *pool;
+	struct gw_share *share;        /* fair share of the pool (share.h) */
 	int epfd, sigfd, timerfd, evfd;
 	int lfd[GW_MAX_LISTEN];
 	int nlfd;
@@ -108,6 +111,9 @@ struct gw_rctx {
 	uint8_t *obuf;                 /* staging for small writes */
 	size_t olen, ocap;
 	bool link_bad;                 /* the vaultd link must not be reused */
+	/* the link's claim on the fair share (share.h), released at close */
+	bool claimed, claim_admin, claim_write;
+	char claim_principal[VG_PRINCIPAL_NAME_MAX + 1];
 	/* credentials (wiped at the end of the request) */
 	struct vgc_auth auth;
 	char user[VG_PRINCIPAL_NAME_MAX + 1];

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "lockfile.h"
 #include "core_int.h"
 #include "policy.h"
 #include "vg_err.h"
@@ -263,24 +264,71 @@ static int mkdir_p(const char *path, mode_t mode)
 
 int vcore_open(const char *dir, struct vcore **out, char *why, size_t whysz)
 {
-	struct vcore *c = calloc(1, sizeof(*c));
-	char path[2300];
+	char info[64];
+
+	snprintf(info, sizeof(info), "pid %ld", (long)getpid());
+	return vcore_open_ex(dir, 0, info, out, why, whysz);
+}
+
+/* Read-only: every file must already be there (nothing is created). */
+static int ro_exists(const char *path, char *why, size_t whysz)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0)
+		return 0;
+	snprintf(why, whysz, "%s: %s (not an initialised state directory: vaultd creates it at "
+		"its first start)", path, strerror(errno));
+	return -errno;
+}
+
+int vcore_open_ex(const char *dir, unsigned flags, const char *lock_info, struct vcore **out,
+	char *why, size_t whysz)
+{
+	struct vcore *c;
+	char path[2300], holder[256];
+	bool ro = flags & VCORE_OPEN_READONLY;
 	int r;
 
 	*out = NULL;
-	if (!c)
+	if (flags & ~(unsigned)VCORE_OPEN_READONLY)
+		return VG_EINVAL;
+	if (!(c = calloc(1, sizeof(*c))))
 		return -ENOMEM;
+	c->lock_fd = -1;
+	c->readonly = ro;
 	pthread_mutex_init(&c->dek_lock, NULL);
 	snprintf(c->dir, sizeof(c->dir), "%s", dir);
-	if ((r = mkdir_p(dir, 0700))) {
-		snprintf(why, whysz, "%s: %s", dir, vg_strerror(r));
-		goto fail;
-	}
 #define SUB(name) (snprintf(path, sizeof(path), "%s/" name, dir) < (int)sizeof(path) ? 0 : -ENAMETOOLONG)
-	if ((r = SUB("keys")) || (r = mkdir_p(path, 0700)) ||
-	    (r = SUB("meta")) || (r = mkdir_p(path, 0700))) {
-		snprintf(why, whysz, "%s: %s", path, vg_strerror(r));
-		goto fail;
+	if (ro) {
+		if ((r = ro_exists(dir, why, whysz)) || (r = SUB("keys/platform.key")) ||
+		    (r = ro_exists(path, why, whysz)) || (r = SUB("keys/audit.key")) ||
+		    (r = ro_exists(path, why, whysz)) || (r = SUB("meta/data.mdb")) ||
+		    (r = ro_exists(path, why, whysz)) || (r = SUB("blobs")) ||
+		    (r = ro_exists(path, why, whysz)))
+			goto fail;
+	} else {
+		if ((r = mkdir_p(dir, 0700))) {
+			snprintf(why, whysz, "%s: %s", dir, vg_strerror(r));
+			goto fail;
+		}
+		/* One vaultd per state directory, decided before anything is
+		 * read or repaired (recovery deletes what it thinks is stale). */
+		if ((r = SUB("vaultd.lock")) ||
+		    (r = vg_lock_acquire(path, lock_info, &c->lock_fd, holder, sizeof(holder)))) {
+			if (r == -EBUSY)
+				snprintf(why, whysz, "state directory %s is in use by %s%s; stop that "
+					"vaultd first (vaultd --check looks at a live one read-only)", dir,
+					*holder ? "vaultd " : "another vaultd", holder);
+			else
+				snprintf(why, whysz, "%s: cannot lock: %s", path, vg_strerror(r));
+			goto fail;
+		}
+		if ((r = SUB("keys")) || (r = mkdir_p(path, 0700)) ||
+		    (r = SUB("meta")) || (r = mkdir_p(path, 0700))) {
+			snprintf(why, whysz, "%s: %s", path, vg_strerror(r));
+			goto fail;
+		}
 	}
 	SUB("keys/platform.key");
 	if ((r = vk_local_open(path, &c->local, why, whysz)))
@@ -289,8 +337,9 @@ int vcore_open(const char *dir, struct vcore **out, char *why, size_t whysz)
 	if ((r = va_open(path, &c->audit, why, whysz)))
 		goto fail;
 	SUB("meta");
-	if ((r = vdb_open(path, MAPSIZE, &c->db))) {
-		snprintf(why, whysz, "%s: cannot open the metadata database: %s", path, vg_strerror(r));
+	if ((r = (ro ? vdb_open_ro : vdb_open)(path, MAPSIZE, &c->db))) {
+		snprintf(why, whysz, "%s: cannot open the metadata database%s: %s", path,
+			ro ? " read-only" : "", vg_strerror(r));
 		goto fail;
 	}
 	SUB("blobs");
@@ -320,6 +369,7 @@ void vcore_close(struct vcore *c)
 	vdb_close(c->db);
 	va_free(c->audit);
 	vk_free(c->local);
+	vg_lock_release(c->lock_fd);
 	pthread_mutex_destroy(&c->dek_lock);
 	free(c);
 }
@@ -581,15 +631,25 @@ fail:
 	return r;
 }
 
-/* A pending point may be used by the session that began it (or by anyone
- * if it was begun detached). */
-static int check_pending(const struct vr_point *p, const struct vcaller *who)
+/* A pending point belongs to its opener: only the principal that began
+ * it may upload into it, commit it or abort it (local root may abort any:
+ * with may_root_abort). A point bound to a connection is also usable only
+ * by that connection; a detached one by its opener over any link. */
+static int check_pending_as(const struct vr_point *p, const struct vcaller *who,
+	bool may_root_abort)
 {
 	if (p->state != VR_P_PENDING)
 		return VG_EBADSTATE;
-	if (p->session && p->session != who->session)
+	if (strcmp(p->principal, who->principal) != 0 && !(may_root_abort && who->root))
+		return VG_EDENIED;
+	if (p->session && p->session != who->session && !(may_root_abort && who->root))
 		return VG_EBADSTATE;
 	return 0;
+}
+
+static int check_pending(const struct vr_point *p, const struct vcaller *who)
+{
+	return check_pending_as(p, who, false);
 }
 
 struct obj_iter {
@@ -748,7 +808,7 @@ int vcore_point_abort(struct vcore *c, const struct vcaller *who, const char *va
 		return r;
 	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)) ||
 	    (r = vcore_get_point(c, txn, it.id, pid, &p)) ||
-	    (r = check_pending(&p, who)) ||
+	    (r = check_pending_as(&p, who, true)) ||
 	    (r = vcore_drop_point(c, txn, &p, &bl)))
 		goto fail;
 	target3(target, sizeof(target), vault, item, pid);
@@ -1169,6 +1229,7 @@ struct orphan_scan {
 	struct vcore *c;
 	MDB_txn *txn;
 	struct vcore_recovery *st;
+	bool dry;            /* vcore_survey: count, remove nothing */
 	int err;
 };
 
@@ -1180,17 +1241,19 @@ static int orphan_cb(void *arg, const uint8_t *blob, const char *sub, const char
 
 	if (!blob) {
 		os->st->stray_files++;
-		return vs_unlink_name(os->c->store, sub, name);
+		return os->dry ? 0 : vs_unlink_name(os->c->store, sub, name);
 	}
 	r = vdb_get(os->c->db, os->txn, VDB_BLOBS, blob, VC_BLOBID_LEN, &v);
 	if (r == VG_ENOTFOUND) {
 		os->st->orphan_blobs++;
-		return vs_unlink(os->c->store, blob);
+		return os->dry ? 0 : vs_unlink(os->c->store, blob);
 	}
 	return r;
 }
 
-int vcore_recover(struct vcore *c, struct vcore_recovery *st)
+/* One pass for both: DRY counts what recovery would remove and changes
+ * nothing (a read transaction only), so --check and a real start agree. */
+static int recover(struct vcore *c, bool dry, struct vcore_recovery *st)
 {
 	struct vcaller sys = {.principal = "system", .peer = "local", .session = 0};
 	struct vcore_blobs bl = {0};
@@ -1206,7 +1269,7 @@ int vcore_recover(struct vcore *c, struct vcore_recovery *st)
 	struct vr_point *pend = NULL;
 	size_t npend = 0, cap = 0;
 
-	if ((r = vdb_begin(c->db, true, &txn)) || (r = vdb_cursor(c->db, txn, VDB_POINTS, &cur)))
+	if ((r = vdb_begin(c->db, !dry, &txn)) || (r = vdb_cursor(c->db, txn, VDB_POINTS, &cur)))
 		goto fail;
 	for (r = vdb_seek_prefix(cur, "", 0, &k, &v, true); r == 0;
 	     r = vdb_seek_prefix(cur, "", 0, &k, &v, false)) {
@@ -1228,12 +1291,19 @@ int vcore_recover(struct vcore *c, struct vcore_recovery *st)
 	mdb_cursor_close(cur);
 	if (r == VG_ENOTFOUND)
 		r = 0;
-	for (size_t i = 0; !r && i < npend; i++)
+	if (dry && !r)
+		st->pending_points = npend;
+	for (size_t i = 0; !dry && !r && i < npend; i++)
 		if (!(r = vcore_drop_point(c, txn, &pend[i], &bl)))
 			st->pending_points++;
 	free(pend);
 	if (r)
 		goto fail;
+	if (dry) {
+		vdb_abort(txn);
+		txn = NULL;
+		goto scan;
+	}
 	if (st->pending_points) {
 		char reason[96];
 		snprintf(reason, sizeof(reason), "%llu uncommitted points removed at start-up",
@@ -1248,6 +1318,7 @@ int vcore_recover(struct vcore *c, struct vcore_recovery *st)
 	txn = NULL;
 	free(bl.ids);
 	bl.ids = NULL;
+scan:
 	/* 2. Blobs that no committed record references (this also covers the
 	 * blobs of the points just dropped). */
 	if ((r = vdb_begin(c->db, false, &txn)))
@@ -1255,6 +1326,7 @@ int vcore_recover(struct vcore *c, struct vcore_recovery *st)
 	os.c = c;
 	os.txn = txn;
 	os.st = st;
+	os.dry = dry;
 	os.err = 0;
 	r = vs_scan(c->store, orphan_cb, &os);
 	vdb_abort(txn);
@@ -1263,4 +1335,14 @@ fail:
 	vdb_abort(txn);
 	free(bl.ids);
 	return r;
+}
+
+int vcore_recover(struct vcore *c, struct vcore_recovery *st)
+{
+	return c->readonly ? VG_EBADSTATE : recover(c, false, st);
+}
+
+int vcore_survey(struct vcore *c, struct vcore_recovery *st)
+{
+	return recover(c, true, st);
 }

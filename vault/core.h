@@ -58,6 +58,8 @@ struct vcore {
 		char why[300];
 	} sealed[VCORE_DEK_SLOTS];
 	int outbox;                     /* queue alerts for vaultnotify (alerts.c) */
+	int lock_fd;                    /* DIR/vaultd.lock, held while open (-1: read-only) */
+	bool readonly;                  /* opened by vcore_open_ex(VCORE_OPEN_READONLY) */
 	char instance[33];              /* random id of this state directory */
 	char dir[2048];
 };
@@ -79,9 +81,25 @@ struct vcore_recovery {
 	uint64_t stray_files;
 };
 
+/* vcore_open() takes DIR/vaultd.lock (common/lockfile.h) before it touches
+ * anything else, so one process at a time owns a state directory: a second
+ * one is refused with -EBUSY and WHY naming the holder ("in use by vaultd
+ * pid N socket S"). LOCK_INFO is what this process writes there.
+ *
+ * VCORE_OPEN_READONLY (vaultd --check) takes no lock and changes nothing:
+ * no directory or key file is created, LMDB is opened MDB_RDONLY (only its
+ * own reader table in lock.mdb is written, as for any reader), so it is
+ * safe beside a running vaultd. Every write transaction then fails. */
+enum { VCORE_OPEN_READONLY = 1u << 0 };
 int vcore_open(const char *state_dir, struct vcore **out, char *why, size_t whysz);
+int vcore_open_ex(const char *state_dir, unsigned flags, const char *lock_info,
+	struct vcore **out, char *why, size_t whysz);
 void vcore_close(struct vcore *c);
+/* The start-up recovery pass: drops uncommitted points, removes blobs no
+ * committed record references. vcore_survey() counts the same things and
+ * changes nothing (vaultd --check). */
 int vcore_recover(struct vcore *c, struct vcore_recovery *st);
+int vcore_survey(struct vcore *c, struct vcore_recovery *st);
 
 /* Appends one audit entry in its own transaction (refusals, failures). */
 int vcore_audit(struct vcore *c, const struct vcaller *who, const char *op,

@@ -51,7 +51,7 @@ int vdb_err(int rc)
 	}
 }
 
-int vdb_open(const char *dir, size_t mapsize, struct vdb **out)
+static int db_open(const char *dir, size_t mapsize, bool ro, struct vdb **out)
 {
 	struct vdb *db = calloc(1, sizeof(*db));
 	MDB_txn *txn = NULL;
@@ -64,12 +64,12 @@ int vdb_open(const char *dir, size_t mapsize, struct vdb **out)
 	    (rc = mdb_env_set_maxdbs(db->env, VDB_N + 2)) ||
 	    (rc = mdb_env_set_mapsize(db->env, mapsize)) ||
 	    (rc = mdb_env_set_maxreaders(db->env, 512)) ||
-	    (rc = mdb_env_open(db->env, dir, MDB_NOTLS, 0600)))
+	    (rc = mdb_env_open(db->env, dir, MDB_NOTLS | (ro ? MDB_RDONLY : 0), 0600)))
 		goto fail;
-	if ((rc = mdb_txn_begin(db->env, NULL, 0, &txn)))
+	if ((rc = mdb_txn_begin(db->env, NULL, ro ? MDB_RDONLY : 0, &txn)))
 		goto fail;
 	for (int i = 0; i < VDB_N; i++)
-		if ((rc = mdb_dbi_open(txn, vdb_names[i], MDB_CREATE, &db->dbi[i])))
+		if ((rc = mdb_dbi_open(txn, vdb_names[i], ro ? 0 : MDB_CREATE, &db->dbi[i])))
 			goto fail;
 	if ((rc = mdb_txn_commit(txn))) {
 		txn = NULL;
@@ -83,7 +83,17 @@ fail:
 	if (db->env)
 		mdb_env_close(db->env);
 	free(db);
-	return vdb_err(rc);
+	return rc == MDB_NOTFOUND ? VG_EINTEGRITY : vdb_err(rc);
+}
+
+int vdb_open(const char *dir, size_t mapsize, struct vdb **out)
+{
+	return db_open(dir, mapsize, false, out);
+}
+
+int vdb_open_ro(const char *dir, size_t mapsize, struct vdb **out)
+{
+	return db_open(dir, mapsize, true, out);
 }
 
 void vdb_close(struct vdb *db)

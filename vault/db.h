@@ -39,6 +39,8 @@ struct vdb {
 };
 
 int vdb_open(const char *dir, size_t mapsize, struct vdb **out);
+/* MDB_RDONLY: no database is created; a missing one is VG_EINTEGRITY. */
+int vdb_open_ro(const char *dir, size_t mapsize, struct vdb **out);
 void vdb_close(struct vdb *db);
 int vdb_begin(struct vdb *db, bool write, MDB_txn **txn);
 int vdb_commit(MDB_txn *txn);

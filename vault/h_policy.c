@@ -347,12 +347,57 @@ int h_mua_approve(struct conn *k, const struct vg_msg *m)
 		vmua_approve(k->c, &k->who, id, window, flags & 1, why, sizeof(why)), why);
 }
 
+struct guard_view {
+	struct conn *k;
+	const char *guard;
+	bool seen;
+};
+
+static int guard_vault_cb(void *arg, const char *name, const struct vr_vault *v)
+{
+	struct guard_view *g = arg;
+	char why[8];
+
+	if (!g->seen && strcmp(v->guard, g->guard) == 0 &&
+	    !vauth_authorize(g->k->c, &g->k->who, name, NULL, VP_VIEW, why, sizeof(why)))
+		g->seen = true;
+	return 0;
+}
+
+/* Who sees an MUA request (issue 12 item 5): those who see across vaults,
+ * its requester, an approver of its guard, and whoever may view a vault
+ * that guard protects. */
+static bool request_visible(struct conn *k, const struct vr_request *rq)
+{
+	struct guard_view g = {.k = k, .guard = rq->guard};
+	struct vr_guard gd;
+	MDB_txn *txn;
+	bool approver = false;
+
+	if (vauth_sees_all(&k->who) || strcmp(rq->requester, k->who.principal) == 0)
+		return true;
+	if (vdb_begin(k->c->db, false, &txn) == 0) {
+		if (vmua_guard_get(k->c, txn, rq->guard, &gd) == 0)
+			for (int i = 0; i < gd.napprovers && i < VR_MAX_APPROVERS; i++)
+				approver |= strcmp(gd.approvers[i], k->who.principal) == 0;
+		vdb_abort(txn);
+	}
+	if (approver)
+		return true;
+	(void)vcore_vault_list(k->c, guard_vault_cb, &g);
+	return g.seen;
+}
+
 static int request_row_cb(void *arg, const char *id, const struct vr_request *rq)
 {
 	static const char *const st[] = {"pending", "approved", "used", "denied"};
 	struct conn *k = arg;
-	struct vg_wr *w = row(k);
+	struct vg_wr *w;
 	const char *state = st[rq->state];
+
+	if (!request_visible(k, rq))
+		return 0;
+	w = row(k);
 
 	if (rq->state == VR_RQ_APPROVED && vault_now() > rq->expires)
 		state = "expired";

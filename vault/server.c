@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -33,6 +34,7 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t reg_cond = PTHREAD_COND_INITIALIZER;
 static int reg_fds[VSRV_MAX_CONNS];
 static int reg_count;
+static int reg_nonroot;    /* connections of peers other than uid 0 */
 static uint64_t next_session = 1;
 
 /* ---- responses ------------------------------------------------------------ */
@@ -239,7 +241,8 @@ int need(struct conn *k, const char *op, const char *vault, const char *item, en
 	if (r == 0)
 		return 0;
 	snprintf(target, sizeof(target), "%s%s%s", vault, item ? "/" : "", item ? item : "");
-	if (vcore_audit(k->c, &k->who, op, target, "denied", *why ? why : vg_strerror(r)))
+	if (vcore_audit(k->c, &k->who, op, target, r == VG_ENOTFOUND ? "failed" : "denied",
+		*why ? why : vg_strerror(r)))
 		log_warnx("audit append failed for %s %s", op, target);
 	r = send_err(k, r, "%s", *why ? why : vg_strerror(r));
 	return r ? r : 1;
@@ -247,12 +250,61 @@ int need(struct conn *k, const char *op, const char *vault, const char *item, en
 
 /* ---- connection loop --------------------------------------------------------- */
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Waits until the whole first frame is buffered (peeked, not read), within
+ * VSRV_HANDSHAKE_MS from the connect: a peer that sends nothing, or trickles
+ * its HELLO, holds its slot no longer than that. */
+static int wait_hello(struct conn *k)
+{
+	uint64_t deadline = mono_ms() + VSRV_HANDSHAKE_MS;
+	size_t need = VG_WIRE_HDR;
+	struct vg_frame_hdr h;
+	int r;
+
+	for (;;) {
+		uint64_t now = mono_ms();
+		struct pollfd pf = {.fd = k->fd, .events = POLLIN};
+		ssize_t n;
+
+		if (now >= deadline)
+			return VG_ELIMIT;
+		if (poll(&pf, 1, (int)(deadline - now)) <= 0)
+			continue;
+		n = recv(k->fd, k->buf, need, MSG_PEEK | MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			return VG_ECLOSED;
+		if (n >= (ssize_t)VG_WIRE_HDR && need == VG_WIRE_HDR) {
+			if ((r = vg_frame_hdr_decode(k->buf, &h)))
+				return r;
+			if (h.len > VG_WIRE_MAX_CTRL)
+				return VG_EPROTO;
+			need = VG_WIRE_HDR + h.len;
+		}
+		if (n >= (ssize_t)need)
+			return 0;
+		(void)poll(NULL, 0, 10);  /* part of it: wait for the rest */
+	}
+}
+
 static int handshake(struct conn *k)
 {
 	struct vg_msg m;
 	uint32_t ver;
 	int r;
 
+	if ((r = wait_hello(k))) {
+		if (r == VG_ELIMIT)
+			log_debug("session %llu: no HELLO within %d ms (uid %u): closed",
+				(unsigned long long)k->session, VSRV_HANDSHAKE_MS, (unsigned)k->uid);
+		return r;
+	}
 	if ((r = vg_recv_msg(k->fd, k->buf, &m)))
 		return r;
 	k->reqid = m.reqid;
@@ -317,13 +369,20 @@ static void *conn_main(void *arg)
 	struct conn *k = arg;
 
 	serve(k);
-	/* Points this connection began and never committed are aborted. */
-	for (int i = 0; i < k->nbound; i++)
-		(void)vcore_point_abort(k->c, &k->who, k->bound[i].vault, k->bound[i].item,
+	/* Points this connection began and never committed are aborted, each
+	 * in the name of the principal that began it. */
+	for (int i = 0; i < k->nbound; i++) {
+		struct vcaller who = k->who;
+		snprintf(who.principal, sizeof(who.principal), "%s", k->bound[i].opener);
+		who.session = k->session;
+		(void)vcore_point_abort(k->c, &who, k->bound[i].vault, k->bound[i].item,
 			k->bound[i].id);
+	}
 	pthread_mutex_lock(&reg_lock);
 	reg_fds[k->slot] = -1;
 	reg_count--;
+	if (k->uid != 0)
+		reg_nonroot--;
 	pthread_cond_broadcast(&reg_cond);
 	pthread_mutex_unlock(&reg_lock);
 	close(k->fd);
@@ -397,6 +456,7 @@ int vsrv_run(struct vcore *c, int lfd, int sigfd)
 {
 	struct pollfd pf[2] = {{.fd = lfd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
 	pthread_attr_t attr;
+	uint64_t last_refusal_log = 0;
 
 	for (int i = 0; i < VSRV_MAX_CONNS; i++)
 		reg_fds[i] = -1;
@@ -408,7 +468,7 @@ int vsrv_run(struct vcore *c, int lfd, int sigfd)
 		struct ucred cred;
 		socklen_t cl = sizeof(cred);
 		pthread_t th;
-		int fd, slot = -1;
+		int fd, slot = -1, open_now;
 
 		if (poll(pf, 2, -1) < 0) {
 			if (errno == EINTR)
@@ -435,18 +495,28 @@ int vsrv_run(struct vcore *c, int lfd, int sigfd)
 			continue;
 		}
 		pthread_mutex_lock(&reg_lock);
-		for (int i = 0; i < VSRV_MAX_CONNS; i++)
-			if (reg_fds[i] < 0) {
-				slot = i;
-				break;
-			}
+		/* The last VSRV_ROOT_RESERVED slots are for uid 0 only. */
+		if (cred.uid == 0 || reg_nonroot < VSRV_MAX_CONNS - VSRV_ROOT_RESERVED)
+			for (int i = 0; i < VSRV_MAX_CONNS; i++)
+				if (reg_fds[i] < 0) {
+					slot = i;
+					break;
+				}
 		if (slot >= 0) {
 			reg_fds[slot] = fd;
 			reg_count++;
+			if (cred.uid != 0)
+				reg_nonroot++;
 		}
+		open_now = reg_count;
 		pthread_mutex_unlock(&reg_lock);
 		if (slot < 0) {
-			log_warnx("connection refused: %d connections open", VSRV_MAX_CONNS);
+			uint64_t now = mono_ms();
+			if (now - last_refusal_log >= 1000) {
+				log_warnx("connection of uid %u refused: %d connections open (%d slots "
+					  "kept for uid 0)", (unsigned)cred.uid, open_now, VSRV_ROOT_RESERVED);
+				last_refusal_log = now;
+			}
 			close(fd);
 			continue;
 		}
@@ -475,6 +545,8 @@ drop:
 		pthread_mutex_lock(&reg_lock);
 		reg_fds[slot] = -1;
 		reg_count--;
+		if (cred.uid != 0)
+			reg_nonroot--;
 		pthread_mutex_unlock(&reg_lock);
 		close(fd);
 	}

@@ -25,6 +25,7 @@ struct conn {
 	struct {
 		char vault[VG_VAULT_NAME_MAX + 1];
 		char item[VG_ITEM_NAME_MAX + 1];
+		char opener[VG_PRINCIPAL_NAME_MAX + 1];  /* the principal that began it */
 		uint64_t id;
 	} bound[MAX_BOUND_POINTS];
 	int nbound;

@@ -45,7 +45,7 @@ static void usage(FILE *f)
 		"  objects VAULT ITEM POINT\n"
 		"  restore VAULT ITEM POINT [--object NAME] [--range A-B] [-o FILE]\n"
 		"  audit verify                                    exit 0 only if the chain is intact\n"
-		"  audit export [--from SEQ]                       JSON lines\n"
+		"  audit export [--from SEQ] [--vault V]          JSON lines (all: local root; V: its Owners)\n"
 		"  whoami\n"
 		"\n"
 		"  principal add NAME [--kind user|agent|monitor]  prints the token once\n"
@@ -78,6 +78,7 @@ static void usage(FILE *f)
 		"  item stop VAULT ITEM [--delete-data]\n"
 		"  item undelete VAULT ITEM | item resume VAULT ITEM\n"
 		"  point delete VAULT ITEM POINT | point undelete VAULT ITEM POINT\n"
+		"  point abort VAULT ITEM POINT                 drop a pending point (its opener, or local root)\n"
 		"  pending [VAULT] [--json]      weakening changes waiting out their cooling-off\n"
 		"  pending cancel ID             (an Owner of the vault or an approver of its guard)\n"
 		"  guard create NAME                             (local root)\n"
@@ -599,12 +600,25 @@ static int cmd_audit(struct vgc *c, int argc, char **argv)
 		printf("audit chain intact: %llu entries\n", (unsigned long long)n);
 		return 0;
 	}
-	if ((argc == 1 || argc == 3) && strcmp(argv[0], "export") == 0) {
-		if (argc == 3 && (strcmp(argv[1], "--from") != 0 ||
-				  vg_parse_u64(argv[2], 1, UINT64_MAX, &from)))
-			return fail("audit export: --from needs an entry number");
+	if (argc >= 1 && strcmp(argv[0], "export") == 0) {
+		const char *vault = NULL;
+		for (int i = 1; i < argc; i += 2) {
+			if (i + 1 >= argc)
+				return fail("audit export: %s needs a value", argv[i]);
+			if (strcmp(argv[i], "--from") == 0) {
+				if (vg_parse_u64(argv[i + 1], 1, UINT64_MAX, &from))
+					return fail("audit export: --from needs an entry number");
+			} else if (strcmp(argv[i], "--vault") == 0) {
+				vault = argv[i + 1];
+			} else {
+				usage(stderr);
+				return 2;
+			}
+		}
 		w = vgc_req(c, VG_OP_AUDIT_EXPORT);
 		vg_msgb_u64(w, VG_TAG_SEQ, from);
+		if (vault)
+			vg_msgb_str(w, VG_TAG_VAULT, vault);
 		if ((r = vgc_call(c, &m)))
 			return fail_call(c, r, "audit export");
 		while ((r = vgc_stream_next(c, &m)) == 1) {
@@ -982,6 +996,7 @@ static const struct tcmd tcmds[] = {
 	{"item", "resume", VG_OP_ITEM_RESUME, 2, {VG_TAG_VAULT, VG_TAG_ITEM}, 0, "protection resumed in vault", 0},
 	{"point", "delete", VG_OP_POINT_DELETE, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_POINT}, 0, "point deleted in vault", 0},
 	{"point", "undelete", VG_OP_POINT_UNDELETE, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_POINT}, 0, "point restored in vault", 0},
+	{"point", "abort", VG_OP_POINT_ABORT, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_POINT}, 0, "pending point aborted in vault", 0},
 	{"guard", "create", VG_OP_GUARD_CREATE, 1, {VG_TAG_NAME}, 0, "guard created", 0},
 	{"guard", "exclude", VG_OP_GUARD_EXCLUDE, 2, {VG_TAG_NAME, VG_TAG_OPNAME}, 0, "guard updated", 0},
 	{"guard", "include", VG_OP_GUARD_EXCLUDE, 2, {VG_TAG_NAME, VG_TAG_OPNAME}, 1, "guard updated", 0},

@@ -3,7 +3,8 @@
  *   vaultd --state-dir DIR --socket PATH [--socket-group G] [--syslog] [-v] [--check]
  *          [--pkcs11-config FILE] [--alert-outbox]
  *
- * It opens the keys, the LMDB metadata and the blob store, runs the
+ * It locks the state directory (DIR/vaultd.lock: one vaultd per directory),
+ * opens the keys, the LMDB metadata and the blob store, runs the
  * start-up recovery pass, verifies the audit chain, and serves until
  * SIGTERM or SIGINT (handled through a signalfd, never in a handler).
  */
@@ -24,6 +25,7 @@
 
 #include "core.h"
 #include "lifecycle.h"
+#include "lockfile.h"
 #include "log.h"
 #include "server.h"
 #include "trusted_time.h"
@@ -70,8 +72,68 @@ static void usage(FILE *f)
 		"                      (module, token, pin_file; see vault/README.md)\n"
 		"  --alert-outbox      queue every alert for the webhook sender (vaultnotify)\n"
 		"  --syslog            log to syslog instead of stderr\n"
-		"  --check             open and verify the state, print \"configuration OK\", exit\n"
+		"  --check             look at the state read-only (safe beside a running vaultd):\n"
+		"                      keys, metadata, uploads in flight, audit chain; print\n"
+		"                      \"configuration OK\" and exit 0, or exit 1\n"
 		"  -v, --verbose       debug logging\n");
+}
+
+/* vaultd --check: look, change nothing. The state is opened read-only
+ * (safe beside a running vaultd, which keeps its lock), recovery only
+ * counts, and every line says what was checked. Exit 1 if anything is
+ * wrong, 0 with "configuration OK". */
+static int check_state(const char *dir, const char *p11conf)
+{
+	struct vcore *c = NULL;
+	struct vcore_recovery rec;
+	uint64_t count, bad;
+	char why[512] = "", path[2300], holder[256];
+	int r, held;
+
+	if (snprintf(path, sizeof(path), "%s/vaultd.lock", dir) >= (int)sizeof(path))
+		fatalx("%s: path too long", dir);
+	held = vg_lock_holder(path, holder, sizeof(holder));
+	if (held > 0)
+		printf("state directory %s: in use by vaultd %s; checked read-only beside it\n", dir,
+			*holder ? holder : "(pid not yet recorded)");
+	else
+		printf("state directory %s: not in use; checked read-only\n", dir);
+	if ((r = vcore_open_ex(dir, VCORE_OPEN_READONLY, NULL, &c, why, sizeof(why)))) {
+		fprintf(stderr, "vaultd: %s\n", *why ? why : vg_strerror(r));
+		return 1;
+	}
+	printf("keys: platform key and audit key readable (0600, owner uid %u)%s\n",
+		(unsigned)geteuid(), c->infra ? ", infrastructure key readable" : "");
+	if (p11conf) {
+		struct vk_p11_config cfg;
+		if ((r = vk_p11_config_load(p11conf, &cfg, why, sizeof(why))) ||
+		    (r = vcore_set_pkcs11(c, &cfg, why, sizeof(why)))) {
+			fprintf(stderr, "vaultd: %s\n", *why ? why : vg_strerror(r));
+			vcore_close(c);
+			return 1;
+		}
+		printf("pkcs11: %s: module %s, token \"%s\"\n", p11conf, cfg.module, cfg.token);
+	}
+	if ((r = vcore_survey(c, &rec))) {
+		fprintf(stderr, "vaultd: reading the metadata: %s\n", vg_strerror(r));
+		vcore_close(c);
+		return 1;
+	}
+	printf("metadata: readable; %llu uncommitted point%s (uploads in flight, or left by a crash: "
+		"a start removes them only if no vaultd is running)\n",
+		(unsigned long long)rec.pending_points, rec.pending_points == 1 ? "" : "s");
+	printf("blobs: %llu not referenced by a committed record, %llu stray file%s (left alone)\n",
+		(unsigned long long)rec.orphan_blobs, (unsigned long long)rec.stray_files,
+		rec.stray_files == 1 ? "" : "s");
+	r = va_verify(c->audit, c->db, &count, &bad, why, sizeof(why));
+	vcore_close(c);
+	if (r) {
+		printf("audit chain: BROKEN: %s\n", *why ? why : vg_strerror(r));
+		return 1;
+	}
+	printf("audit chain: %llu entries, intact\n", (unsigned long long)count);
+	printf("configuration OK\n");
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -95,7 +157,7 @@ int main(int argc, char **argv)
 	struct vcore_recovery rec;
 	struct rlimit rl = {0, 0};
 	uint64_t count, bad;
-	char why[512] = "";
+	char why[512] = "", info[2200];
 	sigset_t ss;
 
 	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
@@ -131,7 +193,10 @@ int main(int argc, char **argv)
 	if ((sfd = signalfd(-1, &ss, SFD_CLOEXEC)) < 0)
 		fatal("signalfd");
 
-	if ((r = vcore_open(dir, &c, why, sizeof(why))))
+	if (check)
+		return check_state(dir, p11conf);
+	snprintf(info, sizeof(info), "pid %ld socket %s", (long)getpid(), so.socket_path);
+	if ((r = vcore_open_ex(dir, 0, info, &c, why, sizeof(why))))
 		fatalx("%s", *why ? why : vg_strerror(r));
 	if (p11conf) {
 		struct vk_p11_config cfg;
@@ -153,13 +218,6 @@ int main(int argc, char **argv)
 	r = va_verify(c->audit, c->db, &count, &bad, why, sizeof(why));
 	if (r)
 		log_warnx("AUDIT CHAIN BROKEN: %s", *why ? why : vg_strerror(r));
-	if (check) {
-		vcore_close(c);
-		if (r)
-			return 1;
-		printf("configuration OK\n");
-		return 0;
-	}
 	if ((r = vsrv_listen(&so, &lfd, why, sizeof(why))))
 		fatalx("%s", why);
 	log_info("serving %s (state %s, %llu audit entries)", so.socket_path, dir,

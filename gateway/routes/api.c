@@ -1006,7 +1006,9 @@ void gw_api_handle(struct gw_rctx *x)
 		call_list(x, v, VG_OP_AUDIT_EXPORT, &t, 0, NULL, NULL, NULL, false, 0, seq, false);
 		break;
 	case A_VAULT_AUDIT:
-		call_list(x, v, VG_OP_AUDIT_EXPORT, &t, 0, NULL, "target", t.vault, false, 0, seq, true);
+		/* vaultd scopes the entries to the vault and checks the caller
+		 * owns it (issue 12 item 5); the gateway filters nothing. */
+		call_list(x, v, VG_OP_AUDIT_EXPORT, &t, 1, NULL, NULL, NULL, false, 0, seq, false);
 		break;
 	case A_ALERTS:
 		call_list(x, v, VG_OP_ALERT_LIST, &t, 1, NULL, NULL, NULL, false, 0, seq, false);
