@@ -116,6 +116,9 @@ enum vg_op {
 	                         * STATE(severity) PRINCIPAL VAULT TARGET DETAIL
 	                         * ID(this vaultd's instance id); VG_ENOTFOUND if none */
 	VG_OP_NOTIFY_ACK,       /* SEQ: delivered; removes it from the outbox */
+	/* REASON: acknowledges a broken audit chain (vault/audit_guard.h);
+	 * local root or a vault Owner. -> SEQ of the acknowledgment entry. */
+	VG_OP_AUDIT_ACK,
 	/* Weakening changes held for their cooling-off (SPEC §11). */
 	VG_OP_PENDING_LIST,     /* [VAULT] -> ROW {ID VAULT NAME(what) VALUE(new) REASON(old)
 	                         * PRINCIPAL(requester) TIME(requested) TIME2(effective)

@@ -298,7 +298,9 @@ int vcore_open_ex(const char *dir, unsigned flags, const char *lock_info, struct
 	c->lock_fd = -1;
 	c->readonly = ro;
 	pthread_mutex_init(&c->dek_lock, NULL);
+	pthread_mutex_init(&c->ast.lock, NULL);
 	snprintf(c->dir, sizeof(c->dir), "%s", dir);
+	snprintf(c->ast.hwm_path, sizeof(c->ast.hwm_path), "%s/audit.hwm", dir);
 #define SUB(name) (snprintf(path, sizeof(path), "%s/" name, dir) < (int)sizeof(path) ? 0 : -ENAMETOOLONG)
 	if (ro) {
 		if ((r = ro_exists(dir, why, whysz)) || (r = SUB("keys/platform.key")) ||
@@ -371,6 +373,7 @@ void vcore_close(struct vcore *c)
 	vk_free(c->local);
 	vg_lock_release(c->lock_fd);
 	pthread_mutex_destroy(&c->dek_lock);
+	pthread_mutex_destroy(&c->ast.lock);
 	free(c);
 }
 
@@ -1278,6 +1281,13 @@ static int recover(struct vcore *c, bool dry, struct vcore_recovery *st)
 			break;
 		if (p.state != VR_P_PENDING)
 			continue;
+		/* A detached upload outlives the link, and so a restart, until
+		 * the purger's day is up: the client resumes it over a new link.
+		 * An attached one died with its connection. */
+		if (p.session == 0 && p.created + VCORE_DETACHED_MAX_AGE > vault_now()) {
+			st->kept_detached++;
+			continue;
+		}
 		if (npend == cap) {
 			void *np = realloc(pend, (cap = cap ? cap * 2 : 16) * sizeof(*pend));
 			if (!np) {

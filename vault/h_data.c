@@ -11,6 +11,7 @@
 #include "log.h"
 #include "ops.h"
 #include "alerts.h"
+#include "audit_guard.h"
 #include "core_int.h"
 #include "jobs.h"
 #include "server_int.h"
@@ -687,8 +688,8 @@ int h_object_stat(struct conn *k, const struct vg_msg *m)
 
 int h_audit_verify(struct conn *k, const struct vg_msg *m)
 {
-	uint64_t count, bad;
-	char why[256] = "";
+	struct va_report rep;
+	char why[512] = "", known[300] = "";
 	struct vg_wr *w;
 	int r;
 
@@ -697,17 +698,56 @@ int h_audit_verify(struct conn *k, const struct vg_msg *m)
 		audit_fail(k, "audit.verify", "-", VG_EDENIED, false);
 		return send_err(k, VG_EDENIED, "the audit log is for local root and vault Owners");
 	}
-	r = va_verify(k->c->audit, k->c->db, &count, &bad, why, sizeof(why));
+	r = va_verify_report(k->c->audit, k->c->db, &rep, why, sizeof(why));
+	/* A break found at start (a cut-back log: audit_hwm.h) stands until
+	 * it is acknowledged, even if the chain that is left verifies. */
+	if (!r && vaudit_broken(k->c, why, sizeof(why))) {
+		r = VG_EINTEGRITY;
+		rep.bad_seq = k->c->ast.brk;
+	}
 	if (r) {
 		vg_msgb_begin(&k->out, VG_F_RESP, 0, k->reqid);
 		vg_msgb_u32(&k->out, VG_TAG_STATUS, (uint32_t)r);
 		vg_msgb_str(&k->out, VG_TAG_MESSAGE, *why ? why : vg_strerror(r));
-		vg_msgb_u64(&k->out, VG_TAG_COUNT, count);
-		vg_msgb_u64(&k->out, VG_TAG_SEQ, bad);
+		vg_msgb_u64(&k->out, VG_TAG_COUNT, rep.count);
+		vg_msgb_u64(&k->out, VG_TAG_SEQ, rep.bad_seq);
 		return vg_send_frame(k->fd, &k->out);
 	}
 	w = resp_ok(k);
-	vg_msgb_u64(w, VG_TAG_COUNT, count);
+	vg_msgb_u64(w, VG_TAG_COUNT, rep.count);
+	if (rep.acks) {
+		snprintf(known, sizeof(known), "known break at entry %llu, acknowledged at entry %llu "
+			"(%llu acknowledged break%s); every entry from the acknowledgment on verifies",
+			(unsigned long long)rep.known_break, (unsigned long long)rep.ack_seq,
+			(unsigned long long)rep.acks, rep.acks == 1 ? "" : "s");
+		vg_msgb_str(w, VG_TAG_DETAIL, known);
+	}
+	return vg_send_frame(k->fd, w);
+}
+
+/* vaultctl audit acknowledge --reason TEXT (audit_guard.h). */
+int h_audit_ack(struct conn *k, const struct vg_msg *m)
+{
+	char reason[400];
+	struct vg_wr *w;
+	uint64_t seq = 0;
+	int r;
+
+	if (vg_msg_str(m, VG_TAG_REASON, reason, sizeof(reason)) || !*reason)
+		return send_err(k, VG_EINVAL, "audit.acknowledge needs a reason");
+	if (!vauth_is_admin(k->c, &k->who)) {
+		audit_refusal(k, "audit.acknowledge", "audit", VG_EDENIED,
+			"only local root or a vault Owner acknowledges a broken audit chain");
+		return send_err(k, VG_EDENIED, "only local root or a vault Owner acknowledges a "
+			"broken audit chain");
+	}
+	if ((r = vaudit_acknowledge(k->c, &k->who, reason, &seq))) {
+		if (r == VG_EBADSTATE)
+			return send_err(k, r, "the audit chain is not broken: nothing to acknowledge");
+		return send_err(k, r, "acknowledging the break: %s", vg_strerror(r));
+	}
+	w = resp_ok(k);
+	vg_msgb_u64(w, VG_TAG_SEQ, seq);
 	return vg_send_frame(k->fd, w);
 }
 

@@ -46,6 +46,7 @@ static void usage(FILE *f)
 		"  restore VAULT ITEM POINT [--object NAME] [--range A-B] [-o FILE]\n"
 		"  audit verify                                    exit 0 only if the chain is intact\n"
 		"  audit export [--from SEQ] [--vault V]          JSON lines (all: local root; V: its Owners)\n"
+		"  audit acknowledge --reason TEXT                after a broken chain: allow changes again\n"
 		"  whoami\n"
 		"\n"
 		"  principal add NAME [--kind user|agent|monitor]  prints the token once\n"
@@ -66,6 +67,7 @@ static void usage(FILE *f)
 		"  report [VAULT] [--days N] [--json] [--html FILE]\n"
 		"                                                per vault and item: points, bytes, jobs\n"
 		"\n");
+	/* Two strings: C11 guarantees string literals of 4095 bytes only. */
 	fprintf(f,
 		"  vault set VAULT soft-delete off|on|always-on\n"
 		"  vault set VAULT soft-delete-days 14..180\n"
@@ -104,7 +106,8 @@ static void usage(FILE *f)
 		"  --user NAME        principal name; the token is read from --token-file\n"
 		"  --token-file FILE  a file holding the principal's token (or $VG_TOKEN)\n"
 		"\n"
-		"--range A-B restores bytes A through B inclusive (as HTTP Range); A- runs to the end.\n");
+		"--range A-B restores bytes A through B inclusive (as HTTP Range): A- runs to the end,\n"
+		"and so does a B past it; an A past the end is an error.\n");
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -523,6 +526,24 @@ static int cmd_restore(struct vgc *c, int argc, char **argv)
 			return r;
 		object = objbuf;
 	}
+	if (range && !to_end) {
+		/* As in HTTP (RFC 9110 14.1.2): a last byte past the end means
+		 * the end; a first byte past it is an error. */
+		uint64_t size = 0;
+		w = vgc_req(c, VG_OP_OBJECT_STAT);
+		vg_msgb_str(w, VG_TAG_VAULT, pos[0]);
+		vg_msgb_str(w, VG_TAG_ITEM, pos[1]);
+		vg_msgb_str(w, VG_TAG_POINT, pos[2]);
+		vg_msgb_str(w, VG_TAG_OBJECT, object);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, object);
+		(void)vg_msg_u64(&m, VG_TAG_SIZE, &size);
+		if (a >= size)
+			return fail("%s: range %s is outside its %llu bytes", object, range,
+				(unsigned long long)size);
+		if (len > size - a)
+			len = size - a;
+	}
 	w = vgc_req(c, VG_OP_OBJECT_GET);
 	vg_msgb_str(w, VG_TAG_VAULT, pos[0]);
 	vg_msgb_str(w, VG_TAG_ITEM, pos[1]);
@@ -598,6 +619,20 @@ static int cmd_audit(struct vgc *c, int argc, char **argv)
 		if (r)
 			return fail_call(c, r, "audit verify");
 		printf("audit chain intact: %llu entries\n", (unsigned long long)n);
+		{
+			char known[400];
+			if (vg_msg_str(&m, VG_TAG_DETAIL, known, sizeof(known)) == 0)
+				printf("%s\n", known);
+		}
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[0], "acknowledge") == 0 && strcmp(argv[1], "--reason") == 0) {
+		w = vgc_req(c, VG_OP_AUDIT_ACK);
+		vg_msgb_str(w, VG_TAG_REASON, argv[2]);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, "audit acknowledge");
+		vg_msg_u64(&m, VG_TAG_SEQ, &seq);
+		printf("audit break acknowledged at entry %llu\n", (unsigned long long)seq);
 		return 0;
 	}
 	if (argc >= 1 && strcmp(argv[0], "export") == 0) {
