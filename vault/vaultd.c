@@ -29,6 +29,7 @@
 #include "lockfile.h"
 #include "log.h"
 #include "server.h"
+#include "trusted_time.h"
 #include "vg_err.h"
 
 #define PURGE_INTERVAL_MS 60000
@@ -235,6 +236,8 @@ int main(int argc, char **argv)
 		log_info("customer-managed keys: token \"%s\" via %s", cfg.token, cfg.module);
 	}
 	c->outbox = outbox;
+	if ((r = vtime_load(c)))
+		fatalx("the trusted-time mark: %s", vg_strerror(r));
 	if ((r = vcore_recover(c, &rec)))
 		fatalx("recovery failed: %s", vg_strerror(r));
 	if (rec.pending_points || rec.orphan_blobs || rec.stray_files)
