@@ -188,7 +188,11 @@ for a in delete-backup-data soft-delete-disabled retention-reduced mua-removed i
 	purge-complete mass-deletion; do
 	! pl_root alerts --json | grep -qF "\"name\":\"$a\"" || pl_fail "a $a alert: something was destroyed"
 done
-[ "$(pl_root alerts --json | wc -l)" = $((ALERTS0 + 1)) ] || pl_fail "unexpected alerts: $(pl_root alerts)"
+# The one alert expected, and mallory's repeated refused critical operations
+# (issue 12 item 6: critical-op-denied).
+pl_root alerts --json | grep -F '"name":"critical-op-denied"' | grep -qF '"principal":"mallory"' ||
+	pl_fail "no critical-op-denied alert for mallory: $(pl_root alerts)"
+[ "$(pl_root alerts --json | wc -l)" = $((ALERTS0 + 2)) ] || pl_fail "unexpected alerts: $(pl_root alerts)"
 # One denied entry per refused attempt, plus the view refused after the cleanup.
 n=$(pl_root audit export | grep -F '"principal":"mallory",' | grep -cF '"result":"denied"')
 [ "$n" = $((REFUSED + 1)) ] || pl_fail "$n denied audit entries for mallory, want $((REFUSED + 1))"
