@@ -175,7 +175,7 @@ int gw_auth_request(struct gw_rctx *x, struct vgc *v)
 	if (gw_rl_blocked(x->srv->rl, &c->akey, gw_now_ms())) {
 		gw_metrics_add(GW_C_AUTH_LIMITED, 1);
 		gw_reply_error(x, 429, "limit", "too many failed authentication attempts from %s",
-			c->peer);
+			c->source);
 		return 429;
 	}
 	r = gw_auth_parse(x->req->authorization, &cred);

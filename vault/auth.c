@@ -9,6 +9,7 @@
 #include "alerts.h"
 #include "auth.h"
 #include "buf.h"
+#include "peer.h"
 #include "clock.h"
 #include "core_int.h"
 #include "vg_err.h"
@@ -623,16 +624,15 @@ static struct {
 } brute[BRUTE_SLOTS];
 static pthread_mutex_t brute_lock = PTHREAD_MUTEX_INITIALIZER;
 
-int vauth_note_failure(const char *peer)
+int vauth_note_failure(const char *peer, char *source, size_t sourcesz)
 {
 	char src[64];
+	struct vg_peer np;
 	uint64_t now = vault_now();
 	int slot = -1, oldest = 0, fire = 0;
 
-	/* Group by address, not by port. */
-	snprintf(src, sizeof(src), "%s", peer);
-	if (src[0] != '[' && strchr(src, ':') == strrchr(src, ':') && strrchr(src, ':'))
-		*strrchr(src, ':') = 0;
+	snprintf(src, sizeof(src), "%s", vg_peer_parse(peer, &np) == 0 ? np.source : peer);
+	snprintf(source, sourcesz, "%s", src);
 	pthread_mutex_lock(&brute_lock);
 	for (int i = 0; i < BRUTE_SLOTS; i++) {
 		if (strcmp(brute[i].peer, src) == 0) {

@@ -1297,6 +1297,13 @@ static int recover(struct vcore *c, bool dry, struct vcore_recovery *st)
 			break;
 		if (p.state != VR_P_PENDING)
 			continue;
+		/* A detached upload outlives the link, and so a restart, until
+		 * the purger's day is up: the client resumes it over a new link.
+		 * An attached one died with its connection. */
+		if (p.session == 0 && p.created + VCORE_DETACHED_MAX_AGE > vault_now()) {
+			st->kept_detached++;
+			continue;
+		}
 		if (npend == cap) {
 			void *np = realloc(pend, (cap = cap ? cap * 2 : 16) * sizeof(*pend));
 			if (!np) {

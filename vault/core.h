@@ -85,8 +85,13 @@ struct vcaller {
 	char pin[65];        /* a security PIN the request presents ("" if none) */
 };
 
+/* A detached upload (native API, over several links) may stay pending this
+ * long; the purger drops it after, and a restart keeps it until then. */
+#define VCORE_DETACHED_MAX_AGE 86400ull
+
 struct vcore_recovery {
 	uint64_t pending_points;
+	uint64_t kept_detached;    /* detached uploads younger than a day: kept */
 	uint64_t orphan_blobs;
 	uint64_t stray_files;
 };

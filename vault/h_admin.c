@@ -13,6 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "names.h"
+#include "peer.h"
 #include "pin.h"
 #include "server_int.h"
 #include "vg_err.h"
@@ -445,8 +446,9 @@ int h_agent_activate(struct conn *k, const struct vg_msg *m)
 	if (r == VG_EPOLICY)
 		return send_err(k, VG_EAUTH, "agent %s: the registration credential expired (valid 10 days)", name);
 	if (r) {
-		if (vauth_note_failure(k->who.peer))
-			(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, k->who.peer,
+		char source[VG_PEER_ADDR_MAX + 4];
+		if (vauth_note_failure(k->who.peer, source, sizeof(source)))
+			(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, source,
 				"10 or more failed authentications within 5 minutes");
 		return refuse(k, "agent.activate", name, r == VG_ENOTFOUND ? VG_EAUTH : r,
 			"the registration credential is wrong or already used");

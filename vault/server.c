@@ -26,6 +26,7 @@
 #include "alerts.h"
 #include "audit_guard.h"
 #include "names.h"
+#include "peer.h"
 #include "vg_err.h"
 #include "wire.h"
 
@@ -208,12 +209,16 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
  * source raise auth-bruteforce. */
 static int authenticate(struct conn *k, uint32_t op, const struct vg_msg *m)
 {
-	char peer[129] = "local";
+	char peer[129] = "local", source[VG_PEER_ADDR_MAX + 4];
+	struct vg_peer np;
 	int r;
 
 	(void)vg_msg_str(m, VG_TAG_PEER, peer, sizeof(peer));
 	memset(&k->who, 0, sizeof(k->who));
-	snprintf(k->who.peer, sizeof(k->who.peer), "%s", peer);
+	/* The network source in its one normal form (peer.h): the address
+	 * without its port, IPv4-mapped IPv6 as IPv4. */
+	snprintf(k->who.peer, sizeof(k->who.peer), "%s",
+		vg_peer_parse(peer, &np) == 0 ? np.addr : peer);
 	k->who.session = k->session;
 	(void)vg_msg_str(m, VG_TAG_GRANT, k->who.grant, sizeof(k->who.grant));
 	(void)vg_msg_str(m, VG_TAG_PIN, k->who.pin, sizeof(k->who.pin));
@@ -227,8 +232,8 @@ static int authenticate(struct conn *k, uint32_t op, const struct vg_msg *m)
 		if (vg_msg_str(m, VG_TAG_AUTH_USER, user, sizeof(user)) || vg_name_check(user, VG_PRINCIPAL_NAME_MAX))
 			snprintf(user, sizeof(user), "unknown");
 		snprintf(k->who.principal, sizeof(k->who.principal), "%s", user);
-		if (vauth_note_failure(peer))
-			(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, peer,
+		if (vauth_note_failure(peer, source, sizeof(source)))
+			(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, source,
 				"10 or more failed authentications within 5 minutes");
 	}
 	return r;

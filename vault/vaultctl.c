@@ -28,10 +28,26 @@
 
 static const char *prog = "vaultctl";
 
+static int read_token(const char *path, char *out, size_t outsz);
+
+/* A secret given the old way, on the command line: warn, copy it, and
+ * overwrite argv's copy so /proc/PID/cmdline shows it no longer (it was
+ * visible until now: the reason for the warning). */
+static void legacy_secret(char *arg, const char *what, const char *instead, char *out,
+	size_t outsz)
+{
+	fprintf(stderr, "vaultctl: warning: %s on the command line is visible to other users "
+		"(ps, /proc); use %s\n", what, instead);
+	snprintf(out, outsz, "%s", arg);
+	for (volatile char *p = arg; *p; p++)
+		*p = 'x';
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vaultctl [--socket PATH] [--user NAME --token-file FILE] COMMAND ...\n"
+		"usage: vaultctl [--socket PATH] [--user NAME --token-file FILE|-] [--pin-file FILE|-]\n"
+		"                COMMAND ...\n"
 		"\n"
 		"  vault create NAME [--double-encryption]       infrastructure encryption: fixed for life\n"
 		"  vault key VAULT cmk LABEL                      move to (or rotate) a customer-managed key\n"
@@ -52,21 +68,25 @@ static void usage(FILE *f)
 		"  principal add NAME [--kind user|agent|monitor]  prints the token once\n"
 		"  principal add NAME [--kind K] --token-sha256 HEX  (local root) enrol a token by its hash\n"
 		"  principal list\n"
-		"  principal rotate NAME [--vault V --pin PIN]    agents need a security PIN\n"
+		"  principal rotate NAME [--vault V]              agents need a security PIN (--pin-file)\n"
 		"  principal cert add|remove NAME SHA256HEX [--vault V]\n"
 		"                                                map an mTLS client certificate\n"
-		"                                                (an agent's: --vault V and --pin PIN)\n"
+		"                                                (an agent's: --vault V and --pin-file)\n"
 		"  role grant PRINCIPAL VAULT ROLE               reader|agent|operator|contributor|owner\n"
 		"  role revoke PRINCIPAL VAULT\n"
 		"  role list [VAULT]\n"
 		"  agent register VAULT NAME [-o CREDFILE] [--endpoint URL] [--ca-fingerprint FP]\n"
 		"                                                one-time credential, valid 10 days\n"
-		"  agent activate NAME REGTOKEN                  exchange it for the agent's token\n"
+		"  agent activate NAME --token-file FILE|-       exchange the registration token (read\n"
+		"                                                from FILE, or stdin with -) for the\n"
+		"                                                agent's token\n"
 		"  alerts [VAULT] [--json]\n"
 		"  metrics                                       Prometheus text (root or a monitor)\n"
 		"  report [VAULT] [--days N] [--json] [--html FILE]\n"
 		"                                                per vault and item: points, bytes, jobs\n"
-		"\n"
+		"\n");
+	/* Two strings: C11 guarantees string literals of 4095 bytes only. */
+	fprintf(f,
 		"  vault set VAULT soft-delete off|on|always-on\n"
 		"  vault set VAULT soft-delete-days 14..180\n"
 		"  vault set VAULT immutability disabled|enabled|locked   (locked is forever)\n"
@@ -91,17 +111,23 @@ static void usage(FILE *f)
 		"  clock advance SECONDS                         (test daemon only)\n"
 		"\n"
 		"  --grant ID         present an approved MUA grant with the request\n"
-		"  --pin PIN          present a security PIN with the request\n"
-		"\n"
+		"  --pin-file FILE|-  present a security PIN with the request, read from FILE or stdin\n"
+		"\n");
+	fputs(
 		"Critical operations under a guard: soft-delete-off, guard-unlink (mandatory),\n"
 		"delete-data, retention-reduce, stop-protection, pin-generate,\n"
 		"immutability-disable, key-change (excludable by the guard's approvers).\n"
 		"\n"
 		"  --socket PATH      vaultd's socket (default $VAULTD_SOCKET or " DEFAULT_SOCKET ")\n"
 		"  --user NAME        principal name; the token is read from --token-file\n"
-		"  --token-file FILE  a file holding the principal's token (or $VG_TOKEN)\n"
+		"  --token-file FILE  a file holding the principal's token, - for stdin (or $VG_TOKEN)\n"
 		"\n"
-		"--range A-B restores bytes A through B inclusive (as HTTP Range); A- runs to the end.\n");
+		"Secrets never go on the command line: other users see it in ps and /proc.\n"
+		"The old forms `--pin PIN` and `agent activate NAME REGTOKEN` still work but warn.\n"
+		"\n"
+		"--range A-B restores bytes A through B inclusive (as HTTP Range): A- runs to the end,\n"
+		"and so does a B past it; an A past the end is an error.\n",
+		f);
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -520,6 +546,24 @@ static int cmd_restore(struct vgc *c, int argc, char **argv)
 			return r;
 		object = objbuf;
 	}
+	if (range && !to_end) {
+		/* As in HTTP (RFC 9110 14.1.2): a last byte past the end means
+		 * the end; a first byte past it is an error. */
+		uint64_t size = 0;
+		w = vgc_req(c, VG_OP_OBJECT_STAT);
+		vg_msgb_str(w, VG_TAG_VAULT, pos[0]);
+		vg_msgb_str(w, VG_TAG_ITEM, pos[1]);
+		vg_msgb_str(w, VG_TAG_POINT, pos[2]);
+		vg_msgb_str(w, VG_TAG_OBJECT, object);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, object);
+		(void)vg_msg_u64(&m, VG_TAG_SIZE, &size);
+		if (a >= size)
+			return fail("%s: range %s is outside its %llu bytes", object, range,
+				(unsigned long long)size);
+		if (len > size - a)
+			len = size - a;
+	}
 	w = vgc_req(c, VG_OP_OBJECT_GET);
 	vg_msgb_str(w, VG_TAG_VAULT, pos[0]);
 	vg_msgb_str(w, VG_TAG_ITEM, pos[1]);
@@ -733,8 +777,13 @@ static int cmd_principal(struct vgc *c, int argc, char **argv)
 		for (int i = 2; i + 1 < argc; i += 2) {
 			if (strcmp(argv[i], "--vault") == 0)
 				vg_msgb_str(w, VG_TAG_VAULT, argv[i + 1]);
-			else if (strcmp(argv[i], "--pin") == 0)
-				vg_msgb_str(w, VG_TAG_PIN, argv[i + 1]);
+			else if (strcmp(argv[i], "--pin") == 0) {
+				char pin[64];
+				legacy_secret(argv[i + 1], "--pin PIN", "the global --pin-file FILE|-", pin,
+					sizeof(pin));
+				vg_msgb_str(w, VG_TAG_PIN, pin);
+				memset(pin, 0, sizeof(pin));
+			}
 			else {
 				usage(stderr);
 				return 2;
@@ -852,10 +901,18 @@ static int cmd_agent(struct vgc *c, int argc, char **argv)
 		}
 		return 0;
 	}
-	if (argc == 3 && strcmp(argv[0], "activate") == 0) {
+	if ((argc == 3 || (argc == 4 && strcmp(argv[2], "--token-file") == 0)) &&
+	    strcmp(argv[0], "activate") == 0) {
+		char reg[300];
+		if (argc == 3)
+			legacy_secret(argv[2], "the registration token", "--token-file FILE|-", reg,
+				sizeof(reg));
+		else if ((r = read_token(argv[3], reg, sizeof(reg))))
+			return fail("%s: cannot read a registration token: %s", argv[3], vg_strerror(r));
 		w = vgc_req(c, VG_OP_AGENT_ACTIVATE);
 		vg_msgb_str(w, VG_TAG_NAME, argv[1]);
-		vg_msgb_str(w, VG_TAG_TOKEN, argv[2]);
+		vg_msgb_str(w, VG_TAG_TOKEN, reg);
+		memset(reg, 0, sizeof(reg));
 		if ((r = vgc_call(c, &m)))
 			return fail_call(c, r, argv[1]);
 		return print_token_resp(&m, argv[1]);
@@ -1123,18 +1180,23 @@ static int cmd_misc(struct vgc *c, const char *word, int argc, char **argv)
 	return 2;
 }
 
+/* One line from a file, or from stdin for "-": tokens and PINs never come
+ * from argv (ps, /proc/PID/cmdline). */
 static int read_token(const char *path, char *out, size_t outsz)
 {
-	FILE *f = fopen(path, "re");
+	bool in = strcmp(path, "-") == 0;
+	FILE *f = in ? stdin : fopen(path, "re");
 	size_t n;
 
 	if (!f)
 		return -errno;
 	if (!fgets(out, (int)outsz, f)) {
-		fclose(f);
+		if (!in)
+			fclose(f);
 		return VG_EINVAL;
 	}
-	fclose(f);
+	if (!in)
+		fclose(f);
 	n = strlen(out);
 	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
 		out[--n] = 0;
@@ -1149,12 +1211,13 @@ int main(int argc, char **argv)
 		{"token-file", required_argument, NULL, 't'},
 		{"grant", required_argument, NULL, 'G'},
 		{"pin", required_argument, NULL, 'P'},
+		{"pin-file", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *sock = getenv("VAULTD_SOCKET"), *cmd;
 	struct vgc_auth auth = {0};
-	static char token[300];
+	static char token[300], pin[64];
 	struct vgc *c = NULL;
 	int ch, r;
 
@@ -1177,7 +1240,15 @@ int main(int argc, char **argv)
 			auth.token = token;
 			break;
 		case 'G': auth.grant = optarg; break;
-		case 'P': auth.pin = optarg; break;
+		case 'P':
+			legacy_secret(optarg, "--pin PIN", "--pin-file FILE|-", pin, sizeof(pin));
+			auth.pin = pin;
+			break;
+		case 'p':
+			if ((r = read_token(optarg, pin, sizeof(pin))))
+				return fail("%s: cannot read a PIN: %s", optarg, vg_strerror(r));
+			auth.pin = pin;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -145,8 +145,10 @@ static int check_state(const char *dir, const char *p11conf)
 		return 1;
 	}
 	printf("metadata: readable; %llu uncommitted point%s (uploads in flight, or left by a crash: "
-		"a start removes them only if no vaultd is running)\n",
-		(unsigned long long)rec.pending_points, rec.pending_points == 1 ? "" : "s");
+		"a start removes them only if no vaultd is running); %llu detached upload%s "
+		"(kept by a start for a day)\n",
+		(unsigned long long)rec.pending_points, rec.pending_points == 1 ? "" : "s",
+		(unsigned long long)rec.kept_detached, rec.kept_detached == 1 ? "" : "s");
 	printf("blobs: %llu not referenced by a committed record, %llu stray file%s (left alone)\n",
 		(unsigned long long)rec.orphan_blobs, (unsigned long long)rec.stray_files,
 		rec.stray_files == 1 ? "" : "s");
@@ -242,6 +244,9 @@ int main(int argc, char **argv)
 		log_info("recovery: removed %llu uncommitted points, %llu orphan blobs, %llu stray files",
 			(unsigned long long)rec.pending_points, (unsigned long long)rec.orphan_blobs,
 			(unsigned long long)rec.stray_files);
+	if (rec.kept_detached)
+		log_info("recovery: kept %llu detached uploads (resumable for a day from their start)",
+			(unsigned long long)rec.kept_detached);
 	why[0] = 0;
 	r = vaudit_start(c, &count, why, sizeof(why));
 	if (r == 1)

@@ -94,7 +94,7 @@ rows = json.load(sys.stdin)
 assert rows, "empty audit"
 for r in rows:
     assert r["target"] == "v1" or r["target"].startswith("v1/"), r
-assert any(r["op"] == "point.delete" and r["peer"].startswith("127.0.0.1:") for r in rows)
+assert any(r["op"] == "point.delete" and r["peer"] == "127.0.0.1" for r in rows)
 ' || vg_fail "per-vault audit: $audit"
 vg_log "ok: alerts and the per-vault audit (client address recorded)"
 
