@@ -99,6 +99,8 @@ static void usage(FILE *f)
 		"  item undelete VAULT ITEM | item resume VAULT ITEM\n"
 		"  point delete VAULT ITEM POINT | point undelete VAULT ITEM POINT\n"
 		"  point abort VAULT ITEM POINT                 drop a pending point (its opener, or local root)\n"
+		"  pending [VAULT] [--json]      weakening changes waiting out their cooling-off\n"
+		"  pending cancel ID             (an Owner of the vault or an approver of its guard)\n"
 		"  guard create NAME                             (local root)\n"
 		"  guard approver add|remove GUARD PRINCIPAL\n"
 		"  guard exclude|include GUARD OPERATION         (by a guard approver)\n"
@@ -108,7 +110,8 @@ static void usage(FILE *f)
 		"  pin generate VAULT                            valid 5 minutes, once\n"
 		"  purge run                                     (local root) run the purger now\n"
 		"  event record OPNAME TARGET REASON             (local root) an external event, audited\n"
-		"  clock advance SECONDS                         (test daemon only)\n"
+		"  clock accept                                  accept a clock jump (Owner; MUA clock-accept)\n"
+		"  clock advance SECONDS | clock jump [-]SECONDS (test daemon only)\n"
 		"\n"
 		"  --grant ID         present an approved MUA grant with the request\n"
 		"  --pin-file FILE|-  present a security PIN with the request, read from FILE or stdin\n"
@@ -119,8 +122,9 @@ static void usage(FILE *f)
 		"immutability-disable, key-change (excludable by the guard's approvers).\n"
 		"\n"
 		"  --socket PATH      vaultd's socket (default $VAULTD_SOCKET or " DEFAULT_SOCKET ")\n"
-		"  --user NAME        principal name; the token is read from --token-file\n"
+		"  --user NAME        principal name (or $VG_USER); the token is read from --token-file\n"
 		"  --token-file FILE  a file holding the principal's token, - for stdin (or $VG_TOKEN)\n"
+		"  -h, --help         this text\n"
 		"\n"
 		"Secrets never go on the command line: other users see it in ps and /proc.\n"
 		"The old forms `--pin PIN` and `agent activate NAME REGTOKEN` still work but warn.\n"
@@ -972,6 +976,59 @@ static int cmd_alerts(struct vgc *c, int argc, char **argv)
 	return r ? fail_call(c, r, "alerts") : 0;
 }
 
+/* vaultctl pending [VAULT] [--json]: weakening changes in their cooling-off. */
+static int cmd_pending(struct vgc *c, int argc, char **argv)
+{
+	struct vg_msg m;
+	struct vg_wr *w;
+	const char *vault = NULL;
+	int r, json = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (!vault)
+			vault = argv[i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	w = vgc_req(c, VG_OP_PENDING_LIST);
+	if (vault)
+		vg_msgb_str(w, VG_TAG_VAULT, vault);
+	if ((r = vgc_call(c, &m)))
+		return fail_call(c, r, "pending");
+	while ((r = vgc_stream_next(c, &m)) == 1) {
+		char id[40], v[80], what[300], to[300], from[300], p[80], al[40], t1[32], t2[32];
+		uint64_t req = 0, eff = 0;
+		vg_msg_str(&m, VG_TAG_ID, id, sizeof(id));
+		vg_msg_str(&m, VG_TAG_VAULT, v, sizeof(v));
+		vg_msg_str(&m, VG_TAG_NAME, what, sizeof(what));
+		vg_msg_str(&m, VG_TAG_VALUE, to, sizeof(to));
+		vg_msg_str(&m, VG_TAG_REASON, from, sizeof(from));
+		vg_msg_str(&m, VG_TAG_PRINCIPAL, p, sizeof(p));
+		vg_msg_str(&m, VG_TAG_KIND, al, sizeof(al));
+		vg_msg_u64(&m, VG_TAG_TIME, &req);
+		vg_msg_u64(&m, VG_TAG_TIME2, &eff);
+		fmt_time(req, t1, sizeof(t1));
+		fmt_time(eff, t2, sizeof(t2));
+		if (json) {
+			json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", id, "vault", v,
+				"what", what, "from", from, "to", to, "requested_by", p,
+				"requested_at", t1, "effective_at", t2, "alert", al);
+			char *js = o ? json_dumps(o, JSON_COMPACT) : NULL;
+			if (js)
+				puts(js);
+			free(js);
+			json_decref(o);
+		} else {
+			printf("%s\t%s\t%s\t%s -> %s\tby=%s\trequested=%s\teffective=%s\n", id, v, what,
+				from, to, p, t1, t2);
+		}
+	}
+	return r ? fail_call(c, r, "pending") : 0;
+}
 
 static int cmd_metrics(struct vgc *c)
 {
@@ -1003,13 +1060,13 @@ struct tcmd {
 
 static const struct tcmd tcmds[] = {
 	{"vault", "set", VG_OP_VAULT_SET, 3, {VG_TAG_VAULT, VG_TAG_NAME, VG_TAG_VALUE}, 0, "vault updated", 0},
-	{"vault", "delete", VG_OP_VAULT_DELETE, 1, {VG_TAG_VAULT}, 0, "vault soft-deleted", 0},
+	{"vault", "delete", VG_OP_VAULT_DELETE, 1, {VG_TAG_VAULT}, 0, "vault deleted", 0},
 	{"vault", "undelete", VG_OP_VAULT_UNDELETE, 1, {VG_TAG_VAULT}, 0, "vault restored", 0},
 	{"policy", "set", VG_OP_POLICY_SET, 3, {VG_TAG_VAULT, VG_TAG_NAME, VG_TAG_VALUE}, 0, "policy set in vault", 0},
 	{"item", "policy", VG_OP_ITEM_SET_POLICY, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_NAME}, 0, "item policy changed in vault", 0},
 	{"item", "undelete", VG_OP_ITEM_UNDELETE, 2, {VG_TAG_VAULT, VG_TAG_ITEM}, 0, "item restored to stopped-retain in vault", 0},
 	{"item", "resume", VG_OP_ITEM_RESUME, 2, {VG_TAG_VAULT, VG_TAG_ITEM}, 0, "protection resumed in vault", 0},
-	{"point", "delete", VG_OP_POINT_DELETE, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_POINT}, 0, "point soft-deleted in vault", 0},
+	{"point", "delete", VG_OP_POINT_DELETE, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_POINT}, 0, "point deleted in vault", 0},
 	{"point", "undelete", VG_OP_POINT_UNDELETE, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_POINT}, 0, "point restored in vault", 0},
 	{"point", "abort", VG_OP_POINT_ABORT, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_POINT}, 0, "pending point aborted in vault", 0},
 	{"guard", "create", VG_OP_GUARD_CREATE, 1, {VG_TAG_NAME}, 0, "guard created", 0},
@@ -1020,6 +1077,8 @@ static const struct tcmd tcmds[] = {
 	{"pin", "generate", VG_OP_PIN_GENERATE, 1, {VG_TAG_VAULT}, 0, NULL, VG_TAG_PIN},
 	{"purge", "run", VG_OP_PURGE_RUN, 0, {0}, 0, NULL, VG_TAG_DETAIL},
 	{"event", "record", VG_OP_EVENT_RECORD, 3, {VG_TAG_OPNAME, VG_TAG_TARGET, VG_TAG_REASON}, 0, "event recorded", 0},
+	{"pending", "cancel", VG_OP_PENDING_CANCEL, 1, {VG_TAG_ID}, 0, "pending change cancelled", 0},
+	{"pending", "expedite", VG_OP_PENDING_CANCEL, 1, {VG_TAG_ID}, 1, "pending change applied now (test daemon)", 0},
 };
 
 static int cmd_table(struct vgc *c, const char *word, int argc, char **argv, int *handled)
@@ -1033,7 +1092,7 @@ static int cmd_table(struct vgc *c, const char *word, int argc, char **argv, int
 		return 0;
 	for (size_t i = 0; i < sizeof(tcmds) / sizeof(tcmds[0]); i++) {
 		const struct tcmd *t = &tcmds[i];
-		char out[600];
+		char out[600], state[32];
 		if (strcmp(t->word, word) != 0 || strcmp(t->sub, argv[0]) != 0)
 			continue;
 		*handled = 1;
@@ -1050,6 +1109,13 @@ static int cmd_table(struct vgc *c, const char *word, int argc, char **argv, int
 			return fail_call(c, r, t->nargs ? argv[1] : word);
 		if (t->show && vg_msg_str(&m, t->show, out, sizeof(out)) == 0)
 			printf("%s\n", out);
+		/* What really happened (SPEC §2, §11): "soft-deleted until T",
+		 * "permanently deleted", "pending until T (id ID)". */
+		if (vg_msg_str(&m, VG_TAG_STATE, state, sizeof(state)) == 0 && strcmp(state, "done") != 0 &&
+		    vg_msg_str(&m, VG_TAG_DETAIL, out, sizeof(out)) == 0) {
+			printf("%s: %s: %s\n", t->done ? t->done : t->sub, t->nargs ? argv[1] : "", out);
+			return 0;
+		}
 		if (t->done)
 			printf("%s: %s\n", t->done, t->nargs ? argv[1] : "");
 		return 0;
@@ -1075,8 +1141,14 @@ static int cmd_misc(struct vgc *c, const char *word, int argc, char **argv)
 		vg_msgb_u32(w, VG_TAG_FLAGS, del ? 1 : 0);
 		if ((r = vgc_call(c, &m)))
 			return fail_call(c, r, argv[2]);
-		printf("protection of %s/%s stopped, data %s\n", argv[1], argv[2],
-			del ? "soft-deleted" : "retained");
+		if (del) {
+			char detail[200];
+			if (vg_msg_str(&m, VG_TAG_DETAIL, detail, sizeof(detail)))
+				return fail_call(c, VG_EPROTO, argv[2]);
+			printf("protection of %s/%s stopped, data %s\n", argv[1], argv[2], detail);
+		} else {
+			printf("protection of %s/%s stopped, data retained\n", argv[1], argv[2]);
+		}
 		return 0;
 	}
 	if (strcmp(word, "guard") == 0 && argc == 4 && strcmp(argv[0], "approver") == 0 &&
@@ -1162,13 +1234,26 @@ static int cmd_misc(struct vgc *c, const char *word, int argc, char **argv)
 		}
 		return r ? fail_call(c, r, "policy list") : 0;
 	}
-	if (strcmp(word, "clock") == 0 && argc == 2 && strcmp(argv[0], "advance") == 0) {
+	if (strcmp(word, "clock") == 0 && argc == 1 && strcmp(argv[0], "accept") == 0) {
+		char d[200] = "";
+		vgc_req(c, VG_OP_CLOCK_ACCEPT);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, "clock accept");
+		vg_msg_str(&m, VG_TAG_DETAIL, d, sizeof(d));
+		printf("clock jump accepted: %s\n", d);
+		return 0;
+	}
+	if (strcmp(word, "clock") == 0 && argc == 2 &&
+	    (strcmp(argv[0], "advance") == 0 || strcmp(argv[0], "jump") == 0)) {
 		uint64_t secs, now = 0;
+		int jump = strcmp(argv[0], "jump") == 0, back = jump && argv[1][0] == '-';
 		char ts[32];
-		if (vg_parse_u64(argv[1], 0, UINT64_MAX, &secs))
-			return fail("clock advance %s: expected seconds", argv[1]);
+		if (vg_parse_u64(argv[1] + back, 0, UINT64_MAX, &secs))
+			return fail("clock %s %s: expected seconds", argv[0], argv[1]);
 		w = vgc_req(c, VG_OP_CLOCK_ADVANCE);
 		vg_msgb_u64(w, VG_TAG_SIZE, secs);
+		if (jump)
+			vg_msgb_u32(w, VG_TAG_FLAGS, back ? 3 : 1);
 		if ((r = vgc_call(c, &m)))
 			return fail_call(c, r, "clock advance");
 		vg_msg_u64(&m, VG_TAG_TIME, &now);
@@ -1296,6 +1381,8 @@ int main(int argc, char **argv)
 		r = cmd_agent(c, argc, argv);
 	else if (strcmp(cmd, "alerts") == 0)
 		r = cmd_alerts(c, argc, argv);
+	else if (strcmp(cmd, "pending") == 0)
+		r = cmd_pending(c, argc, argv);
 	else if (strcmp(cmd, "metrics") == 0 && argc == 0)
 		r = cmd_metrics(c);
 	else if (strcmp(cmd, "report") == 0)

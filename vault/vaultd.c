@@ -30,6 +30,7 @@
 #include "lockfile.h"
 #include "log.h"
 #include "server.h"
+#include "trusted_time.h"
 #include "vg_err.h"
 
 #define PURGE_INTERVAL_MS 60000
@@ -100,7 +101,8 @@ static void usage(FILE *f)
 		"  --check             look at the state read-only (safe beside a running vaultd):\n"
 		"                      keys, metadata, uploads in flight, audit chain; print\n"
 		"                      \"configuration OK\" and exit 0, or exit 1\n"
-		"  -v, --verbose       debug logging\n");
+		"  -v, --verbose       debug logging\n"
+		"  -h, --help          this text\n");
 }
 
 /* vaultd --check: look, change nothing. The state is opened read-only
@@ -238,6 +240,8 @@ int main(int argc, char **argv)
 		log_info("customer-managed keys: token \"%s\" via %s", cfg.token, cfg.module);
 	}
 	c->outbox = outbox;
+	if ((r = vtime_load(c)))
+		fatalx("the trusted-time mark: %s", vg_strerror(r));
 	if ((r = vcore_recover(c, &rec)))
 		fatalx("recovery failed: %s", vg_strerror(r));
 	if (rec.pending_points || rec.orphan_blobs || rec.stray_files)

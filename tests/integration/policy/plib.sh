@@ -280,3 +280,18 @@ pl_syslog_has() {
 	done
 	pl_fail "syslog has no line with: $1"
 }
+
+# pl_pending_ids [VAULT]: the ids of pending weakening changes (SPEC §11).
+pl_pending_ids() { pl_root pending "$@" | cut -f1; }
+
+# pl_expedite VAULT: applies every pending change of VAULT now (test daemon
+# only: like the test clock, it skips the cooling-off for tests whose subject
+# is something else). The cooling-off itself is tested in cooling.sh.
+pl_expedite() {
+	local id n=0
+	for id in $(pl_pending_ids "$1"); do
+		pl_root pending expedite "$id" >/dev/null || pl_fail "could not expedite $id"
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] || pl_fail "no pending change in $1 to expedite"
+}
