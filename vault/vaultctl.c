@@ -3,12 +3,14 @@
  * Errors go to stderr as one line ("vaultctl: ..."), exit status 1; usage
  * errors exit 2. See usage() for the commands.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +45,7 @@ static void legacy_secret(char *arg, const char *what, const char *instead, char
 		*p = 'x';
 }
 
-static void usage(FILE *f)
+static void usage_text(FILE *f)
 {
 	fprintf(f,
 		"usage: vaultctl [--socket PATH] [--user NAME --token-file FILE|-] [--pin-file FILE|-]\n"
@@ -132,6 +134,164 @@ static void usage(FILE *f)
 		"--range A-B restores bytes A through B inclusive (as HTTP Range): A- runs to the end,\n"
 		"and so does a B past it; an A past the end is an error.\n",
 		f);
+}
+
+/* ---- usage errors and options anywhere ------------------------------------- */
+
+/* The command words of this run ("item", "stop"), for a usage error. */
+static const char *ucmd = "", *usub = "";
+
+/* The usage text in memory (the one source of what vaultctl accepts). */
+static char *usage_buf(void)
+{
+	char *p = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&p, &n);
+
+	if (!f)
+		return NULL;
+	usage_text(f);
+	if (fclose(f)) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* --help prints everything; a usage error prints only the synopsis lines
+ * of the command that was given, so the mistake is easy to see. */
+static void usage(FILE *f)
+{
+	char *text, *line, *save = NULL, want[80];
+	int n = 0;
+
+	if (f == stdout || !*ucmd || !(text = usage_buf())) {
+		usage_text(f);
+		return;
+	}
+	/* "item stop" first; if no line starts so, every "item" line. */
+	for (int pass = *usub ? 0 : 1; pass < 2 && !n; pass++) {
+		char *copy = strdup(text);
+		if (pass == 0)
+			snprintf(want, sizeof(want), "  %s %s", ucmd, usub);
+		else
+			snprintf(want, sizeof(want), "  %s", ucmd);
+		for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+			size_t wl = strlen(want);
+			if (strncmp(line, want, wl) == 0 && (line[wl] == ' ' || line[wl] == 0)) {
+				char *end = strstr(line + 2, "   ");   /* the description column */
+				if (end)
+					*end = 0;
+				fprintf(f, "%s %s\n", n++ ? "      " : "usage: vaultctl", line + 2);
+			}
+		}
+		free(copy);
+	}
+	if (!n)
+		fprintf(f, "%s: unknown command \"%s\" (vaultctl --help lists them)\n", prog, ucmd);
+	else
+		fprintf(f, "(vaultctl --help lists every command and option)\n");
+	free(text);
+}
+
+/* Is NAME ("--range", "-o") an option the usage text shows, and does it
+ * take a value there ("--range A-B": yes; "[--all]": no)? */
+static bool usage_option(const char *text, const char *name, bool *takes_value)
+{
+	size_t nl = strlen(name);
+
+	for (const char *p = text; (p = strstr(p, name)); p += nl) {
+		const char *e = p + nl;
+		if (p > text && p[-1] != ' ' && p[-1] != '[' && p[-1] != '(')
+			continue;
+		if (*e != ' ' && *e != ']' && *e != '\n' && *e != ',' && *e != ')')
+			continue;
+		*takes_value = *e == ' ' && e[1] != '[' && e[1] != '-' && e[1] != '|' && e[1] != ' ' &&
+			       e[1] != '\n';
+		return true;
+	}
+	return false;
+}
+
+/* A global option after the command is still a global option ("vaultctl
+ * item stop V I --delete-data --grant ID"), except where the command has an
+ * option of that name itself. */
+static const struct {
+	const char *cmd, *sub, *opt;
+} own_options[] = {
+	{"agent", "activate", "--token-file"},
+};
+
+static bool own_option(char **rest, int nrest, const char *opt)
+{
+	for (size_t i = 0; i < sizeof(own_options) / sizeof(own_options[0]); i++)
+		if (nrest >= 2 && strcmp(rest[0], own_options[i].cmd) == 0 &&
+		    strcmp(rest[1], own_options[i].sub) == 0 && strcmp(opt, own_options[i].opt) == 0)
+			return true;
+	return false;
+}
+
+/* Reorders argv in place: global options (OPTS) first, wherever they were,
+ * then the command and its own arguments. An option the usage text does not
+ * show is refused here, by name, in one line. Returns 0 or 2. */
+static int hoist_globals(int argc, char **argv, const struct option *opts)
+{
+	char **glob = calloc((size_t)argc + 1, sizeof(*glob)), **rest = calloc((size_t)argc + 1, sizeof(*rest));
+	char *text = usage_buf();
+	int ng = 0, nr = 0, rc = 0;
+
+	if (!glob || !rest || !text) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		rc = 2;
+		goto out;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct option *o = NULL;
+		bool value = false;
+
+		if (strcmp(a, "--") == 0) {
+			while (i < argc)
+				rest[nr++] = argv[i++];
+			break;
+		}
+		if (a[0] == '-' && a[1] == '-') {
+			size_t l = strcspn(a + 2, "=");
+			for (const struct option *q = opts; q->name; q++)
+				if (strlen(q->name) == l && strncmp(q->name, a + 2, l) == 0)
+					o = q;
+		}
+		if (o && !own_option(rest, nr, a)) {
+			glob[ng++] = argv[i];
+			if (o->has_arg == required_argument && !strchr(a, '=') && i + 1 < argc)
+				glob[ng++] = argv[++i];
+			continue;
+		}
+		/* "-5" is a number, "-" is stdin: options start with a letter. */
+		if (a[0] == '-' && (isalpha((unsigned char)a[1]) ||
+		    (a[1] == '-' && isalpha((unsigned char)a[2]))) && !o && !usage_option(text, a, &value)) {
+			fprintf(stderr, "%s: unknown option %s (vaultctl --help lists commands and options)\n",
+				prog, a);
+			rc = 2;
+			goto out;
+		}
+		if (o)
+			value = o->has_arg == required_argument;
+		rest[nr++] = argv[i];
+		if (value && !strchr(a, '=') && i + 1 < argc)
+			rest[nr++] = argv[++i];
+	}
+	memcpy(argv + 1, glob, (size_t)ng * sizeof(*argv));
+	memcpy(argv + 1 + ng, rest, (size_t)nr * sizeof(*argv));
+	if (nr > 0)
+		ucmd = rest[0];
+	if (nr > 1 && rest[1][0] != '-')
+		usub = rest[1];
+out:
+	free(text);
+	free(glob);
+	free(rest);
+	return rc;
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -1319,6 +1479,8 @@ int main(int argc, char **argv)
 		snprintf(token, sizeof(token), "%s", getenv("VG_TOKEN"));
 		auth.token = token;
 	}
+	if ((r = hoist_globals(argc, argv, opts)))
+		return r;
 	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's': sock = optarg; break;

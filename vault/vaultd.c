@@ -25,6 +25,7 @@
 
 #include "audit_guard.h"
 #include "core.h"
+#include "denials.h"
 #include "lifecycle.h"
 #include "lockfile.h"
 #include "log.h"
@@ -64,7 +65,8 @@ static void *purger_main(void *arg)
 	}
 }
 
-/* The audit high-water mark follows the head once a second (audit_hwm.h). */
+/* Once a second: the audit high-water mark follows the head (audit_hwm.h),
+ * and aggregated refusals are written when due (denials.h). */
 #define HWM_INTERVAL_MS 1000
 
 static void *hwm_main(void *arg)
@@ -74,6 +76,8 @@ static void *hwm_main(void *arg)
 	int r, warned = 0;
 
 	for (;;) {
+		if ((r = vdeny_flush(p->c, false)))
+			log_warnx("aggregated refusals: %s", vg_strerror(r));
 		if ((r = vaudit_sync(p->c)) && !warned++)
 			log_warnx("audit high-water mark %s: %s", p->c->ast.hwm_path, vg_strerror(r));
 		else if (!r)
@@ -272,6 +276,8 @@ int main(int argc, char **argv)
 		if (write(hw.stop[1], "x", 1) != 1)
 			log_warn("stopping the audit high-water thread");
 		pthread_join(hth, NULL);
+		if ((r = vdeny_flush(c, true)))
+			log_warnx("aggregated refusals: %s", vg_strerror(r));
 		if ((r = vaudit_sync(c)))
 			log_warnx("audit high-water mark %s: %s", c->ast.hwm_path, vg_strerror(r));
 	}

@@ -197,10 +197,14 @@ for a in delete-backup-data soft-delete-disabled mua-removed immutability-disabl
 	purge-complete mass-deletion; do
 	! pl_root alerts --json | grep -qF "\"name\":\"$a\"" || pl_fail "a $a alert: something was destroyed"
 done
-# auth-bruteforce, and retention-reduced for the request that was held and cancelled.
-[ "$(pl_root alerts --json | wc -l)" = $((ALERTS0 + 2)) ] || pl_fail "unexpected alerts: $(pl_root alerts)"
+# auth-bruteforce, retention-reduced for the request that was held and
+# cancelled, and critical-op-denied for mallory's repeated refused critical
+# operations (issue 12 item 6).
+[ "$(pl_root alerts --json | wc -l)" = $((ALERTS0 + 3)) ] || pl_fail "unexpected alerts: $(pl_root alerts)"
 pl_root alerts --json | grep -F '"name":"retention-reduced"' | grep -qF "pending" ||
 	pl_fail "the retention-reduced alert does not say the change is pending"
+pl_root alerts --json | grep -F '"name":"critical-op-denied"' | grep -qF '"principal":"mallory"' ||
+	pl_fail "no critical-op-denied alert for mallory: $(pl_root alerts)"
 # One denied entry per refused attempt, plus the view refused after the cleanup.
 n=$(pl_root audit export | grep -F '"principal":"mallory",' | grep -cF '"result":"denied"')
 [ "$n" = $((REFUSED + 1)) ] || pl_fail "$n denied audit entries for mallory, want $((REFUSED + 1))"
