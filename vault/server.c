@@ -28,6 +28,7 @@
 #include "audit_guard.h"
 #include "names.h"
 #include "peer.h"
+#include "pin.h"
 #include "vg_err.h"
 #include "wire.h"
 
@@ -399,6 +400,7 @@ static void serve(struct conn *k)
 		k->job.active = false;
 		(void)vtime_sync(k->c);  /* a clock jump is alerted before anything acts on it */
 		r = handlers[op].fn(k, &m);
+		(void)vpin_alerts(k->c);  /* pin-bruteforce, outside the refused request's txn */
 		if (r)
 			return;  /* I/O or protocol failure: the connection is done */
 	}
