@@ -41,7 +41,8 @@ struct gw_conn {
 	enum gw_conn_state state;
 	struct sockaddr_storage sa;
 	struct gw_addr_key akey;
-	char peer[64];                 /* "IP:port" for vaultd's audit */
+	char peer[64];                 /* the address (common/peer.h) for vaultd's audit */
+	char source[64];               /* what failures count by: IPv4, or IPv6 /64 */
 	uint8_t *rbuf;                 /* head bytes and pipelined leftovers */
 	size_t rlen, rcap;
 	uint64_t deadline_ms;

@@ -9,6 +9,7 @@
 #include "alerts.h"
 #include "auth.h"
 #include "buf.h"
+#include "peer.h"
 #include "clock.h"
 #include "core_int.h"
 #include "vg_err.h"
@@ -218,6 +219,16 @@ int vauth_authorize(struct vcore *c, const struct vcaller *who, const char *vaul
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
 	role = vauth_role(c, txn, who, vault);
+	/* No such vault: say so to those who may create vaults (it is then a
+	 * configuration mistake, e.g. vaultgw's restic_vault); to anyone else
+	 * it stays a plain denial, so vault names do not leak. */
+	if (role == VR_R_NONE && vcore_get_vault(c, txn, vault, &v) == VG_ENOTFOUND &&
+	    vauth_is_admin(c, who)) {
+		snprintf(why, whysz, "no vault \"%s\" (vaultctl vault list shows them; for restic, "
+			"vaultgw.conf's restic_vault names it)", vault);
+		r = VG_ENOTFOUND;
+		goto out;
+	}
 	if (!role_allows(role, p)) {
 		snprintf(why, whysz, "principal %s (%s) may not %s on vault %s", who->principal,
 			role ? vr_role_name((uint8_t)role) : "no role", vauth_perm_name(p), vault);
@@ -613,16 +624,15 @@ static struct {
 } brute[BRUTE_SLOTS];
 static pthread_mutex_t brute_lock = PTHREAD_MUTEX_INITIALIZER;
 
-int vauth_note_failure(const char *peer)
+int vauth_note_failure(const char *peer, char *source, size_t sourcesz)
 {
 	char src[64];
+	struct vg_peer np;
 	uint64_t now = vault_now();
 	int slot = -1, oldest = 0, fire = 0;
 
-	/* Group by address, not by port. */
-	snprintf(src, sizeof(src), "%s", peer);
-	if (src[0] != '[' && strchr(src, ':') == strrchr(src, ':') && strrchr(src, ':'))
-		*strrchr(src, ':') = 0;
+	snprintf(src, sizeof(src), "%s", vg_peer_parse(peer, &np) == 0 ? np.source : peer);
+	snprintf(source, sourcesz, "%s", src);
 	pthread_mutex_lock(&brute_lock);
 	for (int i = 0; i < BRUTE_SLOTS; i++) {
 		if (strcmp(brute[i].peer, src) == 0) {

@@ -74,8 +74,11 @@ int vauth_agent_register(struct vcore *c, const struct vcaller *who, const char 
 int vauth_agent_activate(struct vcore *c, const struct vcaller *who, const char *name,
 	const char *regtoken, char token[VAUTH_TOKEN_LEN + 1]);
 
-/* Counts a failed authentication from peer; returns 1 when the failures in
- * the window reach the brute-force threshold (once per window). */
-int vauth_note_failure(const char *peer);
+/* Counts a failed authentication from peer, by its source in the normal
+ * form of common/peer.h (no port; IPv4-mapped as IPv4; IPv6 by /64), which
+ * goes to source (a peer that does not parse counts as itself); returns 1
+ * when the failures in the window reach the brute-force threshold (once per
+ * window). */
+int vauth_note_failure(const char *peer, char *source, size_t sourcesz);
 
 #endif

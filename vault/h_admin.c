@@ -9,9 +9,11 @@
 
 #include "alerts.h"
 #include "clock.h"
+#include "core_int.h"
 #include "log.h"
 #include "metrics.h"
 #include "names.h"
+#include "peer.h"
 #include "pin.h"
 #include "server_int.h"
 #include "vg_err.h"
@@ -326,6 +328,24 @@ int h_principal_cert(struct conn *k, const struct vg_msg *m)
 	return vg_send_frame(k->fd, resp_ok(k));
 }
 
+/* A role change that found nothing: say which of the three was missing
+ * (the principal, the vault, or the role being revoked). */
+static void role_missing(struct conn *k, const char *name, const char *vault, char *why, size_t n)
+{
+	struct vr_principal p;
+	struct vr_vault v;
+	MDB_txn *txn;
+
+	snprintf(why, n, "principal %s holds no role on vault %s", name, vault);
+	if (vdb_begin(k->c->db, false, &txn))
+		return;
+	if (vauth_principal_get(k->c, txn, name, &p) == VG_ENOTFOUND)
+		snprintf(why, n, "no principal \"%s\" (vaultctl principal list shows them)", name);
+	else if (vcore_get_vault(k->c, txn, vault, &v) == VG_ENOTFOUND)
+		snprintf(why, n, "no vault \"%s\"", vault);
+	vdb_abort(txn);
+}
+
 int h_role_set(struct conn *k, const struct vg_msg *m)
 {
 	char name[VG_PRINCIPAL_NAME_MAX + 1], vault[VG_VAULT_NAME_MAX + 1], role[32], target[140];
@@ -342,9 +362,21 @@ int h_role_set(struct conn *k, const struct vg_msg *m)
 	snprintf(target, sizeof(target), "%s/%s", vault, name);
 	if ((r = need(k, "role.set", vault, NULL, VP_SECURITY)))
 		return r < 0 ? r : 0;
-	if ((r = vauth_role_set(k->c, &k->who, name, vault, rn)))
-		return refuse(k, "role.set", target, r, r == VG_EINVAL ?
-			"agents hold only the agent role, monitors hold none" : NULL);
+	if ((r = vauth_role_set(k->c, &k->who, name, vault, rn))) {
+		char why[200];
+		if (r == VG_EINVAL)
+			snprintf(why, sizeof(why), "agents hold only the agent role, monitors hold none");
+		else if (r == VG_ENOTFOUND)
+			role_missing(k, name, vault, why, sizeof(why));
+		else
+			snprintf(why, sizeof(why), "%s", vg_strerror(r));
+		/* Audited under the operation's name; answered in the CLI's words. */
+		if (vcore_audit(k->c, &k->who, rn == VR_R_NONE ? "role.revoke" : "role.grant", target,
+			    r == VG_EDENIED || r == VG_EINVAL ? "denied" : "failed", why))
+			log_warnx("audit append failed for role change %s", target);
+		return send_err(k, r, "role %s %s on vault %s: %s", rn == VR_R_NONE ? "revoke" : "grant",
+			name, vault, why);
+	}
 	return vg_send_frame(k->fd, resp_ok(k));
 }
 
@@ -414,8 +446,9 @@ int h_agent_activate(struct conn *k, const struct vg_msg *m)
 	if (r == VG_EPOLICY)
 		return send_err(k, VG_EAUTH, "agent %s: the registration credential expired (valid 10 days)", name);
 	if (r) {
-		if (vauth_note_failure(k->who.peer))
-			(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, k->who.peer,
+		char source[VG_PEER_ADDR_MAX + 4];
+		if (vauth_note_failure(k->who.peer, source, sizeof(source)))
+			(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, source,
 				"10 or more failed authentications within 5 minutes");
 		return refuse(k, "agent.activate", name, r == VG_ENOTFOUND ? VG_EAUTH : r,
 			"the registration credential is wrong or already used");

@@ -11,6 +11,9 @@
 #include "log.h"
 #include "ops.h"
 #include "alerts.h"
+#include "audit_guard.h"
+#include "denials.h"
+#include "core_int.h"
 #include "jobs.h"
 #include "server_int.h"
 #include "vg_err.h"
@@ -124,6 +127,53 @@ int h_vault_get(struct conn *k, const struct vg_msg *m)
 	return vg_send_frame(k->fd, w);
 }
 
+/* A read that found nothing: if the point exists but is still pending,
+ * say so instead of a bare "not found". */
+static const char *read_why(struct conn *k, int r, const struct args *a, char *why, size_t n)
+{
+	struct vr_vault v;
+	struct vr_item it;
+	struct vr_point p;
+	MDB_txn *txn;
+	bool pending = false;
+
+	if (r == VG_ENOTFOUND && !vdb_begin(k->c->db, false, &txn)) {
+		pending = !vcore_resolve(k->c, txn, a->vault, a->item, &v, &it) &&
+			  !vcore_get_point(k->c, txn, it.id, a->point, &p) && p.state == VR_P_PENDING;
+		vdb_abort(txn);
+	}
+	if (!pending)
+		return vg_strerror(r);
+	snprintf(why, n, "not committed yet: it can be read once its upload commits "
+		"(vaultctl points %s %s lists committed points)", a->vault, a->item);
+	return why;
+}
+
+/* Why vcore_item_create refused, in the terms of the request: an unknown
+ * or non-agent --agent, an unknown kind. */
+static void item_create_why(struct conn *k, int r, const char *kind, const char *owner, char *why,
+	size_t n)
+{
+	struct vr_principal p;
+	MDB_txn *txn;
+	int pr = VG_ENOTFOUND;
+
+	snprintf(why, n, "%s", vg_strerror(r));
+	if (r == VG_EINVAL && strcmp(kind, "files") != 0 && strcmp(kind, "restic") != 0) {
+		snprintf(why, n, "kind \"%s\": expected files or restic", kind);
+		return;
+	}
+	if (!*owner || (r != VG_ENOTFOUND && r != VG_EINVAL) || vdb_begin(k->c->db, false, &txn))
+		return;
+	pr = vauth_principal_get(k->c, txn, owner, &p);
+	vdb_abort(txn);
+	if (pr == VG_ENOTFOUND)
+		snprintf(why, n, "no principal \"%s\" (vaultctl principal list shows them)", owner);
+	else if (pr == 0 && r == VG_EINVAL && p.kind != VR_K_AGENT)
+		snprintf(why, n, "principal %s is a %s: items are given to agents only", owner,
+			vr_kind_name(p.kind));
+}
+
 int h_item_create(struct conn *k, const struct vg_msg *m)
 {
 	char owner[VG_PRINCIPAL_NAME_MAX + 1];
@@ -139,8 +189,10 @@ int h_item_create(struct conn *k, const struct vg_msg *m)
 	if (vg_msg_str(m, VG_TAG_PRINCIPAL, owner, sizeof(owner)))
 		owner[0] = 0;
 	if ((r = vcore_item_create(k->c, &k->who, a.vault, a.item, a.kind, owner))) {
+		char why[200];
+		item_create_why(k, r, a.kind, owner, why, sizeof(why));
 		audit_fail(k, "item.create", a.target, r, true);
-		return send_err(k, r, "item %s: %s", a.target, vg_strerror(r));
+		return send_err(k, r, "item %s: %s", a.target, why);
 	}
 	return vg_send_frame(k->fd, resp_ok(k));
 }
@@ -201,7 +253,8 @@ int h_point_begin(struct conn *k, const struct vg_msg *m)
 	if (!(flags & 1) && k->nbound == MAX_BOUND_POINTS)
 		return send_err(k, VG_ELIMIT, "too many open points on this connection");
 	if ((r = vcore_point_begin(k->c, &k->who, a.vault, a.item, flags & 1, &pid))) {
-		audit_fail(k, "point.begin", a.target, r, true);
+		char sw0[400];
+		audit_refusal(k, "point.begin", a.target, r, space_why(k, r, sw0, sizeof(sw0)));
 		job_begin(k, VR_JOB_BACKUP, a.vault, a.item, 0);
 		job_done(k, r, 0, r == VG_EKEY ? key_detail(k, a.vault, kd, sizeof(kd)) : NULL);
 		if (r == VG_EKEY) {
@@ -209,8 +262,12 @@ int h_point_begin(struct conn *k, const struct vg_msg *m)
 			snprintf(what, sizeof(what), "vault %s", a.vault);
 			return send_key_err(k, what, a.vault);
 		}
-		return send_err(k, r, "item %s: %s", a.target, r == VG_EBADSTATE ?
-			"protection is stopped; run \"item resume\" first" : vg_strerror(r));
+		{
+			char sw[400];
+			return send_err(k, r, "item %s: %s", a.target, r == VG_EBADSTATE ?
+				"protection is stopped; run \"item resume\" first" :
+				space_why(k, r, sw, sizeof(sw)));
+		}
 	}
 	if (!(flags & 1)) {
 		snprintf(k->bound[k->nbound].vault, sizeof(k->bound[0].vault), "%s", a.vault);
@@ -357,8 +414,10 @@ int h_object_list(struct conn *k, const struct vg_msg *m)
 	if ((r = need(k, "object.list", a.vault, a.item, VP_VIEW)))
 		return r < 0 ? r : 0;
 	/* Validate before the stream starts so errors come as a RESP. */
-	if ((r = vcore_object_list(k->c, a.vault, a.item, a.point, object_none_cb, NULL)) && r != 1)
-		return send_err(k, r, "point %s: %s", a.target, vg_strerror(r));
+	if ((r = vcore_object_list(k->c, a.vault, a.item, a.point, object_none_cb, NULL)) && r != 1) {
+		char why[600];
+		return send_err(k, r, "point %s: %s", a.target, read_why(k, r, &a, why, sizeof(why)));
+	}
 	if ((r = vg_send_frame(k->fd, resp_ok(k))))
 		return r;
 	r = vcore_object_list(k->c, a.vault, a.item, a.point, object_row_cb, k);
@@ -461,16 +520,20 @@ int h_object_put(struct conn *k, const struct vg_msg *m)
 	job_begin(k, VR_JOB_BACKUP, a.vault, a.item, a.point);
 	if ((r = vcore_upload_begin(k->c, &k->who, a.vault, a.item, a.point, a.object, want,
 		     size, &u))) {
+		char sw0[400];
 		if (r == VG_EDENIED)
 			return not_opener(k, "object.put", a.target);
-		audit_fail(k, "object.put", a.target, r, true);
+		audit_refusal(k, "object.put", a.target, r, space_why(k, r, sw0, sizeof(sw0)));
 		job_done(k, r, 0, r == VG_EKEY ? key_detail(k, a.vault, kd, sizeof(kd)) : NULL);
 		if (r == VG_EKEY) {
 			char what[800];
 			snprintf(what, sizeof(what), "object %s", a.target);
 			return send_key_err(k, what, a.vault);
 		}
-		return send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
+		{
+			char sw[400];
+			return send_err(k, r, "object %s: %s", a.target, space_why(k, r, sw, sizeof(sw)));
+		}
 	}
 	return stream_upload(k, u, "object.put", a.target);
 }
@@ -592,7 +655,11 @@ int h_object_get(struct conn *k, const struct vg_msg *m)
 			snprintf(what, sizeof(what), "object %s", a.target);
 			return send_key_err(k, what, a.vault);
 		}
-		return send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
+		{
+			char why[600];
+			return send_err(k, r, "object %s: %s", a.target,
+				read_why(k, r, &a, why, sizeof(why)));
+		}
 	}
 	return stream_download(k, d, &o, off, len, "object.get", a.target);
 }
@@ -615,7 +682,11 @@ int h_object_stat(struct conn *k, const struct vg_msg *m)
 			snprintf(what, sizeof(what), "object %s", a.target);
 			return send_key_err(k, what, a.vault);
 		}
-		return send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
+		{
+			char why[600];
+			return send_err(k, r, "object %s: %s", a.target,
+				read_why(k, r, &a, why, sizeof(why)));
+		}
 	}
 	vcore_download_free(d);
 	w = resp_ok(k);
@@ -627,8 +698,8 @@ int h_object_stat(struct conn *k, const struct vg_msg *m)
 
 int h_audit_verify(struct conn *k, const struct vg_msg *m)
 {
-	uint64_t count, bad;
-	char why[256] = "";
+	struct va_report rep;
+	char why[512] = "", known[300] = "";
 	struct vg_wr *w;
 	int r;
 
@@ -637,17 +708,56 @@ int h_audit_verify(struct conn *k, const struct vg_msg *m)
 		audit_fail(k, "audit.verify", "-", VG_EDENIED, false);
 		return send_err(k, VG_EDENIED, "the audit log is for local root and vault Owners");
 	}
-	r = va_verify(k->c->audit, k->c->db, &count, &bad, why, sizeof(why));
+	r = va_verify_report(k->c->audit, k->c->db, &rep, why, sizeof(why));
+	/* A break found at start (a cut-back log: audit_hwm.h) stands until
+	 * it is acknowledged, even if the chain that is left verifies. */
+	if (!r && vaudit_broken(k->c, why, sizeof(why))) {
+		r = VG_EINTEGRITY;
+		rep.bad_seq = k->c->ast.brk;
+	}
 	if (r) {
 		vg_msgb_begin(&k->out, VG_F_RESP, 0, k->reqid);
 		vg_msgb_u32(&k->out, VG_TAG_STATUS, (uint32_t)r);
 		vg_msgb_str(&k->out, VG_TAG_MESSAGE, *why ? why : vg_strerror(r));
-		vg_msgb_u64(&k->out, VG_TAG_COUNT, count);
-		vg_msgb_u64(&k->out, VG_TAG_SEQ, bad);
+		vg_msgb_u64(&k->out, VG_TAG_COUNT, rep.count);
+		vg_msgb_u64(&k->out, VG_TAG_SEQ, rep.bad_seq);
 		return vg_send_frame(k->fd, &k->out);
 	}
 	w = resp_ok(k);
-	vg_msgb_u64(w, VG_TAG_COUNT, count);
+	vg_msgb_u64(w, VG_TAG_COUNT, rep.count);
+	if (rep.acks) {
+		snprintf(known, sizeof(known), "known break at entry %llu, acknowledged at entry %llu "
+			"(%llu acknowledged break%s); every entry from the acknowledgment on verifies",
+			(unsigned long long)rep.known_break, (unsigned long long)rep.ack_seq,
+			(unsigned long long)rep.acks, rep.acks == 1 ? "" : "s");
+		vg_msgb_str(w, VG_TAG_DETAIL, known);
+	}
+	return vg_send_frame(k->fd, w);
+}
+
+/* vaultctl audit acknowledge --reason TEXT (audit_guard.h). */
+int h_audit_ack(struct conn *k, const struct vg_msg *m)
+{
+	char reason[400];
+	struct vg_wr *w;
+	uint64_t seq = 0;
+	int r;
+
+	if (vg_msg_str(m, VG_TAG_REASON, reason, sizeof(reason)) || !*reason)
+		return send_err(k, VG_EINVAL, "audit.acknowledge needs a reason");
+	if (!vauth_is_admin(k->c, &k->who)) {
+		audit_refusal(k, "audit.acknowledge", "audit", VG_EDENIED,
+			"only local root or a vault Owner acknowledges a broken audit chain");
+		return send_err(k, VG_EDENIED, "only local root or a vault Owner acknowledges a "
+			"broken audit chain");
+	}
+	if ((r = vaudit_acknowledge(k->c, &k->who, reason, &seq))) {
+		if (r == VG_EBADSTATE)
+			return send_err(k, r, "the audit chain is not broken: nothing to acknowledge");
+		return send_err(k, r, "acknowledging the break: %s", vg_strerror(r));
+	}
+	w = resp_ok(k);
+	vg_msgb_u64(w, VG_TAG_SEQ, seq);
 	return vg_send_frame(k->fd, w);
 }
 
@@ -711,6 +821,9 @@ int h_audit_export(struct conn *k, const struct vg_msg *m)
 		return send_err(k, VG_EDENIED, "the whole audit chain is for local root; "
 			"a vault Owner exports that vault's entries (audit export --vault V)");
 	}
+	/* Repeated refusals counted so far are written first (denials.h). */
+	if ((r = vdeny_flush(k->c, true)))
+		log_warnx("aggregated refusals: %s", vg_strerror(r));
 	if ((r = vdb_begin(k->c->db, false, &txn)))
 		return send_err(k, r, NULL);
 	if ((r = vg_send_frame(k->fd, resp_ok(k)))) {
