@@ -115,7 +115,11 @@ enum vg_op {
 	/* REASON: acknowledges a broken audit chain (vault/audit_guard.h);
 	 * local root or a vault Owner. -> SEQ of the acknowledgment entry. */
 	VG_OP_AUDIT_ACK,
-	VG_OP_MAX_CORE = VG_OP_AUDIT_ACK,
+	/* VAULT ITEM NAME(setting) VALUE: one setting of an existing item, from
+	 * one table (vault/h_data.c item_settings): "agent" gives the item to
+	 * an agent principal (as item.create --agent: VP_PROTECT; audited). */
+	VG_OP_ITEM_SET,
+	VG_OP_MAX_CORE = VG_OP_ITEM_SET,
 };
 
 /* WHOAMI's FLAGS: the caller is local root or Owner of some vault (the
