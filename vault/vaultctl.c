@@ -880,9 +880,12 @@ static int cmd_agent(struct vgc *c, int argc, char **argv)
 		}
 		/* The credentials file is useless without where to go and what to
 		 * pin: both are settled before the registration is made. */
-		if (out && cafp && norm_fingerprint(cafp, fp))
+		/* A given pin is written as given, once it is known to be one. */
+		if (out && cafp && (norm_fingerprint(cafp, fp) || strlen(cafp) >= sizeof(fp)))
 			return fail("--ca-fingerprint %s: expected a SHA-256 fingerprint (64 hex digits, ':' allowed)",
 				cafp);
+		if (cafp)
+			snprintf(fp, sizeof(fp), "%s", cafp);
 		if (out && (!endpoint || !cafp) &&
 		    vctl_gw_endpoint(gwconf ? gwconf : VCTL_GW_CONFIG, endpoint ? NULL : url, sizeof(url),
 			    cafp ? NULL : fp, why, sizeof(why)))

@@ -41,7 +41,7 @@ vg_ctl principal list | grep -q "^agx" && vg_fail "a refused register created th
 vg_ctl agent register default agy -o "$W/y.cred" --endpoint https://vault.example:8443 \
 	--ca-fingerprint "$(echo "$FP" | tr -d : | tr A-F a-f)" >/dev/null
 grep -qx "VG_ENDPOINT=https://vault.example:8443" "$W/y.cred" || vg_fail "--endpoint not used"
-grep -qx "VG_CA_FINGERPRINT=$FP" "$W/y.cred" || vg_fail "--ca-fingerprint not normalised"
+grep -qx "VG_CA_FINGERPRINT=$(echo "$FP" | tr -d : | tr A-F a-f)" "$W/y.cred" || vg_fail "--ca-fingerprint not used"
 vg_log "ok: --endpoint/--ca-fingerprint override the config; a bad pin is refused first"
 
 # ---- item set VAULT ITEM agent NAME; item list shows the owner ----------------
