@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -11,6 +12,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "lockfile.h"
+#include "log.h"
 #include "alerts.h"
 #include "core_int.h"
 #include "denials.h"
@@ -633,6 +635,24 @@ int vcore_item_list(struct vcore *c, const char *vault,
 	return r;
 }
 
+int vcore_meta_space(struct vcore *c, char *why, size_t whysz)
+{
+	static uint64_t last_log;
+	char buf[400];
+	uint64_t now = (uint64_t)time(NULL);
+	int r = vdb_space_low(c->db, VCORE_META_RESERVE, buf, sizeof(buf));
+
+	if (!r)
+		return 0;
+	if (now - __atomic_load_n(&last_log, __ATOMIC_RELAXED) >= 60) {
+		__atomic_store_n(&last_log, now, __ATOMIC_RELAXED);
+		log_warnx("%s", buf);
+	}
+	if (why)
+		snprintf(why, whysz, "%s", buf);
+	return r;
+}
+
 /* ---- points --------------------------------------------------------------- */
 
 int vcore_point_begin(struct vcore *c, const struct vcaller *who, const char *vault,
@@ -645,9 +665,11 @@ int vcore_point_begin(struct vcore *c, const struct vcaller *who, const char *va
 	MDB_txn *txn = NULL;
 	int r;
 
-	/* A backup starts only if the vault's keys work now (for a CMK: a
-	 * round trip to the token). Outside the write transaction: a failure
-	 * seals the vault in its own. */
+	/* A backup starts only with the metadata reserve free, and if the
+	 * vault's keys work now (for a CMK: a round trip to the token).
+	 * Outside the write transaction: a failure seals the vault in its own. */
+	if ((r = vcore_meta_space(c, NULL, 0)))
+		return r;
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
 	r = vcore_resolve(c, txn, vault, item, &v, &it);
@@ -995,6 +1017,10 @@ int vcore_upload_begin(struct vcore *c, const struct vcaller *who, const char *v
 
 	*out = NULL;
 	if ((r = vg_name_check(object, VG_OBJECT_NAME_MAX)))
+		return r;
+	/* restic lock files pass the reserve: forget and prune need them to
+	 * free space. */
+	if (!(pid == 0 && strncmp(object, "locks:", 6) == 0) && (r = vcore_meta_space(c, NULL, 0)))
 		return r;
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;

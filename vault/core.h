@@ -200,6 +200,16 @@ int vcore_download_read(struct vcore_download *d, uint64_t off, uint64_t len,
 	int (*sink)(void *arg, const uint8_t *p, size_t n), void *arg);
 void vcore_download_free(struct vcore_download *d);
 
+/* The metadata reserve: new backups (point begin, object and restic
+ * uploads) are refused with VG_ENOSPACE ("metadata space low: ...") when
+ * fewer bytes than this are free on the metadata's filesystem or in its
+ * LMDB map, so deletes, acknowledgments and audit entries still fit and a
+ * backup fails cleanly before LMDB does (issue 12 item 10). */
+#define VCORE_META_RESERVE (8ull << 20)
+/* 0, or VG_ENOSPACE with why (may be NULL) when the reserve is reached;
+ * logs it (at most once a minute). */
+int vcore_meta_space(struct vcore *c, char *why, size_t whysz);
+
 /* "0123456789abcdef" <-> u64 */
 void vcore_point_str(uint64_t id, char out[17]);
 int vcore_point_parse(const char *s, uint64_t *id);

@@ -28,6 +28,7 @@
 #include "audit_guard.h"
 #include "names.h"
 #include "peer.h"
+#include "pin.h"
 #include "vg_err.h"
 #include "wire.h"
 
@@ -125,6 +126,13 @@ int get_args(const struct vg_msg *m, unsigned need, struct args *a)
 }
 
 /* ---- handlers ---------------------------------------------------------------- */
+
+const char *space_why(struct conn *k, int r, char *buf, size_t n)
+{
+	if (r == VG_ENOSPACE && vcore_meta_space(k->c, buf, n))
+		return buf;
+	return vg_strerror(r);
+}
 
 int end_stream(struct conn *k, int r)
 {
@@ -393,6 +401,7 @@ static void serve(struct conn *k)
 		k->job.active = false;
 		(void)vtime_sync(k->c);  /* a clock jump is alerted before anything acts on it */
 		r = handlers[op].fn(k, &m);
+		(void)vpin_alerts(k->c);  /* pin-bruteforce, outside the refused request's txn */
 		if (r)
 			return;  /* I/O or protocol failure: the connection is done */
 	}

@@ -1384,12 +1384,16 @@ static int cmd_misc(struct vgc *c, const char *word, int argc, char **argv)
 		if ((r = vgc_call(c, &m)))
 			return fail_call(c, r, "guard check");
 		while ((r = vgc_stream_next(c, &m)) == 1) {
-			char g[80], v[80], p[80];
+			char g[80], v[80], p[80], by[80];
 			vg_msg_str(&m, VG_TAG_NAME, g, sizeof(g));
 			vg_msg_str(&m, VG_TAG_VAULT, v, sizeof(v));
 			vg_msg_str(&m, VG_TAG_PRINCIPAL, p, sizeof(p));
-			printf("OVERLAP: %s is Owner of vault %s and approver of its guard %s: MUA is defeated\n",
-				p, v, g);
+			if (vg_msg_str(&m, VG_TAG_REASON, by, sizeof(by)) == 0)
+				printf("CREATED BY OWNER: approver %s of guard %s was created by %s, Owner of "
+					"vault %s: MUA is defeated\n", p, g, by, v);
+			else
+				printf("OVERLAP: %s is Owner of vault %s and approver of its guard %s: MUA is "
+					"defeated\n", p, v, g);
 			n++;
 		}
 		if (r)
