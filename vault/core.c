@@ -300,6 +300,46 @@ static int ro_exists(const char *path, char *why, size_t whysz)
 	return -errno;
 }
 
+/* Reads (and, read-write, updates) the state format marker; refuses a
+ * directory a newer vaultgate wrote. */
+static int state_format(struct vcore *c, char *why, size_t whysz)
+{
+	static const char key[] = "format";
+	uint8_t buf[4];
+	MDB_txn *txn;
+	MDB_val v;
+	int r;
+
+	if ((r = vdb_begin(c->db, !c->readonly, &txn)))
+		return r;
+	r = vdb_get(c->db, txn, VDB_META, key, sizeof(key) - 1, &v);
+	if (r == VG_ENOTFOUND) {
+		c->format_found = 1;
+		r = 0;
+	} else if (!r && v.mv_size != 4) {
+		r = VG_EINTEGRITY;
+		snprintf(why, whysz, "%s: the state format marker is damaged (%zu bytes)", c->dir,
+			v.mv_size);
+	} else if (!r) {
+		c->format_found = vg_get_u32(v.mv_data);
+	}
+	if (!r && c->format_found > VCORE_FORMAT) {
+		snprintf(why, whysz, "%s: state format %u was written by a newer vaultgate; this vaultd "
+			"reads formats 1 to %u. Run the vaultgate release that wrote it (or a newer one): "
+			"downgrades are not supported", c->dir, c->format_found, VCORE_FORMAT);
+		r = VG_EVERSION;
+	}
+	if (!r && !c->readonly && c->format_found < VCORE_FORMAT) {
+		vg_put_u32(buf, VCORE_FORMAT);
+		r = vdb_put(c->db, txn, VDB_META, key, sizeof(key) - 1, buf, sizeof(buf), false);
+	}
+	if (r || c->readonly) {
+		vdb_abort(txn);
+		return r;
+	}
+	return vdb_commit(txn);
+}
+
 int vcore_open_ex(const char *dir, unsigned flags, const char *lock_info, struct vcore **out,
 	char *why, size_t whysz)
 {
@@ -368,6 +408,11 @@ int vcore_open_ex(const char *dir, unsigned flags, const char *lock_info, struct
 		goto fail;
 	}
 #undef SUB
+	if ((r = state_format(c, why, whysz))) {
+		if (!*why)
+			snprintf(why, whysz, "%s: reading the state format: %s", dir, vg_strerror(r));
+		goto fail;
+	}
 	if ((r = vcore_keyring_open(c, why, whysz))) {
 		if (!*why)
 			snprintf(why, whysz, "keys: %s", vg_strerror(r));
