@@ -300,6 +300,46 @@ static int ro_exists(const char *path, char *why, size_t whysz)
 	return -errno;
 }
 
+/* Reads (and, read-write, updates) the state format marker; refuses a
+ * directory a newer vaultgate wrote. */
+static int state_format(struct vcore *c, char *why, size_t whysz)
+{
+	static const char key[] = "format";
+	uint8_t buf[4];
+	MDB_txn *txn;
+	MDB_val v;
+	int r;
+
+	if ((r = vdb_begin(c->db, !c->readonly, &txn)))
+		return r;
+	r = vdb_get(c->db, txn, VDB_META, key, sizeof(key) - 1, &v);
+	if (r == VG_ENOTFOUND) {
+		c->format_found = 1;
+		r = 0;
+	} else if (!r && v.mv_size != 4) {
+		r = VG_EINTEGRITY;
+		snprintf(why, whysz, "%s: the state format marker is damaged (%zu bytes)", c->dir,
+			v.mv_size);
+	} else if (!r) {
+		c->format_found = vg_get_u32(v.mv_data);
+	}
+	if (!r && c->format_found > VCORE_FORMAT) {
+		snprintf(why, whysz, "%s: state format %u was written by a newer vaultgate; this vaultd "
+			"reads formats 1 to %u. Run the vaultgate release that wrote it (or a newer one): "
+			"downgrades are not supported", c->dir, c->format_found, VCORE_FORMAT);
+		r = VG_EVERSION;
+	}
+	if (!r && !c->readonly && c->format_found < VCORE_FORMAT) {
+		vg_put_u32(buf, VCORE_FORMAT);
+		r = vdb_put(c->db, txn, VDB_META, key, sizeof(key) - 1, buf, sizeof(buf), false);
+	}
+	if (r || c->readonly) {
+		vdb_abort(txn);
+		return r;
+	}
+	return vdb_commit(txn);
+}
+
 int vcore_open_ex(const char *dir, unsigned flags, const char *lock_info, struct vcore **out,
 	char *why, size_t whysz)
 {
@@ -368,6 +408,11 @@ int vcore_open_ex(const char *dir, unsigned flags, const char *lock_info, struct
 		goto fail;
 	}
 #undef SUB
+	if ((r = state_format(c, why, whysz))) {
+		if (!*why)
+			snprintf(why, whysz, "%s: reading the state format: %s", dir, vg_strerror(r));
+		goto fail;
+	}
 	if ((r = vcore_keyring_open(c, why, whysz))) {
 		if (!*why)
 			snprintf(why, whysz, "keys: %s", vg_strerror(r));
@@ -540,6 +585,41 @@ int vcore_item_create(struct vcore *c, const struct vcaller *who, const char *va
 	}
 	if ((r = vcore_put(c, txn, VDB_ITEMS, key, vr_key_id_name(key, v.id, item), &it, true)) ||
 	    (r = audit_ok(c, txn, who, "item.create", target, kind)))
+		goto fail;
+	return vdb_commit(txn);
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
+int vcore_item_set_owner(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, const char *owner)
+{
+	struct vr_principal op;
+	struct vr_vault v;
+	struct vr_item it;
+	char target[256], reason[2 * VG_PRINCIPAL_NAME_MAX + 40];
+	MDB_txn *txn = NULL;
+	MDB_val pv;
+	int r;
+
+	if ((r = vg_name_check(owner, VG_PRINCIPAL_NAME_MAX)))
+		return r;
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)) ||
+	    (r = vdb_get(c->db, txn, VDB_PRINCIPALS, owner, strlen(owner), &pv)) ||
+	    (r = vr_principal_dec(pv.mv_data, pv.mv_size, &op)))
+		goto fail;
+	if (op.kind != VR_K_AGENT) {
+		r = VG_EINVAL;  /* items are given to agents only */
+		goto fail;
+	}
+	snprintf(reason, sizeof(reason), "agent %s -> %s", it.owner, owner);
+	snprintf(it.owner, sizeof(it.owner), "%s", owner);
+	target3(target, sizeof(target), vault, item, 0);
+	if ((r = vcore_put_item(c, txn, item, &it)) ||
+	    (r = audit_ok(c, txn, who, "item.set", target, reason)))
 		goto fail;
 	return vdb_commit(txn);
 fail:
