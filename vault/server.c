@@ -212,6 +212,7 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_PENDING_LIST] = {"pending.list", h_pending_list, true},
 	[VG_OP_PENDING_CANCEL] = {"pending.cancel", h_pending_cancel},
 	[VG_OP_CLOCK_ACCEPT] = {"clock.accept", h_clock_accept},
+	[VG_OP_ITEM_SET] = {"item.set", h_item_set},
 };
 
 /* ---- authentication -------------------------------------------------------- */
@@ -401,6 +402,10 @@ static void serve(struct conn *k)
 		(void)vtime_sync(k->c);  /* a clock jump is alerted before anything acts on it */
 		r = handlers[op].fn(k, &m);
 		(void)vpin_alerts(k->c);  /* pin-bruteforce, outside the refused request's txn */
+		/* A change moves the audit high-water mark at once (the once-a-
+		 * second thread catches the rest): audit_hwm.h. */
+		if (!handlers[op].reads)
+			(void)vaudit_sync(k->c);
 		if (r)
 			return;  /* I/O or protocol failure: the connection is done */
 	}
