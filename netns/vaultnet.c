@@ -410,6 +410,25 @@ static int cmd_explain(struct ctx *x)
 		printf(" (handle %llu, %llu packets so far)", (unsigned long long)lr->handle,
 		       (unsigned long long)lr->packets);
 	printf(": \"%s\"\n    %s\n", ru->comment, ru->text);
+	{
+		const struct vn_pin *pin = vn_ruleset_pin(x->rs, &src);
+
+		for (size_t i = 0; i < x->rs->nrules; i++) {
+			const struct vn_rule *pr = &x->rs->rules[i];
+			int p2 = 0;
+
+			if (pr->kind != VN_R_PIN || pr->family != src.family)
+				continue;
+			for (size_t k = 0; k <= i; k++)
+				p2 += x->rs->rules[k].chain == VN_CH_INPUT;
+			if (pin)
+				printf("  pinned: %s counts only from MAC %02x:%02x:%02x:%02x:%02x:%02x (set pin_v%c);"
+				       " from any other MAC: DROP by chain input rule %d\n", s, pin->mac[0], pin->mac[1],
+				       pin->mac[2], pin->mac[3], pin->mac[4], pin->mac[5], src.family == AF_INET ? '4' : '6', p2);
+			else if (ru->kind != VN_R_PIN)
+				printf("  not pinned: this verdict holds for any sender on the segment that uses %s\n", s);
+		}
+	}
 	if (ru->kind == VN_R_GATEWAY) {
 		const struct vn_set *ms = vn_ruleset_set(x->rs, src.family == AF_INET ? "rate_v4" : "rate_v6");
 
