@@ -139,6 +139,8 @@ mal_wrong() {
 sampler() {
 	while [ "$(date +%s)" -lt "$END" ]; do
 		echo "$(date +%s) $(rss "$VAULTD_PID") $(rss "$GW_PID")" >>"$W/rss.log"
+		ps -C restic -o rss= | awk '{n++; s += $1; if ($1 > m) m = $1}
+			END {if (n) printf "%d %d %d\n", n, s / n / 1024, m / 1024}' >>"$W/restic-rss.log"
 		sleep 5
 	done
 }
@@ -205,6 +207,9 @@ echo "vaultgw refusals: $(grep -E '^vaultgw_(link_share_refusals|principal_cap_r
 echo "  (restic retries a 429 with backoff: link-share refusals of well-behaved agents show as slower backups, not errors)"
 awk '{if ($2 > vd) vd = $2; if ($3 > gw) gw = $3; lvd = $2; lgw = $3}
 	END {printf "RSS MiB: vaultd max %d, end %d; vaultgw max %d, end %d\n", vd, lvd, gw, lgw}' "$W/rss.log"
+[ ! -s "$W/restic-rss.log" ] || awk '{if ($1 > n) n = $1; s += $2; c++; if ($3 > m) m = $3}
+	END {printf "restic clients: up to %d at once, %d MiB RSS on average, %d MiB at most\n", n, s / c, m}' \
+	"$W/restic-rss.log"
 vg_ctl audit verify >/dev/null || { echo "audit verify FAILED"; exit 1; }
 if [ "$bfail" -gt 0 ] || [ "$pfail" -gt 0 ]; then
 	echo "RESULT: well-behaved agents saw errors (target 0)"
