@@ -25,10 +25,12 @@
 
 #include "audit_guard.h"
 #include "core.h"
+#include "denials.h"
 #include "lifecycle.h"
 #include "lockfile.h"
 #include "log.h"
 #include "server.h"
+#include "trusted_time.h"
 #include "vg_err.h"
 
 #define PURGE_INTERVAL_MS 60000
@@ -63,7 +65,8 @@ static void *purger_main(void *arg)
 	}
 }
 
-/* The audit high-water mark follows the head once a second (audit_hwm.h). */
+/* Once a second: the audit high-water mark follows the head (audit_hwm.h),
+ * and aggregated refusals are written when due (denials.h). */
 #define HWM_INTERVAL_MS 1000
 
 static void *hwm_main(void *arg)
@@ -73,6 +76,8 @@ static void *hwm_main(void *arg)
 	int r, warned = 0;
 
 	for (;;) {
+		if ((r = vdeny_flush(p->c, false)))
+			log_warnx("aggregated refusals: %s", vg_strerror(r));
 		if ((r = vaudit_sync(p->c)) && !warned++)
 			log_warnx("audit high-water mark %s: %s", p->c->ast.hwm_path, vg_strerror(r));
 		else if (!r)
@@ -96,7 +101,8 @@ static void usage(FILE *f)
 		"  --check             look at the state read-only (safe beside a running vaultd):\n"
 		"                      keys, metadata, uploads in flight, audit chain; print\n"
 		"                      \"configuration OK\" and exit 0, or exit 1\n"
-		"  -v, --verbose       debug logging\n");
+		"  -v, --verbose       debug logging\n"
+		"  -h, --help          this text\n");
 }
 
 /* vaultd --check: look, change nothing. The state is opened read-only
@@ -123,6 +129,8 @@ static int check_state(const char *dir, const char *p11conf)
 		fprintf(stderr, "vaultd: %s\n", *why ? why : vg_strerror(r));
 		return 1;
 	}
+	printf("format: %u%s\n", c->format_found, c->format_found < VCORE_FORMAT ?
+		" (an older release's: the next start upgrades it in place)" : "");
 	printf("keys: platform key and audit key readable (0600, owner uid %u)%s\n",
 		(unsigned)geteuid(), c->infra ? ", infrastructure key readable" : "");
 	if (p11conf) {
@@ -233,7 +241,11 @@ int main(int argc, char **argv)
 			fatalx("%s", *why ? why : vg_strerror(r));
 		log_info("customer-managed keys: token \"%s\" via %s", cfg.token, cfg.module);
 	}
+	if (c->format_found < VCORE_FORMAT)
+		log_info("state directory %s: format %u upgraded to %u", dir, c->format_found, VCORE_FORMAT);
 	c->outbox = outbox;
+	if ((r = vtime_load(c)))
+		fatalx("the trusted-time mark: %s", vg_strerror(r));
 	if ((r = vcore_recover(c, &rec)))
 		fatalx("recovery failed: %s", vg_strerror(r));
 	if (rec.pending_points || rec.orphan_blobs || rec.stray_files)
@@ -268,6 +280,8 @@ int main(int argc, char **argv)
 		if (write(hw.stop[1], "x", 1) != 1)
 			log_warn("stopping the audit high-water thread");
 		pthread_join(hth, NULL);
+		if ((r = vdeny_flush(c, true)))
+			log_warnx("aggregated refusals: %s", vg_strerror(r));
 		if ((r = vaudit_sync(c)))
 			log_warnx("audit high-water mark %s: %s", c->ast.hwm_path, vg_strerror(r));
 	}
