@@ -30,10 +30,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rados/librados.h>
 
 #include "buf.h"
+#include "log.h"
 #include "store_be.h"
 #include "vg_err.h"
 
@@ -127,16 +129,24 @@ out:
 struct rados_be {
 	rados_t cl;
 	rados_ioctx_t io;
+	pthread_mutex_t mu;
+	time_t full_at;         /* when full was last asked (monotonic s) */
+	int full;               /* the pool or the cluster is flagged full */
 	unsigned inflight, readahead;
 	char conf[1024], pool[256], id[128];
 };
 
-static int map_err(int r)
+static int pool_full(struct rados_be *s);
+
+/* A write that timed out against a pool that is now flagged full ran out
+ * of space: say so. */
+static int map_err_s(struct rados_be *s, int r)
 {
-	if (r == -ENOSPC || r == -EDQUOT)
+	if (r == -ENOSPC || r == -EDQUOT || (r == -ETIMEDOUT && s && pool_full(s)))
 		return VG_ENOSPACE;
 	return r;
 }
+#define map_err(r) map_err_s(NULL, (r))
 
 static void seg_oid(const uint8_t blob[VC_BLOBID_LEN], uint64_t idx, char *out, size_t outsz)
 {
@@ -171,6 +181,7 @@ int vs_rados_open(const struct vs_rados_conf *cf, void **out, char *why, size_t 
 		return r;
 	if (!(s = calloc(1, sizeof(*s))))
 		return -ENOMEM;
+	pthread_mutex_init(&s->mu, NULL);
 	snprintf(s->conf, sizeof(s->conf), "%s", cf->conf);
 	snprintf(s->pool, sizeof(s->pool), "%s", cf->pool);
 	snprintf(s->id, sizeof(s->id), "%s", cf->id && *cf->id ? cf->id : "admin");
@@ -221,7 +232,73 @@ static void rb_close(void *be)
 
 	R.ioctx_destroy(s->io);
 	R.shutdown(s->cl);
+	pthread_mutex_destroy(&s->mu);
 	free(s);
+}
+
+static time_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Is the pool (or the whole cluster) flagged full in the OSD map? The
+ * monitors set these flags from the OSDs' own reports (and, with a
+ * ceph-mgr, from pool quotas), and librados then holds writes back until
+ * they time out; asking first turns that into VG_ENOSPACE at once. The
+ * answer is kept for 2 s. */
+static int pool_full(struct rados_be *s)
+{
+	char cmd[] = "{\"prefix\": \"osd dump\", \"format\": \"json\"}";
+	const char *cmds[1] = {cmd};
+	char *obuf = NULL, *outs = NULL, key[300];
+	size_t olen = 0, slen = 0;
+	time_t now = mono_s();
+	int full;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->full_at && now - s->full_at < 2) {
+		full = s->full;
+		pthread_mutex_unlock(&s->mu);
+		return full;
+	}
+	pthread_mutex_unlock(&s->mu);
+	full = 0;
+	if (R.mon_command(s->cl, cmds, 1, "", 0, &obuf, &olen, &outs, &slen) == 0 && obuf) {
+		char *js = malloc(olen + 1), *p, *q;
+		if (js) {
+			memcpy(js, obuf, olen);
+			js[olen] = 0;
+			/* "flags":"...full..." at the top, and the pool's flags_names. */
+			if ((p = strstr(js, "\"flags\":\"")) && (q = strchr(p + 9, '"'))) {
+				*q = 0;
+				full = strstr(p, ",full") || strstr(p, "\"full");
+				*q = '"';
+			}
+			snprintf(key, sizeof(key), "\"pool_name\":\"%s\"", s->pool);
+			if ((p = strstr(js, key)) && (p = strstr(p, "\"flags_names\":\"")) &&
+			    (q = strchr(p + 15, '"'))) {
+				*q = 0;
+				p += 15;
+				char *sv = NULL;
+				for (char *t = strtok_r(p, ",", &sv); t; t = strtok_r(NULL, ",", &sv))
+					if (strcmp(t, "full") == 0 || strcmp(t, "full_quota") == 0)
+						full = 1;
+			}
+			free(js);
+		}
+	}
+	if (obuf)
+		R.buffer_free(obuf);
+	if (outs)
+		R.buffer_free(outs);
+	pthread_mutex_lock(&s->mu);
+	s->full = full;
+	s->full_at = now ? now : 1;
+	pthread_mutex_unlock(&s->mu);
+	return full;
 }
 
 static int rb_describe(void *be, char *out, size_t outsz)
@@ -278,9 +355,12 @@ static void slots_free(struct slot *sl, unsigned n)
 static int rb_wopen(void *be, const uint8_t blob[VC_BLOBID_LEN], void **out)
 {
 	struct rados_be *s = be;
-	struct rados_w *w = calloc(1, sizeof(*w));
+	struct rados_w *w;
 
 	*out = NULL;
+	if (pool_full(s))
+		return VG_ENOSPACE;  /* before a byte is sent, and before any record */
+	w = calloc(1, sizeof(*w));
 	if (!w || !(w->sl = calloc(s->inflight, sizeof(*w->sl)))) {
 		free(w);
 		return -ENOMEM;
@@ -291,6 +371,8 @@ static int rb_wopen(void *be, const uint8_t blob[VC_BLOBID_LEN], void **out)
 	*out = w;
 	return 0;
 }
+
+static int wfail(struct rados_w *w, uint64_t idx, int r);
 
 static int rb_wseg(void *wp, uint64_t idx, uint64_t off, const uint8_t *p, size_t n)
 {
@@ -303,7 +385,7 @@ static int rb_wseg(void *wp, uint64_t idx, uint64_t off, const uint8_t *p, size_
 		return w->err;
 	/* At most n writes in flight: reuse the oldest slot once it is acked. */
 	if ((r = slot_wait(x)) < 0)
-		return w->err = map_err(r);
+		return wfail(w, x->idx, map_err_s(w->s, r));
 	if (x->cap < n) {
 		uint8_t *nb = realloc(x->buf, n ? n : 1);
 		if (!nb)
@@ -321,11 +403,24 @@ static int rb_wseg(void *wp, uint64_t idx, uint64_t off, const uint8_t *p, size_
 	if ((r = R.aio_write_full(w->s->io, oid, x->c, (const char *)x->buf, n)) < 0) {
 		R.aio_release(x->c);
 		x->c = NULL;
-		return w->err = map_err(r);
+		return wfail(w, idx, map_err_s(w->s, r));
 	}
 	if (idx + 1 > w->nseg)
 		w->nseg = idx + 1;
 	return 0;
+}
+
+/* The first failure of a writer is logged with the pool and the object. */
+static int wfail(struct rados_w *w, uint64_t idx, int r)
+{
+	char oid[64];
+
+	if (!w->err) {
+		seg_oid(w->blob, idx, oid, sizeof(oid));
+		log_warnx("rados: pool %s: writing %s: %s", w->s->pool, oid,
+			r == VG_ENOSPACE ? "the pool is full" : vg_strerror(r));
+	}
+	return w->err = r;
 }
 
 static int rb_wsync(void *wp)
@@ -336,7 +431,7 @@ static int rb_wsync(void *wp)
 	/* Wait for every acknowledgement: each is durable (see the top). */
 	for (unsigned i = 0; i < w->n; i++)
 		if ((r = slot_wait(&w->sl[i])) < 0 && !w->err)
-			w->err = map_err(r);
+			(void)wfail(w, w->sl[i].idx, map_err_s(w->s, r));
 	return w->err;
 }
 
@@ -350,7 +445,7 @@ static int rb_whdr(void *wp, const uint8_t *hdr, size_t n)
 		return w->err;
 	hdr_oid(w->blob, oid);
 	if ((r = R.write_full(w->s->io, oid, (const char *)hdr, n)) < 0)
-		return w->err = map_err(r);
+		return w->err = map_err_s(w->s, r);
 	return 0;
 }
 
@@ -681,7 +776,7 @@ static int rb_free_bytes(void *be, uint64_t *out)
 		R.buffer_free(obuf);
 	if (outs)
 		R.buffer_free(outs);
-	*out = avail;
+	*out = pool_full(s) ? 0 : avail;
 	return 0;
 }
 

@@ -92,7 +92,7 @@ admin socket = $CEPH_DIR/run/\$name.asok
 osd data = $CEPH_DIR/osd/0
 keyring = $CEPH_DIR/osd/0/keyring
 osd objectstore = memstore
-memstore device bytes = 1073741824
+memstore device bytes = ${CEPH_MEMSTORE_BYTES:-3221225472}
 CONF
 	(
 		cd "$CEPH_DIR" &&
