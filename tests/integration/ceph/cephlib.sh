@@ -1,6 +1,8 @@
 # cephlib.sh - a throw-away single-node Ceph for tests (sourced, never run).
 #
-#   ceph_up            ceph-mon + one ceph-osd (memstore) in $VG_WORK/ceph,
+#   ceph_up            ceph-mon + one ceph-osd (memstore, or bluestore on a
+#                      sparse file with CEPH_OBJECTSTORE=bluestore; the
+#                      memstore size is CEPH_MEMSTORE_BYTES) in $VG_WORK/ceph,
 #                      127.0.0.1 only, ports picked free, auth none, no
 #                      systemd, no ceph-mgr; sets CEPH_CONF, CEPH_DIR,
 #                      CEPH_MON_PID, CEPH_OSD_PID. About 10 s.
@@ -52,6 +54,20 @@ ss=[socket.socket() for _ in range(2)]
 for s in ss: s.bind(("127.0.0.1",0))
 print(*[s.getsockname()[1] for s in ss])')
 	fsid=$(uuidgen)
+	if [ "${CEPH_OBJECTSTORE:-memstore}" = bluestore ]; then
+		# Survives a kill -9 of the OSD (memstore keeps nothing): a sparse file.
+		store_conf="osd objectstore = bluestore
+bluestore block create = true
+bluestore block size = 4294967296
+bluestore fsck on mkfs = false
+bluestore fsck on mount = false
+osd memory target = 939524096
+bluestore cache autotune = false
+bluestore cache size = 134217728"
+	else
+		store_conf="osd objectstore = memstore
+memstore device bytes = ${CEPH_MEMSTORE_BYTES:-3221225472}"
+	fi
 	addr="[v2:127.0.0.1:$mon2,v1:127.0.0.1:$mon1]"
 	cat >"$CEPH_CONF" <<CONF
 [global]
@@ -91,8 +107,7 @@ mon data = $CEPH_DIR/mon/a
 admin socket = $CEPH_DIR/run/\$name.asok
 osd data = $CEPH_DIR/osd/0
 keyring = $CEPH_DIR/osd/0/keyring
-osd objectstore = memstore
-memstore device bytes = ${CEPH_MEMSTORE_BYTES:-3221225472}
+$store_conf
 CONF
 	(
 		cd "$CEPH_DIR" &&
@@ -131,9 +146,8 @@ ceph_osd_start() {
 	vg_fail "ceph-osd did not come up within 60 s"
 }
 
-# ceph_osd_stop: SIGKILL the OSD (memstore: its objects are lost with it, so
-# tests that restart it use ceph_osd_start on a fresh store only through
-# ceph_up; a killed-and-restarted memstore OSD keeps nothing). Marks it down.
+# ceph_osd_stop: SIGKILL the OSD and mark it down. A memstore OSD keeps
+# nothing across this: tests that restart it use CEPH_OBJECTSTORE=bluestore.
 ceph_osd_stop() {
 	kill -KILL "$CEPH_OSD_PID" 2>/dev/null || true
 	wait "$CEPH_OSD_PID" 2>/dev/null || true
@@ -150,3 +164,12 @@ ceph_pool() {
 }
 
 ceph_objects() { rados -c "$CEPH_CONF" -p "$1" ls | sort; }
+
+# ceph_pool_full POOL: the OSD map flags the pool full (exactly "full").
+ceph_pool_full() {
+	cephc osd dump -f json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+sys.exit(0 if any(p["pool_name"] == sys.argv[1] and "full" in p["flags_names"].split(",")
+                  for p in d["pools"]) else 1)' "$1"
+}
