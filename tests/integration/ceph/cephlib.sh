@@ -133,17 +133,26 @@ _ceph_osd_up() {
 	cephc osd stat -f json | python3 -c 'import json,sys; print(json.load(sys.stdin)["num_up_osds"])'
 }
 
-# ceph_osd_start: start (or restart) osd.0 and wait until the map says up.
+# ceph_osd_start [POOL...]: start (or restart) osd.0 and wait until the map
+# says up and, for each POOL, until every placement group answers (a full
+# listing succeeds: peering is over).
 ceph_osd_start() {
-	local i
+	local i p
 	ceph-osd -c "$CEPH_CONF" -i 0 -f >>"$CEPH_DIR/log/osd.out" 2>&1 &
 	CEPH_OSD_PID=$!
 	for i in $(seq 1 240); do
-		[ "$(_ceph_osd_up)" = 1 ] && return 0
+		[ "$(_ceph_osd_up)" = 1 ] && break
 		kill -0 "$CEPH_OSD_PID" 2>/dev/null || vg_fail "ceph-osd died (log: $CEPH_DIR/log/osd.out)"
 		sleep 0.25
 	done
-	vg_fail "ceph-osd did not come up within 60 s"
+	[ "$i" -lt 240 ] || vg_fail "ceph-osd did not come up within 60 s"
+	for p in "$@"; do
+		for i in $(seq 1 60); do
+			timeout 5 rados -c "$CEPH_CONF" -p "$p" ls >/dev/null 2>&1 && break
+			sleep 0.5
+		done
+		[ "$i" -lt 60 ] || vg_fail "pool $p did not become active after the OSD restart"
+	done
 }
 
 # ceph_osd_stop: SIGKILL the OSD and mark it down. A memstore OSD keeps
