@@ -7,7 +7,39 @@
 #include "reply.h"
 #include "restic.h"
 #include "router.h"
+#include "share.h"
 #include "vg_err.h"
+
+/* The link's claim on the fair share, once vaultd has named the principal:
+ * nobody holds more than its share, and uploads leave reads and admins a
+ * reserve (share.h). */
+static int claim_link(struct gw_rctx *x)
+{
+	struct gw_conn *c = x->c;
+	bool write = x->req->method != GW_M_GET && x->req->method != GW_M_HEAD;
+
+	switch (gw_share_claim(x->srv->share, c->principal, c->admin, write)) {
+	case GW_SHARE_OK:
+		break;
+	case GW_SHARE_PRINCIPAL:
+		gw_metrics_add(GW_C_LINK_SHARE, 1);
+		gw_reply_retry(x, 429, 1, "limit",
+			"principal %s holds its share of vaultd links (%llu); retry when one ends",
+			c->principal, (unsigned long long)x->srv->cfg->vaultd_links_per_principal);
+		return 429;
+	case GW_SHARE_RESERVE:
+		gw_metrics_add(GW_C_LINK_SHARE, 1);
+		gw_reply_retry(x, 503, 1, "vaultd",
+			"vaultd links busy: the free ones are reserved for %s; retry shortly",
+			write ? "reads and admins" : "admins");
+		return 503;
+	}
+	x->claimed = true;
+	x->claim_admin = c->admin;
+	x->claim_write = write;
+	memcpy(x->claim_principal, c->principal, sizeof(x->claim_principal));
+	return 0;
+}
 
 int gw_vaultd_open(struct gw_rctx *x, struct vgc **v)
 {
@@ -21,7 +53,7 @@ int gw_vaultd_open(struct gw_rctx *x, struct vgc **v)
 		       503;
 	}
 	x->link_bad = false;
-	if ((r = gw_auth_request(x, *v))) {
+	if ((r = gw_auth_request(x, *v)) || (r = claim_link(x))) {
 		gw_vaultd_close(x, *v);
 		*v = NULL;
 		return r;
@@ -31,6 +63,10 @@ int gw_vaultd_open(struct gw_rctx *x, struct vgc **v)
 
 void gw_vaultd_close(struct gw_rctx *x, struct vgc *v)
 {
+	if (x->claimed) {
+		gw_share_release(x->srv->share, x->claim_principal, x->claim_admin, x->claim_write);
+		x->claimed = false;
+	}
 	if (!v)
 		return;
 	gw_pool_put(x->srv->pool, v, !x->link_bad);

@@ -394,8 +394,22 @@ static int cmd_explain(struct ctx *x)
 		printf(" (handle %llu, %llu packets so far)", (unsigned long long)lr->handle,
 		       (unsigned long long)lr->packets);
 	printf(": \"%s\"\n    %s\n", ru->comment, ru->text);
-	if (ru->kind == VN_R_GATEWAY)
+	if (ru->kind == VN_R_GATEWAY) {
+		const struct vn_set *ms = vn_ruleset_set(x->rs, src.family == AF_INET ? "rate_v4" : "rate_v6");
+
+		for (size_t i = (size_t)idx + 1; i < x->rs->nrules; i++) {
+			int p2 = 0;
+
+			if (x->rs->rules[i].kind != VN_R_METER_FULL || x->rs->rules[i].family != src.family)
+				continue;
+			for (size_t k = 0; k <= i; k++)
+				p2 += x->rs->rules[k].chain == VN_CH_INPUT;
+			printf("  over its own rate (%s in the meter %s): DROP; if the meter is full (%u sources) and\n"
+			       "  %s is not in it: ACCEPT without a per-source limit by chain input rule %d\n",
+			       s, ms ? ms->name : "?", ms ? ms->size : 0, s, p2);
+		}
 		printf("  later packets of the connection are accepted by rule 1 (ct state established,related)\n");
+	}
 	vg_wr_init(&diff, 4u << 20);
 	nd = vn_verify(x->rs, x->want, have, &diff);
 	vg_wr_free(&diff);

@@ -14,7 +14,10 @@
 static const char *const security_alerts[] = {
 	"delete-backup-data", "upcoming-purge", "purge-complete", "soft-delete-disabled",
 	"retention-reduced", "mua-removed", "immutability-disabled", "cmk-unavailable",
-	"auth-bruteforce", "mass-deletion", "firewall-drift", NULL,
+	"auth-bruteforce", "mass-deletion", "firewall-drift",
+	"audit-broken", "denial-flood", "critical-op-denied",
+	/* SPEC §11 */
+	"clock-jump", "mass-purge", "guard-changed", "pin-bruteforce", "audit-anchor", NULL,
 };
 static const char *const job_alerts[] = {"backup-failed", "restore-failed", NULL};
 

@@ -11,7 +11,9 @@
 #include "buf.h"
 #include "clock.h"
 #include "lockfile.h"
+#include "alerts.h"
 #include "core_int.h"
+#include "denials.h"
 #include "policy.h"
 #include "vg_err.h"
 
@@ -79,8 +81,22 @@ int vcore_audit(struct vcore *c, const struct vcaller *who, const char *op,
 		.result = result, .reason = reason, .peer = who->peer,
 	};
 	MDB_txn *txn;
+	unsigned d = VDENY_WRITE;
 	int r;
 
+	/* Refusals are throttled and aggregated (denials.h). */
+	if (result && strcmp(result, "denied") == 0) {
+		char detail[512];
+		d = vdeny_note(who, op, target, reason);
+		snprintf(detail, sizeof(detail), "%s %s refused: %s", op, target, reason ? reason : "");
+		if (d & VDENY_FLOOD_ALERT)
+			(void)valert_raise(c, NULL, "denial-flood", who, NULL, who->principal,
+				"100 or more refused requests within a minute; repeats are aggregated");
+		if (d & VDENY_CRIT_ALERT)
+			(void)valert_raise(c, NULL, "critical-op-denied", who, NULL, target, detail);
+	}
+	if (!(d & VDENY_WRITE))
+		return 0;
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
 	if ((r = va_append(c->audit, c->db, txn, vault_now(), &e, NULL))) {
@@ -357,7 +373,9 @@ int vcore_open_store(const char *dir, unsigned flags, const char *lock_info,
 	c->lock_fd = -1;
 	c->readonly = ro;
 	pthread_mutex_init(&c->dek_lock, NULL);
+	pthread_mutex_init(&c->ast.lock, NULL);
 	snprintf(c->dir, sizeof(c->dir), "%s", dir);
+	snprintf(c->ast.hwm_path, sizeof(c->ast.hwm_path), "%s/audit.hwm", dir);
 #define SUB(name) (snprintf(path, sizeof(path), "%s/" name, dir) < (int)sizeof(path) ? 0 : -ENAMETOOLONG)
 	if (ro) {
 		if ((r = ro_exists(dir, why, whysz)) || (r = SUB("keys/platform.key")) ||
@@ -437,6 +455,7 @@ void vcore_close(struct vcore *c)
 	vk_free(c->local);
 	vg_lock_release(c->lock_fd);
 	pthread_mutex_destroy(&c->dek_lock);
+	pthread_mutex_destroy(&c->ast.lock);
 	free(c);
 }
 
@@ -1344,6 +1363,13 @@ static int recover(struct vcore *c, bool dry, struct vcore_recovery *st)
 			break;
 		if (p.state != VR_P_PENDING)
 			continue;
+		/* A detached upload outlives the link, and so a restart, until
+		 * the purger's day is up: the client resumes it over a new link.
+		 * An attached one died with its connection. */
+		if (p.session == 0 && p.created + VCORE_DETACHED_MAX_AGE > vault_now()) {
+			st->kept_detached++;
+			continue;
+		}
 		if (npend == cap) {
 			void *np = realloc(pend, (cap = cap ? cap * 2 : 16) * sizeof(*pend));
 			if (!np) {

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "audit.h"
+#include "audit_hwm.h"
 #include "db.h"
 #include "keys.h"
 #include "record.h"
@@ -62,6 +63,15 @@ struct vcore {
 	bool readonly;                  /* opened by vcore_open_ex(VCORE_OPEN_READONLY) */
 	char instance[33];              /* random id of this state directory */
 	char dir[2048];
+	/* The audit chain's state (audit_guard.h). */
+	struct {
+		pthread_mutex_t lock;
+		int broken;                 /* mutations refused until acknowledged */
+		uint64_t brk;               /* the first entry missing or failing */
+		char why[512];
+		char hwm_path[2100];        /* DIR/audit.hwm */
+		struct va_hwm hwm;          /* the last mark written */
+	} ast;
 };
 
 /* Who is asking: carried into every audit entry. */
@@ -75,8 +85,13 @@ struct vcaller {
 	char pin[65];        /* a security PIN the request presents ("" if none) */
 };
 
+/* A detached upload (native API, over several links) may stay pending this
+ * long; the purger drops it after, and a restart keeps it until then. */
+#define VCORE_DETACHED_MAX_AGE 86400ull
+
 struct vcore_recovery {
 	uint64_t pending_points;
+	uint64_t kept_detached;    /* detached uploads younger than a day: kept */
 	uint64_t orphan_blobs;
 	uint64_t stray_files;
 };

@@ -18,11 +18,12 @@ static const char *const op_names[VMUA_N] = {
 	[VMUA_PIN_GENERATE] = "pin-generate",
 	[VMUA_IMMUTABILITY_DISABLE] = "immutability-disable",
 	[VMUA_KEY_CHANGE] = "key-change",
+	[VMUA_CLOCK_ACCEPT] = "clock-accept",
 };
 
 static int mandatory(int op)
 {
-	return op == VMUA_SOFT_DELETE_OFF || op == VMUA_GUARD_UNLINK;
+	return op == VMUA_SOFT_DELETE_OFF || op == VMUA_GUARD_UNLINK || op == VMUA_CLOCK_ACCEPT;
 }
 
 const char *vmua_op_name(enum vmua_op op)

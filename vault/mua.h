@@ -2,7 +2,7 @@
  *
  * A guard is a separate object with its own approvers. A vault linked to a
  * guard needs an approved grant for each critical operation:
- *   mandatory:  soft-delete-off, guard-unlink
+ *   mandatory:  soft-delete-off, guard-unlink, clock-accept
  *   default-on, excludable by the guard's approvers:
  *               delete-data, retention-reduce, stop-protection,
  *               pin-generate, immutability-disable, key-change
@@ -25,6 +25,7 @@ enum vmua_op {
 	VMUA_PIN_GENERATE,
 	VMUA_IMMUTABILITY_DISABLE,
 	VMUA_KEY_CHANGE,
+	VMUA_CLOCK_ACCEPT,          /* mandatory: accepting a clock jump (SPEC §11) */
 	VMUA_N
 };
 

@@ -100,6 +100,7 @@ int h_object_get(struct conn *k, const struct vg_msg *m);
 int h_object_stat(struct conn *k, const struct vg_msg *m);
 int h_audit_verify(struct conn *k, const struct vg_msg *m);
 int h_audit_export(struct conn *k, const struct vg_msg *m);
+int h_audit_ack(struct conn *k, const struct vg_msg *m);
 int h_principal_add(struct conn *k, const struct vg_msg *m);
 int h_principal_list(struct conn *k, const struct vg_msg *m);
 int h_principal_rotate(struct conn *k, const struct vg_msg *m);
@@ -142,6 +143,9 @@ int h_metrics(struct conn *k, const struct vg_msg *m);
 int h_report(struct conn *k, const struct vg_msg *m);
 int h_notify_next(struct conn *k, const struct vg_msg *m);
 int h_notify_ack(struct conn *k, const struct vg_msg *m);
+int h_pending_list(struct conn *k, const struct vg_msg *m);
+int h_pending_cancel(struct conn *k, const struct vg_msg *m);
+int h_clock_accept(struct conn *k, const struct vg_msg *m);
 
 
 #endif

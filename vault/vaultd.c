@@ -25,11 +25,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit_guard.h"
 #include "core.h"
+#include "denials.h"
 #include "lifecycle.h"
 #include "lockfile.h"
 #include "log.h"
 #include "server.h"
+#include "trusted_time.h"
 #include "vg_err.h"
 
 #define PURGE_INTERVAL_MS 60000
@@ -48,7 +51,9 @@ static void *purger_main(void *arg)
 	int r;
 
 	for (;;) {
-		if ((r = vlife_purge(p->c, &st)))
+		if (vaudit_broken(p->c, NULL, 0))
+			log_warnx("purger: held: the audit chain is broken and not acknowledged");
+		else if ((r = vlife_purge(p->c, &st)))
 			log_warnx("purger: %s", vg_strerror(r));
 		else if (st.sealed)
 			log_warnx("purger: vault %s: key unavailable; %u sealed vault%s left unpurged",
@@ -58,6 +63,28 @@ static void *purger_main(void *arg)
 				"pruned %u expired points; aborted %u stale uploads", st.vaults, st.items,
 				st.points, st.objects, st.expired, st.aborted);
 		if (poll(&pf, 1, PURGE_INTERVAL_MS) != 0)
+			return NULL;
+	}
+}
+
+/* Once a second: the audit high-water mark follows the head (audit_hwm.h),
+ * and aggregated refusals are written when due (denials.h). */
+#define HWM_INTERVAL_MS 1000
+
+static void *hwm_main(void *arg)
+{
+	struct purger *p = arg;
+	struct pollfd pf = {.fd = p->stop[0], .events = POLLIN};
+	int r, warned = 0;
+
+	for (;;) {
+		if ((r = vdeny_flush(p->c, false)))
+			log_warnx("aggregated refusals: %s", vg_strerror(r));
+		if ((r = vaudit_sync(p->c)) && !warned++)
+			log_warnx("audit high-water mark %s: %s", p->c->ast.hwm_path, vg_strerror(r));
+		else if (!r)
+			warned = 0;
+		if (poll(&pf, 1, HWM_INTERVAL_MS) != 0)
 			return NULL;
 	}
 }
@@ -83,7 +110,8 @@ static void usage(FILE *f)
 		"  --check             look at the state read-only (safe beside a running vaultd):\n"
 		"                      keys, metadata, uploads in flight, audit chain; print\n"
 		"                      \"configuration OK\" and exit 0, or exit 1\n"
-		"  -v, --verbose       debug logging\n");
+		"  -v, --verbose       debug logging\n"
+		"  -h, --help          this text\n");
 }
 
 /* vaultd --check: look, change nothing. The state is opened read-only
@@ -128,8 +156,10 @@ static int check_state(const char *dir, const char *p11conf, const struct vs_rad
 		return 1;
 	}
 	printf("metadata: readable; %llu uncommitted point%s (uploads in flight, or left by a crash: "
-		"a start removes them only if no vaultd is running)\n",
-		(unsigned long long)rec.pending_points, rec.pending_points == 1 ? "" : "s");
+		"a start removes them only if no vaultd is running); %llu detached upload%s "
+		"(kept by a start for a day)\n",
+		(unsigned long long)rec.pending_points, rec.pending_points == 1 ? "" : "s",
+		(unsigned long long)rec.kept_detached, rec.kept_detached == 1 ? "" : "s");
 	{
 		char desc[1400];
 		if (vs_describe(c->store, desc, sizeof(desc)) == 0)
@@ -139,6 +169,11 @@ static int check_state(const char *dir, const char *p11conf, const struct vs_rad
 		(unsigned long long)rec.orphan_blobs, (unsigned long long)rec.stray_files,
 		rec.stray_files == 1 ? "" : "s");
 	r = va_verify(c->audit, c->db, &count, &bad, why, sizeof(why));
+	if (!r) {
+		struct va_hwm h;
+		uint64_t brk;
+		r = va_hwm_check(c->audit, c->db, c->ast.hwm_path, &h, &brk, why, sizeof(why));
+	}
 	vcore_close(c);
 	if (r) {
 		printf("audit chain: BROKEN: %s\n", *why ? why : vg_strerror(r));
@@ -178,7 +213,7 @@ int main(int argc, char **argv)
 	struct vcore *c = NULL;
 	struct vcore_recovery rec;
 	struct rlimit rl = {0, 0};
-	uint64_t count, bad;
+	uint64_t count;
 	char why[512] = "", info[2200];
 	sigset_t ss;
 
@@ -255,29 +290,46 @@ int main(int argc, char **argv)
 		log_info("customer-managed keys: token \"%s\" via %s", cfg.token, cfg.module);
 	}
 	c->outbox = outbox;
+	if ((r = vtime_load(c)))
+		fatalx("the trusted-time mark: %s", vg_strerror(r));
 	if ((r = vcore_recover(c, &rec)))
 		fatalx("recovery failed: %s", vg_strerror(r));
 	if (rec.pending_points || rec.orphan_blobs || rec.stray_files)
 		log_info("recovery: removed %llu uncommitted points, %llu orphan blobs, %llu stray files",
 			(unsigned long long)rec.pending_points, (unsigned long long)rec.orphan_blobs,
 			(unsigned long long)rec.stray_files);
+	if (rec.kept_detached)
+		log_info("recovery: kept %llu detached uploads (resumable for a day from their start)",
+			(unsigned long long)rec.kept_detached);
 	why[0] = 0;
-	r = va_verify(c->audit, c->db, &count, &bad, why, sizeof(why));
-	if (r)
-		log_warnx("AUDIT CHAIN BROKEN: %s", *why ? why : vg_strerror(r));
+	r = vaudit_start(c, &count, why, sizeof(why));
+	if (r == 1)
+		log_warnx("AUDIT CHAIN BROKEN: %s; audit-broken raised; changes are refused until "
+			"local root or an Owner runs: vaultctl audit acknowledge --reason TEXT", why);
+	else if (r)
+		fatalx("audit chain: %s", *why ? why : vg_strerror(r));
 	if ((r = vsrv_listen(&so, &lfd, why, sizeof(why))))
 		fatalx("%s", why);
 	log_info("serving %s (state %s, %llu audit entries)", so.socket_path, dir,
 		(unsigned long long)count);
 	{
-		struct purger pg = {.c = c};
-		pthread_t th;
+		struct purger pg = {.c = c}, hw = {.c = c};
+		pthread_t th, hth;
 		if (pipe2(pg.stop, O_CLOEXEC) < 0 || pthread_create(&th, NULL, purger_main, &pg))
 			fatal("cannot start the purger");
+		if (pipe2(hw.stop, O_CLOEXEC) < 0 || pthread_create(&hth, NULL, hwm_main, &hw))
+			fatal("cannot start the audit high-water thread");
 		vsrv_run(c, lfd, sfd);
 		if (write(pg.stop[1], "x", 1) != 1)
 			log_warn("stopping the purger");
 		pthread_join(th, NULL);
+		if (write(hw.stop[1], "x", 1) != 1)
+			log_warn("stopping the audit high-water thread");
+		pthread_join(hth, NULL);
+		if ((r = vdeny_flush(c, true)))
+			log_warnx("aggregated refusals: %s", vg_strerror(r));
+		if ((r = vaudit_sync(c)))
+			log_warnx("audit high-water mark %s: %s", c->ast.hwm_path, vg_strerror(r));
 	}
 	unlink(so.socket_path);
 	vcore_close(c);

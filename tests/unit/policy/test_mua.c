@@ -17,7 +17,7 @@ START_TEST(op_names)
 {
 	static const char *const names[VMUA_N] = {"soft-delete-off", "guard-unlink", "delete-data",
 		"retention-reduce", "stop-protection", "pin-generate", "immutability-disable",
-		"key-change"};
+		"key-change", "clock-accept"};
 
 	for (int i = 0; i < VMUA_N; i++) {
 		ck_assert_str_eq(vmua_op_name((enum vmua_op)i), names[i]);
@@ -49,7 +49,7 @@ static void setup(void)
 	ck_assert_int_eq(vauth_principal_add(c, &root, "other", VR_K_USER, tok), 0);
 	ck_assert_int_eq(vmua_guard_create(c, &root, "g"), 0);
 	ck_assert_int_eq(vmua_guard_approver(c, &root, "g", "ap", false), 0);
-	ck_assert_msg(vlife_vault_set(c, &root, "v", "guard", "g", why, sizeof(why)) == 0, "%s", why);
+	ck_assert_msg(vlife_vault_set(c, &root, "v", "guard", "g", NULL, why, sizeof(why)) == 0, "%s", why);
 	ck_assert_int_eq(vcore_vault_get(c, "v", &v), 0);
 }
 
@@ -204,7 +204,7 @@ START_TEST(guard_without_approvers_refuses)
 
 	ck_assert_int_eq(vcore_vault_create(c, &root, "w"), 0);
 	ck_assert_int_eq(vmua_guard_create(c, &root, "g0"), 0);
-	ck_assert_int_eq(vlife_vault_set(c, &root, "w", "guard", "g0", why, sizeof(why)), 0);
+	ck_assert_int_eq(vlife_vault_set(c, &root, "w", "guard", "g0", NULL, why, sizeof(why)), 0);
 	ck_assert_int_eq(vmua_request(c, &req, "w", "soft-delete-off", "w", id, why, sizeof(why)), VG_EMUA);
 	ck_assert_str_eq(why, "guard g0 has no approvers: every request is refused");
 	/* A vault without a guard needs no grant, and has nothing to request. */
@@ -230,7 +230,9 @@ START_TEST(exclusions)
 	ck_assert_int_eq(vmua_guard_exclude(c, &root, "g", "delete-data", false, why, sizeof(why)), VG_EDENIED);
 	ck_assert_int_eq(vmua_guard_exclude(c, &ap, "g", "nope", false, why, sizeof(why)), VG_EINVAL);
 	ck_assert_str_eq(why, "unknown critical operation nope");
-	for (int op = VMUA_DELETE_DATA; op < VMUA_N; op++) {
+	ck_assert_int_eq(vmua_guard_exclude(c, &ap, "g", "clock-accept", false, why, sizeof(why)), VG_EPOLICY);
+	ck_assert_str_eq(why, "clock-accept is mandatory and cannot be excluded");
+	for (int op = VMUA_DELETE_DATA; op < VMUA_CLOCK_ACCEPT; op++) {
 		ck_assert_int_eq(vmua_guard_exclude(c, &ap, "g", vmua_op_name((enum vmua_op)op), false, why,
 			sizeof(why)), 0);
 		ck_assert_int_eq(check(&req, (enum vmua_op)op, "v", why, sizeof(why)), 0);

@@ -15,6 +15,7 @@ int main(void)
 	srunner_add_suite(sr, buf_suite());
 	srunner_add_suite(sr, wire_suite());
 	srunner_add_suite(sr, names_suite());
+	srunner_add_suite(sr, peer_suite());
 	srunner_add_suite(sr, crypto_suite());
 	srunner_add_suite(sr, keyfile_suite());
 	srunner_add_suite(sr, keys_local_suite());
