@@ -130,7 +130,11 @@ enum vg_op {
 	 * held until an Owner (of any vault) or local root accepts the new time;
 	 * under a guard it needs a grant for "clock-accept" on target "clock". */
 	VG_OP_CLOCK_ACCEPT,     /* [GRANT] -> TIME(now) DETAIL */
-	VG_OP_MAX_CORE = VG_OP_CLOCK_ACCEPT,
+	/* VAULT ITEM NAME(setting) VALUE: one setting of an existing item, from
+	 * one table (vault/h_data.c item_settings): "agent" gives the item to
+	 * an agent principal (as item.create --agent: VP_PROTECT; audited). */
+	VG_OP_ITEM_SET,
+	VG_OP_MAX_CORE = VG_OP_ITEM_SET,
 };
 
 /* WHOAMI's FLAGS: the caller is local root or Owner of some vault (the

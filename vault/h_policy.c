@@ -260,7 +260,7 @@ int h_guard_create(struct conn *k, const struct vg_msg *m)
 
 int h_guard_approver(struct conn *k, const struct vg_msg *m)
 {
-	char name[VG_VAULT_NAME_MAX + 1], who[VG_PRINCIPAL_NAME_MAX + 1], target[140];
+	char name[VG_VAULT_NAME_MAX + 1], who[VG_PRINCIPAL_NAME_MAX + 1], target[140], why[400] = "";
 	uint32_t flags = 0;
 	int r;
 
@@ -271,8 +271,8 @@ int h_guard_approver(struct conn *k, const struct vg_msg *m)
 	snprintf(target, sizeof(target), "%s/%s", name, who);
 	if ((r = guard_admin(k, "guard.approver", name)))
 		return r < 0 ? r : 0;
-	r = vmua_guard_approver(k->c, &k->who, name, who, flags & 1);
-	return answer(k, "guard.approver", target, r, "");
+	r = vmua_guard_approver(k->c, &k->who, name, who, flags & 1, why, sizeof(why));
+	return answer(k, "guard.approver", target, r, why);
 }
 
 int h_guard_exclude(struct conn *k, const struct vg_msg *m)
@@ -289,7 +289,8 @@ int h_guard_exclude(struct conn *k, const struct vg_msg *m)
 		vmua_guard_exclude(k->c, &k->who, name, op, flags & 1, why, sizeof(why)), why);
 }
 
-static int overlap_cb(void *arg, const char *guard, const char *vault, const char *principal)
+static int overlap_cb(void *arg, const char *guard, const char *vault, const char *principal,
+	const char *creator)
 {
 	struct conn *k = arg;
 	struct vg_wr *w = row(k);
@@ -297,6 +298,8 @@ static int overlap_cb(void *arg, const char *guard, const char *vault, const cha
 	vg_msgb_str(w, VG_TAG_NAME, guard);
 	vg_msgb_str(w, VG_TAG_VAULT, vault);
 	vg_msgb_str(w, VG_TAG_PRINCIPAL, principal);
+	if (creator)
+		vg_msgb_str(w, VG_TAG_REASON, creator);
 	return vg_send_frame(k->fd, w);
 }
 
@@ -325,7 +328,9 @@ int h_mua_request(struct conn *k, const struct vg_msg *m)
 	if (get_args(m, A_VAULT, &a) || vg_msg_str(m, VG_TAG_OPNAME, op, sizeof(op)) ||
 	    vg_msg_str(m, VG_TAG_TARGET, target, sizeof(target)))
 		return send_err(k, VG_EINVAL, "mua.request needs a vault, an operation and a target");
-	NEED("mua.request", a.vault, NULL, VP_VIEW);
+	/* A guard-change request names a guard (mua.c checks who may). */
+	if (strcmp(op, "guard-change") != 0)
+		NEED("mua.request", a.vault, NULL, VP_VIEW);
 	if ((r = vmua_request(k->c, &k->who, a.vault, op, target, id, why, sizeof(why))))
 		return answer(k, "mua.request", target, r, why);
 	w = resp_ok(k);

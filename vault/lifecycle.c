@@ -1204,8 +1204,35 @@ static int purge_objects(struct vcore *c, MDB_txn *txn, const char *vault, const
 	return r;
 }
 
+/* How many recovery points one purger pass may still remove from one vault
+ * (SPEC §11): a bounded share, unless the previous pass raised mass-purge
+ * for it (then the rest goes now). */
+#define MASS_PURGE_FLOOR 10u     /* always allowed per vault and pass */
+#define MASS_PURGE_SHARE 4u      /* else at most 1/4 of the vault's points */
+struct budget {
+	uint64_t left;
+	bool unlimited, over;
+	uint64_t wanted;             /* what was due this pass */
+	uint64_t total;              /* the vault's recovery points */
+};
+
+/* May n more points go in this pass? Counts what was due either way. */
+static bool take(struct budget *b, uint64_t n)
+{
+	b->wanted += n;
+	if (b->unlimited)
+		return true;
+	if (n > b->left) {
+		b->over = true;
+		return false;
+	}
+	b->left -= n;
+	return true;
+}
+
 static int purge_points(struct vcore *c, MDB_txn *txn, const char *vault, const char *item,
-	const struct vr_item *it, uint64_t now, struct vcore_blobs *bl, struct vlife_purge_stats *st)
+	const struct vr_item *it, uint64_t now, struct vcore_blobs *bl, struct vlife_purge_stats *st,
+	struct budget *b)
 {
 	struct vr_point *pts;
 	size_t n, newest = SIZE_MAX;
@@ -1227,6 +1254,8 @@ static int purge_points(struct vcore *c, MDB_txn *txn, const char *vault, const 
 			int d = due(c, txn, vault, target, p->purge_at, &p->sd_alerted, now, st);
 			if (d < 0)
 				r = VG_EINTERNAL;
+			else if (d == 1 && !take(b, 1))
+				continue;  /* waits for the next pass (mass-purge) */
 			else if (d == 1) {
 				if (!(r = vcore_drop_point(c, txn, p, bl)) &&
 				    !(r = vcore_audit_txn(c, txn, &purger, "purge", target, "ok", "point purged")))
@@ -1239,6 +1268,8 @@ static int purge_points(struct vcore *c, MDB_txn *txn, const char *vault, const 
 		} else if (p->state == VR_P_ACTIVE && p->kind == VR_PK_BACKUP && i != newest &&
 			   it->state == VR_I_PROTECTED && !unexpired(p, now)) {
 			/* Expired under the policy: pruned. The newest point stays. */
+			if (!take(b, 1))
+				continue;
 			if (!(r = vcore_drop_point(c, txn, p, bl)))
 				r = vcore_audit_txn(c, txn, &purger, "point.expire", target, "ok", "expired");
 			st->expired++;
@@ -1398,6 +1429,72 @@ fail:
 	return r;
 }
 
+/* ---- the mass-purge bound (SPEC §11) --------------------------------------------- */
+
+static void mass_key(char *k, size_t n, uint64_t vault_id)
+{
+	snprintf(k, n, "masspurge/%016llx", (unsigned long long)vault_id);
+}
+
+/* The budget of vault v for this pass: unlimited if the previous pass
+ * raised mass-purge for it. */
+static int budget_begin(struct vcore *c, MDB_txn *txn, const struct vr_vault *v, struct budget *b)
+{
+	struct item_rec *items;
+	char key[40];
+	MDB_val val;
+	size_t n;
+	int r;
+
+	memset(b, 0, sizeof(*b));
+	mass_key(key, sizeof(key), v->id);
+	r = vdb_get(c->db, txn, VDB_META, key, strlen(key), &val);
+	if (r == 0) {
+		b->unlimited = true;
+		return 0;
+	}
+	if (r != VG_ENOTFOUND)
+		return r;
+	if ((r = vault_items(c, txn, v->id, &items, &n)))
+		return r;
+	for (size_t i = 0; !r && i < n; i++) {
+		struct vr_point *pts;
+		size_t np;
+		if (!(r = vcore_item_points(c, txn, items[i].it.id, &pts, &np))) {
+			for (size_t j = 0; j < np; j++)
+				b->total += pts[j].kind != VR_PK_REPO && pts[j].state != VR_P_PENDING;
+			free(pts);
+		}
+	}
+	free(items);
+	b->left = b->total / MASS_PURGE_SHARE > MASS_PURGE_FLOOR ? b->total / MASS_PURGE_SHARE :
+								     MASS_PURGE_FLOOR;
+	return r;
+}
+
+/* After the vault's pass: over budget raises mass-purge and lets the next
+ * pass take the rest; a pass that ran unlimited consumes the marker. */
+static int budget_end(struct vcore *c, MDB_txn *txn, const char *vault, const struct vr_vault *v,
+	const struct budget *b)
+{
+	char key[40], detail[200];
+	uint8_t one = 1;
+
+	mass_key(key, sizeof(key), v->id);
+	if (b->unlimited) {
+		int r = vdb_del(c->db, txn, VDB_META, key, strlen(key));
+		return r == VG_ENOTFOUND ? 0 : r;
+	}
+	if (!b->over)
+		return 0;
+	snprintf(detail, sizeof(detail), "more recovery points are due for purge or expiry than one "
+		"pass removes (%llu due); the rest waits for the next pass", (unsigned long long)b->wanted);
+	int r = vdb_put(c->db, txn, VDB_META, key, strlen(key), &one, 1, false);
+	if (!r)
+		r = vcore_audit_txn(c, txn, &purger, "purge.bound", vault, "held", detail);
+	return r ? r : valert_raise(c, txn, "mass-purge", &purger, vault, vault, detail);
+}
+
 /* Drops every role assignment on vault (keys "principal\0vault"), so that a
  * later vault of the same name starts with none. */
 static int drop_roles(struct vcore *c, MDB_txn *txn, const char *vault)
@@ -1474,6 +1571,7 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 	for (size_t i = 0; i < nv; i++) {
 		struct vault_rec *vr = &vaults[i];
 		struct item_rec *items = NULL;
+		struct budget b;
 		size_t ni = 0;
 		int vd = 0, skip = 0;
 
@@ -1493,6 +1591,14 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 			if (vd != 1)
 				continue;  /* a soft-deleted vault waits whole */
 		}
+		if ((r = budget_begin(c, txn, &vr->v, &b)))
+			goto fail;
+		if (vd == 1 && !take(&b, b.total)) {
+			/* Too much at once: mass-purge, and the next pass. */
+			if ((r = budget_end(c, txn, vr->name, &vr->v, &b)))
+				goto fail;
+			continue;
+		}
 		if ((r = vault_items(c, txn, vr->v.id, &items, &ni)))
 			goto fail;
 		for (size_t j = 0; !r && j < ni; j++) {
@@ -1502,6 +1608,15 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 			if (vd == 1 || ir->it.state == VR_I_SOFTDELETED) {
 				int d = vd == 1 ? 1 : due(c, txn, vr->name, target, ir->it.purge_at,
 						       &ir->it.sd_alerted, now, st);
+				struct vr_point *ip = NULL;
+				size_t nip = 0;
+				if (d == 1 && vd != 1) {
+					if ((r = vcore_item_points(c, txn, ir->it.id, &ip, &nip)))
+						break;
+					free(ip);
+					if (!take(&b, nip))
+						continue;  /* the item waits for the next pass */
+				}
 				if (d < 0) {
 					r = VG_EINTERNAL;
 				} else if (d == 1) {
@@ -1519,11 +1634,11 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 				}
 				continue;
 			}
-			if (!(r = purge_points(c, txn, vr->name, ir->name, &ir->it, now, &bl, st)))
+			if (!(r = purge_points(c, txn, vr->name, ir->name, &ir->it, now, &bl, st, &b)))
 				r = purge_objects(c, txn, vr->name, ir->name, &ir->it, now, &bl, st);
 		}
 		free(items);
-		if (r)
+		if (r || (r = budget_end(c, txn, vr->name, &vr->v, &b)))
 			goto fail;
 		if (vd == 1) {
 			if ((r = vdb_del(c->db, txn, VDB_VAULTS, vr->name, strlen(vr->name))) ||

@@ -28,6 +28,7 @@
 #include "audit_guard.h"
 #include "names.h"
 #include "peer.h"
+#include "pin.h"
 #include "vg_err.h"
 #include "wire.h"
 
@@ -126,6 +127,13 @@ int get_args(const struct vg_msg *m, unsigned need, struct args *a)
 
 /* ---- handlers ---------------------------------------------------------------- */
 
+const char *space_why(struct conn *k, int r, char *buf, size_t n)
+{
+	if (r == VG_ENOSPACE && vcore_meta_space(k->c, buf, n))
+		return buf;
+	return vg_strerror(r);
+}
+
 int end_stream(struct conn *k, int r)
 {
 	return send_status(k, VG_F_END, r, r ? vg_strerror(r) : NULL);
@@ -204,6 +212,7 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_PENDING_LIST] = {"pending.list", h_pending_list, true},
 	[VG_OP_PENDING_CANCEL] = {"pending.cancel", h_pending_cancel},
 	[VG_OP_CLOCK_ACCEPT] = {"clock.accept", h_clock_accept},
+	[VG_OP_ITEM_SET] = {"item.set", h_item_set},
 };
 
 /* ---- authentication -------------------------------------------------------- */
@@ -392,6 +401,11 @@ static void serve(struct conn *k)
 		k->job.active = false;
 		(void)vtime_sync(k->c);  /* a clock jump is alerted before anything acts on it */
 		r = handlers[op].fn(k, &m);
+		(void)vpin_alerts(k->c);  /* pin-bruteforce, outside the refused request's txn */
+		/* A change moves the audit high-water mark at once (the once-a-
+		 * second thread catches the rest): audit_hwm.h. */
+		if (!handlers[op].reads)
+			(void)vaudit_sync(k->c);
 		if (r)
 			return;  /* I/O or protocol failure: the connection is done */
 	}

@@ -130,6 +130,22 @@ gw_expect 503 "a CMK without a PKCS#11 token (key unavailable)" \
 	"$(gw_status $O -X PUT -d '{"kind":"cmk","name":"k1"}' "$V/key")"
 gw_expect 400 "a key of no kind" "$(gw_status $O -X PUT -d '{"kind":"hsm"}' "$V/key")"
 
+# --- wrong PINs are rate-limited: 5, then 429 (SPEC §11) ------------------------------------------------------
+vg_ctl vault create v2 >/dev/null
+vg_ctl agent register v2 agx -o "$VG_WORK/agx.cred" >/dev/null
+AGX=$(vg_ctl agent activate agx "$(sed -n 's/^VG_REGISTRATION_TOKEN=//p' "$VG_WORK/agx.cred")" |
+	grep -o 'vg_[0-9a-f]\{64\}' | head -1)
+vg_ctl item create v2 hx --agent agx >/dev/null
+for n in 1 2 3 4 5; do
+	gw_expect 403 "wrong PIN $n" "$(gw_status -u "agx:$AGX" -H "X-Vaultgate-Pin: 0000000$n" \
+		-X DELETE "$GW_URL/v1/vaults/v2/items/hx?delete_data=true")"
+done
+gw_expect 429 "a PIN after 5 wrong ones" "$(gw_status -u "agx:$AGX" -H "X-Vaultgate-Pin: 00000009" \
+	-X DELETE "$GW_URL/v1/vaults/v2/items/hx?delete_data=true")"
+vg_ctl alerts --json | grep -F '"name":"pin-bruteforce"' | grep -qF '"target":"agx"' ||
+	vg_fail "no pin-bruteforce alert: $(vg_ctl alerts)"
+vg_log "ok: wrong PINs are rate-limited (429) and raise pin-bruteforce"
+
 # --- immutability ------------------------------------------------------------------------------------------
 gw_expect 200 "enable immutability" "$(gw_status $O -X PATCH -d '{"immutability":"enabled"}' "$V")"
 out=$(gw_curl $O -X DELETE "$V/items/host1/points/$P1")

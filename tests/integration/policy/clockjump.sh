@@ -97,6 +97,28 @@ pl_purge
 [ "$(pl_point_state "$V" a "$PB")" = soft-deleted ] || pl_fail "PB purged after the restart"
 pl_audit_intact
 
+pl_case "one pass never removes more than a bounded share of a vault: mass-purge, and the rest at the next pass"
+M=cm$$
+pl_root vault create "$M" >/dev/null
+pl_root item create "$M" a >/dev/null
+for n in $(seq 12); do
+	pl_backup "$M" a "$(pl_data "m$n" 500)" >/dev/null
+done
+for p in $(pl_points "$M" a | head -n 11); do
+	pl_ok pl_root point delete "$M" a "$p"
+done
+pl_advance $((15 * DAY))
+pl_purge
+left=$(pl_root points "$M" a --all | awk -F'\t' '$3 == "soft-deleted"' | wc -l)
+[ "$left" = 1 ] || pl_fail "after the first pass $left soft-deleted points remain, want 1 (bound 10 a pass)"
+pl_alert mass-purge "$M" "$M" purger
+pl_audited purger purge.bound "$M" held "11 due"
+pl_purge
+left=$(pl_root points "$M" a --all | awk -F'\t' '$3 == "soft-deleted"' | wc -l)
+[ "$left" = 0 ] || pl_fail "the next pass left $left"
+[ "$(pl_points "$M" a | wc -l)" = 1 ] || pl_fail "the kept point went too"
+[ "$(pl_alert_count mass-purge "$M")" = 1 ] || pl_fail "mass-purge raised more than once"
+
 pl_case "production vaultd, real wall clock moved by the LD_PRELOAD shim: +16 days is held"
 vg_stop_vaultd
 P=pc$$

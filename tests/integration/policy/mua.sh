@@ -20,7 +20,7 @@ pl_user ap1
 pl_user ap2
 pl_root guard create "$G" >/dev/null
 pl_root guard approver add "$G" ap1 >/dev/null
-pl_root guard approver add "$G" ap2 >/dev/null
+pl_add_approver "$G" ap2 ap1
 pl_ok pl_root vault set "$M" immutability enabled
 pl_ok pl_root vault set "$M" immutability disabled
 pl_expedite "$M"
@@ -112,11 +112,14 @@ pl_case "an approver may exclude a default-on operation (and include it again); 
 pl_expect_fail "only an approver of guard $G may change what it protects" pl_as own guard exclude "$G" stop-protection
 pl_denied own guard.exclude "$G/stop-protection" "only an approver of guard $G may change what it protects"
 pl_expect_fail "only an approver of guard $G may change what it protects" pl_root guard exclude "$G" stop-protection
-pl_ok pl_as ap1 guard exclude "$G" stop-protection
+pl_expect_fail "guard-change on $G/exclude/stop-protection is a critical operation under guard $G" \
+	pl_as ap1 guard exclude "$G" stop-protection
+pl_guard_change ap1 ap2 "$G" exclude stop-protection
 pl_audited ap1 guard.exclude "$G/stop-protection" ok ""
+pl_alert guard-changed "" "$G" ap1
 pl_ok pl_as own item stop "$M" b
 pl_ok pl_as own item resume "$M" b
-pl_ok pl_as ap2 guard include "$G" stop-protection
+pl_guard_change ap2 ap1 "$G" include stop-protection
 needs stop-protection "$M/b" item.stop item stop "$M" b
 
 pl_case "the flow: request, approval by another principal, one use within the window"
