@@ -115,7 +115,18 @@ enum vg_op {
 	/* REASON: acknowledges a broken audit chain (vault/audit_guard.h);
 	 * local root or a vault Owner. -> SEQ of the acknowledgment entry. */
 	VG_OP_AUDIT_ACK,
-	VG_OP_MAX_CORE = VG_OP_AUDIT_ACK,
+	/* VAULT ITEM NAME(setting) VALUE: one row of vault/itemset.c's table
+	 * (quota BYTES|none, expect-every DURATION|none). */
+	VG_OP_ITEM_SET,
+	/* VG_OP_SCRUB: [VAULT] [SIZE: rate limit, bytes/s; 0 none]. Re-reads
+	 * every blob of every object (every point state) and checks every GCM
+	 * tag (vault/scrub.h). Local root for all vaults; a vault's
+	 * Contributor or Owner for one. RESP, then a ROW per damaged object
+	 * {VAULT ITEM POINT OBJECT DETAIL}, then a ROW {KIND "summary" COUNT
+	 * (objects) SIZE (bytes) SIZE2 (damaged) TIME (seconds)}, then END
+	 * {status: VG_EINTEGRITY if anything was damaged}. */
+	VG_OP_SCRUB,
+	VG_OP_MAX_CORE = VG_OP_SCRUB,
 };
 
 /* WHOAMI's FLAGS: the caller is local root or Owner of some vault (the

@@ -200,6 +200,8 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_NOTIFY_NEXT] = {"notify.next", h_notify_next, true},
 	[VG_OP_NOTIFY_ACK] = {"notify.ack", h_notify_ack, true},
 	[VG_OP_AUDIT_ACK] = {"audit.acknowledge", h_audit_ack, true},
+	[VG_OP_ITEM_SET] = {"item.set", h_item_set},
+	[VG_OP_SCRUB] = {"scrub", h_scrub},
 };
 
 /* ---- authentication -------------------------------------------------------- */

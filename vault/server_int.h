@@ -76,6 +76,10 @@ void job_begin(struct conn *k, uint8_t kind, const char *vault, const char *item
 /* Records the current job's failure (if r is one, see jobs.h) or success. */
 void job_done(struct conn *k, int r, uint64_t bytes, const char *detail);
 
+/* Quotas and the disk floor before an upload (h_data.c): 0, 1 when refused
+ * (answered, audited), or an I/O error. */
+int upload_admit(struct conn *k, const char *op, const char *vault, const char *item,
+	const char *target, uint64_t size, uint64_t *limit);
 /* The two streaming shapes (h_data.c); both consume their handle. */
 int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const char *target);
 int stream_download(struct conn *k, struct vcore_download *d, const struct vr_object *o,
@@ -143,6 +147,10 @@ int h_metrics(struct conn *k, const struct vg_msg *m);
 int h_report(struct conn *k, const struct vg_msg *m);
 int h_notify_next(struct conn *k, const struct vg_msg *m);
 int h_notify_ack(struct conn *k, const struct vg_msg *m);
+/* h_watch.c (issue 14) */
+int h_item_set(struct conn *k, const struct vg_msg *m);
+int h_scrub(struct conn *k, const struct vg_msg *m);
+int h_vault_set_quota(struct conn *k, const char *vault, const char *value);
 
 
 #endif

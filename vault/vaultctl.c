@@ -22,6 +22,7 @@
 #include "client.h"
 #include "names.h"
 #include "report.h"
+#include "vaultctl_watch.h"
 #include "vg_err.h"
 
 #define DEFAULT_SOCKET "/run/vaultgate/vaultd.sock"
@@ -105,6 +106,14 @@ static void usage(FILE *f)
 		"\n"
 		"--range A-B restores bytes A through B inclusive (as HTTP Range): A- runs to the end,\n"
 		"and so does a B past it; an A past the end is an error.\n");
+	fprintf(f,
+		"\n"
+		"  vault set VAULT quota BYTES|none             uploads past it are refused (507)\n"
+		"  item set VAULT ITEM quota BYTES|none         (512K, 10M, 2G, 1T)\n"
+		"  item set VAULT ITEM expect-every DURATION|none  backup-missed when none came\n"
+		"                                                (90m, 6h, 1d, 2w)\n"
+		"  scrub [VAULT] [--rate MB/s]                   re-read every blob, check every tag;\n"
+		"                                                exit 1 if anything is damaged\n");
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -972,6 +981,7 @@ static const struct tcmd tcmds[] = {
 	{"policy", "set", VG_OP_POLICY_SET, 3, {VG_TAG_VAULT, VG_TAG_NAME, VG_TAG_VALUE}, 0, "policy set in vault", 0},
 	{"item", "policy", VG_OP_ITEM_SET_POLICY, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_NAME}, 0, "item policy changed in vault", 0},
 	{"item", "undelete", VG_OP_ITEM_UNDELETE, 2, {VG_TAG_VAULT, VG_TAG_ITEM}, 0, "item restored to stopped-retain in vault", 0},
+	{"item", "set", VG_OP_ITEM_SET, 4, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_NAME, VG_TAG_VALUE}, 0, "item updated in vault", 0},
 	{"item", "resume", VG_OP_ITEM_RESUME, 2, {VG_TAG_VAULT, VG_TAG_ITEM}, 0, "protection resumed in vault", 0},
 	{"point", "delete", VG_OP_POINT_DELETE, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_POINT}, 0, "point soft-deleted in vault", 0},
 	{"point", "undelete", VG_OP_POINT_UNDELETE, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_POINT}, 0, "point restored in vault", 0},
@@ -1250,6 +1260,8 @@ int main(int argc, char **argv)
 		r = cmd_metrics(c);
 	else if (strcmp(cmd, "report") == 0)
 		r = vctl_report(c, argc, argv);
+	else if (strcmp(cmd, "scrub") == 0)
+		r = vctl_scrub(c, argc, argv);
 	else if (strcmp(cmd, "whoami") == 0 && argc == 0) {
 		struct vg_msg m;
 		char p[130];
