@@ -269,9 +269,9 @@ int main(int argc, char **argv)
 			vquota_set_floor(floor_bytes);
 			break;
 		case 'S':
-			if (vitemset_parse_duration(optarg, &scrub.every) || scrub.every < 60) {
+			if (vitemset_parse_duration(optarg, &scrub.every) || scrub.every < 1) {
 				fprintf(stderr, "vaultd: --scrub-every %s: expected a duration of at "
-					"least 1m (e.g. 12h, 7d)\n", optarg);
+					"least 1s (e.g. 12h, 7d)\n", optarg);
 				return 2;
 			}
 			break;
