@@ -174,8 +174,10 @@ int gw_auth_request(struct gw_rctx *x, struct vgc *v)
 
 	if (gw_rl_blocked(x->srv->rl, &c->akey, gw_now_ms())) {
 		gw_metrics_add(GW_C_AUTH_LIMITED, 1);
-		gw_reply_error(x, 429, "limit", "too many failed authentication attempts from %s",
-			c->source);
+		/* The budget refills one attempt every 60/auth_fail_per_minute s. */
+		unsigned per_min = (unsigned)x->srv->cfg->auth_fail_per_minute;
+		gw_reply_retry(x, 429, (60 + per_min - 1) / per_min, "limit",
+			"too many failed authentication attempts from %s", c->source);
 		return 429;
 	}
 	r = gw_auth_parse(x->req->authorization, &cred);
@@ -244,7 +246,7 @@ int gw_auth_request(struct gw_rctx *x, struct vgc *v)
 			    x->srv->cfg->max_connections_per_principal)) {
 			gw_metrics_add(GW_C_CONN_PRINCIPAL_CAP, 1);
 			x->close_after = true;
-			gw_reply_error(x, 429, "limit",
+			gw_reply_retry(x, 429, 1, "limit",
 				"principal %s has too many connections open", principal);
 			return 429;
 		}

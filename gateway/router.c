@@ -23,13 +23,13 @@ static int claim_link(struct gw_rctx *x)
 		break;
 	case GW_SHARE_PRINCIPAL:
 		gw_metrics_add(GW_C_LINK_SHARE, 1);
-		gw_reply_error(x, 429, "limit",
+		gw_reply_retry(x, 429, 1, "limit",
 			"principal %s holds its share of vaultd links (%llu); retry when one ends",
 			c->principal, (unsigned long long)x->srv->cfg->vaultd_links_per_principal);
 		return 429;
 	case GW_SHARE_RESERVE:
 		gw_metrics_add(GW_C_LINK_SHARE, 1);
-		gw_reply_error(x, 503, "vaultd",
+		gw_reply_retry(x, 503, 1, "vaultd",
 			"vaultd links busy: the free ones are reserved for %s; retry shortly",
 			write ? "reads and admins" : "admins");
 		return 503;

@@ -16,6 +16,8 @@ static const char *const security_alerts[] = {
 	"retention-reduced", "mua-removed", "immutability-disabled", "cmk-unavailable",
 	"auth-bruteforce", "mass-deletion", "firewall-drift",
 	"audit-broken", "denial-flood", "critical-op-denied",
+	/* SPEC §11 */
+	"clock-jump", "mass-purge", "guard-changed", "pin-bruteforce", "audit-anchor",
 	/* issue 14: a blob that fails its tag or hash (scrub) */
 	"integrity-failure", NULL,
 };

@@ -11,8 +11,10 @@
 #include "buf.h"
 #include "clock.h"
 #include "lockfile.h"
+#include "alerts.h"
 #include "core_int.h"
 #include "quota.h"
+#include "denials.h"
 #include "policy.h"
 #include "vg_err.h"
 
@@ -80,8 +82,22 @@ int vcore_audit(struct vcore *c, const struct vcaller *who, const char *op,
 		.result = result, .reason = reason, .peer = who->peer,
 	};
 	MDB_txn *txn;
+	unsigned d = VDENY_WRITE;
 	int r;
 
+	/* Refusals are throttled and aggregated (denials.h). */
+	if (result && strcmp(result, "denied") == 0) {
+		char detail[512];
+		d = vdeny_note(who, op, target, reason);
+		snprintf(detail, sizeof(detail), "%s %s refused: %s", op, target, reason ? reason : "");
+		if (d & VDENY_FLOOD_ALERT)
+			(void)valert_raise(c, NULL, "denial-flood", who, NULL, who->principal,
+				"100 or more refused requests within a minute; repeats are aggregated");
+		if (d & VDENY_CRIT_ALERT)
+			(void)valert_raise(c, NULL, "critical-op-denied", who, NULL, target, detail);
+	}
+	if (!(d & VDENY_WRITE))
+		return 0;
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
 	if ((r = va_append(c->audit, c->db, txn, vault_now(), &e, NULL))) {

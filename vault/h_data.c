@@ -12,6 +12,7 @@
 #include "ops.h"
 #include "alerts.h"
 #include "audit_guard.h"
+#include "denials.h"
 #include "core_int.h"
 #include "jobs.h"
 #include "quota.h"
@@ -833,6 +834,9 @@ int h_audit_export(struct conn *k, const struct vg_msg *m)
 		return send_err(k, VG_EDENIED, "the whole audit chain is for local root; "
 			"a vault Owner exports that vault's entries (audit export --vault V)");
 	}
+	/* Repeated refusals counted so far are written first (denials.h). */
+	if ((r = vdeny_flush(k->c, true)))
+		log_warnx("aggregated refusals: %s", vg_strerror(r));
 	if ((r = vdb_begin(k->c->db, false, &txn)))
 		return send_err(k, r, NULL);
 	if ((r = vg_send_frame(k->fd, resp_ok(k)))) {

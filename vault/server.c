@@ -23,10 +23,12 @@
 #include "ops.h"
 #include "server.h"
 #include "server_int.h"
+#include "trusted_time.h"
 #include "alerts.h"
 #include "audit_guard.h"
 #include "names.h"
 #include "peer.h"
+#include "pin.h"
 #include "vg_err.h"
 #include "wire.h"
 
@@ -200,6 +202,9 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_NOTIFY_NEXT] = {"notify.next", h_notify_next, true},
 	[VG_OP_NOTIFY_ACK] = {"notify.ack", h_notify_ack, true},
 	[VG_OP_AUDIT_ACK] = {"audit.acknowledge", h_audit_ack, true},
+	[VG_OP_PENDING_LIST] = {"pending.list", h_pending_list, true},
+	[VG_OP_PENDING_CANCEL] = {"pending.cancel", h_pending_cancel},
+	[VG_OP_CLOCK_ACCEPT] = {"clock.accept", h_clock_accept},
 	[VG_OP_ITEM_SET] = {"item.set", h_item_set},
 	[VG_OP_SCRUB] = {"scrub", h_scrub},
 };
@@ -388,7 +393,9 @@ static void serve(struct conn *k)
 			continue;
 		}
 		k->job.active = false;
+		(void)vtime_sync(k->c);  /* a clock jump is alerted before anything acts on it */
 		r = handlers[op].fn(k, &m);
+		(void)vpin_alerts(k->c);  /* pin-bruteforce, outside the refused request's txn */
 		if (r)
 			return;  /* I/O or protocol failure: the connection is done */
 	}

@@ -147,6 +147,9 @@ int h_metrics(struct conn *k, const struct vg_msg *m);
 int h_report(struct conn *k, const struct vg_msg *m);
 int h_notify_next(struct conn *k, const struct vg_msg *m);
 int h_notify_ack(struct conn *k, const struct vg_msg *m);
+int h_pending_list(struct conn *k, const struct vg_msg *m);
+int h_pending_cancel(struct conn *k, const struct vg_msg *m);
+int h_clock_accept(struct conn *k, const struct vg_msg *m);
 /* h_watch.c (issue 14) */
 int h_item_set(struct conn *k, const struct vg_msg *m);
 int h_scrub(struct conn *k, const struct vg_msg *m);

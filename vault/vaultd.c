@@ -31,10 +31,12 @@
 #include "missed.h"
 #include "quota.h"
 #include "scrub.h"
+#include "denials.h"
 #include "lifecycle.h"
 #include "lockfile.h"
 #include "log.h"
 #include "server.h"
+#include "trusted_time.h"
 #include "vg_err.h"
 
 #define PURGE_INTERVAL_MS 60000
@@ -116,7 +118,8 @@ static void *scrubber_main(void *arg)
 	}
 }
 
-/* The audit high-water mark follows the head once a second (audit_hwm.h). */
+/* Once a second: the audit high-water mark follows the head (audit_hwm.h),
+ * and aggregated refusals are written when due (denials.h). */
 #define HWM_INTERVAL_MS 1000
 
 static void *hwm_main(void *arg)
@@ -126,6 +129,8 @@ static void *hwm_main(void *arg)
 	int r, warned = 0;
 
 	for (;;) {
+		if ((r = vdeny_flush(p->c, false)))
+			log_warnx("aggregated refusals: %s", vg_strerror(r));
 		if ((r = vaudit_sync(p->c)) && !warned++)
 			log_warnx("audit high-water mark %s: %s", p->c->ast.hwm_path, vg_strerror(r));
 		else if (!r)
@@ -154,7 +159,8 @@ static void usage(FILE *f)
 		"  --check             look at the state read-only (safe beside a running vaultd):\n"
 		"                      keys, metadata, uploads in flight, audit chain; print\n"
 		"                      \"configuration OK\" and exit 0, or exit 1\n"
-		"  -v, --verbose       debug logging\n");
+		"  -v, --verbose       debug logging\n"
+		"  -h, --help          this text\n");
 }
 
 /* vaultd --check: look, change nothing. The state is opened read-only
@@ -320,6 +326,8 @@ int main(int argc, char **argv)
 		log_info("customer-managed keys: token \"%s\" via %s", cfg.token, cfg.module);
 	}
 	c->outbox = outbox;
+	if ((r = vtime_load(c)))
+		fatalx("the trusted-time mark: %s", vg_strerror(r));
 	if ((r = vcore_recover(c, &rec)))
 		fatalx("recovery failed: %s", vg_strerror(r));
 	if (rec.pending_points || rec.orphan_blobs || rec.stray_files)
@@ -364,6 +372,8 @@ int main(int argc, char **argv)
 		if (write(hw.stop[1], "x", 1) != 1)
 			log_warn("stopping the audit high-water thread");
 		pthread_join(hth, NULL);
+		if ((r = vdeny_flush(c, true)))
+			log_warnx("aggregated refusals: %s", vg_strerror(r));
 		if ((r = vaudit_sync(c)))
 			log_warnx("audit high-water mark %s: %s", c->ast.hwm_path, vg_strerror(r));
 	}

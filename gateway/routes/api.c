@@ -388,9 +388,16 @@ static void vault_create(struct gw_rctx *x, struct vgc *v)
 	json_decref(o);
 }
 
+static const struct rename pending_names[] = {
+	{"name", "what"}, {"value", "to"}, {"reason", "from"}, {"principal", "requested_by"},
+	{"time", "requested_at"}, {"time2", "effective_at"}, {"kind", "alert"}, {NULL, NULL}};
+
+/* The vault, with its weakening changes still in their cooling-off
+ * (SPEC §11) under "pending". */
 static void vault_get(struct gw_rctx *x, struct vgc *v, const struct api_target *t)
 {
 	struct vg_msg m;
+	json_t *o, *pend;
 	int r;
 
 	vg_msgb_str(vgc_req(v, VG_OP_VAULT_GET), VG_TAG_VAULT, t->vault);
@@ -398,7 +405,32 @@ static void vault_get(struct gw_rctx *x, struct vgc *v, const struct api_target 
 		gw_reply_op_error(x, v, r);
 		return;
 	}
-	send_json(x, 200, msg_json(&m, vault_names));
+	if (!(o = msg_json(&m, vault_names)) || !(pend = json_array())) {
+		json_decref(o);
+		gw_reply_error(x, 500, "internal", "out of memory");
+		return;
+	}
+	json_object_set_new(o, "pending", pend);
+	vg_msgb_str(vgc_req(v, VG_OP_PENDING_LIST), VG_TAG_VAULT, t->vault);
+	if ((r = vgc_call(v, &m))) {
+		json_decref(o);
+		gw_reply_op_error(x, v, r);
+		return;
+	}
+	while ((r = vgc_stream_next(v, &m)) == 1) {
+		if (m.type != VG_F_ROW) {
+			r = VG_EPROTO;
+			break;
+		}
+		json_array_append_new(pend, msg_json(&m, pending_names));
+	}
+	if (r) {
+		json_decref(o);
+		x->link_bad = true;
+		gw_reply_error(x, 502, "protocol", "vaultd broke off the pending list");
+		return;
+	}
+	send_json(x, 200, o);
 }
 
 static void item_create(struct gw_rctx *x, struct vgc *v, const struct api_target *t)
@@ -471,10 +503,24 @@ static void point_op(struct gw_rctx *x, struct vgc *v, const struct api_target *
 		gw_reply_op_error(x, v, r);
 		return;
 	}
+	if (op == VG_OP_POINT_DELETE) {
+		/* What vaultd did, not what it was asked (SPEC §2). */
+		char state[32], detail[200];
+		uint64_t until = 0;
+		if (vg_msg_str(&m, VG_TAG_STATE, state, sizeof(state)) ||
+		    vg_msg_str(&m, VG_TAG_DETAIL, detail, sizeof(detail))) {
+			x->link_bad = true;
+			gw_reply_error(x, 502, "protocol", "vaultd did not say what the delete did");
+			return;
+		}
+		(void)vg_msg_u64(&m, VG_TAG_TIME2, &until);
+		send_json(x, 200, json_pack("{s:s, s:s, s:s, s:I}", "id", t->point, "state", state,
+					 "result", detail, "purge_at", (json_int_t)until));
+		return;
+	}
 	if (op != VG_OP_POINT_COMMIT) {
 		send_json(x, 200, json_pack("{s:s, s:s}", "id", t->point, "state",
-					 op == VG_OP_POINT_ABORT ? "aborted" :
-					 op == VG_OP_POINT_DELETE ? "soft-deleted" : "active"));
+					 op == VG_OP_POINT_ABORT ? "aborted" : "active"));
 		return;
 	}
 	send_json(x, 200, msg_json(&m, point_names));

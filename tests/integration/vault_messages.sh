@@ -71,4 +71,20 @@ exact "vaultctl: stdin: object v1/host1/$pid/stdin: not committed yet: it can be
 echo go >"$VG_WORK/gate"
 wait "$UP" || vg_fail "the held upload failed: $(cat "$VG_WORK/up.out")"
 vg_ctl audit verify >/dev/null || vg_fail "audit chain broken"
+vg_log "options anywhere: global options after the command; usage errors in a line"
+[ "$("$VAULTCTL" whoami --socket "$VG_SOCK" --user bob --token-file "$VG_WORK/bob.tok")" = bob ] ||
+	vg_fail "global options after the command were not taken"
+[ "$("$VAULTCTL" whoami --user=bob --socket="$VG_SOCK" --token-file "$VG_WORK/bob.tok")" = bob ] ||
+	vg_fail "--opt=value after the command was not taken"
+vg_ctl item create v1 host2 >/dev/null
+"$VAULTCTL" item stop v1 host2 --delete-data --socket "$VG_SOCK" >/dev/null ||
+	vg_fail "item stop with --socket after --delete-data"
+exact 'vaultctl: unknown option --bogus (vaultctl --help lists commands and options)' \
+	vg_ctl item stop v1 host1 --bogus
+out=$("$VAULTCTL" --socket "$VG_SOCK" item stop v1 2>&1) && vg_fail "item stop with one argument succeeded"
+[ "$out" = "usage: vaultctl item stop VAULT ITEM [--delete-data]
+(vaultctl --help lists every command and option)" ] || vg_fail "usage error for item stop: $out"
+exact 'vaultctl: unknown command "frob" (vaultctl --help lists them)' vg_ctl frob
+exact 'vaultctl: --range -5: expected A-B or A- (bytes, inclusive)' vg_ctl restore v1 host1 0123456789abcdef --range -5
+[ "$("$VAULTCTL" --help | wc -l)" -gt 40 ] || vg_fail "--help is not the whole text"
 vg_log "PASS: messages"
