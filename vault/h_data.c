@@ -254,7 +254,8 @@ int h_point_begin(struct conn *k, const struct vg_msg *m)
 	if (!(flags & 1) && k->nbound == MAX_BOUND_POINTS)
 		return send_err(k, VG_ELIMIT, "too many open points on this connection");
 	if ((r = vcore_point_begin(k->c, &k->who, a.vault, a.item, flags & 1, &pid))) {
-		audit_fail(k, "point.begin", a.target, r, true);
+		char sw0[400];
+		audit_refusal(k, "point.begin", a.target, r, space_why(k, r, sw0, sizeof(sw0)));
 		job_begin(k, VR_JOB_BACKUP, a.vault, a.item, 0);
 		job_done(k, r, 0, r == VG_EKEY ? key_detail(k, a.vault, kd, sizeof(kd)) : NULL);
 		if (r == VG_EKEY) {
@@ -262,8 +263,12 @@ int h_point_begin(struct conn *k, const struct vg_msg *m)
 			snprintf(what, sizeof(what), "vault %s", a.vault);
 			return send_key_err(k, what, a.vault);
 		}
-		return send_err(k, r, "item %s: %s", a.target, r == VG_EBADSTATE ?
-			"protection is stopped; run \"item resume\" first" : vg_strerror(r));
+		{
+			char sw[400];
+			return send_err(k, r, "item %s: %s", a.target, r == VG_EBADSTATE ?
+				"protection is stopped; run \"item resume\" first" :
+				space_why(k, r, sw, sizeof(sw)));
+		}
 	}
 	if (!(flags & 1)) {
 		snprintf(k->bound[k->nbound].vault, sizeof(k->bound[0].vault), "%s", a.vault);
@@ -536,16 +541,20 @@ int h_object_put(struct conn *k, const struct vg_msg *m)
 		return r < 0 ? r : 0;
 	if ((r = vcore_upload_begin(k->c, &k->who, a.vault, a.item, a.point, a.object, want,
 		     size, &u))) {
+		char sw0[400];
 		if (r == VG_EDENIED)
 			return not_opener(k, "object.put", a.target);
-		audit_fail(k, "object.put", a.target, r, true);
+		audit_refusal(k, "object.put", a.target, r, space_why(k, r, sw0, sizeof(sw0)));
 		job_done(k, r, 0, r == VG_EKEY ? key_detail(k, a.vault, kd, sizeof(kd)) : NULL);
 		if (r == VG_EKEY) {
 			char what[800];
 			snprintf(what, sizeof(what), "object %s", a.target);
 			return send_key_err(k, what, a.vault);
 		}
-		return send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
+		{
+			char sw[400];
+			return send_err(k, r, "object %s: %s", a.target, space_why(k, r, sw, sizeof(sw)));
+		}
 	}
 	vcore_upload_limit(u, limit);
 	return stream_upload(k, u, "object.put", a.target);

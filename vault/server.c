@@ -127,6 +127,13 @@ int get_args(const struct vg_msg *m, unsigned need, struct args *a)
 
 /* ---- handlers ---------------------------------------------------------------- */
 
+const char *space_why(struct conn *k, int r, char *buf, size_t n)
+{
+	if (r == VG_ENOSPACE && vcore_meta_space(k->c, buf, n))
+		return buf;
+	return vg_strerror(r);
+}
+
 int end_stream(struct conn *k, int r)
 {
 	return send_status(k, VG_F_END, r, r ? vg_strerror(r) : NULL);
