@@ -240,8 +240,15 @@ static void raise_limited(struct vcore *c, const struct vcaller *who, const char
 int vquota_disk_check(struct vcore *c, uint64_t want, char *why, size_t whysz)
 {
 	uint64_t avail, floor = vquota_floor(), need;
-	char detail[256];
+	char detail[400];
 
+	/* The metadata reserve (core.h, issue 12 item 10) first: the LMDB map
+	 * and the metadata's own filesystem; then the blob store's disk. */
+	if (vcore_meta_space(c, detail, sizeof(detail))) {
+		WHY("%s", detail);
+		raise_limited(c, NULL, "disk-low", "disklow", "", "disk", detail);
+		return 1;
+	}
 	if (vs_free_bytes(c->store, &avail))
 		return 0;  /* a store that cannot say: the write itself decides */
 	need = floor;

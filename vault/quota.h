@@ -22,7 +22,9 @@
  * default VQUOTA_FLOOR_DEFAULT): an upload is refused when the free space
  * minus its declared size (+1 %) would fall below it, and a running upload
  * stops at the first segment that finds the floor crossed, so LMDB and the
- * blob directory keep that much room; `disk-low` is raised.
+ * blob directory keep that much room; `disk-low` is raised. The metadata
+ * reserve (vcore_meta_space, core.h) is checked first by the same call, so
+ * its refusals raise `disk-low` too.
  */
 #ifndef VAULT_QUOTA_H
 #define VAULT_QUOTA_H

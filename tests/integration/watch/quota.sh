@@ -6,13 +6,13 @@
 # below the free-space floor new uploads are refused with disk-low; once
 # space is freed the vault works again. Usage shows in report and metrics.
 #
-#   vaultctl / curl / restic ──► vaultgw ──unix──► vaultd-testclock --disk-floor 8M
+#   vaultctl / curl / restic ──► vaultgw ──unix──► vaultd-testclock --disk-floor 16M
 #                                                  state on a 48 MiB tmpfs
 set -eu
 . "$VG_SRC/tests/integration/watch/wlib.sh"
 V=vgt-$$-v
 W_VAULT=$V
-w_setup --tmpfs 48m --disk-floor 8M
+w_setup --tmpfs 48m --disk-floor 16M
 
 M=1048576
 vg_ctl vault create "$V" >/dev/null
@@ -91,7 +91,7 @@ grep -qx "vaultgate_quota_bytes{vault=\"$V\",item=\"i1\"} 5242880" "$VG_WORK/met
 	vg_fail "no quota metric: $(grep quota "$VG_WORK/metrics.txt")"
 grep -qx "vaultgate_quota_used_bytes{vault=\"$V\",item=\"i1\"} 5013504" "$VG_WORK/metrics.txt" ||
 	vg_fail "no usage metric: $(grep quota "$VG_WORK/metrics.txt")"
-grep -qx "vaultgate_disk_floor_bytes 8388608" "$VG_WORK/metrics.txt" || vg_fail "no floor metric"
+grep -qx "vaultgate_disk_floor_bytes 16777216" "$VG_WORK/metrics.txt" || vg_fail "no floor metric"
 vg_ctl report "$V" | grep -q "quota 4.8 MiB of 5.0 MiB used" ||
 	vg_fail "report without usage: $(vg_ctl report "$V")"
 vg_ctl report "$V" --json | python3 -c '
@@ -138,20 +138,20 @@ vg_log "ok: restic reports the 507; after the quota is lifted it backs up and ch
 
 # ---- the disk floor --------------------------------------------------------------
 free=$(df -B1 --output=avail "$VG_WORK/state" | tail -1)
-fill=$((free - 10 * M))        # leaves 10 MiB: 2 MiB above the floor
+fill=$((free - 18 * M))        # leaves 18 MiB: 2 MiB above the floor
 head -c "$fill" /dev/zero >"$VG_WORK/state/filler"
 blobs=$(w_blobs)
 pi2=$(w_points "$V" i2)
-vg_expect_fail "would leave less than the floor of 8388608 bytes (vaultd --disk-floor)" \
+vg_expect_fail "would leave less than the floor of 16777216 bytes (vaultd --disk-floor)" \
 	vg_ctl backup "$V" i2 "$VG_WORK/m3"
-w_alert disk-low "floor of 8388608 bytes"
+w_alert disk-low "floor of 16777216 bytes"
 # A stream of unknown size stops when it reaches the floor.
-vg_expect_fail "below the floor of 8388608 bytes" \
+vg_expect_fail "below the floor of 16777216 bytes" \
 	sh -c "\"$VAULTCTL\" --socket \"$VG_SOCK\" backup \"$V\" i2 - <\"$VG_WORK/m5\""
 [ "$(w_points "$V" i2)" = "$pi2" ] || vg_fail "a refused upload below the floor left a point"
 [ "$(w_blobs)" = "$blobs" ] || vg_fail "a refused upload below the floor left a blob"
 free2=$(df -B1 --output=avail "$VG_WORK/state" | tail -1)
-[ "$free2" -ge $((8 * M)) ] || vg_fail "the floor was crossed: $free2 bytes free"
+[ "$free2" -ge $((16 * M)) ] || vg_fail "the floor was crossed: $free2 bytes free"
 # Reads and small metadata changes still work at the floor.
 vg_ctl restore "$V" i1 "$(vg_ctl points "$V" i1 | head -1 | cut -f1)" -o "$VG_WORK/back" >/dev/null
 vg_ctl item set "$V" i2 expect-every 1d >/dev/null
