@@ -130,8 +130,11 @@ enum vg_op {
 	 * held until an Owner (of any vault) or local root accepts the new time;
 	 * under a guard it needs a grant for "clock-accept" on target "clock". */
 	VG_OP_CLOCK_ACCEPT,     /* [GRANT] -> TIME(now) DETAIL */
-	/* VAULT ITEM NAME(setting) VALUE: one row of vault/itemset.c's table
-	 * (quota BYTES|none, expect-every DURATION|none). */
+	/* VAULT ITEM NAME(setting) VALUE: one setting of an existing item, from
+	 * one table (vault/h_data.c item_settings): "agent" gives the item to
+	 * an agent principal (as item.create --agent: VP_PROTECT; audited);
+	 * "quota" BYTES|none and "expect-every" DURATION|none (issue 14,
+	 * vault/itemset.c; VP_POLICY; audited). */
 	VG_OP_ITEM_SET,
 	/* VG_OP_SCRUB: [VAULT] [SIZE: rate limit, bytes/s; 0 none]. Re-reads
 	 * every blob of every object (every point state) and checks every GCM

@@ -593,6 +593,41 @@ fail:
 	return r;
 }
 
+int vcore_item_set_owner(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, const char *owner)
+{
+	struct vr_principal op;
+	struct vr_vault v;
+	struct vr_item it;
+	char target[256], reason[2 * VG_PRINCIPAL_NAME_MAX + 40];
+	MDB_txn *txn = NULL;
+	MDB_val pv;
+	int r;
+
+	if ((r = vg_name_check(owner, VG_PRINCIPAL_NAME_MAX)))
+		return r;
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)) ||
+	    (r = vdb_get(c->db, txn, VDB_PRINCIPALS, owner, strlen(owner), &pv)) ||
+	    (r = vr_principal_dec(pv.mv_data, pv.mv_size, &op)))
+		goto fail;
+	if (op.kind != VR_K_AGENT) {
+		r = VG_EINVAL;  /* items are given to agents only */
+		goto fail;
+	}
+	snprintf(reason, sizeof(reason), "agent %s -> %s", it.owner, owner);
+	snprintf(it.owner, sizeof(it.owner), "%s", owner);
+	target3(target, sizeof(target), vault, item, 0);
+	if ((r = vcore_put_item(c, txn, item, &it)) ||
+	    (r = audit_ok(c, txn, who, "item.set", target, reason)))
+		goto fail;
+	return vdb_commit(txn);
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
 int vcore_item_get(struct vcore *c, const char *vault, const char *item, struct vr_item *out)
 {
 	struct vr_vault v;

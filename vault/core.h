@@ -163,6 +163,10 @@ int vcore_vault_list(struct vcore *c,
 /* owner: the agent the item belongs to ("" or NULL: the caller). */
 int vcore_item_create(struct vcore *c, const struct vcaller *who, const char *vault,
 	const char *item, const char *kind, const char *owner);
+/* Gives an existing item to another agent (owner must be an agent
+ * principal). Audited as item.set, reason "agent OLD -> NEW". */
+int vcore_item_set_owner(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, const char *owner);
 int vcore_item_get(struct vcore *c, const char *vault, const char *item, struct vr_item *out);
 int vcore_item_list(struct vcore *c, const char *vault,
 	int (*cb)(void *arg, const char *name, const struct vr_item *it), void *arg);

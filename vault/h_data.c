@@ -198,6 +198,51 @@ int h_item_create(struct conn *k, const struct vg_msg *m)
 	return vg_send_frame(k->fd, resp_ok(k));
 }
 
+/* item.set: one row per setting. Each checks its own value and names it
+ * in its refusal; "agent" gives the item to an agent principal. */
+static int set_agent(struct conn *k, const struct args *a, const char *value)
+{
+	char why[200];
+	int r;
+
+	if ((r = vcore_item_set_owner(k->c, &k->who, a->vault, a->item, value))) {
+		item_create_why(k, r, "files", value, why, sizeof(why));
+		audit_fail(k, "item.set", a->target, r, true);
+		return send_err(k, r, "item %s: agent %s: %s", a->target, value, why);
+	}
+	return vg_send_frame(k->fd, resp_ok(k));
+}
+
+static const struct {
+	const char *name;
+	enum vperm perm;
+	int (*set)(struct conn *k, const struct args *a, const char *value);
+} item_settings[] = {
+	{"agent", VP_PROTECT, set_agent},
+	{"quota", VP_POLICY, item_set_quota},               /* h_watch.c (issue 14) */
+	{"expect-every", VP_POLICY, item_set_expect_every},
+};
+
+int h_item_set(struct conn *k, const struct vg_msg *m)
+{
+	char name[65], value[256];
+	struct args a;
+	int r;
+
+	if ((r = get_args(m, A_VAULT | A_ITEM, &a)) || vg_msg_str(m, VG_TAG_NAME, name, sizeof(name)) ||
+	    vg_msg_str(m, VG_TAG_VALUE, value, sizeof(value)))
+		return send_err(k, r ? r : VG_EINVAL, "item.set needs a vault, an item, a setting and a value");
+	for (size_t i = 0; i < sizeof(item_settings) / sizeof(item_settings[0]); i++) {
+		if (strcmp(name, item_settings[i].name) != 0)
+			continue;
+		if ((r = need(k, "item.set", a.vault, NULL, item_settings[i].perm)))
+			return r < 0 ? r : 0;
+		return item_settings[i].set(k, &a, value);
+	}
+	audit_fail(k, "item.set", a.target, VG_EINVAL, true);
+	return send_err(k, VG_EINVAL, "item %s: no setting \"%s\" (agent, quota, expect-every)", a.target, name);
+}
+
 static int item_row_cb(void *arg, const char *name, const struct vr_item *it)
 {
 	struct conn *k = arg;

@@ -10,22 +10,26 @@
 #include "server_int.h"
 #include "vg_err.h"
 
-int h_item_set(struct conn *k, const struct vg_msg *m)
+/* Rows of h_data.c's item_settings (after its permission check). */
+static int item_set(struct conn *k, const struct args *a, const char *setting, const char *value)
 {
-	char setting[64], value[256], why[400] = "";
-	struct args a;
-	int r;
+	char why[400] = "";
+	int r = vitemset_apply(k->c, &k->who, a->vault, a->item, setting, value, why, sizeof(why));
 
-	if (get_args(m, A_VAULT | A_ITEM, &a) || vg_msg_str(m, VG_TAG_NAME, setting, sizeof(setting)) ||
-	    vg_msg_str(m, VG_TAG_VALUE, value, sizeof(value)))
-		return send_err(k, VG_EINVAL, "item.set needs a vault, an item, a setting and a value");
-	if ((r = need(k, "item.set", a.vault, a.item, vitemset_perm(setting))))
-		return r < 0 ? r : 0;
-	r = vitemset_apply(k->c, &k->who, a.vault, a.item, setting, value, why, sizeof(why));
 	if (!r)
 		return vg_send_frame(k->fd, resp_ok(k));
-	audit_refusal(k, "item.set", a.target, r, *why ? why : NULL);
-	return send_err(k, r, "item %s: %s", a.target, *why ? why : vg_strerror(r));
+	audit_refusal(k, "item.set", a->target, r, *why ? why : NULL);
+	return send_err(k, r, "item %s: %s", a->target, *why ? why : vg_strerror(r));
+}
+
+int item_set_quota(struct conn *k, const struct args *a, const char *value)
+{
+	return item_set(k, a, "quota", value);
+}
+
+int item_set_expect_every(struct conn *k, const struct args *a, const char *value)
+{
+	return item_set(k, a, "expect-every", value);
 }
 
 /* `vault set V quota BYTES` (after h_vault_set's permission check). */

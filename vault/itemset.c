@@ -76,11 +76,10 @@ static int set_expect(struct vcore *c, MDB_txn *txn, const struct vr_item *it, c
 
 static const struct row {
 	const char *name;
-	enum vperm perm;
 	apply_fn apply;
 } rows[] = {
-	{"quota", VP_POLICY, set_quota},
-	{"expect-every", VP_POLICY, set_expect},
+	{"quota", set_quota},
+	{"expect-every", set_expect},
 };
 
 static const struct row *find(const char *setting)
@@ -89,13 +88,6 @@ static const struct row *find(const char *setting)
 		if (strcmp(rows[i].name, setting) == 0)
 			return &rows[i];
 	return NULL;
-}
-
-enum vperm vitemset_perm(const char *setting)
-{
-	const struct row *r = find(setting);
-
-	return r ? r->perm : VP_POLICY;
 }
 
 int vitemset_apply(struct vcore *c, const struct vcaller *who, const char *vault,

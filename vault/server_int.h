@@ -96,6 +96,7 @@ int h_vault_create(struct conn *k, const struct vg_msg *m);
 int h_vault_list(struct conn *k, const struct vg_msg *m);
 int h_vault_get(struct conn *k, const struct vg_msg *m);
 int h_item_create(struct conn *k, const struct vg_msg *m);
+int h_item_set(struct conn *k, const struct vg_msg *m);
 int h_item_list(struct conn *k, const struct vg_msg *m);
 int h_point_begin(struct conn *k, const struct vg_msg *m);
 int h_point_commit(struct conn *k, const struct vg_msg *m);
@@ -154,8 +155,10 @@ int h_pending_list(struct conn *k, const struct vg_msg *m);
 int h_pending_cancel(struct conn *k, const struct vg_msg *m);
 int h_clock_accept(struct conn *k, const struct vg_msg *m);
 /* h_watch.c (issue 14) */
-int h_item_set(struct conn *k, const struct vg_msg *m);
 int h_scrub(struct conn *k, const struct vg_msg *m);
+/* rows of h_data.c's item settings table */
+int item_set_quota(struct conn *k, const struct args *a, const char *value);
+int item_set_expect_every(struct conn *k, const struct args *a, const char *value);
 int h_vault_set_quota(struct conn *k, const char *vault, const char *value);
 
 

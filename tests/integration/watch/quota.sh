@@ -24,7 +24,7 @@ vg_random_file "$VG_WORK/k800" $((800 * 1024))
 # ---- settings: strict parsing, audited, Contributor's business --------------
 vg_expect_fail "expected a byte count" vg_ctl item set "$V" i1 quota 3X
 vg_expect_fail "expected a byte count" vg_ctl vault set "$V" quota -1
-vg_expect_fail "unknown item setting colour (quota, expect-every" vg_ctl item set "$V" i1 colour red
+vg_expect_fail "no setting \"colour\" (agent, quota, expect-every)" vg_ctl item set "$V" i1 colour red
 vg_expect_fail "item $V/nosuch: not found" vg_ctl item set "$V" nosuch quota 3M
 vg_ctl principal add op1 --kind user >"$VG_WORK/op1.tok"
 vg_ctl role grant op1 "$V" operator >/dev/null

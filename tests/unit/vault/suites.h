@@ -16,5 +16,6 @@ Suite *store_suite(void);
 Suite *record_suite(void);
 Suite *audit_suite(void);
 Suite *core_suite(void);
+Suite *enrol_suite(void);
 
 #endif
