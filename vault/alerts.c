@@ -18,6 +18,8 @@ static const char *const security_alerts[] = {
 	"audit-broken", "denial-flood", "critical-op-denied",
 	/* SPEC §11 */
 	"clock-jump", "mass-purge", "guard-changed", "pin-bruteforce", "audit-anchor",
+	/* issue 19: vaultnet watch, once per scan episode */
+	"scan-detected",
 	/* issue 14: a blob that fails its tag or hash (scrub) */
 	"integrity-failure", NULL,
 };
