@@ -88,13 +88,13 @@ int vcore_audit(struct vcore *c, const struct vcaller *who, const char *op,
 	int r;
 
 	/* Refusals are throttled and aggregated (denials.h). */
-	if (result && strcmp(result, "denied") == 0) {
+	if (result && (strcmp(result, "denied") == 0 || strcmp(result, "failed") == 0)) {
 		char detail[512];
-		d = vdeny_note(who, op, target, reason);
+		d = vdeny_note_result(who, op, result, target, reason);
 		snprintf(detail, sizeof(detail), "%s %s refused: %s", op, target, reason ? reason : "");
 		if (d & VDENY_FLOOD_ALERT)
 			(void)valert_raise(c, NULL, "denial-flood", who, NULL, who->principal,
-				"100 or more refused requests within a minute; repeats are aggregated");
+				"100 or more refused or failed requests within a minute; repeats are aggregated");
 		if (d & VDENY_CRIT_ALERT)
 			(void)valert_raise(c, NULL, "critical-op-denied", who, NULL, target, detail);
 	}
