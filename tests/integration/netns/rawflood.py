@@ -12,9 +12,11 @@ correct, so conntrack and the firewall see well-formed packets.
 SRC is one address (every packet from it) or a prefix (CIDR): each packet
 then comes from the next address of it, in order, wrapping around, never
 the network address. PPS 0 means as fast as possible. Optional: --smac MAC.
-Prints "sent N in S s". Only ever run inside the tests' own namespaces.
+Prints "sent N in S s" (also when ended by SIGTERM). Only ever run inside
+the tests' own namespaces.
 """
 import ipaddress
+import signal
 import socket
 import struct
 import sys
@@ -82,6 +84,12 @@ def main(argv):
     interval = 1.0 / pps if pps else 0.0
     t0 = time.monotonic()
     sent = 0
+    state = {"sent": 0}
+
+    def stop(*_):
+        print("sent %d in %.2f s" % (state["sent"], time.monotonic() - t0), flush=True)
+        sys.exit(0)
+    signal.signal(signal.SIGTERM, stop)
     span = nsize - 2 if nsize > 2 else 1
     pack = struct.pack
     for i in range(count):
@@ -114,6 +122,7 @@ def main(argv):
         try:
             s.send(eth + ip + seg)
             sent += 1
+            state["sent"] = sent
         except OSError:
             time.sleep(0.001)     # the device queue is full: yield
         if interval:
