@@ -16,6 +16,7 @@
  *   neighbours   no permanent entry that the configuration does not pin
  *   tc           no ingress/clsact qdisc, only plain queueing qdiscs, no
  *                filter anywhere
+ *   xdp          no XDP program on any link
  *   x_tables     no iptables/ip6tables/arptables (legacy) table
  *   conntrack    every entry is a flow the configuration admits (to the
  *                port from an allowlisted source, ping from one, loopback)

@@ -8,6 +8,8 @@
 # after `up`, for what up owns). First the issue's attack: an injected
 # conntrack entry lets the denied host complete a connection to the
 # listener while the nftables table is untouched.
+# Covered: conntrack, tc (clsact, htb + u32), XDP, addresses, routes (main,
+# local, blackhole), policy rules, neighbours, links, sysctls, objects.
 # Also asserts what `up` hardens: accept_redirects 0, rp_filter 1 (strict)
 # on the data link, arp_ignore 1, arp_announce 2, accept_ra 0, SYN cookies.
 set -eu
@@ -87,6 +89,14 @@ drift "tc egress filter" "^+ tc filter u32 on ifindex [0-9]* egress"
 grep -q "^+ tc qdisc htb" "$VG_WORK/verify.log" || vg_fail "tc htb qdisc not named"
 pe tc qdisc del dev vg0 root
 clean "tc egress"
+
+vg_log "xdp: a program on the data link sees packets before nftables"
+printf '__attribute__((section("xdp"), used)) int pass(void *ctx) { return 2; }\nchar _license[] __attribute__((section("license"), used)) = "GPL";\n' >"$VG_WORK/xdp.c"
+clang -O2 -target bpf -c "$VG_WORK/xdp.c" -o "$VG_WORK/xdp.o"
+pe ip link set dev vg0 xdpgeneric obj "$VG_WORK/xdp.o" sec xdp
+drift "xdp program" "^+ xdp program on vg0 (generic)"
+pe ip link set dev vg0 xdpgeneric off
+clean "xdp"
 
 vg_log "addresses, routes, policy rules, neighbours, links"
 pe ip addr add 10.231.0.99/24 dev vg0
