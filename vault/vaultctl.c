@@ -78,7 +78,7 @@ static void usage_text(FILE *f)
 		"  principal cert add|remove NAME SHA256HEX [--vault V]\n"
 		"                                                map an mTLS client certificate\n"
 		"                                                (an agent's: --vault V and --pin-file)\n"
-		"  role grant PRINCIPAL VAULT ROLE               reader|agent|operator|contributor|owner\n"
+		"  role grant PRINCIPAL VAULT ROLE               reader|agent|operator|contributor|owner|replicator\n"
 		"  role revoke PRINCIPAL VAULT\n"
 		"  role list [VAULT]\n"
 		"  agent register VAULT NAME [-o CREDFILE [--item ITEM] [--endpoint URL]\n"
@@ -112,6 +112,10 @@ static void usage_text(FILE *f)
 		"  item set VAULT ITEM quota BYTES|none         (512K, 10M, 2G, 1T)\n"
 		"  item set VAULT ITEM expect-every DURATION|none  backup-missed when none came (90m, 6h, 1d)\n"
 		"  scrub [VAULT] [--rate MB/s]                   re-read every blob, check every tag; exit 1 if damaged\n"
+		"  remote add NAME URL --ca FILE --user U --token-file F   a primary to pull from (vaultsync)\n"
+		"  remote list\n"
+		"  sync create JOB --remote NAME --vault SRC --to DST [--every DURATION]\n"
+		"  sync run JOB | sync list | sync show JOB      pull replication (deletes never propagate)\n"
 		"  pending [VAULT] [--json]      weakening changes waiting out their cooling-off\n"
 		"  pending cancel ID             (an Owner of the vault or an approver of its guard)\n"
 		"  guard create NAME                             (local root)\n"
@@ -1570,6 +1574,8 @@ int main(int argc, char **argv)
 	cmd = argv[optind++];
 	argc -= optind;
 	argv += optind;
+	if (strcmp(cmd, "remote") == 0 || strcmp(cmd, "sync") == 0)
+		return vctl_sync_exec(sock, cmd, argc, argv);
 	if ((r = vgc_connect(sock, &c)))
 		return fail("cannot reach vaultd at %s: %s", sock, vg_strerror(r));
 	vgc_set_auth(c, &auth);

@@ -1,6 +1,10 @@
 /* vaultctl_watch.c - see vaultctl_watch.h. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "ops.h"
@@ -69,4 +73,33 @@ int vctl_scrub(struct vgc *c, int argc, char **argv)
 		return 1;
 	}
 	return 0;
+}
+
+int vctl_sync_exec(const char *sock, const char *cmd, int argc, char **argv)
+{
+	char self[PATH_MAX], prog[PATH_MAX + 16], *slash;
+	char **av;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int k = 0;
+
+	if (n <= 0) {
+		fprintf(stderr, "vaultctl: cannot find vaultsync: %s\n", strerror(errno));
+		return 1;
+	}
+	self[n] = 0;
+	if ((slash = strrchr(self, '/')))
+		*slash = 0;
+	snprintf(prog, sizeof(prog), "%s/vaultsync", self);
+	if (!(av = calloc((size_t)argc + 5, sizeof(*av))))
+		return 1;
+	av[k++] = prog;
+	av[k++] = (char *)"--socket";
+	av[k++] = (char *)sock;
+	av[k++] = (char *)cmd;
+	for (int i = 0; i < argc; i++)
+		av[k++] = argv[i];
+	execv(prog, av);
+	fprintf(stderr, "vaultctl: %s: %s\n", prog, strerror(errno));
+	free(av);
+	return 1;
 }

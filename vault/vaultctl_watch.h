@@ -7,5 +7,9 @@
 #include "client.h"
 
 int vctl_scrub(struct vgc *c, int argc, char **argv);
+/* `vaultctl remote ...` and `vaultctl sync ...`: runs vaultsync (the pull
+ * replicator, installed beside vaultctl) with the same words and socket.
+ * Returns only on failure. */
+int vctl_sync_exec(const char *sock, const char *cmd, int argc, char **argv);
 
 #endif
