@@ -59,9 +59,17 @@ int httpc_new(const char *base_url, const char *ca_file, const char *user, const
 	*out = NULL;
 	if (!(h = calloc(1, sizeof(*h))))
 		return -ENOMEM;
-	if (wh_url_parse(base_url, &h->u, why, whysz)) {
-		free(h);
-		return VG_EINVAL;
+	{
+		/* "https://host:port" is "https://host:port/" */
+		char u[1200];
+		const char *rest = strncmp(base_url, "https://", 8) == 0 ? base_url + 8 : base_url;
+		if (fmt(u, sizeof(u), "%s%s", base_url, strchr(rest, '/') ? "" : "/") < 0 ||
+		    wh_url_parse(u, &h->u, why, whysz)) {
+			if (!*why)
+				fmt(why, whysz, "URL too long");
+			free(h);
+			return VG_EINVAL;
+		}
 	}
 	/* the base path without a trailing slash */
 	n = (int)strlen(h->u.path);

@@ -1542,6 +1542,9 @@ int main(int argc, char **argv)
 		snprintf(token, sizeof(token), "%s", getenv("VG_TOKEN"));
 		auth.token = token;
 	}
+	/* remote and sync are vaultsync's: their options are its own. */
+	if ((r = vctl_sync_exec(sock, argc, argv)) >= 0)
+		return r;
 	if ((r = hoist_globals(argc, argv, opts)))
 		return r;
 	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -1574,8 +1577,6 @@ int main(int argc, char **argv)
 	cmd = argv[optind++];
 	argc -= optind;
 	argv += optind;
-	if (strcmp(cmd, "remote") == 0 || strcmp(cmd, "sync") == 0)
-		return vctl_sync_exec(sock, cmd, argc, argv);
 	if ((r = vgc_connect(sock, &c)))
 		return fail("cannot reach vaultd at %s: %s", sock, vg_strerror(r));
 	vgc_set_auth(c, &auth);

@@ -46,6 +46,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -113,7 +114,7 @@ static int name_ok(const char *s)
 /* ---- key=value files --------------------------------------------------------- */
 
 struct kv {
-	char url[1100], ca[1024], user[130], token[200];
+	char url[1100], ca[PATH_MAX], user[130], token[200];
 	char remote[80], vault[80], to[80];
 	uint64_t every;
 };
@@ -126,7 +127,7 @@ static int path_of(char *out, size_t n, const char *sub, const char *name)
 
 static int read_kv(const char *sub, const char *name, struct kv *kv)
 {
-	char path[2048], line[1400];
+	char path[2048], line[PATH_MAX + 64];
 	struct stat st;
 	FILE *f;
 
@@ -733,7 +734,7 @@ static int cmd_remote(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[0], "add") == 0) {
 		const char *name = argv[1], *url = argv[2], *ca = NULL, *user = NULL, *tf = NULL;
-		char token[200], text[2600], why[300] = "", cab[1024];
+		char token[200], text[6000], why[300] = "", cab[PATH_MAX];
 		struct httpc *h;
 		int r;
 		for (int i = 3; i + 1 < argc; i += 2) {
