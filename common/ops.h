@@ -134,7 +134,13 @@ enum vg_op {
 	 * one table (vault/h_data.c item_settings): "agent" gives the item to
 	 * an agent principal (as item.create --agent: VP_PROTECT; audited). */
 	VG_OP_ITEM_SET,
-	VG_OP_MAX_CORE = VG_OP_ITEM_SET,
+	/* VALUE(passphrase, >= 12 bytes) [GRANT] -> RESP {SIZE}, one DATA frame,
+	 * END: the platform, audit and infrastructure keys sealed under the
+	 * passphrase, the file's bytes (vault/keyexport.h).
+	 * Local root only; MUA op keys-export (target "keys"), mandatory, under
+	 * every guard linked to a vault; audited keys.export. */
+	VG_OP_KEYS_EXPORT,
+	VG_OP_MAX_CORE = VG_OP_KEYS_EXPORT,
 };
 
 /* WHOAMI's FLAGS: the caller is local root or Owner of some vault (the

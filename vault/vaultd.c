@@ -28,6 +28,7 @@
 #include "denials.h"
 #include "lifecycle.h"
 #include "lockfile.h"
+#include "keyimport.h"
 #include "log.h"
 #include "server.h"
 #include "trusted_time.h"
@@ -101,6 +102,10 @@ static void usage(FILE *f)
 		"  --check             look at the state read-only (safe beside a running vaultd):\n"
 		"                      keys, metadata, uploads in flight, audit chain; print\n"
 		"                      \"configuration OK\" and exit 0, or exit 1\n"
+		"  --import-keys FILE  (no --socket) before the first start on a replacement\n"
+		"                      appliance: the keys from `vaultctl keys export`, passphrase\n"
+		"                      from --passphrase-file FILE or stdin; checks them against\n"
+		"                      the state's audit chain and vaults, audits, exits\n"
 		"  -v, --verbose       debug logging\n"
 		"  -h, --help          this text\n");
 }
@@ -183,11 +188,13 @@ int main(int argc, char **argv)
 		{"pkcs11-config", required_argument, NULL, 'p'},
 		{"alert-outbox", no_argument, NULL, 'o'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"import-keys", required_argument, NULL, 'I'},
+		{"passphrase-file", required_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct vsrv_opts so = {0};
-	const char *dir = NULL, *p11conf = NULL;
+	const char *dir = NULL, *p11conf = NULL, *import = NULL, *passfile = NULL;
 	int use_syslog = 0, check = 0, verbose = 0, outbox = 0, ch, r, lfd, sfd;
 	struct vcore *c = NULL;
 	struct vcore_recovery rec;
@@ -206,11 +213,14 @@ int main(int argc, char **argv)
 		case 'p': p11conf = optarg; break;
 		case 'o': outbox = 1; break;
 		case 'v': verbose++; break;
+		case 'I': import = optarg; break;
+		case 'F': passfile = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!dir || (!so.socket_path && !check) || optind != argc) {
+	if (!dir || (!so.socket_path && !check && !import) || (import && (so.socket_path || check)) ||
+	    (passfile && !import) || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
@@ -231,6 +241,15 @@ int main(int argc, char **argv)
 
 	if (check)
 		return check_state(dir, p11conf);
+	if (import) {
+		char msg[800];
+		if ((r = vkx_import(dir, import, passfile, msg, sizeof(msg)))) {
+			log_warnx("import-keys: %s", msg);
+			return 1;
+		}
+		printf("keys imported: %s\n", msg);
+		return 0;
+	}
 	snprintf(info, sizeof(info), "pid %ld socket %s", (long)getpid(), so.socket_path);
 	if ((r = vcore_open_ex(dir, 0, info, &c, why, sizeof(why))))
 		fatalx("%s", *why ? why : vg_strerror(r));

@@ -17,5 +17,6 @@ Suite *record_suite(void);
 Suite *audit_suite(void);
 Suite *core_suite(void);
 Suite *enrol_suite(void);
+Suite *keyexport_suite(void);
 
 #endif
