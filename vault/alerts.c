@@ -17,7 +17,9 @@ static const char *const security_alerts[] = {
 	"auth-bruteforce", "mass-deletion", "firewall-drift",
 	"audit-broken", "denial-flood", "critical-op-denied",
 	/* SPEC §11 */
-	"clock-jump", "mass-purge", "guard-changed", "pin-bruteforce", "audit-anchor", NULL,
+	"clock-jump", "mass-purge", "guard-changed", "pin-bruteforce", "audit-anchor",
+	/* issue 19: vaultnet watch, once per scan episode */
+	"scan-detected", NULL,
 };
 static const char *const job_alerts[] = {"backup-failed", "restore-failed", NULL};
 
