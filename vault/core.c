@@ -87,13 +87,13 @@ int vcore_audit(struct vcore *c, const struct vcaller *who, const char *op,
 	int r;
 
 	/* Refusals are throttled and aggregated (denials.h). */
-	if (result && strcmp(result, "denied") == 0) {
+	if (result && (strcmp(result, "denied") == 0 || strcmp(result, "failed") == 0)) {
 		char detail[512];
-		d = vdeny_note(who, op, target, reason);
+		d = vdeny_note_result(who, op, result, target, reason);
 		snprintf(detail, sizeof(detail), "%s %s refused: %s", op, target, reason ? reason : "");
 		if (d & VDENY_FLOOD_ALERT)
 			(void)valert_raise(c, NULL, "denial-flood", who, NULL, who->principal,
-				"100 or more refused requests within a minute; repeats are aggregated");
+				"100 or more refused or failed requests within a minute; repeats are aggregated");
 		if (d & VDENY_CRIT_ALERT)
 			(void)valert_raise(c, NULL, "critical-op-denied", who, NULL, target, detail);
 	}
@@ -300,6 +300,59 @@ static int ro_exists(const char *path, char *why, size_t whysz)
 	return -errno;
 }
 
+/* The store a state directory was created with is remembered (VDB_META
+ * "store", and in the pool the owner object names the instance), so a
+ * directory is never opened against another store and two instances
+ * never share a pool: the recovery pass would delete the other's blobs. */
+#define STORE_KEY "store"
+static int store_bind(struct vcore *c, char *why, size_t whysz)
+{
+	const char *kind = vs_kind(c->store);
+	MDB_txn *txn;
+	MDB_val v;
+	uint8_t *own = NULL;
+	size_t ownn = 0;
+	char desc[1400];
+	int r;
+
+	(void)vs_describe(c->store, desc, sizeof(desc));
+	if ((r = vdb_begin(c->db, !c->readonly, &txn)))
+		return r;
+	r = vdb_get(c->db, txn, VDB_META, STORE_KEY, strlen(STORE_KEY), &v);
+	if (r == 0 && (v.mv_size != strlen(kind) || memcmp(v.mv_data, kind, v.mv_size) != 0)) {
+		snprintf(why, whysz, "%s was created with the %.*s blob store, not %s: start vaultd "
+			"with the same --store", c->dir, (int)(v.mv_size < 16 ? v.mv_size : 16),
+			(char *)v.mv_data, kind);
+		vdb_abort(txn);
+		return VG_EBADSTATE;
+	}
+	if (r == VG_ENOTFOUND && !c->readonly)
+		r = vdb_put(c->db, txn, VDB_META, STORE_KEY, strlen(STORE_KEY), kind, strlen(kind), false);
+	else if (r == VG_ENOTFOUND)
+		r = 0;
+	if (r || (r = c->readonly ? (vdb_abort(txn), 0) : vdb_commit(txn))) {
+		snprintf(why, whysz, "%s: %s", c->dir, vg_strerror(r));
+		return r;
+	}
+	if (strcmp(kind, "dir") == 0)
+		return 0;
+	r = vs_meta_get(c->store, "owner", &own, &ownn);
+	if (r == 0 && (ownn != 32 || memcmp(own, c->instance, 32) != 0)) {
+		snprintf(why, whysz, "%s belongs to vaultgate instance %.32s, not to %s (instance "
+			"%s): give each state directory its own pool", desc, ownn == 32 ? (char *)own :
+			"(unreadable)", c->dir, c->instance);
+		r = VG_EBADSTATE;
+	} else if (r == VG_ENOTFOUND) {
+		r = c->readonly ? 0 : vs_meta_put(c->store, "owner", (const uint8_t *)c->instance, 32);
+		if (r)
+			snprintf(why, whysz, "%s: cannot claim the pool: %s", desc, vg_strerror(r));
+	} else if (r) {
+		snprintf(why, whysz, "%s: %s", desc, vg_strerror(r));
+	}
+	free(own);
+	return r;
+}
+
 /* Reads (and, read-write, updates) the state format marker; refuses a
  * directory a newer vaultgate wrote. */
 static int state_format(struct vcore *c, char *why, size_t whysz)
@@ -343,6 +396,12 @@ static int state_format(struct vcore *c, char *why, size_t whysz)
 int vcore_open_ex(const char *dir, unsigned flags, const char *lock_info, struct vcore **out,
 	char *why, size_t whysz)
 {
+	return vcore_open_store(dir, flags, lock_info, NULL, out, why, whysz);
+}
+
+int vcore_open_store(const char *dir, unsigned flags, const char *lock_info,
+	const struct vs_rados_conf *rados, struct vcore **out, char *why, size_t whysz)
+{
 	struct vcore *c;
 	char path[2300], holder[256];
 	bool ro = flags & VCORE_OPEN_READONLY;
@@ -364,8 +423,8 @@ int vcore_open_ex(const char *dir, unsigned flags, const char *lock_info, struct
 		if ((r = ro_exists(dir, why, whysz)) || (r = SUB("keys/platform.key")) ||
 		    (r = ro_exists(path, why, whysz)) || (r = SUB("keys/audit.key")) ||
 		    (r = ro_exists(path, why, whysz)) || (r = SUB("meta/data.mdb")) ||
-		    (r = ro_exists(path, why, whysz)) || (r = SUB("blobs")) ||
-		    (r = ro_exists(path, why, whysz)))
+		    (r = ro_exists(path, why, whysz)) ||
+		    (!rados && ((r = SUB("blobs")) || (r = ro_exists(path, why, whysz)))))
 			goto fail;
 	} else {
 		if ((r = mkdir_p(dir, 0700))) {
@@ -402,10 +461,15 @@ int vcore_open_ex(const char *dir, unsigned flags, const char *lock_info, struct
 			ro ? " read-only" : "", vg_strerror(r));
 		goto fail;
 	}
-	SUB("blobs");
-	if ((r = vs_open(path, &c->store))) {
-		snprintf(why, whysz, "%s: %s", path, vg_strerror(r));
-		goto fail;
+	if (rados) {
+		if ((r = vs_open_rados(rados, &c->store, why, whysz)))
+			goto fail;
+	} else {
+		SUB("blobs");
+		if ((r = vs_open(path, &c->store))) {
+			snprintf(why, whysz, "%s: %s", path, vg_strerror(r));
+			goto fail;
+		}
 	}
 #undef SUB
 	if ((r = state_format(c, why, whysz))) {
@@ -418,6 +482,8 @@ int vcore_open_ex(const char *dir, unsigned flags, const char *lock_info, struct
 			snprintf(why, whysz, "keys: %s", vg_strerror(r));
 		goto fail;
 	}
+	if ((r = store_bind(c, why, whysz)))
+		goto fail;
 	*out = c;
 	return 0;
 fail:

@@ -115,6 +115,10 @@ enum { VCORE_OPEN_READONLY = 1u << 0 };
 int vcore_open(const char *state_dir, struct vcore **out, char *why, size_t whysz);
 int vcore_open_ex(const char *state_dir, unsigned flags, const char *lock_info,
 	struct vcore **out, char *why, size_t whysz);
+/* The same with the blobs in a RADOS pool (rados non-NULL) instead of
+ * DIR/blobs. A state directory keeps the store it was created with. */
+int vcore_open_store(const char *state_dir, unsigned flags, const char *lock_info,
+	const struct vs_rados_conf *rados, struct vcore **out, char *why, size_t whysz);
 void vcore_close(struct vcore *c);
 /* The start-up recovery pass: drops uncommitted points, removes blobs no
  * committed record references. vcore_survey() counts the same things and

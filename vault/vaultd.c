@@ -2,6 +2,8 @@
  *
  *   vaultd --state-dir DIR --socket PATH [--socket-group G] [--syslog] [-v] [--check]
  *          [--pkcs11-config FILE] [--alert-outbox]
+ *          [--store dir|rados --ceph-conf FILE --ceph-pool POOL [--ceph-id NAME]
+ *           [--ceph-timeout S] [--checkpoint-minutes N]]
  *
  * It locks the state directory (DIR/vaultd.lock: one vaultd per directory),
  * opens the keys, the LMDB metadata and the blob store, runs the
@@ -98,6 +100,13 @@ static void usage(FILE *f)
 		"  --pkcs11-config FILE  the PKCS#11 token holding customer-managed keys\n"
 		"                      (module, token, pin_file; see vault/README.md)\n"
 		"  --alert-outbox      queue every alert for the webhook sender (vaultnotify)\n"
+		"  --store KIND        where blobs go: dir (DIR/blobs, the default) or rados\n"
+		"  --ceph-conf FILE    rados: the cluster's ceph.conf (monitors, keyring)\n"
+		"  --ceph-pool POOL    rados: the pool (one vaultgate state directory per pool)\n"
+		"  --ceph-id NAME      rados: the cephx user, without \"client.\" (default admin)\n"
+		"  --ceph-timeout S    rados: monitor, OSD and mount timeout in seconds (default 30)\n"
+		"  --checkpoint-minutes N  rados: write the metadata checkpoint to the pool every\n"
+		"                      N minutes (default 15; 0: only at shutdown)\n"
 		"  --syslog            log to syslog instead of stderr\n"
 		"  --check             look at the state read-only (safe beside a running vaultd):\n"
 		"                      keys, metadata, uploads in flight, audit chain; print\n"
@@ -114,7 +123,7 @@ static void usage(FILE *f)
  * (safe beside a running vaultd, which keeps its lock), recovery only
  * counts, and every line says what was checked. Exit 1 if anything is
  * wrong, 0 with "configuration OK". */
-static int check_state(const char *dir, const char *p11conf)
+static int check_state(const char *dir, const char *p11conf, const struct vs_rados_conf *rados)
 {
 	struct vcore *c = NULL;
 	struct vcore_recovery rec;
@@ -130,7 +139,7 @@ static int check_state(const char *dir, const char *p11conf)
 			*holder ? holder : "(pid not yet recorded)");
 	else
 		printf("state directory %s: not in use; checked read-only\n", dir);
-	if ((r = vcore_open_ex(dir, VCORE_OPEN_READONLY, NULL, &c, why, sizeof(why)))) {
+	if ((r = vcore_open_store(dir, VCORE_OPEN_READONLY, NULL, rados, &c, why, sizeof(why)))) {
 		fprintf(stderr, "vaultd: %s\n", *why ? why : vg_strerror(r));
 		return 1;
 	}
@@ -158,6 +167,11 @@ static int check_state(const char *dir, const char *p11conf)
 		"(kept by a start for a day)\n",
 		(unsigned long long)rec.pending_points, rec.pending_points == 1 ? "" : "s",
 		(unsigned long long)rec.kept_detached, rec.kept_detached == 1 ? "" : "s");
+	{
+		char desc[1400];
+		if (vs_describe(c->store, desc, sizeof(desc)) == 0)
+			printf("store: %s\n", desc);
+	}
 	printf("blobs: %llu not referenced by a committed record, %llu stray file%s (left alone)\n",
 		(unsigned long long)rec.orphan_blobs, (unsigned long long)rec.stray_files,
 		rec.stray_files == 1 ? "" : "s");
@@ -187,14 +201,23 @@ int main(int argc, char **argv)
 		{"check", no_argument, NULL, 'c'},
 		{"pkcs11-config", required_argument, NULL, 'p'},
 		{"alert-outbox", no_argument, NULL, 'o'},
+		{"store", required_argument, NULL, 'S'},
+		{"ceph-conf", required_argument, NULL, 'C'},
+		{"ceph-pool", required_argument, NULL, 'P'},
+		{"ceph-id", required_argument, NULL, 'I'},
+		{"ceph-timeout", required_argument, NULL, 'T'},
+		{"checkpoint-minutes", required_argument, NULL, 'K'},
 		{"verbose", no_argument, NULL, 'v'},
-		{"import-keys", required_argument, NULL, 'I'},
+		{"import-keys", required_argument, NULL, 'X'},
 		{"passphrase-file", required_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct vsrv_opts so = {0};
-	const char *dir = NULL, *p11conf = NULL, *import = NULL, *passfile = NULL;
+	const char *dir = NULL, *p11conf = NULL, *store = "dir", *import = NULL, *passfile = NULL;
+	struct vs_rados_conf rc = {0};
+	const struct vs_rados_conf *rados = NULL;
+	long ckpt_min = 15;
 	int use_syslog = 0, check = 0, verbose = 0, outbox = 0, ch, r, lfd, sfd;
 	struct vcore *c = NULL;
 	struct vcore_recovery rec;
@@ -212,8 +235,14 @@ int main(int argc, char **argv)
 		case 'c': check = 1; break;
 		case 'p': p11conf = optarg; break;
 		case 'o': outbox = 1; break;
+		case 'S': store = optarg; break;
+		case 'C': rc.conf = optarg; break;
+		case 'P': rc.pool = optarg; break;
+		case 'I': rc.id = optarg; break;
+		case 'T': rc.timeout_s = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'K': ckpt_min = strtol(optarg, NULL, 10); break;
 		case 'v': verbose++; break;
-		case 'I': import = optarg; break;
+		case 'X': import = optarg; break;
 		case 'F': passfile = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -222,6 +251,22 @@ int main(int argc, char **argv)
 	if (!dir || (!so.socket_path && !check && !import) || (import && (so.socket_path || check)) ||
 	    (passfile && !import) || optind != argc) {
 		usage(stderr);
+		return 2;
+	}
+	if (strcmp(store, "rados") == 0) {
+		if (!rc.conf || !rc.pool) {
+			fprintf(stderr, "vaultd: --store rados needs --ceph-conf FILE and --ceph-pool POOL\n");
+			return 2;
+		}
+		if (rc.timeout_s == 0 || rc.timeout_s > 3600)
+			rc.timeout_s = 30;
+		rados = &rc;
+	} else if (strcmp(store, "dir") != 0 || rc.conf || rc.pool || rc.id) {
+		fprintf(stderr, "vaultd: --store is dir (the default) or rados; --ceph-* need --store rados\n");
+		return 2;
+	}
+	if (ckpt_min < 0 || ckpt_min > 100000) {
+		fprintf(stderr, "vaultd: --checkpoint-minutes: 0..100000\n");
 		return 2;
 	}
 	log_init("vaultd", use_syslog, verbose);
@@ -240,7 +285,7 @@ int main(int argc, char **argv)
 		fatal("signalfd");
 
 	if (check)
-		return check_state(dir, p11conf);
+		return check_state(dir, p11conf, rados);
 	if (import) {
 		char msg[800];
 		if ((r = vkx_import(dir, import, passfile, msg, sizeof(msg)))) {
@@ -251,8 +296,13 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	snprintf(info, sizeof(info), "pid %ld socket %s", (long)getpid(), so.socket_path);
-	if ((r = vcore_open_ex(dir, 0, info, &c, why, sizeof(why))))
+	if ((r = vcore_open_store(dir, 0, info, rados, &c, why, sizeof(why))))
 		fatalx("%s", *why ? why : vg_strerror(r));
+	{
+		char desc[1400];
+		if (vs_describe(c->store, desc, sizeof(desc)) == 0)
+			log_info("blobs: %s", desc);
+	}
 	if (p11conf) {
 		struct vk_p11_config cfg;
 		if ((r = vk_p11_config_load(p11conf, &cfg, why, sizeof(why))) ||
