@@ -144,7 +144,13 @@ enum vg_op {
 	 * (objects) SIZE (bytes) SIZE2 (damaged) TIME (seconds)}, then END
 	 * {status: VG_EINTEGRITY if anything was damaged}. */
 	VG_OP_SCRUB,
-	VG_OP_MAX_CORE = VG_OP_SCRUB,
+	/* VALUE(passphrase, >= 12 bytes) [GRANT] -> RESP {SIZE}, one DATA frame,
+	 * END: the platform, audit and infrastructure keys sealed under the
+	 * passphrase, the file's bytes (vault/keyexport.h).
+	 * Local root only; MUA op keys-export (target "keys"), mandatory, under
+	 * every guard linked to a vault; audited keys.export. */
+	VG_OP_KEYS_EXPORT,
+	VG_OP_MAX_CORE = VG_OP_KEYS_EXPORT,
 };
 
 /* WHOAMI's FLAGS: the caller is local root or Owner of some vault (the
