@@ -130,7 +130,12 @@ enum vg_op {
 	 * held until an Owner (of any vault) or local root accepts the new time;
 	 * under a guard it needs a grant for "clock-accept" on target "clock". */
 	VG_OP_CLOCK_ACCEPT,     /* [GRANT] -> TIME(now) DETAIL */
-	VG_OP_MAX_CORE = VG_OP_CLOCK_ACCEPT,
+	/* The audit chain head, signed and sent off the box now (vault/anchor.h);
+	 * local root, auditors and vault Owners. -> DETAIL(the anchor line).
+	 * AUDIT_VERIFY also takes [SEQ HASH]: an anchor the chain must hold
+	 * (VG_EINTEGRITY, SEQ, MESSAGE if it does not). */
+	VG_OP_AUDIT_ANCHOR,
+	VG_OP_MAX_CORE = VG_OP_AUDIT_ANCHOR,
 };
 
 /* WHOAMI's FLAGS: the caller is local root or Owner of some vault (the

@@ -522,6 +522,9 @@ static int alert_row_cb(void *arg, const struct vr_alert *a)
 	struct vg_wr *w;
 	char why[8], item[VG_ITEM_NAME_MAX + 1] = "";
 
+	/* Anchors are records sent off the box, not alerts (anchor.h). */
+	if (a->seq > VALERT_INFO_SEQ_BASE)
+		return 0;
 	/* Agents see only the alerts about their own items (SPEC §1: "own"). */
 	if (*a->vault && k->who.kind == VR_K_AGENT && !k->who.root) {
 		alert_item(a, item, sizeof(item));

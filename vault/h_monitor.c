@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alerts.h"
+#include "anchor.h"
 #include "clock.h"
 #include "jobs.h"
 #include "log.h"
@@ -282,6 +283,26 @@ int h_report(struct conn *k, const struct vg_msg *m)
 	free(rp.visible);
 	vstats_free(&st);
 	return r == VG_ECLOSED ? r : end_stream(k, r);
+}
+
+/* ---- audit anchors (anchor.h) ------------------------------------------------------------- */
+
+int h_audit_anchor(struct conn *k, const struct vg_msg *m)
+{
+	char line[VANCHOR_LINE_MAX], why[200] = "";
+	struct vg_wr *w;
+	int r;
+
+	(void)m;
+	if (!vauth_sees_all(&k->who) && !vauth_is_admin(k->c, &k->who)) {
+		audit_refusal(k, "audit.anchor", "audit", VG_EDENIED, "local root, auditors and vault Owners");
+		return send_err(k, VG_EDENIED, "audit anchors are for local root, auditors and vault Owners");
+	}
+	if ((r = vanchor_send(k->c, line, why, sizeof(why))))
+		return send_err(k, r, "audit anchor: %s", *why ? why : vg_strerror(r));
+	w = resp_ok(k);
+	vg_msgb_str(w, VG_TAG_DETAIL, line);
+	return vg_send_frame(k->fd, w);
 }
 
 /* ---- the alert outbox ------------------------------------------------------------------- */

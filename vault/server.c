@@ -25,6 +25,7 @@
 #include "server_int.h"
 #include "trusted_time.h"
 #include "alerts.h"
+#include "anchor.h"
 #include "audit_guard.h"
 #include "names.h"
 #include "peer.h"
@@ -205,6 +206,7 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_PENDING_LIST] = {"pending.list", h_pending_list, true},
 	[VG_OP_PENDING_CANCEL] = {"pending.cancel", h_pending_cancel},
 	[VG_OP_CLOCK_ACCEPT] = {"clock.accept", h_clock_accept},
+	[VG_OP_AUDIT_ANCHOR] = {"audit.anchor", h_audit_anchor, true},
 };
 
 /* ---- authentication -------------------------------------------------------- */
@@ -394,6 +396,7 @@ static void serve(struct conn *k)
 		(void)vtime_sync(k->c);  /* a clock jump is alerted before anything acts on it */
 		r = handlers[op].fn(k, &m);
 		(void)vpin_alerts(k->c);  /* pin-bruteforce, outside the refused request's txn */
+		(void)vanchor_maybe(k->c, 0);  /* the audit head off the box when due (anchor.h) */
 		if (r)
 			return;  /* I/O or protocol failure: the connection is done */
 	}

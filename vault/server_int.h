@@ -146,6 +146,7 @@ int h_notify_ack(struct conn *k, const struct vg_msg *m);
 int h_pending_list(struct conn *k, const struct vg_msg *m);
 int h_pending_cancel(struct conn *k, const struct vg_msg *m);
 int h_clock_accept(struct conn *k, const struct vg_msg *m);
+int h_audit_anchor(struct conn *k, const struct vg_msg *m);
 
 
 #endif

@@ -30,6 +30,7 @@
 #include "lockfile.h"
 #include "log.h"
 #include "server.h"
+#include "anchor.h"
 #include "trusted_time.h"
 #include "vg_err.h"
 
@@ -60,6 +61,7 @@ static void *purger_main(void *arg)
 			log_info("purger: purged %u vaults, %u items, %u points, %u restic files; "
 				"pruned %u expired points; aborted %u stale uploads", st.vaults, st.items,
 				st.points, st.objects, st.expired, st.aborted);
+		(void)vanchor_maybe(p->c, 0);  /* purge alerts are critical events */
 		if (poll(&pf, 1, PURGE_INTERVAL_MS) != 0)
 			return NULL;
 	}
@@ -242,6 +244,8 @@ int main(int argc, char **argv)
 	c->outbox = outbox;
 	if ((r = vtime_load(c)))
 		fatalx("the trusted-time mark: %s", vg_strerror(r));
+	if (!check && (r = vanchor_maybe(c, 1)))  /* where the chain stands at start-up */
+		log_warnx("audit anchor: %s", vg_strerror(r));
 	if ((r = vcore_recover(c, &rec)))
 		fatalx("recovery failed: %s", vg_strerror(r));
 	if (rec.pending_points || rec.orphan_blobs || rec.stray_files)
