@@ -130,6 +130,10 @@ enum vg_op {
 	 * held until an Owner (of any vault) or local root accepts the new time;
 	 * under a guard it needs a grant for "clock-accept" on target "clock". */
 	VG_OP_CLOCK_ACCEPT,     /* [GRANT] -> TIME(now) DETAIL */
+	/* VAULT ITEM NAME(setting) VALUE: one setting of an existing item, from
+	 * one table (vault/h_data.c item_settings): "agent" gives the item to
+	 * an agent principal (as item.create --agent: VP_PROTECT; audited). */
+	VG_OP_ITEM_SET,
 	/* The audit chain head, signed and sent off the box now (vault/anchor.h);
 	 * local root, auditors and vault Owners. -> DETAIL(the anchor line).
 	 * AUDIT_VERIFY also takes [SEQ HASH]: an anchor the chain must hold

@@ -1,7 +1,10 @@
 /* router.c - see router.h. */
+#include <stdio.h>
 #include <string.h>
 
 #include "api.h"
+#include "limit.h"
+#include "metrics.h"
 #include "auth.h"
 #include "proxy.h"
 #include "reply.h"
@@ -58,6 +61,47 @@ int gw_vaultd_open(struct gw_rctx *x, struct vgc **v)
 		*v = NULL;
 		return r;
 	}
+	return 0;
+}
+
+int gw_vaultd_open_anon(struct gw_rctx *x, struct vgc **v)
+{
+	struct gw_conn *c = x->c;
+	int r;
+
+	*v = NULL;
+	if (gw_rl_blocked(x->srv->rl, &c->akey, gw_now_ms())) {
+		gw_metrics_add(GW_C_AUTH_LIMITED, 1);
+		gw_reply_error(x, 429, "limit", "too many failed authentication attempts from %s",
+			c->source);
+		return 429;
+	}
+	if ((r = gw_pool_get(x->srv->pool, v))) {
+		gw_metrics_add(GW_C_VAULTD_ERROR, 1);
+		return gw_reply_error(x, 503, "vaultd", "vaultd unavailable: %s",
+			       r == VG_ELIMIT ? "all links busy" : vg_strerror(r)),
+		       503;
+	}
+	x->link_bad = false;
+	memset(&x->auth, 0, sizeof(x->auth));
+	x->auth.peer = c->peer;
+	vgc_set_auth(*v, &x->auth);
+	/* Anonymous requests share one principal's worth of links and never
+	 * the reserve: they cannot crowd out agents or admins. */
+	switch (gw_share_claim(x->srv->share, GW_ANON_PRINCIPAL, false, true)) {
+	case GW_SHARE_OK:
+		break;
+	default:
+		gw_metrics_add(GW_C_LINK_SHARE, 1);
+		gw_pool_put(x->srv->pool, *v, true);
+		*v = NULL;
+		gw_reply_error(x, 429, "limit", "too many anonymous requests in progress; retry shortly");
+		return 429;
+	}
+	x->claimed = true;
+	x->claim_admin = false;
+	x->claim_write = true;
+	snprintf(x->claim_principal, sizeof(x->claim_principal), "%s", GW_ANON_PRINCIPAL);
 	return 0;
 }
 

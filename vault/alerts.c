@@ -19,7 +19,9 @@ static const char *const security_alerts[] = {
 	"auth-bruteforce", "mass-deletion", "firewall-drift",
 	"audit-broken", "denial-flood", "critical-op-denied",
 	/* SPEC §11 */
-	"clock-jump", "mass-purge", "guard-changed", "pin-bruteforce", NULL,
+	"clock-jump", "mass-purge", "guard-changed", "pin-bruteforce",
+	/* issue 19: vaultnet watch, once per scan episode */
+	"scan-detected", NULL,
 };
 static const char *const job_alerts[] = {"backup-failed", "restore-failed", NULL};
 /* Records sent off the box through the same channels (syslog, webhook),

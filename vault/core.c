@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -11,6 +12,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "lockfile.h"
+#include "log.h"
 #include "alerts.h"
 #include "core_int.h"
 #include "denials.h"
@@ -298,6 +300,46 @@ static int ro_exists(const char *path, char *why, size_t whysz)
 	return -errno;
 }
 
+/* Reads (and, read-write, updates) the state format marker; refuses a
+ * directory a newer vaultgate wrote. */
+static int state_format(struct vcore *c, char *why, size_t whysz)
+{
+	static const char key[] = "format";
+	uint8_t buf[4];
+	MDB_txn *txn;
+	MDB_val v;
+	int r;
+
+	if ((r = vdb_begin(c->db, !c->readonly, &txn)))
+		return r;
+	r = vdb_get(c->db, txn, VDB_META, key, sizeof(key) - 1, &v);
+	if (r == VG_ENOTFOUND) {
+		c->format_found = 1;
+		r = 0;
+	} else if (!r && v.mv_size != 4) {
+		r = VG_EINTEGRITY;
+		snprintf(why, whysz, "%s: the state format marker is damaged (%zu bytes)", c->dir,
+			v.mv_size);
+	} else if (!r) {
+		c->format_found = vg_get_u32(v.mv_data);
+	}
+	if (!r && c->format_found > VCORE_FORMAT) {
+		snprintf(why, whysz, "%s: state format %u was written by a newer vaultgate; this vaultd "
+			"reads formats 1 to %u. Run the vaultgate release that wrote it (or a newer one): "
+			"downgrades are not supported", c->dir, c->format_found, VCORE_FORMAT);
+		r = VG_EVERSION;
+	}
+	if (!r && !c->readonly && c->format_found < VCORE_FORMAT) {
+		vg_put_u32(buf, VCORE_FORMAT);
+		r = vdb_put(c->db, txn, VDB_META, key, sizeof(key) - 1, buf, sizeof(buf), false);
+	}
+	if (r || c->readonly) {
+		vdb_abort(txn);
+		return r;
+	}
+	return vdb_commit(txn);
+}
+
 int vcore_open_ex(const char *dir, unsigned flags, const char *lock_info, struct vcore **out,
 	char *why, size_t whysz)
 {
@@ -366,6 +408,11 @@ int vcore_open_ex(const char *dir, unsigned flags, const char *lock_info, struct
 		goto fail;
 	}
 #undef SUB
+	if ((r = state_format(c, why, whysz))) {
+		if (!*why)
+			snprintf(why, whysz, "%s: reading the state format: %s", dir, vg_strerror(r));
+		goto fail;
+	}
 	if ((r = vcore_keyring_open(c, why, whysz))) {
 		if (!*why)
 			snprintf(why, whysz, "keys: %s", vg_strerror(r));
@@ -545,6 +592,41 @@ fail:
 	return r;
 }
 
+int vcore_item_set_owner(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, const char *owner)
+{
+	struct vr_principal op;
+	struct vr_vault v;
+	struct vr_item it;
+	char target[256], reason[2 * VG_PRINCIPAL_NAME_MAX + 40];
+	MDB_txn *txn = NULL;
+	MDB_val pv;
+	int r;
+
+	if ((r = vg_name_check(owner, VG_PRINCIPAL_NAME_MAX)))
+		return r;
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)) ||
+	    (r = vdb_get(c->db, txn, VDB_PRINCIPALS, owner, strlen(owner), &pv)) ||
+	    (r = vr_principal_dec(pv.mv_data, pv.mv_size, &op)))
+		goto fail;
+	if (op.kind != VR_K_AGENT) {
+		r = VG_EINVAL;  /* items are given to agents only */
+		goto fail;
+	}
+	snprintf(reason, sizeof(reason), "agent %s -> %s", it.owner, owner);
+	snprintf(it.owner, sizeof(it.owner), "%s", owner);
+	target3(target, sizeof(target), vault, item, 0);
+	if ((r = vcore_put_item(c, txn, item, &it)) ||
+	    (r = audit_ok(c, txn, who, "item.set", target, reason)))
+		goto fail;
+	return vdb_commit(txn);
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
 int vcore_item_get(struct vcore *c, const char *vault, const char *item, struct vr_item *out)
 {
 	struct vr_vault v;
@@ -598,6 +680,24 @@ int vcore_item_list(struct vcore *c, const char *vault,
 	return r;
 }
 
+int vcore_meta_space(struct vcore *c, char *why, size_t whysz)
+{
+	static uint64_t last_log;
+	char buf[400];
+	uint64_t now = (uint64_t)time(NULL);
+	int r = vdb_space_low(c->db, VCORE_META_RESERVE, buf, sizeof(buf));
+
+	if (!r)
+		return 0;
+	if (now - __atomic_load_n(&last_log, __ATOMIC_RELAXED) >= 60) {
+		__atomic_store_n(&last_log, now, __ATOMIC_RELAXED);
+		log_warnx("%s", buf);
+	}
+	if (why)
+		snprintf(why, whysz, "%s", buf);
+	return r;
+}
+
 /* ---- points --------------------------------------------------------------- */
 
 int vcore_point_begin(struct vcore *c, const struct vcaller *who, const char *vault,
@@ -610,9 +710,11 @@ int vcore_point_begin(struct vcore *c, const struct vcaller *who, const char *va
 	MDB_txn *txn = NULL;
 	int r;
 
-	/* A backup starts only if the vault's keys work now (for a CMK: a
-	 * round trip to the token). Outside the write transaction: a failure
-	 * seals the vault in its own. */
+	/* A backup starts only with the metadata reserve free, and if the
+	 * vault's keys work now (for a CMK: a round trip to the token).
+	 * Outside the write transaction: a failure seals the vault in its own. */
+	if ((r = vcore_meta_space(c, NULL, 0)))
+		return r;
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
 	r = vcore_resolve(c, txn, vault, item, &v, &it);
@@ -960,6 +1062,10 @@ int vcore_upload_begin(struct vcore *c, const struct vcaller *who, const char *v
 
 	*out = NULL;
 	if ((r = vg_name_check(object, VG_OBJECT_NAME_MAX)))
+		return r;
+	/* restic lock files pass the reserve: forget and prune need them to
+	 * free space. */
+	if (!(pid == 0 && strncmp(object, "locks:", 6) == 0) && (r = vcore_meta_space(c, NULL, 0)))
 		return r;
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;

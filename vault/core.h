@@ -61,6 +61,7 @@ struct vcore {
 	int outbox;                     /* queue alerts for vaultnotify (alerts.c) */
 	int lock_fd;                    /* DIR/vaultd.lock, held while open (-1: read-only) */
 	bool readonly;                  /* opened by vcore_open_ex(VCORE_OPEN_READONLY) */
+	uint32_t format_found;          /* the directory's format when opened (1: no marker) */
 	char instance[33];              /* random id of this state directory */
 	char dir[2048];
 	/* The audit chain's state (audit_guard.h). */
@@ -106,6 +107,11 @@ struct vcore_recovery {
  * own reader table in lock.mdb is written, as for any reader), so it is
  * safe beside a running vaultd. Every write transaction then fails. */
 enum { VCORE_OPEN_READONLY = 1u << 0 };
+/* The state directory's format (META "format", u32 big-endian). 1 is
+ * vaultgate 0.1.0, which wrote no marker; 2 is this release. Records carry
+ * their own layout versions (record.h), so opening an older directory is a
+ * marker update; a newer one is refused with a message saying what to do. */
+#define VCORE_FORMAT 2u
 int vcore_open(const char *state_dir, struct vcore **out, char *why, size_t whysz);
 int vcore_open_ex(const char *state_dir, unsigned flags, const char *lock_info,
 	struct vcore **out, char *why, size_t whysz);
@@ -157,6 +163,10 @@ int vcore_vault_list(struct vcore *c,
 /* owner: the agent the item belongs to ("" or NULL: the caller). */
 int vcore_item_create(struct vcore *c, const struct vcaller *who, const char *vault,
 	const char *item, const char *kind, const char *owner);
+/* Gives an existing item to another agent (owner must be an agent
+ * principal). Audited as item.set, reason "agent OLD -> NEW". */
+int vcore_item_set_owner(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, const char *owner);
 int vcore_item_get(struct vcore *c, const char *vault, const char *item, struct vr_item *out);
 int vcore_item_list(struct vcore *c, const char *vault,
 	int (*cb)(void *arg, const char *name, const struct vr_item *it), void *arg);
@@ -195,6 +205,16 @@ int vcore_download_open(struct vcore *c, const char *vault, const char *item, ui
 int vcore_download_read(struct vcore_download *d, uint64_t off, uint64_t len,
 	int (*sink)(void *arg, const uint8_t *p, size_t n), void *arg);
 void vcore_download_free(struct vcore_download *d);
+
+/* The metadata reserve: new backups (point begin, object and restic
+ * uploads) are refused with VG_ENOSPACE ("metadata space low: ...") when
+ * fewer bytes than this are free on the metadata's filesystem or in its
+ * LMDB map, so deletes, acknowledgments and audit entries still fit and a
+ * backup fails cleanly before LMDB does (issue 12 item 10). */
+#define VCORE_META_RESERVE (8ull << 20)
+/* 0, or VG_ENOSPACE with why (may be NULL) when the reserve is reached;
+ * logs it (at most once a minute). */
+int vcore_meta_space(struct vcore *c, char *why, size_t whysz);
 
 /* "0123456789abcdef" <-> u64 */
 void vcore_point_str(uint64_t id, char out[17]);

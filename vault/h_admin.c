@@ -10,6 +10,7 @@
 #include "alerts.h"
 #include "clock.h"
 #include "core_int.h"
+#include "enrol.h"
 #include "log.h"
 #include "metrics.h"
 #include "names.h"
@@ -436,27 +437,52 @@ int h_agent_register(struct conn *k, const struct vg_msg *m)
 	return r;
 }
 
+/* agent.activate needs no credential: over the network (vaultgw's POST
+ * /v1/agents/activate) it is the one operation anybody may try. Failed
+ * attempts are counted per source and per agent (enrol.h); at the limit
+ * every attempt is refused, audited, and the agent's limit raises
+ * auth-bruteforce naming the agent. */
 int h_agent_activate(struct conn *k, const struct vg_msg *m)
 {
-	char name[VG_PRINCIPAL_NAME_MAX + 1], reg[300], token[VAUTH_TOKEN_LEN + 1];
+	char name[VG_PRINCIPAL_NAME_MAX + 1], reg[300], token[VAUTH_TOKEN_LEN + 1], why[200];
+	char src[sizeof(k->who.peer)];
+	uint64_t retry = 0, now = vault_now();
+	struct vg_peer np;
 	int r;
 
-	if (vg_msg_str(m, VG_TAG_NAME, name, sizeof(name)) ||
-	    vg_msg_str(m, VG_TAG_TOKEN, reg, sizeof(reg)))
+	if (vg_msg_str(m, VG_TAG_NAME, name, sizeof(name)) || vg_name_check(name, VG_PRINCIPAL_NAME_MAX) ||
+	    vg_msg_str(m, VG_TAG_TOKEN, reg, sizeof(reg))) {
+		OPENSSL_cleanse(reg, sizeof(reg));
 		return send_err(k, VG_EINVAL, "agent.activate needs the agent name and its registration token");
+	}
 	snprintf(k->who.principal, sizeof(k->who.principal), "%s", name);
+	/* One source per IPv4 address or IPv6 /64 (peer.h). */
+	snprintf(src, sizeof(src), "%s", vg_peer_parse(k->who.peer, &np) == 0 ? np.source : k->who.peer);
+	if (venrol_check(src, name, now, &retry, why, sizeof(why))) {
+		OPENSSL_cleanse(reg, sizeof(reg));
+		if (vcore_audit(k->c, &k->who, "agent.activate", name, "denied", why))
+			log_warnx("audit append failed for agent.activate %s", name);
+		return send_err(k, VG_ELIMIT, "agent.activate %s: %s", name, why);
+	}
 	r = vauth_agent_activate(k->c, &k->who, name, reg, token);
 	OPENSSL_cleanse(reg, sizeof(reg));
-	if (r == VG_EPOLICY)
-		return send_err(k, VG_EAUTH, "agent %s: the registration credential expired (valid 10 days)", name);
-	if (r) {
+	if (r == VG_EAUTH || r == VG_EPOLICY || r == VG_ENOTFOUND) {
 		char source[VG_PEER_ADDR_MAX + 4];
+		if (venrol_failed(src, name, now)) {
+			snprintf(why, sizeof(why), "%d failed activations of agent %s within %d minutes",
+				VENROL_PER_AGENT, name, VENROL_WINDOW / 60);
+			(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, name, why);
+		}
 		if (vauth_note_failure(k->who.peer, source, sizeof(source)))
 			(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, source,
 				"10 or more failed authentications within 5 minutes");
-		return refuse(k, "agent.activate", name, r == VG_ENOTFOUND ? VG_EAUTH : r,
-			"the registration credential is wrong or already used");
 	}
+	if (r == VG_EPOLICY)
+		return send_err(k, VG_EAUTH, "agent %s: the registration credential expired (valid 10 days)", name);
+	if (r)
+		return refuse(k, "agent.activate", name, r == VG_ENOTFOUND ? VG_EAUTH : r,
+			r == VG_EAUTH || r == VG_ENOTFOUND ?
+				"the registration credential is wrong or already used" : NULL);
 	r = send_token(k, token, 0);
 	OPENSSL_cleanse(token, sizeof(token));
 	return r;

@@ -198,6 +198,49 @@ int h_item_create(struct conn *k, const struct vg_msg *m)
 	return vg_send_frame(k->fd, resp_ok(k));
 }
 
+/* item.set: one row per setting. Each checks its own value and names it
+ * in its refusal; "agent" gives the item to an agent principal. */
+static int set_agent(struct conn *k, const struct args *a, const char *value)
+{
+	char why[200];
+	int r;
+
+	if ((r = vcore_item_set_owner(k->c, &k->who, a->vault, a->item, value))) {
+		item_create_why(k, r, "files", value, why, sizeof(why));
+		audit_fail(k, "item.set", a->target, r, true);
+		return send_err(k, r, "item %s: agent %s: %s", a->target, value, why);
+	}
+	return vg_send_frame(k->fd, resp_ok(k));
+}
+
+static const struct {
+	const char *name;
+	enum vperm perm;
+	int (*set)(struct conn *k, const struct args *a, const char *value);
+} item_settings[] = {
+	{"agent", VP_PROTECT, set_agent},
+};
+
+int h_item_set(struct conn *k, const struct vg_msg *m)
+{
+	char name[65], value[256];
+	struct args a;
+	int r;
+
+	if ((r = get_args(m, A_VAULT | A_ITEM, &a)) || vg_msg_str(m, VG_TAG_NAME, name, sizeof(name)) ||
+	    vg_msg_str(m, VG_TAG_VALUE, value, sizeof(value)))
+		return send_err(k, r ? r : VG_EINVAL, "item.set needs a vault, an item, a setting and a value");
+	for (size_t i = 0; i < sizeof(item_settings) / sizeof(item_settings[0]); i++) {
+		if (strcmp(name, item_settings[i].name) != 0)
+			continue;
+		if ((r = need(k, "item.set", a.vault, NULL, item_settings[i].perm)))
+			return r < 0 ? r : 0;
+		return item_settings[i].set(k, &a, value);
+	}
+	audit_fail(k, "item.set", a.target, VG_EINVAL, true);
+	return send_err(k, VG_EINVAL, "item %s: no setting \"%s\" (agent)", a.target, name);
+}
+
 static int item_row_cb(void *arg, const char *name, const struct vr_item *it)
 {
 	struct conn *k = arg;
@@ -254,7 +297,8 @@ int h_point_begin(struct conn *k, const struct vg_msg *m)
 	if (!(flags & 1) && k->nbound == MAX_BOUND_POINTS)
 		return send_err(k, VG_ELIMIT, "too many open points on this connection");
 	if ((r = vcore_point_begin(k->c, &k->who, a.vault, a.item, flags & 1, &pid))) {
-		audit_fail(k, "point.begin", a.target, r, true);
+		char sw0[400];
+		audit_refusal(k, "point.begin", a.target, r, space_why(k, r, sw0, sizeof(sw0)));
 		job_begin(k, VR_JOB_BACKUP, a.vault, a.item, 0);
 		job_done(k, r, 0, r == VG_EKEY ? key_detail(k, a.vault, kd, sizeof(kd)) : NULL);
 		if (r == VG_EKEY) {
@@ -262,8 +306,12 @@ int h_point_begin(struct conn *k, const struct vg_msg *m)
 			snprintf(what, sizeof(what), "vault %s", a.vault);
 			return send_key_err(k, what, a.vault);
 		}
-		return send_err(k, r, "item %s: %s", a.target, r == VG_EBADSTATE ?
-			"protection is stopped; run \"item resume\" first" : vg_strerror(r));
+		{
+			char sw[400];
+			return send_err(k, r, "item %s: %s", a.target, r == VG_EBADSTATE ?
+				"protection is stopped; run \"item resume\" first" :
+				space_why(k, r, sw, sizeof(sw)));
+		}
 	}
 	if (!(flags & 1)) {
 		snprintf(k->bound[k->nbound].vault, sizeof(k->bound[0].vault), "%s", a.vault);
@@ -516,16 +564,20 @@ int h_object_put(struct conn *k, const struct vg_msg *m)
 	job_begin(k, VR_JOB_BACKUP, a.vault, a.item, a.point);
 	if ((r = vcore_upload_begin(k->c, &k->who, a.vault, a.item, a.point, a.object, want,
 		     size, &u))) {
+		char sw0[400];
 		if (r == VG_EDENIED)
 			return not_opener(k, "object.put", a.target);
-		audit_fail(k, "object.put", a.target, r, true);
+		audit_refusal(k, "object.put", a.target, r, space_why(k, r, sw0, sizeof(sw0)));
 		job_done(k, r, 0, r == VG_EKEY ? key_detail(k, a.vault, kd, sizeof(kd)) : NULL);
 		if (r == VG_EKEY) {
 			char what[800];
 			snprintf(what, sizeof(what), "object %s", a.target);
 			return send_key_err(k, what, a.vault);
 		}
-		return send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
+		{
+			char sw[400];
+			return send_err(k, r, "object %s: %s", a.target, space_why(k, r, sw, sizeof(sw)));
+		}
 	}
 	return stream_upload(k, u, "object.put", a.target);
 }

@@ -128,6 +128,13 @@ int get_args(const struct vg_msg *m, unsigned need, struct args *a)
 
 /* ---- handlers ---------------------------------------------------------------- */
 
+const char *space_why(struct conn *k, int r, char *buf, size_t n)
+{
+	if (r == VG_ENOSPACE && vcore_meta_space(k->c, buf, n))
+		return buf;
+	return vg_strerror(r);
+}
+
 int end_stream(struct conn *k, int r)
 {
 	return send_status(k, VG_F_END, r, r ? vg_strerror(r) : NULL);
@@ -206,6 +213,7 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_PENDING_LIST] = {"pending.list", h_pending_list, true},
 	[VG_OP_PENDING_CANCEL] = {"pending.cancel", h_pending_cancel},
 	[VG_OP_CLOCK_ACCEPT] = {"clock.accept", h_clock_accept},
+	[VG_OP_ITEM_SET] = {"item.set", h_item_set},
 	[VG_OP_AUDIT_ANCHOR] = {"audit.anchor", h_audit_anchor, true},
 };
 
@@ -397,6 +405,10 @@ static void serve(struct conn *k)
 		r = handlers[op].fn(k, &m);
 		(void)vpin_alerts(k->c);  /* pin-bruteforce, outside the refused request's txn */
 		(void)vanchor_maybe(k->c, 0);  /* the audit head off the box when due (anchor.h) */
+		/* A change moves the audit high-water mark at once (the once-a-
+		 * second thread catches the rest): audit_hwm.h. */
+		if (!handlers[op].reads)
+			(void)vaudit_sync(k->c);
 		if (r)
 			return;  /* I/O or protocol failure: the connection is done */
 	}

@@ -48,6 +48,9 @@ int send_err(struct conn *k, int status, const char *fmt, ...)
 struct vg_wr *resp_ok(struct conn *k);
 struct vg_wr *row(struct conn *k);
 int end_stream(struct conn *k, int r);
+/* The text for r: "metadata space low: ..." when r is VG_ENOSPACE because
+ * the metadata reserve is reached (core.h), else vg_strerror(r). */
+const char *space_why(struct conn *k, int r, char *buf, size_t n);
 void audit_fail(struct conn *k, const char *op, const char *target, int r, bool mutating);
 /* Audits a refusal with its reason (NULL: the error's text). */
 void audit_refusal(struct conn *k, const char *op, const char *target, int r, const char *why);
@@ -89,6 +92,7 @@ int h_vault_create(struct conn *k, const struct vg_msg *m);
 int h_vault_list(struct conn *k, const struct vg_msg *m);
 int h_vault_get(struct conn *k, const struct vg_msg *m);
 int h_item_create(struct conn *k, const struct vg_msg *m);
+int h_item_set(struct conn *k, const struct vg_msg *m);
 int h_item_list(struct conn *k, const struct vg_msg *m);
 int h_point_begin(struct conn *k, const struct vg_msg *m);
 int h_point_commit(struct conn *k, const struct vg_msg *m);

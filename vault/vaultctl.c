@@ -19,9 +19,11 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "buf.h"
 #include "client.h"
+#include "ctl_gw.h"
 #include "names.h"
 #include "report.h"
 #include "vg_err.h"
@@ -57,7 +59,8 @@ static void usage_text(FILE *f)
 		"  vault list\n"
 		"  vault show NAME\n"
 		"  item create VAULT ITEM [--kind files|restic] [--agent NAME]\n"
-		"  item list VAULT\n"
+		"  item list VAULT                                 with owner=AGENT of each item\n"
+		"  item set VAULT ITEM agent NAME                 give an existing item to an agent\n"
 		"  backup VAULT ITEM [--object NAME] [FILE|-]     prints the new point id\n"
 		"  points VAULT ITEM [--all]                       one point per line\n"
 		"  objects VAULT ITEM POINT\n"
@@ -79,8 +82,11 @@ static void usage_text(FILE *f)
 		"  role grant PRINCIPAL VAULT ROLE               reader|agent|operator|contributor|owner\n"
 		"  role revoke PRINCIPAL VAULT\n"
 		"  role list [VAULT]\n"
-		"  agent register VAULT NAME [-o CREDFILE] [--endpoint URL] [--ca-fingerprint FP]\n"
-		"                                                one-time credential, valid 10 days\n"
+		"  agent register VAULT NAME [-o CREDFILE [--item ITEM] [--endpoint URL]\n"
+		"                 [--ca-fingerprint FP] [--gw-config FILE]]\n"
+		"                                                one-time credential, valid 10 days; the\n"
+		"                                                file's endpoint and pin come from vaultgw's\n"
+		"                                                config (" VCTL_GW_CONFIG ") unless given\n"
 		"  agent activate NAME --token-file FILE|-       exchange the registration token (read\n"
 		"                                                from FILE, or stdin with -) for the\n"
 		"                                                agent's token\n"
@@ -444,14 +450,15 @@ static int cmd_item(struct vgc *c, int argc, char **argv)
 		if ((r = vgc_call(c, &m)))
 			return fail_call(c, r, argv[1]);
 		while ((r = vgc_stream_next(c, &m)) == 1) {
-			char name[256], k[32], st[32], ts[32];
+			char name[256], k[32], st[32], ts[32], owner[VG_PRINCIPAL_NAME_MAX + 1] = "";
 			uint64_t last = 0;
 			vg_msg_str(&m, VG_TAG_ITEM, name, sizeof(name));
+			vg_msg_str(&m, VG_TAG_PRINCIPAL, owner, sizeof(owner));
 			vg_msg_str(&m, VG_TAG_KIND, k, sizeof(k));
 			vg_msg_str(&m, VG_TAG_STATE, st, sizeof(st));
 			vg_msg_u64(&m, VG_TAG_TIME2, &last);
 			fmt_time(last, ts, sizeof(ts));
-			printf("%s\t%s\t%s\tlast-backup=%s\n", name, k, st, ts);
+			printf("%s\t%s\t%s\tlast-backup=%s\towner=%s\n", name, k, st, ts, owner);
 		}
 		return r ? fail_call(c, r, "item list") : 0;
 	}
@@ -1052,6 +1059,27 @@ static int cmd_role(struct vgc *c, int argc, char **argv)
 	return 2;
 }
 
+/* "ab:CD:..." or 64 hex digits -> "AB:CD:..." (as openssl prints it). */
+static int norm_fingerprint(const char *in, char out[VCTL_FP_LEN])
+{
+	size_t n = 0;
+
+	for (const char *p = in; *p; p++) {
+		if (*p == ':')
+			continue;
+		if (!isxdigit((unsigned char)*p) || n == 64)
+			return VG_EINVAL;
+		if (n && n % 2 == 0)
+			out[n / 2 * 3 - 1] = ':';
+		out[n / 2 * 3 + n % 2] = (char)toupper((unsigned char)*p);
+		n++;
+	}
+	if (n != 64)
+		return VG_EINVAL;
+	out[VCTL_FP_LEN - 1] = 0;
+	return 0;
+}
+
 static int cmd_agent(struct vgc *c, int argc, char **argv)
 {
 	struct vg_msg m;
@@ -1059,21 +1087,40 @@ static int cmd_agent(struct vgc *c, int argc, char **argv)
 	int r;
 
 	if (argc >= 3 && strcmp(argv[0], "register") == 0) {
-		const char *out = NULL, *endpoint = "", *cafp = "";
-		char tok[300], ts[32];
+		const char *out = NULL, *endpoint = NULL, *cafp = NULL, *gwconf = NULL, *item = NULL;
+		char tok[300], ts[32], url[400] = "", fp[VCTL_FP_LEN] = "", why[600];
 		uint64_t exp = 0;
-		for (int i = 3; i + 1 < argc; i += 2) {
-			if (strcmp(argv[i], "-o") == 0)
-				out = argv[i + 1];
-			else if (strcmp(argv[i], "--endpoint") == 0)
-				endpoint = argv[i + 1];
-			else if (strcmp(argv[i], "--ca-fingerprint") == 0)
-				cafp = argv[i + 1];
-			else {
+		for (int i = 3; i < argc; i += 2) {
+			const char **slot = i + 1 >= argc ? NULL :
+				strcmp(argv[i], "-o") == 0 ? &out :
+				strcmp(argv[i], "--endpoint") == 0 ? &endpoint :
+				strcmp(argv[i], "--ca-fingerprint") == 0 ? &cafp :
+				strcmp(argv[i], "--gw-config") == 0 ? &gwconf :
+				strcmp(argv[i], "--item") == 0 ? &item : NULL;
+			if (!slot) {
 				usage(stderr);
 				return 2;
 			}
+			*slot = argv[i + 1];
 		}
+		/* The credentials file is useless without where to go and what to
+		 * pin: both are settled before the registration is made. */
+		/* A given pin is written as given, once it is known to be one. */
+		if (out && cafp && (norm_fingerprint(cafp, fp) || strlen(cafp) >= sizeof(fp)))
+			return fail("--ca-fingerprint %s: expected a SHA-256 fingerprint (64 hex digits, ':' allowed)",
+				cafp);
+		if (cafp)
+			snprintf(fp, sizeof(fp), "%s", cafp);
+		if (out && (!endpoint || !cafp) &&
+		    vctl_gw_endpoint(gwconf ? gwconf : VCTL_GW_CONFIG, endpoint ? NULL : url, sizeof(url),
+			    cafp ? NULL : fp, why, sizeof(why)))
+			return fail("agent register: %s", why);
+		if (endpoint && (strncmp(endpoint, "https://", 8) != 0 || strpbrk(endpoint, " \t\n\"'$`\\")))
+			return fail("--endpoint %s: expected https://HOST[:PORT]", endpoint);
+		if (endpoint)
+			snprintf(url, sizeof(url), "%s", endpoint);
+		if (item && vg_name_check(item, VG_ITEM_NAME_MAX))
+			return fail("--item %s: not a valid item name", item);
 		w = vgc_req(c, VG_OP_AGENT_REGISTER);
 		vg_msgb_str(w, VG_TAG_VAULT, argv[1]);
 		vg_msgb_str(w, VG_TAG_NAME, argv[2]);
@@ -1083,19 +1130,25 @@ static int cmd_agent(struct vgc *c, int argc, char **argv)
 		vg_msg_u64(&m, VG_TAG_TIME2, &exp);
 		fmt_time(exp, ts, sizeof(ts));
 		if (out) {
-			/* The credentials file: endpoint, CA fingerprint, one-time token. */
+			/* The credentials file: endpoint, pinned fingerprint, one-time
+			 * token (image/files/vaultgate-agent-enrol reads it). */
 			int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 			FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-			if (!f)
+			if (!f) {
+				OPENSSL_cleanse(tok, sizeof(tok));
 				return fail("%s: %s", out, strerror(errno));
+			}
 			fprintf(f, "VG_ENDPOINT=%s\nVG_CA_FINGERPRINT=%s\nVG_VAULT=%s\nVG_AGENT=%s\n"
-				"VG_REGISTRATION_TOKEN=%s\nVG_EXPIRES=%s\n", endpoint, cafp, argv[1],
-				argv[2], tok, ts);
+				"VG_ITEM=%s\nVG_REGISTRATION_TOKEN=%s\nVG_EXPIRES=%s\n", url, fp, argv[1],
+				argv[2], item ? item : "", tok, ts);
+			OPENSSL_cleanse(tok, sizeof(tok));
 			if (fclose(f))
 				return fail("%s: %s", out, strerror(errno));
-			printf("agent %s registered; credentials in %s, valid until %s\n", argv[2], out, ts);
+			printf("agent %s registered; credentials in %s, valid until %s\n"
+			       "endpoint %s, certificate SHA-256 %s\n", argv[2], out, ts, url, fp);
 		} else {
 			printf("%s\nexpires %s\n", tok, ts);
+			OPENSSL_cleanse(tok, sizeof(tok));
 		}
 		return 0;
 	}
@@ -1259,6 +1312,7 @@ static const struct tcmd tcmds[] = {
 	{"policy", "set", VG_OP_POLICY_SET, 3, {VG_TAG_VAULT, VG_TAG_NAME, VG_TAG_VALUE}, 0, "policy set in vault", 0},
 	{"item", "policy", VG_OP_ITEM_SET_POLICY, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_NAME}, 0, "item policy changed in vault", 0},
 	{"item", "undelete", VG_OP_ITEM_UNDELETE, 2, {VG_TAG_VAULT, VG_TAG_ITEM}, 0, "item restored to stopped-retain in vault", 0},
+	{"item", "set", VG_OP_ITEM_SET, 4, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_NAME, VG_TAG_VALUE}, 0, "item updated in vault", 0},
 	{"item", "resume", VG_OP_ITEM_RESUME, 2, {VG_TAG_VAULT, VG_TAG_ITEM}, 0, "protection resumed in vault", 0},
 	{"point", "delete", VG_OP_POINT_DELETE, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_POINT}, 0, "point deleted in vault", 0},
 	{"point", "undelete", VG_OP_POINT_UNDELETE, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_POINT}, 0, "point restored in vault", 0},

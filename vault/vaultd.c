@@ -131,6 +131,8 @@ static int check_state(const char *dir, const char *p11conf)
 		fprintf(stderr, "vaultd: %s\n", *why ? why : vg_strerror(r));
 		return 1;
 	}
+	printf("format: %u%s\n", c->format_found, c->format_found < VCORE_FORMAT ?
+		" (an older release's: the next start upgrades it in place)" : "");
 	printf("keys: platform key and audit key readable (0600, owner uid %u)%s\n",
 		(unsigned)geteuid(), c->infra ? ", infrastructure key readable" : "");
 	if (p11conf) {
@@ -241,6 +243,8 @@ int main(int argc, char **argv)
 			fatalx("%s", *why ? why : vg_strerror(r));
 		log_info("customer-managed keys: token \"%s\" via %s", cfg.token, cfg.module);
 	}
+	if (c->format_found < VCORE_FORMAT)
+		log_info("state directory %s: format %u upgraded to %u", dir, c->format_found, VCORE_FORMAT);
 	c->outbox = outbox;
 	if ((r = vtime_load(c)))
 		fatalx("the trusted-time mark: %s", vg_strerror(r));

@@ -53,7 +53,8 @@ secret_run() {
 
 vg_log "agent activate NAME --token-file FILE (a FIFO) and --token-file - (stdin)"
 for how in file stdin; do
-	vg_ctl agent register "$V" "ag-$how" -o "$VG_WORK/ag-$how.cred" >/dev/null
+	vg_ctl agent register "$V" "ag-$how" -o "$VG_WORK/ag-$how.cred" \
+		--endpoint https://192.0.2.1 --ca-fingerprint "$(printf %064d 0)" >/dev/null
 	reg=$(sed -n 's/^VG_REGISTRATION_TOKEN=//p' "$VG_WORK/ag-$how.cred")
 	if [ $how = file ]; then
 		secret_run "$reg" file "$VAULTCTL" --socket "$VG_SOCK" agent activate "ag-$how" --token-file "$VG_WORK/fifo"
@@ -93,7 +94,8 @@ pin=$(vg_ctl pin generate "$V" | grep -o '^[0-9]\{6,\}' | head -1)
 out=$(vg_ctl --pin "$pin" principal rotate ag-file --vault "$V" 2>&1) || vg_fail "--pin PIN: $out"
 case "$out" in *"warning: --pin PIN on the command line is visible to other users"*) ;;
 *) vg_fail "--pin PIN did not warn: $out" ;; esac
-vg_ctl agent register "$V" ag-old -o "$VG_WORK/ag-old.cred" >/dev/null
+vg_ctl agent register "$V" ag-old -o "$VG_WORK/ag-old.cred" \
+	--endpoint https://192.0.2.1 --ca-fingerprint "$(printf %064d 0)" >/dev/null
 reg=$(sed -n 's/^VG_REGISTRATION_TOKEN=//p' "$VG_WORK/ag-old.cred")
 out=$(vg_ctl agent activate ag-old "$reg" 2>&1) || vg_fail "activate NAME REGTOKEN: $out"
 case "$out" in *"warning: the registration token on the command line"*) ;;

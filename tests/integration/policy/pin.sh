@@ -155,8 +155,8 @@ pl_expect_fail "the registration credential is wrong or already used" pl_root ag
 pl_denied ag2 agent.activate ag2 "the registration credential is wrong or already used"
 
 pl_case "registration credentials expire after 10 days: activation at 10 d + 1 s refused, within 10 d works"
-pl_root agent register "$P" ag3 -o "$VG_WORK/ag3.cred" >/dev/null
-pl_root agent register "$P" ag4 -o "$VG_WORK/ag4.cred" >/dev/null
+pl_root agent register "$P" ag3 -o "$VG_WORK/ag3.cred" --endpoint https://10.9.8.7 --ca-fingerprint "$FP" >/dev/null
+pl_root agent register "$P" ag4 -o "$VG_WORK/ag4.cred" --endpoint https://10.9.8.7 --ca-fingerprint "$FP" >/dev/null
 pl_advance $((10 * DAY - 10))
 pl_ok pl_root agent activate ag4 "$(sed -n 's/^VG_REGISTRATION_TOKEN=//p' "$VG_WORK/ag4.cred")"
 pl_advance 11
