@@ -411,7 +411,10 @@ static void serve(struct conn *k)
 		(void)vtime_sync(k->c);  /* a clock jump is alerted before anything acts on it */
 		r = handlers[op].fn(k, &m);
 		(void)vpin_alerts(k->c);  /* pin-bruteforce, outside the refused request's txn */
-		(void)vanchor_maybe(k->c, 0);  /* the audit head off the box when due (anchor.h) */
+		/* The audit head off the box when due (anchor.h); the ingest path
+		 * is anchored by the next other request or purger pass. */
+		if (!handlers[op].ingest)
+			(void)vanchor_maybe(k->c, 0);
 		/* A change moves the audit high-water mark at once (the once-a-
 		 * second thread catches the ingest path): audit_hwm.h. */
 		if (!handlers[op].reads && !handlers[op].ingest)
