@@ -144,6 +144,12 @@ enum vg_op {
 	 * (objects) SIZE (bytes) SIZE2 (damaged) TIME (seconds)}, then END
 	 * {status: VG_EINTEGRITY if anything was damaged}. */
 	VG_OP_SCRUB,
+	/* VALUE(passphrase, >= 12 bytes) [GRANT] -> RESP {SIZE}, one DATA frame,
+	 * END: the platform, audit and infrastructure keys sealed under the
+	 * passphrase, the file's bytes (vault/keyexport.h).
+	 * Local root only; MUA op keys-export (target "keys"), mandatory, under
+	 * every guard linked to a vault; audited keys.export. */
+	VG_OP_KEYS_EXPORT,
 	/* The audit chain head, signed and sent off the box now (vault/anchor.h);
 	 * local root, auditors and vault Owners. -> DETAIL(the anchor line).
 	 * AUDIT_VERIFY also takes [SEQ HASH]: an anchor the chain must hold
