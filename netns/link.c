@@ -18,6 +18,7 @@
 
 #include "link.h"
 #include "ns.h"
+#include "path.h"
 #include "vg_err.h"
 
 int vn_nl_err(int nle)
@@ -328,6 +329,10 @@ int vn_link_up(const struct vn_config *c, char *step, size_t steplen)
 	}
 	if ((tgt = vn_netns_open(c->netns)) < 0)
 		return tgt;
+	/* the namespace's defaults before the link arrives: a link created
+	 * in or moved into it starts with them (no RA, no redirects) */
+	if ((r = vn_path_harden_ns(c, step, steplen)))
+		goto out;
 	step_set(step, steplen, "opening rtnetlink in namespace %s", c->netns);
 	if ((r = rt_open(c->netns, &sk)))
 		goto out;

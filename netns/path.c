@@ -67,6 +67,11 @@ static const struct {
 	{"net/ipv6/conf/%s/accept_ra", "0", "no router advertisement may add a route or address"},
 	{"net/ipv6/conf/default/accept_ra", "0", "no router advertisement may add a route or address"},
 	{"net/ipv6/conf/%s/autoconf", "0", "no address from router advertisements"},
+	{"net/ipv6/conf/default/autoconf", "0", "no address from router advertisements"},
+	{"net/ipv6/conf/default/accept_redirects", "0", "no ICMP redirect may change a route"},
+	{"net/ipv4/conf/default/rp_filter", "1", "strict reverse-path filter"},
+	{"net/ipv4/conf/default/arp_ignore", "1", "answer ARP only for the address on this link"},
+	{"net/ipv4/conf/default/arp_announce", "2", "announce only the address of this link"},
 	{"net/ipv4/tcp_syncookies", "1", "SYN cookies hold the listener under a SYN flood"},
 	{"net/ipv4/icmp_echo_ignore_broadcasts", "1", "no answer to broadcast pings"},
 };
@@ -123,7 +128,7 @@ static int sysctl_write(const char *path, const char *val)
 	return n == (ssize_t)strlen(val) ? 0 : n < 0 ? -errno : -EIO;
 }
 
-int vn_path_harden(const struct vn_config *c, char *step, size_t steplen)
+static int harden(const struct vn_config *c, bool per_if, char *step, size_t steplen)
 {
 	char path[256];
 	int saved, r = 0;
@@ -131,6 +136,8 @@ int vn_path_harden(const struct vn_config *c, char *step, size_t steplen)
 	if ((r = vn_netns_switch(c->netns, &saved)))
 		return r;
 	for (size_t i = 0; i < sizeof(VN_SYSCTLS) / sizeof(VN_SYSCTLS[0]) && !r; i++) {
+		if (!per_if && strstr(VN_SYSCTLS[i].path, "%s"))
+			continue;
 		if ((r = sysctl_path(c, i, path, sizeof(path))))
 			break;
 		if ((r = sysctl_write(path, VN_SYSCTLS[i].want))) {
@@ -143,6 +150,16 @@ int vn_path_harden(const struct vn_config *c, char *step, size_t steplen)
 	if (vn_netns_return(saved) < 0 && !r)
 		r = VG_EINTERNAL;
 	return r;
+}
+
+int vn_path_harden(const struct vn_config *c, char *step, size_t steplen)
+{
+	return harden(c, true, step, steplen);
+}
+
+int vn_path_harden_ns(const struct vn_config *c, char *step, size_t steplen)
+{
+	return harden(c, false, step, steplen);
 }
 
 static size_t check_sysctls(const struct vn_config *c, struct vg_wr *out)

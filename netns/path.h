@@ -34,5 +34,8 @@
 size_t vn_path_check(const struct vn_config *c, struct vg_wr *out);
 /* 0 or -errno; *step names the sysctl that could not be written. */
 int vn_path_harden(const struct vn_config *c, char *step, size_t steplen);
+/* Only the namespace-wide ones (all, default): before the link comes in,
+ * so it starts with them (no router advertisement is ever accepted). */
+int vn_path_harden_ns(const struct vn_config *c, char *step, size_t steplen);
 
 #endif

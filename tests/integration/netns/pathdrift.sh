@@ -35,7 +35,7 @@ vg_log "up hardened the namespace's sysctls"
 for kv in net.ipv4.conf.vg0.accept_redirects=0 net.ipv4.conf.all.accept_redirects=0 \
 	net.ipv6.conf.vg0.accept_redirects=0 net.ipv4.conf.vg0.rp_filter=1 net.ipv4.conf.all.rp_filter=1 \
 	net.ipv4.conf.vg0.arp_ignore=1 net.ipv4.conf.vg0.arp_announce=2 net.ipv6.conf.vg0.accept_ra=0 \
-	net.ipv4.ip_forward=0 net.ipv4.tcp_syncookies=1; do
+	net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.default.autoconf=0 net.ipv4.ip_forward=0 net.ipv4.tcp_syncookies=1; do
 	got=$(pe sysctl -n "${kv%=*}")
 	[ "$got" = "${kv#*=}" ] || vg_fail "after up: ${kv%=*} = $got, expected ${kv#*=}"
 done
