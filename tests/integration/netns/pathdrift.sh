@@ -124,8 +124,8 @@ pe ip rule del priority 100
 clean "rules"
 pe ip neigh add 10.231.0.77 lladdr 02:00:00:00:00:77 dev vg0 nud permanent
 drift "permanent neighbour" "^+ neighbour 10.231.0.77 lladdr 02:00:00:00:00:77 permanent"
-pe ip neigh del 10.231.0.77 dev vg0
-clean "neighbour"
+vn up >/dev/null
+clean "neighbour removed by up"
 pe ip link add vgtx0 type veth peer name vgtx1
 drift "extra link" "^+ link vgtx0 (veth)"
 pe ip link del vgtx0
