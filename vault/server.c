@@ -191,6 +191,8 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_REPORT] = {"report", h_report},
 	[VG_OP_NOTIFY_NEXT] = {"notify.next", h_notify_next},
 	[VG_OP_NOTIFY_ACK] = {"notify.ack", h_notify_ack},
+	[VG_OP_RESTIC_DELETED] = {"restic.deleted", h_restic_deleted},
+	[VG_OP_RESTIC_UNDELETE] = {"restic.undelete", h_restic_undelete},
 };
 
 /* ---- authentication -------------------------------------------------------- */

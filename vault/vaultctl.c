@@ -22,6 +22,7 @@
 #include "client.h"
 #include "names.h"
 #include "report.h"
+#include "vaultctl_restic.h"
 #include "vg_err.h"
 
 #define DEFAULT_SOCKET "/run/vaultgate/vaultd.sock"
@@ -77,6 +78,8 @@ static void usage(FILE *f)
 		"  item stop VAULT ITEM [--delete-data]\n"
 		"  item undelete VAULT ITEM | item resume VAULT ITEM\n"
 		"  point delete VAULT ITEM POINT | point undelete VAULT ITEM POINT\n"
+		"  restic deleted VAULT ITEM [--json]            soft-deleted restic files\n"
+		"  restic undelete VAULT ITEM (--all | --since TIME | NAME...)\n"
 		"  guard create NAME                             (local root)\n"
 		"  guard approver add|remove GUARD PRINCIPAL\n"
 		"  guard exclude|include GUARD OPERATION         (by a guard approver)\n"
@@ -430,11 +433,18 @@ static int cmd_objects(struct vgc *c, int argc, char **argv)
 		char name[256], hex[65] = "";
 		const uint8_t *sha;
 		uint32_t sl;
-		uint64_t sz = 0;
+		uint64_t sz = 0, lock = 0;
 		vg_msg_str(&m, VG_TAG_OBJECT, name, sizeof(name));
 		vg_msg_u64(&m, VG_TAG_SIZE, &sz);
 		if (vg_msg_bytes(&m, VG_TAG_SHA256, &sha, &sl) == 0 && sl == 32)
 			vg_hex(hex, sha, 32);
+		if (vg_msg_u64(&m, VG_TAG_OFFSET, &lock) == 0) {  /* restic, immutable vault */
+			char ts[32];
+			fmt_time(lock, ts, sizeof(ts));
+			printf("%s\t%llu\tsha256:%s\tlock_until=%s\n", name, (unsigned long long)sz,
+				hex, ts);
+			continue;
+		}
 		printf("%s\t%llu\tsha256:%s\n", name, (unsigned long long)sz, hex);
 	}
 	return r ? fail_call(c, r, "objects") : 0;
@@ -1199,6 +1209,8 @@ int main(int argc, char **argv)
 		r = cmd_metrics(c);
 	else if (strcmp(cmd, "report") == 0)
 		r = vctl_report(c, argc, argv);
+	else if (strcmp(cmd, "restic") == 0)
+		r = vctl_restic(c, argc, argv);
 	else if (strcmp(cmd, "whoami") == 0 && argc == 0) {
 		struct vg_msg m;
 		char p[130];
