@@ -159,6 +159,11 @@ static int item_row_cb(void *arg, const char *name, const struct vr_item *it)
 	vg_msgb_str(w, VG_TAG_STATE, vr_item_state_name(it->state));
 	vg_msgb_u64(w, VG_TAG_TIME, it->created);
 	vg_msgb_u64(w, VG_TAG_TIME2, it->last_success);
+	if (it->repo_point) {
+		char ps[17];
+		vcore_point_str(it->repo_point, ps);
+		vg_msgb_str(w, VG_TAG_POINT, ps);  /* the restic container: `objects` lists it */
+	}
 	return vg_send_frame(k->fd, w);
 }
 

@@ -264,6 +264,6 @@ int h_restic_undelete(struct conn *k, const struct vg_msg *m)
 		return send_err(k, r, "%s", *why ? why : vg_strerror(r));
 	}
 	w = resp_ok(k);
-	vg_msgb_u32(w, VG_TAG_COUNT, n);
+	vg_msgb_u64(w, VG_TAG_COUNT, n);
 	return vg_send_frame(k->fd, w);
 }

@@ -591,8 +591,9 @@ int vrestic_undelete(struct vcore *c, const struct vcaller *who, const char *vau
 	     r = vdb_seek_prefix(cur, prefix, 8, &k, &val, false)) {
 		char oname[VG_OBJECT_NAME_MAX + 1];
 		struct vr_object o;
+		uint8_t kbuf[8 + VG_OBJECT_NAME_MAX];
 		struct vg_wr w;
-		MDB_val nv;
+		MDB_val nv, kk;
 		unsigned moved;
 		if (k.mv_size - 8 > VG_OBJECT_NAME_MAX) {
 			r = VG_EINTEGRITY;
@@ -609,11 +610,16 @@ int vrestic_undelete(struct vcore *c, const struct vcaller *who, const char *vau
 		o.deleted_at = o.purge_at = 0;
 		o.sd_alerted = 0;
 		o.deleted_by[0] = 0;
+		/* The record shrinks (deleted_by goes): LMDB deletes and re-adds
+		 * the node, so the key must not point into the page. */
+		memcpy(kbuf, k.mv_data, k.mv_size);
+		kk.mv_size = k.mv_size;
+		kk.mv_data = kbuf;
 		vg_wr_init(&w, 512);
 		vr_object_enc(&w, &o);
 		nv.mv_size = w.len;
 		nv.mv_data = w.p;
-		r = w.err ? w.err : vdb_err(mdb_cursor_put(cur, &k, &nv, MDB_CURRENT));
+		r = w.err ? w.err : vdb_err(mdb_cursor_put(cur, &kk, &nv, MDB_CURRENT));
 		vg_wr_free(&w);
 		if (r)
 			break;

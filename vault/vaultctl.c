@@ -253,14 +253,16 @@ static int cmd_item(struct vgc *c, int argc, char **argv)
 		if ((r = vgc_call(c, &m)))
 			return fail_call(c, r, argv[1]);
 		while ((r = vgc_stream_next(c, &m)) == 1) {
-			char name[256], k[32], st[32], ts[32];
+			char name[256], k[32], st[32], ts[32], repo[32] = "";
 			uint64_t last = 0;
 			vg_msg_str(&m, VG_TAG_ITEM, name, sizeof(name));
 			vg_msg_str(&m, VG_TAG_KIND, k, sizeof(k));
 			vg_msg_str(&m, VG_TAG_STATE, st, sizeof(st));
 			vg_msg_u64(&m, VG_TAG_TIME2, &last);
+			(void)vg_msg_str(&m, VG_TAG_POINT, repo, sizeof(repo));  /* restic container */
 			fmt_time(last, ts, sizeof(ts));
-			printf("%s\t%s\t%s\tlast-backup=%s\n", name, k, st, ts);
+			printf("%s\t%s\t%s\tlast-backup=%s%s%s\n", name, k, st, ts, *repo ? "\trepo=" : "",
+				repo);
 		}
 		return r ? fail_call(c, r, "item list") : 0;
 	}
