@@ -20,15 +20,17 @@ done
 ./scripts/install-deps.sh
 
 echo "== build (werror)"
-[ -d build ] || meson setup build -Dwerror=true
+# A build/ left by someone else may lack werror: reconfigure it, never trust it.
+if [ -d build ]; then meson configure build -Dwerror=true; else meson setup build -Dwerror=true; fi
 ninja -C build
 echo "== meson test"
 meson test -C build --print-errorlogs --num-processes 2
 
 if [ "$quick" = 0 ]; then
 	echo "== unit suites under ASan+UBSan"
-	[ -d build-asan ] || meson setup build-asan -Db_sanitize=address,undefined \
-		-Db_lundef=false -Dintegration=false -Dwerror=true
+	if [ -d build-asan ]; then meson configure build-asan -Dwerror=true; else
+		meson setup build-asan -Db_sanitize=address,undefined \
+			-Db_lundef=false -Dintegration=false -Dwerror=true; fi
 	ninja -C build-asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C build-asan --print-errorlogs --suite unit --suite fuzz

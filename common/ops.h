@@ -20,7 +20,7 @@ enum vg_op {
 	VG_OP_OBJECT_STAT,
 	VG_OP_AUDIT_VERIFY,
 	VG_OP_AUDIT_EXPORT,     /* ROW frames */
-	VG_OP_WHOAMI,
+	VG_OP_WHOAMI,           /* -> PRINCIPAL KIND [FLAGS: VG_WHOAMI_ADMIN] */
 	/* External events (vaultnet, timers): an audit entry and, with KIND,
 	 * an alert. Local root only. OPNAME, TARGET, REASON, [KIND]. */
 	VG_OP_EVENT_RECORD,
@@ -46,7 +46,11 @@ enum vg_op {
 	VG_OP_AGENT_ACTIVATE,   /* NAME TOKEN(registration) -> TOKEN; needs no credential */
 	VG_OP_ALERT_LIST,       /* [VAULT] [SEQ] -> ROW {SEQ TIME NAME STATE(severity) PRINCIPAL VAULT TARGET DETAIL} */
 	VG_OP_CLOCK_ADVANCE,    /* SIZE seconds: test daemon only, local root only */
-	/* security policy (SPEC §2, §3, §5, §6, §7) */
+	/* security policy (SPEC §2, §3, §5, §6, §7). What a change or delete
+	 * did comes back in its RESP (SPEC §2, §11): STATE "done" | "soft-deleted"
+	 * | "permanently-deleted" | "pending", TIME2 (purge or effective time),
+	 * ID (a pending change), DETAIL ("soft-deleted until 2026-12-21T18:00:00Z",
+	 * "permanently deleted", "pending until T (id ID)"). */
 	VG_OP_VAULT_SET,        /* VAULT NAME(setting) VALUE [GRANT] */
 	VG_OP_VAULT_DELETE,     /* VAULT [GRANT] */
 	VG_OP_VAULT_UNDELETE,   /* VAULT */
@@ -114,6 +118,24 @@ enum vg_op {
 	                         * STATE(severity) PRINCIPAL VAULT TARGET DETAIL
 	                         * ID(this vaultd's instance id); VG_ENOTFOUND if none */
 	VG_OP_NOTIFY_ACK,       /* SEQ: delivered; removes it from the outbox */
+	/* REASON: acknowledges a broken audit chain (vault/audit_guard.h);
+	 * local root or a vault Owner. -> SEQ of the acknowledgment entry. */
+	VG_OP_AUDIT_ACK,
+	/* Weakening changes held for their cooling-off (SPEC §11). */
+	VG_OP_PENDING_LIST,     /* [VAULT] -> ROW {ID VAULT NAME(what) VALUE(new) REASON(old)
+	                         * PRINCIPAL(requester) TIME(requested) TIME2(effective)
+	                         * KIND(alert)}: vaults the caller may view */
+	VG_OP_PENDING_CANCEL,   /* ID: an Owner of its vault or an approver of its guard.
+	                         * FLAGS bit0: apply it now instead (test daemon and
+	                         * local root only, like the test clock) */
+	/* Trusted time (SPEC §11): after a clock-jump, purges and expiries are
+	 * held until an Owner (of any vault) or local root accepts the new time;
+	 * under a guard it needs a grant for "clock-accept" on target "clock". */
+	VG_OP_CLOCK_ACCEPT,     /* [GRANT] -> TIME(now) DETAIL */
+	/* VAULT ITEM NAME(setting) VALUE: one setting of an existing item, from
+	 * one table (vault/h_data.c item_settings): "agent" gives the item to
+	 * an agent principal (as item.create --agent: VP_PROTECT; audited). */
+	VG_OP_ITEM_SET,
 	/* Soft-deleted restic files (SPEC §10). */
 	VG_OP_RESTIC_DELETED,   /* VAULT ITEM -> ROW {OBJECT SIZE TIME(deleted at)
 	                         * TIME2(purge at) OFFSET(lock until, 0: none)
@@ -122,5 +144,9 @@ enum vg_op {
 	                         * -> COUNT(files restored). Contributor or Owner. */
 	VG_OP_MAX_CORE = VG_OP_RESTIC_UNDELETE,
 };
+
+/* WHOAMI's FLAGS: the caller is local root or Owner of some vault (the
+ * gateway's fair share of vaultd links keeps a reserve for them). */
+#define VG_WHOAMI_ADMIN (1u << 0)
 
 #endif

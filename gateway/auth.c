@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include "auth.h"
+#include "ops.h"
 #include "proxy.h"
 #include "reply.h"
 #include "vg_err.h"
@@ -168,12 +169,15 @@ int gw_auth_request(struct gw_rctx *x, struct vgc *v)
 	struct vg_msg m;
 	uint8_t key[32];
 	char principal[VG_PRINCIPAL_NAME_MAX + 1], kind[16] = "";
+	uint32_t flags;
 	int r;
 
 	if (gw_rl_blocked(x->srv->rl, &c->akey, gw_now_ms())) {
 		gw_metrics_add(GW_C_AUTH_LIMITED, 1);
-		gw_reply_error(x, 429, "limit", "too many failed authentication attempts from %s",
-			c->peer);
+		/* The budget refills one attempt every 60/auth_fail_per_minute s. */
+		unsigned per_min = (unsigned)x->srv->cfg->auth_fail_per_minute;
+		gw_reply_retry(x, 429, (60 + per_min - 1) / per_min, "limit",
+			"too many failed authentication attempts from %s", c->source);
 		return 429;
 	}
 	r = gw_auth_parse(x->req->authorization, &cred);
@@ -182,8 +186,12 @@ int gw_auth_request(struct gw_rctx *x, struct vgc *v)
 		gw_reply_error(x, 401, "unauthenticated", "malformed Authorization header");
 		return 401;
 	}
-	if (cred.kind == GW_CRED_NONE && !c->has_cert) {
-		gw_reply_error(x, 401, "unauthenticated", "credentials required");
+	if (cred.kind == GW_CRED_NONE) {
+		/* A client certificate is a second factor, never the only one:
+		 * vaultd refuses a fingerprint without a token anyway. */
+		gw_reply_error(x, 401, "unauthenticated", "%s",
+			c->has_cert ? "a token is required; a client certificate only adds to it" :
+				      "credentials required");
 		return 401;
 	}
 	memset(&x->auth, 0, sizeof(x->auth));
@@ -227,6 +235,8 @@ int gw_auth_request(struct gw_rctx *x, struct vgc *v)
 		return 502;
 	}
 	(void)vg_msg_str(&m, VG_TAG_KIND, kind, sizeof(kind));
+	if (vg_msg_u32(&m, VG_TAG_FLAGS, &flags))
+		flags = 0;
 	if (!c->pcounted || strcmp(c->principal, principal) != 0) {
 		if (c->pcounted) {
 			gw_pcount_release(x->srv->pc, c->principal);
@@ -236,7 +246,7 @@ int gw_auth_request(struct gw_rctx *x, struct vgc *v)
 			    x->srv->cfg->max_connections_per_principal)) {
 			gw_metrics_add(GW_C_CONN_PRINCIPAL_CAP, 1);
 			x->close_after = true;
-			gw_reply_error(x, 429, "limit",
+			gw_reply_retry(x, 429, 1, "limit",
 				"principal %s has too many connections open", principal);
 			return 429;
 		}
@@ -244,6 +254,7 @@ int gw_auth_request(struct gw_rctx *x, struct vgc *v)
 		memcpy(c->principal, principal, sizeof(c->principal));
 	}
 	memcpy(c->kind, kind, sizeof(c->kind));
+	c->admin = (flags & VG_WHOAMI_ADMIN) != 0;
 	memcpy(c->cred_key, key, sizeof(key));
 	c->authed = true;
 	return 0;

@@ -53,6 +53,8 @@ static const struct key keys[] = {
 	{"auth_fail_burst", K_U64, OFF(auth_fail_burst), 1, 100000},
 	{"auth_fail_per_minute", K_U64, OFF(auth_fail_per_minute), 1, 100000},
 	{"vaultd_connections", K_U64, OFF(vaultd_connections), 1, 1024},
+	{"vaultd_links_per_principal", K_U64, OFF(vaultd_links_per_principal), 1, 1024},
+	{"vaultd_links_reserved", K_U64, OFF(vaultd_links_reserved), 0, 1023},
 	{"workers", K_U64, OFF(workers), 1, 4096},
 	{"vaultd_timeout", K_U64, OFF(vaultd_timeout), 1, 3600},
 };
@@ -83,6 +85,8 @@ int gw_config_defaults(struct gw_config *cfg)
 	cfg->auth_fail_burst = 10;
 	cfg->auth_fail_per_minute = 10;
 	cfg->vaultd_connections = 64;
+	cfg->vaultd_links_per_principal = 16;
+	cfg->vaultd_links_reserved = 16;
 	cfg->workers = 256;
 	cfg->vaultd_timeout = 300;
 	if (set_str(&cfg->path, "") || set_str(&cfg->vaultd_socket, "/run/vaultgate/vaultd.sock") ||
@@ -290,6 +294,16 @@ static int check_all(const char *name, struct gw_config *cfg, char *why, size_t 
 			"%s: max_connections_per_principal %llu exceeds max_connections %llu",
 			name, (unsigned long long)cfg->max_connections_per_principal,
 			(unsigned long long)cfg->max_connections);
+		return VG_EINVAL;
+	}
+	if (cfg->vaultd_links_per_principal > cfg->vaultd_connections ||
+	    cfg->vaultd_links_reserved >= cfg->vaultd_connections) {
+		snprintf(why, whysz,
+			"%s: vaultd_links_per_principal %llu must be at most, and vaultd_links_reserved "
+			"%llu below, vaultd_connections %llu", name,
+			(unsigned long long)cfg->vaultd_links_per_principal,
+			(unsigned long long)cfg->vaultd_links_reserved,
+			(unsigned long long)cfg->vaultd_connections);
 		return VG_EINVAL;
 	}
 	if (vg_name_check(cfg->user, 32)) {

@@ -46,6 +46,8 @@ struct gw_config {
 	uint64_t auth_fail_burst;
 	uint64_t auth_fail_per_minute;
 	uint64_t vaultd_connections;
+	uint64_t vaultd_links_per_principal;  /* share.h */
+	uint64_t vaultd_links_reserved;
 	uint64_t workers;
 	uint64_t vaultd_timeout;        /* seconds a vaultd call may block */
 };

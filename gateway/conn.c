@@ -12,26 +12,11 @@
 #include <openssl/err.h>
 
 #include "conn.h"
+#include "peer.h"
 #include "vg_err.h"
 
 #define TLS_RECORD 16384u
 
-static void format_peer(const struct sockaddr_storage *sa, char *out, size_t n)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-
-	if (sa->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
-		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-		snprintf(out, n, "%s:%u", ip, ntohs(a->sin_port));
-	} else if (sa->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
-		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
-		snprintf(out, n, "[%s]:%u", ip, ntohs(a->sin6_port));
-	} else {
-		snprintf(out, n, "unknown");
-	}
-}
 
 int gw_conn_new(struct gw_server *s, int fd, const struct sockaddr_storage *sa,
 	struct gw_conn **out)
@@ -51,7 +36,16 @@ int gw_conn_new(struct gw_server *s, int fd, const struct sockaddr_storage *sa,
 	c->fd = fd;
 	c->sa = *sa;
 	gw_addr_key_from(sa, &c->akey);
-	format_peer(sa, c->peer, sizeof(c->peer));
+	{
+		struct vg_peer p;
+		if (vg_peer_from_sockaddr(sa, &p) == 0) {
+			snprintf(c->peer, sizeof(c->peer), "%s", p.addr);
+			snprintf(c->source, sizeof(c->source), "%s", p.source);
+		} else {
+			snprintf(c->peer, sizeof(c->peer), "unknown");
+			snprintf(c->source, sizeof(c->source), "unknown");
+		}
+	}
 	c->state = GW_CS_HANDSHAKE;
 	*out = c;
 	return 0;

@@ -26,6 +26,7 @@
 #include "names.h"
 
 struct gw_pool;
+struct gw_share;
 struct gw_tls;
 
 enum gw_conn_state {
@@ -40,7 +41,8 @@ struct gw_conn {
 	enum gw_conn_state state;
 	struct sockaddr_storage sa;
 	struct gw_addr_key akey;
-	char peer[64];                 /* "IP:port" for vaultd's audit */
+	char peer[64];                 /* the address (common/peer.h) for vaultd's audit */
+	char source[64];               /* what failures count by: IPv4, or IPv6 /64 */
 	uint8_t *rbuf;                 /* head bytes and pipelined leftovers */
 	size_t rlen, rcap;
 	uint64_t deadline_ms;
@@ -55,6 +57,7 @@ struct gw_conn {
 	uint8_t cred_key[32];
 	char principal[VG_PRINCIPAL_NAME_MAX + 1];
 	char kind[16];
+	bool admin;                    /* WHOAMI: local root or a vault Owner */
 	bool pcounted;                 /* holds a per-principal slot */
 	uint64_t nrequests;
 	struct gw_conn *prev, *next;   /* the loop's list */
@@ -68,6 +71,7 @@ struct gw_server {
 	struct gw_ratelimit *rl;
 	struct gw_pcount *pc;
 	struct gw_pool *pool;
+	struct gw_share *share;        /* fair share of the pool (share.h) */
 	int epfd, sigfd, timerfd, evfd;
 	int lfd[GW_MAX_LISTEN];
 	int nlfd;
@@ -108,6 +112,9 @@ struct gw_rctx {
 	uint8_t *obuf;                 /* staging for small writes */
 	size_t olen, ocap;
 	bool link_bad;                 /* the vaultd link must not be reused */
+	/* the link's claim on the fair share (share.h), released at close */
+	bool claimed, claim_admin, claim_write;
+	char claim_principal[VG_PRINCIPAL_NAME_MAX + 1];
 	/* credentials (wiped at the end of the request) */
 	struct vgc_auth auth;
 	char user[VG_PRINCIPAL_NAME_MAX + 1];

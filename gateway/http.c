@@ -81,6 +81,33 @@ int gw_http_head_find(const uint8_t *buf, size_t len, size_t *start, size_t *end
  * llhttp runs: every line ends in CRLF, no bare CR or LF, no NUL or other
  * control bytes (HTAB only inside field lines), no obs-fold (a field line
  * that starts with SP or HTAB). */
+/* llhttp's refusals in the client's words (its own names, HPE_*, are
+ * internal: they never reach a client or the log). */
+static const char *parse_why(llhttp_errno_t e)
+{
+	static const struct {
+		llhttp_errno_t e;
+		const char *why;
+	} t[] = {
+		{HPE_INVALID_METHOD, "unknown method"},
+		{HPE_INVALID_VERSION, "unsupported HTTP version"},
+		{HPE_INVALID_URL, "invalid request target"},
+		{HPE_UNEXPECTED_CONTENT_LENGTH, "Content-Length together with Transfer-Encoding"},
+		{HPE_INVALID_CONTENT_LENGTH, "invalid Content-Length"},
+		{HPE_INVALID_TRANSFER_ENCODING, "invalid Transfer-Encoding"},
+		{HPE_INVALID_HEADER_TOKEN, "invalid character in a header field"},
+		{HPE_UNEXPECTED_SPACE, "unexpected space in the request line or a header"},
+		{HPE_INVALID_CHUNK_SIZE, "malformed chunked body"},
+		{HPE_CR_EXPECTED, "line not ended by CRLF"},
+		{HPE_LF_EXPECTED, "line not ended by CRLF"},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].e == e)
+			return t[i].why;
+	return "malformed request head";
+}
+
 static int head_shape_ok(const uint8_t *b, size_t n, const char **why)
 {
 	bool line_start = true, first_line = true;
@@ -340,8 +367,7 @@ int gw_http_head_parse(struct gw_http_req *r, const uint8_t *buf, size_t len,
 	if (e != HPE_PAUSED || !r->head_done ||
 	    llhttp_get_error_pos(&r->parser) != (const char *)buf + len) {
 		r->status = e == HPE_INVALID_METHOD ? 501 : e == HPE_INVALID_VERSION ? 505 : 400;
-		r->why = e == HPE_INVALID_METHOD ? "unknown method" :
-			 e == HPE_OK ? "incomplete request head" : llhttp_errno_name(e);
+		r->why = e == HPE_OK ? "incomplete request head" : parse_why(e);
 		return VG_EPROTO;
 	}
 	llhttp_resume(&r->parser);

@@ -10,6 +10,7 @@
 
 #include "limit.h"
 #include "names.h"
+#include "peer.h"
 #include "vg_err.h"
 
 #define PROBE 8
@@ -24,16 +25,11 @@ uint64_t gw_now_ms(void)
 
 void gw_addr_key_from(const struct sockaddr_storage *sa, struct gw_addr_key *k)
 {
+	struct vg_peer p;
+
 	memset(k, 0, sizeof(*k));
-	if (sa->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
-		k->b[10] = 0xff;
-		k->b[11] = 0xff;
-		memcpy(k->b + 12, &a->sin_addr, 4);
-	} else if (sa->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
-		memcpy(k->b, &a->sin6_addr, 16);
-	}
+	if (vg_peer_from_sockaddr(sa, &p) == 0)
+		memcpy(k->b, p.key, sizeof(k->b));  /* the source: IPv4, or the IPv6 /64 */
 }
 
 /* Keyed FNV-1a: the seed is random per process, so nobody can aim many

@@ -47,6 +47,9 @@ static const struct {
 		"vaultd unreachable, or a protocol failure talking to it."},
 	[GW_C_STREAM_ABORT] = {"vaultgw_stream_aborts_total",
 		"Responses cut off mid-body (the client sees a short body)."},
+	[GW_C_LINK_SHARE] = {"vaultgw_link_share_refusals_total",
+		"Requests refused because their principal held its share of vaultd links, or the "
+		"free links were reserved for reads or admins."},
 };
 
 static const struct {

@@ -36,6 +36,7 @@ enum gw_counter {
 	GW_C_BAD_REQUEST,         /* refused while parsing */
 	GW_C_VAULTD_ERROR,        /* vaultd unreachable or protocol failure */
 	GW_C_STREAM_ABORT,        /* a response cut mid-body */
+	GW_C_LINK_SHARE,          /* vaultd link refused by the fair share (share.h) */
 	GW_C_COUNT
 };
 

@@ -52,7 +52,10 @@ int gw_range_parse(const char *s, struct gw_range *out)
 		if (*p >= '0' && *p <= '9') {
 			if (digits(&p, &out->b) || out->b < out->a)
 				return VG_ERANGE;
-			out->kind = GW_RANGE_FROM_TO;
+			/* No body has a byte at 2^64-1, so A-(2^64-1) is A- (RFC 9110
+			 * §14.1.2: a last position past the end is clamped), and every
+			 * FROM_TO keeps b < UINT64_MAX: b - a + 1 cannot wrap to 0. */
+			out->kind = out->b == UINT64_MAX ? GW_RANGE_FROM : GW_RANGE_FROM_TO;
 		} else {
 			out->kind = GW_RANGE_FROM;
 		}

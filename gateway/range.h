@@ -19,7 +19,8 @@ enum gw_range_kind { GW_RANGE_NONE = 0, GW_RANGE_FROM, GW_RANGE_FROM_TO, GW_RANG
 struct gw_range {
 	enum gw_range_kind kind;
 	uint64_t a;   /* FROM, FROM_TO: first byte; SUFFIX: byte count */
-	uint64_t b;   /* FROM_TO: last byte (inclusive) */
+	uint64_t b;   /* FROM_TO: last byte (inclusive), always < UINT64_MAX, so
+	               * b - a + 1 never wraps (A-18446744073709551615 parses as A-) */
 };
 
 /* 0 (kind NONE when the header is to be ignored) or VG_ERANGE. */

@@ -199,6 +199,19 @@ int gw_reply_error(struct gw_rctx *x, int status, const char *code, const char *
 		status == 401 ? "WWW-Authenticate: Basic realm=\"vaultgate\"\r\n" : NULL);
 }
 
+int gw_reply_retry(struct gw_rctx *x, int status, unsigned seconds, const char *code,
+	const char *fmt, ...)
+{
+	char msg[512], hdr[40];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n", seconds ? seconds : 1);
+	return error_json(x, status, code, msg, hdr);
+}
+
 int gw_reply_vgerr(struct gw_rctx *x, int err, const char *msg)
 {
 	int status = gw_status_of(err);

@@ -25,6 +25,10 @@ int gw_reply_error(struct gw_rctx *x, int status, const char *code, const char *
 	__attribute__((format(printf, 4, 5)));
 /* JSON error for a vaultd status: HTTP status from gw_status_of(). */
 int gw_reply_vgerr(struct gw_rctx *x, int err, const char *msg);
+/* 429 (code "limit") or 503 from a limiter that knows when to come back:
+ * the answer carries Retry-After: SECONDS (RFC 9110 10.2.3). */
+int gw_reply_retry(struct gw_rctx *x, int status, unsigned seconds, const char *code,
+	const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 int gw_reply_405(struct gw_rctx *x, const char *allow);
 /* Writes "HTTP/1.1 100 Continue" now (once). */
 int gw_reply_continue(struct gw_rctx *x);

@@ -1,13 +1,48 @@
 /* router.c - see router.h. */
+#include <stdio.h>
 #include <string.h>
 
 #include "api.h"
+#include "limit.h"
+#include "metrics.h"
 #include "auth.h"
 #include "proxy.h"
 #include "reply.h"
 #include "restic.h"
 #include "router.h"
+#include "share.h"
 #include "vg_err.h"
+
+/* The link's claim on the fair share, once vaultd has named the principal:
+ * nobody holds more than its share, and uploads leave reads and admins a
+ * reserve (share.h). */
+static int claim_link(struct gw_rctx *x)
+{
+	struct gw_conn *c = x->c;
+	bool write = x->req->method != GW_M_GET && x->req->method != GW_M_HEAD;
+
+	switch (gw_share_claim(x->srv->share, c->principal, c->admin, write)) {
+	case GW_SHARE_OK:
+		break;
+	case GW_SHARE_PRINCIPAL:
+		gw_metrics_add(GW_C_LINK_SHARE, 1);
+		gw_reply_retry(x, 429, 1, "limit",
+			"principal %s holds its share of vaultd links (%llu); retry when one ends",
+			c->principal, (unsigned long long)x->srv->cfg->vaultd_links_per_principal);
+		return 429;
+	case GW_SHARE_RESERVE:
+		gw_metrics_add(GW_C_LINK_SHARE, 1);
+		gw_reply_retry(x, 503, 1, "vaultd",
+			"vaultd links busy: the free ones are reserved for %s; retry shortly",
+			write ? "reads and admins" : "admins");
+		return 503;
+	}
+	x->claimed = true;
+	x->claim_admin = c->admin;
+	x->claim_write = write;
+	memcpy(x->claim_principal, c->principal, sizeof(x->claim_principal));
+	return 0;
+}
 
 int gw_vaultd_open(struct gw_rctx *x, struct vgc **v)
 {
@@ -21,7 +56,7 @@ int gw_vaultd_open(struct gw_rctx *x, struct vgc **v)
 		       503;
 	}
 	x->link_bad = false;
-	if ((r = gw_auth_request(x, *v))) {
+	if ((r = gw_auth_request(x, *v)) || (r = claim_link(x))) {
 		gw_vaultd_close(x, *v);
 		*v = NULL;
 		return r;
@@ -29,8 +64,53 @@ int gw_vaultd_open(struct gw_rctx *x, struct vgc **v)
 	return 0;
 }
 
+int gw_vaultd_open_anon(struct gw_rctx *x, struct vgc **v)
+{
+	struct gw_conn *c = x->c;
+	int r;
+
+	*v = NULL;
+	if (gw_rl_blocked(x->srv->rl, &c->akey, gw_now_ms())) {
+		gw_metrics_add(GW_C_AUTH_LIMITED, 1);
+		gw_reply_error(x, 429, "limit", "too many failed authentication attempts from %s",
+			c->source);
+		return 429;
+	}
+	if ((r = gw_pool_get(x->srv->pool, v))) {
+		gw_metrics_add(GW_C_VAULTD_ERROR, 1);
+		return gw_reply_error(x, 503, "vaultd", "vaultd unavailable: %s",
+			       r == VG_ELIMIT ? "all links busy" : vg_strerror(r)),
+		       503;
+	}
+	x->link_bad = false;
+	memset(&x->auth, 0, sizeof(x->auth));
+	x->auth.peer = c->peer;
+	vgc_set_auth(*v, &x->auth);
+	/* Anonymous requests share one principal's worth of links and never
+	 * the reserve: they cannot crowd out agents or admins. */
+	switch (gw_share_claim(x->srv->share, GW_ANON_PRINCIPAL, false, true)) {
+	case GW_SHARE_OK:
+		break;
+	default:
+		gw_metrics_add(GW_C_LINK_SHARE, 1);
+		gw_pool_put(x->srv->pool, *v, true);
+		*v = NULL;
+		gw_reply_error(x, 429, "limit", "too many anonymous requests in progress; retry shortly");
+		return 429;
+	}
+	x->claimed = true;
+	x->claim_admin = false;
+	x->claim_write = true;
+	snprintf(x->claim_principal, sizeof(x->claim_principal), "%s", GW_ANON_PRINCIPAL);
+	return 0;
+}
+
 void gw_vaultd_close(struct gw_rctx *x, struct vgc *v)
 {
+	if (x->claimed) {
+		gw_share_release(x->srv->share, x->claim_principal, x->claim_admin, x->claim_write);
+		x->claimed = false;
+	}
 	if (!v)
 		return;
 	gw_pool_put(x->srv->pool, v, !x->link_bad);

@@ -15,6 +15,12 @@ void gw_route(struct gw_rctx *x);
 /* A vaultd link with the request's credentials set, after the gate.
  * 0, or > 0: an answer was sent (the HTTP status) and *v is NULL. */
 int gw_vaultd_open(struct gw_rctx *x, struct vgc **v);
+/* A vaultd link with no credential, for the one operation that needs none
+ * (POST /v1/agents/activate): the source's failed-attempt bucket is
+ * checked first (429), and the link is claimed under GW_ANON_PRINCIPAL
+ * (a non-admin writer: never the reserve). Same returns as above. */
+#define GW_ANON_PRINCIPAL "-anonymous"
+int gw_vaultd_open_anon(struct gw_rctx *x, struct vgc **v);
 void gw_vaultd_close(struct gw_rctx *x, struct vgc *v);
 /* Answers a failed vaultd call: a broken link is 502 (and not reused),
  * VG_EAUTH counts as a failed attempt; the rest map by gw_status_of(). */

@@ -17,6 +17,7 @@
 
 #include <openssl/ssl.h>
 
+#include "share.h"
 #include "config.h"
 #include "gw.h"
 #include "log.h"
@@ -195,7 +196,10 @@ int main(int argc, char **argv)
 	    gw_pcount_new((unsigned)(cfg.max_connections * 2 > 64 ? cfg.max_connections * 2 : 64),
 		    &srv.pc) ||
 	    gw_pool_new(cfg.vaultd_socket, (unsigned)cfg.vaultd_connections,
-		    (unsigned)cfg.vaultd_timeout, &srv.pool))
+		    (unsigned)cfg.vaultd_timeout, &srv.pool) ||
+	    gw_share_new(&(struct gw_share_limits){.max = (unsigned)cfg.vaultd_connections,
+		    .per_principal = (unsigned)cfg.vaultd_links_per_principal,
+		    .reserved = (unsigned)cfg.vaultd_links_reserved}, &srv.share))
 		fatalx("out of memory");
 	if ((r = gw_privs_drop(cfg.user, why, sizeof(why))))
 		fatalx("%s", why);
@@ -216,6 +220,7 @@ int main(int argc, char **argv)
 	r = gw_loop_run(&srv);
 	gw_loop_fini(&srv);
 	gw_pool_free(srv.pool);
+	gw_share_free(srv.share);
 	gw_pcount_free(srv.pc);
 	gw_rl_free(srv.rl);
 	gw_tls_free(srv.tls);

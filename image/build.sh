@@ -123,6 +123,8 @@ install -m 0755 "$here/files/firstboot" "$here/files/bootstrap" "$here/files/ban
 	"$here/files/wait-listening" "$here/files/wait-link" "$pkg/usr/libexec/vaultgate/"
 install -m 0644 "$here/files/seed-parse.awk" "$pkg/usr/libexec/vaultgate/"
 install -m 0644 "$here/files/mgmt.nft" "$pkg/usr/share/vaultgate/"
+# For agent hosts: copied off the appliance (README, "Day 2").
+install -m 0755 "$here/files/vaultgate-agent-enrol" "$pkg/usr/share/vaultgate/"
 install -m 0644 "$here/files/sshd-vaultgate.conf" "$pkg/etc/ssh/sshd_config.d/vaultgate.conf"
 echo /etc/ssh/sshd_config.d/vaultgate.conf > "$pkg/DEBIAN/conffiles"
 

@@ -132,14 +132,19 @@ static void add_ct_state(struct nftnl_rule *r, uint32_t mask)
 	add_cmp(r, NFT_CMP_NEQ, &zero, 4);
 }
 
-static void add_lookup(struct nftnl_rule *r, const char *set)
+static void add_lookup_flags(struct nftnl_rule *r, const char *set, uint32_t flags)
 {
 	struct nftnl_expr *e = ex("lookup");
 
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
 	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, 0);  /* the kernel reports it: say it */
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, flags);  /* the kernel reports it: say it */
 	nftnl_rule_add_expr(r, e);
+}
+
+static void add_lookup(struct nftnl_rule *r, const char *set)
+{
+	add_lookup_flags(r, set, 0);
 }
 
 static struct nftnl_expr *limit_expr(const struct vn_rate *rate, uint32_t burst)
@@ -247,6 +252,20 @@ static struct nftnl_rule *rule_build(const struct vn_ruleset *rs, const struct v
 		nftnl_rule_add_expr(r, e);
 		break;
 	}
+	case VN_R_METER_FULL: {
+		uint16_t port = htons(rs->port);
+
+		add_meta_eq8(r, NFT_META_NFPROTO, nfproto);
+		add_meta_eq8(r, NFT_META_L4PROTO, IPPROTO_TCP);
+		add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+		add_cmp(r, NFT_CMP_EQ, &port, 2);
+		add_saddr(r, ru->family);
+		add_lookup(r, ru->family == AF_INET ? "allow_v4" : "allow_v6");
+		add_ct_state(r, NF_CT_STATE_BIT(IP_CT_NEW));
+		add_saddr(r, ru->family);
+		add_lookup_flags(r, ru->family == AF_INET ? "rate_v4" : "rate_v6", NFT_LOOKUP_F_INV);
+		break;
+	}
 	case VN_R_ECHO:
 		add_meta_eq8(r, NFT_META_NFPROTO, nfproto);
 		add_meta_eq8(r, NFT_META_L4PROTO, ru->family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
@@ -319,7 +338,7 @@ static struct nftnl_set *set_build(const struct vn_set *s, uint32_t id)
 	if (s->meter) {
 		nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
 		nftnl_set_set_u64(ns, NFTNL_SET_TIMEOUT, VN_METER_TIMEOUT_MS);
-		nftnl_set_set_u32(ns, NFTNL_SET_DESC_SIZE, VN_METER_SIZE);
+		nftnl_set_set_u32(ns, NFTNL_SET_DESC_SIZE, s->size);
 	} else {
 		nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, NFT_SET_INTERVAL);
 	}
@@ -1190,7 +1209,7 @@ int vn_nft_expected(const struct vn_ruleset *rs, struct vn_live **out)
 		if (s->meter) {
 			ls->flags = NFT_SET_TIMEOUT | NFT_SET_EVAL;
 			ls->timeout = VN_METER_TIMEOUT_MS;
-			ls->size = VN_METER_SIZE;
+			ls->size = s->size;
 		} else {
 			ls->flags = NFT_SET_INTERVAL;
 			ls->nranges = s->nranges;

@@ -98,11 +98,42 @@ static int add_set(struct vn_ruleset *rs, const char *name, uint8_t family, bool
 	return 0;
 }
 
+/* Addresses in a set's ranges, saturating at cap. */
+static uint32_t ranges_count(const struct vn_set *s, uint32_t cap)
+{
+	size_t len = vn_addr_len(s->family);
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < s->nranges && total < cap; i++) {
+		uint8_t d[16];
+		unsigned borrow = 0;
+		uint64_t n = 0;
+		bool big = false;
+
+		/* d = hi - lo */
+		for (size_t k = len; k-- > 0;) {
+			int v = (int)s->ranges[i].hi[k] - (int)s->ranges[i].lo[k] - (int)borrow;
+
+			borrow = v < 0;
+			d[k] = (uint8_t)(v < 0 ? v + 256 : v);
+		}
+		for (size_t k = 0; k < len; k++) {
+			if (k + 4 < len && d[k])
+				big = true;
+			else if (k + 4 >= len)
+				n = n << 8 | d[k];
+		}
+		total += big ? cap : n + 1;
+	}
+	return total < cap ? (uint32_t)total : cap;
+}
+
 static int add_family(struct vn_ruleset *rs, uint8_t family)
 {
 	bool v4 = family == AF_INET;
 	const char *ip = v4 ? "ip" : "ip6", *allow = v4 ? "allow_v4" : "allow_v6";
 	const char *meter = v4 ? "rate_v4" : "rate_v6";
+	const struct vn_set *ms = vn_ruleset_set(rs, meter);
 	char comment[VN_COMMENT_MAX];
 	int r;
 
@@ -113,6 +144,21 @@ static int add_family(struct vn_ruleset *rs, uint8_t family)
 		"tcp dport %u %s saddr @%s ct state new add @%s { %s saddr timeout 1m limit rate %u/%s burst %u packets } counter accept",
 		rs->port, ip, allow, meter, ip, rs->conn_rate.count, unit_name(rs->conn_rate.unit),
 		rs->conn_burst);
+	if (r)
+		return r;
+	last(rs)->family = family;
+	/* A full meter cannot take a new source: the rule above does not
+	 * match it. A source that is in the meter is over its own rate and
+	 * falls through to the drop; one that is not is let in without a
+	 * per-source limit (the kernel's SYN cookies still guard the
+	 * listener). Forged sources can fill a meter; they must not turn
+	 * it into a denial for the agents. */
+	snprintf(comment, sizeof(comment),
+		 "gateway: %s full (%u sources): new connections from %s sources it cannot track, no per-source limit",
+		 meter, ms ? ms->size : 0, allow);
+	r = add(rs, VN_CH_INPUT, VN_R_METER_FULL, VN_ACCEPT, comment,
+		"tcp dport %u %s saddr @%s ct state new %s saddr != @%s counter accept",
+		rs->port, ip, allow, ip, meter);
 	if (r)
 		return r;
 	last(rs)->family = family;
@@ -180,10 +226,12 @@ int vn_ruleset_build(const struct vn_config *c, struct vn_ruleset **out)
 	if (c->nallow4) {
 		add_set(rs, "allow_v4", AF_INET, false, c->allow4, c->nallow4);
 		add_set(rs, "rate_v4", AF_INET, true, NULL, 0);
+		rs->sets[rs->nsets - 1].size = ranges_count(&rs->sets[rs->nsets - 2], VN_METER_SIZE);
 	}
 	if (c->nallow6) {
 		add_set(rs, "allow_v6", AF_INET6, false, c->allow6, c->nallow6);
 		add_set(rs, "rate_v6", AF_INET6, true, NULL, 0);
+		rs->sets[rs->nsets - 1].size = ranges_count(&rs->sets[rs->nsets - 2], VN_METER_SIZE);
 	}
 
 	if ((r = add(rs, VN_CH_INPUT, VN_R_CT_ESTABLISHED, VN_ACCEPT,
@@ -260,7 +308,7 @@ char *vn_ruleset_text(const struct vn_ruleset *rs)
 			     s->family == AF_INET ? "ipv4_addr" : "ipv6_addr");
 		if (s->meter) {
 			vg_wr_printf(&w, "\t\tsize %u\n\t\tflags dynamic,timeout\n\t\ttimeout 1m\n",
-				     VN_METER_SIZE);
+				     s->size);
 		} else {
 			vg_wr_printf(&w, "\t\tflags interval\n\t\telements = { ");
 			for (size_t j = 0; j < s->nranges; j++) {

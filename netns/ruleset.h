@@ -15,12 +15,16 @@
 #include "config.h"
 
 #define VN_TABLE "vaultgate"
-#define VN_RULES_MAX 24
+#define VN_RULES_MAX 32
 #define VN_SETS_MAX 4
 #define VN_COMMENT_MAX 128
 #define VN_RULE_TEXT_MAX 512
 /* Per-source rate-limit entries expire after this long without traffic. */
 #define VN_METER_TIMEOUT_MS 60000u
+/* The most sources a per-source meter tracks. A meter is sized to its
+ * allowlist (one entry per allowed address) up to this; past it, new
+ * connections from sources the meter cannot take are accepted without a
+ * per-source limit (VN_R_METER_FULL), never dropped. */
 #define VN_METER_SIZE 65535u
 #define VN_ICMP_BURST 5u
 
@@ -33,6 +37,7 @@ enum vn_rule_kind {
 	VN_R_OIF_LO,            /* oif "lo" accept */
 	VN_R_ND,                /* icmpv6 type ND ip6 hoplimit 255 accept (icmp_type) */
 	VN_R_GATEWAY,           /* tcp dport P saddr @allow ct state new, per-source limit, accept */
+	VN_R_METER_FULL,        /* the same, saddr not in the (full) meter: accept, no per-source limit */
 	VN_R_ECHO,              /* icmp(v6) echo-request saddr @allow limit accept */
 	VN_R_LOG_DROP,          /* log group G drop */
 	VN_R_DROP,              /* drop */
@@ -54,6 +59,7 @@ struct vn_set {
 	char name[16];
 	uint8_t family;
 	bool meter;             /* dynamic per-source rate-limit set, no static elements */
+	uint32_t size;          /* meter: most entries (min(allowlist addresses, VN_METER_SIZE)) */
 	size_t nranges;
 	struct vn_range ranges[VN_ALLOW_MAX];   /* allow sets: merged, sorted */
 };

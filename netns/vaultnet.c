@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "config.h"
 #include "export.h"
 #include "link.h"
+#include "lockfile.h"
 #include "log.h"
 #include "nflog.h"
 #include "nft.h"
@@ -32,6 +34,7 @@
 
 #define EXIT_DRIFT 1
 #define EXIT_USAGE 2
+#define VN_LOCK_DIR "/run/vaultnet"   /* per-namespace command locks (main) */
 
 struct opts {
 	const char *config;
@@ -391,8 +394,22 @@ static int cmd_explain(struct ctx *x)
 		printf(" (handle %llu, %llu packets so far)", (unsigned long long)lr->handle,
 		       (unsigned long long)lr->packets);
 	printf(": \"%s\"\n    %s\n", ru->comment, ru->text);
-	if (ru->kind == VN_R_GATEWAY)
+	if (ru->kind == VN_R_GATEWAY) {
+		const struct vn_set *ms = vn_ruleset_set(x->rs, src.family == AF_INET ? "rate_v4" : "rate_v6");
+
+		for (size_t i = (size_t)idx + 1; i < x->rs->nrules; i++) {
+			int p2 = 0;
+
+			if (x->rs->rules[i].kind != VN_R_METER_FULL || x->rs->rules[i].family != src.family)
+				continue;
+			for (size_t k = 0; k <= i; k++)
+				p2 += x->rs->rules[k].chain == VN_CH_INPUT;
+			printf("  over its own rate (%s in the meter %s): DROP; if the meter is full (%u sources) and\n"
+			       "  %s is not in it: ACCEPT without a per-source limit by chain input rule %d\n",
+			       s, ms ? ms->name : "?", ms ? ms->size : 0, s, p2);
+		}
 		printf("  later packets of the connection are accepted by rule 1 (ct state established,related)\n");
+	}
 	vg_wr_init(&diff, 4u << 20);
 	nd = vn_verify(x->rs, x->want, have, &diff);
 	vg_wr_free(&diff);
@@ -549,15 +566,42 @@ out:
 	return rc;
 }
 
+/* One changer per namespace (see main). The lock lives on tmpfs: it is
+ * about running processes, and a reboot forgets them. */
+static int lock_ns(const char *netns, const char *cmd, const char *suffix, int *fd)
+{
+	char path[256], info[128], holder[256];
+	int r;
+
+	if (mkdir(VN_LOCK_DIR, 0700) < 0 && errno != EEXIST) {
+		log_warn("%s: %s", cmd, VN_LOCK_DIR);
+		return 1;
+	}
+	snprintf(info, sizeof(info), "vaultnet %s pid %ld", cmd, (long)getpid());
+	if (snprintf(path, sizeof(path), "%s/%s.%s", VN_LOCK_DIR, netns, suffix) >= (int)sizeof(path) ||
+	    (r = vg_lock_acquire(path, info, fd, holder, sizeof(holder))) == 0)
+		return 0;
+	if (r == -EBUSY)
+		log_warnx("%s: namespace %s is in use by %s; wait for it to finish", cmd, netns,
+			  *holder ? holder : "another vaultnet");
+	else
+		log_warnx("%s: %s: %s", cmd, path, vg_strerror(r));
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
+	/* lock: the commands that change a namespace (or, for watch, consume
+	 * its log) hold VN_LOCK_DIR/NAMESPACE.LOCK for their whole run, so a
+	 * second one on the same namespace is refused, naming the first. */
 	static const struct {
 		const char *name;
 		int (*fn)(struct ctx *);
+		const char *lock;
 	} cmds[] = {
-		{"check", cmd_check}, {"up", cmd_up}, {"down", cmd_down}, {"show", cmd_show},
-		{"verify", cmd_verify}, {"explain", cmd_explain}, {"export", cmd_export},
-		{"watch", cmd_watch}, {"exec", cmd_exec},
+		{"check", cmd_check, NULL}, {"up", cmd_up, "lock"}, {"down", cmd_down, "lock"},
+		{"show", cmd_show, NULL}, {"verify", cmd_verify, NULL}, {"explain", cmd_explain, NULL},
+		{"export", cmd_export, NULL}, {"watch", cmd_watch, "watch.lock"}, {"exec", cmd_exec, NULL},
 	};
 	struct opts o;
 	struct ctx x;
@@ -569,9 +613,15 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(o.cmd, cmds[i].name) != 0)
 			continue;
+		int lfd = -1;
 		if ((r = ctx_load(&x, &o)))
 			return r;
+		if (cmds[i].lock && (r = lock_ns(x.cfg->netns, cmds[i].name, cmds[i].lock, &lfd))) {
+			ctx_free(&x);
+			return r;
+		}
 		r = cmds[i].fn(&x);
+		vg_lock_release(lfd);
 		ctx_free(&x);
 		return r;
 	}

@@ -10,8 +10,8 @@ pkgs=(
 	libssl-dev openssl liblmdb-dev lmdb-utils check libsubunit-dev libjansson-dev
 	libnl-3-dev libnl-route-3-dev libnftnl-dev libmnl-dev nftables iproute2
 	node-llhttp curl restic rclone nginx softhsm2 opensc nmap procps psmisc xxd
-	python3 libclang-rt-14-dev testssl.sh
-	iputils-ping jq
+	python3 libclang-rt-14-dev testssl.sh conntrack
+	iputils-ping jq man-db
 	libp11-kit-dev chromium
 )
 # The VM image: rootfs (mmdebstrap), disk assembly without loop devices

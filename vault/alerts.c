@@ -15,6 +15,9 @@ static const char *const security_alerts[] = {
 	"delete-backup-data", "upcoming-purge", "purge-complete", "soft-delete-disabled",
 	"retention-reduced", "mua-removed", "immutability-disabled", "cmk-unavailable",
 	"auth-bruteforce", "mass-deletion", "firewall-drift",
+	"audit-broken", "denial-flood", "critical-op-denied",
+	/* SPEC §11 */
+	"clock-jump", "mass-purge", "guard-changed", "pin-bruteforce", "audit-anchor",
 	/* restic repositories (SPEC §10) and integrity (§4) */
 	"restic-delete-denied", "restic-key-removed", "integrity-failure", NULL,
 };

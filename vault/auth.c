@@ -9,6 +9,7 @@
 #include "alerts.h"
 #include "auth.h"
 #include "buf.h"
+#include "peer.h"
 #include "clock.h"
 #include "core_int.h"
 #include "vg_err.h"
@@ -82,6 +83,27 @@ static int index_lookup(struct vcore *c, MDB_txn *txn, char kind, const uint8_t 
 	return 0;
 }
 
+/* The certificate factor, checked after the token: a principal with bound
+ * certificates must present one of them; a certificate bound to another
+ * principal is refused; an unbound one adds nothing. */
+static int cert_binding(struct vcore *c, MDB_txn *txn, const char *user,
+	const struct vr_principal *p, const uint8_t *cert)
+{
+	char owner[VG_PRINCIPAL_NAME_MAX + 2];
+	int i;
+
+	if (!cert)
+		return p->ncerts ? VG_EAUTH : 0;
+	for (i = 0; i < p->ncerts; i++)
+		if (CRYPTO_memcmp(p->certs[i], cert, 32) == 0)
+			return 0;
+	if (p->ncerts)
+		return VG_EAUTH;
+	if (index_lookup(c, txn, 'c', cert, owner, sizeof(owner)) == 0 && strcmp(owner, user) != 0)
+		return VG_EAUTH;
+	return 0;
+}
+
 int vauth_authenticate(struct vcore *c, uid_t peer_uid, const struct vg_msg *m, struct vcaller *who)
 {
 	char user[VG_PRINCIPAL_NAME_MAX + 2] = "", token[300] = "";
@@ -126,19 +148,16 @@ int vauth_authenticate(struct vcore *c, uid_t peer_uid, const struct vg_msg *m, 
 			r = VG_EAUTH;
 			goto out;
 		}
-	} else if (has_cert) {
-		/* A certificate the gateway verified against its client CA. The
-		 * socket's permissions are what make the gateway trusted. */
-		if ((r = index_lookup(c, txn, 'c', cert, user, sizeof(user))) ||
-		    (r = vauth_principal_get(c, txn, user, &p))) {
-			r = (r == VG_ENOTFOUND) ? VG_EAUTH : r;
-			goto out;
-		}
 	} else {
-		r = VG_EAUTH;  /* a name without a token */
+		/* A name without a token, or a certificate fingerprint alone.
+		 * Fingerprints are public (certificates, the audit log), and
+		 * whoever holds this socket (the gateway, or whoever took it
+		 * over) can send any: a certificate adds to a token, never
+		 * replaces it. */
+		r = VG_EAUTH;
 		goto out;
 	}
-	if (p.disabled) {
+	if (p.disabled || (r = cert_binding(c, txn, user, &p, has_cert ? cert : NULL))) {
 		r = VG_EAUTH;
 		goto out;
 	}
@@ -200,6 +219,16 @@ int vauth_authorize(struct vcore *c, const struct vcaller *who, const char *vaul
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
 	role = vauth_role(c, txn, who, vault);
+	/* No such vault: say so to those who may create vaults (it is then a
+	 * configuration mistake, e.g. vaultgw's restic_vault); to anyone else
+	 * it stays a plain denial, so vault names do not leak. */
+	if (role == VR_R_NONE && vcore_get_vault(c, txn, vault, &v) == VG_ENOTFOUND &&
+	    vauth_is_admin(c, who)) {
+		snprintf(why, whysz, "no vault \"%s\" (vaultctl vault list shows them; for restic, "
+			"vaultgw.conf's restic_vault names it)", vault);
+		r = VG_ENOTFOUND;
+		goto out;
+	}
 	if (!role_allows(role, p)) {
 		snprintf(why, whysz, "principal %s (%s) may not %s on vault %s", who->principal,
 			role ? vr_role_name((uint8_t)role) : "no role", vauth_perm_name(p), vault);
@@ -218,6 +247,11 @@ int vauth_authorize(struct vcore *c, const struct vcaller *who, const char *vaul
 out:
 	vdb_abort(txn);
 	return r;
+}
+
+int vauth_sees_all(const struct vcaller *who)
+{
+	return who->root;
 }
 
 int vauth_is_admin(struct vcore *c, const struct vcaller *who)
@@ -590,16 +624,15 @@ static struct {
 } brute[BRUTE_SLOTS];
 static pthread_mutex_t brute_lock = PTHREAD_MUTEX_INITIALIZER;
 
-int vauth_note_failure(const char *peer)
+int vauth_note_failure(const char *peer, char *source, size_t sourcesz)
 {
 	char src[64];
+	struct vg_peer np;
 	uint64_t now = vault_now();
 	int slot = -1, oldest = 0, fire = 0;
 
-	/* Group by address, not by port. */
-	snprintf(src, sizeof(src), "%s", peer);
-	if (src[0] != '[' && strchr(src, ':') == strrchr(src, ':') && strrchr(src, ':'))
-		*strrchr(src, ':') = 0;
+	snprintf(src, sizeof(src), "%s", vg_peer_parse(peer, &np) == 0 ? np.source : peer);
+	snprintf(source, sourcesz, "%s", src);
 	pthread_mutex_lock(&brute_lock);
 	for (int i = 0; i < BRUTE_SLOTS; i++) {
 		if (strcmp(brute[i].peer, src) == 0) {

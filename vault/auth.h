@@ -44,6 +44,11 @@ int vauth_role(struct vcore *c, MDB_txn *txn, const struct vcaller *who, const c
 int vauth_role_in(struct vcore *c, MDB_txn *txn, const char *principal, const char *vault);
 /* May who manage principals (root, or Owner of some vault)? */
 int vauth_is_admin(struct vcore *c, const struct vcaller *who);
+/* May who see across vaults: the global audit chain, every principal, every
+ * role assignment and MUA request (issue 12 item 5)? Local root only; the
+ * auditor kind joins here. Everyone else sees what concerns a vault only
+ * with a role on that vault (SPEC §1). */
+int vauth_sees_all(const struct vcaller *who);
 
 int vauth_principal_add(struct vcore *c, const struct vcaller *who, const char *name,
 	int kind, char token[VAUTH_TOKEN_LEN + 1]);
@@ -69,8 +74,11 @@ int vauth_agent_register(struct vcore *c, const struct vcaller *who, const char 
 int vauth_agent_activate(struct vcore *c, const struct vcaller *who, const char *name,
 	const char *regtoken, char token[VAUTH_TOKEN_LEN + 1]);
 
-/* Counts a failed authentication from peer; returns 1 when the failures in
- * the window reach the brute-force threshold (once per window). */
-int vauth_note_failure(const char *peer);
+/* Counts a failed authentication from peer, by its source in the normal
+ * form of common/peer.h (no port; IPv4-mapped as IPv4; IPv6 by /64), which
+ * goes to source (a peer that does not parse counts as itself); returns 1
+ * when the failures in the window reach the brute-force threshold (once per
+ * window). */
+int vauth_note_failure(const char *peer, char *source, size_t sourcesz);
 
 #endif

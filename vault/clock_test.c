@@ -1,5 +1,6 @@
-/* clock_test.c - wall-clock time plus a forward-only offset, and the
- * VG_TEST_CRASH_AT crash points (tests only). */
+/* clock_test.c - the raw clocks plus offsets that tests move (tests only):
+ * "advance" moves both clocks forward (time passes), "jump" moves the wall
+ * clock alone (someone sets it); and the VG_TEST_CRASH_AT crash points. */
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -10,21 +11,42 @@
 #include "clock.h"
 #include "vg_err.h"
 
-static _Atomic uint64_t offset;
+#define NS 1000000000ull
+#define MAX_SECS (100ll * 366 * 86400)
 
-uint64_t vault_now(void)
+static _Atomic uint64_t advanced;   /* seconds, both clocks */
+static _Atomic int64_t jumped;      /* seconds, wall clock only */
+
+static uint64_t ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec + atomic_load(&offset);
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+}
+
+void vault_clock_raw(uint64_t *wall_ns, uint64_t *mono_ns)
+{
+	uint64_t a = atomic_load(&advanced) * NS;
+	int64_t j = atomic_load(&jumped);
+
+	*mono_ns = ns(CLOCK_BOOTTIME) + a;
+	*wall_ns = ns(CLOCK_REALTIME) + a + (uint64_t)(j * (int64_t)NS);
 }
 
 int vault_clock_advance(uint64_t secs)
 {
-	if (secs > 100ull * 366 * 86400)
+	if (secs > (uint64_t)MAX_SECS)
 		return VG_EINVAL;
-	atomic_fetch_add(&offset, secs);
+	atomic_fetch_add(&advanced, secs);
+	return 0;
+}
+
+int vault_clock_jump(int64_t secs)
+{
+	if (secs > MAX_SECS || secs < -MAX_SECS)
+		return VG_EINVAL;
+	atomic_fetch_add(&jumped, secs);
 	return 0;
 }
 

@@ -4,13 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "buf.h"
 #include "clock.h"
+#include "lockfile.h"
+#include "log.h"
+#include "alerts.h"
 #include "core_int.h"
+#include "denials.h"
 #include "policy.h"
 #include "vg_err.h"
 
@@ -78,8 +83,22 @@ int vcore_audit(struct vcore *c, const struct vcaller *who, const char *op,
 		.result = result, .reason = reason, .peer = who->peer,
 	};
 	MDB_txn *txn;
+	unsigned d = VDENY_WRITE;
 	int r;
 
+	/* Refusals are throttled and aggregated (denials.h). */
+	if (result && strcmp(result, "denied") == 0) {
+		char detail[512];
+		d = vdeny_note(who, op, target, reason);
+		snprintf(detail, sizeof(detail), "%s %s refused: %s", op, target, reason ? reason : "");
+		if (d & VDENY_FLOOD_ALERT)
+			(void)valert_raise(c, NULL, "denial-flood", who, NULL, who->principal,
+				"100 or more refused requests within a minute; repeats are aggregated");
+		if (d & VDENY_CRIT_ALERT)
+			(void)valert_raise(c, NULL, "critical-op-denied", who, NULL, target, detail);
+	}
+	if (!(d & VDENY_WRITE))
+		return 0;
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
 	if ((r = va_append(c->audit, c->db, txn, vault_now(), &e, NULL))) {
@@ -263,24 +282,113 @@ static int mkdir_p(const char *path, mode_t mode)
 
 int vcore_open(const char *dir, struct vcore **out, char *why, size_t whysz)
 {
-	struct vcore *c = calloc(1, sizeof(*c));
-	char path[2300];
+	char info[64];
+
+	snprintf(info, sizeof(info), "pid %ld", (long)getpid());
+	return vcore_open_ex(dir, 0, info, out, why, whysz);
+}
+
+/* Read-only: every file must already be there (nothing is created). */
+static int ro_exists(const char *path, char *why, size_t whysz)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0)
+		return 0;
+	snprintf(why, whysz, "%s: %s (not an initialised state directory: vaultd creates it at "
+		"its first start)", path, strerror(errno));
+	return -errno;
+}
+
+/* Reads (and, read-write, updates) the state format marker; refuses a
+ * directory a newer vaultgate wrote. */
+static int state_format(struct vcore *c, char *why, size_t whysz)
+{
+	static const char key[] = "format";
+	uint8_t buf[4];
+	MDB_txn *txn;
+	MDB_val v;
+	int r;
+
+	if ((r = vdb_begin(c->db, !c->readonly, &txn)))
+		return r;
+	r = vdb_get(c->db, txn, VDB_META, key, sizeof(key) - 1, &v);
+	if (r == VG_ENOTFOUND) {
+		c->format_found = 1;
+		r = 0;
+	} else if (!r && v.mv_size != 4) {
+		r = VG_EINTEGRITY;
+		snprintf(why, whysz, "%s: the state format marker is damaged (%zu bytes)", c->dir,
+			v.mv_size);
+	} else if (!r) {
+		c->format_found = vg_get_u32(v.mv_data);
+	}
+	if (!r && c->format_found > VCORE_FORMAT) {
+		snprintf(why, whysz, "%s: state format %u was written by a newer vaultgate; this vaultd "
+			"reads formats 1 to %u. Run the vaultgate release that wrote it (or a newer one): "
+			"downgrades are not supported", c->dir, c->format_found, VCORE_FORMAT);
+		r = VG_EVERSION;
+	}
+	if (!r && !c->readonly && c->format_found < VCORE_FORMAT) {
+		vg_put_u32(buf, VCORE_FORMAT);
+		r = vdb_put(c->db, txn, VDB_META, key, sizeof(key) - 1, buf, sizeof(buf), false);
+	}
+	if (r || c->readonly) {
+		vdb_abort(txn);
+		return r;
+	}
+	return vdb_commit(txn);
+}
+
+int vcore_open_ex(const char *dir, unsigned flags, const char *lock_info, struct vcore **out,
+	char *why, size_t whysz)
+{
+	struct vcore *c;
+	char path[2300], holder[256];
+	bool ro = flags & VCORE_OPEN_READONLY;
 	int r;
 
 	*out = NULL;
-	if (!c)
+	if (flags & ~(unsigned)VCORE_OPEN_READONLY)
+		return VG_EINVAL;
+	if (!(c = calloc(1, sizeof(*c))))
 		return -ENOMEM;
+	c->lock_fd = -1;
+	c->readonly = ro;
 	pthread_mutex_init(&c->dek_lock, NULL);
+	pthread_mutex_init(&c->ast.lock, NULL);
 	snprintf(c->dir, sizeof(c->dir), "%s", dir);
-	if ((r = mkdir_p(dir, 0700))) {
-		snprintf(why, whysz, "%s: %s", dir, vg_strerror(r));
-		goto fail;
-	}
+	snprintf(c->ast.hwm_path, sizeof(c->ast.hwm_path), "%s/audit.hwm", dir);
 #define SUB(name) (snprintf(path, sizeof(path), "%s/" name, dir) < (int)sizeof(path) ? 0 : -ENAMETOOLONG)
-	if ((r = SUB("keys")) || (r = mkdir_p(path, 0700)) ||
-	    (r = SUB("meta")) || (r = mkdir_p(path, 0700))) {
-		snprintf(why, whysz, "%s: %s", path, vg_strerror(r));
-		goto fail;
+	if (ro) {
+		if ((r = ro_exists(dir, why, whysz)) || (r = SUB("keys/platform.key")) ||
+		    (r = ro_exists(path, why, whysz)) || (r = SUB("keys/audit.key")) ||
+		    (r = ro_exists(path, why, whysz)) || (r = SUB("meta/data.mdb")) ||
+		    (r = ro_exists(path, why, whysz)) || (r = SUB("blobs")) ||
+		    (r = ro_exists(path, why, whysz)))
+			goto fail;
+	} else {
+		if ((r = mkdir_p(dir, 0700))) {
+			snprintf(why, whysz, "%s: %s", dir, vg_strerror(r));
+			goto fail;
+		}
+		/* One vaultd per state directory, decided before anything is
+		 * read or repaired (recovery deletes what it thinks is stale). */
+		if ((r = SUB("vaultd.lock")) ||
+		    (r = vg_lock_acquire(path, lock_info, &c->lock_fd, holder, sizeof(holder)))) {
+			if (r == -EBUSY)
+				snprintf(why, whysz, "state directory %s is in use by %s%s; stop that "
+					"vaultd first (vaultd --check looks at a live one read-only)", dir,
+					*holder ? "vaultd " : "another vaultd", holder);
+			else
+				snprintf(why, whysz, "%s: cannot lock: %s", path, vg_strerror(r));
+			goto fail;
+		}
+		if ((r = SUB("keys")) || (r = mkdir_p(path, 0700)) ||
+		    (r = SUB("meta")) || (r = mkdir_p(path, 0700))) {
+			snprintf(why, whysz, "%s: %s", path, vg_strerror(r));
+			goto fail;
+		}
 	}
 	SUB("keys/platform.key");
 	if ((r = vk_local_open(path, &c->local, why, whysz)))
@@ -289,8 +397,9 @@ int vcore_open(const char *dir, struct vcore **out, char *why, size_t whysz)
 	if ((r = va_open(path, &c->audit, why, whysz)))
 		goto fail;
 	SUB("meta");
-	if ((r = vdb_open(path, MAPSIZE, &c->db))) {
-		snprintf(why, whysz, "%s: cannot open the metadata database: %s", path, vg_strerror(r));
+	if ((r = (ro ? vdb_open_ro : vdb_open)(path, MAPSIZE, &c->db))) {
+		snprintf(why, whysz, "%s: cannot open the metadata database%s: %s", path,
+			ro ? " read-only" : "", vg_strerror(r));
 		goto fail;
 	}
 	SUB("blobs");
@@ -299,6 +408,11 @@ int vcore_open(const char *dir, struct vcore **out, char *why, size_t whysz)
 		goto fail;
 	}
 #undef SUB
+	if ((r = state_format(c, why, whysz))) {
+		if (!*why)
+			snprintf(why, whysz, "%s: reading the state format: %s", dir, vg_strerror(r));
+		goto fail;
+	}
 	if ((r = vcore_keyring_open(c, why, whysz))) {
 		if (!*why)
 			snprintf(why, whysz, "keys: %s", vg_strerror(r));
@@ -320,7 +434,9 @@ void vcore_close(struct vcore *c)
 	vdb_close(c->db);
 	va_free(c->audit);
 	vk_free(c->local);
+	vg_lock_release(c->lock_fd);
 	pthread_mutex_destroy(&c->dek_lock);
+	pthread_mutex_destroy(&c->ast.lock);
 	free(c);
 }
 
@@ -476,6 +592,41 @@ fail:
 	return r;
 }
 
+int vcore_item_set_owner(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, const char *owner)
+{
+	struct vr_principal op;
+	struct vr_vault v;
+	struct vr_item it;
+	char target[256], reason[2 * VG_PRINCIPAL_NAME_MAX + 40];
+	MDB_txn *txn = NULL;
+	MDB_val pv;
+	int r;
+
+	if ((r = vg_name_check(owner, VG_PRINCIPAL_NAME_MAX)))
+		return r;
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)) ||
+	    (r = vdb_get(c->db, txn, VDB_PRINCIPALS, owner, strlen(owner), &pv)) ||
+	    (r = vr_principal_dec(pv.mv_data, pv.mv_size, &op)))
+		goto fail;
+	if (op.kind != VR_K_AGENT) {
+		r = VG_EINVAL;  /* items are given to agents only */
+		goto fail;
+	}
+	snprintf(reason, sizeof(reason), "agent %s -> %s", it.owner, owner);
+	snprintf(it.owner, sizeof(it.owner), "%s", owner);
+	target3(target, sizeof(target), vault, item, 0);
+	if ((r = vcore_put_item(c, txn, item, &it)) ||
+	    (r = audit_ok(c, txn, who, "item.set", target, reason)))
+		goto fail;
+	return vdb_commit(txn);
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
 int vcore_item_get(struct vcore *c, const char *vault, const char *item, struct vr_item *out)
 {
 	struct vr_vault v;
@@ -529,6 +680,24 @@ int vcore_item_list(struct vcore *c, const char *vault,
 	return r;
 }
 
+int vcore_meta_space(struct vcore *c, char *why, size_t whysz)
+{
+	static uint64_t last_log;
+	char buf[400];
+	uint64_t now = (uint64_t)time(NULL);
+	int r = vdb_space_low(c->db, VCORE_META_RESERVE, buf, sizeof(buf));
+
+	if (!r)
+		return 0;
+	if (now - __atomic_load_n(&last_log, __ATOMIC_RELAXED) >= 60) {
+		__atomic_store_n(&last_log, now, __ATOMIC_RELAXED);
+		log_warnx("%s", buf);
+	}
+	if (why)
+		snprintf(why, whysz, "%s", buf);
+	return r;
+}
+
 /* ---- points --------------------------------------------------------------- */
 
 int vcore_point_begin(struct vcore *c, const struct vcaller *who, const char *vault,
@@ -541,9 +710,11 @@ int vcore_point_begin(struct vcore *c, const struct vcaller *who, const char *va
 	MDB_txn *txn = NULL;
 	int r;
 
-	/* A backup starts only if the vault's keys work now (for a CMK: a
-	 * round trip to the token). Outside the write transaction: a failure
-	 * seals the vault in its own. */
+	/* A backup starts only with the metadata reserve free, and if the
+	 * vault's keys work now (for a CMK: a round trip to the token).
+	 * Outside the write transaction: a failure seals the vault in its own. */
+	if ((r = vcore_meta_space(c, NULL, 0)))
+		return r;
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
 	r = vcore_resolve(c, txn, vault, item, &v, &it);
@@ -581,15 +752,25 @@ fail:
 	return r;
 }
 
-/* A pending point may be used by the session that began it (or by anyone
- * if it was begun detached). */
-static int check_pending(const struct vr_point *p, const struct vcaller *who)
+/* A pending point belongs to its opener: only the principal that began
+ * it may upload into it, commit it or abort it (local root may abort any:
+ * with may_root_abort). A point bound to a connection is also usable only
+ * by that connection; a detached one by its opener over any link. */
+static int check_pending_as(const struct vr_point *p, const struct vcaller *who,
+	bool may_root_abort)
 {
 	if (p->state != VR_P_PENDING)
 		return VG_EBADSTATE;
-	if (p->session && p->session != who->session)
+	if (strcmp(p->principal, who->principal) != 0 && !(may_root_abort && who->root))
+		return VG_EDENIED;
+	if (p->session && p->session != who->session && !(may_root_abort && who->root))
 		return VG_EBADSTATE;
 	return 0;
+}
+
+static int check_pending(const struct vr_point *p, const struct vcaller *who)
+{
+	return check_pending_as(p, who, false);
 }
 
 struct obj_iter {
@@ -748,7 +929,7 @@ int vcore_point_abort(struct vcore *c, const struct vcaller *who, const char *va
 		return r;
 	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)) ||
 	    (r = vcore_get_point(c, txn, it.id, pid, &p)) ||
-	    (r = check_pending(&p, who)) ||
+	    (r = check_pending_as(&p, who, true)) ||
 	    (r = vcore_drop_point(c, txn, &p, &bl)))
 		goto fail;
 	target3(target, sizeof(target), vault, item, pid);
@@ -881,6 +1062,10 @@ int vcore_upload_begin(struct vcore *c, const struct vcaller *who, const char *v
 
 	*out = NULL;
 	if ((r = vg_name_check(object, VG_OBJECT_NAME_MAX)))
+		return r;
+	/* restic lock files pass the reserve: forget and prune need them to
+	 * free space. */
+	if (!(pid == 0 && strncmp(object, "locks:", 6) == 0) && (r = vcore_meta_space(c, NULL, 0)))
 		return r;
 	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
@@ -1167,6 +1352,7 @@ struct orphan_scan {
 	struct vcore *c;
 	MDB_txn *txn;
 	struct vcore_recovery *st;
+	bool dry;            /* vcore_survey: count, remove nothing */
 	int err;
 };
 
@@ -1178,17 +1364,19 @@ static int orphan_cb(void *arg, const uint8_t *blob, const char *sub, const char
 
 	if (!blob) {
 		os->st->stray_files++;
-		return vs_unlink_name(os->c->store, sub, name);
+		return os->dry ? 0 : vs_unlink_name(os->c->store, sub, name);
 	}
 	r = vdb_get(os->c->db, os->txn, VDB_BLOBS, blob, VC_BLOBID_LEN, &v);
 	if (r == VG_ENOTFOUND) {
 		os->st->orphan_blobs++;
-		return vs_unlink(os->c->store, blob);
+		return os->dry ? 0 : vs_unlink(os->c->store, blob);
 	}
 	return r;
 }
 
-int vcore_recover(struct vcore *c, struct vcore_recovery *st)
+/* One pass for both: DRY counts what recovery would remove and changes
+ * nothing (a read transaction only), so --check and a real start agree. */
+static int recover(struct vcore *c, bool dry, struct vcore_recovery *st)
 {
 	struct vcaller sys = {.principal = "system", .peer = "local", .session = 0};
 	struct vcore_blobs bl = {0};
@@ -1204,7 +1392,7 @@ int vcore_recover(struct vcore *c, struct vcore_recovery *st)
 	struct vr_point *pend = NULL;
 	size_t npend = 0, cap = 0;
 
-	if ((r = vdb_begin(c->db, true, &txn)) || (r = vdb_cursor(c->db, txn, VDB_POINTS, &cur)))
+	if ((r = vdb_begin(c->db, !dry, &txn)) || (r = vdb_cursor(c->db, txn, VDB_POINTS, &cur)))
 		goto fail;
 	for (r = vdb_seek_prefix(cur, "", 0, &k, &v, true); r == 0;
 	     r = vdb_seek_prefix(cur, "", 0, &k, &v, false)) {
@@ -1213,6 +1401,13 @@ int vcore_recover(struct vcore *c, struct vcore_recovery *st)
 			break;
 		if (p.state != VR_P_PENDING)
 			continue;
+		/* A detached upload outlives the link, and so a restart, until
+		 * the purger's day is up: the client resumes it over a new link.
+		 * An attached one died with its connection. */
+		if (p.session == 0 && p.created + VCORE_DETACHED_MAX_AGE > vault_now()) {
+			st->kept_detached++;
+			continue;
+		}
 		if (npend == cap) {
 			void *np = realloc(pend, (cap = cap ? cap * 2 : 16) * sizeof(*pend));
 			if (!np) {
@@ -1226,12 +1421,19 @@ int vcore_recover(struct vcore *c, struct vcore_recovery *st)
 	mdb_cursor_close(cur);
 	if (r == VG_ENOTFOUND)
 		r = 0;
-	for (size_t i = 0; !r && i < npend; i++)
+	if (dry && !r)
+		st->pending_points = npend;
+	for (size_t i = 0; !dry && !r && i < npend; i++)
 		if (!(r = vcore_drop_point(c, txn, &pend[i], &bl)))
 			st->pending_points++;
 	free(pend);
 	if (r)
 		goto fail;
+	if (dry) {
+		vdb_abort(txn);
+		txn = NULL;
+		goto scan;
+	}
 	if (st->pending_points) {
 		char reason[96];
 		snprintf(reason, sizeof(reason), "%llu uncommitted points removed at start-up",
@@ -1246,6 +1448,7 @@ int vcore_recover(struct vcore *c, struct vcore_recovery *st)
 	txn = NULL;
 	free(bl.ids);
 	bl.ids = NULL;
+scan:
 	/* 2. Blobs that no committed record references (this also covers the
 	 * blobs of the points just dropped). */
 	if ((r = vdb_begin(c->db, false, &txn)))
@@ -1253,6 +1456,7 @@ int vcore_recover(struct vcore *c, struct vcore_recovery *st)
 	os.c = c;
 	os.txn = txn;
 	os.st = st;
+	os.dry = dry;
 	os.err = 0;
 	r = vs_scan(c->store, orphan_cb, &os);
 	vdb_abort(txn);
@@ -1261,4 +1465,14 @@ fail:
 	vdb_abort(txn);
 	free(bl.ids);
 	return r;
+}
+
+int vcore_recover(struct vcore *c, struct vcore_recovery *st)
+{
+	return c->readonly ? VG_EBADSTATE : recover(c, false, st);
+}
+
+int vcore_survey(struct vcore *c, struct vcore_recovery *st)
+{
+	return recover(c, true, st);
 }

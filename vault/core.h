@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "audit.h"
+#include "audit_hwm.h"
 #include "db.h"
 #include "keys.h"
 #include "record.h"
@@ -58,8 +59,20 @@ struct vcore {
 		char why[300];
 	} sealed[VCORE_DEK_SLOTS];
 	int outbox;                     /* queue alerts for vaultnotify (alerts.c) */
+	int lock_fd;                    /* DIR/vaultd.lock, held while open (-1: read-only) */
+	bool readonly;                  /* opened by vcore_open_ex(VCORE_OPEN_READONLY) */
+	uint32_t format_found;          /* the directory's format when opened (1: no marker) */
 	char instance[33];              /* random id of this state directory */
 	char dir[2048];
+	/* The audit chain's state (audit_guard.h). */
+	struct {
+		pthread_mutex_t lock;
+		int broken;                 /* mutations refused until acknowledged */
+		uint64_t brk;               /* the first entry missing or failing */
+		char why[512];
+		char hwm_path[2100];        /* DIR/audit.hwm */
+		struct va_hwm hwm;          /* the last mark written */
+	} ast;
 };
 
 /* Who is asking: carried into every audit entry. */
@@ -73,15 +86,41 @@ struct vcaller {
 	char pin[65];        /* a security PIN the request presents ("" if none) */
 };
 
+/* A detached upload (native API, over several links) may stay pending this
+ * long; the purger drops it after, and a restart keeps it until then. */
+#define VCORE_DETACHED_MAX_AGE 86400ull
+
 struct vcore_recovery {
 	uint64_t pending_points;
+	uint64_t kept_detached;    /* detached uploads younger than a day: kept */
 	uint64_t orphan_blobs;
 	uint64_t stray_files;
 };
 
+/* vcore_open() takes DIR/vaultd.lock (common/lockfile.h) before it touches
+ * anything else, so one process at a time owns a state directory: a second
+ * one is refused with -EBUSY and WHY naming the holder ("in use by vaultd
+ * pid N socket S"). LOCK_INFO is what this process writes there.
+ *
+ * VCORE_OPEN_READONLY (vaultd --check) takes no lock and changes nothing:
+ * no directory or key file is created, LMDB is opened MDB_RDONLY (only its
+ * own reader table in lock.mdb is written, as for any reader), so it is
+ * safe beside a running vaultd. Every write transaction then fails. */
+enum { VCORE_OPEN_READONLY = 1u << 0 };
+/* The state directory's format (META "format", u32 big-endian). 1 is
+ * vaultgate 0.1.0, which wrote no marker; 2 is this release. Records carry
+ * their own layout versions (record.h), so opening an older directory is a
+ * marker update; a newer one is refused with a message saying what to do. */
+#define VCORE_FORMAT 2u
 int vcore_open(const char *state_dir, struct vcore **out, char *why, size_t whysz);
+int vcore_open_ex(const char *state_dir, unsigned flags, const char *lock_info,
+	struct vcore **out, char *why, size_t whysz);
 void vcore_close(struct vcore *c);
+/* The start-up recovery pass: drops uncommitted points, removes blobs no
+ * committed record references. vcore_survey() counts the same things and
+ * changes nothing (vaultd --check). */
 int vcore_recover(struct vcore *c, struct vcore_recovery *st);
+int vcore_survey(struct vcore *c, struct vcore_recovery *st);
 
 /* Appends one audit entry in its own transaction (refusals, failures). */
 int vcore_audit(struct vcore *c, const struct vcaller *who, const char *op,
@@ -124,6 +163,10 @@ int vcore_vault_list(struct vcore *c,
 /* owner: the agent the item belongs to ("" or NULL: the caller). */
 int vcore_item_create(struct vcore *c, const struct vcaller *who, const char *vault,
 	const char *item, const char *kind, const char *owner);
+/* Gives an existing item to another agent (owner must be an agent
+ * principal). Audited as item.set, reason "agent OLD -> NEW". */
+int vcore_item_set_owner(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, const char *owner);
 int vcore_item_get(struct vcore *c, const char *vault, const char *item, struct vr_item *out);
 int vcore_item_list(struct vcore *c, const char *vault,
 	int (*cb)(void *arg, const char *name, const struct vr_item *it), void *arg);
@@ -162,6 +205,16 @@ int vcore_download_open(struct vcore *c, const char *vault, const char *item, ui
 int vcore_download_read(struct vcore_download *d, uint64_t off, uint64_t len,
 	int (*sink)(void *arg, const uint8_t *p, size_t n), void *arg);
 void vcore_download_free(struct vcore_download *d);
+
+/* The metadata reserve: new backups (point begin, object and restic
+ * uploads) are refused with VG_ENOSPACE ("metadata space low: ...") when
+ * fewer bytes than this are free on the metadata's filesystem or in its
+ * LMDB map, so deletes, acknowledgments and audit entries still fit and a
+ * backup fails cleanly before LMDB does (issue 12 item 10). */
+#define VCORE_META_RESERVE (8ull << 20)
+/* 0, or VG_ENOSPACE with why (may be NULL) when the reserve is reached;
+ * logs it (at most once a minute). */
+int vcore_meta_space(struct vcore *c, char *why, size_t whysz);
 
 /* "0123456789abcdef" <-> u64 */
 void vcore_point_str(uint64_t id, char out[17]);

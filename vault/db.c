@@ -1,7 +1,13 @@
 /* db.c - see db.h. */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
+#include <time.h>
+
+#include "log.h"
 
 #include "db.h"
 #include "vg_err.h"
@@ -51,7 +57,7 @@ int vdb_err(int rc)
 	}
 }
 
-int vdb_open(const char *dir, size_t mapsize, struct vdb **out)
+static int db_open(const char *dir, size_t mapsize, bool ro, struct vdb **out)
 {
 	struct vdb *db = calloc(1, sizeof(*db));
 	MDB_txn *txn = NULL;
@@ -64,12 +70,12 @@ int vdb_open(const char *dir, size_t mapsize, struct vdb **out)
 	    (rc = mdb_env_set_maxdbs(db->env, VDB_N + 2)) ||
 	    (rc = mdb_env_set_mapsize(db->env, mapsize)) ||
 	    (rc = mdb_env_set_maxreaders(db->env, 512)) ||
-	    (rc = mdb_env_open(db->env, dir, MDB_NOTLS, 0600)))
+	    (rc = mdb_env_open(db->env, dir, MDB_NOTLS | (ro ? MDB_RDONLY : 0), 0600)))
 		goto fail;
-	if ((rc = mdb_txn_begin(db->env, NULL, 0, &txn)))
+	if ((rc = mdb_txn_begin(db->env, NULL, ro ? MDB_RDONLY : 0, &txn)))
 		goto fail;
 	for (int i = 0; i < VDB_N; i++)
-		if ((rc = mdb_dbi_open(txn, vdb_names[i], MDB_CREATE, &db->dbi[i])))
+		if ((rc = mdb_dbi_open(txn, vdb_names[i], ro ? 0 : MDB_CREATE, &db->dbi[i])))
 			goto fail;
 	if ((rc = mdb_txn_commit(txn))) {
 		txn = NULL;
@@ -83,7 +89,17 @@ fail:
 	if (db->env)
 		mdb_env_close(db->env);
 	free(db);
-	return vdb_err(rc);
+	return rc == MDB_NOTFOUND ? VG_EINTEGRITY : vdb_err(rc);
+}
+
+int vdb_open(const char *dir, size_t mapsize, struct vdb **out)
+{
+	return db_open(dir, mapsize, false, out);
+}
+
+int vdb_open_ro(const char *dir, size_t mapsize, struct vdb **out)
+{
+	return db_open(dir, mapsize, true, out);
 }
 
 void vdb_close(struct vdb *db)
@@ -99,9 +115,88 @@ int vdb_begin(struct vdb *db, bool write, MDB_txn **txn)
 	return vdb_err(mdb_txn_begin(db->env, NULL, write ? 0 : MDB_RDONLY, txn));
 }
 
+/* Space and I/O failures: LMDB's own codes and the errnos of its writes
+ * become clear ones, with one log line (at most every 10 s), since the
+ * caller only sees the code. A short write on a full filesystem comes back
+ * from LMDB as EIO: with the filesystem (nearly) full it is a space error. */
+static int io_err(MDB_env *env, int rc)
+{
+	static uint64_t last_log;
+	const char *dir = "?";
+	struct statvfs sv;
+	unsigned long long avail = 0, used = 0, map = 0;
+	MDB_envinfo ei;
+	MDB_stat st;
+	time_t now = time(NULL);
+	int r;
+
+	if (rc != MDB_MAP_FULL && rc != ENOSPC && rc != EDQUOT && rc != EIO &&
+	    rc != MDB_TXN_FULL && rc != MDB_PANIC)
+		return vdb_err(rc);
+	(void)mdb_env_get_path(env, &dir);
+	if (statvfs(dir, &sv) == 0)
+		avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
+	if (mdb_env_info(env, &ei) == 0 && mdb_env_stat(env, &st) == 0) {
+		used = (unsigned long long)(ei.me_last_pgno + 1) * st.ms_psize;
+		map = (unsigned long long)ei.me_mapsize;
+	}
+	switch (rc) {
+	case EIO:
+		r = avail < VDB_LOW_SPACE ? VG_ENOSPACE : -EIO;
+		break;
+	case MDB_TXN_FULL:
+		r = VG_ETOOBIG;
+		break;
+	case MDB_PANIC:
+		r = VG_EINTERNAL;
+		break;
+	default:
+		r = VG_ENOSPACE;
+		break;
+	}
+	if ((uint64_t)now - __atomic_load_n(&last_log, __ATOMIC_RELAXED) >= 10) {
+		__atomic_store_n(&last_log, (uint64_t)now, __ATOMIC_RELAXED);
+		log_warnx("metadata %s: write failed: %s (%s; %llu bytes free on its filesystem, "
+			"LMDB map %llu of %llu bytes used)", dir,
+			r == VG_ENOSPACE ? "no space left for the metadata" : mdb_strerror(rc),
+			rc == MDB_MAP_FULL ? "the LMDB map is full" : rc == EIO ?
+			(r == VG_ENOSPACE ? "a short write on a full filesystem" : "an I/O error: a disk fault?") :
+			mdb_strerror(rc), avail, used, map);
+	}
+	return r;
+}
+
 int vdb_commit(MDB_txn *txn)
 {
-	return vdb_err(mdb_txn_commit(txn));
+	MDB_env *env = mdb_txn_env(txn);
+	int rc = mdb_txn_commit(txn);
+
+	return rc ? io_err(env, rc) : 0;
+}
+
+int vdb_space_low(struct vdb *db, uint64_t reserve, char *why, size_t whysz)
+{
+	const char *dir = "?";
+	struct statvfs sv;
+	MDB_envinfo ei;
+	MDB_stat st;
+
+	(void)mdb_env_get_path(db->env, &dir);
+	if (statvfs(dir, &sv) == 0 && (uint64_t)sv.f_bavail * sv.f_frsize < reserve) {
+		snprintf(why, whysz, "metadata space low: %llu bytes free on the filesystem of %s "
+			"(reserve %llu): new backups are refused until space is freed",
+			(unsigned long long)sv.f_bavail * sv.f_frsize, dir, (unsigned long long)reserve);
+		return VG_ENOSPACE;
+	}
+	if (mdb_env_info(db->env, &ei) == 0 && mdb_env_stat(db->env, &st) == 0 &&
+	    ei.me_mapsize - (uint64_t)(ei.me_last_pgno + 1) * st.ms_psize < reserve) {
+		snprintf(why, whysz, "metadata space low: the LMDB map of %s is %llu of %llu bytes full "
+			"(reserve %llu): new backups are refused", dir,
+			(unsigned long long)(ei.me_last_pgno + 1) * st.ms_psize,
+			(unsigned long long)ei.me_mapsize, (unsigned long long)reserve);
+		return VG_ENOSPACE;
+	}
+	return 0;
 }
 
 void vdb_abort(MDB_txn *txn)
@@ -120,7 +215,9 @@ int vdb_put(struct vdb *db, MDB_txn *txn, enum vdb_name d, const void *k, size_t
 	const void *v, size_t vn, bool no_overwrite)
 {
 	MDB_val key = {kn, (void *)k}, val = {vn, (void *)v};
-	return vdb_err(mdb_put(txn, db->dbi[d], &key, &val, no_overwrite ? MDB_NOOVERWRITE : 0));
+	int rc = mdb_put(txn, db->dbi[d], &key, &val, no_overwrite ? MDB_NOOVERWRITE : 0);
+
+	return rc == MDB_MAP_FULL || rc == MDB_TXN_FULL ? io_err(db->env, rc) : vdb_err(rc);
 }
 
 int vdb_del(struct vdb *db, MDB_txn *txn, enum vdb_name d, const void *k, size_t kn)

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <lmdb.h>
 
@@ -39,6 +40,8 @@ struct vdb {
 };
 
 int vdb_open(const char *dir, size_t mapsize, struct vdb **out);
+/* MDB_RDONLY: no database is created; a missing one is VG_EINTEGRITY. */
+int vdb_open_ro(const char *dir, size_t mapsize, struct vdb **out);
 void vdb_close(struct vdb *db);
 int vdb_begin(struct vdb *db, bool write, MDB_txn **txn);
 int vdb_commit(MDB_txn *txn);
@@ -59,5 +62,12 @@ int vdb_each(struct vdb *db, MDB_txn *txn, enum vdb_name d, const void *prefix, 
 	int (*cb)(void *arg, const MDB_val *k, const MDB_val *v), void *arg);
 
 int vdb_err(int mdb_rc);
+
+/* Below this many free bytes on the metadata's filesystem, an EIO from a
+ * commit is a short write on a full disk: VG_ENOSPACE. */
+#define VDB_LOW_SPACE (1u << 20)
+/* VG_ENOSPACE with why ("metadata space low: ...") when fewer than reserve
+ * bytes are free on the metadata's filesystem or in the LMDB map. */
+int vdb_space_low(struct vdb *db, uint64_t reserve, char *why, size_t whysz);
 
 #endif

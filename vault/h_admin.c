@@ -1,15 +1,20 @@
 /* h_admin.c - vaultd request handlers for principals, roles, agent
  * registration, external events and alerts. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
 #include "alerts.h"
 #include "clock.h"
+#include "core_int.h"
+#include "enrol.h"
 #include "log.h"
 #include "metrics.h"
 #include "names.h"
+#include "peer.h"
 #include "pin.h"
 #include "server_int.h"
 #include "vg_err.h"
@@ -94,10 +99,85 @@ int h_principal_add(struct conn *k, const struct vg_msg *m)
 	return r;
 }
 
+/* What a caller who does not see across vaults may list (issue 12 item
+ * 5): itself, and the principals holding a role on a vault it Owns. */
+struct pscope {
+	struct conn *k;
+	bool all;
+	char (*owned)[VG_VAULT_NAME_MAX + 1];
+	size_t nowned, capowned;
+	char (*names)[VG_PRINCIPAL_NAME_MAX + 1];
+	size_t nnames, capnames;
+};
+
+/* Appends one zeroed element to a growable array; NULL when out of memory. */
+static void *push(void *arrp, size_t *n, size_t *cap, size_t elsz)
+{
+	uint8_t **arr = arrp;
+	void *slot;
+
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		void *np = realloc(*arr, nc * elsz);
+		if (!np)
+			return NULL;
+		*arr = np;
+		*cap = nc;
+	}
+	slot = *arr + *n * elsz;
+	memset(slot, 0, elsz);
+	(*n)++;
+	return slot;
+}
+
+static int owned_cb(void *arg, const char *principal, const char *vault, int role)
+{
+	struct pscope *s = arg;
+	char (*slot)[VG_VAULT_NAME_MAX + 1];
+
+	if (role != VR_R_OWNER || strcmp(principal, s->k->who.principal) != 0)
+		return 0;
+	if (!(slot = push(&s->owned, &s->nowned, &s->capowned, sizeof(*slot))))
+		return -ENOMEM;
+	snprintf(*slot, sizeof(*slot), "%s", vault);
+	return 0;
+}
+
+static int member_cb(void *arg, const char *principal, const char *vault, int role)
+{
+	struct pscope *s = arg;
+	char (*slot)[VG_PRINCIPAL_NAME_MAX + 1];
+
+	(void)role;
+	for (size_t i = 0; i < s->nowned; i++)
+		if (strcmp(s->owned[i], vault) == 0) {
+			if (!(slot = push(&s->names, &s->nnames, &s->capnames, sizeof(*slot))))
+				return -ENOMEM;
+			snprintf(*slot, sizeof(*slot), "%s", principal);
+			return 0;
+		}
+	return 0;
+}
+
+static bool pscope_has(const struct pscope *s, const char *name)
+{
+	if (s->all || strcmp(name, s->k->who.principal) == 0)
+		return true;
+	for (size_t i = 0; i < s->nnames; i++)
+		if (strcmp(s->names[i], name) == 0)
+			return true;
+	return false;
+}
+
 static int principal_row_cb(void *arg, const char *name, const struct vr_principal *p)
 {
-	struct conn *k = arg;
-	struct vg_wr *w = row(k);
+	struct pscope *s = arg;
+	struct conn *k = s->k;
+	struct vg_wr *w;
+
+	if (!pscope_has(s, name))
+		return 0;
+	w = row(k);
 
 	vg_msgb_str(w, VG_TAG_NAME, name);
 	vg_msgb_str(w, VG_TAG_KIND, vr_kind_name(p->kind));
@@ -110,15 +190,26 @@ static int principal_row_cb(void *arg, const char *name, const struct vr_princip
 
 int h_principal_list(struct conn *k, const struct vg_msg *m)
 {
+	struct pscope s = {.k = k, .all = vauth_sees_all(&k->who)};
 	int r;
 
 	(void)m;
 	if ((r = admin_only(k, "principal.list", "-")))
 		return r < 0 ? r : 0;
+	if (!s.all && ((r = vauth_role_list(k->c, NULL, owned_cb, &s)) ||
+		       (r = vauth_role_list(k->c, NULL, member_cb, &s)))) {
+		r = send_err(k, r, NULL);
+		goto out;
+	}
 	if ((r = vg_send_frame(k->fd, resp_ok(k))))
-		return r;
-	r = vauth_principal_list(k->c, principal_row_cb, k);
-	return r == VG_ECLOSED ? r : end_stream(k, r);
+		goto out;
+	r = vauth_principal_list(k->c, principal_row_cb, &s);
+	if (r != VG_ECLOSED)
+		r = end_stream(k, r);
+out:
+	free(s.owned);
+	free(s.names);
+	return r;
 }
 
 struct held {
@@ -238,6 +329,24 @@ int h_principal_cert(struct conn *k, const struct vg_msg *m)
 	return vg_send_frame(k->fd, resp_ok(k));
 }
 
+/* A role change that found nothing: say which of the three was missing
+ * (the principal, the vault, or the role being revoked). */
+static void role_missing(struct conn *k, const char *name, const char *vault, char *why, size_t n)
+{
+	struct vr_principal p;
+	struct vr_vault v;
+	MDB_txn *txn;
+
+	snprintf(why, n, "principal %s holds no role on vault %s", name, vault);
+	if (vdb_begin(k->c->db, false, &txn))
+		return;
+	if (vauth_principal_get(k->c, txn, name, &p) == VG_ENOTFOUND)
+		snprintf(why, n, "no principal \"%s\" (vaultctl principal list shows them)", name);
+	else if (vcore_get_vault(k->c, txn, vault, &v) == VG_ENOTFOUND)
+		snprintf(why, n, "no vault \"%s\"", vault);
+	vdb_abort(txn);
+}
+
 int h_role_set(struct conn *k, const struct vg_msg *m)
 {
 	char name[VG_PRINCIPAL_NAME_MAX + 1], vault[VG_VAULT_NAME_MAX + 1], role[32], target[140];
@@ -254,16 +363,34 @@ int h_role_set(struct conn *k, const struct vg_msg *m)
 	snprintf(target, sizeof(target), "%s/%s", vault, name);
 	if ((r = need(k, "role.set", vault, NULL, VP_SECURITY)))
 		return r < 0 ? r : 0;
-	if ((r = vauth_role_set(k->c, &k->who, name, vault, rn)))
-		return refuse(k, "role.set", target, r, r == VG_EINVAL ?
-			"agents hold only the agent role, monitors hold none" : NULL);
+	if ((r = vauth_role_set(k->c, &k->who, name, vault, rn))) {
+		char why[200];
+		if (r == VG_EINVAL)
+			snprintf(why, sizeof(why), "agents hold only the agent role, monitors hold none");
+		else if (r == VG_ENOTFOUND)
+			role_missing(k, name, vault, why, sizeof(why));
+		else
+			snprintf(why, sizeof(why), "%s", vg_strerror(r));
+		/* Audited under the operation's name; answered in the CLI's words. */
+		if (vcore_audit(k->c, &k->who, rn == VR_R_NONE ? "role.revoke" : "role.grant", target,
+			    r == VG_EDENIED || r == VG_EINVAL ? "denied" : "failed", why))
+			log_warnx("audit append failed for role change %s", target);
+		return send_err(k, r, "role %s %s on vault %s: %s", rn == VR_R_NONE ? "revoke" : "grant",
+			name, vault, why);
+	}
 	return vg_send_frame(k->fd, resp_ok(k));
 }
 
 static int role_row_cb(void *arg, const char *principal, const char *vault, int role)
 {
 	struct conn *k = arg;
-	struct vg_wr *w = row(k);
+	struct vg_wr *w;
+	char why[8];
+
+	if (!vauth_sees_all(&k->who) &&
+	    vauth_authorize(k->c, &k->who, vault, NULL, VP_VIEW, why, sizeof(why)))
+		return 0;  /* not a vault this caller may view */
+	w = row(k);
 
 	vg_msgb_str(w, VG_TAG_NAME, principal);
 	vg_msgb_str(w, VG_TAG_VAULT, vault);
@@ -276,7 +403,9 @@ int h_role_list(struct conn *k, const struct vg_msg *m)
 	char vault[VG_VAULT_NAME_MAX + 1];
 	int r, have = vg_msg_str(m, VG_TAG_VAULT, vault, sizeof(vault)) == 0;
 
-	if (have ? (r = need(k, "role.list", vault, NULL, VP_VIEW)) : (r = admin_only(k, "role.list", "-")))
+	/* With a vault: a role on it (SPEC §1 view). Without: the assignments
+	 * of the vaults the caller may view (all of them: vauth_sees_all). */
+	if (have && (r = need(k, "role.list", vault, NULL, VP_VIEW)))
 		return r < 0 ? r : 0;
 	if ((r = vg_send_frame(k->fd, resp_ok(k))))
 		return r;
@@ -304,26 +433,52 @@ int h_agent_register(struct conn *k, const struct vg_msg *m)
 	return r;
 }
 
+/* agent.activate needs no credential: over the network (vaultgw's POST
+ * /v1/agents/activate) it is the one operation anybody may try. Failed
+ * attempts are counted per source and per agent (enrol.h); at the limit
+ * every attempt is refused, audited, and the agent's limit raises
+ * auth-bruteforce naming the agent. */
 int h_agent_activate(struct conn *k, const struct vg_msg *m)
 {
-	char name[VG_PRINCIPAL_NAME_MAX + 1], reg[300], token[VAUTH_TOKEN_LEN + 1];
+	char name[VG_PRINCIPAL_NAME_MAX + 1], reg[300], token[VAUTH_TOKEN_LEN + 1], why[200];
+	char src[sizeof(k->who.peer)];
+	uint64_t retry = 0, now = vault_now();
+	struct vg_peer np;
 	int r;
 
-	if (vg_msg_str(m, VG_TAG_NAME, name, sizeof(name)) ||
-	    vg_msg_str(m, VG_TAG_TOKEN, reg, sizeof(reg)))
+	if (vg_msg_str(m, VG_TAG_NAME, name, sizeof(name)) || vg_name_check(name, VG_PRINCIPAL_NAME_MAX) ||
+	    vg_msg_str(m, VG_TAG_TOKEN, reg, sizeof(reg))) {
+		OPENSSL_cleanse(reg, sizeof(reg));
 		return send_err(k, VG_EINVAL, "agent.activate needs the agent name and its registration token");
+	}
 	snprintf(k->who.principal, sizeof(k->who.principal), "%s", name);
+	/* One source per IPv4 address or IPv6 /64 (peer.h). */
+	snprintf(src, sizeof(src), "%s", vg_peer_parse(k->who.peer, &np) == 0 ? np.source : k->who.peer);
+	if (venrol_check(src, name, now, &retry, why, sizeof(why))) {
+		OPENSSL_cleanse(reg, sizeof(reg));
+		if (vcore_audit(k->c, &k->who, "agent.activate", name, "denied", why))
+			log_warnx("audit append failed for agent.activate %s", name);
+		return send_err(k, VG_ELIMIT, "agent.activate %s: %s", name, why);
+	}
 	r = vauth_agent_activate(k->c, &k->who, name, reg, token);
 	OPENSSL_cleanse(reg, sizeof(reg));
+	if (r == VG_EAUTH || r == VG_EPOLICY || r == VG_ENOTFOUND) {
+		char source[VG_PEER_ADDR_MAX + 4];
+		if (venrol_failed(src, name, now)) {
+			snprintf(why, sizeof(why), "%d failed activations of agent %s within %d minutes",
+				VENROL_PER_AGENT, name, VENROL_WINDOW / 60);
+			(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, name, why);
+		}
+		if (vauth_note_failure(k->who.peer, source, sizeof(source)))
+			(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, source,
+				"10 or more failed authentications within 5 minutes");
+	}
 	if (r == VG_EPOLICY)
 		return send_err(k, VG_EAUTH, "agent %s: the registration credential expired (valid 10 days)", name);
-	if (r) {
-		if (vauth_note_failure(k->who.peer))
-			(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, k->who.peer,
-				"10 or more failed authentications within 5 minutes");
+	if (r)
 		return refuse(k, "agent.activate", name, r == VG_ENOTFOUND ? VG_EAUTH : r,
-			"the registration credential is wrong or already used");
-	}
+			r == VG_EAUTH || r == VG_ENOTFOUND ?
+				"the registration credential is wrong or already used" : NULL);
 	r = send_token(k, token, 0);
 	OPENSSL_cleanse(token, sizeof(token));
 	return r;

@@ -12,9 +12,11 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "mua.h"
+#include "pending.h"
 #include "pin.h"
 #include "policy.h"
 #include "server_int.h"
+#include "trusted_time.h"
 #include "vg_err.h"
 
 /* Answers a lifecycle call: OK, or the refusal with its reason (audited). */
@@ -24,6 +26,30 @@ static int answer(struct conn *k, const char *op, const char *target, int r, con
 		return vg_send_frame(k->fd, resp_ok(k));
 	audit_refusal(k, op, target, r, *why ? why : NULL);
 	return send_err(k, r, "%s", *why ? why : vg_strerror(r));
+}
+
+/* Answers a change or delete with what really happened (SPEC §2, §11). */
+static int answer_outcome(struct conn *k, const char *op, const char *target, int r,
+	const char *why, const struct vlife_outcome *o)
+{
+	static const char *const states[] = {
+		[VLIFE_DONE] = "done", [VLIFE_SOFT] = "soft-deleted",
+		[VLIFE_PERMANENT] = "permanently-deleted", [VLIFE_PENDING] = "pending",
+	};
+	char detail[200];
+	struct vg_wr *w;
+
+	if (r)
+		return answer(k, op, target, r, why);
+	vlife_outcome_str(o, detail, sizeof(detail));
+	w = resp_ok(k);
+	vg_msgb_str(w, VG_TAG_STATE, states[o->result]);
+	vg_msgb_str(w, VG_TAG_DETAIL, detail);
+	if (o->at)
+		vg_msgb_u64(w, VG_TAG_TIME2, o->at);
+	if (*o->id)
+		vg_msgb_str(w, VG_TAG_ID, o->id);
+	return vg_send_frame(k->fd, w);
 }
 
 #define NEED(op, vault, item, perm)                                  \
@@ -36,6 +62,7 @@ static int answer(struct conn *k, const char *op, const char *target, int r, con
 int h_vault_set(struct conn *k, const struct vg_msg *m)
 {
 	char setting[64], value[256], why[400] = "";
+	struct vlife_outcome o;
 	struct args a;
 	int r;
 
@@ -43,20 +70,21 @@ int h_vault_set(struct conn *k, const struct vg_msg *m)
 	    vg_msg_str(m, VG_TAG_VALUE, value, sizeof(value)))
 		return send_err(k, VG_EINVAL, "vault.set needs a vault, a setting and a value");
 	NEED("vault.set", a.vault, NULL, VP_SECURITY);
-	r = vlife_vault_set(k->c, &k->who, a.vault, setting, value, why, sizeof(why));
-	return answer(k, "vault.set", a.vault, r, why);
+	r = vlife_vault_set(k->c, &k->who, a.vault, setting, value, &o, why, sizeof(why));
+	return answer_outcome(k, "vault.set", a.vault, r, why, &o);
 }
 
 int h_vault_delete(struct conn *k, const struct vg_msg *m)
 {
 	char why[400] = "";
+	struct vlife_outcome o;
 	struct args a;
 
 	if (get_args(m, A_VAULT, &a))
 		return send_err(k, VG_EINVAL, "vault.delete needs a vault");
 	NEED("vault.delete", a.vault, NULL, VP_DELETE_VAULT);
-	return answer(k, "vault.delete", a.vault,
-		vlife_vault_delete(k->c, &k->who, a.vault, why, sizeof(why)), why);
+	return answer_outcome(k, "vault.delete", a.vault,
+		vlife_vault_delete(k->c, &k->who, a.vault, &o, why, sizeof(why)), why, &o);
 }
 
 int h_vault_undelete(struct conn *k, const struct vg_msg *m)
@@ -74,6 +102,7 @@ int h_vault_undelete(struct conn *k, const struct vg_msg *m)
 int h_policy_set(struct conn *k, const struct vg_msg *m)
 {
 	char name[VG_VAULT_NAME_MAX + 1], spec[256], why[400] = "", target[140];
+	struct vlife_outcome o;
 	struct args a;
 
 	if (get_args(m, A_VAULT, &a) || vg_msg_str(m, VG_TAG_NAME, name, sizeof(name)) ||
@@ -81,8 +110,8 @@ int h_policy_set(struct conn *k, const struct vg_msg *m)
 		return send_err(k, VG_EINVAL, "policy.set needs a vault, a policy name and a policy");
 	snprintf(target, sizeof(target), "%s/%s", a.vault, name);
 	NEED("policy.set", a.vault, NULL, VP_POLICY);
-	return answer(k, "policy.set", target,
-		vlife_policy_set(k->c, &k->who, a.vault, name, spec, why, sizeof(why)), why);
+	return answer_outcome(k, "policy.set", target,
+		vlife_policy_set(k->c, &k->who, a.vault, name, spec, &o, why, sizeof(why)), why, &o);
 }
 
 static int policy_row_cb(void *arg, const char *name, const struct vr_policy *p)
@@ -114,19 +143,22 @@ int h_policy_list(struct conn *k, const struct vg_msg *m)
 int h_item_set_policy(struct conn *k, const struct vg_msg *m)
 {
 	char policy[VG_VAULT_NAME_MAX + 1], why[400] = "";
+	struct vlife_outcome o;
 	struct args a;
 
 	if (get_args(m, A_VAULT | A_ITEM, &a) || vg_msg_str(m, VG_TAG_NAME, policy, sizeof(policy)))
 		return send_err(k, VG_EINVAL, "item.policy needs a vault, an item and a policy name");
 	NEED("item.policy", a.vault, a.item, VP_POLICY);
-	return answer(k, "item.policy", a.target,
-		vlife_item_set_policy(k->c, &k->who, a.vault, a.item, policy, why, sizeof(why)), why);
+	return answer_outcome(k, "item.policy", a.target,
+		vlife_item_set_policy(k->c, &k->who, a.vault, a.item, policy, &o, why, sizeof(why)), why,
+		&o);
 }
 
 int h_item_stop(struct conn *k, const struct vg_msg *m)
 {
 	char why[400] = "";
 	uint32_t flags = 0;
+	struct vlife_outcome o;
 	struct args a;
 
 	if (get_args(m, A_VAULT | A_ITEM, &a))
@@ -137,8 +169,8 @@ int h_item_stop(struct conn *k, const struct vg_msg *m)
 		NEED("item.stop", a.vault, a.item, VP_BACKUP);
 	else
 		NEED("item.stop", a.vault, a.item, VP_STOP);
-	return answer(k, "item.stop", a.target,
-		vlife_item_stop(k->c, &k->who, a.vault, a.item, flags & 1, why, sizeof(why)), why);
+	return answer_outcome(k, "item.stop", a.target,
+		vlife_item_stop(k->c, &k->who, a.vault, a.item, flags & 1, &o, why, sizeof(why)), why, &o);
 }
 
 int h_item_undelete(struct conn *k, const struct vg_msg *m)
@@ -168,13 +200,14 @@ int h_item_resume(struct conn *k, const struct vg_msg *m)
 int h_point_delete(struct conn *k, const struct vg_msg *m)
 {
 	char why[400] = "";
+	struct vlife_outcome o;
 	struct args a;
 
 	if (get_args(m, A_VAULT | A_ITEM | A_POINT, &a))
 		return send_err(k, VG_EINVAL, "point.delete needs a vault, an item and a point id");
 	NEED("point.delete", a.vault, a.item, VP_STOP);
-	return answer(k, "point.delete", a.target,
-		vlife_point_delete(k->c, &k->who, a.vault, a.item, a.point, why, sizeof(why)), why);
+	return answer_outcome(k, "point.delete", a.target,
+		vlife_point_delete(k->c, &k->who, a.vault, a.item, a.point, &o, why, sizeof(why)), why, &o);
 }
 
 int h_point_undelete(struct conn *k, const struct vg_msg *m)
@@ -227,7 +260,7 @@ int h_guard_create(struct conn *k, const struct vg_msg *m)
 
 int h_guard_approver(struct conn *k, const struct vg_msg *m)
 {
-	char name[VG_VAULT_NAME_MAX + 1], who[VG_PRINCIPAL_NAME_MAX + 1], target[140];
+	char name[VG_VAULT_NAME_MAX + 1], who[VG_PRINCIPAL_NAME_MAX + 1], target[140], why[400] = "";
 	uint32_t flags = 0;
 	int r;
 
@@ -238,8 +271,8 @@ int h_guard_approver(struct conn *k, const struct vg_msg *m)
 	snprintf(target, sizeof(target), "%s/%s", name, who);
 	if ((r = guard_admin(k, "guard.approver", name)))
 		return r < 0 ? r : 0;
-	r = vmua_guard_approver(k->c, &k->who, name, who, flags & 1);
-	return answer(k, "guard.approver", target, r, "");
+	r = vmua_guard_approver(k->c, &k->who, name, who, flags & 1, why, sizeof(why));
+	return answer(k, "guard.approver", target, r, why);
 }
 
 int h_guard_exclude(struct conn *k, const struct vg_msg *m)
@@ -256,7 +289,8 @@ int h_guard_exclude(struct conn *k, const struct vg_msg *m)
 		vmua_guard_exclude(k->c, &k->who, name, op, flags & 1, why, sizeof(why)), why);
 }
 
-static int overlap_cb(void *arg, const char *guard, const char *vault, const char *principal)
+static int overlap_cb(void *arg, const char *guard, const char *vault, const char *principal,
+	const char *creator)
 {
 	struct conn *k = arg;
 	struct vg_wr *w = row(k);
@@ -264,6 +298,8 @@ static int overlap_cb(void *arg, const char *guard, const char *vault, const cha
 	vg_msgb_str(w, VG_TAG_NAME, guard);
 	vg_msgb_str(w, VG_TAG_VAULT, vault);
 	vg_msgb_str(w, VG_TAG_PRINCIPAL, principal);
+	if (creator)
+		vg_msgb_str(w, VG_TAG_REASON, creator);
 	return vg_send_frame(k->fd, w);
 }
 
@@ -292,7 +328,9 @@ int h_mua_request(struct conn *k, const struct vg_msg *m)
 	if (get_args(m, A_VAULT, &a) || vg_msg_str(m, VG_TAG_OPNAME, op, sizeof(op)) ||
 	    vg_msg_str(m, VG_TAG_TARGET, target, sizeof(target)))
 		return send_err(k, VG_EINVAL, "mua.request needs a vault, an operation and a target");
-	NEED("mua.request", a.vault, NULL, VP_VIEW);
+	/* A guard-change request names a guard (mua.c checks who may). */
+	if (strcmp(op, "guard-change") != 0)
+		NEED("mua.request", a.vault, NULL, VP_VIEW);
 	if ((r = vmua_request(k->c, &k->who, a.vault, op, target, id, why, sizeof(why))))
 		return answer(k, "mua.request", target, r, why);
 	w = resp_ok(k);
@@ -314,12 +352,57 @@ int h_mua_approve(struct conn *k, const struct vg_msg *m)
 		vmua_approve(k->c, &k->who, id, window, flags & 1, why, sizeof(why)), why);
 }
 
+struct guard_view {
+	struct conn *k;
+	const char *guard;
+	bool seen;
+};
+
+static int guard_vault_cb(void *arg, const char *name, const struct vr_vault *v)
+{
+	struct guard_view *g = arg;
+	char why[8];
+
+	if (!g->seen && strcmp(v->guard, g->guard) == 0 &&
+	    !vauth_authorize(g->k->c, &g->k->who, name, NULL, VP_VIEW, why, sizeof(why)))
+		g->seen = true;
+	return 0;
+}
+
+/* Who sees an MUA request (issue 12 item 5): those who see across vaults,
+ * its requester, an approver of its guard, and whoever may view a vault
+ * that guard protects. */
+static bool request_visible(struct conn *k, const struct vr_request *rq)
+{
+	struct guard_view g = {.k = k, .guard = rq->guard};
+	struct vr_guard gd;
+	MDB_txn *txn;
+	bool approver = false;
+
+	if (vauth_sees_all(&k->who) || strcmp(rq->requester, k->who.principal) == 0)
+		return true;
+	if (vdb_begin(k->c->db, false, &txn) == 0) {
+		if (vmua_guard_get(k->c, txn, rq->guard, &gd) == 0)
+			for (int i = 0; i < gd.napprovers && i < VR_MAX_APPROVERS; i++)
+				approver |= strcmp(gd.approvers[i], k->who.principal) == 0;
+		vdb_abort(txn);
+	}
+	if (approver)
+		return true;
+	(void)vcore_vault_list(k->c, guard_vault_cb, &g);
+	return g.seen;
+}
+
 static int request_row_cb(void *arg, const char *id, const struct vr_request *rq)
 {
 	static const char *const st[] = {"pending", "approved", "used", "denied"};
 	struct conn *k = arg;
-	struct vg_wr *w = row(k);
+	struct vg_wr *w;
 	const char *state = st[rq->state];
+
+	if (!request_visible(k, rq))
+		return 0;
+	w = row(k);
 
 	if (rq->state == VR_RQ_APPROVED && vault_now() > rq->expires)
 		state = "expired";
@@ -396,6 +479,12 @@ int h_purge_run(struct conn *k, const struct vg_msg *m)
 	}
 	if ((r = vlife_purge(k->c, &st)))
 		return send_err(k, r, "purge: %s", vg_strerror(r));
+	if (st.held) {
+		char why[200];
+		(void)vtime_held(why, sizeof(why));
+		return send_err(k, VG_EBADSTATE, "purges and expiries are held after a clock jump (%s): "
+			"nothing was purged; an Owner accepts the new time with \"vaultctl clock accept\"", why);
+	}
 	if (st.sealed) {
 		/* The other vaults were purged; the sealed ones were left whole. */
 		char why[300];
@@ -408,8 +497,9 @@ int h_purge_run(struct conn *k, const struct vg_msg *m)
 	vg_msgb_u64(w, VG_TAG_COUNT, (uint64_t)st.points + st.items + st.vaults + st.objects + st.expired);
 	{
 		char d[200];
-		snprintf(d, sizeof(d), "vaults=%u items=%u points=%u objects=%u expired=%u warned=%u aborted=%u",
-			st.vaults, st.items, st.points, st.objects, st.expired, st.warned, st.aborted);
+		snprintf(d, sizeof(d), "vaults=%u items=%u points=%u objects=%u expired=%u warned=%u aborted=%u "
+			"applied=%u", st.vaults, st.items, st.points, st.objects, st.expired, st.warned,
+			st.aborted, st.applied);
 		vg_msgb_str(w, VG_TAG_DETAIL, d);
 	}
 	return vg_send_frame(k->fd, w);
@@ -418,6 +508,7 @@ int h_purge_run(struct conn *k, const struct vg_msg *m)
 int h_clock_advance(struct conn *k, const struct vg_msg *m)
 {
 	uint64_t secs;
+	uint32_t flags = 0;
 	int r;
 
 	if (!k->who.root) {
@@ -426,7 +517,13 @@ int h_clock_advance(struct conn *k, const struct vg_msg *m)
 	}
 	if (vg_msg_u64(m, VG_TAG_SIZE, &secs))
 		return send_err(k, VG_EINVAL, "clock.advance needs a number of seconds");
-	if ((r = vault_clock_advance(secs))) {
+	(void)vg_msg_u32(m, VG_TAG_FLAGS, &flags);
+	/* FLAGS bit0: a jump of the wall clock alone (bit1: backwards). */
+	if (secs > INT64_MAX / 2)
+		return send_err(k, VG_EINVAL, "clock.advance: too many seconds");
+	r = flags & 1 ? vault_clock_jump(flags & 2 ? -(int64_t)secs : (int64_t)secs) :
+			vault_clock_advance(secs);
+	if (r) {
 		audit_refusal(k, "clock.advance", "-", r, "this vaultd has no test clock");
 		return send_err(k, r, "this vaultd has no test clock: time cannot be changed");
 	}
@@ -435,4 +532,89 @@ int h_clock_advance(struct conn *k, const struct vg_msg *m)
 		vg_msgb_u64(w, VG_TAG_TIME, vault_now());
 		return vg_send_frame(k->fd, w);
 	}
+}
+
+/* ---- pending weakening changes (SPEC §11) -------------------------------- */
+
+static int pending_row_cb(void *arg, const struct vpend *p)
+{
+	struct conn *k = arg;
+	struct vg_wr *w;
+	char what[300];
+
+	/* Only vaults the caller may view (silently skipped otherwise). */
+	if (vauth_authorize(k->c, &k->who, p->vault, NULL, VP_VIEW, what, sizeof(what)))
+		return 0;
+	vpend_what(p, what, sizeof(what));
+	w = row(k);
+	vg_msgb_str(w, VG_TAG_ID, p->id);
+	vg_msgb_str(w, VG_TAG_VAULT, p->vault);
+	vg_msgb_str(w, VG_TAG_NAME, what);
+	vg_msgb_str(w, VG_TAG_VALUE, p->value);
+	vg_msgb_str(w, VG_TAG_REASON, p->old);
+	vg_msgb_str(w, VG_TAG_PRINCIPAL, p->requester);
+	vg_msgb_u64(w, VG_TAG_TIME, p->requested);
+	vg_msgb_u64(w, VG_TAG_TIME2, p->effective);
+	vg_msgb_str(w, VG_TAG_KIND, p->alert);
+	return vg_send_frame(k->fd, w);
+}
+
+int h_pending_list(struct conn *k, const struct vg_msg *m)
+{
+	struct args a;
+	int r, one = get_args(m, A_VAULT, &a) == 0;
+
+	if (one)
+		NEED("pending.list", a.vault, NULL, VP_VIEW);
+	if ((r = vg_send_frame(k->fd, resp_ok(k))))
+		return r;
+	r = vpend_list(k->c, NULL, one ? a.vault : NULL, pending_row_cb, k);
+	return r == VG_ECLOSED ? r : end_stream(k, r);
+}
+
+int h_pending_cancel(struct conn *k, const struct vg_msg *m)
+{
+	char id[64], why[400] = "", tmp[300];
+	struct vpend p;
+	bool owner = false;
+	int r;
+
+	uint32_t flags = 0;
+
+	if (vg_msg_str(m, VG_TAG_ID, id, sizeof(id)))
+		return send_err(k, VG_EINVAL, "pending.cancel needs a pending change id");
+	(void)vg_msg_u32(m, VG_TAG_FLAGS, &flags);
+	if (flags & 1) {
+		/* Test daemon only: end the cooling-off now (like the test clock). */
+		if (!k->who.root) {
+			audit_refusal(k, "pending.expedite", id, VG_EDENIED, "local root only");
+			return send_err(k, VG_EDENIED, "only local root, on the test daemon");
+		}
+		return answer(k, "pending.expedite", id,
+			vlife_pending_apply(k->c, &k->who, id, why, sizeof(why)), why);
+	}
+	if (vpend_get(k->c, NULL, id, &p) == 0)
+		owner = vauth_authorize(k->c, &k->who, p.vault, NULL, VP_SECURITY, tmp, sizeof(tmp)) == 0;
+	r = vpend_cancel(k->c, &k->who, id, owner, &p, why, sizeof(why));
+	return answer(k, "pending.cancel", id, r, why);
+}
+
+/* vaultctl clock accept (trusted_time.c has the rules). */
+int h_clock_accept(struct conn *k, const struct vg_msg *m)
+{
+	char why[400] = "", detail[200];
+	struct vg_wr *w;
+	int r;
+
+	(void)m;
+	if (!vauth_is_admin(k->c, &k->who)) {
+		audit_refusal(k, "clock.accept", "clock", VG_EDENIED, "only local root or a vault Owner");
+		return send_err(k, VG_EDENIED, "accepting a clock jump is for local root and vault Owners");
+	}
+	if ((r = vtime_accept(k->c, &k->who, detail, sizeof(detail), why, sizeof(why))))
+		return answer(k, "clock.accept", "clock", r, why);
+	w = resp_ok(k);
+	vg_msgb_u64(w, VG_TAG_TIME, vault_now());
+	vg_msgb_str(w, VG_TAG_DETAIL, detail);
+	return vg_send_frame(k->fd, w);
 }

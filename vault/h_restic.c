@@ -77,11 +77,13 @@ int h_restic_put(struct conn *k, const struct vg_msg *m)
 		vg_unhex(id, sizeof(id), strchr(a.object, ':') + 1);
 	if ((r = vcore_upload_begin(k->c, &k->who, a.vault, a.item, 0, a.object,
 		     isconfig ? NULL : id, size, &u))) {
-		audit_fail(k, "restic.put", a.target, r, true);
+		char sw0[400];
+		audit_refusal(k, "restic.put", a.target, r, space_why(k, r, sw0, sizeof(sw0)));
 		if (r == VG_EKEY)
 			return send_key_err(k, a.target, a.vault);
+		char sw[400];
 		return send_err(k, r, "%s: %s", a.target, r == VG_EEXISTS ?
-			"already exists" : vg_strerror(r));
+			"already exists" : space_why(k, r, sw, sizeof(sw)));
 	}
 	return stream_upload(k, u, "restic.put", a.target);
 }

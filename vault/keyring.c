@@ -528,13 +528,14 @@ int vcore_keyring_open(struct vcore *c, char *why, size_t whysz)
 			return r;
 		snprintf(c->infra->ref, sizeof(c->infra->ref), "infra");
 	}
-	if ((r = vdb_begin(c->db, true, &txn)))
+	if ((r = vdb_begin(c->db, !c->readonly, &txn)))
 		return r;
-	/* The instance id names this vault in webhook deliveries. */
+	/* The instance id names this vault in webhook deliveries. A read-only
+	 * open leaves a missing one missing. */
 	if ((r = vdb_get(c->db, txn, VDB_META, INSTANCE_KEY, strlen(INSTANCE_KEY), &v)) == 0 &&
 	    v.mv_size == 32) {
 		memcpy(c->instance, v.mv_data, 32);
-	} else {
+	} else if (!c->readonly) {
 		uint8_t id[16];
 		if ((r = vc_random(id, sizeof(id))))
 			goto fail;

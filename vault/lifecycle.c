@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "alerts.h"
 #include "buf.h"
@@ -10,13 +11,15 @@
 #include "core_int.h"
 #include "lifecycle.h"
 #include "mua.h"
+#include "pending.h"
 #include "pin.h"
 #include "policy.h"
+#include "trusted_time.h"
 #include "vg_err.h"
 
 #define DAY 86400ull
 #define WARN_AHEAD (48ull * 3600)
-#define PENDING_MAX_AGE DAY
+#define PENDING_MAX_AGE VCORE_DETACHED_MAX_AGE
 #define MASS_WINDOW 600
 #define MASS_THRESHOLD 5
 
@@ -40,6 +43,85 @@ static uint64_t window_of(const struct vr_vault *v)
 static int put_vault(struct vcore *c, MDB_txn *txn, const char *name, const struct vr_vault *v)
 {
 	return vcore_put(c, txn, VDB_VAULTS, name, strlen(name), v, false);
+}
+
+/* The cooling-off period of a weakening change requested now (SPEC §11):
+ * the vault's soft-delete window, and never less than the 14-day floor. */
+static uint64_t cooling_off(const struct vr_vault *v)
+{
+	uint64_t w = window_of(v);
+
+	return w > 14 * DAY ? w : 14 * DAY;
+}
+
+static void fmt_time(uint64_t t, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	if (!strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, n, "%llu", (unsigned long long)t);
+}
+
+void vlife_outcome_str(const struct vlife_outcome *o, char *buf, size_t n)
+{
+	char ts[40];
+
+	fmt_time(o->at, ts, sizeof(ts));
+	switch (o->result) {
+	case VLIFE_SOFT: snprintf(buf, n, "soft-deleted until %s", ts); break;
+	case VLIFE_PERMANENT: snprintf(buf, n, "permanently deleted"); break;
+	case VLIFE_PENDING: snprintf(buf, n, "pending until %s (id %s)", ts, o->id); break;
+	default: snprintf(buf, n, "done"); break;
+	}
+}
+
+static void outcome(struct vlife_outcome *o, enum vlife_result res, uint64_t at, const char *id)
+{
+	if (!o)
+		return;
+	memset(o, 0, sizeof(*o));
+	o->result = res;
+	o->at = at;
+	if (id)
+		snprintf(o->id, sizeof(o->id), "%s", id);
+}
+
+/* Stores a weakening change as pending (SPEC §11) inside txn, audits the
+ * request and raises its alert at once. The change itself is applied by
+ * the purger once it is due (vlife_pending_apply). */
+static int hold_change(struct vcore *c, MDB_txn *txn, const struct vcaller *who,
+	const char *vault, const struct vr_vault *v, uint8_t kind, const char *setting,
+	const char *value, const char *old, const char *alert, const char *op, const char *target,
+	struct vlife_outcome *out, char *why, size_t whysz)
+{
+	struct vpend p;
+	char detail[1400], ts[40], what[300];
+	int r;
+
+	memset(&p, 0, sizeof(p));
+	p.kind = kind;
+	snprintf(p.vault, sizeof(p.vault), "%s", vault);
+	p.vault_id = v->id;
+	snprintf(p.setting, sizeof(p.setting), "%s", setting);
+	snprintf(p.value, sizeof(p.value), "%s", value);
+	snprintf(p.old, sizeof(p.old), "%s", old);
+	snprintf(p.requester, sizeof(p.requester), "%s", who->principal);
+	snprintf(p.alert, sizeof(p.alert), "%s", alert);
+	p.requested = vault_now();
+	p.effective = p.requested + cooling_off(v);
+	if ((r = vpend_add(c, txn, &p, why, whysz)))
+		return r;
+	fmt_time(p.effective, ts, sizeof(ts));
+	vpend_what(&p, what, sizeof(what));
+	snprintf(detail, sizeof(detail), "%s %s -> %s requested: pending %s, takes effect at %s "
+		"unless cancelled (vaultctl pending cancel %s)", what, old, value, p.id, ts, p.id);
+	if ((r = valert_raise(c, txn, alert, who, vault, target, detail)) ||
+	    (r = vcore_audit_txn(c, txn, who, op, target, "pending", detail)))
+		return r;
+	outcome(out, VLIFE_PENDING, p.effective, p.id);
+	return 0;
 }
 
 /* ---- mass deletion ---------------------------------------------------------- */
@@ -115,7 +197,8 @@ static int has_unexpired(struct vcore *c, MDB_txn *txn, const struct vr_item *it
 /* ---- vault settings ------------------------------------------------------------ */
 
 static int set_soft_delete(struct vcore *c, MDB_txn *txn, const struct vcaller *who,
-	const char *vault, struct vr_vault *v, const char *value, char *why, size_t whysz)
+	const char *vault, struct vr_vault *v, const char *value, const char **weak, char *why,
+	size_t whysz)
 {
 	int to, r;
 
@@ -136,16 +219,16 @@ static int set_soft_delete(struct vcore *c, MDB_txn *txn, const struct vcaller *
 	if (to == VR_SD_OFF && v->sd_state != VR_SD_OFF) {
 		if ((r = vmua_check(c, txn, who, v, VMUA_SOFT_DELETE_OFF, vault, why, whysz)))
 			return r;
-		if ((r = valert_raise(c, txn, "soft-delete-disabled", who, vault, vault,
-			     "soft delete turned off; items already soft-deleted keep their window")))
-			return r;
+		*weak = "soft-delete-disabled";  /* pending; raised by hold_change */
+		return 0;
 	}
 	v->sd_state = (uint8_t)to;
 	return 0;
 }
 
 static int set_immutability(struct vcore *c, MDB_txn *txn, const struct vcaller *who,
-	const char *vault, struct vr_vault *v, const char *value, char *why, size_t whysz)
+	const char *vault, struct vr_vault *v, const char *value, const char **weak, char *why,
+	size_t whysz)
 {
 	int to, r;
 
@@ -172,16 +255,16 @@ static int set_immutability(struct vcore *c, MDB_txn *txn, const struct vcaller 
 	if (to == VR_IMM_DISABLED) {
 		if ((r = vmua_check(c, txn, who, v, VMUA_IMMUTABILITY_DISABLE, vault, why, whysz)))
 			return r;
-		if ((r = valert_raise(c, txn, "immutability-disabled", who, vault, vault,
-			     "immutability changed from enabled to disabled")))
-			return r;
+		*weak = "immutability-disabled";
+		return 0;
 	}
 	v->immut = (uint8_t)to;
 	return 0;
 }
 
 static int set_guard(struct vcore *c, MDB_txn *txn, const struct vcaller *who,
-	const char *vault, struct vr_vault *v, const char *value, char *why, size_t whysz)
+	const char *vault, struct vr_vault *v, const char *value, const char **weak, char *why,
+	size_t whysz)
 {
 	struct vr_guard g;
 	int r;
@@ -194,45 +277,80 @@ static int set_guard(struct vcore *c, MDB_txn *txn, const struct vcaller *who,
 		/* Unlinking (or switching) the guard is mandatory-critical. */
 		if ((r = vmua_check(c, txn, who, v, VMUA_GUARD_UNLINK, vault, why, whysz)))
 			return r;
-		if ((r = valert_raise(c, txn, "mua-removed", who, vault, vault, v->guard)))
-			return r;
+		*weak = "mua-removed";
+		return 0;
 	}
 	snprintf(v->guard, sizeof(v->guard), "%s", strcmp(value, "none") == 0 ? "" : value);
 	return 0;
 }
 
+static const char *const sd_names[] = {"off", "on", "always-on"};
+static const char *const imm_names[] = {"disabled", "enabled", "locked"};
+
+/* The current value of a vault setting, for pending-change records. */
+static void setting_now(const struct vr_vault *v, const char *setting, char *buf, size_t n)
+{
+	if (strcmp(setting, "soft-delete") == 0)
+		snprintf(buf, n, "%s", v->sd_state < 3 ? sd_names[v->sd_state] : "?");
+	else if (strcmp(setting, "soft-delete-days") == 0)
+		snprintf(buf, n, "%u", v->sd_days);
+	else if (strcmp(setting, "immutability") == 0)
+		snprintf(buf, n, "%s", v->immut < 3 ? imm_names[v->immut] : "?");
+	else
+		snprintf(buf, n, "%s", *v->guard ? v->guard : "none");
+}
+
 int vlife_vault_set(struct vcore *c, const struct vcaller *who, const char *vault,
-	const char *setting, const char *value, char *why, size_t whysz)
+	const char *setting, const char *value, struct vlife_outcome *out, char *why, size_t whysz)
 {
 	struct vr_vault v;
 	MDB_txn *txn;
-	char reason[200];
+	const char *weak = NULL;
+	char reason[200], old[VG_VAULT_NAME_MAX + 16];
 	int r;
 
+	outcome(out, VLIFE_DONE, 0, NULL);
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
 	if ((r = vcore_resolve(c, txn, vault, NULL, &v, NULL)))
 		goto fail;
+	setting_now(&v, setting, old, sizeof(old));
 	if (strcmp(setting, "soft-delete") == 0) {
-		r = set_soft_delete(c, txn, who, vault, &v, value, why, whysz);
+		r = set_soft_delete(c, txn, who, vault, &v, value, &weak, why, whysz);
 	} else if (strcmp(setting, "soft-delete-days") == 0) {
 		uint64_t d;
 		if (vg_parse_u64(value, 0, 100000, &d) || d < 14 || d > 180) {
 			WHY("soft-delete-days %s: must be between 14 and 180", value);
 			r = VG_EPOLICY;
+		} else if (d < v.sd_days) {
+			weak = "retention-reduced";  /* a shorter window: SPEC §11 */
 		} else {
 			v.sd_days = (uint16_t)d;
 		}
 	} else if (strcmp(setting, "immutability") == 0) {
-		r = set_immutability(c, txn, who, vault, &v, value, why, whysz);
+		r = set_immutability(c, txn, who, vault, &v, value, &weak, why, whysz);
 	} else if (strcmp(setting, "guard") == 0) {
-		r = set_guard(c, txn, who, vault, &v, value, why, whysz);
+		r = set_guard(c, txn, who, vault, &v, value, &weak, why, whysz);
 	} else {
 		WHY("unknown setting %s (soft-delete, soft-delete-days, immutability, guard)", setting);
 		r = VG_EINVAL;
 	}
 	if (r)
 		goto fail;
+	if (weak) {
+		if ((r = hold_change(c, txn, who, vault, &v, VPEND_VAULT_SET, setting, value, old, weak,
+			     "vault.set", vault, out, why, whysz)))
+			goto fail;
+		return vdb_commit(txn);
+	}
+	{
+		struct vpend like = {.kind = VPEND_VAULT_SET, .vault_id = v.id};
+		snprintf(like.vault, sizeof(like.vault), "%s", vault);
+		snprintf(like.setting, sizeof(like.setting), "%s", setting);
+		snprintf(like.value, sizeof(like.value), "%s", value);
+		if ((r = vpend_supersede(c, txn, who, &like)))
+			goto fail;
+	}
 	snprintf(reason, sizeof(reason), "%s=%s", setting, value);
 	if ((r = put_vault(c, txn, vault, &v)) ||
 	    (r = vcore_audit_txn(c, txn, who, "vault.set", vault, "ok", reason)))
@@ -288,7 +406,7 @@ static int vault_items(struct vcore *c, MDB_txn *txn, uint64_t vault_id, struct 
 }
 
 int vlife_vault_delete(struct vcore *c, const struct vcaller *who, const char *vault,
-	char *why, size_t whysz)
+	struct vlife_outcome *out, char *why, size_t whysz)
 {
 	struct vr_vault v;
 	struct item_rec *items = NULL;
@@ -334,7 +452,10 @@ int vlife_vault_delete(struct vcore *c, const struct vcaller *who, const char *v
 		goto fail;
 	note_deletion(c, txn, who, vault);
 	free(items);
-	return vdb_commit(txn);
+	if ((r = vdb_commit(txn)))
+		return r;
+	outcome(out, VLIFE_SOFT, v.purge_at, NULL);
+	return 0;
 fail:
 	free(items);
 	vdb_abort(txn);
@@ -392,16 +513,67 @@ static int apply_policy(struct vcore *c, MDB_txn *txn, const struct vcaller *who
 	return r;
 }
 
+/* Does a retention reduction touch any data: an active recovery point of
+ * item (non-NULL), or of an item on policy? A reduction that touches none
+ * weakens nothing today and takes effect at once; one that does waits out
+ * the cooling-off (SPEC §11). */
+static int touches_data(struct vcore *c, MDB_txn *txn, const struct vr_vault *v,
+	const char *policy, const char *item, int *yes)
+{
+	struct item_rec *items;
+	size_t n;
+	int r;
+
+	*yes = 0;
+	if ((r = vault_items(c, txn, v->id, &items, &n)))
+		return r;
+	for (size_t i = 0; !r && !*yes && i < n; i++) {
+		struct vr_point *pts;
+		size_t np;
+		if (item ? strcmp(items[i].name, item) != 0 : strcmp(items[i].it.policy, policy) != 0)
+			continue;
+		if ((r = vcore_item_points(c, txn, items[i].it.id, &pts, &np)))
+			break;
+		for (size_t j = 0; j < np; j++)
+			*yes |= pts[j].state == VR_P_ACTIVE;
+		free(pts);
+	}
+	free(items);
+	return r;
+}
+
+/* Writes policy name of vault and applies it to its items (cuts and
+ * restores), audited: the second half of a policy change, now or when a
+ * pending reduction falls due. */
+static int policy_write(struct vcore *c, MDB_txn *txn, const struct vcaller *who,
+	const char *vault, const struct vr_vault *v, const char *name, struct vr_policy *pol,
+	const struct vr_policy *old, const char *op)
+{
+	char reason[256], news[96], target[140];
+	uint32_t cut = 0, restored = 0;
+	int r;
+
+	snprintf(target, sizeof(target), "%s/%s", vault, name);
+	vpolicy_format(pol, news, sizeof(news));
+	pol->created = old ? old->created : vault_now();
+	if ((r = vpolicy_put(c, txn, v->id, name, pol)) ||
+	    (r = apply_policy(c, txn, who, vault, v, NULL, name, pol, &cut, &restored)))
+		return r;
+	snprintf(reason, sizeof(reason), "%s; %u points cut to soft delete, %u restored", news, cut,
+		restored);
+	return vcore_audit_txn(c, txn, who, op, target, "ok", reason);
+}
+
 int vlife_policy_set(struct vcore *c, const struct vcaller *who, const char *vault,
-	const char *name, const char *spec, char *why, size_t whysz)
+	const char *name, const char *spec, struct vlife_outcome *out, char *why, size_t whysz)
 {
 	struct vr_vault v;
 	struct vr_policy old, pol;
 	MDB_txn *txn;
-	char reason[256], olds[96], news[96], target[140];
-	uint32_t cut = 0, restored = 0;
-	int r, exists;
+	char olds[96], news[96], target[140];
+	int r, exists, live = 0;
 
+	outcome(out, VLIFE_DONE, 0, NULL);
 	if ((r = vpolicy_parse(spec, &pol, why, whysz)))
 		return r;
 	if ((r = vdb_begin(c->db, true, &txn)))
@@ -422,19 +594,21 @@ int vlife_policy_set(struct vcore *c, const struct vcaller *who, const char *vau
 			r = VG_EIMMUTABLE;
 			goto fail;
 		}
-		if ((r = vmua_check(c, txn, who, &v, VMUA_RETENTION_REDUCE, target, why, whysz)))
+		if ((r = vmua_check(c, txn, who, &v, VMUA_RETENTION_REDUCE, target, why, whysz)) ||
+		    (r = touches_data(c, txn, &v, name, NULL, &live)))
 			goto fail;
+		/* A reduction that touches data waits out the cooling-off (SPEC §11). */
+		if (live) {
+			if ((r = hold_change(c, txn, who, vault, &v, VPEND_POLICY_SET, name, news, olds,
+				     "retention-reduced", "policy.set", target, out, why, whysz)))
+				goto fail;
+			return vdb_commit(txn);
+		}
 		if ((r = valert_raise(c, txn, "retention-reduced", who, vault, target, news)))
 			goto fail;
 	}
-	pol.created = exists ? old.created : vault_now();
-	if ((r = vpolicy_put(c, txn, v.id, name, &pol)) ||
-	    (r = apply_policy(c, txn, who, vault, &v, NULL, name, &pol, &cut, &restored)))
-		goto fail;
-	snprintf(reason, sizeof(reason), "%s; %u points cut to soft delete, %u restored", news, cut,
-		restored);
-	if ((r = vcore_audit_txn(c, txn, who, exists ? "policy.modify" : "policy.create", target,
-		     "ok", reason)))
+	if ((r = policy_write(c, txn, who, vault, &v, name, &pol, exists ? &old : NULL,
+		     exists ? "policy.modify" : "policy.create")))
 		goto fail;
 	return vdb_commit(txn);
 fail:
@@ -442,17 +616,35 @@ fail:
 	return r;
 }
 
+/* Moves item to policy and applies it (the second half of item policy). */
+static int item_policy_write(struct vcore *c, MDB_txn *txn, const struct vcaller *who,
+	const char *vault, const struct vr_vault *v, const char *item, struct vr_item *it,
+	const char *policy, const struct vr_policy *pol)
+{
+	char target[200], reason[200];
+	uint32_t cut = 0, restored = 0;
+	int r;
+
+	snprintf(target, sizeof(target), "%s/%s", vault, item);
+	snprintf(it->policy, sizeof(it->policy), "%s", policy);
+	if ((r = vcore_put_item(c, txn, item, it)) ||
+	    (r = apply_policy(c, txn, who, vault, v, item, policy, pol, &cut, &restored)))
+		return r;
+	snprintf(reason, sizeof(reason), "policy %s; %u points cut, %u restored", policy, cut, restored);
+	return vcore_audit_txn(c, txn, who, "item.policy", target, "ok", reason);
+}
+
 int vlife_item_set_policy(struct vcore *c, const struct vcaller *who, const char *vault,
-	const char *item, const char *policy, char *why, size_t whysz)
+	const char *item, const char *policy, struct vlife_outcome *out, char *why, size_t whysz)
 {
 	struct vr_vault v;
 	struct vr_item it;
 	struct vr_policy old, pol;
 	MDB_txn *txn;
-	char target[200], reason[200];
-	uint32_t cut = 0, restored = 0;
+	char target[200];
 	int r;
 
+	outcome(out, VLIFE_DONE, 0, NULL);
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
 	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)) ||
@@ -470,16 +662,21 @@ int vlife_item_set_policy(struct vcore *c, const struct vcaller *who, const char
 			r = VG_EIMMUTABLE;
 			goto fail;
 		}
+		int live;
 		if ((r = vmua_check(c, txn, who, &v, VMUA_RETENTION_REDUCE, target, why, whysz)) ||
-		    (r = valert_raise(c, txn, "retention-reduced", who, vault, target, policy)))
+		    (r = touches_data(c, txn, &v, NULL, item, &live)))
+			goto fail;
+		if (live) {
+			if ((r = hold_change(c, txn, who, vault, &v, VPEND_ITEM_POLICY, item, policy,
+				     it.policy, "retention-reduced", "item.policy", target, out, why,
+				     whysz)))
+				goto fail;
+			return vdb_commit(txn);
+		}
+		if ((r = valert_raise(c, txn, "retention-reduced", who, vault, target, policy)))
 			goto fail;
 	}
-	snprintf(it.policy, sizeof(it.policy), "%s", policy);
-	if ((r = vcore_put_item(c, txn, item, &it)) ||
-	    (r = apply_policy(c, txn, who, vault, &v, item, policy, &pol, &cut, &restored)))
-		goto fail;
-	snprintf(reason, sizeof(reason), "policy %s; %u points cut, %u restored", policy, cut, restored);
-	if ((r = vcore_audit_txn(c, txn, who, "item.policy", target, "ok", reason)))
+	if ((r = item_policy_write(c, txn, who, vault, &v, item, &it, policy, &pol)))
 		goto fail;
 	return vdb_commit(txn);
 fail:
@@ -489,16 +686,21 @@ fail:
 
 /* ---- items ------------------------------------------------------------------------- */
 
+static int purge_item_data(struct vcore *c, MDB_txn *txn, const struct vr_item *it,
+	struct vcore_blobs *bl, struct vlife_purge_stats *st);
+
 int vlife_item_stop(struct vcore *c, const struct vcaller *who, const char *vault,
-	const char *item, bool delete_data, char *why, size_t whysz)
+	const char *item, bool delete_data, struct vlife_outcome *out, char *why, size_t whysz)
 {
 	struct vr_vault v;
 	struct vr_item it;
+	struct vcore_blobs bl = {0};
 	uint64_t now = vault_now();
 	MDB_txn *txn;
 	char target[200], reason[128];
-	int r, live;
+	int r, live, hard = 0;
 
+	outcome(out, VLIFE_DONE, 0, NULL);
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
 	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)))
@@ -522,15 +724,21 @@ int vlife_item_stop(struct vcore *c, const struct vcaller *who, const char *vaul
 		     target, why, whysz)))
 		goto fail;
 	if (delete_data) {
+		/* Soft delete off (in effect after its cooling-off): the data goes
+		 * now, in this transaction, unless the vault's key is unavailable
+		 * (then the purger takes it once the key is back). */
+		hard = v.sd_state == VR_SD_OFF && !vcore_key_sealed(c, v.id);
 		it.state = VR_I_SOFTDELETED;
 		it.deleted_at = now;
 		it.purge_at = now + window_of(&v);  /* frozen: later setting changes don't move it */
 		it.sd_alerted = 0;
-		snprintf(reason, sizeof(reason), "delete data; purge after %llu",
-			(unsigned long long)it.purge_at);
+		if (hard)
+			snprintf(reason, sizeof(reason), "delete data; permanently deleted (soft delete is off)");
+		else
+			snprintf(reason, sizeof(reason), "delete data; soft-deleted, purge after %llu",
+				(unsigned long long)it.purge_at);
 		if ((r = valert_raise(c, txn, "delete-backup-data", who, vault, target,
-			     v.sd_state == VR_SD_OFF ? "item deleted; soft delete is off: purged now" :
-						       "item soft-deleted")))
+			     hard ? "item permanently deleted (soft delete is off)" : "item soft-deleted")))
 			goto fail;
 		note_deletion(c, txn, who, vault);
 	} else {
@@ -542,17 +750,27 @@ int vlife_item_stop(struct vcore *c, const struct vcaller *who, const char *vaul
 		it.state = VR_I_STOPPED;
 		snprintf(reason, sizeof(reason), "retain data");
 	}
-	if ((r = vcore_put_item(c, txn, item, &it)) ||
-	    (r = vcore_audit_txn(c, txn, who, "item.stop", target, "ok", reason)))
+	if (hard) {
+		struct vlife_purge_stats st = {0};
+		uint8_t key[8 + VG_ITEM_NAME_MAX];
+		if ((r = purge_item_data(c, txn, &it, &bl, &st)) ||
+		    (r = vdb_del(c->db, txn, VDB_ITEMS, key, vr_key_id_name(key, v.id, item))))
+			goto fail;
+	} else if ((r = vcore_put_item(c, txn, item, &it))) {
 		goto fail;
-	if ((r = vdb_commit(txn)))
-		return r;
-	if (delete_data && v.sd_state == VR_SD_OFF) {
-		struct vlife_purge_stats st;
-		(void)vlife_purge(c, &st);  /* soft delete off: the data goes now */
 	}
+	if ((r = vcore_audit_txn(c, txn, who, "item.stop", target, "ok", reason)))
+		goto fail;
+	if ((r = vdb_commit(txn))) {
+		free(bl.ids);
+		return r;
+	}
+	vcore_unlink_blobs(c, &bl);
+	if (delete_data)
+		outcome(out, hard ? VLIFE_PERMANENT : VLIFE_SOFT, hard ? 0 : it.purge_at, NULL);
 	return 0;
 fail:
+	free(bl.ids);
 	vdb_abort(txn);
 	return r;
 }
@@ -651,16 +869,18 @@ fail:
 /* ---- points ------------------------------------------------------------------------ */
 
 int vlife_point_delete(struct vcore *c, const struct vcaller *who, const char *vault,
-	const char *item, uint64_t pid, char *why, size_t whysz)
+	const char *item, uint64_t pid, struct vlife_outcome *out, char *why, size_t whysz)
 {
 	struct vr_vault v;
 	struct vr_item it;
 	struct vr_point p;
+	struct vcore_blobs bl = {0};
 	uint64_t now = vault_now();
 	MDB_txn *txn;
 	char target[220], ps[17], reason[96];
-	int r;
+	int r, hard;
 
+	outcome(out, VLIFE_DONE, 0, NULL);
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
 	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)) ||
@@ -680,27 +900,39 @@ int vlife_point_delete(struct vcore *c, const struct vcaller *who, const char *v
 	}
 	if ((r = vmua_check(c, txn, who, &v, VMUA_DELETE_DATA, target, why, whysz)))
 		goto fail;
+	/* Soft delete off (in effect after its cooling-off): gone now, in this
+	 * transaction, unless the vault's key is unavailable. */
+	hard = v.sd_state == VR_SD_OFF && !vcore_key_sealed(c, v.id);
 	p.state = VR_P_SOFTDELETED;
 	p.del_reason = VR_DEL_USER;
 	p.deleted_at = now;
 	p.purge_at = now + window_of(&v);
 	p.sd_alerted = 0;
-	snprintf(reason, sizeof(reason), "purge after %llu", (unsigned long long)p.purge_at);
+	if (hard)
+		snprintf(reason, sizeof(reason), "permanently deleted (soft delete is off)");
+	else
+		snprintf(reason, sizeof(reason), "soft-deleted, purge after %llu",
+			(unsigned long long)p.purge_at);
+	/* The snapshot file goes with its point (SPEC §10); with the point
+	 * gone for good, the file goes at the next purger pass. */
 	if (p.kind == VR_PK_SNAPSHOT && (r = vcore_restic_point_moved(c, txn, &it, &p, who)))
-		goto fail;  /* the snapshot file goes with its point (SPEC §10) */
-	if ((r = vcore_put_point(c, txn, &p)) ||
+		goto fail;
+	if ((r = hard ? vcore_drop_point(c, txn, &p, &bl) : vcore_put_point(c, txn, &p)) ||
 	    (r = vcore_audit_txn(c, txn, who, "point.delete", target, "ok", reason)) ||
-	    (r = valert_raise(c, txn, "delete-backup-data", who, vault, target, "recovery point deleted")))
+	    (r = valert_raise(c, txn, "delete-backup-data", who, vault, target,
+		     hard ? "recovery point permanently deleted (soft delete is off)" :
+			    "recovery point soft-deleted")))
 		goto fail;
 	note_deletion(c, txn, who, vault);
-	if ((r = vdb_commit(txn)))
+	if ((r = vdb_commit(txn))) {
+		free(bl.ids);
 		return r;
-	if (v.sd_state == VR_SD_OFF) {
-		struct vlife_purge_stats st;
-		(void)vlife_purge(c, &st);
 	}
+	vcore_unlink_blobs(c, &bl);
+	outcome(out, hard ? VLIFE_PERMANENT : VLIFE_SOFT, hard ? 0 : p.purge_at, NULL);
 	return 0;
 fail:
+	free(bl.ids);
 	vdb_abort(txn);
 	return r;
 }
@@ -895,8 +1127,35 @@ static int purge_objects(struct vcore *c, MDB_txn *txn, const char *vault, const
 	return r;
 }
 
+/* How many recovery points one purger pass may still remove from one vault
+ * (SPEC §11): a bounded share, unless the previous pass raised mass-purge
+ * for it (then the rest goes now). */
+#define MASS_PURGE_FLOOR 10u     /* always allowed per vault and pass */
+#define MASS_PURGE_SHARE 4u      /* else at most 1/4 of the vault's points */
+struct budget {
+	uint64_t left;
+	bool unlimited, over;
+	uint64_t wanted;             /* what was due this pass */
+	uint64_t total;              /* the vault's recovery points */
+};
+
+/* May n more points go in this pass? Counts what was due either way. */
+static bool take(struct budget *b, uint64_t n)
+{
+	b->wanted += n;
+	if (b->unlimited)
+		return true;
+	if (n > b->left) {
+		b->over = true;
+		return false;
+	}
+	b->left -= n;
+	return true;
+}
+
 static int purge_points(struct vcore *c, MDB_txn *txn, const char *vault, const char *item,
-	const struct vr_item *it, uint64_t now, struct vcore_blobs *bl, struct vlife_purge_stats *st)
+	const struct vr_item *it, uint64_t now, struct vcore_blobs *bl, struct vlife_purge_stats *st,
+	struct budget *b)
 {
 	struct vr_point *pts;
 	size_t n, newest = SIZE_MAX;
@@ -918,6 +1177,8 @@ static int purge_points(struct vcore *c, MDB_txn *txn, const char *vault, const 
 			int d = due(c, txn, vault, target, p->purge_at, &p->sd_alerted, now, st);
 			if (d < 0)
 				r = VG_EINTERNAL;
+			else if (d == 1 && !take(b, 1))
+				continue;  /* waits for the next pass (mass-purge) */
 			else if (d == 1) {
 				if (!(r = vcore_drop_point(c, txn, p, bl)) &&
 				    !(r = vcore_audit_txn(c, txn, &purger, "purge", target, "ok", "point purged")))
@@ -930,6 +1191,8 @@ static int purge_points(struct vcore *c, MDB_txn *txn, const char *vault, const 
 		} else if (p->state == VR_P_ACTIVE && p->kind == VR_PK_BACKUP && i != newest &&
 			   it->state == VR_I_PROTECTED && !unexpired(p, now)) {
 			/* Expired under the policy: pruned. The newest point stays. */
+			if (!take(b, 1))
+				continue;
 			if (!(r = vcore_drop_point(c, txn, p, bl)))
 				r = vcore_audit_txn(c, txn, &purger, "point.expire", target, "ok", "expired");
 			st->expired++;
@@ -937,6 +1200,222 @@ static int purge_points(struct vcore *c, MDB_txn *txn, const char *vault, const 
 	}
 	free(pts);
 	return r;
+}
+
+/* ---- pending weakening changes (SPEC §11) ------------------------------------- */
+
+/* Applies one due pending change inside the purger's transaction. A change
+ * overtaken meanwhile (the vault gone or replaced, soft delete made
+ * always-on, immutability locked, the policy or item gone) is dropped,
+ * audited as "moot". */
+static int apply_one(struct vcore *c, MDB_txn *txn, const struct vpend *p)
+{
+	struct vr_vault v;
+	char what[300], detail[1400], target[200];
+	const char *moot = NULL;
+	int r;
+
+	vpend_what(p, what, sizeof(what));
+	snprintf(target, sizeof(target), "%s", p->vault);
+	r = vcore_get_vault(c, txn, p->vault, &v);
+	if (r == VG_ENOTFOUND || (!r && (v.id != p->vault_id || v.state != VR_V_ACTIVE)))
+		moot = "the vault is gone or deleted";
+	else if (r)
+		return r;
+	if (!moot && p->kind == VPEND_VAULT_SET) {
+		if (strcmp(p->setting, "soft-delete") == 0) {
+			if (v.sd_state == VR_SD_ALWAYS)
+				moot = "soft delete is always-on now";
+			else
+				v.sd_state = VR_SD_OFF;
+		} else if (strcmp(p->setting, "soft-delete-days") == 0) {
+			uint64_t d;
+			if (vg_parse_u64(p->value, 14, 180, &d))
+				return VG_EINTEGRITY;
+			v.sd_days = (uint16_t)d;
+		} else if (strcmp(p->setting, "immutability") == 0) {
+			if (v.immut != VR_IMM_ENABLED)
+				moot = "immutability is no longer enabled (locked)";
+			else
+				v.immut = VR_IMM_DISABLED;
+		} else if (strcmp(p->setting, "guard") == 0) {
+			snprintf(v.guard, sizeof(v.guard), "%.*s", VG_VAULT_NAME_MAX,
+				strcmp(p->value, "none") == 0 ? "" : p->value);
+		} else {
+			return VG_EINTEGRITY;
+		}
+		if (!moot && (r = put_vault(c, txn, p->vault, &v)))
+			return r;
+	} else if (!moot && p->kind == VPEND_POLICY_SET) {
+		struct vr_policy old, pol;
+		char why[300];
+		snprintf(target, sizeof(target), "%s/%s", p->vault, p->setting);
+		if (vpolicy_parse(p->value, &pol, why, sizeof(why)))
+			return VG_EINTEGRITY;
+		if ((r = vpolicy_get(c, txn, v.id, p->setting, &old)) == VG_ENOTFOUND)
+			moot = "the policy is gone";
+		else if (r)
+			return r;
+		else if (v.immut != VR_IMM_DISABLED)
+			moot = "the vault is immutable now";
+		else if ((r = policy_write(c, txn, &purger, p->vault, &v, p->setting, &pol, &old,
+				  "policy.modify")))
+			return r;
+	} else if (!moot) {
+		struct vr_item it;
+		struct vr_policy pol;
+		snprintf(target, sizeof(target), "%s/%s", p->vault, p->setting);
+		if ((r = vcore_get_item(c, txn, v.id, p->setting, &it)) == VG_ENOTFOUND ||
+		    (!r && it.state == VR_I_SOFTDELETED))
+			moot = "the item is gone or deleted";
+		else if (r)
+			return r;
+		else if ((r = vpolicy_get(c, txn, v.id, p->value, &pol)) == VG_ENOTFOUND)
+			moot = "the policy is gone";
+		else if (r)
+			return r;
+		else if (v.immut != VR_IMM_DISABLED)
+			moot = "the vault is immutable now";
+		else if ((r = item_policy_write(c, txn, &purger, p->vault, &v, p->setting, &it, p->value,
+				  &pol)))
+			return r;
+	}
+	if ((r = vpend_del(c, txn, p->id)))
+		return r;
+	if (moot) {
+		snprintf(detail, sizeof(detail), "pending %s: %s -> %s requested by %s dropped: %s", p->id,
+			what, p->value, p->requester, moot);
+		return vcore_audit_txn(c, txn, &purger, "pending.apply", target, "moot", detail);
+	}
+	snprintf(detail, sizeof(detail), "pending %s: %s %s -> %s requested by %s is now in effect",
+		p->id, what, p->old, p->value, p->requester);
+	if ((r = vcore_audit_txn(c, txn, &purger, "pending.apply", target, "ok", detail)))
+		return r;
+	return valert_raise(c, txn, p->alert, &purger, p->vault, target, detail);
+}
+
+struct due_acc {
+	struct vpend *v;
+	size_t n, cap;
+	uint64_t now;
+};
+
+static int due_cb(void *arg, const struct vpend *p)
+{
+	struct due_acc *a = arg;
+	struct vpend *d;
+
+	if (p->effective > a->now)
+		return 0;
+	if (!(d = vcore_push(&a->v, &a->n, &a->cap, sizeof(*d))))
+		return VG_EINTERNAL;
+	*d = *p;
+	return 0;
+}
+
+static int apply_pending(struct vcore *c, MDB_txn *txn, uint64_t now, struct vlife_purge_stats *st)
+{
+	struct due_acc a = {.now = now};
+	int r = vpend_list(c, txn, NULL, due_cb, &a);
+
+	for (size_t i = 0; !r && i < a.n; i++) {
+		r = apply_one(c, txn, &a.v[i]);
+		st->applied++;
+	}
+	free(a.v);
+	return r;
+}
+
+int vlife_pending_apply(struct vcore *c, const struct vcaller *who, const char *id, char *why,
+	size_t whysz)
+{
+	struct vpend p;
+	MDB_txn *txn;
+	int r;
+
+	if (vault_clock_advance(0)) {
+		WHY("only the test daemon can end a cooling-off early");
+		return VG_EDENIED;
+	}
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = vpend_get(c, txn, id, &p))) {
+		WHY("no pending change %s", id);
+		goto fail;
+	}
+	if ((r = vcore_audit_txn(c, txn, who, "pending.expedite", p.vault, "ok", id)) ||
+	    (r = apply_one(c, txn, &p)))
+		goto fail;
+	return vdb_commit(txn);
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
+/* ---- the mass-purge bound (SPEC §11) --------------------------------------------- */
+
+static void mass_key(char *k, size_t n, uint64_t vault_id)
+{
+	snprintf(k, n, "masspurge/%016llx", (unsigned long long)vault_id);
+}
+
+/* The budget of vault v for this pass: unlimited if the previous pass
+ * raised mass-purge for it. */
+static int budget_begin(struct vcore *c, MDB_txn *txn, const struct vr_vault *v, struct budget *b)
+{
+	struct item_rec *items;
+	char key[40];
+	MDB_val val;
+	size_t n;
+	int r;
+
+	memset(b, 0, sizeof(*b));
+	mass_key(key, sizeof(key), v->id);
+	r = vdb_get(c->db, txn, VDB_META, key, strlen(key), &val);
+	if (r == 0) {
+		b->unlimited = true;
+		return 0;
+	}
+	if (r != VG_ENOTFOUND)
+		return r;
+	if ((r = vault_items(c, txn, v->id, &items, &n)))
+		return r;
+	for (size_t i = 0; !r && i < n; i++) {
+		struct vr_point *pts;
+		size_t np;
+		if (!(r = vcore_item_points(c, txn, items[i].it.id, &pts, &np))) {
+			for (size_t j = 0; j < np; j++)
+				b->total += pts[j].kind != VR_PK_REPO && pts[j].state != VR_P_PENDING;
+			free(pts);
+		}
+	}
+	free(items);
+	b->left = b->total / MASS_PURGE_SHARE > MASS_PURGE_FLOOR ? b->total / MASS_PURGE_SHARE :
+								     MASS_PURGE_FLOOR;
+	return r;
+}
+
+/* After the vault's pass: over budget raises mass-purge and lets the next
+ * pass take the rest; a pass that ran unlimited consumes the marker. */
+static int budget_end(struct vcore *c, MDB_txn *txn, const char *vault, const struct vr_vault *v,
+	const struct budget *b)
+{
+	char key[40], detail[200];
+	uint8_t one = 1;
+
+	mass_key(key, sizeof(key), v->id);
+	if (b->unlimited) {
+		int r = vdb_del(c->db, txn, VDB_META, key, strlen(key));
+		return r == VG_ENOTFOUND ? 0 : r;
+	}
+	if (!b->over)
+		return 0;
+	snprintf(detail, sizeof(detail), "more recovery points are due for purge or expiry than one "
+		"pass removes (%llu due); the rest waits for the next pass", (unsigned long long)b->wanted);
+	int r = vdb_put(c->db, txn, VDB_META, key, strlen(key), &one, 1, false);
+	if (!r)
+		r = vcore_audit_txn(c, txn, &purger, "purge.bound", vault, "held", detail);
+	return r ? r : valert_raise(c, txn, "mass-purge", &purger, vault, vault, detail);
 }
 
 /* Drops every role assignment on vault (keys "principal\0vault"), so that a
@@ -973,6 +1452,13 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 	int r;
 
 	memset(st, 0, sizeof(*st));
+	/* After a clock jump nothing time-driven happens until it is accepted
+	 * (SPEC §11): no purge, no expiry, no pending change takes effect. */
+	(void)vtime_sync(c);
+	if (vtime_held(NULL, 0)) {
+		st->held = 1;
+		return 0;
+	}
 	/* Which vaults can be touched: a purge needs the vault's key as much as
 	 * a backup does (checked outside the write transaction: sealing writes
 	 * its own). */
@@ -1008,6 +1494,7 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 	for (size_t i = 0; i < nv; i++) {
 		struct vault_rec *vr = &vaults[i];
 		struct item_rec *items = NULL;
+		struct budget b;
 		size_t ni = 0;
 		int vd = 0, skip = 0;
 
@@ -1027,6 +1514,14 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 			if (vd != 1)
 				continue;  /* a soft-deleted vault waits whole */
 		}
+		if ((r = budget_begin(c, txn, &vr->v, &b)))
+			goto fail;
+		if (vd == 1 && !take(&b, b.total)) {
+			/* Too much at once: mass-purge, and the next pass. */
+			if ((r = budget_end(c, txn, vr->name, &vr->v, &b)))
+				goto fail;
+			continue;
+		}
 		if ((r = vault_items(c, txn, vr->v.id, &items, &ni)))
 			goto fail;
 		for (size_t j = 0; !r && j < ni; j++) {
@@ -1036,6 +1531,15 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 			if (vd == 1 || ir->it.state == VR_I_SOFTDELETED) {
 				int d = vd == 1 ? 1 : due(c, txn, vr->name, target, ir->it.purge_at,
 						       &ir->it.sd_alerted, now, st);
+				struct vr_point *ip = NULL;
+				size_t nip = 0;
+				if (d == 1 && vd != 1) {
+					if ((r = vcore_item_points(c, txn, ir->it.id, &ip, &nip)))
+						break;
+					free(ip);
+					if (!take(&b, nip))
+						continue;  /* the item waits for the next pass */
+				}
 				if (d < 0) {
 					r = VG_EINTERNAL;
 				} else if (d == 1) {
@@ -1053,11 +1557,11 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 				}
 				continue;
 			}
-			if (!(r = purge_points(c, txn, vr->name, ir->name, &ir->it, now, &bl, st)))
+			if (!(r = purge_points(c, txn, vr->name, ir->name, &ir->it, now, &bl, st, &b)))
 				r = purge_objects(c, txn, vr->name, ir->name, &ir->it, now, &bl, st);
 		}
 		free(items);
-		if (r)
+		if (r || (r = budget_end(c, txn, vr->name, &vr->v, &b)))
 			goto fail;
 		if (vd == 1) {
 			if ((r = vdb_del(c->db, txn, VDB_VAULTS, vr->name, strlen(vr->name))) ||
@@ -1072,6 +1576,10 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 	}
 	/* Grants that expired unused since the last pass (SPEC §5: audited). */
 	if ((r = vmua_expire(c, txn, &purger, now)))
+		goto fail;
+	/* Weakening changes whose cooling-off is over (SPEC §11), after this
+	 * pass's purges: a change never takes effect on data in the same pass. */
+	if ((r = apply_pending(c, txn, now, st)) || (r = vtime_persist(c, txn)))
 		goto fail;
 	free(vaults);
 	if ((r = vdb_commit(txn))) {

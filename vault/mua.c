@@ -4,6 +4,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "alerts.h"
 #include "core_int.h"
 #include "auth.h"
 #include "mua.h"
@@ -18,11 +19,14 @@ static const char *const op_names[VMUA_N] = {
 	[VMUA_PIN_GENERATE] = "pin-generate",
 	[VMUA_IMMUTABILITY_DISABLE] = "immutability-disable",
 	[VMUA_KEY_CHANGE] = "key-change",
+	[VMUA_CLOCK_ACCEPT] = "clock-accept",
+	[VMUA_GUARD_CHANGE] = "guard-change",
 };
 
 static int mandatory(int op)
 {
-	return op == VMUA_SOFT_DELETE_OFF || op == VMUA_GUARD_UNLINK;
+	return op == VMUA_SOFT_DELETE_OFF || op == VMUA_GUARD_UNLINK || op == VMUA_CLOCK_ACCEPT ||
+	       op == VMUA_GUARD_CHANGE;
 }
 
 const char *vmua_op_name(enum vmua_op op)
@@ -145,18 +149,36 @@ int vmua_guard_create(struct vcore *c, const struct vcaller *who, const char *na
 	return vdb_commit(txn);
 }
 
+/* A governed guard (one with an approver) changes only with a guard-change
+ * grant for exactly target, approved by another approver (SPEC §11). */
+static int governed(struct vcore *c, MDB_txn *txn, const struct vcaller *who, const char *guard,
+	const struct vr_guard *g, const char *target, char *why, size_t whysz)
+{
+	struct vr_vault fake;
+
+	if (g->napprovers == 0)
+		return 0;  /* bootstrapping: the first approver */
+	memset(&fake, 0, sizeof(fake));
+	snprintf(fake.guard, sizeof(fake.guard), "%s", guard);
+	return vmua_check(c, txn, who, &fake, VMUA_GUARD_CHANGE, target, why, whysz);
+}
+
 int vmua_guard_approver(struct vcore *c, const struct vcaller *who, const char *guard,
-	const char *principal, bool remove)
+	const char *principal, bool remove, char *why, size_t whysz)
 {
 	struct vr_guard g;
 	MDB_txn *txn;
 	MDB_val pv;
-	char target[140];
+	char target[200], gtarget[200], detail[300];
 	int r, i;
 
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
 	if ((r = vmua_guard_get(c, txn, guard, &g)))
+		goto fail;
+	snprintf(gtarget, sizeof(gtarget), "%s/%s/%s", guard, remove ? "approver-remove" : "approver-add",
+		principal);
+	if ((r = governed(c, txn, who, guard, &g, gtarget, why, whysz)))
 		goto fail;
 	if (!remove && ((r = vg_name_check(principal, VG_PRINCIPAL_NAME_MAX)) ||
 			(r = vdb_get(c->db, txn, VDB_PRINCIPALS, principal, strlen(principal), &pv))))
@@ -184,9 +206,12 @@ int vmua_guard_approver(struct vcore *c, const struct vcaller *who, const char *
 		snprintf(g.approvers[g.napprovers++], sizeof(g.approvers[0]), "%s", principal);
 	}
 	snprintf(target, sizeof(target), "%s/%s", guard, principal);
+	snprintf(detail, sizeof(detail), "approver %s %s guard %s by %s", principal,
+		remove ? "removed from" : "added to", guard, who->principal);
 	if ((r = vcore_put(c, txn, VDB_GUARDS, guard, strlen(guard), &g, false)) ||
 	    (r = vcore_audit_txn(c, txn, who, remove ? "guard.approver.remove" : "guard.approver.add",
-		     target, "ok", "")))
+		     target, "ok", "")) ||
+	    (r = valert_raise(c, txn, "guard-changed", who, NULL, guard, detail)))
 		goto fail;
 	return vdb_commit(txn);
 fail:
@@ -199,7 +224,7 @@ int vmua_guard_exclude(struct vcore *c, const struct vcaller *who, const char *g
 {
 	struct vr_guard g;
 	MDB_txn *txn;
-	char target[140];
+	char target[140], gtarget[200], detail[300];
 	int r, o = vmua_op_parse(op);
 
 	if (o < 0) {
@@ -221,14 +246,20 @@ int vmua_guard_exclude(struct vcore *c, const struct vcaller *who, const char *g
 		r = VG_EDENIED;
 		goto fail;
 	}
+	snprintf(gtarget, sizeof(gtarget), "%s/%s/%s", guard, include ? "include" : "exclude", op);
+	if ((r = governed(c, txn, who, guard, &g, gtarget, why, whysz)))
+		goto fail;
 	if (include)
 		g.excluded &= ~(1u << o);
 	else
 		g.excluded |= 1u << o;
 	snprintf(target, sizeof(target), "%s/%s", guard, op);
+	snprintf(detail, sizeof(detail), "%s %s on guard %s by %s", op,
+		include ? "protected again" : "excluded", guard, who->principal);
 	if ((r = vcore_put(c, txn, VDB_GUARDS, guard, strlen(guard), &g, false)) ||
 	    (r = vcore_audit_txn(c, txn, who, include ? "guard.include" : "guard.exclude", target,
-		     "ok", "")))
+		     "ok", "")) ||
+	    (r = valert_raise(c, txn, "guard-changed", who, NULL, guard, detail)))
 		goto fail;
 	return vdb_commit(txn);
 fail:
@@ -239,12 +270,14 @@ fail:
 struct gc {
 	struct vcore *c;
 	MDB_txn *txn;
-	int (*cb)(void *arg, const char *guard, const char *vault, const char *principal);
+	int (*cb)(void *arg, const char *guard, const char *vault, const char *principal,
+		const char *creator);
 	void *arg;
 };
 
 int vmua_guard_check(struct vcore *c,
-	int (*cb)(void *arg, const char *guard, const char *vault, const char *principal), void *arg)
+	int (*cb)(void *arg, const char *guard, const char *vault, const char *principal,
+		const char *creator), void *arg)
 {
 	MDB_txn *txn;
 	MDB_cursor *cur;
@@ -269,8 +302,18 @@ int vmua_guard_check(struct vcore *c,
 		if (!*vault.guard || vmua_guard_get(c, txn, vault.guard, &g))
 			continue;
 		for (int i = 0; i < g.napprovers; i++) {
+			struct vr_principal p;
+			MDB_val pv;
 			if (vauth_role_in(c, txn, g.approvers[i], name) == VR_R_OWNER &&
-			    (r = cb(arg, vault.guard, name, g.approvers[i])))
+			    (r = cb(arg, vault.guard, name, g.approvers[i], NULL)))
+				goto done;
+			/* An approver made by an Owner of a vault the guard protects
+			 * is that Owner's second identity. */
+			if (vdb_get(c->db, txn, VDB_PRINCIPALS, g.approvers[i], strlen(g.approvers[i]),
+				    &pv) == 0 &&
+			    vr_principal_dec(pv.mv_data, pv.mv_size, &p) == 0 && *p.created_by &&
+			    vauth_role_in(c, txn, p.created_by, name) == VR_R_OWNER &&
+			    (r = cb(arg, vault.guard, name, g.approvers[i], p.created_by)))
 				goto done;
 		}
 	}
@@ -303,8 +346,24 @@ int vmua_request(struct vcore *c, const struct vcaller *who, const char *vault, 
 	vg_hex(id, raw, sizeof(raw));
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
-	if ((r = vcore_get_vault(c, txn, vault, &v)))
+	if (o == VMUA_GUARD_CHANGE) {
+		/* A change of the guard itself: "vault" names the guard, and the
+		 * requester is local root or one of its approvers. */
+		memset(&v, 0, sizeof(v));
+		if ((r = vmua_guard_get(c, txn, vault, &g))) {
+			snprintf(why, whysz, "guard %s: %s", vault, vg_strerror(r));
+			goto fail;
+		}
+		if (!who->root && !is_approver(&g, who->principal)) {
+			snprintf(why, whysz, "guard %s: changes are requested by local root or its approvers",
+				vault);
+			r = VG_EDENIED;
+			goto fail;
+		}
+		snprintf(v.guard, sizeof(v.guard), "%s", vault);
+	} else if ((r = vcore_get_vault(c, txn, vault, &v))) {
 		goto fail;
+	}
 	if (!*v.guard) {
 		snprintf(why, whysz, "vault %s has no resource guard", vault);
 		r = VG_EBADSTATE;

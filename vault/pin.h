@@ -9,12 +9,23 @@
 
 #define VPIN_VALIDITY 300
 #define VPIN_DIGITS 8
+/* Wrong PINs are rate-limited per principal (SPEC §11): after
+ * VPIN_FAIL_MAX wrong ones within VPIN_FAIL_WINDOW seconds, every PIN
+ * from that principal is refused with VG_ELIMIT (HTTP 429) until the window
+ * ends, and pin-bruteforce is raised once. Counted in memory. */
+#define VPIN_FAIL_MAX 5u
+#define VPIN_FAIL_WINDOW 900u
 
 int vpin_generate(struct vcore *c, const struct vcaller *who, const char *vault,
 	char pin[VPIN_DIGITS + 1], uint64_t *expires);
 /* Consumes who->pin for vault inside txn: VG_EPIN (with why) if it is
- * missing, wrong, expired or already used. */
+ * missing, wrong, expired or already used; VG_ELIMIT while who is locked
+ * out for wrong PINs. */
 int vpin_consume(struct vcore *c, MDB_txn *txn, const struct vcaller *who, const char *vault,
 	char *why, size_t whysz);
+/* Raises the pin-bruteforce alerts due (each in its own transaction: the
+ * request that tripped it was refused and rolled back). Called by the
+ * server after each request. */
+int vpin_alerts(struct vcore *c);
 
 #endif

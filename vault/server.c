@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -22,8 +23,12 @@
 #include "ops.h"
 #include "server.h"
 #include "server_int.h"
+#include "trusted_time.h"
 #include "alerts.h"
+#include "audit_guard.h"
 #include "names.h"
+#include "peer.h"
+#include "pin.h"
 #include "vg_err.h"
 #include "wire.h"
 
@@ -32,6 +37,7 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t reg_cond = PTHREAD_COND_INITIALIZER;
 static int reg_fds[VSRV_MAX_CONNS];
 static int reg_count;
+static int reg_nonroot;    /* connections of peers other than uid 0 */
 static uint64_t next_session = 1;
 
 /* ---- responses ------------------------------------------------------------ */
@@ -121,6 +127,13 @@ int get_args(const struct vg_msg *m, unsigned need, struct args *a)
 
 /* ---- handlers ---------------------------------------------------------------- */
 
+const char *space_why(struct conn *k, int r, char *buf, size_t n)
+{
+	if (r == VG_ENOSPACE && vcore_meta_space(k->c, buf, n))
+		return buf;
+	return vg_strerror(r);
+}
+
 int end_stream(struct conn *k, int r)
 {
 	return send_status(k, VG_F_END, r, r ? vg_strerror(r) : NULL);
@@ -129,42 +142,46 @@ int end_stream(struct conn *k, int r)
 struct handler {
 	const char *name;
 	int (*fn)(struct conn *k, const struct vg_msg *m);
+	/* Changes nothing (reads, and the bookkeeping of reads: restore jobs,
+	 * the alert outbox): still served while the audit chain is broken and
+	 * unacknowledged (audit_guard.h); everything else is refused then. */
+	bool reads;
 };
 
 static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
-	[VG_OP_PING] = {"ping", h_ping},
+	[VG_OP_PING] = {"ping", h_ping, true},
 	[VG_OP_VAULT_CREATE] = {"vault.create", h_vault_create},
-	[VG_OP_VAULT_LIST] = {"vault.list", h_vault_list},
-	[VG_OP_VAULT_GET] = {"vault.get", h_vault_get},
+	[VG_OP_VAULT_LIST] = {"vault.list", h_vault_list, true},
+	[VG_OP_VAULT_GET] = {"vault.get", h_vault_get, true},
 	[VG_OP_ITEM_CREATE] = {"item.create", h_item_create},
-	[VG_OP_ITEM_LIST] = {"item.list", h_item_list},
+	[VG_OP_ITEM_LIST] = {"item.list", h_item_list, true},
 	[VG_OP_POINT_BEGIN] = {"point.begin", h_point_begin},
 	[VG_OP_OBJECT_PUT] = {"object.put", h_object_put},
 	[VG_OP_POINT_COMMIT] = {"point.commit", h_point_commit},
 	[VG_OP_POINT_ABORT] = {"point.abort", h_point_abort},
-	[VG_OP_POINT_LIST] = {"point.list", h_point_list},
-	[VG_OP_OBJECT_LIST] = {"object.list", h_object_list},
-	[VG_OP_OBJECT_GET] = {"object.get", h_object_get},
-	[VG_OP_OBJECT_STAT] = {"object.stat", h_object_stat},
-	[VG_OP_AUDIT_VERIFY] = {"audit.verify", h_audit_verify},
-	[VG_OP_AUDIT_EXPORT] = {"audit.export", h_audit_export},
-	[VG_OP_WHOAMI] = {"whoami", h_whoami},
+	[VG_OP_POINT_LIST] = {"point.list", h_point_list, true},
+	[VG_OP_OBJECT_LIST] = {"object.list", h_object_list, true},
+	[VG_OP_OBJECT_GET] = {"object.get", h_object_get, true},
+	[VG_OP_OBJECT_STAT] = {"object.stat", h_object_stat, true},
+	[VG_OP_AUDIT_VERIFY] = {"audit.verify", h_audit_verify, true},
+	[VG_OP_AUDIT_EXPORT] = {"audit.export", h_audit_export, true},
+	[VG_OP_WHOAMI] = {"whoami", h_whoami, true},
 	[VG_OP_EVENT_RECORD] = {"event.record", h_event_record},
 	[VG_OP_PRINCIPAL_ADD] = {"principal.add", h_principal_add},
-	[VG_OP_PRINCIPAL_LIST] = {"principal.list", h_principal_list},
+	[VG_OP_PRINCIPAL_LIST] = {"principal.list", h_principal_list, true},
 	[VG_OP_PRINCIPAL_ROTATE] = {"principal.rotate", h_principal_rotate},
 	[VG_OP_PRINCIPAL_CERT] = {"principal.cert", h_principal_cert},
 	[VG_OP_ROLE_SET] = {"role.set", h_role_set},
-	[VG_OP_ROLE_LIST] = {"role.list", h_role_list},
+	[VG_OP_ROLE_LIST] = {"role.list", h_role_list, true},
 	[VG_OP_AGENT_REGISTER] = {"agent.register", h_agent_register},
 	[VG_OP_AGENT_ACTIVATE] = {"agent.activate", h_agent_activate},
-	[VG_OP_ALERT_LIST] = {"alert.list", h_alert_list},
+	[VG_OP_ALERT_LIST] = {"alert.list", h_alert_list, true},
 	[VG_OP_CLOCK_ADVANCE] = {"clock.advance", h_clock_advance},
 	[VG_OP_VAULT_SET] = {"vault.set", h_vault_set},
 	[VG_OP_VAULT_DELETE] = {"vault.delete", h_vault_delete},
 	[VG_OP_VAULT_UNDELETE] = {"vault.undelete", h_vault_undelete},
 	[VG_OP_POLICY_SET] = {"policy.set", h_policy_set},
-	[VG_OP_POLICY_LIST] = {"policy.list", h_policy_list},
+	[VG_OP_POLICY_LIST] = {"policy.list", h_policy_list, true},
 	[VG_OP_ITEM_SET_POLICY] = {"item.policy", h_item_set_policy},
 	[VG_OP_ITEM_STOP] = {"item.stop", h_item_stop},
 	[VG_OP_ITEM_UNDELETE] = {"item.undelete", h_item_undelete},
@@ -174,24 +191,29 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_GUARD_CREATE] = {"guard.create", h_guard_create},
 	[VG_OP_GUARD_APPROVER] = {"guard.approver", h_guard_approver},
 	[VG_OP_GUARD_EXCLUDE] = {"guard.exclude", h_guard_exclude},
-	[VG_OP_GUARD_CHECK] = {"guard.check", h_guard_check},
+	[VG_OP_GUARD_CHECK] = {"guard.check", h_guard_check, true},
 	[VG_OP_MUA_REQUEST] = {"mua.request", h_mua_request},
 	[VG_OP_MUA_APPROVE] = {"mua.approve", h_mua_approve},
-	[VG_OP_MUA_LIST] = {"mua.list", h_mua_list},
+	[VG_OP_MUA_LIST] = {"mua.list", h_mua_list, true},
 	[VG_OP_PIN_GENERATE] = {"pin.generate", h_pin_generate},
 	[VG_OP_PURGE_RUN] = {"purge.run", h_purge_run},
 	[VG_OP_RESTIC_CREATE] = {"restic.create", h_restic_create},
 	[VG_OP_RESTIC_PUT] = {"restic.put", h_restic_put},
-	[VG_OP_RESTIC_GET] = {"restic.get", h_restic_get},
-	[VG_OP_RESTIC_STAT] = {"restic.stat", h_restic_stat},
-	[VG_OP_RESTIC_LIST] = {"restic.list", h_restic_list},
+	[VG_OP_RESTIC_GET] = {"restic.get", h_restic_get, true},
+	[VG_OP_RESTIC_STAT] = {"restic.stat", h_restic_stat, true},
+	[VG_OP_RESTIC_LIST] = {"restic.list", h_restic_list, true},
 	[VG_OP_RESTIC_DELETE] = {"restic.delete", h_restic_delete},
 	[VG_OP_VAULT_KEY] = {"vault.key", h_vault_key},
-	[VG_OP_METRICS] = {"metrics", h_metrics},
-	[VG_OP_REPORT] = {"report", h_report},
-	[VG_OP_NOTIFY_NEXT] = {"notify.next", h_notify_next},
-	[VG_OP_NOTIFY_ACK] = {"notify.ack", h_notify_ack},
-	[VG_OP_RESTIC_DELETED] = {"restic.deleted", h_restic_deleted},
+	[VG_OP_METRICS] = {"metrics", h_metrics, true},
+	[VG_OP_REPORT] = {"report", h_report, true},
+	[VG_OP_NOTIFY_NEXT] = {"notify.next", h_notify_next, true},
+	[VG_OP_NOTIFY_ACK] = {"notify.ack", h_notify_ack, true},
+	[VG_OP_AUDIT_ACK] = {"audit.acknowledge", h_audit_ack, true},
+	[VG_OP_PENDING_LIST] = {"pending.list", h_pending_list, true},
+	[VG_OP_PENDING_CANCEL] = {"pending.cancel", h_pending_cancel},
+	[VG_OP_CLOCK_ACCEPT] = {"clock.accept", h_clock_accept},
+	[VG_OP_ITEM_SET] = {"item.set", h_item_set},
+	[VG_OP_RESTIC_DELETED] = {"restic.deleted", h_restic_deleted, true},
 	[VG_OP_RESTIC_UNDELETE] = {"restic.undelete", h_restic_undelete},
 };
 
@@ -202,12 +224,16 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
  * source raise auth-bruteforce. */
 static int authenticate(struct conn *k, uint32_t op, const struct vg_msg *m)
 {
-	char peer[129] = "local";
+	char peer[129] = "local", source[VG_PEER_ADDR_MAX + 4];
+	struct vg_peer np;
 	int r;
 
 	(void)vg_msg_str(m, VG_TAG_PEER, peer, sizeof(peer));
 	memset(&k->who, 0, sizeof(k->who));
-	snprintf(k->who.peer, sizeof(k->who.peer), "%s", peer);
+	/* The network source in its one normal form (peer.h): the address
+	 * without its port, IPv4-mapped IPv6 as IPv4. */
+	snprintf(k->who.peer, sizeof(k->who.peer), "%s",
+		vg_peer_parse(peer, &np) == 0 ? np.addr : peer);
 	k->who.session = k->session;
 	(void)vg_msg_str(m, VG_TAG_GRANT, k->who.grant, sizeof(k->who.grant));
 	(void)vg_msg_str(m, VG_TAG_PIN, k->who.pin, sizeof(k->who.pin));
@@ -221,8 +247,8 @@ static int authenticate(struct conn *k, uint32_t op, const struct vg_msg *m)
 		if (vg_msg_str(m, VG_TAG_AUTH_USER, user, sizeof(user)) || vg_name_check(user, VG_PRINCIPAL_NAME_MAX))
 			snprintf(user, sizeof(user), "unknown");
 		snprintf(k->who.principal, sizeof(k->who.principal), "%s", user);
-		if (vauth_note_failure(peer))
-			(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, peer,
+		if (vauth_note_failure(peer, source, sizeof(source)))
+			(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, source,
 				"10 or more failed authentications within 5 minutes");
 	}
 	return r;
@@ -237,13 +263,74 @@ int need(struct conn *k, const char *op, const char *vault, const char *item, en
 	if (r == 0)
 		return 0;
 	snprintf(target, sizeof(target), "%s%s%s", vault, item ? "/" : "", item ? item : "");
-	if (vcore_audit(k->c, &k->who, op, target, "denied", *why ? why : vg_strerror(r)))
+	if (vcore_audit(k->c, &k->who, op, target, r == VG_ENOTFOUND ? "failed" : "denied",
+		*why ? why : vg_strerror(r)))
 		log_warnx("audit append failed for %s %s", op, target);
 	r = send_err(k, r, "%s", *why ? why : vg_strerror(r));
 	return r ? r : 1;
 }
 
+/* While the audit chain is broken and unacknowledged, a request that would
+ * change anything is refused (and the refusal audited): 1 when refused,
+ * <0 on an I/O error, 0 to go on. */
+static int refuse_broken(struct conn *k, const char *op)
+{
+	char why[512], msg[900];
+	int r;
+
+	if (!vaudit_broken(k->c, why, sizeof(why)))
+		return 0;
+	snprintf(msg, sizeof(msg), "the audit chain is broken (%s): changes are refused until "
+		"local root or an Owner acknowledges it (vaultctl audit acknowledge --reason TEXT)", why);
+	audit_refusal(k, op, "-", VG_EBADSTATE, msg);
+	r = send_err(k, VG_EBADSTATE, "%s", msg);
+	return r ? r : 1;
+}
+
 /* ---- connection loop --------------------------------------------------------- */
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Waits until the whole first frame is buffered (peeked, not read), within
+ * VSRV_HANDSHAKE_MS from the connect: a peer that sends nothing, or trickles
+ * its HELLO, holds its slot no longer than that. */
+static int wait_hello(struct conn *k)
+{
+	uint64_t deadline = mono_ms() + VSRV_HANDSHAKE_MS;
+	size_t need = VG_WIRE_HDR;
+	struct vg_frame_hdr h;
+	int r;
+
+	for (;;) {
+		uint64_t now = mono_ms();
+		struct pollfd pf = {.fd = k->fd, .events = POLLIN};
+		ssize_t n;
+
+		if (now >= deadline)
+			return VG_ELIMIT;
+		if (poll(&pf, 1, (int)(deadline - now)) <= 0)
+			continue;
+		n = recv(k->fd, k->buf, need, MSG_PEEK | MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			return VG_ECLOSED;
+		if (n >= (ssize_t)VG_WIRE_HDR && need == VG_WIRE_HDR) {
+			if ((r = vg_frame_hdr_decode(k->buf, &h)))
+				return r;
+			if (h.len > VG_WIRE_MAX_CTRL)
+				return VG_EPROTO;
+			need = VG_WIRE_HDR + h.len;
+		}
+		if (n >= (ssize_t)need)
+			return 0;
+		(void)poll(NULL, 0, 10);  /* part of it: wait for the rest */
+	}
+}
 
 static int handshake(struct conn *k)
 {
@@ -251,6 +338,12 @@ static int handshake(struct conn *k)
 	uint32_t ver;
 	int r;
 
+	if ((r = wait_hello(k))) {
+		if (r == VG_ELIMIT)
+			log_debug("session %llu: no HELLO within %d ms (uid %u): closed",
+				(unsigned long long)k->session, VSRV_HANDSHAKE_MS, (unsigned)k->uid);
+		return r;
+	}
 	if ((r = vg_recv_msg(k->fd, k->buf, &m)))
 		return r;
 	k->reqid = m.reqid;
@@ -302,8 +395,15 @@ static void serve(struct conn *k)
 				return;
 			continue;
 		}
+		if (!handlers[op].reads && (r = refuse_broken(k, handlers[op].name))) {
+			if (r < 0)
+				return;
+			continue;
+		}
 		k->job.active = false;
+		(void)vtime_sync(k->c);  /* a clock jump is alerted before anything acts on it */
 		r = handlers[op].fn(k, &m);
+		(void)vpin_alerts(k->c);  /* pin-bruteforce, outside the refused request's txn */
 		if (r)
 			return;  /* I/O or protocol failure: the connection is done */
 	}
@@ -314,13 +414,20 @@ static void *conn_main(void *arg)
 	struct conn *k = arg;
 
 	serve(k);
-	/* Points this connection began and never committed are aborted. */
-	for (int i = 0; i < k->nbound; i++)
-		(void)vcore_point_abort(k->c, &k->who, k->bound[i].vault, k->bound[i].item,
+	/* Points this connection began and never committed are aborted, each
+	 * in the name of the principal that began it. */
+	for (int i = 0; i < k->nbound; i++) {
+		struct vcaller who = k->who;
+		snprintf(who.principal, sizeof(who.principal), "%s", k->bound[i].opener);
+		who.session = k->session;
+		(void)vcore_point_abort(k->c, &who, k->bound[i].vault, k->bound[i].item,
 			k->bound[i].id);
+	}
 	pthread_mutex_lock(&reg_lock);
 	reg_fds[k->slot] = -1;
 	reg_count--;
+	if (k->uid != 0)
+		reg_nonroot--;
 	pthread_cond_broadcast(&reg_cond);
 	pthread_mutex_unlock(&reg_lock);
 	close(k->fd);
@@ -394,6 +501,7 @@ int vsrv_run(struct vcore *c, int lfd, int sigfd)
 {
 	struct pollfd pf[2] = {{.fd = lfd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
 	pthread_attr_t attr;
+	uint64_t last_refusal_log = 0;
 
 	for (int i = 0; i < VSRV_MAX_CONNS; i++)
 		reg_fds[i] = -1;
@@ -405,7 +513,7 @@ int vsrv_run(struct vcore *c, int lfd, int sigfd)
 		struct ucred cred;
 		socklen_t cl = sizeof(cred);
 		pthread_t th;
-		int fd, slot = -1;
+		int fd, slot = -1, open_now;
 
 		if (poll(pf, 2, -1) < 0) {
 			if (errno == EINTR)
@@ -432,18 +540,28 @@ int vsrv_run(struct vcore *c, int lfd, int sigfd)
 			continue;
 		}
 		pthread_mutex_lock(&reg_lock);
-		for (int i = 0; i < VSRV_MAX_CONNS; i++)
-			if (reg_fds[i] < 0) {
-				slot = i;
-				break;
-			}
+		/* The last VSRV_ROOT_RESERVED slots are for uid 0 only. */
+		if (cred.uid == 0 || reg_nonroot < VSRV_MAX_CONNS - VSRV_ROOT_RESERVED)
+			for (int i = 0; i < VSRV_MAX_CONNS; i++)
+				if (reg_fds[i] < 0) {
+					slot = i;
+					break;
+				}
 		if (slot >= 0) {
 			reg_fds[slot] = fd;
 			reg_count++;
+			if (cred.uid != 0)
+				reg_nonroot++;
 		}
+		open_now = reg_count;
 		pthread_mutex_unlock(&reg_lock);
 		if (slot < 0) {
-			log_warnx("connection refused: %d connections open", VSRV_MAX_CONNS);
+			uint64_t now = mono_ms();
+			if (now - last_refusal_log >= 1000) {
+				log_warnx("connection of uid %u refused: %d connections open (%d slots "
+					  "kept for uid 0)", (unsigned)cred.uid, open_now, VSRV_ROOT_RESERVED);
+				last_refusal_log = now;
+			}
 			close(fd);
 			continue;
 		}
@@ -472,6 +590,8 @@ drop:
 		pthread_mutex_lock(&reg_lock);
 		reg_fds[slot] = -1;
 		reg_count--;
+		if (cred.uid != 0)
+			reg_nonroot--;
 		pthread_mutex_unlock(&reg_lock);
 		close(fd);
 	}

@@ -7,6 +7,11 @@
 #include "core.h"
 
 #define VSRV_MAX_CONNS 256
+/* Slots only uid 0 (local root's vaultctl) may take: members of the
+ * socket's group cannot lock root out by filling the socket. */
+#define VSRV_ROOT_RESERVED 4
+/* A peer must send its whole HELLO within this time, or is closed. */
+#define VSRV_HANDSHAKE_MS 5000
 
 struct vsrv_opts {
 	const char *socket_path;

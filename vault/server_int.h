@@ -25,6 +25,7 @@ struct conn {
 	struct {
 		char vault[VG_VAULT_NAME_MAX + 1];
 		char item[VG_ITEM_NAME_MAX + 1];
+		char opener[VG_PRINCIPAL_NAME_MAX + 1];  /* the principal that began it */
 		uint64_t id;
 	} bound[MAX_BOUND_POINTS];
 	int nbound;
@@ -47,6 +48,9 @@ int send_err(struct conn *k, int status, const char *fmt, ...)
 struct vg_wr *resp_ok(struct conn *k);
 struct vg_wr *row(struct conn *k);
 int end_stream(struct conn *k, int r);
+/* The text for r: "metadata space low: ..." when r is VG_ENOSPACE because
+ * the metadata reserve is reached (core.h), else vg_strerror(r). */
+const char *space_why(struct conn *k, int r, char *buf, size_t n);
 void audit_fail(struct conn *k, const char *op, const char *target, int r, bool mutating);
 /* Audits a refusal with its reason (NULL: the error's text). */
 void audit_refusal(struct conn *k, const char *op, const char *target, int r, const char *why);
@@ -88,6 +92,7 @@ int h_vault_create(struct conn *k, const struct vg_msg *m);
 int h_vault_list(struct conn *k, const struct vg_msg *m);
 int h_vault_get(struct conn *k, const struct vg_msg *m);
 int h_item_create(struct conn *k, const struct vg_msg *m);
+int h_item_set(struct conn *k, const struct vg_msg *m);
 int h_item_list(struct conn *k, const struct vg_msg *m);
 int h_point_begin(struct conn *k, const struct vg_msg *m);
 int h_point_commit(struct conn *k, const struct vg_msg *m);
@@ -99,6 +104,7 @@ int h_object_get(struct conn *k, const struct vg_msg *m);
 int h_object_stat(struct conn *k, const struct vg_msg *m);
 int h_audit_verify(struct conn *k, const struct vg_msg *m);
 int h_audit_export(struct conn *k, const struct vg_msg *m);
+int h_audit_ack(struct conn *k, const struct vg_msg *m);
 int h_principal_add(struct conn *k, const struct vg_msg *m);
 int h_principal_list(struct conn *k, const struct vg_msg *m);
 int h_principal_rotate(struct conn *k, const struct vg_msg *m);
@@ -143,6 +149,9 @@ int h_metrics(struct conn *k, const struct vg_msg *m);
 int h_report(struct conn *k, const struct vg_msg *m);
 int h_notify_next(struct conn *k, const struct vg_msg *m);
 int h_notify_ack(struct conn *k, const struct vg_msg *m);
+int h_pending_list(struct conn *k, const struct vg_msg *m);
+int h_pending_cancel(struct conn *k, const struct vg_msg *m);
+int h_clock_accept(struct conn *k, const struct vg_msg *m);
 
 
 #endif

@@ -3,12 +3,14 @@
  * Errors go to stderr as one line ("vaultctl: ..."), exit status 1; usage
  * errors exit 2. See usage() for the commands.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +19,11 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "buf.h"
 #include "client.h"
+#include "ctl_gw.h"
 #include "names.h"
 #include "report.h"
 #include "vaultctl_restic.h"
@@ -29,10 +33,26 @@
 
 static const char *prog = "vaultctl";
 
-static void usage(FILE *f)
+static int read_token(const char *path, char *out, size_t outsz);
+
+/* A secret given the old way, on the command line: warn, copy it, and
+ * overwrite argv's copy so /proc/PID/cmdline shows it no longer (it was
+ * visible until now: the reason for the warning). */
+static void legacy_secret(char *arg, const char *what, const char *instead, char *out,
+	size_t outsz)
+{
+	fprintf(stderr, "vaultctl: warning: %s on the command line is visible to other users "
+		"(ps, /proc); use %s\n", what, instead);
+	snprintf(out, outsz, "%s", arg);
+	for (volatile char *p = arg; *p; p++)
+		*p = 'x';
+}
+
+static void usage_text(FILE *f)
 {
 	fprintf(f,
-		"usage: vaultctl [--socket PATH] [--user NAME --token-file FILE] COMMAND ...\n"
+		"usage: vaultctl [--socket PATH] [--user NAME --token-file FILE|-] [--pin-file FILE|-]\n"
+		"                COMMAND ...\n"
 		"\n"
 		"  vault create NAME [--double-encryption]       infrastructure encryption: fixed for life\n"
 		"  vault key VAULT cmk LABEL                      move to (or rotate) a customer-managed key\n"
@@ -40,33 +60,42 @@ static void usage(FILE *f)
 		"  vault list\n"
 		"  vault show NAME\n"
 		"  item create VAULT ITEM [--kind files|restic] [--agent NAME]\n"
-		"  item list VAULT\n"
+		"  item list VAULT                                 with owner=AGENT of each item\n"
+		"  item set VAULT ITEM agent NAME                 give an existing item to an agent\n"
 		"  backup VAULT ITEM [--object NAME] [FILE|-]     prints the new point id\n"
 		"  points VAULT ITEM [--all]                       one point per line\n"
 		"  objects VAULT ITEM POINT\n"
 		"  restore VAULT ITEM POINT [--object NAME] [--range A-B] [-o FILE]\n"
 		"  audit verify                                    exit 0 only if the chain is intact\n"
-		"  audit export [--from SEQ]                       JSON lines\n"
+		"  audit export [--from SEQ] [--vault V]          JSON lines (all: local root; V: its Owners)\n"
+		"  audit acknowledge --reason TEXT                after a broken chain: allow changes again\n"
 		"  whoami\n"
 		"\n"
 		"  principal add NAME [--kind user|agent|monitor]  prints the token once\n"
 		"  principal add NAME [--kind K] --token-sha256 HEX  (local root) enrol a token by its hash\n"
 		"  principal list\n"
-		"  principal rotate NAME [--vault V --pin PIN]    agents need a security PIN\n"
+		"  principal rotate NAME [--vault V]              agents need a security PIN (--pin-file)\n"
 		"  principal cert add|remove NAME SHA256HEX [--vault V]\n"
 		"                                                map an mTLS client certificate\n"
-		"                                                (an agent's: --vault V and --pin PIN)\n"
+		"                                                (an agent's: --vault V and --pin-file)\n"
 		"  role grant PRINCIPAL VAULT ROLE               reader|agent|operator|contributor|owner\n"
 		"  role revoke PRINCIPAL VAULT\n"
 		"  role list [VAULT]\n"
-		"  agent register VAULT NAME [-o CREDFILE] [--endpoint URL] [--ca-fingerprint FP]\n"
-		"                                                one-time credential, valid 10 days\n"
-		"  agent activate NAME REGTOKEN                  exchange it for the agent's token\n"
+		"  agent register VAULT NAME [-o CREDFILE [--item ITEM] [--endpoint URL]\n"
+		"                 [--ca-fingerprint FP] [--gw-config FILE]]\n"
+		"                                                one-time credential, valid 10 days; the\n"
+		"                                                file's endpoint and pin come from vaultgw's\n"
+		"                                                config (" VCTL_GW_CONFIG ") unless given\n"
+		"  agent activate NAME --token-file FILE|-       exchange the registration token (read\n"
+		"                                                from FILE, or stdin with -) for the\n"
+		"                                                agent's token\n"
 		"  alerts [VAULT] [--json]\n"
 		"  metrics                                       Prometheus text (root or a monitor)\n"
 		"  report [VAULT] [--days N] [--json] [--html FILE]\n"
 		"                                                per vault and item: points, bytes, jobs\n"
-		"\n"
+		"\n");
+	/* Two strings: C11 guarantees string literals of 4095 bytes only. */
+	fprintf(f,
 		"  vault set VAULT soft-delete off|on|always-on\n"
 		"  vault set VAULT soft-delete-days 14..180\n"
 		"  vault set VAULT immutability disabled|enabled|locked   (locked is forever)\n"
@@ -78,6 +107,9 @@ static void usage(FILE *f)
 		"  item stop VAULT ITEM [--delete-data]\n"
 		"  item undelete VAULT ITEM | item resume VAULT ITEM\n"
 		"  point delete VAULT ITEM POINT | point undelete VAULT ITEM POINT\n"
+		"  point abort VAULT ITEM POINT                 drop a pending point (its opener, or local root)\n"
+		"  pending [VAULT] [--json]      weakening changes waiting out their cooling-off\n"
+		"  pending cancel ID             (an Owner of the vault or an approver of its guard)\n"
 		"  restic deleted VAULT ITEM [--json]            soft-deleted restic files\n"
 		"  restic undelete VAULT ITEM (--all | --since TIME | NAME...)\n"
 		"  guard create NAME                             (local root)\n"
@@ -89,20 +121,186 @@ static void usage(FILE *f)
 		"  pin generate VAULT                            valid 5 minutes, once\n"
 		"  purge run                                     (local root) run the purger now\n"
 		"  event record OPNAME TARGET REASON             (local root) an external event, audited\n"
-		"  clock advance SECONDS                         (test daemon only)\n"
+		"  clock accept                                  accept a clock jump (Owner; MUA clock-accept)\n"
+		"  clock advance SECONDS | clock jump [-]SECONDS (test daemon only)\n"
 		"\n"
 		"  --grant ID         present an approved MUA grant with the request\n"
-		"  --pin PIN          present a security PIN with the request\n"
-		"\n"
+		"  --pin-file FILE|-  present a security PIN with the request, read from FILE or stdin\n"
+		"\n");
+	fputs(
 		"Critical operations under a guard: soft-delete-off, guard-unlink (mandatory),\n"
 		"delete-data, retention-reduce, stop-protection, pin-generate,\n"
 		"immutability-disable, key-change (excludable by the guard's approvers).\n"
 		"\n"
 		"  --socket PATH      vaultd's socket (default $VAULTD_SOCKET or " DEFAULT_SOCKET ")\n"
-		"  --user NAME        principal name; the token is read from --token-file\n"
-		"  --token-file FILE  a file holding the principal's token (or $VG_TOKEN)\n"
+		"  --user NAME        principal name (or $VG_USER); the token is read from --token-file\n"
+		"  --token-file FILE  a file holding the principal's token, - for stdin (or $VG_TOKEN)\n"
+		"  -h, --help         this text\n"
 		"\n"
-		"--range A-B restores bytes A through B inclusive (as HTTP Range); A- runs to the end.\n");
+		"Secrets never go on the command line: other users see it in ps and /proc.\n"
+		"The old forms `--pin PIN` and `agent activate NAME REGTOKEN` still work but warn.\n"
+		"\n"
+		"--range A-B restores bytes A through B inclusive (as HTTP Range): A- runs to the end,\n"
+		"and so does a B past it; an A past the end is an error.\n",
+		f);
+}
+
+/* ---- usage errors and options anywhere ------------------------------------- */
+
+/* The command words of this run ("item", "stop"), for a usage error. */
+static const char *ucmd = "", *usub = "";
+
+/* The usage text in memory (the one source of what vaultctl accepts). */
+static char *usage_buf(void)
+{
+	char *p = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&p, &n);
+
+	if (!f)
+		return NULL;
+	usage_text(f);
+	if (fclose(f)) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* --help prints everything; a usage error prints only the synopsis lines
+ * of the command that was given, so the mistake is easy to see. */
+static void usage(FILE *f)
+{
+	char *text, *line, *save = NULL, want[80];
+	int n = 0;
+
+	if (f == stdout || !*ucmd || !(text = usage_buf())) {
+		usage_text(f);
+		return;
+	}
+	/* "item stop" first; if no line starts so, every "item" line. */
+	for (int pass = *usub ? 0 : 1; pass < 2 && !n; pass++) {
+		char *copy = strdup(text);
+		if (pass == 0)
+			snprintf(want, sizeof(want), "  %s %s", ucmd, usub);
+		else
+			snprintf(want, sizeof(want), "  %s", ucmd);
+		for (line = copy ? strtok_r(copy, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+			size_t wl = strlen(want);
+			if (strncmp(line, want, wl) == 0 && (line[wl] == ' ' || line[wl] == 0)) {
+				char *end = strstr(line + 2, "   ");   /* the description column */
+				if (end)
+					*end = 0;
+				fprintf(f, "%s %s\n", n++ ? "      " : "usage: vaultctl", line + 2);
+			}
+		}
+		free(copy);
+	}
+	if (!n)
+		fprintf(f, "%s: unknown command \"%s\" (vaultctl --help lists them)\n", prog, ucmd);
+	else
+		fprintf(f, "(vaultctl --help lists every command and option)\n");
+	free(text);
+}
+
+/* Is NAME ("--range", "-o") an option the usage text shows, and does it
+ * take a value there ("--range A-B": yes; "[--all]": no)? */
+static bool usage_option(const char *text, const char *name, bool *takes_value)
+{
+	size_t nl = strlen(name);
+
+	for (const char *p = text; (p = strstr(p, name)); p += nl) {
+		const char *e = p + nl;
+		if (p > text && p[-1] != ' ' && p[-1] != '[' && p[-1] != '(')
+			continue;
+		if (*e != ' ' && *e != ']' && *e != '\n' && *e != ',' && *e != ')')
+			continue;
+		*takes_value = *e == ' ' && e[1] != '[' && e[1] != '-' && e[1] != '|' && e[1] != ' ' &&
+			       e[1] != '\n';
+		return true;
+	}
+	return false;
+}
+
+/* A global option after the command is still a global option ("vaultctl
+ * item stop V I --delete-data --grant ID"), except where the command has an
+ * option of that name itself. */
+static const struct {
+	const char *cmd, *sub, *opt;
+} own_options[] = {
+	{"agent", "activate", "--token-file"},
+};
+
+static bool own_option(char **rest, int nrest, const char *opt)
+{
+	for (size_t i = 0; i < sizeof(own_options) / sizeof(own_options[0]); i++)
+		if (nrest >= 2 && strcmp(rest[0], own_options[i].cmd) == 0 &&
+		    strcmp(rest[1], own_options[i].sub) == 0 && strcmp(opt, own_options[i].opt) == 0)
+			return true;
+	return false;
+}
+
+/* Reorders argv in place: global options (OPTS) first, wherever they were,
+ * then the command and its own arguments. An option the usage text does not
+ * show is refused here, by name, in one line. Returns 0 or 2. */
+static int hoist_globals(int argc, char **argv, const struct option *opts)
+{
+	char **glob = calloc((size_t)argc + 1, sizeof(*glob)), **rest = calloc((size_t)argc + 1, sizeof(*rest));
+	char *text = usage_buf();
+	int ng = 0, nr = 0, rc = 0;
+
+	if (!glob || !rest || !text) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		rc = 2;
+		goto out;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct option *o = NULL;
+		bool value = false;
+
+		if (strcmp(a, "--") == 0) {
+			while (i < argc)
+				rest[nr++] = argv[i++];
+			break;
+		}
+		if (a[0] == '-' && a[1] == '-') {
+			size_t l = strcspn(a + 2, "=");
+			for (const struct option *q = opts; q->name; q++)
+				if (strlen(q->name) == l && strncmp(q->name, a + 2, l) == 0)
+					o = q;
+		}
+		if (o && !own_option(rest, nr, a)) {
+			glob[ng++] = argv[i];
+			if (o->has_arg == required_argument && !strchr(a, '=') && i + 1 < argc)
+				glob[ng++] = argv[++i];
+			continue;
+		}
+		/* "-5" is a number, "-" is stdin: options start with a letter. */
+		if (a[0] == '-' && (isalpha((unsigned char)a[1]) ||
+		    (a[1] == '-' && isalpha((unsigned char)a[2]))) && !o && !usage_option(text, a, &value)) {
+			fprintf(stderr, "%s: unknown option %s (vaultctl --help lists commands and options)\n",
+				prog, a);
+			rc = 2;
+			goto out;
+		}
+		if (o)
+			value = o->has_arg == required_argument;
+		rest[nr++] = argv[i];
+		if (value && !strchr(a, '=') && i + 1 < argc)
+			rest[nr++] = argv[++i];
+	}
+	memcpy(argv + 1, glob, (size_t)ng * sizeof(*argv));
+	memcpy(argv + 1 + ng, rest, (size_t)nr * sizeof(*argv));
+	if (nr > 0)
+		ucmd = rest[0];
+	if (nr > 1 && rest[1][0] != '-')
+		usub = rest[1];
+out:
+	free(text);
+	free(glob);
+	free(rest);
+	return rc;
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -253,16 +451,18 @@ static int cmd_item(struct vgc *c, int argc, char **argv)
 		if ((r = vgc_call(c, &m)))
 			return fail_call(c, r, argv[1]);
 		while ((r = vgc_stream_next(c, &m)) == 1) {
-			char name[256], k[32], st[32], ts[32], repo[32] = "";
+			char name[256], k[32], st[32], ts[32], owner[VG_PRINCIPAL_NAME_MAX + 1] = "";
+			char repo[32] = "";
 			uint64_t last = 0;
 			vg_msg_str(&m, VG_TAG_ITEM, name, sizeof(name));
+			vg_msg_str(&m, VG_TAG_PRINCIPAL, owner, sizeof(owner));
 			vg_msg_str(&m, VG_TAG_KIND, k, sizeof(k));
 			vg_msg_str(&m, VG_TAG_STATE, st, sizeof(st));
 			vg_msg_u64(&m, VG_TAG_TIME2, &last);
 			(void)vg_msg_str(&m, VG_TAG_POINT, repo, sizeof(repo));  /* restic container */
 			fmt_time(last, ts, sizeof(ts));
-			printf("%s\t%s\t%s\tlast-backup=%s%s%s\n", name, k, st, ts, *repo ? "\trepo=" : "",
-				repo);
+			printf("%s\t%s\t%s\tlast-backup=%s\towner=%s%s%s\n", name, k, st, ts, owner,
+				*repo ? "\trepo=" : "", repo);
 		}
 		return r ? fail_call(c, r, "item list") : 0;
 	}
@@ -530,6 +730,24 @@ static int cmd_restore(struct vgc *c, int argc, char **argv)
 			return r;
 		object = objbuf;
 	}
+	if (range && !to_end) {
+		/* As in HTTP (RFC 9110 14.1.2): a last byte past the end means
+		 * the end; a first byte past it is an error. */
+		uint64_t size = 0;
+		w = vgc_req(c, VG_OP_OBJECT_STAT);
+		vg_msgb_str(w, VG_TAG_VAULT, pos[0]);
+		vg_msgb_str(w, VG_TAG_ITEM, pos[1]);
+		vg_msgb_str(w, VG_TAG_POINT, pos[2]);
+		vg_msgb_str(w, VG_TAG_OBJECT, object);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, object);
+		(void)vg_msg_u64(&m, VG_TAG_SIZE, &size);
+		if (a >= size)
+			return fail("%s: range %s is outside its %llu bytes", object, range,
+				(unsigned long long)size);
+		if (len > size - a)
+			len = size - a;
+	}
 	w = vgc_req(c, VG_OP_OBJECT_GET);
 	vg_msgb_str(w, VG_TAG_VAULT, pos[0]);
 	vg_msgb_str(w, VG_TAG_ITEM, pos[1]);
@@ -605,14 +823,41 @@ static int cmd_audit(struct vgc *c, int argc, char **argv)
 		if (r)
 			return fail_call(c, r, "audit verify");
 		printf("audit chain intact: %llu entries\n", (unsigned long long)n);
+		{
+			char known[400];
+			if (vg_msg_str(&m, VG_TAG_DETAIL, known, sizeof(known)) == 0)
+				printf("%s\n", known);
+		}
 		return 0;
 	}
-	if ((argc == 1 || argc == 3) && strcmp(argv[0], "export") == 0) {
-		if (argc == 3 && (strcmp(argv[1], "--from") != 0 ||
-				  vg_parse_u64(argv[2], 1, UINT64_MAX, &from)))
-			return fail("audit export: --from needs an entry number");
+	if (argc == 3 && strcmp(argv[0], "acknowledge") == 0 && strcmp(argv[1], "--reason") == 0) {
+		w = vgc_req(c, VG_OP_AUDIT_ACK);
+		vg_msgb_str(w, VG_TAG_REASON, argv[2]);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, "audit acknowledge");
+		vg_msg_u64(&m, VG_TAG_SEQ, &seq);
+		printf("audit break acknowledged at entry %llu\n", (unsigned long long)seq);
+		return 0;
+	}
+	if (argc >= 1 && strcmp(argv[0], "export") == 0) {
+		const char *vault = NULL;
+		for (int i = 1; i < argc; i += 2) {
+			if (i + 1 >= argc)
+				return fail("audit export: %s needs a value", argv[i]);
+			if (strcmp(argv[i], "--from") == 0) {
+				if (vg_parse_u64(argv[i + 1], 1, UINT64_MAX, &from))
+					return fail("audit export: --from needs an entry number");
+			} else if (strcmp(argv[i], "--vault") == 0) {
+				vault = argv[i + 1];
+			} else {
+				usage(stderr);
+				return 2;
+			}
+		}
 		w = vgc_req(c, VG_OP_AUDIT_EXPORT);
 		vg_msgb_u64(w, VG_TAG_SEQ, from);
+		if (vault)
+			vg_msgb_str(w, VG_TAG_VAULT, vault);
 		if ((r = vgc_call(c, &m)))
 			return fail_call(c, r, "audit export");
 		while ((r = vgc_stream_next(c, &m)) == 1) {
@@ -716,8 +961,13 @@ static int cmd_principal(struct vgc *c, int argc, char **argv)
 		for (int i = 2; i + 1 < argc; i += 2) {
 			if (strcmp(argv[i], "--vault") == 0)
 				vg_msgb_str(w, VG_TAG_VAULT, argv[i + 1]);
-			else if (strcmp(argv[i], "--pin") == 0)
-				vg_msgb_str(w, VG_TAG_PIN, argv[i + 1]);
+			else if (strcmp(argv[i], "--pin") == 0) {
+				char pin[64];
+				legacy_secret(argv[i + 1], "--pin PIN", "the global --pin-file FILE|-", pin,
+					sizeof(pin));
+				vg_msgb_str(w, VG_TAG_PIN, pin);
+				memset(pin, 0, sizeof(pin));
+			}
 			else {
 				usage(stderr);
 				return 2;
@@ -788,6 +1038,27 @@ static int cmd_role(struct vgc *c, int argc, char **argv)
 	return 2;
 }
 
+/* "ab:CD:..." or 64 hex digits -> "AB:CD:..." (as openssl prints it). */
+static int norm_fingerprint(const char *in, char out[VCTL_FP_LEN])
+{
+	size_t n = 0;
+
+	for (const char *p = in; *p; p++) {
+		if (*p == ':')
+			continue;
+		if (!isxdigit((unsigned char)*p) || n == 64)
+			return VG_EINVAL;
+		if (n && n % 2 == 0)
+			out[n / 2 * 3 - 1] = ':';
+		out[n / 2 * 3 + n % 2] = (char)toupper((unsigned char)*p);
+		n++;
+	}
+	if (n != 64)
+		return VG_EINVAL;
+	out[VCTL_FP_LEN - 1] = 0;
+	return 0;
+}
+
 static int cmd_agent(struct vgc *c, int argc, char **argv)
 {
 	struct vg_msg m;
@@ -795,21 +1066,40 @@ static int cmd_agent(struct vgc *c, int argc, char **argv)
 	int r;
 
 	if (argc >= 3 && strcmp(argv[0], "register") == 0) {
-		const char *out = NULL, *endpoint = "", *cafp = "";
-		char tok[300], ts[32];
+		const char *out = NULL, *endpoint = NULL, *cafp = NULL, *gwconf = NULL, *item = NULL;
+		char tok[300], ts[32], url[400] = "", fp[VCTL_FP_LEN] = "", why[600];
 		uint64_t exp = 0;
-		for (int i = 3; i + 1 < argc; i += 2) {
-			if (strcmp(argv[i], "-o") == 0)
-				out = argv[i + 1];
-			else if (strcmp(argv[i], "--endpoint") == 0)
-				endpoint = argv[i + 1];
-			else if (strcmp(argv[i], "--ca-fingerprint") == 0)
-				cafp = argv[i + 1];
-			else {
+		for (int i = 3; i < argc; i += 2) {
+			const char **slot = i + 1 >= argc ? NULL :
+				strcmp(argv[i], "-o") == 0 ? &out :
+				strcmp(argv[i], "--endpoint") == 0 ? &endpoint :
+				strcmp(argv[i], "--ca-fingerprint") == 0 ? &cafp :
+				strcmp(argv[i], "--gw-config") == 0 ? &gwconf :
+				strcmp(argv[i], "--item") == 0 ? &item : NULL;
+			if (!slot) {
 				usage(stderr);
 				return 2;
 			}
+			*slot = argv[i + 1];
 		}
+		/* The credentials file is useless without where to go and what to
+		 * pin: both are settled before the registration is made. */
+		/* A given pin is written as given, once it is known to be one. */
+		if (out && cafp && (norm_fingerprint(cafp, fp) || strlen(cafp) >= sizeof(fp)))
+			return fail("--ca-fingerprint %s: expected a SHA-256 fingerprint (64 hex digits, ':' allowed)",
+				cafp);
+		if (cafp)
+			snprintf(fp, sizeof(fp), "%s", cafp);
+		if (out && (!endpoint || !cafp) &&
+		    vctl_gw_endpoint(gwconf ? gwconf : VCTL_GW_CONFIG, endpoint ? NULL : url, sizeof(url),
+			    cafp ? NULL : fp, why, sizeof(why)))
+			return fail("agent register: %s", why);
+		if (endpoint && (strncmp(endpoint, "https://", 8) != 0 || strpbrk(endpoint, " \t\n\"'$`\\")))
+			return fail("--endpoint %s: expected https://HOST[:PORT]", endpoint);
+		if (endpoint)
+			snprintf(url, sizeof(url), "%s", endpoint);
+		if (item && vg_name_check(item, VG_ITEM_NAME_MAX))
+			return fail("--item %s: not a valid item name", item);
 		w = vgc_req(c, VG_OP_AGENT_REGISTER);
 		vg_msgb_str(w, VG_TAG_VAULT, argv[1]);
 		vg_msgb_str(w, VG_TAG_NAME, argv[2]);
@@ -819,26 +1109,40 @@ static int cmd_agent(struct vgc *c, int argc, char **argv)
 		vg_msg_u64(&m, VG_TAG_TIME2, &exp);
 		fmt_time(exp, ts, sizeof(ts));
 		if (out) {
-			/* The credentials file: endpoint, CA fingerprint, one-time token. */
+			/* The credentials file: endpoint, pinned fingerprint, one-time
+			 * token (image/files/vaultgate-agent-enrol reads it). */
 			int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 			FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-			if (!f)
+			if (!f) {
+				OPENSSL_cleanse(tok, sizeof(tok));
 				return fail("%s: %s", out, strerror(errno));
+			}
 			fprintf(f, "VG_ENDPOINT=%s\nVG_CA_FINGERPRINT=%s\nVG_VAULT=%s\nVG_AGENT=%s\n"
-				"VG_REGISTRATION_TOKEN=%s\nVG_EXPIRES=%s\n", endpoint, cafp, argv[1],
-				argv[2], tok, ts);
+				"VG_ITEM=%s\nVG_REGISTRATION_TOKEN=%s\nVG_EXPIRES=%s\n", url, fp, argv[1],
+				argv[2], item ? item : "", tok, ts);
+			OPENSSL_cleanse(tok, sizeof(tok));
 			if (fclose(f))
 				return fail("%s: %s", out, strerror(errno));
-			printf("agent %s registered; credentials in %s, valid until %s\n", argv[2], out, ts);
+			printf("agent %s registered; credentials in %s, valid until %s\n"
+			       "endpoint %s, certificate SHA-256 %s\n", argv[2], out, ts, url, fp);
 		} else {
 			printf("%s\nexpires %s\n", tok, ts);
+			OPENSSL_cleanse(tok, sizeof(tok));
 		}
 		return 0;
 	}
-	if (argc == 3 && strcmp(argv[0], "activate") == 0) {
+	if ((argc == 3 || (argc == 4 && strcmp(argv[2], "--token-file") == 0)) &&
+	    strcmp(argv[0], "activate") == 0) {
+		char reg[300];
+		if (argc == 3)
+			legacy_secret(argv[2], "the registration token", "--token-file FILE|-", reg,
+				sizeof(reg));
+		else if ((r = read_token(argv[3], reg, sizeof(reg))))
+			return fail("%s: cannot read a registration token: %s", argv[3], vg_strerror(r));
 		w = vgc_req(c, VG_OP_AGENT_ACTIVATE);
 		vg_msgb_str(w, VG_TAG_NAME, argv[1]);
-		vg_msgb_str(w, VG_TAG_TOKEN, argv[2]);
+		vg_msgb_str(w, VG_TAG_TOKEN, reg);
+		memset(reg, 0, sizeof(reg));
 		if ((r = vgc_call(c, &m)))
 			return fail_call(c, r, argv[1]);
 		return print_token_resp(&m, argv[1]);
@@ -898,6 +1202,59 @@ static int cmd_alerts(struct vgc *c, int argc, char **argv)
 	return r ? fail_call(c, r, "alerts") : 0;
 }
 
+/* vaultctl pending [VAULT] [--json]: weakening changes in their cooling-off. */
+static int cmd_pending(struct vgc *c, int argc, char **argv)
+{
+	struct vg_msg m;
+	struct vg_wr *w;
+	const char *vault = NULL;
+	int r, json = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (!vault)
+			vault = argv[i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	w = vgc_req(c, VG_OP_PENDING_LIST);
+	if (vault)
+		vg_msgb_str(w, VG_TAG_VAULT, vault);
+	if ((r = vgc_call(c, &m)))
+		return fail_call(c, r, "pending");
+	while ((r = vgc_stream_next(c, &m)) == 1) {
+		char id[40], v[80], what[300], to[300], from[300], p[80], al[40], t1[32], t2[32];
+		uint64_t req = 0, eff = 0;
+		vg_msg_str(&m, VG_TAG_ID, id, sizeof(id));
+		vg_msg_str(&m, VG_TAG_VAULT, v, sizeof(v));
+		vg_msg_str(&m, VG_TAG_NAME, what, sizeof(what));
+		vg_msg_str(&m, VG_TAG_VALUE, to, sizeof(to));
+		vg_msg_str(&m, VG_TAG_REASON, from, sizeof(from));
+		vg_msg_str(&m, VG_TAG_PRINCIPAL, p, sizeof(p));
+		vg_msg_str(&m, VG_TAG_KIND, al, sizeof(al));
+		vg_msg_u64(&m, VG_TAG_TIME, &req);
+		vg_msg_u64(&m, VG_TAG_TIME2, &eff);
+		fmt_time(req, t1, sizeof(t1));
+		fmt_time(eff, t2, sizeof(t2));
+		if (json) {
+			json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", id, "vault", v,
+				"what", what, "from", from, "to", to, "requested_by", p,
+				"requested_at", t1, "effective_at", t2, "alert", al);
+			char *js = o ? json_dumps(o, JSON_COMPACT) : NULL;
+			if (js)
+				puts(js);
+			free(js);
+			json_decref(o);
+		} else {
+			printf("%s\t%s\t%s\t%s -> %s\tby=%s\trequested=%s\teffective=%s\n", id, v, what,
+				from, to, p, t1, t2);
+		}
+	}
+	return r ? fail_call(c, r, "pending") : 0;
+}
 
 static int cmd_metrics(struct vgc *c)
 {
@@ -929,14 +1286,16 @@ struct tcmd {
 
 static const struct tcmd tcmds[] = {
 	{"vault", "set", VG_OP_VAULT_SET, 3, {VG_TAG_VAULT, VG_TAG_NAME, VG_TAG_VALUE}, 0, "vault updated", 0},
-	{"vault", "delete", VG_OP_VAULT_DELETE, 1, {VG_TAG_VAULT}, 0, "vault soft-deleted", 0},
+	{"vault", "delete", VG_OP_VAULT_DELETE, 1, {VG_TAG_VAULT}, 0, "vault deleted", 0},
 	{"vault", "undelete", VG_OP_VAULT_UNDELETE, 1, {VG_TAG_VAULT}, 0, "vault restored", 0},
 	{"policy", "set", VG_OP_POLICY_SET, 3, {VG_TAG_VAULT, VG_TAG_NAME, VG_TAG_VALUE}, 0, "policy set in vault", 0},
 	{"item", "policy", VG_OP_ITEM_SET_POLICY, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_NAME}, 0, "item policy changed in vault", 0},
 	{"item", "undelete", VG_OP_ITEM_UNDELETE, 2, {VG_TAG_VAULT, VG_TAG_ITEM}, 0, "item restored to stopped-retain in vault", 0},
+	{"item", "set", VG_OP_ITEM_SET, 4, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_NAME, VG_TAG_VALUE}, 0, "item updated in vault", 0},
 	{"item", "resume", VG_OP_ITEM_RESUME, 2, {VG_TAG_VAULT, VG_TAG_ITEM}, 0, "protection resumed in vault", 0},
-	{"point", "delete", VG_OP_POINT_DELETE, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_POINT}, 0, "point soft-deleted in vault", 0},
+	{"point", "delete", VG_OP_POINT_DELETE, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_POINT}, 0, "point deleted in vault", 0},
 	{"point", "undelete", VG_OP_POINT_UNDELETE, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_POINT}, 0, "point restored in vault", 0},
+	{"point", "abort", VG_OP_POINT_ABORT, 3, {VG_TAG_VAULT, VG_TAG_ITEM, VG_TAG_POINT}, 0, "pending point aborted in vault", 0},
 	{"guard", "create", VG_OP_GUARD_CREATE, 1, {VG_TAG_NAME}, 0, "guard created", 0},
 	{"guard", "exclude", VG_OP_GUARD_EXCLUDE, 2, {VG_TAG_NAME, VG_TAG_OPNAME}, 0, "guard updated", 0},
 	{"guard", "include", VG_OP_GUARD_EXCLUDE, 2, {VG_TAG_NAME, VG_TAG_OPNAME}, 1, "guard updated", 0},
@@ -945,6 +1304,8 @@ static const struct tcmd tcmds[] = {
 	{"pin", "generate", VG_OP_PIN_GENERATE, 1, {VG_TAG_VAULT}, 0, NULL, VG_TAG_PIN},
 	{"purge", "run", VG_OP_PURGE_RUN, 0, {0}, 0, NULL, VG_TAG_DETAIL},
 	{"event", "record", VG_OP_EVENT_RECORD, 3, {VG_TAG_OPNAME, VG_TAG_TARGET, VG_TAG_REASON}, 0, "event recorded", 0},
+	{"pending", "cancel", VG_OP_PENDING_CANCEL, 1, {VG_TAG_ID}, 0, "pending change cancelled", 0},
+	{"pending", "expedite", VG_OP_PENDING_CANCEL, 1, {VG_TAG_ID}, 1, "pending change applied now (test daemon)", 0},
 };
 
 static int cmd_table(struct vgc *c, const char *word, int argc, char **argv, int *handled)
@@ -958,7 +1319,7 @@ static int cmd_table(struct vgc *c, const char *word, int argc, char **argv, int
 		return 0;
 	for (size_t i = 0; i < sizeof(tcmds) / sizeof(tcmds[0]); i++) {
 		const struct tcmd *t = &tcmds[i];
-		char out[600];
+		char out[600], state[32];
 		if (strcmp(t->word, word) != 0 || strcmp(t->sub, argv[0]) != 0)
 			continue;
 		*handled = 1;
@@ -975,6 +1336,13 @@ static int cmd_table(struct vgc *c, const char *word, int argc, char **argv, int
 			return fail_call(c, r, t->nargs ? argv[1] : word);
 		if (t->show && vg_msg_str(&m, t->show, out, sizeof(out)) == 0)
 			printf("%s\n", out);
+		/* What really happened (SPEC §2, §11): "soft-deleted until T",
+		 * "permanently deleted", "pending until T (id ID)". */
+		if (vg_msg_str(&m, VG_TAG_STATE, state, sizeof(state)) == 0 && strcmp(state, "done") != 0 &&
+		    vg_msg_str(&m, VG_TAG_DETAIL, out, sizeof(out)) == 0) {
+			printf("%s: %s: %s\n", t->done ? t->done : t->sub, t->nargs ? argv[1] : "", out);
+			return 0;
+		}
 		if (t->done)
 			printf("%s: %s\n", t->done, t->nargs ? argv[1] : "");
 		return 0;
@@ -1000,8 +1368,14 @@ static int cmd_misc(struct vgc *c, const char *word, int argc, char **argv)
 		vg_msgb_u32(w, VG_TAG_FLAGS, del ? 1 : 0);
 		if ((r = vgc_call(c, &m)))
 			return fail_call(c, r, argv[2]);
-		printf("protection of %s/%s stopped, data %s\n", argv[1], argv[2],
-			del ? "soft-deleted" : "retained");
+		if (del) {
+			char detail[200];
+			if (vg_msg_str(&m, VG_TAG_DETAIL, detail, sizeof(detail)))
+				return fail_call(c, VG_EPROTO, argv[2]);
+			printf("protection of %s/%s stopped, data %s\n", argv[1], argv[2], detail);
+		} else {
+			printf("protection of %s/%s stopped, data retained\n", argv[1], argv[2]);
+		}
 		return 0;
 	}
 	if (strcmp(word, "guard") == 0 && argc == 4 && strcmp(argv[0], "approver") == 0 &&
@@ -1023,12 +1397,16 @@ static int cmd_misc(struct vgc *c, const char *word, int argc, char **argv)
 		if ((r = vgc_call(c, &m)))
 			return fail_call(c, r, "guard check");
 		while ((r = vgc_stream_next(c, &m)) == 1) {
-			char g[80], v[80], p[80];
+			char g[80], v[80], p[80], by[80];
 			vg_msg_str(&m, VG_TAG_NAME, g, sizeof(g));
 			vg_msg_str(&m, VG_TAG_VAULT, v, sizeof(v));
 			vg_msg_str(&m, VG_TAG_PRINCIPAL, p, sizeof(p));
-			printf("OVERLAP: %s is Owner of vault %s and approver of its guard %s: MUA is defeated\n",
-				p, v, g);
+			if (vg_msg_str(&m, VG_TAG_REASON, by, sizeof(by)) == 0)
+				printf("CREATED BY OWNER: approver %s of guard %s was created by %s, Owner of "
+					"vault %s: MUA is defeated\n", p, g, by, v);
+			else
+				printf("OVERLAP: %s is Owner of vault %s and approver of its guard %s: MUA is "
+					"defeated\n", p, v, g);
 			n++;
 		}
 		if (r)
@@ -1087,13 +1465,26 @@ static int cmd_misc(struct vgc *c, const char *word, int argc, char **argv)
 		}
 		return r ? fail_call(c, r, "policy list") : 0;
 	}
-	if (strcmp(word, "clock") == 0 && argc == 2 && strcmp(argv[0], "advance") == 0) {
+	if (strcmp(word, "clock") == 0 && argc == 1 && strcmp(argv[0], "accept") == 0) {
+		char d[200] = "";
+		vgc_req(c, VG_OP_CLOCK_ACCEPT);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, "clock accept");
+		vg_msg_str(&m, VG_TAG_DETAIL, d, sizeof(d));
+		printf("clock jump accepted: %s\n", d);
+		return 0;
+	}
+	if (strcmp(word, "clock") == 0 && argc == 2 &&
+	    (strcmp(argv[0], "advance") == 0 || strcmp(argv[0], "jump") == 0)) {
 		uint64_t secs, now = 0;
+		int jump = strcmp(argv[0], "jump") == 0, back = jump && argv[1][0] == '-';
 		char ts[32];
-		if (vg_parse_u64(argv[1], 0, UINT64_MAX, &secs))
-			return fail("clock advance %s: expected seconds", argv[1]);
+		if (vg_parse_u64(argv[1] + back, 0, UINT64_MAX, &secs))
+			return fail("clock %s %s: expected seconds", argv[0], argv[1]);
 		w = vgc_req(c, VG_OP_CLOCK_ADVANCE);
 		vg_msgb_u64(w, VG_TAG_SIZE, secs);
+		if (jump)
+			vg_msgb_u32(w, VG_TAG_FLAGS, back ? 3 : 1);
 		if ((r = vgc_call(c, &m)))
 			return fail_call(c, r, "clock advance");
 		vg_msg_u64(&m, VG_TAG_TIME, &now);
@@ -1105,18 +1496,23 @@ static int cmd_misc(struct vgc *c, const char *word, int argc, char **argv)
 	return 2;
 }
 
+/* One line from a file, or from stdin for "-": tokens and PINs never come
+ * from argv (ps, /proc/PID/cmdline). */
 static int read_token(const char *path, char *out, size_t outsz)
 {
-	FILE *f = fopen(path, "re");
+	bool in = strcmp(path, "-") == 0;
+	FILE *f = in ? stdin : fopen(path, "re");
 	size_t n;
 
 	if (!f)
 		return -errno;
 	if (!fgets(out, (int)outsz, f)) {
-		fclose(f);
+		if (!in)
+			fclose(f);
 		return VG_EINVAL;
 	}
-	fclose(f);
+	if (!in)
+		fclose(f);
 	n = strlen(out);
 	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
 		out[--n] = 0;
@@ -1131,12 +1527,13 @@ int main(int argc, char **argv)
 		{"token-file", required_argument, NULL, 't'},
 		{"grant", required_argument, NULL, 'G'},
 		{"pin", required_argument, NULL, 'P'},
+		{"pin-file", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *sock = getenv("VAULTD_SOCKET"), *cmd;
 	struct vgc_auth auth = {0};
-	static char token[300];
+	static char token[300], pin[64];
 	struct vgc *c = NULL;
 	int ch, r;
 
@@ -1149,6 +1546,8 @@ int main(int argc, char **argv)
 		snprintf(token, sizeof(token), "%s", getenv("VG_TOKEN"));
 		auth.token = token;
 	}
+	if ((r = hoist_globals(argc, argv, opts)))
+		return r;
 	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's': sock = optarg; break;
@@ -1159,7 +1558,15 @@ int main(int argc, char **argv)
 			auth.token = token;
 			break;
 		case 'G': auth.grant = optarg; break;
-		case 'P': auth.pin = optarg; break;
+		case 'P':
+			legacy_secret(optarg, "--pin PIN", "--pin-file FILE|-", pin, sizeof(pin));
+			auth.pin = pin;
+			break;
+		case 'p':
+			if ((r = read_token(optarg, pin, sizeof(pin))))
+				return fail("%s: cannot read a PIN: %s", optarg, vg_strerror(r));
+			auth.pin = pin;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -1207,6 +1614,8 @@ int main(int argc, char **argv)
 		r = cmd_agent(c, argc, argv);
 	else if (strcmp(cmd, "alerts") == 0)
 		r = cmd_alerts(c, argc, argv);
+	else if (strcmp(cmd, "pending") == 0)
+		r = cmd_pending(c, argc, argv);
 	else if (strcmp(cmd, "metrics") == 0 && argc == 0)
 		r = cmd_metrics(c);
 	else if (strcmp(cmd, "report") == 0)

@@ -3,7 +3,8 @@
  *   vaultd --state-dir DIR --socket PATH [--socket-group G] [--syslog] [-v] [--check]
  *          [--pkcs11-config FILE] [--alert-outbox]
  *
- * It opens the keys, the LMDB metadata and the blob store, runs the
+ * It locks the state directory (DIR/vaultd.lock: one vaultd per directory),
+ * opens the keys, the LMDB metadata and the blob store, runs the
  * start-up recovery pass, verifies the audit chain, and serves until
  * SIGTERM or SIGINT (handled through a signalfd, never in a handler).
  */
@@ -22,10 +23,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit_guard.h"
 #include "core.h"
+#include "denials.h"
 #include "lifecycle.h"
+#include "lockfile.h"
 #include "log.h"
 #include "server.h"
+#include "trusted_time.h"
 #include "vg_err.h"
 
 #define PURGE_INTERVAL_MS 60000
@@ -44,7 +49,9 @@ static void *purger_main(void *arg)
 	int r;
 
 	for (;;) {
-		if ((r = vlife_purge(p->c, &st)))
+		if (vaudit_broken(p->c, NULL, 0))
+			log_warnx("purger: held: the audit chain is broken and not acknowledged");
+		else if ((r = vlife_purge(p->c, &st)))
 			log_warnx("purger: %s", vg_strerror(r));
 		else if (st.sealed)
 			log_warnx("purger: vault %s: key unavailable; %u sealed vault%s left unpurged",
@@ -54,6 +61,28 @@ static void *purger_main(void *arg)
 				"pruned %u expired points; aborted %u stale uploads", st.vaults, st.items,
 				st.points, st.objects, st.expired, st.aborted);
 		if (poll(&pf, 1, PURGE_INTERVAL_MS) != 0)
+			return NULL;
+	}
+}
+
+/* Once a second: the audit high-water mark follows the head (audit_hwm.h),
+ * and aggregated refusals are written when due (denials.h). */
+#define HWM_INTERVAL_MS 1000
+
+static void *hwm_main(void *arg)
+{
+	struct purger *p = arg;
+	struct pollfd pf = {.fd = p->stop[0], .events = POLLIN};
+	int r, warned = 0;
+
+	for (;;) {
+		if ((r = vdeny_flush(p->c, false)))
+			log_warnx("aggregated refusals: %s", vg_strerror(r));
+		if ((r = vaudit_sync(p->c)) && !warned++)
+			log_warnx("audit high-water mark %s: %s", p->c->ast.hwm_path, vg_strerror(r));
+		else if (!r)
+			warned = 0;
+		if (poll(&pf, 1, HWM_INTERVAL_MS) != 0)
 			return NULL;
 	}
 }
@@ -69,8 +98,78 @@ static void usage(FILE *f)
 		"                      (module, token, pin_file; see vault/README.md)\n"
 		"  --alert-outbox      queue every alert for the webhook sender (vaultnotify)\n"
 		"  --syslog            log to syslog instead of stderr\n"
-		"  --check             open and verify the state, print \"configuration OK\", exit\n"
-		"  -v, --verbose       debug logging\n");
+		"  --check             look at the state read-only (safe beside a running vaultd):\n"
+		"                      keys, metadata, uploads in flight, audit chain; print\n"
+		"                      \"configuration OK\" and exit 0, or exit 1\n"
+		"  -v, --verbose       debug logging\n"
+		"  -h, --help          this text\n");
+}
+
+/* vaultd --check: look, change nothing. The state is opened read-only
+ * (safe beside a running vaultd, which keeps its lock), recovery only
+ * counts, and every line says what was checked. Exit 1 if anything is
+ * wrong, 0 with "configuration OK". */
+static int check_state(const char *dir, const char *p11conf)
+{
+	struct vcore *c = NULL;
+	struct vcore_recovery rec;
+	uint64_t count, bad;
+	char why[512] = "", path[2300], holder[256];
+	int r, held;
+
+	if (snprintf(path, sizeof(path), "%s/vaultd.lock", dir) >= (int)sizeof(path))
+		fatalx("%s: path too long", dir);
+	held = vg_lock_holder(path, holder, sizeof(holder));
+	if (held > 0)
+		printf("state directory %s: in use by vaultd %s; checked read-only beside it\n", dir,
+			*holder ? holder : "(pid not yet recorded)");
+	else
+		printf("state directory %s: not in use; checked read-only\n", dir);
+	if ((r = vcore_open_ex(dir, VCORE_OPEN_READONLY, NULL, &c, why, sizeof(why)))) {
+		fprintf(stderr, "vaultd: %s\n", *why ? why : vg_strerror(r));
+		return 1;
+	}
+	printf("format: %u%s\n", c->format_found, c->format_found < VCORE_FORMAT ?
+		" (an older release's: the next start upgrades it in place)" : "");
+	printf("keys: platform key and audit key readable (0600, owner uid %u)%s\n",
+		(unsigned)geteuid(), c->infra ? ", infrastructure key readable" : "");
+	if (p11conf) {
+		struct vk_p11_config cfg;
+		if ((r = vk_p11_config_load(p11conf, &cfg, why, sizeof(why))) ||
+		    (r = vcore_set_pkcs11(c, &cfg, why, sizeof(why)))) {
+			fprintf(stderr, "vaultd: %s\n", *why ? why : vg_strerror(r));
+			vcore_close(c);
+			return 1;
+		}
+		printf("pkcs11: %s: module %s, token \"%s\"\n", p11conf, cfg.module, cfg.token);
+	}
+	if ((r = vcore_survey(c, &rec))) {
+		fprintf(stderr, "vaultd: reading the metadata: %s\n", vg_strerror(r));
+		vcore_close(c);
+		return 1;
+	}
+	printf("metadata: readable; %llu uncommitted point%s (uploads in flight, or left by a crash: "
+		"a start removes them only if no vaultd is running); %llu detached upload%s "
+		"(kept by a start for a day)\n",
+		(unsigned long long)rec.pending_points, rec.pending_points == 1 ? "" : "s",
+		(unsigned long long)rec.kept_detached, rec.kept_detached == 1 ? "" : "s");
+	printf("blobs: %llu not referenced by a committed record, %llu stray file%s (left alone)\n",
+		(unsigned long long)rec.orphan_blobs, (unsigned long long)rec.stray_files,
+		rec.stray_files == 1 ? "" : "s");
+	r = va_verify(c->audit, c->db, &count, &bad, why, sizeof(why));
+	if (!r) {
+		struct va_hwm h;
+		uint64_t brk;
+		r = va_hwm_check(c->audit, c->db, c->ast.hwm_path, &h, &brk, why, sizeof(why));
+	}
+	vcore_close(c);
+	if (r) {
+		printf("audit chain: BROKEN: %s\n", *why ? why : vg_strerror(r));
+		return 1;
+	}
+	printf("audit chain: %llu entries, intact\n", (unsigned long long)count);
+	printf("configuration OK\n");
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -93,8 +192,8 @@ int main(int argc, char **argv)
 	struct vcore *c = NULL;
 	struct vcore_recovery rec;
 	struct rlimit rl = {0, 0};
-	uint64_t count, bad;
-	char why[512] = "";
+	uint64_t count;
+	char why[512] = "", info[2200];
 	sigset_t ss;
 
 	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
@@ -130,7 +229,10 @@ int main(int argc, char **argv)
 	if ((sfd = signalfd(-1, &ss, SFD_CLOEXEC)) < 0)
 		fatal("signalfd");
 
-	if ((r = vcore_open(dir, &c, why, sizeof(why))))
+	if (check)
+		return check_state(dir, p11conf);
+	snprintf(info, sizeof(info), "pid %ld socket %s", (long)getpid(), so.socket_path);
+	if ((r = vcore_open_ex(dir, 0, info, &c, why, sizeof(why))))
 		fatalx("%s", *why ? why : vg_strerror(r));
 	if (p11conf) {
 		struct vk_p11_config cfg;
@@ -139,37 +241,49 @@ int main(int argc, char **argv)
 			fatalx("%s", *why ? why : vg_strerror(r));
 		log_info("customer-managed keys: token \"%s\" via %s", cfg.token, cfg.module);
 	}
+	if (c->format_found < VCORE_FORMAT)
+		log_info("state directory %s: format %u upgraded to %u", dir, c->format_found, VCORE_FORMAT);
 	c->outbox = outbox;
+	if ((r = vtime_load(c)))
+		fatalx("the trusted-time mark: %s", vg_strerror(r));
 	if ((r = vcore_recover(c, &rec)))
 		fatalx("recovery failed: %s", vg_strerror(r));
 	if (rec.pending_points || rec.orphan_blobs || rec.stray_files)
 		log_info("recovery: removed %llu uncommitted points, %llu orphan blobs, %llu stray files",
 			(unsigned long long)rec.pending_points, (unsigned long long)rec.orphan_blobs,
 			(unsigned long long)rec.stray_files);
+	if (rec.kept_detached)
+		log_info("recovery: kept %llu detached uploads (resumable for a day from their start)",
+			(unsigned long long)rec.kept_detached);
 	why[0] = 0;
-	r = va_verify(c->audit, c->db, &count, &bad, why, sizeof(why));
-	if (r)
-		log_warnx("AUDIT CHAIN BROKEN: %s", *why ? why : vg_strerror(r));
-	if (check) {
-		vcore_close(c);
-		if (r)
-			return 1;
-		printf("configuration OK\n");
-		return 0;
-	}
+	r = vaudit_start(c, &count, why, sizeof(why));
+	if (r == 1)
+		log_warnx("AUDIT CHAIN BROKEN: %s; audit-broken raised; changes are refused until "
+			"local root or an Owner runs: vaultctl audit acknowledge --reason TEXT", why);
+	else if (r)
+		fatalx("audit chain: %s", *why ? why : vg_strerror(r));
 	if ((r = vsrv_listen(&so, &lfd, why, sizeof(why))))
 		fatalx("%s", why);
 	log_info("serving %s (state %s, %llu audit entries)", so.socket_path, dir,
 		(unsigned long long)count);
 	{
-		struct purger pg = {.c = c};
-		pthread_t th;
+		struct purger pg = {.c = c}, hw = {.c = c};
+		pthread_t th, hth;
 		if (pipe2(pg.stop, O_CLOEXEC) < 0 || pthread_create(&th, NULL, purger_main, &pg))
 			fatal("cannot start the purger");
+		if (pipe2(hw.stop, O_CLOEXEC) < 0 || pthread_create(&hth, NULL, hwm_main, &hw))
+			fatal("cannot start the audit high-water thread");
 		vsrv_run(c, lfd, sfd);
 		if (write(pg.stop[1], "x", 1) != 1)
 			log_warn("stopping the purger");
 		pthread_join(th, NULL);
+		if (write(hw.stop[1], "x", 1) != 1)
+			log_warn("stopping the audit high-water thread");
+		pthread_join(hth, NULL);
+		if ((r = vdeny_flush(c, true)))
+			log_warnx("aggregated refusals: %s", vg_strerror(r));
+		if ((r = vaudit_sync(c)))
+			log_warnx("audit high-water mark %s: %s", c->ast.hwm_path, vg_strerror(r));
 	}
 	unlink(so.socket_path);
 	vcore_close(c);

@@ -69,7 +69,8 @@ static void usage(FILE *f)
 		"  --backoff-max SECONDS longest wait between failed deliveries (default 300)\n"
 		"  --syslog              log to syslog\n"
 		"  --check               validate the options, print \"configuration OK\", exit\n"
-		"  -v, --verbose         debug logging\n");
+		"  -v, --verbose         debug logging\n"
+		"  -h, --help            this text\n");
 }
 
 struct alert {

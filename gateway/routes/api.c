@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "body.h"
 #include "buf.h"
@@ -391,9 +392,16 @@ static void vault_create(struct gw_rctx *x, struct vgc *v)
 	json_decref(o);
 }
 
+static const struct rename pending_names[] = {
+	{"name", "what"}, {"value", "to"}, {"reason", "from"}, {"principal", "requested_by"},
+	{"time", "requested_at"}, {"time2", "effective_at"}, {"kind", "alert"}, {NULL, NULL}};
+
+/* The vault, with its weakening changes still in their cooling-off
+ * (SPEC §11) under "pending". */
 static void vault_get(struct gw_rctx *x, struct vgc *v, const struct api_target *t)
 {
 	struct vg_msg m;
+	json_t *o, *pend;
 	int r;
 
 	vg_msgb_str(vgc_req(v, VG_OP_VAULT_GET), VG_TAG_VAULT, t->vault);
@@ -401,7 +409,32 @@ static void vault_get(struct gw_rctx *x, struct vgc *v, const struct api_target 
 		gw_reply_op_error(x, v, r);
 		return;
 	}
-	send_json(x, 200, msg_json(&m, vault_names));
+	if (!(o = msg_json(&m, vault_names)) || !(pend = json_array())) {
+		json_decref(o);
+		gw_reply_error(x, 500, "internal", "out of memory");
+		return;
+	}
+	json_object_set_new(o, "pending", pend);
+	vg_msgb_str(vgc_req(v, VG_OP_PENDING_LIST), VG_TAG_VAULT, t->vault);
+	if ((r = vgc_call(v, &m))) {
+		json_decref(o);
+		gw_reply_op_error(x, v, r);
+		return;
+	}
+	while ((r = vgc_stream_next(v, &m)) == 1) {
+		if (m.type != VG_F_ROW) {
+			r = VG_EPROTO;
+			break;
+		}
+		json_array_append_new(pend, msg_json(&m, pending_names));
+	}
+	if (r) {
+		json_decref(o);
+		x->link_bad = true;
+		gw_reply_error(x, 502, "protocol", "vaultd broke off the pending list");
+		return;
+	}
+	send_json(x, 200, o);
 }
 
 static void item_create(struct gw_rctx *x, struct vgc *v, const struct api_target *t)
@@ -474,10 +507,24 @@ static void point_op(struct gw_rctx *x, struct vgc *v, const struct api_target *
 		gw_reply_op_error(x, v, r);
 		return;
 	}
+	if (op == VG_OP_POINT_DELETE) {
+		/* What vaultd did, not what it was asked (SPEC §2). */
+		char state[32], detail[200];
+		uint64_t until = 0;
+		if (vg_msg_str(&m, VG_TAG_STATE, state, sizeof(state)) ||
+		    vg_msg_str(&m, VG_TAG_DETAIL, detail, sizeof(detail))) {
+			x->link_bad = true;
+			gw_reply_error(x, 502, "protocol", "vaultd did not say what the delete did");
+			return;
+		}
+		(void)vg_msg_u64(&m, VG_TAG_TIME2, &until);
+		send_json(x, 200, json_pack("{s:s, s:s, s:s, s:I}", "id", t->point, "state", state,
+					 "result", detail, "purge_at", (json_int_t)until));
+		return;
+	}
 	if (op != VG_OP_POINT_COMMIT) {
 		send_json(x, 200, json_pack("{s:s, s:s}", "id", t->point, "state",
-					 op == VG_OP_POINT_ABORT ? "aborted" :
-					 op == VG_OP_POINT_DELETE ? "soft-deleted" : "active"));
+					 op == VG_OP_POINT_ABORT ? "aborted" : "active"));
 		return;
 	}
 	send_json(x, 200, msg_json(&m, point_names));
@@ -824,6 +871,60 @@ static void whoami(struct gw_rctx *x)
 				 x->c->kind[0] ? x->c->kind : "unknown"));
 }
 
+/* POST /v1/agents/activate {"agent": NAME, "registration_token": TOKEN}
+ * -> 200 {"agent", "token"}: the one route that takes no credential. The
+ * registration token is the credential; vaultd checks it (expiry, single
+ * use, its limits per source and per agent, enrol.h) and audits every
+ * attempt. A refusal also takes a token from this source's failed-attempt
+ * bucket, which answers 429 before vaultd is asked once it is empty. */
+static void agent_activate(struct gw_rctx *x)
+{
+	char name[VG_PRINCIPAL_NAME_MAX + 1], reg[300], tok[300];
+	const char *a, *t;
+	struct vg_msg m;
+	struct vg_wr *w;
+	struct vgc *v;
+	json_t *o;
+	int r;
+
+	if (!(o = read_json(x)))
+		return;
+	OPENSSL_cleanse(x->io, x->iocap);
+	a = json_str(o, "agent");
+	t = json_str(o, "registration_token");
+	if (!a || !t || vg_name_check(a, VG_PRINCIPAL_NAME_MAX) || strlen(t) == 0 ||
+	    strlen(t) >= sizeof(reg) || json_object_size(o) != 2) {
+		json_decref(o);
+		gw_reply_error(x, 400, "invalid",
+			"expected {\"agent\": NAME, \"registration_token\": TOKEN} and nothing else");
+		return;
+	}
+	snprintf(name, sizeof(name), "%s", a);
+	snprintf(reg, sizeof(reg), "%s", t);
+	json_decref(o);
+	if (gw_vaultd_open_anon(x, &v)) {
+		OPENSSL_cleanse(reg, sizeof(reg));
+		return;
+	}
+	w = vgc_req(v, VG_OP_AGENT_ACTIVATE);
+	vg_msgb_str(w, VG_TAG_NAME, name);
+	vg_msgb_str(w, VG_TAG_TOKEN, reg);
+	OPENSSL_cleanse(reg, sizeof(reg));
+	r = vgc_call(v, &m);
+	/* The request frame held the registration token. */
+	OPENSSL_cleanse(w->p, w->cap);
+	if (r) {
+		gw_reply_op_error(x, v, r);   /* VG_EAUTH takes a token from the bucket */
+	} else if (vg_msg_str(&m, VG_TAG_TOKEN, tok, sizeof(tok))) {
+		x->link_bad = true;
+		gw_reply_error(x, 502, "protocol", "vaultd sent no token");
+	} else {
+		send_json(x, 200, json_pack("{s:s, s:s}", "agent", name, "token", tok));
+		OPENSSL_cleanse(tok, sizeof(tok));
+	}
+	gw_vaultd_close(x, v);
+}
+
 /* ---- dispatch ----------------------------------------------------------------- */
 
 enum api_op {
@@ -832,7 +933,7 @@ enum api_op {
 	A_POLICY_SET, A_ITEMS, A_ITEM_NEW, A_ITEM, A_ITEM_POLICY, A_ITEM_STOP, A_ITEM_UNDELETE,
 	A_ITEM_RESUME, A_POINTS, A_POINT_NEW, A_POINT, A_POINT_DELETE, A_POINT_UNDELETE,
 	A_POINT_ABORT, A_COMMIT, A_OBJECTS, A_OBJ_PUT, A_OBJ_GET, A_MUA_LIST, A_MUA_REQUEST,
-	A_MUA_APPROVE, A_MUA_DENY, A_VAULT_KEY, A_REPORT, A_VAULT_REPORT,
+	A_MUA_APPROVE, A_MUA_DENY, A_VAULT_KEY, A_REPORT, A_VAULT_REPORT, A_AGENT_ACTIVATE,
 	A_RESTIC_DELETED, A_RESTIC_UNDELETE,
 };
 
@@ -883,6 +984,10 @@ static enum api_op classify(struct gw_rctx *x, const struct api_path *p, struct 
 	if (n == 2 && SEG(1, "report")) {
 		METHODS(m == GW_M_GET, "GET");
 		return A_REPORT;
+	}
+	if (n == 3 && SEG(1, "agents") && SEG(2, "activate")) {
+		METHODS(m == GW_M_POST, "POST");
+		return A_AGENT_ACTIVATE;
 	}
 	if (n >= 3 && SEG(1, "guards")) {
 		/* /v1/guards/G/requests[/R/approve|deny]: G names the guard;
@@ -1015,6 +1120,10 @@ void gw_api_handle(struct gw_rctx *x)
 	}
 	if ((op = classify(x, &p, &t)) == A_NONE)
 		return;
+	if (op == A_AGENT_ACTIVATE) {
+		agent_activate(x);
+		return;
+	}
 	takes_body = op == A_VAULT_NEW || op == A_ITEM_NEW || op == A_OBJ_PUT || op == A_VAULT_SET ||
 		op == A_ITEM_POLICY || op == A_POLICY_SET || op == A_MUA_REQUEST ||
 		op == A_MUA_APPROVE || op == A_VAULT_KEY || op == A_RESTIC_UNDELETE;
@@ -1040,7 +1149,9 @@ void gw_api_handle(struct gw_rctx *x)
 		call_list(x, v, VG_OP_AUDIT_EXPORT, &t, 0, NULL, NULL, NULL, false, 0, seq, false);
 		break;
 	case A_VAULT_AUDIT:
-		call_list(x, v, VG_OP_AUDIT_EXPORT, &t, 0, NULL, "target", t.vault, false, 0, seq, true);
+		/* vaultd scopes the entries to the vault and checks the caller
+		 * owns it (issue 12 item 5); the gateway filters nothing. */
+		call_list(x, v, VG_OP_AUDIT_EXPORT, &t, 1, NULL, NULL, NULL, false, 0, seq, false);
 		break;
 	case A_ALERTS:
 		call_list(x, v, VG_OP_ALERT_LIST, &t, 1, NULL, NULL, NULL, false, 0, seq, false);

@@ -114,11 +114,21 @@ vg_expect_fail "not found" vg_ctl restore v1 host1 0123456789abcdef
 vg_expect_fail "not found" vg_ctl restore v1 host1 "$P_SMALL" --object nosuchobject
 vg_expect_fail "not found" vg_ctl restore nosuchvault host1 "$P_SMALL"
 vg_expect_fail "point id" vg_ctl restore v1 host1 not-a-point-id
-# Ranges past the end: a clear error, a non-zero exit, and no file.
-for r in "$((3 * S + 7))-$((3 * S + 7))" "$((3 * S + 7))-" "$((3 * S + 6))-$((3 * S + 7))" \
-	"0-$((3 * S + 7))" "99999999999-"; do
+# A first byte past the end: a clear error, a non-zero exit, and no file.
+for r in "$((3 * S + 7))-$((3 * S + 7))" "$((3 * S + 7))-" "99999999999-" "99999999999-99999999999"; do
 	vg_expect_fail "outside" vg_ctl restore v1 host1 "$P_SMALL" --range "$r" -o "$VG_WORK/past.out"
 done
+# A last byte past the end means the end, as in HTTP (RFC 9110 14.1.2).
+psize=$(stat -c %s "$small")
+wantlen() { echo $(($(stat -c %s "$small") - $1)); }
+for a in 0 $((psize - 1)); do
+	vg_ctl restore v1 host1 "$P_SMALL" --range "$a-$((psize + 100))" -o "$VG_WORK/clamp.out"
+	vg_slice "$small" "$a" "$(wantlen "$a")" | cmp - "$VG_WORK/clamp.out" ||
+		vg_fail "range $a-$((psize + 100)) is not bytes $a to the end"
+done
+vg_ctl restore v1 host1 "$P_SMALL" --range "0-18446744073709551614" -o "$VG_WORK/clamp.out"
+cmp "$small" "$VG_WORK/clamp.out" || vg_fail "range 0-(2^64-2) is not the whole object"
+rm -f "$VG_WORK/clamp.out"
 vg_expect_fail "expected A-B" vg_ctl restore v1 host1 "$P_SMALL" --range 5-3 -o "$VG_WORK/past.out"
 vg_expect_fail "expected A-B" vg_ctl restore v1 host1 "$P_SMALL" --range x-y -o "$VG_WORK/past.out"
 vg_expect_fail "expected A-B" vg_ctl restore v1 host1 "$P_SMALL" --range -5 -o "$VG_WORK/past.out"

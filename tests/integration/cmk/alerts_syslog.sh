@@ -63,7 +63,7 @@ wait_for() {
 vg_log "a security alert: LOG_CRIT (user.crit, <10>)"
 vg_ctl vault create v1 >/dev/null
 vg_ctl vault set v1 soft-delete off >/dev/null
-wait_for "$LOG" 'vaultgate-alert seq=1 name=soft-delete-disabled severity=critical vault="v1" target="v1" principal="root@local" detail="soft delete turned off; items already soft-deleted keep their window"'
+wait_for "$LOG" 'vaultgate-alert seq=1 name=soft-delete-disabled severity=critical vault="v1" target="v1" principal="root@local" detail="soft-delete on -> off requested: pending '
 grep -F 'name=soft-delete-disabled' "$LOG" | grep -q '^<10>' || vg_fail "not at user.crit: $(cat "$LOG")"
 
 vg_log "a job alert: LOG_ERR (user.err, <11>)"

@@ -33,7 +33,7 @@ vg_ctl vault create v1 >/dev/null
 [ "$(stat -c %s "$ST/keys/infra.key")" = 32 ] || vg_fail "infra.key is not 32 bytes"
 case "$(vg_ctl vault show v2)" in *"encryption=double"*) ;; *) vg_fail "v2 does not say double" ;; esac
 case "$(vg_ctl vault show v1)" in *"encryption=single"*) ;; *) vg_fail "v1 does not say single" ;; esac
-vg_expect_fail "usage:" vg_ctl vault create v3 --triple-encryption
+vg_expect_fail "unknown option --triple-encryption" vg_ctl vault create v3 --triple-encryption
 vg_expect_fail "unknown setting" vg_ctl vault set v1 double-encryption on
 
 # The same recognisable 2.5 MB file in both vaults: 3 segments each.

@@ -65,6 +65,31 @@ gw_curl $O "$V/items/host1/points?all=true" | grep -q "\"id\":\"$P1\",\"state\":
 	vg_fail "point not soft-deleted: $(gw_curl $O "$V/items/host1/points?all=true")"
 gw_expect 200 "point undelete" "$(gw_status $O -X POST "$V/items/host1/points/$P1/undelete")"
 gw_curl $O "$V/items/host1/points" | grep -q "\"id\":\"$P1\"" || vg_fail "point not back"
+# What the delete did comes from vaultd (SPEC §2), and the API says it.
+out=$(gw_curl $O -X DELETE "$V/items/host1/points/$P1")
+echo "$out" | python3 -c '
+import json, sys
+o = json.load(sys.stdin)
+assert o["state"] == "soft-deleted", o
+assert o["result"].startswith("soft-deleted until ") and o["result"].endswith("Z"), o
+assert o["purge_at"] > 0, o' || vg_fail "point delete answered: $out"
+gw_expect 200 "point undelete" "$(gw_status $O -X POST "$V/items/host1/points/$P1/undelete")"
+
+# --- a weakening change is pending (SPEC §11); the GET of the vault shows it --------------------------
+out=$(gw_curl $O -X PATCH -d '{"soft_delete":"off"}' "$V")
+echo "$out" | grep -q '"state":"pending"' || vg_fail "PATCH soft_delete off answered: $out"
+out=$(gw_curl $O "$V")
+echo "$out" | python3 -c '
+import json, sys
+o = json.load(sys.stdin)
+p = [x for x in o["pending"] if x["what"] == "soft-delete"]
+assert len(p) == 1 and p[0]["to"] == "off", o
+assert p[0]["requested_by"] == "olga" and p[0]["effective_at"] > p[0]["requested_at"], o' ||
+	vg_fail "GET vault: $out"
+echo "$out" | grep -q 'soft-delete=on/30d' || vg_fail "off took effect at once: $out"
+vg_ctl pending cancel "$(vg_ctl pending v1 | awk -F'\t' '$3 == "soft-delete" { print $1 }')" >/dev/null
+gw_curl $O "$V" | grep -q '"what":"soft-delete"' && vg_fail "the cancelled change is still listed"
+vg_log "ok: deletes say what happened; pending changes are listed on the vault"
 
 # --- MUA: a guard makes delete-data need a grant ---------------------------------------------------------
 vg_ctl guard create g1 >/dev/null
@@ -94,7 +119,7 @@ rows = json.load(sys.stdin)
 assert rows, "empty audit"
 for r in rows:
     assert r["target"] == "v1" or r["target"].startswith("v1/"), r
-assert any(r["op"] == "point.delete" and r["peer"].startswith("127.0.0.1:") for r in rows)
+assert any(r["op"] == "point.delete" and r["peer"] == "127.0.0.1" for r in rows)
 ' || vg_fail "per-vault audit: $audit"
 vg_log "ok: alerts and the per-vault audit (client address recorded)"
 
@@ -104,6 +129,22 @@ gw_expect 400 "move to the key it already uses" "$(gw_status $O -X PUT -d '{"kin
 gw_expect 503 "a CMK without a PKCS#11 token (key unavailable)" \
 	"$(gw_status $O -X PUT -d '{"kind":"cmk","name":"k1"}' "$V/key")"
 gw_expect 400 "a key of no kind" "$(gw_status $O -X PUT -d '{"kind":"hsm"}' "$V/key")"
+
+# --- wrong PINs are rate-limited: 5, then 429 (SPEC §11) ------------------------------------------------------
+vg_ctl vault create v2 >/dev/null
+vg_ctl agent register v2 agx -o "$VG_WORK/agx.cred" >/dev/null
+AGX=$(vg_ctl agent activate agx "$(sed -n 's/^VG_REGISTRATION_TOKEN=//p' "$VG_WORK/agx.cred")" |
+	grep -o 'vg_[0-9a-f]\{64\}' | head -1)
+vg_ctl item create v2 hx --agent agx >/dev/null
+for n in 1 2 3 4 5; do
+	gw_expect 403 "wrong PIN $n" "$(gw_status -u "agx:$AGX" -H "X-Vaultgate-Pin: 0000000$n" \
+		-X DELETE "$GW_URL/v1/vaults/v2/items/hx?delete_data=true")"
+done
+gw_expect 429 "a PIN after 5 wrong ones" "$(gw_status -u "agx:$AGX" -H "X-Vaultgate-Pin: 00000009" \
+	-X DELETE "$GW_URL/v1/vaults/v2/items/hx?delete_data=true")"
+vg_ctl alerts --json | grep -F '"name":"pin-bruteforce"' | grep -qF '"target":"agx"' ||
+	vg_fail "no pin-bruteforce alert: $(vg_ctl alerts)"
+vg_log "ok: wrong PINs are rate-limited (429) and raise pin-bruteforce"
 
 # --- immutability ------------------------------------------------------------------------------------------
 gw_expect 200 "enable immutability" "$(gw_status $O -X PATCH -d '{"immutability":"enabled"}' "$V")"

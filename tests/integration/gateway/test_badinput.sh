@@ -101,6 +101,11 @@ gw_expect 413 "a restic file over max_body_restic" \
 H="Host: x\r\nAuthorization: Basic $B64\r\n"
 gw_expect 400 "Content-Length and Transfer-Encoding" "$(printf "POST /restic/repo1/config HTTP/1.1\r\n${H}Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" | raw_status)"
 gw_expect 400 "Transfer-Encoding and Content-Length" "$(printf "POST /restic/repo1/config HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n" | raw_status)"
+# The refusal is in the client's words, never llhttp's internal names (HPE_*).
+body=$(printf "POST /restic/repo1/config HTTP/1.1\r\n${H}Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" | gw_raw --timeout 4)
+case "$body" in *HPE_*) vg_fail "llhttp's internal error name reached the client: $body" ;; esac
+case "$body" in *'"error":"bad-request"'*'Content-Length together with Transfer-Encoding'*) ;;
+*) vg_fail "CL+TE refusal does not say why: $body" ;; esac
 gw_expect 400 "duplicate Content-Length" "$(printf "POST /restic/repo1/config HTTP/1.1\r\n${H}Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc" | raw_status)"
 gw_expect 400 "Content-Length list" "$(printf "POST /restic/repo1/config HTTP/1.1\r\n${H}Content-Length: 3, 3\r\n\r\nabc" | raw_status)"
 gw_expect 400 "obs-fold" "$(printf "GET /restic/repo1/config HTTP/1.1\r\n${H}X-Folded: a\r\n b\r\n\r\n" | raw_status)"

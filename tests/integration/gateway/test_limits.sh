@@ -25,6 +25,11 @@ gw_expect 429 "bad token #4 (bucket empty)" "$(gw_status -u "alice:vg_bad4" "$GW
 gw_expect 429 "even good credentials, from that source" "$(gw_status -u "alice:$ALICE" "$GW_URL/v1/whoami")"
 [ "$(gw_curl -u "alice:$ALICE" "$GW_URL/v1/whoami" | python3 -c 'import json,sys; print(json.load(sys.stdin)["error"])')" = limit ] ||
 	vg_fail "429 body"
+# It says when to come back (auth_fail_per_minute = 1: one attempt a minute)
+# and names the address alone: the limit is per address, not per port.
+hdr=$(gw_curl -D - -o "$VG_WORK/429.json" -u "alice:$ALICE" "$GW_URL/v1/whoami")
+echo "$hdr" | grep -qi '^Retry-After: 60' || vg_fail "429 without Retry-After: 60: $hdr"
+grep -q 'attempts from 127.0.0.1"' "$VG_WORK/429.json" || vg_fail "429 message: $(cat "$VG_WORK/429.json")"
 vg_ctl audit export | grep -q '"result":"denied"' || vg_fail "refusals not audited by vaultd"
 vg_log "ok: the 4th failure from one source is refused with 429 before vaultd is asked"
 

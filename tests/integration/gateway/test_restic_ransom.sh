@@ -4,7 +4,7 @@
 # Unmodified restic 0.14 through the real vaultgw (TLS) and vaultd.
 #
 #   restic / curl ──TLS──► vaultgw A 127.0.0.1:$PORT_A (restic_vault default, later off) ─┐
-#                 ──TLS──► vaultgw B 127.0.0.1:$PORT_B (restic_vault aon)                 ─┴unix─► vaultd
+#                 ──TLS──► vaultgw B 127.0.0.1:$PORT_B (restic_vault aon)                 ─┴unix─► vaultd-testclock
 #
 # 1. vaults "default" (soft delete on) and "aon" (always-on): the agent's
 #    forget --prune, key remove, key passwd (restic retries each refusal
@@ -27,7 +27,9 @@
 set -eu
 . "$VG_SRC/tests/integration/gateway/lib_gw.sh"
 
-gw_setup
+# The test daemon: soft delete off waits out its cooling-off (SPEC §11)
+# unless expedited, which only vaultd-testclock allows.
+VAULTD_BIN=$VAULTD_TEST gw_setup
 
 AG=$(gw_principal agent1 agent)
 OWN=$(gw_principal own1 user)
@@ -39,6 +41,8 @@ for v in default aon off; do
 done
 vg_ctl vault set aon soft-delete always-on >/dev/null
 vg_ctl vault set off soft-delete off >/dev/null
+for id in $(vg_ctl pending off | cut -f1); do vg_ctl pending expedite "$id" >/dev/null; done
+vg_ctl vault show off | grep -q "soft-delete.*off" || vg_fail "soft delete is not off: $(vg_ctl vault show off)"
 
 # Gateway A serves vault default; a second one, B, serves aon.
 gw_stop_gateway

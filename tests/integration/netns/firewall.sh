@@ -86,7 +86,7 @@ vg_log "up: namespace, veth, addresses, routes, table in one batch"
 vgtopo_config "$CONF" "nflog_group = 7"
 vn --check | grep -q "^configuration OK"
 vn up >"$VG_WORK/up.log"
-grep -q "namespace $TOPO_PE up: veth vg0, table inet vaultgate with 10 rules" "$VG_WORK/up.log" ||
+grep -q "namespace $TOPO_PE up: veth vg0, table inet vaultgate with 11 rules" "$VG_WORK/up.log" ||
 	vg_fail "unexpected up output: $(cat "$VG_WORK/up.log")"
 vgtopo_attach_pe
 in_ns "$TOPO_PE" ip -4 addr show dev vg0 | grep -q "inet $TOPO_PE_IP/24" || vg_fail "address not set"
@@ -97,8 +97,8 @@ grep -q 'policy drop;' "$VG_WORK/ruleset.nft"
 [ "$(grep -c 'policy drop;' "$VG_WORK/ruleset.nft")" = 3 ] || vg_fail "not every chain has policy drop"
 # every rule carries a counter and a comment
 rules=$(grep -cE '^\s+(ct|iif|oif|tcp|icmp|log|counter)' "$VG_WORK/ruleset.nft")
-[ "$rules" = 10 ] || vg_fail "expected 10 rules, found $rules"
-[ "$(grep -E '^\s+(ct|iif|oif|tcp|icmp|log|counter)' "$VG_WORK/ruleset.nft" | grep -c 'counter packets .* comment "')" = 10 ] ||
+[ "$rules" = 11 ] || vg_fail "expected 11 rules, found $rules"
+[ "$(grep -E '^\s+(ct|iif|oif|tcp|icmp|log|counter)' "$VG_WORK/ruleset.nft" | grep -c 'counter packets .* comment "')" = 11 ] ||
 	vg_fail "a rule lacks a counter or a comment"
 sed 's/comment ".*"//' "$VG_WORK/ruleset.nft" | grep -qw reject && vg_fail "the ruleset rejects: it must only drop"
 vn verify | grep -q "matches the configuration" || vg_fail "verify after up"
@@ -182,7 +182,7 @@ grep -q 'decided by chain input rule 4 (handle [0-9]*, [0-9]* packets so far): "
 	vg_fail "explain allowed, rule: $(cat "$VG_WORK/ex1")"
 vn explain "$TOPO_NO_IP" >"$VG_WORK/ex2"
 grep -q "new connection from $TOPO_NO_IP to tcp/443: DROP" "$VG_WORK/ex2" || vg_fail "explain denied: $(cat "$VG_WORK/ex2")"
-grep -q 'decided by chain input rule 6 .*"everything else: log to NFLOG group 7, then drop (never reject)"' "$VG_WORK/ex2" ||
+grep -q 'decided by chain input rule 7 .*"everything else: log to NFLOG group 7, then drop (never reject)"' "$VG_WORK/ex2" ||
 	vg_fail "explain denied, rule: $(cat "$VG_WORK/ex2")"
 vn explain "$TOPO_OK_IP" 8080 >"$VG_WORK/ex3"
 grep -q "new connection from $TOPO_OK_IP to tcp/8080: DROP" "$VG_WORK/ex3" || vg_fail "explain wrong port: $(cat "$VG_WORK/ex3")"
@@ -221,7 +221,7 @@ vn verify >"$VG_WORK/drift.log" || rc=$?
 [ "$rc" = 1 ] || vg_fail "verify exit $rc on drift, expected 1"
 grep -q "DRIFT: table inet vaultgate differs from the configuration in 1 place" "$VG_WORK/drift.log" ||
 	vg_fail "verify output: $(cat "$VG_WORK/drift.log")"
-grep -q "^+ chain input: unexpected rule at position 7: handle [0-9]*, no comment: .*cmp eq reg 1 0x00001600" "$VG_WORK/drift.log" ||
+grep -q "^+ chain input: unexpected rule at position 8: handle [0-9]*, no comment: .*cmp eq reg 1 0x00001600" "$VG_WORK/drift.log" ||
 	vg_fail "verify diff: $(cat "$VG_WORK/drift.log")"
 rc=0
 vn explain "$TOPO_OK_IP" >/dev/null || rc=$?

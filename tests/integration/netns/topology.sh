@@ -21,6 +21,7 @@
 #   vgtopo_up                 bridge + both clients
 #   vgtopo_config FILE [LINE...]   a vaultnet config for the appliance (mode 0600)
 #   vgtopo_attach_pe          after `vaultnet up`: vgpe0 into br0
+#   vgtopo_attacker           a hostile neighbour $PREFIX-at (10.231.0.250/24) on br0
 #   vgtopo_down               removes everything named PREFIX-*, whatever state it is in
 #
 # Addresses live only inside these namespaces. Needs root, iproute2.
@@ -30,6 +31,7 @@ TOPO_OK_IP=10.231.0.10
 TOPO_NO_IP=10.232.0.20
 TOPO_GW_A=10.231.0.1
 TOPO_GW_B=10.232.0.1
+TOPO_AT_IP=10.231.0.250
 TOPO_PORT=443
 
 vgtopo_init() {
@@ -38,6 +40,7 @@ vgtopo_init() {
 	TOPO_PE=$1-pe
 	TOPO_OK=$1-ok
 	TOPO_NO=$1-no
+	TOPO_AT=$1-at
 }
 
 # vgtopo_client NS IFPEER ADDR/PLEN GW
@@ -84,13 +87,24 @@ vgtopo_config() {
 	chmod 0600 "$f"
 }
 
+# The attacker: a namespace on the agents' segment, where it can forge any
+# source address (tests/integration/netns/rawflood.py).
+vgtopo_attacker() {
+	_vgtopo_client "$TOPO_AT" at0 "$TOPO_AT_IP/24" "$TOPO_GW_A"
+}
+
+# vgtopo_mac NS IF: the interface's MAC address.
+vgtopo_mac() {
+	ip netns exec "$1" cat "/sys/class/net/$2/address"
+}
+
 vgtopo_attach_pe() {
 	ip -n "$TOPO_BR" link set vgpe0 master br0 up
 }
 
 vgtopo_down() {
 	local ns
-	for ns in "$TOPO_PE" "$TOPO_OK" "$TOPO_NO" "$TOPO_BR"; do
+	for ns in "$TOPO_PE" "$TOPO_OK" "$TOPO_NO" "${TOPO_AT:-}" "$TOPO_BR"; do
 		[ -n "$ns" ] || continue
 		if [ -e "/run/netns/$ns" ]; then
 			ip netns del "$ns" 2>/dev/null || true

@@ -112,7 +112,10 @@ pl_root vault create "$D" >/dev/null
 pl_ok pl_root vault set "$D" immutability enabled
 pl_ok pl_root vault set "$D" immutability disabled
 pl_alert immutability-disabled "$D" "$D" root@local
-pl_audited root@local vault.set "$D" ok "immutability=disabled"
+pl_audited root@local vault.set "$D" pending "immutability enabled -> disabled requested"
+pl_root vault show "$D" | grep -q "immutability=enabled" || pl_fail "disabled before its cooling-off"
+pl_expedite "$D"
+pl_root vault show "$D" | grep -q "immutability=disabled" || pl_fail "not disabled after its cooling-off"
 pl_ok pl_root vault set "$D" immutability enabled
 G=g$$
 pl_root guard create "$G" >/dev/null
@@ -127,8 +130,10 @@ n0=$(pl_alert_count immutability-disabled "$D")
 ID=$(pl_root mua request "$D" immutability-disable "$D")
 pl_ok pl_as appr mua approve "$ID"
 pl_ok "$VAULTCTL" --socket "$VG_SOCK" --grant "$ID" vault set "$D" immutability disabled
-pl_root vault show "$D" | grep -q "immutability=disabled" || pl_fail "approved disable did not apply"
+pl_root vault show "$D" | grep -q "immutability=enabled" || pl_fail "the grant shortened the cooling-off"
 [ "$(pl_alert_count immutability-disabled "$D")" = $((n0 + 1)) ] || pl_fail "no new immutability-disabled alert"
+pl_expedite "$D"
+pl_root vault show "$D" | grep -q "immutability=disabled" || pl_fail "approved disable did not apply"
 pl_audited root@local mua.use "$D" ok immutability-disable
 
 pl_case "nothing was lost"

@@ -20,9 +20,10 @@ pl_user ap1
 pl_user ap2
 pl_root guard create "$G" >/dev/null
 pl_root guard approver add "$G" ap1 >/dev/null
-pl_root guard approver add "$G" ap2 >/dev/null
+pl_add_approver "$G" ap2 ap1
 pl_ok pl_root vault set "$M" immutability enabled
 pl_ok pl_root vault set "$M" immutability disabled
+pl_expedite "$M"
 pl_ok pl_root vault set "$M" guard "$G"
 pl_ok pl_root policy set "$M" p40 daily=40
 for i in a b c; do
@@ -102,6 +103,7 @@ needs immutability-disable "$M" vault.set vault set "$M" immutability disabled
 ID=$(grant immutability-disable "$M")
 pl_ok pl_as own --grant "$ID" vault set "$M" immutability disabled
 pl_alert immutability-disabled "$M" "$M" own
+pl_expedite "$M"
 pl_ok pl_root policy set "$M" p9 daily=9
 needs retention-reduce "$M/c" item.policy item policy "$M" c p9
 pl_all_restorable
@@ -110,11 +112,14 @@ pl_case "an approver may exclude a default-on operation (and include it again); 
 pl_expect_fail "only an approver of guard $G may change what it protects" pl_as own guard exclude "$G" stop-protection
 pl_denied own guard.exclude "$G/stop-protection" "only an approver of guard $G may change what it protects"
 pl_expect_fail "only an approver of guard $G may change what it protects" pl_root guard exclude "$G" stop-protection
-pl_ok pl_as ap1 guard exclude "$G" stop-protection
+pl_expect_fail "guard-change on $G/exclude/stop-protection is a critical operation under guard $G" \
+	pl_as ap1 guard exclude "$G" stop-protection
+pl_guard_change ap1 ap2 "$G" exclude stop-protection
 pl_audited ap1 guard.exclude "$G/stop-protection" ok ""
+pl_alert guard-changed "" "$G" ap1
 pl_ok pl_as own item stop "$M" b
 pl_ok pl_as own item resume "$M" b
-pl_ok pl_as ap2 guard include "$G" stop-protection
+pl_guard_change ap2 ap1 "$G" include stop-protection
 needs stop-protection "$M/b" item.stop item stop "$M" b
 
 pl_case "the flow: request, approval by another principal, one use within the window"
@@ -225,7 +230,13 @@ ID=$(request guard-unlink "$M3")
 pl_ok pl_as ap2 mua approve "$ID"
 pl_ok pl_as own --grant "$ID" vault set "$M3" guard none
 pl_alert mua-removed "$M3" "$M3" own
-pl_root vault show "$M3" | grep -q "guard=- " || pl_fail "guard not unlinked"
+# Both wait out their cooling-off (SPEC §11): the grant does not shorten it.
+pl_root vault show "$M3" | grep -q "soft-delete=on/14d immutability=disabled guard=$G " ||
+	pl_fail "a weakening took effect before its cooling-off: $(pl_root vault show "$M3")"
+[ "$(pl_pending_ids "$M3" | wc -l)" = 2 ] || pl_fail "not two pending changes: $(pl_root pending "$M3")"
+pl_expedite "$M3"
+pl_root vault show "$M3" | grep -q "soft-delete=off/14d immutability=disabled guard=- " ||
+	pl_fail "guard not unlinked: $(pl_root vault show "$M3")"
 
 pl_case "guard check reports an Owner who is also an approver, and exits non-zero"
 out=$(pl_root guard check) || pl_fail "guard check failed with no overlap: $out"

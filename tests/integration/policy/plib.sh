@@ -67,10 +67,11 @@ pl_role() {
 
 # pl_agent VAULT NAME: a registered and activated agent with its token file.
 pl_agent() {
-	local cred=$VG_WORK/$2.cred reg
-	pl_root agent register "$1" "$2" -o "$cred" >/dev/null
-	reg=$(sed -n 's/^VG_REGISTRATION_TOKEN=//p' "$cred")
-	pl_root agent activate "$2" "$reg" >"$VG_WORK/tok/$2"
+	local cred=$VG_WORK/$2.cred
+	pl_root agent register "$1" "$2" -o "$cred" --endpoint https://192.0.2.1 \
+		--ca-fingerprint "$(printf '%064d' 0)" >/dev/null
+	sed -n 's/^VG_REGISTRATION_TOKEN=//p' "$cred" |
+		pl_root agent activate "$2" --token-file - >"$VG_WORK/tok/$2"
 	grep -q '^vg_' "$VG_WORK/tok/$2" || pl_fail "agent $2 got no token"
 }
 
@@ -279,4 +280,39 @@ pl_syslog_has() {
 		i=$((i + 1))
 	done
 	pl_fail "syslog has no line with: $1"
+}
+
+# pl_pending_ids [VAULT]: the ids of pending weakening changes (SPEC §11).
+pl_pending_ids() { pl_root pending "$@" | cut -f1; }
+
+# pl_expedite VAULT: applies every pending change of VAULT now (test daemon
+# only: like the test clock, it skips the cooling-off for tests whose subject
+# is something else). The cooling-off itself is tested in cooling.sh.
+pl_expedite() {
+	local id n=0
+	for id in $(pl_pending_ids "$1"); do
+		pl_root pending expedite "$id" >/dev/null || pl_fail "could not expedite $id"
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] || pl_fail "no pending change in $1 to expedite"
+}
+
+# pl_add_approver GUARD PRINCIPAL BY: local root adds PRINCIPAL as an approver
+# of GUARD, which already has approvers: a guard-change grant approved by
+# the existing approver BY (SPEC §11: guards govern themselves).
+pl_add_approver() {
+	local id
+	id=$(pl_root mua request "$1" guard-change "$1/approver-add/$2")
+	pl_as "$3" mua approve "$id" >/dev/null || pl_fail "$3 could not approve $id"
+	"$VAULTCTL" --socket "$VG_SOCK" --grant "$id" guard approver add "$1" "$2" >/dev/null ||
+		pl_fail "root could not add $2 to $1 with grant $id"
+}
+
+# pl_guard_change AS BY GUARD exclude|include OP: AS changes GUARD's
+# exclusion of OP with a guard-change grant approved by BY.
+pl_guard_change() {
+	local id
+	id=$(pl_as "$1" mua request "$3" guard-change "$3/$4/$5")
+	pl_as "$2" mua approve "$id" >/dev/null || pl_fail "$2 could not approve $id"
+	pl_as "$1" --grant "$id" guard "$4" "$3" "$5" >/dev/null || pl_fail "$1 could not $4 $5 on $3"
 }

@@ -8,7 +8,9 @@
 # soft-delete window, revoking the legitimate owner) are shown to be
 # harmless and recoverable. Afterwards every recovery point still
 # restores byte-exact, the vault's settings and policies are unchanged, no
-# destructive alert was raised, and the audit chain verifies.
+# destructive alert was raised, and the audit chain verifies. Then the same
+# token against a vault with no guard and default settings (R3): soft delete
+# off is held for its cooling-off, every delete stays soft, 0 points lost.
 #
 #   mallory (Owner of R, stolen token) ─┐
 #   alice (legitimate Owner of R, R2) ──┼─ vaultctl ─unix─► vaultd-testclock
@@ -164,12 +166,19 @@ pl_case "run the purger or move the clock"
 refused "only local root runs the purger" purge.run - purge run
 refused "only local root may move the test clock" clock.advance - clock advance $((400 * DAY))
 
-pl_case "shorten the soft-delete window 30 -> 14 days: allowed to an Owner (not MUA-critical in SPEC §5), harmless while locked, recoverable"
-pl_ok pl_as mallory vault set "$R" soft-delete-days 14
-pl_audited mallory vault.set "$R" ok "soft-delete-days=14"
+pl_case "shorten the soft-delete window 30 -> 14 days: accepted only as a pending change (SPEC §11), alerted at once, cancelled by the legitimate owner"
+out=$(pl_as mallory vault set "$R" soft-delete-days 14)
+case "$out" in *"pending until "*) ;; *) pl_fail "a shorter window was not held: $out" ;; esac
+pl_audited mallory vault.set "$R" pending "soft-delete-days 30 -> 14 requested"
+pl_alert retention-reduced "$R" "$R" mallory
+pl_root vault show "$R" | grep -q "soft-delete=always-on/30d" || pl_fail "the window shrank at once"
+PID14=$(pl_as alice pending "$R" | awk -F'\t' '$3 == "soft-delete-days" { print $1 }')
+[ -n "$PID14" ] || pl_fail "alice does not see the pending change: $(pl_as alice pending "$R")"
 refused "vault $R is immutable: point $R/db/$DB1 has not expired" point.delete "$R/db/$DB1" \
 	point delete "$R" db "$DB1"
-pl_ok pl_root vault set "$R" soft-delete-days 30
+pl_ok pl_as alice pending cancel "$PID14"
+pl_audited alice pending.cancel "$R" ok "soft-delete-days -> 14 requested by mallory cancelled"
+[ -z "$(pl_pending_ids "$R")" ] || pl_fail "still pending: $(pl_root pending "$R")"
 
 pl_case "revoke the legitimate owner: allowed to an Owner by SPEC §1, audited, and recoverable by local root"
 pl_ok pl_as mallory role revoke alice "$R"
@@ -184,14 +193,71 @@ pl_case "afterwards: nothing changed, nothing was lost, no destructive alert, th
 snapshot "$VG_WORK/after"
 diff -u "$VG_WORK/before" "$VG_WORK/after" >&2 || pl_fail "the vault changed under the attack"
 pl_all_restorable
-for a in delete-backup-data soft-delete-disabled retention-reduced mua-removed immutability-disabled \
+for a in delete-backup-data soft-delete-disabled mua-removed immutability-disabled \
 	purge-complete mass-deletion; do
 	! pl_root alerts --json | grep -qF "\"name\":\"$a\"" || pl_fail "a $a alert: something was destroyed"
 done
-[ "$(pl_root alerts --json | wc -l)" = $((ALERTS0 + 1)) ] || pl_fail "unexpected alerts: $(pl_root alerts)"
+# auth-bruteforce, retention-reduced for the request that was held and
+# cancelled, and critical-op-denied for mallory's repeated refused critical
+# operations (issue 12 item 6).
+[ "$(pl_root alerts --json | wc -l)" = $((ALERTS0 + 3)) ] || pl_fail "unexpected alerts: $(pl_root alerts)"
+pl_root alerts --json | grep -F '"name":"retention-reduced"' | grep -qF "pending" ||
+	pl_fail "the retention-reduced alert does not say the change is pending"
+pl_root alerts --json | grep -F '"name":"critical-op-denied"' | grep -qF '"principal":"mallory"' ||
+	pl_fail "no critical-op-denied alert for mallory: $(pl_root alerts)"
 # One denied entry per refused attempt, plus the view refused after the cleanup.
 n=$(pl_root audit export | grep -F '"principal":"mallory",' | grep -cF '"result":"denied"')
 [ "$n" = $((REFUSED + 1)) ] || pl_fail "$n denied audit entries for mallory, want $((REFUSED + 1))"
 vg_log "mallory: $REFUSED destructive attempts, all refused and audited"
+pl_audit_intact
+
+# --- the same stolen Owner token on a vault as an admin would leave it -------
+# R3: default settings (soft delete on, 14 days), NO guard, no immutability.
+# mallory turns soft delete off and deletes everything it can reach. Nothing
+# is refused, but nothing is lost within the soft-delete window: the change
+# is pending for 14 days (SPEC §11), every delete answers "soft-deleted until
+# T", the owner sees the alerts and the pending change, cancels it, and
+# brings every point back.
+pl_case "stolen Owner token, NO guard, default settings: soft delete off, then delete everything: 0 points lost"
+R3=rz$$
+pl_root vault create "$R3" >/dev/null
+pl_role alice "$R3" owner
+pl_ok pl_root role grant mallory "$R3" owner
+pl_root item create "$R3" db >/dev/null
+pl_root item create "$R3" logs >/dev/null
+for n in 1 2 3; do
+	pl_backup "$R3" db "$(pl_data "r3db$n")" >/dev/null
+	pl_backup "$R3" logs "$(pl_data "r3logs$n")" >/dev/null
+done
+out=$(pl_as mallory vault set "$R3" soft-delete off)
+case "$out" in *"pending until "*) ;; *) pl_fail "soft delete off was not held: $out" ;; esac
+pl_alert soft-delete-disabled "$R3" "$R3" mallory
+pl_as alice pending "$R3" | grep -q "	soft-delete	on -> off	by=mallory	" ||
+	pl_fail "alice does not see the pending soft-delete off: $(pl_as alice pending "$R3")"
+for p in $(pl_points "$R3" db); do
+	out=$(pl_as mallory point delete "$R3" db "$p")
+	case "$out" in *": soft-deleted until "*) ;; *) pl_fail "point delete said: $out" ;; esac
+done
+out=$(pl_as mallory item stop "$R3" logs --delete-data)
+case "$out" in *"data soft-deleted until "*) ;; *) pl_fail "item stop said: $out" ;; esac
+pl_alert delete-backup-data "$R3" "$R3/logs" mallory
+# Thirteen days on, the purger has run and nothing is gone; the change is still pending.
+pl_advance $((13 * DAY))
+pl_purge
+[ "$(pl_root points "$R3" db --all | awk -F'\t' '$3 ~ /deleted/' | wc -l)" = 3 ] ||
+	pl_fail "soft-deleted points of db: $(pl_root points "$R3" db --all)"
+pl_root vault show "$R3" | grep -q "soft-delete=on/14d" || pl_fail "off took effect early"
+ID=$(pl_pending_ids "$R3")
+pl_ok pl_as alice pending cancel "$ID"
+pl_ok pl_root role revoke mallory "$R3"
+pl_ok pl_as alice item undelete "$R3" logs
+for p in $(pl_root points "$R3" db --all | cut -f1); do
+	pl_ok pl_as alice point undelete "$R3" db "$p"
+done
+pl_advance $((2 * DAY))
+pl_purge
+pl_root vault show "$R3" | grep -q "soft-delete=on/14d" || pl_fail "the cancelled change took effect"
+pl_all_restorable "$R3"
+vg_log "mallory on an unguarded vault: every point of $R3 restored after 13 days"
 pl_audit_intact
 pl_done

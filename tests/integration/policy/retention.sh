@@ -91,6 +91,7 @@ DC2=$(pl_data c2)
 C2=$(pl_backup "$V" c "$DC2")
 pl_advance $((30 * DAY))
 pl_ok pl_root policy set "$V" long daily=7
+pl_expedite "$V"
 [ "$(pl_point_state "$V" c "$C1")" = soft-deleted ] || pl_fail "the older point was not cut"
 [ "$(pl_points "$V" c)" = "$C2" ] || pl_fail "the newest point was cut"
 pl_restore_cmp "$V" c "$C2" "$DC2"

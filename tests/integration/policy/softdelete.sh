@@ -26,6 +26,8 @@ pl_root vault show "$V" | grep -q "soft-delete=on/14d" || pl_fail "default is no
 
 pl_case "states: off, on and always-on; always-on cannot be left"
 pl_ok pl_root vault set "$V" soft-delete off
+pl_root vault show "$V" | grep -q "soft-delete=on/" || pl_fail "off took effect before its cooling-off"
+pl_expedite "$V"
 pl_root vault show "$V" | grep -q "soft-delete=off/" || pl_fail "not off"
 pl_ok pl_root vault set "$V" soft-delete on
 pl_ok pl_root vault set "$V" soft-delete always-on
@@ -151,8 +153,10 @@ pl_advance $((10 * DAY))
 C3=$(pl_backup "$V" a "$(pl_data cut3)")
 pl_advance $((5 * DAY))
 pl_ok pl_root policy set "$V" long daily=7
-pl_audited root@local policy.modify "$V/long" ok "2 points cut to soft delete"
 pl_alert retention-reduced "$V" "$V/long" root@local
+[ "$(pl_points "$V" a | wc -l)" = 3 ] || pl_fail "the reduction cut points within its cooling-off"
+pl_expedite "$V"
+pl_audited purger policy.modify "$V/long" ok "2 points cut to soft delete"
 for p in "$C1" "$C2"; do
 	[ "$(pl_point_state "$V" a "$p")" = soft-deleted ] || pl_fail "cut point $p is not soft-deleted"
 done
@@ -177,6 +181,7 @@ DK2=$(pl_data cutp2)
 K2=$(pl_backup "$V" a "$DK2")
 pl_advance $((DAY))
 pl_ok pl_root policy set "$V" long daily=7
+pl_expedite "$V"
 [ "$(pl_point_state "$V" a "$K1")" = soft-deleted ] || pl_fail "not cut"
 pl_advance $((14 * DAY - 10))
 pl_purge
@@ -250,8 +255,15 @@ pl_ok pl_root item undelete "$V" a
 pl_restore_cmp "$V" a "$PO" "$DO"
 pl_ok pl_root point undelete "$V" c "$PC"
 pl_restore_cmp "$V" c "$PC" "$DC"
+# Off takes effect after its 14-day cooling-off (SPEC §11), at a purger pass.
+pl_root vault show "$V" | grep -q "soft-delete=on/" || pl_fail "off took effect within its cooling-off"
+pl_advance $((DAY + 1))
+pl_purge
+pl_root vault show "$V" | grep -q "soft-delete=off/" || pl_fail "off not in effect after its cooling-off"
+pl_audited purger pending.apply "$V" ok "soft-delete on -> off requested by root@local is now in effect"
 # With soft delete off, a new deletion purges at once (and says so).
-pl_ok pl_root item stop "$V" b --delete-data
+out=$(pl_root item stop "$V" b --delete-data)
+[ "$out" = "protection of $V/b stopped, data permanently deleted" ] || pl_fail "item stop said: $out"
 [ -z "$(item_state "$V" b)" ] || pl_fail "with soft delete off, b was not purged"
 pl_alert delete-backup-data "$V" "$V/b" root@local
 
@@ -297,7 +309,9 @@ pl_case "a vault with soft delete off is still soft-deleted for at least 14 days
 V=$S-vdoff
 vault "$V"
 pl_ok pl_root vault set "$V" soft-delete off
-pl_ok pl_root vault delete "$V"
+pl_expedite "$V"
+out=$(pl_root vault delete "$V")
+case "$out" in "vault deleted: $V: soft-deleted until "*) ;; *) pl_fail "vault delete said: $out" ;; esac
 pl_advance $((13 * DAY))
 pl_purge
 pl_ok pl_root vault undelete "$V"

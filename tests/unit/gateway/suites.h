@@ -12,5 +12,6 @@ Suite *gw_limit_suite(void);
 Suite *gw_auth_suite(void);
 Suite *gw_metrics_suite(void);
 Suite *gw_tls_suite(void);
+Suite *gw_share_suite(void);
 
 #endif

@@ -42,6 +42,25 @@ START_TEST(valid)
 }
 END_TEST
 
+/* The largest last-byte-pos is the whole rest, never a wrapped length 0. */
+START_TEST(last_pos_max)
+{
+	struct gw_range r;
+
+	ck_assert_int_eq(gw_range_parse("bytes=0-18446744073709551615", &r), 0);
+	ck_assert_int_eq(r.kind, GW_RANGE_FROM);
+	ck_assert_uint_eq(r.a, 0);
+	resolves("bytes=0-18446744073709551615", 10, 0, 10);
+	resolves("bytes=5-18446744073709551615", 10, 5, 5);
+	resolves("bytes=0-18446744073709551614", 10, 0, 10);
+	ck_assert_int_eq(gw_range_parse("bytes=0-18446744073709551614", &r), 0);
+	ck_assert_int_eq(r.kind, GW_RANGE_FROM_TO);
+	ck_assert_uint_eq(r.b - r.a + 1, 18446744073709551615ull);
+	unsatisfiable("bytes=0-18446744073709551616", 10);
+	unsatisfiable("bytes=10-18446744073709551615", 10);
+}
+END_TEST
+
 START_TEST(invalid)
 {
 	unsatisfiable("bytes=10-", 10);
@@ -67,6 +86,7 @@ Suite *gw_range_suite(void)
 
 	tcase_add_test(t, valid);
 	tcase_add_test(t, invalid);
+	tcase_add_test(t, last_pos_max);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -40,7 +40,7 @@ START_TEST(t_input_chain_order)
 {
 	struct vn_ruleset *rs = build(cfg4, NULL);
 	static const enum vn_rule_kind want[] = {VN_R_CT_ESTABLISHED, VN_R_CT_INVALID, VN_R_IIF_LO,
-						  VN_R_GATEWAY, VN_R_ECHO, VN_R_LOG_DROP};
+						  VN_R_GATEWAY, VN_R_METER_FULL, VN_R_ECHO, VN_R_LOG_DROP};
 	size_t n = 0;
 
 	for (size_t i = 0; i < rs->nrules; i++) {
@@ -55,18 +55,22 @@ START_TEST(t_input_chain_order)
 		ck_assert_int_eq(r->kind, want[n]);
 		n++;
 	}
-	ck_assert_uint_eq(n, 6);
-	ck_assert_uint_eq(rs->nrules, 6 + 3 + 1);
+	ck_assert_uint_eq(n, 7);
+	ck_assert_uint_eq(rs->nrules, 7 + 3 + 1);
 	ck_assert_str_eq(rs->rules[3].text,
 			 "tcp dport 443 ip saddr @allow_v4 ct state new add @rate_v4 { ip saddr timeout 1m limit rate 20/second burst 40 packets } counter accept");
-	ck_assert_str_eq(rs->rules[5].text, "log group 7 counter drop");
-	ck_assert_int_eq(rs->rules[5].verdict, VN_DROP);
+	/* a full meter degrades to no per-source limit, never to a drop */
+	ck_assert_str_eq(rs->rules[4].text,
+			 "tcp dport 443 ip saddr @allow_v4 ct state new ip saddr != @rate_v4 counter accept");
+	ck_assert_int_eq(rs->rules[4].verdict, VN_ACCEPT);
+	ck_assert_str_eq(rs->rules[6].text, "log group 7 counter drop");
+	ck_assert_int_eq(rs->rules[6].verdict, VN_DROP);
 	/* output: established, lo, drop; forward: drop */
-	ck_assert_int_eq(rs->rules[6].chain, VN_CH_OUTPUT);
-	ck_assert_int_eq(rs->rules[6].kind, VN_R_CT_ESTABLISHED);
-	ck_assert_int_eq(rs->rules[7].kind, VN_R_OIF_LO);
-	ck_assert_int_eq(rs->rules[8].kind, VN_R_DROP);
-	ck_assert_int_eq(rs->rules[9].chain, VN_CH_FORWARD);
+	ck_assert_int_eq(rs->rules[7].chain, VN_CH_OUTPUT);
+	ck_assert_int_eq(rs->rules[7].kind, VN_R_CT_ESTABLISHED);
+	ck_assert_int_eq(rs->rules[8].kind, VN_R_OIF_LO);
+	ck_assert_int_eq(rs->rules[9].kind, VN_R_DROP);
+	ck_assert_int_eq(rs->rules[10].chain, VN_CH_FORWARD);
 	vn_ruleset_free(rs);
 }
 END_TEST
@@ -85,6 +89,8 @@ START_TEST(t_sets_merged)
 	ck_assert_str_eq(t, "192.168.50.0/24");
 	ck_assert_ptr_nonnull(vn_ruleset_set(rs, "rate_v4"));
 	ck_assert(vn_ruleset_set(rs, "rate_v4")->meter);
+	/* sized to the allowlist: two /24s are 512 sources */
+	ck_assert_uint_eq(vn_ruleset_set(rs, "rate_v4")->size, 512);
 	ck_assert_ptr_null(vn_ruleset_set(rs, "allow_v6"));
 	vn_ruleset_free(rs);
 }

@@ -17,7 +17,7 @@ START_TEST(op_names)
 {
 	static const char *const names[VMUA_N] = {"soft-delete-off", "guard-unlink", "delete-data",
 		"retention-reduce", "stop-protection", "pin-generate", "immutability-disable",
-		"key-change"};
+		"key-change", "clock-accept", "guard-change"};
 
 	for (int i = 0; i < VMUA_N; i++) {
 		ck_assert_str_eq(vmua_op_name((enum vmua_op)i), names[i]);
@@ -48,8 +48,8 @@ static void setup(void)
 	ck_assert_int_eq(vauth_principal_add(c, &root, "ap", VR_K_USER, tok), 0);
 	ck_assert_int_eq(vauth_principal_add(c, &root, "other", VR_K_USER, tok), 0);
 	ck_assert_int_eq(vmua_guard_create(c, &root, "g"), 0);
-	ck_assert_int_eq(vmua_guard_approver(c, &root, "g", "ap", false), 0);
-	ck_assert_msg(vlife_vault_set(c, &root, "v", "guard", "g", why, sizeof(why)) == 0, "%s", why);
+	ck_assert_int_eq(vmua_guard_approver(c, &root, "g", "ap", false, why, sizeof(why)), 0);
+	ck_assert_msg(vlife_vault_set(c, &root, "v", "guard", "g", NULL, why, sizeof(why)) == 0, "%s", why);
 	ck_assert_int_eq(vcore_vault_get(c, "v", &v), 0);
 }
 
@@ -204,7 +204,7 @@ START_TEST(guard_without_approvers_refuses)
 
 	ck_assert_int_eq(vcore_vault_create(c, &root, "w"), 0);
 	ck_assert_int_eq(vmua_guard_create(c, &root, "g0"), 0);
-	ck_assert_int_eq(vlife_vault_set(c, &root, "w", "guard", "g0", why, sizeof(why)), 0);
+	ck_assert_int_eq(vlife_vault_set(c, &root, "w", "guard", "g0", NULL, why, sizeof(why)), 0);
 	ck_assert_int_eq(vmua_request(c, &req, "w", "soft-delete-off", "w", id, why, sizeof(why)), VG_EMUA);
 	ck_assert_str_eq(why, "guard g0 has no approvers: every request is refused");
 	/* A vault without a guard needs no grant, and has nothing to request. */
@@ -217,9 +217,48 @@ START_TEST(guard_without_approvers_refuses)
 }
 END_TEST
 
+/* A guard-change grant for target, requested by who and approved by by. */
+static void guard_granted(struct vcaller *who, struct vcaller *by, const char *target)
+{
+	char why[300] = "";
+
+	ck_assert_msg(vmua_request(c, who, "g", "guard-change", target, who->grant, why, sizeof(why)) == 0,
+		"%s", why);
+	ck_assert_msg(vmua_approve(c, by, who->grant, 0, false, why, sizeof(why)) == 0, "%s", why);
+}
+
+START_TEST(guard_governs_itself)
+{
+	char why[300] = "";
+
+	/* Once g has an approver, even local root needs another approver's grant. */
+	ck_assert_int_eq(vmua_guard_approver(c, &root, "g", "other", false, why, sizeof(why)), VG_EMUA);
+	ck_assert_str_eq(why, "guard-change on g/approver-add/other is a critical operation under guard g: "
+		"request an approval (vaultctl mua request) and present the grant");
+	/* An approver cannot approve its own request for a second identity. */
+	ck_assert_int_eq(vmua_request(c, &ap, "g", "guard-change", "g/approver-add/req", ap.grant, why,
+		sizeof(why)), 0);
+	ck_assert_int_eq(vmua_approve(c, &ap, ap.grant, 0, false, why, sizeof(why)), VG_EDENIED);
+	ck_assert_int_eq(vmua_guard_approver(c, &ap, "g", "req", false, why, sizeof(why)), VG_EMUA);
+	/* A non-approver cannot even ask. */
+	ck_assert_int_eq(vmua_request(c, &req, "g", "guard-change", "g/approver-add/req", req.grant, why,
+		sizeof(why)), VG_EDENIED);
+	/* Root asks, the approver grants: the grant is bound to its target. */
+	guard_granted(&root, &ap, "g/approver-add/other");
+	ck_assert_int_eq(vmua_guard_approver(c, &root, "g", "req", false, why, sizeof(why)), VG_EMUA);
+	ck_assert_int_eq(vmua_guard_approver(c, &root, "g", "other", false, why, sizeof(why)), 0);
+	ck_assert_int_eq(vmua_guard_approver(c, &root, "g", "req", false, why, sizeof(why)), VG_EMUA);
+}
+END_TEST
+
 START_TEST(exclusions)
 {
 	char why[300] = "";
+
+	/* A second approver, so that exclusions can be granted. */
+	guard_granted(&root, &ap, "g/approver-add/other");
+	ck_assert_int_eq(vmua_guard_approver(c, &root, "g", "other", false, why, sizeof(why)), 0);
+	root.grant[0] = 0;
 
 	ck_assert_int_eq(vmua_guard_exclude(c, &ap, "g", "soft-delete-off", false, why, sizeof(why)), VG_EPOLICY);
 	ck_assert_str_eq(why, "soft-delete-off is mandatory and cannot be excluded");
@@ -230,13 +269,20 @@ START_TEST(exclusions)
 	ck_assert_int_eq(vmua_guard_exclude(c, &root, "g", "delete-data", false, why, sizeof(why)), VG_EDENIED);
 	ck_assert_int_eq(vmua_guard_exclude(c, &ap, "g", "nope", false, why, sizeof(why)), VG_EINVAL);
 	ck_assert_str_eq(why, "unknown critical operation nope");
-	for (int op = VMUA_DELETE_DATA; op < VMUA_N; op++) {
+	ck_assert_int_eq(vmua_guard_exclude(c, &ap, "g", "clock-accept", false, why, sizeof(why)), VG_EPOLICY);
+	ck_assert_str_eq(why, "clock-accept is mandatory and cannot be excluded");
+	ck_assert_int_eq(vmua_guard_exclude(c, &ap, "g", "delete-data", false, why, sizeof(why)), VG_EMUA);
+	for (int op = VMUA_DELETE_DATA; op < VMUA_CLOCK_ACCEPT; op++) {
+		char target[80];
+		snprintf(target, sizeof(target), "g/exclude/%s", vmua_op_name((enum vmua_op)op));
+		guard_granted(&ap, &other, target);
 		ck_assert_int_eq(vmua_guard_exclude(c, &ap, "g", vmua_op_name((enum vmua_op)op), false, why,
 			sizeof(why)), 0);
 		ck_assert_int_eq(check(&req, (enum vmua_op)op, "v", why, sizeof(why)), 0);
 	}
 	ck_assert_int_eq(check(&req, VMUA_SOFT_DELETE_OFF, "v", why, sizeof(why)), VG_EMUA);
 	ck_assert_int_eq(check(&req, VMUA_GUARD_UNLINK, "v", why, sizeof(why)), VG_EMUA);
+	guard_granted(&ap, &other, "g/include/delete-data");
 	ck_assert_int_eq(vmua_guard_exclude(c, &ap, "g", "delete-data", true, why, sizeof(why)), 0);
 	ck_assert_int_eq(check(&req, VMUA_DELETE_DATA, "v", why, sizeof(why)), VG_EMUA);
 }
@@ -251,6 +297,7 @@ Suite *mua_suite(void)
 	suite_add_tcase(s, names);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, no_grant_refused);
+	tcase_add_test(tc, guard_governs_itself);
 	tcase_add_test(tc, bound_to_op_target_requester_used_once);
 	tcase_add_test(tc, aborted_use_is_not_spent);
 	tcase_add_test(tc, default_window_one_hour);

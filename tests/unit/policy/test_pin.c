@@ -101,7 +101,12 @@ START_TEST(missing_malformed_wrong_refused)
 	/* Bound to its vault. */
 	ck_assert_int_eq(use(pin, "w", why, sizeof(why)), VG_EPIN);
 	ck_assert_str_eq(why, "security PIN is wrong");
-	/* None of that spent it. */
+	/* That was five wrong PINs: every PIN is now refused for 15 minutes
+	 * (SPEC §11), the right one too. */
+	ck_assert_int_eq(use(pin, "v", why, sizeof(why)), VG_ELIMIT);
+	ck_assert_str_eq(why, "too many wrong security PINs from ag: try again in 900 s");
+	ck_assert_int_eq(vault_clock_advance(VPIN_FAIL_WINDOW), 0);
+	gen("v", pin);
 	ck_assert_int_eq(use(pin, "v", why, sizeof(why)), 0);
 }
 END_TEST

@@ -15,6 +15,7 @@ int main(void)
 	srunner_add_suite(sr, buf_suite());
 	srunner_add_suite(sr, wire_suite());
 	srunner_add_suite(sr, names_suite());
+	srunner_add_suite(sr, peer_suite());
 	srunner_add_suite(sr, crypto_suite());
 	srunner_add_suite(sr, keyfile_suite());
 	srunner_add_suite(sr, keys_local_suite());
@@ -22,6 +23,7 @@ int main(void)
 	srunner_add_suite(sr, record_suite());
 	srunner_add_suite(sr, audit_suite());
 	srunner_add_suite(sr, core_suite());
+	srunner_add_suite(sr, enrol_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -8,6 +8,7 @@ Suite *err_suite(void);
 Suite *buf_suite(void);
 Suite *wire_suite(void);
 Suite *names_suite(void);
+Suite *peer_suite(void);
 Suite *crypto_suite(void);
 Suite *keyfile_suite(void);
 Suite *keys_local_suite(void);
@@ -15,5 +16,6 @@ Suite *store_suite(void);
 Suite *record_suite(void);
 Suite *audit_suite(void);
 Suite *core_suite(void);
+Suite *enrol_suite(void);
 
 #endif

@@ -258,18 +258,27 @@ END_TEST
 
 START_TEST(pending_point_bound_to_session)
 {
+	/* The same principal on another connection. */
+	const struct vcaller who2 = {.principal = "tester", .peer = "unit", .session = 3};
 	uint64_t pid = begin(), dpid = 0;
 	struct vr_point p;
 
-	ck_assert_int_eq(upload_as(&other, pid, "x", (const uint8_t *)"x", 1, NULL, UINT64_MAX), VG_EBADSTATE);
-	ck_assert_int_eq(vcore_point_commit(c, &other, "v1", "i1", pid, &p), VG_EBADSTATE);
-	ck_assert_int_eq(vcore_point_abort(c, &other, "v1", "i1", pid), VG_EBADSTATE);
+	ck_assert_int_eq(upload_as(&who2, pid, "x", (const uint8_t *)"x", 1, NULL, UINT64_MAX), VG_EBADSTATE);
+	ck_assert_int_eq(vcore_point_commit(c, &who2, "v1", "i1", pid, &p), VG_EBADSTATE);
+	ck_assert_int_eq(vcore_point_abort(c, &who2, "v1", "i1", pid), VG_EBADSTATE);
+	/* Another principal: the point is not theirs (issue 12 item 7). */
+	ck_assert_int_eq(upload_as(&other, pid, "x", (const uint8_t *)"x", 1, NULL, UINT64_MAX), VG_EDENIED);
+	ck_assert_int_eq(vcore_point_commit(c, &other, "v1", "i1", pid, &p), VG_EDENIED);
+	ck_assert_int_eq(vcore_point_abort(c, &other, "v1", "i1", pid), VG_EDENIED);
 	ck_assert_int_eq(vcore_point_commit(c, &who, "v1", "i1", pid, &p), 0);
 
-	/* A detached point may be continued from another session. */
+	/* A detached point may be continued from another session by its
+	 * opener, and by nobody else. */
 	ck_assert_int_eq(vcore_point_begin(c, &who, "v1", "i1", true, &dpid), 0);
-	ck_assert_int_eq(upload_as(&other, dpid, "x", (const uint8_t *)"x", 1, NULL, UINT64_MAX), 0);
-	ck_assert_int_eq(vcore_point_commit(c, &other, "v1", "i1", dpid, &p), 0);
+	ck_assert_int_eq(upload_as(&other, dpid, "y", (const uint8_t *)"y", 1, NULL, UINT64_MAX), VG_EDENIED);
+	ck_assert_int_eq(vcore_point_commit(c, &other, "v1", "i1", dpid, &p), VG_EDENIED);
+	ck_assert_int_eq(upload_as(&who2, dpid, "x", (const uint8_t *)"x", 1, NULL, UINT64_MAX), 0);
+	ck_assert_int_eq(vcore_point_commit(c, &who2, "v1", "i1", dpid, &p), 0);
 	ck_assert_int_eq(npoints(false), 2);
 }
 END_TEST
