@@ -35,6 +35,9 @@ for i in 1 2 3; do
 	vg_ctl item create lk repo$i --kind restic --agent agent1 >/dev/null
 	vg_ctl item policy lk repo$i week >/dev/null
 done
+# (a lower retention is a weakening change: expedite its cooling-off, SPEC §11)
+for id in $(vg_ctl pending lk | cut -f1); do vg_ctl pending expedite "$id" >/dev/null; done
+vg_ctl item list lk | grep -q "^repo1" || vg_fail "items"
 vg_ctl vault set lk immutability enabled >/dev/null
 vg_ctl vault set lk immutability locked >/dev/null
 
