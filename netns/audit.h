@@ -2,7 +2,8 @@
  *
  *   firewall.apply   target = netns, reason = "ruleset sha256 ... config sha256 ..."
  *   firewall.drift   the same, with kind "firewall-drift" (raises the alert)
- *   firewall.drops   target = source address, reason = "N packets to port P"
+ *   firewall.drops   target = netns, one per interval: "N packets from M sources; top: SRC R; ..."
+ *   firewall.scan-detected  target = netns, once per episode, kind "scan-detected" (alert)
  */
 #ifndef VN_AUDIT_H
 #define VN_AUDIT_H

@@ -89,6 +89,10 @@ char *vn_config_canonical(const struct vn_config *c);
 /* SHA-256 of the canonical form, as 64 hex digits + NUL. */
 int vn_config_digest(const struct vn_config *c, char hex[65]);
 
+/* Whether the configuration pins ip (4 or 16 bytes of family) to mac
+ * (6 bytes). NULL ip or mac: false. */
+bool vn_config_pinned(const struct vn_config *c, const void *ip, int family, const void *mac);
+
 const char *vn_link_mode_name(enum vn_link_mode m);
 /* "20/second" */
 int vn_rate_fmt(const struct vn_rate *r, char *buf, size_t len);

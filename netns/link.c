@@ -99,6 +99,16 @@ static void rt_close(struct nl_sock *sk)
 		nl_socket_free(sk);
 }
 
+int vn_rt_open(const char *netns, struct nl_sock **out)
+{
+	return rt_open(netns, out);
+}
+
+void vn_rt_close(struct nl_sock *sk)
+{
+	rt_close(sk);
+}
+
 static int link_get(struct nl_sock *sk, const char *name, struct rtnl_link **out)
 {
 	return vn_nl_err(rtnl_link_get_kernel(sk, 0, name, out));

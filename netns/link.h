@@ -31,6 +31,11 @@ struct vn_link_state {
 
 int vn_link_state(const struct vn_config *c, struct vn_link_state *st);
 
+/* A NETLINK_ROUTE socket made in netns (NULL: ours), for path.c. */
+struct nl_sock;
+int vn_rt_open(const char *netns, struct nl_sock **out);
+void vn_rt_close(struct nl_sock *sk);
+
 /* libnl error to negative errno. */
 int vn_nl_err(int nle);
 

@@ -237,24 +237,52 @@ int vn_nflog_read(struct vn_nflog *n, void (*cb)(const struct vn_nflog_pkt *, vo
 	return 0;
 }
 
+static uint32_t src_hash(const struct vn_addr *a)
+{
+	uint32_t h = 2166136261u ^ a->family;   /* FNV-1a */
+
+	for (size_t i = 0; i < 16; i++)
+		h = (h ^ a->b[i]) * 16777619u;
+	return h;
+}
+
+void vn_drops_reset(struct vn_drops *d)
+{
+	d->n = 0;
+	d->total = 0;
+	d->overflow = 0;
+	memset(d->slot, 0, sizeof(d->slot));
+}
+
 void vn_drops_add(struct vn_drops *d, const struct vn_nflog_pkt *p)
 {
 	struct vn_drop_src *s = NULL;
+	uint32_t h = src_hash(&p->src) & (VN_DROPS_HASH - 1);
 
-	for (size_t i = 0; i < d->n; i++) {
-		if (d->src[i].src.family == p->src.family && memcmp(d->src[i].src.b, p->src.b, 16) == 0) {
-			s = &d->src[i];
+	d->total++;
+	for (size_t probe = 0; probe < VN_DROPS_HASH; probe++, h = (h + 1) & (VN_DROPS_HASH - 1)) {
+		size_t i = d->slot[h];
+
+		if (i == 0 || i > d->n) {
+			/* empty (or stale after a reset of n alone): a new source */
+			if (d->n == VN_DROPS_MAX_SOURCES) {
+				d->overflow++;
+				return;
+			}
+			s = &d->src[d->n++];
+			memset(s, 0, sizeof(*s));
+			s->src = p->src;
+			d->slot[h] = (uint16_t)d->n;
+			break;
+		}
+		if (d->src[i - 1].src.family == p->src.family && memcmp(d->src[i - 1].src.b, p->src.b, 16) == 0) {
+			s = &d->src[i - 1];
 			break;
 		}
 	}
 	if (!s) {
-		if (d->n == VN_DROPS_MAX_SOURCES) {
-			d->overflow++;
-			return;
-		}
-		s = &d->src[d->n++];
-		memset(s, 0, sizeof(*s));
-		s->src = p->src;
+		d->overflow++;
+		return;
 	}
 	s->packets++;
 	if (!p->has_port) {
@@ -269,6 +297,26 @@ void vn_drops_add(struct vn_drops *d, const struct vn_nflog_pkt *p)
 		s->more_ports = true;
 	else
 		s->ports[s->nports++] = p->dport;
+}
+
+size_t vn_drops_top(const struct vn_drops *d, size_t *idx, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < d->n; i++) {
+		size_t j;
+
+		/* insertion into a short sorted list */
+		if (k == n && d->src[i].packets <= d->src[idx[k - 1]].packets)
+			continue;
+		j = k < n ? k++ : k - 1;
+		while (j > 0 && d->src[idx[j - 1]].packets < d->src[i].packets) {
+			idx[j] = idx[j - 1];
+			j--;
+		}
+		idx[j] = i;
+	}
+	return k;
 }
 
 int vn_drop_reason(const struct vn_drop_src *s, char *buf, size_t len)

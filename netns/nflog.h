@@ -43,6 +43,7 @@ int vn_nflog_parse(const void *msg, size_t len, struct vn_nflog_pkt *pkt);
 
 #define VN_DROPS_MAX_SOURCES 4096
 #define VN_DROPS_MAX_PORTS 8
+#define VN_DROPS_HASH 8192      /* open addressing over src[], a power of two */
 
 struct vn_drop_src {
 	struct vn_addr src;
@@ -52,13 +53,22 @@ struct vn_drop_src {
 	bool more_ports, other_proto;
 };
 
+/* One interval's drops. A flood from forged sources can bring any number
+ * of them: the table keeps the first VN_DROPS_MAX_SOURCES, counts the rest
+ * in overflow, and every packet in total; a hash index keeps vn_drops_add
+ * O(1) under a flood. */
 struct vn_drops {
 	size_t n;
+	uint64_t total;         /* every packet of the interval */
 	uint64_t overflow;      /* packets from sources past the table's size */
 	struct vn_drop_src src[VN_DROPS_MAX_SOURCES];
+	uint16_t slot[VN_DROPS_HASH];   /* index + 1 into src, 0 = empty */
 };
 
 void vn_drops_add(struct vn_drops *d, const struct vn_nflog_pkt *p);
+void vn_drops_reset(struct vn_drops *d);
+/* The indexes of the (at most n) sources with the most packets, most first. */
+size_t vn_drops_top(const struct vn_drops *d, size_t *idx, size_t n);
 /* "3 packets to port 443", "5 packets to ports 22, 443", "2 packets (no port)" */
 int vn_drop_reason(const struct vn_drop_src *s, char *buf, size_t len);
 

@@ -19,6 +19,8 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/flowtable.h>
+#include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -1050,6 +1052,75 @@ out:
 	return d->err ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
+static const char *obj_type_name(uint32_t t)
+{
+	switch (t) {
+	case NFT_OBJECT_COUNTER:
+		return "counter";
+	case NFT_OBJECT_QUOTA:
+		return "quota";
+	case NFT_OBJECT_CT_HELPER:
+		return "ct helper";
+	case NFT_OBJECT_LIMIT:
+		return "limit";
+	case NFT_OBJECT_CONNLIMIT:
+		return "ct count";
+	case NFT_OBJECT_TUNNEL:
+		return "tunnel";
+	case NFT_OBJECT_CT_TIMEOUT:
+		return "ct timeout";
+	case NFT_OBJECT_SECMARK:
+		return "secmark";
+	case NFT_OBJECT_CT_EXPECT:
+		return "ct expectation";
+	case NFT_OBJECT_SYNPROXY:
+		return "synproxy";
+	default:
+		return "object";
+	}
+}
+
+static void obj_add(struct dump_ctx *d, const char *what, const char *name)
+{
+	if (d->l->nobjs < VN_LIVE_MAX)
+		snprintf(d->l->objs[d->l->nobjs++], sizeof(d->l->objs[0]), "%s %.*s", what, VN_NAME_MAX - 1, name);
+}
+
+static int obj_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *d = data;
+	struct nftnl_obj *o = nftnl_obj_alloc();
+
+	if (!o)
+		return MNL_CB_ERROR;
+	if (nftnl_obj_nlmsg_parse(nlh, o) < 0 || !nftnl_obj_is_set(o, NFTNL_OBJ_NAME)) {
+		d->err = VG_EPROTO;
+	} else if (nftnl_obj_get_str(o, NFTNL_OBJ_TABLE) && strcmp(nftnl_obj_get_str(o, NFTNL_OBJ_TABLE), VN_TABLE) == 0 &&
+		   nftnl_obj_get_u32(o, NFTNL_OBJ_FAMILY) == NFPROTO_INET) {
+		obj_add(d, obj_type_name(nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE)), nftnl_obj_get_str(o, NFTNL_OBJ_NAME));
+	}
+	nftnl_obj_free(o);
+	return d->err ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+static int flowtable_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *d = data;
+	struct nftnl_flowtable *f = nftnl_flowtable_alloc();
+
+	if (!f)
+		return MNL_CB_ERROR;
+	if (nftnl_flowtable_nlmsg_parse(nlh, f) < 0 || !nftnl_flowtable_is_set(f, NFTNL_FLOWTABLE_NAME)) {
+		d->err = VG_EPROTO;
+	} else if (nftnl_flowtable_get_str(f, NFTNL_FLOWTABLE_TABLE) &&
+		   strcmp(nftnl_flowtable_get_str(f, NFTNL_FLOWTABLE_TABLE), VN_TABLE) == 0 &&
+		   nftnl_flowtable_get_u32(f, NFTNL_FLOWTABLE_FAMILY) == NFPROTO_INET) {
+		obj_add(d, "flowtable", nftnl_flowtable_get_str(f, NFTNL_FLOWTABLE_NAME));
+	}
+	nftnl_flowtable_free(f);
+	return d->err ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
 /* One dump request and its replies. */
 static int dump(struct mnl_socket *nl, uint16_t type, uint16_t family, struct nlmsghdr *(*fill)(char *, uint16_t, uint16_t, uint32_t, void *),
 		void *farg, mnl_cb_t cb, struct dump_ctx *d)
@@ -1143,7 +1214,9 @@ int vn_nft_read(struct mnl_socket *nl, struct vn_live **out)
 		if ((r = dump(nl, NFT_MSG_GETSETELEM, NFPROTO_INET, fill_elems, l->sets[i].name, elem_cb, &d)))
 			goto fail;
 	}
-	if ((r = dump(nl, NFT_MSG_GETRULE, NFPROTO_INET, fill_rules, NULL, rule_cb, &d)))
+	if ((r = dump(nl, NFT_MSG_GETRULE, NFPROTO_INET, fill_rules, NULL, rule_cb, &d)) ||
+	    (r = dump(nl, NFT_MSG_GETOBJ, NFPROTO_INET, fill_plain, NULL, obj_cb, &d)) ||
+	    (r = dump(nl, NFT_MSG_GETFLOWTABLE, NFPROTO_INET, fill_plain, NULL, flowtable_cb, &d)))
 		goto fail;
 done:
 	*out = l;

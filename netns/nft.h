@@ -66,6 +66,8 @@ struct vn_live {
 	struct vn_live_set sets[VN_LIVE_MAX];
 	size_t nrules, caprules;
 	struct vn_live_rule *rules;
+	size_t nobjs;                   /* stateful objects and flowtables in our table */
+	char objs[VN_LIVE_MAX][VN_NAME_MAX + 32];
 };
 
 /* Where an apply failed: the object and the kernel's message. */

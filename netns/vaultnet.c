@@ -28,6 +28,7 @@
 #include "nflog.h"
 #include "nft.h"
 #include "ns.h"
+#include "path.h"
 #include "ruleset.h"
 #include "verify.h"
 #include "vg_err.h"
@@ -220,6 +221,10 @@ static int cmd_up(struct ctx *x)
 		log_warnx("up: %s: %s", step, vg_strerror(r));
 		goto out;
 	}
+	if ((r = vn_path_harden(x->cfg, step, sizeof(step)))) {
+		log_warnx("up: %s: %s", step, vg_strerror(r));
+		goto out;
+	}
 	if ((r = vn_nft_open(x->cfg->netns, &nl))) {
 		log_warnx("up: namespace %s: opening nfnetlink: %s", x->cfg->netns, vg_strerror(r));
 		goto out;
@@ -313,7 +318,7 @@ static int cmd_verify(struct ctx *x)
 	struct vn_live *have = NULL;
 	struct vg_wr diff;
 	char ldig[65] = "", reason[256];
-	size_t nd;
+	size_t nd, np = 0;
 	int rc;
 
 	if (read_live(x, &have))
@@ -325,17 +330,28 @@ static int cmd_verify(struct ctx *x)
 		nd++;
 	}
 	nd += vn_verify(x->rs, x->want, have, &diff);
+	/* the rest of the namespace's packet path (path.h) */
+	if (vn_netns_exists(x->cfg->netns))
+		np = vn_path_check(x->cfg, &diff);
 	vn_live_digest(have, ldig);
-	if (nd == 0) {
-		printf("namespace %s: table inet %s matches the configuration (ruleset sha256 %s, config sha256 %s)\n",
+	if (nd + np == 0) {
+		printf("namespace %s: table inet %s matches the configuration, and so does the packet path outside\n"
+		       "  nftables (sysctls, links, addresses, routes, policy rules, neighbours, tc, x_tables, conntrack)\n"
+		       "  (ruleset sha256 %s, config sha256 %s)\n",
 		       x->cfg->netns, VN_TABLE, ldig, x->cdigest);
 		rc = 0;
 	} else {
-		printf("namespace %s: DRIFT: table inet %s differs from the configuration in %zu place%s\n"
-		       "  (- expected but missing, + present but not expected, ! different)\n%.*s",
-		       x->cfg->netns, VN_TABLE, nd, nd == 1 ? "" : "s", (int)diff.len, (const char *)diff.p);
-		snprintf(reason, sizeof(reason), "ruleset sha256 %s differs from config sha256 %s in %zu place%s",
-			 ldig, x->cdigest, nd, nd == 1 ? "" : "s");
+		if (np == 0)
+			printf("namespace %s: DRIFT: table inet %s differs from the configuration in %zu place%s\n",
+			       x->cfg->netns, VN_TABLE, nd, nd == 1 ? "" : "s");
+		else
+			printf("namespace %s: DRIFT: the packet path outside nftables differs from the configuration in %zu place%s"
+			       " (table inet %s: %zu)\n", x->cfg->netns, np, np == 1 ? "" : "s", VN_TABLE, nd);
+		printf("  (- expected but missing, + present but not expected, ! different)\n%.*s", (int)diff.len,
+		       (const char *)diff.p);
+		snprintf(reason, sizeof(reason),
+			 "ruleset sha256 %s differs from config sha256 %s in %zu place%s; outside nftables: %zu",
+			 ldig, x->cdigest, nd, nd == 1 ? "" : "s", np);
 		audit(x, "firewall.drift", reason, "firewall-drift");
 		rc = EXIT_DRIFT;
 	}
@@ -473,29 +489,116 @@ static void on_packet(const struct vn_nflog_pkt *p, void *arg)
 	vn_drops_add(arg, p);
 }
 
-static void flush_drops(struct ctx *x, struct vn_drops *d)
-{
-	for (size_t i = 0; i < d->n; i++) {
-		char src[VN_ADDR_STRLEN], reason[256], err[1200];
-		int r;
+/* watch: what reaches the audit log is bounded whatever the flood: per
+ * interval one firewall.drops event (totals and the top sources), and one
+ * firewall.scan-detected per episode (a source probing more than
+ * VN_DROPS_MAX_PORTS ports, or VN_SCAN_SOURCES sources in one interval);
+ * an episode ends after VN_SCAN_QUIET intervals without either. */
+#define VN_WATCH_TOP_AUDIT 5
+#define VN_WATCH_TOP_PRINT 10
+#define VN_SCAN_SOURCES 256
+#define VN_SCAN_QUIET 3
 
-		vn_addr_fmt(&d->src[i].src, src, sizeof(src));
-		vn_drop_reason(&d->src[i], reason, sizeof(reason));
-		printf("firewall.drops %s: %s\n", src, reason);
-		if (x->sock && (r = vn_audit_event(x->sock, "firewall.drops", src, reason, NULL, err, sizeof(err))))
-			log_warnx("watch: audit event for %s: %s", src, err);
+struct watch_state {
+	bool episode;
+	unsigned quiet;
+	uint64_t episodes;
+};
+
+static void watch_audit(struct ctx *x, const char *op, const char *reason, const char *kind)
+{
+	char err[1200];
+
+	if (x->sock && vn_audit_event(x->sock, op, x->cfg->netns, reason, kind, err, sizeof(err)))
+		log_warnx("watch: audit event %s: %s", op, err);
+}
+
+static void flush_drops(struct ctx *x, struct vn_drops *d, struct watch_state *ws)
+{
+	size_t top[VN_WATCH_TOP_PRINT], ntop, wide = SIZE_MAX;
+	char src[VN_ADDR_STRLEN], why[256], reason[1000];
+	struct vg_wr w;
+	bool scan;
+
+	if (d->total == 0) {
+		if (ws->episode && ++ws->quiet >= VN_SCAN_QUIET) {
+			ws->episode = false;
+			printf("firewall.scan-ended: %u quiet intervals\n", VN_SCAN_QUIET);
+			fflush(stdout);
+		}
+		return;
 	}
+	ntop = vn_drops_top(d, top, VN_WATCH_TOP_PRINT);
+	for (size_t i = 0; i < d->n && wide == SIZE_MAX; i++)
+		if (d->src[i].more_ports)
+			wide = i;
+	scan = wide != SIZE_MAX || d->n >= VN_SCAN_SOURCES || d->overflow;
+
+	vg_wr_init(&w, sizeof(reason));
+	vg_wr_printf(&w, "%llu packet%s from %zu%s source%s", (unsigned long long)d->total, d->total == 1 ? "" : "s",
+		     d->n, d->overflow ? "+" : "", d->n == 1 && !d->overflow ? "" : "s");
 	if (d->overflow)
-		printf("firewall.drops (more sources): %llu packets\n", (unsigned long long)d->overflow);
+		vg_wr_printf(&w, " (%llu packets from sources past the first %u)", (unsigned long long)d->overflow,
+			     VN_DROPS_MAX_SOURCES);
+	vg_wr_printf(&w, "; top:");
+	for (size_t i = 0; i < ntop && i < VN_WATCH_TOP_AUDIT; i++) {
+		vn_addr_fmt(&d->src[top[i]].src, src, sizeof(src));
+		if (vn_drop_reason(&d->src[top[i]], why, sizeof(why)))
+			snprintf(why, sizeof(why), "%llu packets", (unsigned long long)d->src[top[i]].packets);
+		vg_wr_printf(&w, "%s %s %s", i ? ";" : "", src, why);
+	}
+	if (w.err || w.len >= sizeof(reason)) {
+		snprintf(reason, sizeof(reason), "%llu packets from %zu sources", (unsigned long long)d->total, d->n);
+	} else {
+		memcpy(reason, w.p, w.len);
+		reason[w.len] = '\0';
+	}
+	vg_wr_free(&w);
+
+	printf("firewall.summary: %s\n", reason);
+	for (size_t i = 0; i < ntop; i++) {
+		vn_addr_fmt(&d->src[top[i]].src, src, sizeof(src));
+		vn_drop_reason(&d->src[top[i]], why, sizeof(why));
+		printf("firewall.drops %s: %s\n", src, why);
+	}
+	if (d->n > ntop || d->overflow)
+		printf("firewall.drops (%zu%s more sources): counted in the summary only\n", d->n - ntop,
+		       d->overflow ? "+" : "");
+	watch_audit(x, "firewall.drops", reason, NULL);
+
+	if (scan && !ws->episode) {
+		ws->episode = true;
+		ws->episodes++;
+		if (wide != SIZE_MAX) {
+			vn_addr_fmt(&d->src[wide].src, src, sizeof(src));
+			snprintf(reason, sizeof(reason),
+				 "episode %llu: %s probed more than %u ports; %zu%s sources, %llu packets this interval",
+				 (unsigned long long)ws->episodes, src, VN_DROPS_MAX_PORTS, d->n, d->overflow ? "+" : "",
+				 (unsigned long long)d->total);
+		} else {
+			snprintf(reason, sizeof(reason),
+				 "episode %llu: %zu%s sources dropped in one interval (at least %u: a sweep or forged sources), %llu packets",
+				 (unsigned long long)ws->episodes, d->n, d->overflow ? "+" : "", VN_SCAN_SOURCES,
+				 (unsigned long long)d->total);
+		}
+		printf("firewall.scan-detected: %s\n", reason);
+		watch_audit(x, "firewall.scan-detected", reason, "scan-detected");
+	}
+	if (scan)
+		ws->quiet = 0;
+	else if (ws->episode && ++ws->quiet >= VN_SCAN_QUIET) {
+		ws->episode = false;
+		printf("firewall.scan-ended: %u quiet intervals\n", VN_SCAN_QUIET);
+	}
 	fflush(stdout);
-	d->n = 0;
-	d->overflow = 0;
+	vn_drops_reset(d);
 }
 
 static int cmd_watch(struct ctx *x)
 {
 	struct vn_nflog *nf = NULL;
 	struct vn_drops *d = calloc(1, sizeof(*d));
+	struct watch_state ws = {0};
 	struct pollfd pfd[2];
 	sigset_t mask;
 	uint64_t lost = 0;
@@ -516,7 +619,7 @@ static int cmd_watch(struct ctx *x)
 			  vg_strerror(r));
 		goto out;
 	}
-	printf("watching NFLOG group %u in namespace %s, one summary per source every %us\n", x->cfg->nflog_group,
+	printf("watching NFLOG group %u in namespace %s, one summary every %us\n", x->cfg->nflog_group,
 	       x->cfg->netns, x->o->interval);
 	fflush(stdout);
 	pfd[0] = (struct pollfd){.fd = vn_nflog_fd(nf), .events = POLLIN};
@@ -529,7 +632,7 @@ static int cmd_watch(struct ctx *x)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ms = (next.tv_sec - now.tv_sec) * 1000 + (next.tv_nsec - now.tv_nsec) / 1000000;
 		if (ms <= 0) {
-			flush_drops(x, d);
+			flush_drops(x, d, &ws);
 			next.tv_sec += x->o->interval;
 			continue;
 		}
@@ -556,7 +659,7 @@ static int cmd_watch(struct ctx *x)
 			}
 		}
 	}
-	flush_drops(x, d);
+	flush_drops(x, d, &ws);
 	rc = 0;
 out:
 	vn_nflog_close(nf);

@@ -226,6 +226,9 @@ size_t vn_verify(const struct vn_ruleset *rs, const struct vn_live *want, const 
 			nd++;
 		}
 	}
+	for (size_t i = 0; i < have->nobjs; i++, nd++)
+		vg_wr_printf(out, "+ %s in table inet %s: not in the configuration (stateful objects can change what rules do)\n",
+			     have->objs[i], VN_TABLE);
 	for (size_t i = 0; i < want->nchains; i++)
 		nd += diff_chain(rs, want, have, want->chains[i].name, out);
 	for (size_t i = 0; i < have->nchains; i++) {
@@ -260,6 +263,8 @@ int vn_live_digest(const struct vn_live *l, char hex[65])
 			ranges_text(&w, s);
 		vg_wr_printf(&w, "\n");
 	}
+	for (size_t i = 0; i < l->nobjs; i++)
+		vg_wr_printf(&w, "object %s\n", l->objs[i]);
 	for (size_t i = 0; i < l->nrules; i++) {
 		const struct vn_live_rule *ru = &l->rules[i];
 

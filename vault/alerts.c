@@ -18,6 +18,8 @@ static const char *const security_alerts[] = {
 	"audit-broken", "denial-flood", "critical-op-denied",
 	/* SPEC §11 */
 	"clock-jump", "mass-purge", "guard-changed", "pin-bruteforce", "audit-anchor",
+	/* issue 19: vaultnet watch, once per scan episode */
+	"scan-detected",
 	/* restic repositories (SPEC §10) and integrity (§4) */
 	"restic-delete-denied", "restic-key-removed", "integrity-failure", NULL,
 };

@@ -293,8 +293,14 @@ static int overlap_cb(void *arg, const char *guard, const char *vault, const cha
 	const char *creator)
 {
 	struct conn *k = arg;
-	struct vg_wr *w = row(k);
+	struct vg_wr *w;
+	char why[8];
 
+	/* An Owner sees the overlaps of the vaults it may view (issue 12 item 5). */
+	if (!vauth_sees_all(&k->who) && *vault &&
+	    vauth_authorize(k->c, &k->who, vault, NULL, VP_VIEW, why, sizeof(why)))
+		return 0;
+	w = row(k);
 	vg_msgb_str(w, VG_TAG_NAME, guard);
 	vg_msgb_str(w, VG_TAG_VAULT, vault);
 	vg_msgb_str(w, VG_TAG_PRINCIPAL, principal);

@@ -404,6 +404,10 @@ static void serve(struct conn *k)
 		(void)vtime_sync(k->c);  /* a clock jump is alerted before anything acts on it */
 		r = handlers[op].fn(k, &m);
 		(void)vpin_alerts(k->c);  /* pin-bruteforce, outside the refused request's txn */
+		/* A change moves the audit high-water mark at once (the once-a-
+		 * second thread catches the rest): audit_hwm.h. */
+		if (!handlers[op].reads)
+			(void)vaudit_sync(k->c);
 		if (r)
 			return;  /* I/O or protocol failure: the connection is done */
 	}

@@ -20,10 +20,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(buf, data, size);
 	if (vn_nflog_parse(buf, size, &p) == 1) {
+		size_t top[5];
+
 		if (d.n == VN_DROPS_MAX_SOURCES)
-			d.n = 0;
+			vn_drops_reset(&d);
 		vn_drops_add(&d, &p);
 		vn_drop_reason(&d.src[0], reason, sizeof(reason));
+		vn_drops_top(&d, top, 5);
 	}
 	return 0;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # audit_truncate.sh - issue 12 item 9: the audit log cannot be cut back to
 # an older head without the key. The attack exactly: save the MAC'd head,
-# let an Owner delete a point, then (vaultd stopped) dump the LMDB
+# let an Owner delete a point (vaultd is SIGKILLed right after it: no
+# shutdown writes anything), then dump the LMDB
 # environment with mdb_dump, drop the newer entries, write the old head
 # back and mdb_load it. The chain that is left verifies on its own; the
 # high-water mark outside LMDB (STATE/audit.hwm) makes the next start find
@@ -76,9 +77,14 @@ OLDHEAD=$(head_of "$VG_STATE/meta")
 vg_start_vaultd "$VG_STATE" "$VG_SOCK"
 as ow point delete "$V" host "$P1" >/dev/null
 ! vg_ctl points "$V" host | grep -q "^$P1" || vg_fail "the Owner's delete did not happen"
+# Killed at once (no shutdown that could write the mark): the mark moved
+# with the request.
+vg_kill_vaultd
+cp -a "$VG_STATE" "$VG_WORK/before-attack"
+vg_start_vaultd "$VG_STATE" "$VG_SOCK"
 vg_ctl audit export | grep -qF "\"op\":\"point.delete\",\"target\":\"$V/host/$P1\"" || vg_fail "no point.delete entry"
 vg_stop_vaultd_checked
-cp -a "$VG_STATE" "$VG_WORK/before-attack"
+rm -rf "$VG_STATE"; cp -a "$VG_WORK/before-attack" "$VG_STATE"
 
 vg_log "the attack: mdb_dump, drop the newer entries, old head back, mdb_load"
 cut_back "$VG_STATE/meta" "$SEQ" "$OLDHEAD"

@@ -4,7 +4,8 @@
 # GET /v1/vaults/A/audit), nor the whole chain (GET /v1/audit); role and
 # principal listings show only what concerns the caller's vaults; MUA
 # requests are seen only by their requester, the guard's approvers and
-# those with a role on a guarded vault. vaultd decides; the gateway passes.
+# those with a role on a guarded vault; `guard check` shows an Owner the
+# overlaps of its own vaults. vaultd decides; the gateway passes.
 #
 #   ownA, rdA (vault A)  ownB (vault B)  appr (guard G on A)  nobody (no role)
 #        └──── vaultctl ──unix──► vaultd ◄──unix── vaultgw ◄──TLS── curl ────┘
@@ -81,5 +82,14 @@ out=$(rt_api nobody "$GW_URL/v1/guards/$G/requests")
 out=$(rt_api ownB "$GW_URL/v1/guards/$G/requests")
 [ "$out" = "[]" ] || vg_fail "ownB lists A's MUA requests through the API: $out"
 rt_api appr "$GW_URL/v1/guards/$G/requests" | grep -q "$RQ" || vg_fail "the approver does not see the request through the API"
+vg_log "guard check: an Owner sees the overlaps of its own vaults only"
+vg_ctl vault create "$A-2" >/dev/null
+vg_ctl role grant ownA "$A-2" owner >/dev/null
+vg_ctl guard create "$G-2" >/dev/null
+vg_ctl guard approver add "$G-2" ownA >/dev/null
+vg_ctl vault set "$A-2" guard "$G-2" >/dev/null
+rt_as ownA guard check | grep -q "$A-2" || vg_fail "ownA does not see the overlap on its vault: $(rt_as ownA guard check)"
+! rt_as ownB guard check | grep -q "$A\|ownA\|$G" || vg_fail "ownB sees vault A-2's guard overlap: $(rt_as ownB guard check)"
+vg_ctl guard check | grep -q "$A-2" || vg_fail "local root does not see every overlap"
 vg_ctl audit verify >/dev/null || vg_fail "audit chain does not verify"
 rt_done

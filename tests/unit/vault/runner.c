@@ -22,6 +22,7 @@ int main(void)
 	srunner_add_suite(sr, store_suite());
 	srunner_add_suite(sr, record_suite());
 	srunner_add_suite(sr, audit_suite());
+	srunner_add_suite(sr, audit_hwm_suite());
 	srunner_add_suite(sr, core_suite());
 	srunner_add_suite(sr, enrol_suite());
 	srunner_run_all(sr, CK_NORMAL);

@@ -15,6 +15,7 @@ Suite *keys_local_suite(void);
 Suite *store_suite(void);
 Suite *record_suite(void);
 Suite *audit_suite(void);
+Suite *audit_hwm_suite(void);
 Suite *core_suite(void);
 Suite *enrol_suite(void);
 
