@@ -2,9 +2,9 @@
 # bench/restic_prune.sh - `restic forget --prune` through vaultgw (+ vaultd)
 # beside rclone serve restic, on loopback, TLS 1.3 (SPEC §10, issue 10).
 #
-# Each server gets the same repository: snapshot 1 of a tree A+B, snapshot 2
-# of B alone (A and B half the size each, incompressible), then the timed
-# `restic forget --keep-last 1 --prune` drops A's packs. On vaultgate the
+# Each server gets the same repository: snapshot 1 of a tree A, snapshot 2 of
+# a tree B (half the size each, incompressible), then the timed `restic forget
+# --keep-last 1 --group-by host --prune` drops A's packs. On vaultgate the
 # Owner prunes (an agent may not: append-only) and every delete is soft
 # (listed by `vaultctl restic deleted`, purged after the vault's window);
 # rclone deletes the files. Prints wall seconds, the servers' CPU-seconds
@@ -117,10 +117,10 @@ export RESTIC_PASSWORD=bench-password
 V="restic --no-cache -q --cacert $GWCA -r rest:https://bench:$TOK@127.0.0.1:$P1/restic/repo/"
 R="restic --no-cache -q --cacert $W/peer.crt -r rest:https://bench:$RPASS@127.0.0.1:$P2/bench/"
 
-# build REPO-CMD: init, snapshot of a+b, snapshot of b.
+# build REPO-CMD: init, a snapshot of a, then one of b (own packs each).
 build() {
 	$1 init >/dev/null
-	(cd "$W" && $1 backup tree >/dev/null)
+	(cd "$W" && $1 backup tree/a >/dev/null)
 	(cd "$W" && $1 backup tree/b >/dev/null)
 }
 # prune REPO-CMD PIDS...: prints "secs cpu_secs packs_before packs_after".
@@ -131,7 +131,7 @@ prune() {
 	sync
 	c0=$(ticks "$@")
 	t0=$(now)
-	$cmd forget --keep-last 1 --prune >"$W/prune.log" 2>&1
+	$cmd forget --keep-last 1 --group-by host --prune >"$W/prune.log" 2>&1
 	t1=$(now)
 	c1=$(ticks "$@")
 	after=$($cmd list packs | wc -l)
@@ -142,7 +142,7 @@ echo "== building the two repositories"
 build "$V"
 build "$R"
 
-echo "== restic forget --keep-last 1 --prune"
+echo "== restic forget --keep-last 1 --group-by host --prune"
 read -r vs vc vb va < <(prune "$V" "$GW" "$VD")
 read -r rs rc rb ra < <(prune "$R" "$RC")
 $V check >/dev/null || { echo "vaultgate repository does not check after prune" >&2; exit 1; }
