@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # install-deps.sh - apt-get what vaultgate needs to build and test, only if missing.
 #
-#   scripts/install-deps.sh            build and test dependencies
+#   scripts/install-deps.sh            build and test dependencies (ceph-mon,
+#                                      ceph-osd, librados-dev: the RADOS store's
+#                                      build header and its test cluster only)
 #   scripts/install-deps.sh --image    those, plus what image/build.sh and
 #                                      image/smoke-test.sh need (image only)
 set -euo pipefail
@@ -13,6 +15,7 @@ pkgs=(
 	python3 libclang-rt-14-dev testssl.sh conntrack
 	iputils-ping jq man-db
 	libp11-kit-dev chromium
+	ceph-mon ceph-osd librados-dev
 )
 # The VM image: rootfs (mmdebstrap), disk assembly without loop devices
 # (sfdisk, mkfs.ext4 -d, grub-mkimage), the .deb (dpkg-dev for

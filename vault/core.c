@@ -15,6 +15,7 @@
 #include "log.h"
 #include "alerts.h"
 #include "core_int.h"
+#include "quota.h"
 #include "denials.h"
 #include "policy.h"
 #include "vg_err.h"
@@ -87,13 +88,13 @@ int vcore_audit(struct vcore *c, const struct vcaller *who, const char *op,
 	int r;
 
 	/* Refusals are throttled and aggregated (denials.h). */
-	if (result && strcmp(result, "denied") == 0) {
+	if (result && (strcmp(result, "denied") == 0 || strcmp(result, "failed") == 0)) {
 		char detail[512];
-		d = vdeny_note(who, op, target, reason);
+		d = vdeny_note_result(who, op, result, target, reason);
 		snprintf(detail, sizeof(detail), "%s %s refused: %s", op, target, reason ? reason : "");
 		if (d & VDENY_FLOOD_ALERT)
 			(void)valert_raise(c, NULL, "denial-flood", who, NULL, who->principal,
-				"100 or more refused requests within a minute; repeats are aggregated");
+				"100 or more refused or failed requests within a minute; repeats are aggregated");
 		if (d & VDENY_CRIT_ALERT)
 			(void)valert_raise(c, NULL, "critical-op-denied", who, NULL, target, detail);
 	}
@@ -300,6 +301,59 @@ static int ro_exists(const char *path, char *why, size_t whysz)
 	return -errno;
 }
 
+/* The store a state directory was created with is remembered (VDB_META
+ * "store", and in the pool the owner object names the instance), so a
+ * directory is never opened against another store and two instances
+ * never share a pool: the recovery pass would delete the other's blobs. */
+#define STORE_KEY "store"
+static int store_bind(struct vcore *c, char *why, size_t whysz)
+{
+	const char *kind = vs_kind(c->store);
+	MDB_txn *txn;
+	MDB_val v;
+	uint8_t *own = NULL;
+	size_t ownn = 0;
+	char desc[1400];
+	int r;
+
+	(void)vs_describe(c->store, desc, sizeof(desc));
+	if ((r = vdb_begin(c->db, !c->readonly, &txn)))
+		return r;
+	r = vdb_get(c->db, txn, VDB_META, STORE_KEY, strlen(STORE_KEY), &v);
+	if (r == 0 && (v.mv_size != strlen(kind) || memcmp(v.mv_data, kind, v.mv_size) != 0)) {
+		snprintf(why, whysz, "%s was created with the %.*s blob store, not %s: start vaultd "
+			"with the same --store", c->dir, (int)(v.mv_size < 16 ? v.mv_size : 16),
+			(char *)v.mv_data, kind);
+		vdb_abort(txn);
+		return VG_EBADSTATE;
+	}
+	if (r == VG_ENOTFOUND && !c->readonly)
+		r = vdb_put(c->db, txn, VDB_META, STORE_KEY, strlen(STORE_KEY), kind, strlen(kind), false);
+	else if (r == VG_ENOTFOUND)
+		r = 0;
+	if (r || (r = c->readonly ? (vdb_abort(txn), 0) : vdb_commit(txn))) {
+		snprintf(why, whysz, "%s: %s", c->dir, vg_strerror(r));
+		return r;
+	}
+	if (strcmp(kind, "dir") == 0)
+		return 0;
+	r = vs_meta_get(c->store, "owner", &own, &ownn);
+	if (r == 0 && (ownn != 32 || memcmp(own, c->instance, 32) != 0)) {
+		snprintf(why, whysz, "%s belongs to vaultgate instance %.32s, not to %s (instance "
+			"%s): give each state directory its own pool", desc, ownn == 32 ? (char *)own :
+			"(unreadable)", c->dir, c->instance);
+		r = VG_EBADSTATE;
+	} else if (r == VG_ENOTFOUND) {
+		r = c->readonly ? 0 : vs_meta_put(c->store, "owner", (const uint8_t *)c->instance, 32);
+		if (r)
+			snprintf(why, whysz, "%s: cannot claim the pool: %s", desc, vg_strerror(r));
+	} else if (r) {
+		snprintf(why, whysz, "%s: %s", desc, vg_strerror(r));
+	}
+	free(own);
+	return r;
+}
+
 /* Reads (and, read-write, updates) the state format marker; refuses a
  * directory a newer vaultgate wrote. */
 static int state_format(struct vcore *c, char *why, size_t whysz)
@@ -343,6 +397,12 @@ static int state_format(struct vcore *c, char *why, size_t whysz)
 int vcore_open_ex(const char *dir, unsigned flags, const char *lock_info, struct vcore **out,
 	char *why, size_t whysz)
 {
+	return vcore_open_store(dir, flags, lock_info, NULL, out, why, whysz);
+}
+
+int vcore_open_store(const char *dir, unsigned flags, const char *lock_info,
+	const struct vs_rados_conf *rados, struct vcore **out, char *why, size_t whysz)
+{
 	struct vcore *c;
 	char path[2300], holder[256];
 	bool ro = flags & VCORE_OPEN_READONLY;
@@ -364,8 +424,8 @@ int vcore_open_ex(const char *dir, unsigned flags, const char *lock_info, struct
 		if ((r = ro_exists(dir, why, whysz)) || (r = SUB("keys/platform.key")) ||
 		    (r = ro_exists(path, why, whysz)) || (r = SUB("keys/audit.key")) ||
 		    (r = ro_exists(path, why, whysz)) || (r = SUB("meta/data.mdb")) ||
-		    (r = ro_exists(path, why, whysz)) || (r = SUB("blobs")) ||
-		    (r = ro_exists(path, why, whysz)))
+		    (r = ro_exists(path, why, whysz)) ||
+		    (!rados && ((r = SUB("blobs")) || (r = ro_exists(path, why, whysz)))))
 			goto fail;
 	} else {
 		if ((r = mkdir_p(dir, 0700))) {
@@ -402,10 +462,15 @@ int vcore_open_ex(const char *dir, unsigned flags, const char *lock_info, struct
 			ro ? " read-only" : "", vg_strerror(r));
 		goto fail;
 	}
-	SUB("blobs");
-	if ((r = vs_open(path, &c->store))) {
-		snprintf(why, whysz, "%s: %s", path, vg_strerror(r));
-		goto fail;
+	if (rados) {
+		if ((r = vs_open_rados(rados, &c->store, why, whysz)))
+			goto fail;
+	} else {
+		SUB("blobs");
+		if ((r = vs_open(path, &c->store))) {
+			snprintf(why, whysz, "%s: %s", path, vg_strerror(r));
+			goto fail;
+		}
 	}
 #undef SUB
 	if ((r = state_format(c, why, whysz))) {
@@ -418,6 +483,8 @@ int vcore_open_ex(const char *dir, unsigned flags, const char *lock_info, struct
 			snprintf(why, whysz, "keys: %s", vg_strerror(r));
 		goto fail;
 	}
+	if ((r = store_bind(c, why, whysz)))
+		goto fail;
 	*out = c;
 	return 0;
 fail:
@@ -1036,6 +1103,8 @@ struct vcore_upload {
 	int have_old;
 	uint8_t old_blob[VC_BLOBID_LEN];
 	struct vs_writer *w;
+	uint64_t limit;           /* bytes a quota still allows (quota.h) */
+	char why[200];            /* why a write was refused (VG_ENOSPACE) */
 };
 
 static int object_key(uint8_t *key, uint64_t pid, const char *name)
@@ -1089,9 +1158,10 @@ int vcore_upload_begin(struct vcore *c, const struct vcaller *who, const char *v
 	vdb_abort(txn);
 	if (r)
 		return r;
-	/* Fail early when the declared size cannot fit (keep 1% + 64 MiB spare). */
+	/* Fail early when the declared size cannot fit above the disk floor
+	 * (quota.h; the handlers ask vquota_admit first, for the reason). */
 	if (want_size != UINT64_MAX && vs_free_bytes(c->store, &avail) == 0) {
-		uint64_t need = want_size + want_size / 100 + (64u << 20);
+		uint64_t need = want_size + want_size / 100 + vquota_floor();
 		if (need > avail)
 			return VG_ENOSPACE;
 	}
@@ -1106,6 +1176,7 @@ int vcore_upload_begin(struct vcore *c, const struct vcaller *who, const char *v
 	u->item_id = it.id;
 	u->point_id = pid;
 	u->want_size = want_size;
+	u->limit = UINT64_MAX;
 	u->repo = repo;
 	if (want_sha) {
 		memcpy(u->want_sha, want_sha, VC_HASH_LEN);
@@ -1130,10 +1201,31 @@ fail:
 	return r;
 }
 
+void vcore_upload_limit(struct vcore_upload *u, uint64_t limit)
+{
+	u->limit = limit;
+}
+
+const char *vcore_upload_why(const struct vcore_upload *u)
+{
+	return u->why[0] ? u->why : NULL;
+}
+
 int vcore_upload_write(struct vcore_upload *u, const void *p, size_t n)
 {
-	if (u->want_size != UINT64_MAX && vs_writer_size(u->w) + n > u->want_size)
+	uint64_t had = vs_writer_size(u->w);
+
+	if (u->want_size != UINT64_MAX && had + n > u->want_size)
 		return VG_ETOOBIG;
+	if (had + n > u->limit) {
+		snprintf(u->why, sizeof(u->why), "quota reached after %llu bytes of this upload",
+			(unsigned long long)u->limit);
+		return VG_ENOSPACE;
+	}
+	/* At each new segment: stop before the disk floor is crossed. */
+	if (had / VS_SEG_SIZE != (had + n) / VS_SEG_SIZE &&
+	    vquota_disk_check(u->c, UINT64_MAX, u->why, sizeof(u->why)))
+		return VG_ENOSPACE;
 	return vs_writer_write(u->w, p, n);
 }
 
@@ -1224,6 +1316,7 @@ int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_H
 	u->w = NULL;
 	if (u->have_old)
 		(void)vs_unlink(c->store, u->old_blob);
+	vquota_after(c, &u->who, u->vault, u->item);
 	return 0;
 fail:
 	vdb_abort(txn);

@@ -115,6 +115,10 @@ enum { VCORE_OPEN_READONLY = 1u << 0 };
 int vcore_open(const char *state_dir, struct vcore **out, char *why, size_t whysz);
 int vcore_open_ex(const char *state_dir, unsigned flags, const char *lock_info,
 	struct vcore **out, char *why, size_t whysz);
+/* The same with the blobs in a RADOS pool (rados non-NULL) instead of
+ * DIR/blobs. A state directory keeps the store it was created with. */
+int vcore_open_store(const char *state_dir, unsigned flags, const char *lock_info,
+	const struct vs_rados_conf *rados, struct vcore **out, char *why, size_t whysz);
 void vcore_close(struct vcore *c);
 /* The start-up recovery pass: drops uncommitted points, removes blobs no
  * committed record references. vcore_survey() counts the same things and
@@ -192,6 +196,11 @@ struct vcore_upload;
 int vcore_upload_begin(struct vcore *c, const struct vcaller *who, const char *vault,
 	const char *item, uint64_t point, const char *object, const uint8_t *want_sha,
 	uint64_t want_size, struct vcore_upload **out);
+/* The bytes a quota lets this upload write (vquota_admit); past them a
+ * write is VG_ENOSPACE, and so is one that finds the disk below its floor
+ * at a segment boundary; vcore_upload_why() then says which. */
+void vcore_upload_limit(struct vcore_upload *u, uint64_t limit);
+const char *vcore_upload_why(const struct vcore_upload *u);
 int vcore_upload_write(struct vcore_upload *u, const void *p, size_t n);
 int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_HASH_LEN]);
 void vcore_upload_free(struct vcore_upload *u);

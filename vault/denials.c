@@ -15,6 +15,7 @@ struct kind {
 	uint64_t h;
 	char principal[VG_PRINCIPAL_NAME_MAX + 1];
 	char op[32];
+	char result[8];         /* "denied" or "failed" */
 	char target[300];
 	char reason[300];
 	char peer[129];
@@ -67,13 +68,14 @@ static uint64_t fnv(uint64_t h, const char *s)
 }
 
 static void fill(struct kind *k, uint64_t h, const struct vcaller *who, const char *op,
-	const char *target, const char *reason, uint64_t now)
+	const char *result, const char *target, const char *reason, uint64_t now)
 {
 	memset(k, 0, sizeof(*k));
 	k->used = true;
 	k->h = h;
 	snprintf(k->principal, sizeof(k->principal), "%s", who->principal);
 	snprintf(k->op, sizeof(k->op), "%s", op);
+	snprintf(k->result, sizeof(k->result), "%s", result);
 	snprintf(k->target, sizeof(k->target), "%s", target);
 	snprintf(k->reason, sizeof(k->reason), "%s", reason);
 	snprintf(k->peer, sizeof(k->peer), "%s", who->peer);
@@ -107,13 +109,21 @@ static struct pstate *principal_state(const char *name, uint64_t now)
 unsigned vdeny_note(const struct vcaller *who, const char *op, const char *target,
 	const char *reason)
 {
+	return vdeny_note_result(who, op, "denied", target, reason);
+}
+
+unsigned vdeny_note_result(const struct vcaller *who, const char *op, const char *result,
+	const char *target, const char *reason)
+{
 	uint64_t now = mono(), h;
 	struct pstate *p;
 	struct kind *k = NULL, *victim = NULL;
+	bool denied = strcmp(result, "denied") == 0;
 	unsigned out = 0;
 
 	reason = reason ? reason : "";
-	h = fnv(fnv(fnv(fnv(14695981039346656037ull, who->principal), op), target), reason);
+	h = fnv(fnv(fnv(fnv(fnv(14695981039346656037ull, who->principal), op), result), target),
+		reason);
 	pthread_mutex_lock(&lock);
 	if (now - gwin >= 60) {
 		gwin = now;
@@ -129,7 +139,7 @@ unsigned vdeny_note(const struct vcaller *who, const char *op, const char *targe
 		p->flood_at = now;
 		out |= VDENY_FLOOD_ALERT;
 	}
-	if (vdeny_critical_op(op)) {
+	if (denied && vdeny_critical_op(op)) {
 		if (now - p->cwin >= VDENY_ALERT_S) {
 			p->cwin = now;
 			p->crit = 0;
@@ -142,7 +152,7 @@ unsigned vdeny_note(const struct vcaller *who, const char *op, const char *targe
 	for (int i = 0; i < VDENY_SLOTS; i++) {
 		struct kind *s = &kinds[(h + (uint64_t)i) % VDENY_SLOTS];
 		if (s->used && s->h == h && strcmp(s->principal, who->principal) == 0 &&
-		    strcmp(s->op, op) == 0 && strncmp(s->target, target, sizeof(s->target) - 1) == 0 &&
+		    strcmp(s->op, op) == 0 && strcmp(s->result, result) == 0 && strncmp(s->target, target, sizeof(s->target) - 1) == 0 &&
 		    strncmp(s->reason, reason, sizeof(s->reason) - 1) == 0) {
 			k = s;
 			break;
@@ -161,13 +171,14 @@ unsigned vdeny_note(const struct vcaller *who, const char *op, const char *targe
 	} else if (victim && p->firsts < VDENY_KINDS_PER_MIN && gfirsts < VDENY_KINDS_GLOBAL_PER_MIN) {
 		p->firsts++;
 		gfirsts++;
-		fill(victim, h, who, op, target, reason, now);
+		fill(victim, h, who, op, result, target, reason, now);
 		out |= VDENY_WRITE;
 	} else {
 		/* Past the budget for new kinds: one aggregate per principal. */
 		if (!p->overflow.used)
-			fill(&p->overflow, 0, who, "denials", "*",
-				"refusals of further kinds (new kinds over the per-minute budget)", now);
+			fill(&p->overflow, 0, who, "denials", "denied", "*",
+				"refusals and failures of further kinds (new kinds over the per-minute budget)",
+				now);
 		p->overflow.pending++;
 		p->overflow.last = now;
 	}
@@ -190,7 +201,7 @@ static int write_agg(struct vcore *c, MDB_txn *txn, const struct kind *k, uint64
 		snprintf(reason, sizeof(reason), "%s [repeated %llu more time%s in %llus, aggregated]",
 			k->reason, (unsigned long long)k->pending, k->pending == 1 ? "" : "s",
 			(unsigned long long)(now - k->since));
-	return vcore_audit_txn(c, txn, &who, k->op, k->target, "denied", reason);
+	return vcore_audit_txn(c, txn, &who, k->op, k->target, k->result, reason);
 }
 
 int vdeny_flush(struct vcore *c, bool force)

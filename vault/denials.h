@@ -2,7 +2,7 @@
  *
  * Every refusal used to be one audit entry: a Reader pipelining forbidden
  * requests added ~2,400 entries a second. Now vcore_audit() asks here
- * before it writes a "denied" entry:
+ * before it writes a "denied" (or "failed") entry:
  *
  * - The first denial of a kind (principal, op, target, reason) is written
  *   at once, as before. Repeats of it are counted and written as one
@@ -46,6 +46,11 @@ enum {
 };
 unsigned vdeny_note(const struct vcaller *who, const char *op, const char *target,
 	const char *reason);
+/* The same for result "denied" or "failed" (a failed change, e.g. an
+ * existing name, repeated, fills the disk as well); kinds differ by result,
+ * and only denials count toward critical-op-denied. */
+unsigned vdeny_note_result(const struct vcaller *who, const char *op, const char *result,
+	const char *target, const char *reason);
 /* Writes the aggregates due (all of them with force), in one transaction. */
 int vdeny_flush(struct vcore *c, bool force);
 /* Is op (a handler name) one of the critical operations (SPEC §5)? */

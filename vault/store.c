@@ -1,66 +1,97 @@
-/* store.c - see store.h. */
-#include <dirent.h>
+/* store.c - the blob format (see store.h); the bytes go to a back end
+ * (store_be.h: store_dir.c, store_rados.c). */
 #include <pthread.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "buf.h"
 #include "store.h"
+#include "store_be.h"
 #include "vg_err.h"
 
-#define WRITEBACK_CHUNK (8u << 20)
 static const char blob_magic[8] = {'V', 'G', 'B', 'L', 'O', 'B', '0', '1'};
 static const char obj_info[] = "vaultgate/object/v1";
 static const char infra_info[] = "vaultgate/infra/v1";
 #define HDR_LAYERS 36
 
 struct vs_store {
-	int dirfd;
-	char path[4096];
+	const struct vs_be_ops *ops;
+	void *be;
 };
 
-int vs_open(const char *dir, struct vs_store **out)
+int vs_store_wrap(const struct vs_be_ops *ops, void *be, struct vs_store **out)
 {
 	struct vs_store *s = calloc(1, sizeof(*s));
 
 	*out = NULL;
-	if (!s)
+	if (!s) {
+		ops->close(be);
 		return -ENOMEM;
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		goto fail;
-	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (s->dirfd < 0)
-		goto fail;
-	if (snprintf(s->path, sizeof(s->path), "%s", dir) >= (int)sizeof(s->path)) {
-		close(s->dirfd);
-		free(s);
-		return -ENAMETOOLONG;
 	}
+	s->ops = ops;
+	s->be = be;
 	*out = s;
 	return 0;
-fail:
-	free(s);
-	return -errno;
+}
+
+int vs_open(const char *dir, struct vs_store **out)
+{
+	void *be;
+	int r;
+
+	*out = NULL;
+	if ((r = vs_dir_open(dir, &be)))
+		return r;
+	return vs_store_wrap(&vs_dir_ops, be, out);
+}
+
+int vs_open_rados(const struct vs_rados_conf *cf, struct vs_store **out, char *why, size_t whysz)
+{
+	void *be;
+	int r;
+
+	*out = NULL;
+	if ((r = vs_rados_open(cf, &be, why, whysz)))
+		return r;
+	return vs_store_wrap(&vs_rados_ops, be, out);
 }
 
 void vs_close(struct vs_store *s)
 {
 	if (!s)
 		return;
-	close(s->dirfd);
+	s->ops->close(s->be);
 	free(s);
 }
 
-static void blob_name(const uint8_t blob[VC_BLOBID_LEN], char sub[3], char name[2 * VC_BLOBID_LEN + 1])
+const char *vs_kind(const struct vs_store *s)
+{
+	return s->ops->name;
+}
+
+int vs_describe(struct vs_store *s, char *out, size_t outsz)
+{
+	return s->ops->describe(s->be, out, outsz);
+}
+
+int vs_meta_put(struct vs_store *s, const char *name, const uint8_t *p, size_t n)
+{
+	return s->ops->meta_put ? s->ops->meta_put(s->be, name, p, n) : -ENOTSUP;
+}
+
+int vs_meta_get(struct vs_store *s, const char *name, uint8_t **p, size_t *n)
+{
+	*p = NULL;
+	*n = 0;
+	return s->ops->meta_get ? s->ops->meta_get(s->be, name, p, n) : -ENOTSUP;
+}
+
+void vs_blob_name(const uint8_t blob[VC_BLOBID_LEN], char sub[3], char name[2 * VC_BLOBID_LEN + 1])
 {
 	vg_hex(name, blob, VC_BLOBID_LEN);
 	sub[0] = name[0];
@@ -70,27 +101,7 @@ static void blob_name(const uint8_t blob[VC_BLOBID_LEN], char sub[3], char name[
 
 int vs_blob_path(struct vs_store *s, const uint8_t blob[VC_BLOBID_LEN], char *out, size_t outsz)
 {
-	char sub[3], name[2 * VC_BLOBID_LEN + 1];
-
-	blob_name(blob, sub, name);
-	if (snprintf(out, outsz, "%s/%s/%s", s->path, sub, name) >= (int)outsz)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-/* Opens (creating if needed, durably) the sub-directory for a blob. */
-static int open_subdir(struct vs_store *s, const char *sub)
-{
-	int fd = openat(s->dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd >= 0 || errno != ENOENT)
-		return fd >= 0 ? fd : -errno;
-	if (mkdirat(s->dirfd, sub, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	if (fsync(s->dirfd) < 0)
-		return -errno;
-	fd = openat(s->dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return fd >= 0 ? fd : -errno;
+	return s->ops->blob_path ? s->ops->blob_path(s->be, blob, out, outsz) : -ENOTSUP;
 }
 
 static void seg_nonce(uint64_t idx, uint8_t nonce[VC_NONCE_LEN])
@@ -143,7 +154,7 @@ struct vs_writer {
 	struct vc_aead *aead;
 	struct vc_aead *outer;      /* infrastructure layer, or NULL */
 	EVP_MD_CTX *sha;
-	int fd, dirfd;
+	void *bw;                   /* the back end's writer */
 	uint32_t seg_size;
 	uint8_t *bufs[VS_PIPE];     /* seg_size + 2 tags each: plaintext, sealed in place */
 	size_t fills[VS_PIPE];
@@ -153,15 +164,13 @@ struct vs_writer {
 	uint64_t size;
 	/* worker side: only the worker (or the caller, before it starts) */
 	uint64_t idx;               /* segments written */
-	uint64_t off;               /* file offset of the next segment */
-	uint64_t synced;            /* writeback started up to here */
+	uint64_t off;               /* stream offset of the next segment */
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int started, stop, werr;
 	int finished;
 	int err;
-	char sub[3], name[2 * VC_BLOBID_LEN + 1];
 };
 
 int vs_writer_new(struct vs_store *s, const uint8_t dek[32], const struct vs_ctx *ctx,
@@ -185,12 +194,10 @@ int vs_writer_new_keys(struct vs_store *s, const struct vs_keys *keys, const str
 		return -ENOMEM;
 	w->s = s;
 	w->ctx = *ctx;
-	w->fd = w->dirfd = -1;
 	w->seg_size = seg_size;
 	w->off = VS_HDR_LEN;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
-	blob_name(ctx->blob, w->sub, w->name);
 	/* Later buffers are allocated when an object grows past one segment. */
 	w->bufs[0] = malloc(SEGBUF(w));
 	w->sha = EVP_MD_CTX_new();
@@ -201,15 +208,8 @@ int vs_writer_new_keys(struct vs_store *s, const struct vs_keys *keys, const str
 	if ((r = layer_aead(keys->dek, ctx, obj_info, &w->aead)) ||
 	    (keys->infra && (r = layer_aead(keys->infra, ctx, infra_info, &w->outer))))
 		goto fail;
-	if ((w->dirfd = open_subdir(s, w->sub)) < 0) {
-		r = w->dirfd;
+	if ((r = s->ops->wopen(s->be, ctx->blob, &w->bw)))
 		goto fail;
-	}
-	w->fd = openat(w->dirfd, w->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (w->fd < 0) {
-		r = -errno;
-		goto fail;
-	}
 	*out = w;
 	return 0;
 fail:
@@ -234,23 +234,10 @@ static int seal_segment(struct vs_writer *w, uint8_t *buf, size_t fill, int last
 			return r;
 		n += VC_TAG_LEN;
 	}
-	for (size_t done = 0; done < n;) {
-		ssize_t k = pwrite(w->fd, buf + done, n - done, (off_t)(w->off + done));
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == ENOSPC || errno == EDQUOT ? VG_ENOSPACE : -errno;
-		}
-		done += (size_t)k;
-	}
+	if ((r = w->s->ops->wseg(w->bw, w->idx, w->off, buf, n)))
+		return r;
 	w->off += n;
 	w->idx++;
-	/* Start writeback early so the final fdatasync has little left to do. */
-	if (w->off - w->synced >= WRITEBACK_CHUNK) {
-		(void)sync_file_range(w->fd, (off_t)w->synced, (off_t)(w->off - w->synced),
-			SYNC_FILE_RANGE_WRITE);
-		w->synced = w->off;
-	}
 	return 0;
 }
 
@@ -383,10 +370,10 @@ int vs_writer_finish(struct vs_writer *w, uint64_t *size, uint8_t sha256[VC_HASH
 	vg_put_u32(hdr + 24, w->seg_size);
 	vg_put_u64(hdr + 28, w->size);
 	hdr[HDR_LAYERS] = w->outer ? 2 : 0;
-	if (pwrite(w->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
-		return w->err = errno == ENOSPC ? VG_ENOSPACE : VG_EINTERNAL;
-	if (fdatasync(w->fd) < 0 || fsync(w->dirfd) < 0)
-		return w->err = -errno;
+	/* Every segment durable, then the header: the blob is whole before
+	 * finish() returns, and only then may the caller commit a record. */
+	if ((r = w->s->ops->wsync(w->bw)) || (r = w->s->ops->whdr(w->bw, hdr, sizeof(hdr))))
+		return w->err = r;
 	if (EVP_DigestFinal_ex(w->sha, sha256, &dl) != 1)
 		return w->err = VG_EINTERNAL;
 	*size = w->size;
@@ -399,13 +386,8 @@ void vs_writer_free(struct vs_writer *w, int keep)
 	if (!w)
 		return;
 	(void)join_worker(w, 1);
-	if (w->fd >= 0) {
-		close(w->fd);
-		if (!(keep && w->finished))
-			(void)unlinkat(w->dirfd, w->name, 0);
-	}
-	if (w->dirfd >= 0)
-		close(w->dirfd);
+	if (w->bw)
+		w->s->ops->wclose(w->bw, keep && w->finished);
 	vc_aead_free(w->aead);
 	vc_aead_free(w->outer);
 	EVP_MD_CTX_free(w->sha);
@@ -420,11 +402,12 @@ void vs_writer_free(struct vs_writer *w, int keep)
 }
 
 struct vs_reader {
+	struct vs_store *s;
+	void *br;               /* the back end's reader */
 	struct vs_ctx ctx;
 	struct vc_aead *aead;
 	struct vc_aead *outer;  /* infrastructure layer, or NULL */
 	unsigned layers;
-	int fd;
 	uint64_t size;
 	uint32_t seg_size;
 	uint64_t nseg;
@@ -443,37 +426,34 @@ int vs_reader_open_keys(struct vs_store *s, const struct vs_keys *keys, const st
 	uint64_t size, uint32_t seg_size, struct vs_reader **out)
 {
 	struct vs_reader *r = calloc(1, sizeof(*r));
-	char sub[3], name[2 * VC_BLOBID_LEN + 1], path[64];
 	uint8_t hdr[VS_HDR_LEN], want[VS_HDR_LEN] = {0};
-	struct stat st;
+	struct vs_geom g;
 	int rc;
 
 	*out = NULL;
 	if (!r)
 		return -ENOMEM;
-	r->fd = -1;
+	r->s = s;
 	r->ctx = *ctx;
 	r->size = size;
 	r->seg_size = seg_size;
 	r->nseg = size == 0 ? 1 : (size + seg_size - 1) / seg_size;
 	r->layers = keys->infra ? 2 : 1;
-	blob_name(ctx->blob, sub, name);
-	snprintf(path, sizeof(path), "%s/%s", sub, name);
-	r->fd = openat(s->dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (r->fd < 0) {
-		/* A committed record whose blob is gone: the store was damaged. */
-		rc = errno == ENOENT ? VG_EINTEGRITY : -errno;
+	g.nseg = r->nseg;
+	g.full = (size_t)seg_size + (size_t)VC_TAG_LEN * r->layers;
+	g.last = (size_t)(size - (r->nseg - 1) * seg_size) + (size_t)VC_TAG_LEN * r->layers;
+	/* A committed record whose blob is gone or of another length: the
+	 * store was damaged (VG_EINTEGRITY from the back end). */
+	if ((rc = s->ops->ropen(s->be, ctx->blob, &g, &r->br)))
 		goto fail;
-	}
 	memcpy(want, blob_magic, 8);
 	memcpy(want + 8, ctx->blob, VC_BLOBID_LEN);
 	vg_put_u32(want + 24, seg_size);
 	vg_put_u64(want + 28, size);
 	want[HDR_LAYERS] = keys->infra ? 2 : 0;
-	if (fstat(r->fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size != VS_HDR_LEN + size + r->nseg * VC_TAG_LEN * r->layers ||
-	    pread(r->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
-	    CRYPTO_memcmp(hdr, want, sizeof(hdr)) != 0) {
+	if ((rc = s->ops->rhdr(r->br, hdr, sizeof(hdr))))
+		goto fail;
+	if (CRYPTO_memcmp(hdr, want, sizeof(hdr)) != 0) {
 		rc = VG_EINTEGRITY;
 		goto fail;
 	}
@@ -516,14 +496,8 @@ int vs_reader_seg(struct vs_reader *r, uint64_t idx, uint8_t *out, size_t *n)
 	last = idx == r->nseg - 1;
 	len = last ? r->size - idx * r->seg_size : r->seg_size;
 	off = VS_HDR_LEN + idx * ((uint64_t)r->seg_size + tags);
-	for (size_t got = 0; got < len + tags;) {
-		ssize_t k = pread(r->fd, r->ct + got, len + tags - got, (off_t)(off + got));
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return k == 0 ? VG_EINTEGRITY : -errno;
-		got += (size_t)k;
-	}
+	if ((rc = r->s->ops->rseg(r->br, idx, off, r->ct, (size_t)(len + tags))))
+		return rc;
 	seg_nonce(idx, nonce);
 	if (r->outer) {
 		outer_aad(&r->ctx, idx, last, aad);
@@ -540,8 +514,8 @@ void vs_reader_free(struct vs_reader *r)
 {
 	if (!r)
 		return;
-	if (r->fd >= 0)
-		close(r->fd);
+	if (r->br)
+		r->s->ops->rclose(r->br);
 	vc_aead_free(r->aead);
 	vc_aead_free(r->outer);
 	free(r->ct);
@@ -550,81 +524,21 @@ void vs_reader_free(struct vs_reader *r)
 
 int vs_unlink(struct vs_store *s, const uint8_t blob[VC_BLOBID_LEN])
 {
-	char sub[3], name[2 * VC_BLOBID_LEN + 1];
-
-	blob_name(blob, sub, name);
-	return vs_unlink_name(s, sub, name);
+	return s->ops->unlink(s->be, blob);
 }
 
 int vs_unlink_name(struct vs_store *s, const char *sub, const char *name)
 {
-	int dfd = openat(s->dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = 0;
-
-	if (dfd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
-		r = -errno;
-	else if (fsync(dfd) < 0)
-		r = -errno;
-	close(dfd);
-	return r;
+	return s->ops->unlink_name(s->be, sub, name);
 }
 
 int vs_scan(struct vs_store *s, int (*cb)(void *arg, const uint8_t *blob, const char *sub,
 	const char *name), void *arg)
 {
-	DIR *top;
-	struct dirent *de;
-	int r = 0, fd = dup(s->dirfd);
-
-	if (fd < 0 || !(top = fdopendir(fd))) {
-		if (fd >= 0)
-			close(fd);
-		return -errno;
-	}
-	rewinddir(top);
-	while (!r && (de = readdir(top))) {
-		DIR *d;
-		struct dirent *e;
-		int sfd;
-
-		if (de->d_name[0] == '.')
-			continue;
-		sfd = openat(s->dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (sfd < 0 || !(d = fdopendir(sfd))) {
-			if (sfd >= 0)
-				close(sfd);
-			continue;
-		}
-		while (!r && (e = readdir(d))) {
-			uint8_t blob[VC_BLOBID_LEN];
-			char sub[3], name[2 * VC_BLOBID_LEN + 1];
-			if (e->d_name[0] == '.')
-				continue;
-			if (vg_unhex(blob, sizeof(blob), e->d_name) == 0) {
-				blob_name(blob, sub, name);
-				if (strcmp(sub, de->d_name) != 0 || strcmp(name, e->d_name) != 0) {
-					r = cb(arg, NULL, de->d_name, e->d_name);
-					continue;
-				}
-				r = cb(arg, blob, de->d_name, e->d_name);
-			} else {
-				r = cb(arg, NULL, de->d_name, e->d_name);
-			}
-		}
-		closedir(d);
-	}
-	closedir(top);
-	return r;
+	return s->ops->scan(s->be, cb, arg);
 }
 
 int vs_free_bytes(struct vs_store *s, uint64_t *out)
 {
-	struct statvfs sv;
-
-	if (fstatvfs(s->dirfd, &sv) < 0)
-		return -errno;
-	*out = (uint64_t)sv.f_bavail * sv.f_frsize;
-	return 0;
+	return s->ops->free_bytes(s->be, out);
 }

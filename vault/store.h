@@ -25,6 +25,14 @@
  * until the caller commits an LMDB record for it; finish() fdatasyncs the
  * file and fsyncs its directory first, and the start-up recovery pass
  * deletes blobs that no committed record references.
+ *
+ * Two back ends (store_be.h) carry the same bytes: the directory above
+ * (vs_open), and a Ceph RADOS pool (vs_open_rados, store_rados.c): one
+ * object per segment, "<blob hex>.<segment index, 8 hex>", and the header
+ * as "<blob hex>", written last. finish() returns only when RADOS has
+ * acknowledged every object write, and a RADOS ack is durable (the
+ * write is on every replica's journal/WAL), so the caller's LMDB commit
+ * that follows still never names bytes that could be lost.
  */
 #ifndef VAULT_STORE_H
 #define VAULT_STORE_H
@@ -45,7 +53,24 @@ struct vs_ctx {
 };
 
 int vs_open(const char *dir, struct vs_store **out);
+/* A RADOS pool; why names the conf and the pool on failure. Bounded
+ * timeouts (timeout_s for the monitor, the OSDs and the mount). */
+struct vs_rados_conf {
+	const char *conf, *pool, *id;   /* id: the cephx user without "client.", or NULL */
+	unsigned timeout_s;             /* 0: 30 */
+	unsigned inflight;              /* writes in flight per upload; 0: 8 */
+	unsigned readahead;             /* segments read ahead per restore; 0: 4 */
+};
+int vs_open_rados(const struct vs_rados_conf *cf, struct vs_store **out, char *why, size_t whysz);
 void vs_close(struct vs_store *s);
+/* "dir" or "rados". */
+const char *vs_kind(const struct vs_store *s);
+/* One line naming where the blobs are (a path, or conf + pool). */
+int vs_describe(struct vs_store *s, char *out, size_t outsz);
+/* Named metadata objects beside the blobs (checkpoints): -ENOTSUP on the
+ * directory back end. get returns a malloc'd buffer. */
+int vs_meta_put(struct vs_store *s, const char *name, const uint8_t *p, size_t n);
+int vs_meta_get(struct vs_store *s, const char *name, uint8_t **p, size_t *n);
 
 /* The keys of a blob: the DEK-derived layer, and the infrastructure layer
  * (NULL: none). */

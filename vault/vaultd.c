@@ -2,6 +2,9 @@
  *
  *   vaultd --state-dir DIR --socket PATH [--socket-group G] [--syslog] [-v] [--check]
  *          [--pkcs11-config FILE] [--alert-outbox]
+ *          [--store dir|rados --ceph-conf FILE --ceph-pool POOL [--ceph-id NAME]
+ *           [--ceph-timeout S] [--checkpoint-minutes N]]
+ *          [--disk-floor BYTES] [--scrub-every DURATION] [--scrub-rate MB/s]
  *
  * It locks the state directory (DIR/vaultd.lock: one vaultd per directory),
  * opens the keys, the LMDB metadata and the blob store, runs the
@@ -24,7 +27,12 @@
 #include <unistd.h>
 
 #include "audit_guard.h"
+#include "buf.h"
 #include "core.h"
+#include "itemset.h"
+#include "missed.h"
+#include "quota.h"
+#include "scrub.h"
 #include "denials.h"
 #include "lifecycle.h"
 #include "lockfile.h"
@@ -60,8 +68,55 @@ static void *purger_main(void *arg)
 			log_info("purger: purged %u vaults, %u items, %u points, %u restic files; "
 				"pruned %u expired points; aborted %u stale uploads", st.vaults, st.items,
 				st.points, st.objects, st.expired, st.aborted);
+		/* The watch pass (issue 14): missed backups, the disk floor. */
+		if (!vaudit_broken(p->c, NULL, 0)) {
+			struct vmissed_stats ms;
+			char why[300] = "";
+			if ((r = vmissed_pass(p->c, &ms)))
+				log_warnx("missed-backup pass: %s", vg_strerror(r));
+			else if (ms.raised || ms.cleared)
+				log_info("missed backups: %u raised, %u cleared", ms.raised, ms.cleared);
+			if (vquota_disk_check(p->c, UINT64_MAX, why, sizeof(why)))
+				log_warnx("%s", why);
+		}
 		if (poll(&pf, 1, PURGE_INTERVAL_MS) != 0)
 			return NULL;
+	}
+}
+
+/* The scheduled scrub (--scrub-every): one pass per interval, the first
+ * one interval after start; shutdown cancels a running pass. */
+struct scrubber {
+	struct vcore *c;
+	int stop[2];
+	uint64_t every, rate;   /* seconds; bytes/s */
+};
+
+static void *scrubber_main(void *arg)
+{
+	static const struct vcaller sched = {.principal = "system", .peer = "scrub-schedule"};
+	struct scrubber *s = arg;
+	struct pollfd pf = {.fd = s->stop[0], .events = POLLIN};
+	struct vscrub_stats st;
+	uint64_t waited = 0;
+	int r;
+
+	for (;;) {
+		/* poll's timeout is an int of ms: wait in steps of at most a day */
+		uint64_t step = s->every - waited > 86400 ? 86400 : s->every - waited;
+		if (poll(&pf, 1, (int)(step * 1000)) != 0)
+			return NULL;
+		if ((waited += step) < s->every)
+			continue;
+		waited = 0;
+		if (vaudit_broken(s->c, NULL, 0))
+			continue;
+		if ((r = vscrub_run(s->c, &sched, NULL, s->rate, NULL, NULL, &st)))
+			log_warnx("scheduled scrub: %s", vg_strerror(r));
+		else
+			log_info("scheduled scrub: %llu objects, %llu bytes, %llu damaged in %llus",
+				(unsigned long long)st.objects, (unsigned long long)st.bytes,
+				(unsigned long long)st.damaged, (unsigned long long)st.seconds);
 	}
 }
 
@@ -97,6 +152,18 @@ static void usage(FILE *f)
 		"  --pkcs11-config FILE  the PKCS#11 token holding customer-managed keys\n"
 		"                      (module, token, pin_file; see vault/README.md)\n"
 		"  --alert-outbox      queue every alert for the webhook sender (vaultnotify)\n"
+		"  --store KIND        where blobs go: dir (DIR/blobs, the default) or rados\n"
+		"  --ceph-conf FILE    rados: the cluster's ceph.conf (monitors, keyring)\n"
+		"  --ceph-pool POOL    rados: the pool (one vaultgate state directory per pool)\n"
+		"  --ceph-id NAME      rados: the cephx user, without \"client.\" (default admin)\n"
+		"  --ceph-timeout S    rados: monitor, OSD and mount timeout in seconds (default 30)\n"
+		"  --checkpoint-minutes N  rados: write the metadata checkpoint to the pool every\n"
+		"                      N minutes (default 15; 0: only at shutdown)\n"
+		"  --disk-floor BYTES  refuse new uploads (and raise disk-low) below this much free\n"
+		"                      space on the state directory's disk (default 64M)\n"
+		"  --scrub-every DURATION  re-read every blob and check every tag this often\n"
+		"                      (e.g. 7d; default: no scheduled scrub)\n"
+		"  --scrub-rate MB/s   the scheduled scrub's read rate limit (default: none)\n"
 		"  --syslog            log to syslog instead of stderr\n"
 		"  --check             look at the state read-only (safe beside a running vaultd):\n"
 		"                      keys, metadata, uploads in flight, audit chain; print\n"
@@ -109,7 +176,7 @@ static void usage(FILE *f)
  * (safe beside a running vaultd, which keeps its lock), recovery only
  * counts, and every line says what was checked. Exit 1 if anything is
  * wrong, 0 with "configuration OK". */
-static int check_state(const char *dir, const char *p11conf)
+static int check_state(const char *dir, const char *p11conf, const struct vs_rados_conf *rados)
 {
 	struct vcore *c = NULL;
 	struct vcore_recovery rec;
@@ -125,7 +192,7 @@ static int check_state(const char *dir, const char *p11conf)
 			*holder ? holder : "(pid not yet recorded)");
 	else
 		printf("state directory %s: not in use; checked read-only\n", dir);
-	if ((r = vcore_open_ex(dir, VCORE_OPEN_READONLY, NULL, &c, why, sizeof(why)))) {
+	if ((r = vcore_open_store(dir, VCORE_OPEN_READONLY, NULL, rados, &c, why, sizeof(why)))) {
 		fprintf(stderr, "vaultd: %s\n", *why ? why : vg_strerror(r));
 		return 1;
 	}
@@ -153,6 +220,11 @@ static int check_state(const char *dir, const char *p11conf)
 		"(kept by a start for a day)\n",
 		(unsigned long long)rec.pending_points, rec.pending_points == 1 ? "" : "s",
 		(unsigned long long)rec.kept_detached, rec.kept_detached == 1 ? "" : "s");
+	{
+		char desc[1400];
+		if (vs_describe(c->store, desc, sizeof(desc)) == 0)
+			printf("store: %s\n", desc);
+	}
 	printf("blobs: %llu not referenced by a committed record, %llu stray file%s (left alone)\n",
 		(unsigned long long)rec.orphan_blobs, (unsigned long long)rec.stray_files,
 		rec.stray_files == 1 ? "" : "s");
@@ -182,12 +254,26 @@ int main(int argc, char **argv)
 		{"check", no_argument, NULL, 'c'},
 		{"pkcs11-config", required_argument, NULL, 'p'},
 		{"alert-outbox", no_argument, NULL, 'o'},
+		{"store", required_argument, NULL, 'S'},
+		{"ceph-conf", required_argument, NULL, 'C'},
+		{"ceph-pool", required_argument, NULL, 'P'},
+		{"ceph-id", required_argument, NULL, 'I'},
+		{"ceph-timeout", required_argument, NULL, 'T'},
+		{"checkpoint-minutes", required_argument, NULL, 'K'},
+		{"disk-floor", required_argument, NULL, 'F'},
+		{"scrub-every", required_argument, NULL, 'E'},
+		{"scrub-rate", required_argument, NULL, 'R'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct vsrv_opts so = {0};
-	const char *dir = NULL, *p11conf = NULL;
+	const char *dir = NULL, *p11conf = NULL, *store = "dir";
+	struct vs_rados_conf rc = {0};
+	const struct vs_rados_conf *rados = NULL;
+	long ckpt_min = 15;
+	struct scrubber scrub = {0};
+	uint64_t floor_bytes;
 	int use_syslog = 0, check = 0, verbose = 0, outbox = 0, ch, r, lfd, sfd;
 	struct vcore *c = NULL;
 	struct vcore_recovery rec;
@@ -205,6 +291,35 @@ int main(int argc, char **argv)
 		case 'c': check = 1; break;
 		case 'p': p11conf = optarg; break;
 		case 'o': outbox = 1; break;
+		case 'S': store = optarg; break;
+		case 'C': rc.conf = optarg; break;
+		case 'P': rc.pool = optarg; break;
+		case 'I': rc.id = optarg; break;
+		case 'T': rc.timeout_s = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'K': ckpt_min = strtol(optarg, NULL, 10); break;
+		case 'F':
+			if (vquota_parse_bytes(optarg, &floor_bytes)) {
+				fprintf(stderr, "vaultd: --disk-floor %s: expected bytes (e.g. 64M, 1G)\n",
+					optarg);
+				return 2;
+			}
+			vquota_set_floor(floor_bytes);
+			break;
+		case 'E':
+			if (vitemset_parse_duration(optarg, &scrub.every) || scrub.every < 1) {
+				fprintf(stderr, "vaultd: --scrub-every %s: expected a duration of at "
+					"least 1s (e.g. 12h, 7d)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'R':
+			if (vg_parse_u64(optarg, 1, 1000000, &scrub.rate)) {
+				fprintf(stderr, "vaultd: --scrub-rate %s: expected MB/s, 1..1000000\n",
+					optarg);
+				return 2;
+			}
+			scrub.rate <<= 20;
+			break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -212,6 +327,22 @@ int main(int argc, char **argv)
 	}
 	if (!dir || (!so.socket_path && !check) || optind != argc) {
 		usage(stderr);
+		return 2;
+	}
+	if (strcmp(store, "rados") == 0) {
+		if (!rc.conf || !rc.pool) {
+			fprintf(stderr, "vaultd: --store rados needs --ceph-conf FILE and --ceph-pool POOL\n");
+			return 2;
+		}
+		if (rc.timeout_s == 0 || rc.timeout_s > 3600)
+			rc.timeout_s = 30;
+		rados = &rc;
+	} else if (strcmp(store, "dir") != 0 || rc.conf || rc.pool || rc.id) {
+		fprintf(stderr, "vaultd: --store is dir (the default) or rados; --ceph-* need --store rados\n");
+		return 2;
+	}
+	if (ckpt_min < 0 || ckpt_min > 100000) {
+		fprintf(stderr, "vaultd: --checkpoint-minutes: 0..100000\n");
 		return 2;
 	}
 	log_init("vaultd", use_syslog, verbose);
@@ -230,10 +361,15 @@ int main(int argc, char **argv)
 		fatal("signalfd");
 
 	if (check)
-		return check_state(dir, p11conf);
+		return check_state(dir, p11conf, rados);
 	snprintf(info, sizeof(info), "pid %ld socket %s", (long)getpid(), so.socket_path);
-	if ((r = vcore_open_ex(dir, 0, info, &c, why, sizeof(why))))
+	if ((r = vcore_open_store(dir, 0, info, rados, &c, why, sizeof(why))))
 		fatalx("%s", *why ? why : vg_strerror(r));
+	{
+		char desc[1400];
+		if (vs_describe(c->store, desc, sizeof(desc)) == 0)
+			log_info("blobs: %s", desc);
+	}
 	if (p11conf) {
 		struct vk_p11_config cfg;
 		if ((r = vk_p11_config_load(p11conf, &cfg, why, sizeof(why))) ||
@@ -268,12 +404,22 @@ int main(int argc, char **argv)
 		(unsigned long long)count);
 	{
 		struct purger pg = {.c = c}, hw = {.c = c};
-		pthread_t th, hth;
+		pthread_t th, hth, sth;
 		if (pipe2(pg.stop, O_CLOEXEC) < 0 || pthread_create(&th, NULL, purger_main, &pg))
 			fatal("cannot start the purger");
 		if (pipe2(hw.stop, O_CLOEXEC) < 0 || pthread_create(&hth, NULL, hwm_main, &hw))
 			fatal("cannot start the audit high-water thread");
+		scrub.c = c;
+		if (scrub.every && (pipe2(scrub.stop, O_CLOEXEC) < 0 ||
+				    pthread_create(&sth, NULL, scrubber_main, &scrub)))
+			fatal("cannot start the scheduled scrub");
 		vsrv_run(c, lfd, sfd);
+		if (scrub.every) {
+			vscrub_cancel();
+			if (write(scrub.stop[1], "x", 1) != 1)
+				log_warn("stopping the scheduled scrub");
+			pthread_join(sth, NULL);
+		}
 		if (write(pg.stop[1], "x", 1) != 1)
 			log_warn("stopping the purger");
 		pthread_join(th, NULL);

@@ -61,10 +61,24 @@ vg_wait_socket() {
 	vg_fail "socket $path did not come up within ${t}s"
 }
 
+# The blob store under test: VG_STORE=dir (the default) or VG_STORE=rados
+# with VG_CEPH_CONF and VG_CEPH_POOL (tests/integration/ceph/ runs the vault
+# tests that way against a throw-away cluster, one pool per test).
+VG_STORE=${VG_STORE:-dir}
+vg_store_args() {
+	if [ "$VG_STORE" = rados ]; then
+		VG_STORE_ARGS=(--store rados --ceph-conf "${VG_CEPH_CONF:?}" --ceph-pool "${VG_CEPH_POOL:?}"
+			--ceph-timeout "${VG_CEPH_TIMEOUT:-20}")
+	else
+		VG_STORE_ARGS=()
+	fi
+}
+vg_store_args
+
 # vg_start_vaultd STATE SOCKET [BINARY]: start vaultd, record its PID in VAULTD_PID.
 vg_start_vaultd() {
 	local state=$1 sock=$2 bin=${3:-$VAULTD}
-	"$bin" --state-dir "$state" --socket "$sock" >>"$VG_WORK/vaultd.log" 2>&1 &
+	"$bin" --state-dir "$state" --socket "$sock" "${VG_STORE_ARGS[@]}" >>"$VG_WORK/vaultd.log" 2>&1 &
 	VAULTD_PID=$!
 	vg_track "$VAULTD_PID"
 	vg_wait_socket "$sock"
@@ -127,8 +141,58 @@ vg_flip_bit() {
 		dd of="$f" bs=1 seek="$off" conv=notrunc status=none
 }
 
-# Blob files on disk, and blob ids the metadata references (sorted).
-vg_blob_files() { find "$1/blobs" -type f -printf '%f\n' | sort; }
+# Blob files on disk (or blob ids with an object in the pool), and blob ids
+# the metadata references (sorted).
+vg_rados() { timeout 60 rados -c "$VG_CEPH_CONF" -p "$VG_CEPH_POOL" "$@"; }
+vg_blob_files() {
+	if [ "$VG_STORE" = rados ]; then
+		vg_rados ls | grep -v '^vaultgate\.' | cut -c1-32 | sort -u
+	else
+		find "$1/blobs" -type f -printf '%f\n' | sort
+	fi
+}
+# vg_blob_get STATE ID FILE / vg_blob_put STATE ID FILE: a blob's stored
+# bytes (header, then the sealed segments) out to FILE and back. On RADOS
+# the stream is cut back into the header object and one object per
+# segment (VG_SEG + 16 bytes each), and segment objects past the end are
+# removed, so truncating or extending FILE does the same to the blob.
+vg_blob_get() {
+	local st=$1 id=$2 f=$3 i=0
+	if [ "$VG_STORE" != rados ]; then
+		cp "$st/blobs/${id:0:2}/$id" "$f"
+		return
+	fi
+	vg_rados get "$id" "$f"
+	while vg_rados stat "$id.$(printf %08x $i)" >/dev/null 2>&1; do
+		vg_rados get "$id.$(printf %08x $i)" "$f.seg"
+		cat "$f.seg" >>"$f"
+		i=$((i + 1))
+	done
+	rm -f "$f.seg"
+}
+vg_blob_put() {
+	local st=$1 id=$2 f=$3 size off i=0 len full=$((VG_SEG + 16))
+	if [ "$VG_STORE" != rados ]; then
+		cat "$f" >"$st/blobs/${id:0:2}/$id"
+		return
+	fi
+	size=$(stat -c %s "$f")
+	vg_slice "$f" 0 48 >"$f.part"
+	vg_rados put "$id" "$f.part"
+	off=48
+	while [ "$off" -lt "$size" ]; do
+		len=$((size - off < full ? size - off : full))
+		vg_slice "$f" "$off" "$len" >"$f.part"
+		vg_rados put "$id.$(printf %08x $i)" "$f.part"
+		off=$((off + len))
+		i=$((i + 1))
+	done
+	while vg_rados stat "$id.$(printf %08x $i)" >/dev/null 2>&1; do
+		vg_rados rm "$id.$(printf %08x $i)"
+		i=$((i + 1))
+	done
+	rm -f "$f.part"
+}
 vg_blob_refs() { "$VG_TOOLS/vg-meta" "$1/meta" blobs | sort; }
 vg_object_blobs() { "$VG_TOOLS/vg-meta" "$1/meta" object-blobs | sort; }
 

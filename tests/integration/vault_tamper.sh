@@ -6,6 +6,9 @@
 # (what reaches stdout is an authenticated prefix of the original).
 #
 #   vaultctl restore ──unix──► vaultd ──► STATE/blobs/XX/ID  ◄── flip a bit
+#
+# With VG_STORE=rados the same damage is done to the blob's RADOS objects
+# (vg_blob_get / vg_blob_put in lib.sh): same byte offsets, same verdicts.
 set -eu
 . "$VG_SRC/tests/integration/lib.sh"
 vg_init
@@ -20,10 +23,15 @@ vg_ctl item create v1 host1 >/dev/null
 orig=$VG_WORK/orig.bin
 vg_random_file "$orig" $((3 * S + 100))  # segments 0..3, the last one short
 P=$(vg_ctl backup v1 host1 "$orig")
-blob=$(find "$VG_STATE/blobs" -type f)
-[ "$(echo "$blob" | wc -l)" = 1 ] || vg_fail "expected one blob file, found: $blob"
+id=$(vg_blob_files "$VG_STATE")
+[ "$(echo "$id" | wc -l)" = 1 ] || vg_fail "expected one blob, found: $id"
+blob=$VG_WORK/blob.cur
+vg_blob_get "$VG_STATE" "$id" "$blob"
 [ "$(stat -c %s "$blob")" = $((HDR + 3 * S + 100 + 4 * TAG)) ] || vg_fail "unexpected blob size"
 out=$VG_WORK/out.bin
+# flip FILE OFFSET BIT: damage the working copy and store it.
+put() { vg_blob_put "$VG_STATE" "$id" "$blob"; }
+flip() { vg_flip_bit "$blob" "$1" "$2"; put; }
 
 # expect_integrity_failure WHAT: both restore forms fail cleanly.
 expect_integrity_failure() {
@@ -68,42 +76,50 @@ for spec in \
 	rest=${spec#*:}
 	off=${rest%%:*}
 	bit=${rest#*:}
-	vg_flip_bit "$blob" "$off" "$bit"
+	flip "$off" "$bit"
 	expect_integrity_failure "$what"
-	vg_flip_bit "$blob" "$off" "$bit"
+	flip "$off" "$bit"
 	expect_restore_ok "$what"
 done
 
 # A range inside an undamaged segment still restores (the damage is found
 # per segment); a range touching the damaged one does not.
-vg_flip_bit "$blob" $((HDR + 2 * (S + TAG) + 10)) 0
+flip $((HDR + 2 * (S + TAG) + 10)) 0
 vg_ctl restore v1 host1 "$P" --range "0-$((S - 1))" -o "$out"
 vg_slice "$orig" 0 "$S" | cmp - "$out"
 rm -f "$out"
 vg_expect_fail "integrity" vg_ctl restore v1 host1 "$P" --range "$((2 * S))-$((2 * S))"
-vg_flip_bit "$blob" $((HDR + 2 * (S + TAG) + 10)) 0
+flip $((HDR + 2 * (S + TAG) + 10)) 0
 
 cp "$blob" "$VG_WORK/blob.saved"
 truncate -s -1 "$blob"
+put
 expect_integrity_failure "blob truncated by one byte"
 cp "$VG_WORK/blob.saved" "$blob"
 printf 'x' >>"$blob"
+put
 expect_integrity_failure "blob extended by one byte"
 cp "$VG_WORK/blob.saved" "$blob"
 head -c $((HDR + 2 * (S + TAG))) "$VG_WORK/blob.saved" >"$blob"
+put
 expect_integrity_failure "blob cut after segment 1"
 cp "$VG_WORK/blob.saved" "$blob"
+put
 expect_restore_ok "blob restored"
 
 # A 0-byte object is one empty segment: its tag is checked too.
 : >"$VG_WORK/empty"
 P0=$(vg_ctl backup v1 host1 "$VG_WORK/empty")
-blob0=$(find "$VG_STATE/blobs" -type f ! -samefile "$blob")
+id0=$(vg_blob_files "$VG_STATE" | grep -vx "$id")
+blob0=$VG_WORK/blob0.cur
+vg_blob_get "$VG_STATE" "$id0" "$blob0"
 [ "$(stat -c %s "$blob0")" = $((HDR + TAG)) ] || vg_fail "unexpected 0-byte blob size"
 vg_flip_bit "$blob0" $((HDR + 5)) 3
+vg_blob_put "$VG_STATE" "$id0" "$blob0"
 vg_expect_fail "integrity" vg_ctl restore v1 host1 "$P0" -o "$VG_WORK/empty.out"
 [ ! -e "$VG_WORK/empty.out" ] || vg_fail "a damaged 0-byte restore left a file"
 vg_flip_bit "$blob0" $((HDR + 5)) 3
+vg_blob_put "$VG_STATE" "$id0" "$blob0"
 vg_ctl restore v1 host1 "$P0" -o "$VG_WORK/empty.out"
 [ ! -s "$VG_WORK/empty.out" ]
 

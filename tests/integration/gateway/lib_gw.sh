@@ -38,7 +38,7 @@ EOF
 gw_start_vaultd() {
 	VG_SOCK=$VG_WORK/vaultd.sock
 	"${VAULTD_BIN:-$VAULTD}" --state-dir "$VG_WORK/state" --socket "$VG_SOCK" \
-		--socket-group nogroup >>"$VG_WORK/vaultd.log" 2>&1 &
+		--socket-group nogroup "${VG_STORE_ARGS[@]}" >>"$VG_WORK/vaultd.log" 2>&1 &
 	VAULTD_PID=$!
 	vg_track "$VAULTD_PID"
 	vg_wait_socket "$VG_SOCK"

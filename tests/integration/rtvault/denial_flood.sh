@@ -22,12 +22,13 @@ vg_ctl item create "$V" host >/dev/null
 P=$(printf 'keep me' | vg_ctl backup "$V" host -)
 rt_role rd "$V" reader
 rt_role ow "$V" owner
+rt_role op "$V" operator
 count() { vg_ctl audit export | wc -l; }
 N0=$(count)
 
-python3 - "$GW_PORT" "$GW_CA" "rd:$(cat "$VG_WORK/tok/rd")" "$V" "$P" >"$VG_WORK/flood.out" <<'PY'
+cat >"$VG_WORK/flood.py" <<'PY'
 import base64, http.client, ssl, sys, collections
-port, ca, cred, v, p = sys.argv[1:6]
+port, ca, cred, v, p, mode = sys.argv[1:7]
 ctx = ssl.create_default_context(cafile=ca)
 ctx.check_hostname = False
 c = http.client.HTTPSConnection("127.0.0.1", int(port), context=ctx)
@@ -39,17 +40,24 @@ def go(method, path, body=None):
     r = c.getresponse()
     r.read()
     seen[r.status] += 1
-for i in range(2000):
-    go("POST", "/v1/vaults/%s/items" % v, '{"name":"evil"}')
-for i in range(1000):
-    go("DELETE", "/v1/vaults/%s/items/host/points/%s" % (v, p))
-for i in range(300):
-    go("GET", "/v1/vaults/nope-%d" % i)
+if mode == "reader":
+    for i in range(2000):
+        go("POST", "/v1/vaults/%s/items" % v, '{"name":"evil"}')
+    for i in range(1000):
+        go("DELETE", "/v1/vaults/%s/items/host/points/%s" % (v, p))
+    for i in range(300):
+        go("GET", "/v1/vaults/nope-%d" % i)
+else:  # an Operator's failing change, repeated: the item exists
+    for i in range(500):
+        go("POST", "/v1/vaults/%s/items" % v, '{"name":"host"}')
 print(dict(seen))
 PY
+python3 "$VG_WORK/flood.py" "$GW_PORT" "$GW_CA" "rd:$(cat "$VG_WORK/tok/rd")" "$V" "$P" reader >"$VG_WORK/flood.out"
 [ "$(cat "$VG_WORK/flood.out")" = "{403: 3300}" ] || vg_fail "not every forbidden request got 403: $(cat "$VG_WORK/flood.out")"
+python3 "$VG_WORK/flood.py" "$GW_PORT" "$GW_CA" "op:$(cat "$VG_WORK/tok/op")" "$V" "$P" operator >"$VG_WORK/flood.out"
+[ "$(cat "$VG_WORK/flood.out")" = "{409: 500}" ] || vg_fail "not every failing create got 409: $(cat "$VG_WORK/flood.out")"
 N1=$(count)
-vg_log "audit entries: $N0 before, $N1 after 3,300 refusals (before the flush)"
+vg_log "audit entries: $N0 before, $N1 after 3,300 refusals and 500 failures"
 
 gw_expect 200 "the Owner is served meanwhile" "$(rt_code ow "$GW_URL/v1/vaults/$V/items/host/points")"
 vg_ctl alerts --json >"$VG_WORK/alerts.json"
@@ -57,14 +65,19 @@ grep -F '"name":"denial-flood","severity":"critical","principal":"rd"' "$VG_WORK
 	vg_fail "no denial-flood alert: $(cat "$VG_WORK/alerts.json")"
 grep -F '"name":"critical-op-denied","severity":"critical","principal":"rd"' "$VG_WORK/alerts.json" |
 	grep -qF "\"target\":\"$V/host\"" || vg_fail "no critical-op-denied alert: $(cat "$VG_WORK/alerts.json")"
-[ "$(grep -c '"name":"denial-flood"' "$VG_WORK/alerts.json")" = 1 ] || vg_fail "denial-flood raised more than once"
+[ "$(grep -c '"name":"denial-flood","severity":"critical","principal":"rd"' "$VG_WORK/alerts.json")" = 1 ] ||
+	vg_fail "denial-flood raised more than once for rd"
+[ "$(grep -c '"name":"denial-flood","severity":"critical","principal":"op"' "$VG_WORK/alerts.json")" = 1 ] ||
+	vg_fail "no single denial-flood for op's failures"
+! grep -F '"name":"critical-op-denied"' "$VG_WORK/alerts.json" | grep -qF '"principal":"op"' ||
+	vg_fail "critical-op-denied for failures that were no refusals"
 
 vg_log "a restart (its flush) adds nothing more than the bound"
 vg_stop_vaultd_checked
 gw_start_vaultd
 N2=$(count)
 vg_log "audit entries: $N2 after the flush (bound: $N0 + $BOUND)"
-[ $((N2 - N0)) -le $BOUND ] || vg_fail "the audit log grew by $((N2 - N0)) entries for 3,300 refusals (bound $BOUND)"
+[ $((N2 - N0)) -le $BOUND ] || vg_fail "the audit log grew by $((N2 - N0)) entries for 3,800 refusals and failures (bound $BOUND)"
 vg_ctl audit export --from $((N0 + 1)) >"$VG_WORK/new.jsonl"
 python3 - "$VG_WORK/new.jsonl" "$V" <<'PY' || vg_fail "first denials or aggregates wrong: $(tail -5 "$VG_WORK/new.jsonl")"
 import json, re, sys
@@ -80,6 +93,9 @@ for op, target, n, why in (("item.create", v, 2000, "principal rd (reader) may n
     assert "[repeated" not in k[0]["reason"] and why in k[0]["reason"], k[0]
     reps = sum(int(re.search(r"\[repeated (\d+) more time", r["reason"]).group(1)) for r in k[1:])
     assert len(k) >= 2 and reps == n - 1, (op, len(k), reps)
+f = [r for r in rows if r["principal"] == "op" and r["op"] == "item.create" and r["result"] == "failed"]
+assert f and "[repeated" not in f[0]["reason"], f
+assert sum(int(re.search(r"\[repeated (\d+) more time", r["reason"]).group(1)) for r in f[1:]) == 499, f
 firsts = [r for r in rows if r["principal"] == "rd" and r["op"] == "vault.get"]
 assert 1 <= len(firsts) <= 60, len(firsts)
 over = [r for r in rows if r["principal"] == "rd" and r["op"] == "denials" and r["target"] == "*"]

@@ -242,6 +242,12 @@ START_TEST(denials_first_of_a_kind_then_counted)
 	ck_assert_uint_eq(vdeny_note(&rd, "point.delete", "v1/i", "no") & VDENY_CRIT_ALERT, 0);
 	ck_assert_uint_eq(vdeny_note(&rd, "vault.delete", "v1", "no") & VDENY_CRIT_ALERT,
 		VDENY_CRIT_ALERT);
+	/* A failure is another kind than a refusal, and never a critical denial. */
+	ck_assert_uint_eq(vdeny_note_result(&rd, "item.create", "failed", "v1", "no"), VDENY_WRITE);
+	ck_assert_uint_eq(vdeny_note_result(&rd, "item.create", "failed", "v1", "no"), 0);
+	for (int i = 0; i < 5; i++)
+		ck_assert_uint_eq(vdeny_note_result(&rd, "vault.key", "failed", "v9", "x") &
+			VDENY_CRIT_ALERT, 0);
 	ck_assert(vdeny_critical_op("vault.key"));
 	ck_assert(!vdeny_critical_op("vault.get"));
 }
