@@ -146,6 +146,12 @@ enum vg_op {
 	 * (objects) SIZE (bytes) SIZE2 (damaged) TIME (seconds)}, then END
 	 * {status: VG_EINTEGRITY if anything was damaged}. */
 	VG_OP_SCRUB,
+	/* VALUE(passphrase, >= 12 bytes) [GRANT] -> RESP {SIZE}, one DATA frame,
+	 * END: the platform, audit and infrastructure keys sealed under the
+	 * passphrase, the file's bytes (vault/keyexport.h).
+	 * Local root only; MUA op keys-export (target "keys"), mandatory, under
+	 * every guard linked to a vault; audited keys.export. */
+	VG_OP_KEYS_EXPORT,
 	/* Soft-deleted restic files (SPEC §10). */
 	VG_OP_RESTIC_DELETED,   /* VAULT ITEM -> ROW {OBJECT SIZE TIME(deleted at)
 	                         * TIME2(purge at) OFFSET(lock until, 0: none)

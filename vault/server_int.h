@@ -97,6 +97,7 @@ int h_vault_list(struct conn *k, const struct vg_msg *m);
 int h_vault_get(struct conn *k, const struct vg_msg *m);
 int h_item_create(struct conn *k, const struct vg_msg *m);
 int h_item_set(struct conn *k, const struct vg_msg *m);
+int h_keys_export(struct conn *k, const struct vg_msg *m);
 int h_item_list(struct conn *k, const struct vg_msg *m);
 int h_point_begin(struct conn *k, const struct vg_msg *m);
 int h_point_commit(struct conn *k, const struct vg_msg *m);

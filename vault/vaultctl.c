@@ -113,6 +113,9 @@ static void usage_text(FILE *f)
 		"  item set VAULT ITEM quota BYTES|none         (512K, 10M, 2G, 1T)\n"
 		"  item set VAULT ITEM expect-every DURATION|none  backup-missed when none came (90m, 6h, 1d)\n"
 		"  scrub [VAULT] [--rate MB/s]                   re-read every blob, check every tag; exit 1 if damaged\n"
+		"  keys export --to FILE [--passphrase-file F]   (local root; MUA keys-export, target keys)\n"
+		"                                                the keys sealed under a passphrase (F or\n"
+		"                                                stdin); import: vaultd --import-keys\n"
 		"  pending [VAULT] [--json]      weakening changes waiting out their cooling-off\n"
 		"  pending cancel ID             (an Owner of the vault or an approver of its guard)\n"
 		"  restic deleted VAULT ITEM [--json]            soft-deleted restic files\n"
@@ -133,7 +136,8 @@ static void usage_text(FILE *f)
 		"  --pin-file FILE|-  present a security PIN with the request, read from FILE or stdin\n"
 		"\n");
 	fputs(
-		"Critical operations under a guard: soft-delete-off, guard-unlink (mandatory),\n"
+		"Critical operations under a guard: soft-delete-off, guard-unlink, keys-export\n"
+		"(mandatory),\n"
 		"delete-data, retention-reduce, stop-protection, pin-generate,\n"
 		"immutability-disable, key-change (excludable by the guard's approvers).\n"
 		"\n"
@@ -1355,11 +1359,103 @@ static int cmd_table(struct vgc *c, const char *word, int argc, char **argv, int
 	return 0;
 }
 
+/* keys export --to FILE [--passphrase-file FILE]: the passphrase is the
+ * first line of the file, or of stdin (never argv). The file is written
+ * new (O_EXCL, 0600) and fsync'd; vaultd seals it (vault/keyexport.h). */
+static int cmd_keys(struct vgc *c, int argc, char **argv)
+{
+	const char *to = NULL, *pf = NULL;
+	char pass[4097], *txt = NULL;
+	struct vg_msg m;
+	struct vg_wr *w;
+	FILE *f;
+	size_t n;
+	int r, fd;
+
+	for (int i = 1; i < argc; i += 2) {
+		const char **slot = i + 1 >= argc ? NULL : strcmp(argv[i], "--to") == 0 ? &to :
+			strcmp(argv[i], "--passphrase-file") == 0 ? &pf : NULL;
+		if (!slot) {
+			usage(stderr);
+			return 2;
+		}
+		*slot = argv[i + 1];
+	}
+	if (!to) {
+		usage(stderr);
+		return 2;
+	}
+	f = pf ? fopen(pf, "re") : stdin;
+	if (!f)
+		return fail("%s: %s", pf, strerror(errno));
+	if (!fgets(pass, sizeof(pass), f))
+		pass[0] = 0;
+	if (pf)
+		fclose(f);
+	n = strlen(pass);
+	while (n && (pass[n - 1] == '\n' || pass[n - 1] == '\r'))
+		pass[--n] = 0;
+	if (n < 12) {
+		OPENSSL_cleanse(pass, sizeof(pass));
+		return fail("keys export: the passphrase (first line of %s) must be at least 12 bytes",
+			pf ? pf : "stdin");
+	}
+	/* The file first: a refusal here costs no MUA grant. */
+	if ((fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+		r = errno;
+		OPENSSL_cleanse(pass, sizeof(pass));
+		return fail("%s: %s (it is never overwritten)", to, strerror(r));
+	}
+	w = vgc_req(c, VG_OP_KEYS_EXPORT);
+	vg_msgb_str(w, VG_TAG_VALUE, pass);
+	OPENSSL_cleanse(pass, sizeof(pass));
+	r = vgc_call(c, &m);
+	OPENSSL_cleanse(w->p, w->cap);
+	if (r) {
+		close(fd);
+		unlink(to);
+		return fail_call(c, r, to);
+	}
+	if (!(txt = calloc(1, 4097))) {
+		close(fd);
+		unlink(to);
+		return fail("keys export: out of memory");
+	}
+	n = 0;
+	while ((r = vgc_stream_next(c, &m)) == 1) {
+		if (m.type != VG_F_DATA || m.datalen > 4096 - n) {
+			r = VG_EPROTO;
+			break;
+		}
+		memcpy(txt + n, m.data, m.datalen);
+		n += m.datalen;
+	}
+	if (r || n == 0) {
+		free(txt);
+		close(fd);
+		unlink(to);
+		return r ? fail_call(c, r, to) : fail("keys export: vaultd sent no file");
+	}
+	if (vg_write_full(fd, txt, n) || fsync(fd) || close(fd)) {
+		r = errno;
+		free(txt);
+		unlink(to);
+		return fail("%s: %s", to, strerror(r));
+	}
+	free(txt);
+	printf("keys exported to %s (platform, audit and infrastructure keys sealed under the "
+	       "passphrase); keep it and the passphrase apart, off this appliance\n", to);
+	return 0;
+}
+
 static int cmd_misc(struct vgc *c, const char *word, int argc, char **argv)
 {
 	struct vg_msg m;
 	struct vg_wr *w;
 	int r;
+
+	if (strcmp(word, "keys") == 0 && argc >= 1 && strcmp(argv[0], "export") == 0)
+		return cmd_keys(c, argc, argv);
 
 	if (strcmp(word, "item") == 0 && argc >= 3 && strcmp(argv[0], "stop") == 0) {
 		int del = argc == 4 && strcmp(argv[3], "--delete-data") == 0;

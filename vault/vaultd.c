@@ -36,6 +36,7 @@
 #include "denials.h"
 #include "lifecycle.h"
 #include "lockfile.h"
+#include "keyimport.h"
 #include "log.h"
 #include "server.h"
 #include "trusted_time.h"
@@ -168,6 +169,10 @@ static void usage(FILE *f)
 		"  --check             look at the state read-only (safe beside a running vaultd):\n"
 		"                      keys, metadata, uploads in flight, audit chain; print\n"
 		"                      \"configuration OK\" and exit 0, or exit 1\n"
+		"  --import-keys FILE  (no --socket) before the first start on a replacement\n"
+		"                      appliance: the keys from `vaultctl keys export`, passphrase\n"
+		"                      from --passphrase-file FILE or stdin; checks them against\n"
+		"                      the state's audit chain and vaults, audits, exits\n"
 		"  -v, --verbose       debug logging\n"
 		"  -h, --help          this text\n");
 }
@@ -264,11 +269,13 @@ int main(int argc, char **argv)
 		{"scrub-every", required_argument, NULL, 'E'},
 		{"scrub-rate", required_argument, NULL, 'R'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"import-keys", required_argument, NULL, 'X'},
+		{"passphrase-file", required_argument, NULL, 'Y'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct vsrv_opts so = {0};
-	const char *dir = NULL, *p11conf = NULL, *store = "dir";
+	const char *dir = NULL, *p11conf = NULL, *store = "dir", *import = NULL, *passfile = NULL;
 	struct vs_rados_conf rc = {0};
 	const struct vs_rados_conf *rados = NULL;
 	long ckpt_min = 15;
@@ -321,11 +328,14 @@ int main(int argc, char **argv)
 			scrub.rate <<= 20;
 			break;
 		case 'v': verbose++; break;
+		case 'X': import = optarg; break;
+		case 'Y': passfile = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!dir || (!so.socket_path && !check) || optind != argc) {
+	if (!dir || (!so.socket_path && !check && !import) || (import && (so.socket_path || check)) ||
+	    (passfile && !import) || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
@@ -362,6 +372,15 @@ int main(int argc, char **argv)
 
 	if (check)
 		return check_state(dir, p11conf, rados);
+	if (import) {
+		char msg[800];
+		if ((r = vkx_import(dir, import, passfile, msg, sizeof(msg)))) {
+			log_warnx("import-keys: %s", msg);
+			return 1;
+		}
+		printf("keys imported: %s\n", msg);
+		return 0;
+	}
 	snprintf(info, sizeof(info), "pid %ld socket %s", (long)getpid(), so.socket_path);
 	if ((r = vcore_open_store(dir, 0, info, rados, &c, why, sizeof(why))))
 		fatalx("%s", *why ? why : vg_strerror(r));
