@@ -72,6 +72,8 @@ static struct {
 	__typeof__(rados_ioctx_pool_stat) *pool_stat;
 	__typeof__(rados_mon_command) *mon_command;
 	__typeof__(rados_buffer_free) *buffer_free;
+	__typeof__(rados_append) *append;
+	__typeof__(rados_stat) *stat;
 } R;
 
 #define SYM(f, n) {#n, (void **)&R.f}
@@ -93,7 +95,7 @@ static const struct {
 	SYM(list_open, rados_nobjects_list_open), SYM(list_next, rados_nobjects_list_next),
 	SYM(list_close, rados_nobjects_list_close), SYM(cluster_stat, rados_cluster_stat),
 	SYM(pool_stat, rados_ioctx_pool_stat), SYM(mon_command, rados_mon_command),
-	SYM(buffer_free, rados_buffer_free),
+	SYM(buffer_free, rados_buffer_free), SYM(append, rados_append), SYM(stat, rados_stat),
 };
 
 static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -876,6 +878,50 @@ static int rb_meta_get(void *be, const char *name, uint8_t **out, size_t *outn)
 	return 0;
 }
 
+static int rb_log_append(void *be, const char *name, const uint8_t *p, size_t n)
+{
+	struct rados_be *s = be;
+	char oid[160];
+	int r;
+
+	if (!meta_name_ok(name))
+		return VG_EINVAL;
+	snprintf(oid, sizeof(oid), META_PREFIX "%s", name);
+	r = R.append(s->io, oid, (const char *)p, n);
+	return r < 0 ? map_err_s(s, r) : 0;
+}
+
+static int rb_log_read(void *be, const char *name, uint8_t **out, size_t *outn)
+{
+	struct rados_be *s = be;
+	char oid[160];
+	uint64_t size;
+	time_t mt;
+	uint8_t *buf;
+	size_t got = 0;
+	int k;
+
+	if (!meta_name_ok(name))
+		return VG_EINVAL;
+	snprintf(oid, sizeof(oid), META_PREFIX "%s", name);
+	if ((k = R.stat(s->io, oid, &size, &mt)) < 0)
+		return k == -ENOENT ? VG_ENOTFOUND : k;
+	if (size > (1ull << 31) || !(buf = malloc(size ? size : 1)))
+		return -ENOMEM;
+	while (got < size) {
+		size_t want = size - got < META_PART ? size - got : META_PART;
+		k = R.read(s->io, oid, (char *)buf + got, want, got);
+		if (k <= 0) {
+			free(buf);
+			return k < 0 ? k : VG_EINTEGRITY;
+		}
+		got += (size_t)k;
+	}
+	*out = buf;
+	*outn = size;
+	return 0;
+}
+
 const struct vs_be_ops vs_rados_ops = {
 	.name = "rados",
 	.close = rb_close,
@@ -895,5 +941,7 @@ const struct vs_be_ops vs_rados_ops = {
 	.blob_path = NULL,
 	.meta_put = rb_meta_put,
 	.meta_get = rb_meta_get,
+	.log_append = rb_log_append,
+	.log_read = rb_log_read,
 	.describe = rb_describe,
 };
