@@ -9,7 +9,8 @@
  *   <blob hex>.<idx 8 hex>  segment idx (sealed bytes, exactly as in a file)
  *   vaultgate.<name>        a metadata manifest (u32 gen, u32 parts, u64 len)
  *   vaultgate.<name>.<gen 8 hex>.<part 8 hex>  its parts (<= 4 MiB each)
- * The recovery scan passes each blob id once and ignores "vaultgate.*".
+ * The recovery scan passes each blob id once and ignores every other name
+ * ("vaultgate.*", and whatever else the pool holds).
  *
  * Durability: a write is acknowledged (its completion "complete") only
  * once it is on the journal/WAL of every OSD in the placement group's
@@ -685,8 +686,7 @@ static int rb_scan(void *be, int (*cb)(void *arg, const uint8_t *blob, const cha
 	struct rados_be *s = be;
 	rados_list_ctx_t lc;
 	uint8_t (*ids)[VC_BLOBID_LEN] = NULL;
-	char **stray = NULL;
-	size_t nids = 0, capids = 0, nstray = 0, capstray = 0, i;
+	size_t nids = 0, capids = 0, i;
 	const char *entry;
 	int r;
 
@@ -707,21 +707,8 @@ static int rb_scan(void *be, int (*cb)(void *arg, const uint8_t *blob, const cha
 				ids = np;
 			}
 			memcpy(ids[nids++], b, VC_BLOBID_LEN);
-		} else {
-			if (nstray == capstray) {
-				void *np = realloc(stray, (capstray = capstray ? capstray * 2 : 16) * sizeof(*stray));
-				if (!np) {
-					r = -ENOMEM;
-					break;
-				}
-				stray = np;
-			}
-			if (!(stray[nstray] = strdup(entry))) {
-				r = -ENOMEM;
-				break;
-			}
-			nstray++;
 		}
+		/* Other names are never touched: the pool may hold other data. */
 	}
 	R.list_close(lc);
 	if (r == -ENOENT)
@@ -735,11 +722,6 @@ static int rb_scan(void *be, int (*cb)(void *arg, const uint8_t *blob, const cha
 		vs_blob_name(ids[i], sub, name);
 		r = cb(arg, ids[i], "", name);
 	}
-	for (i = 0; !r && i < nstray; i++)
-		r = cb(arg, NULL, "", stray[i]);
-	for (i = 0; i < nstray; i++)
-		free(stray[i]);
-	free(stray);
 	free(ids);
 	return r;
 }
