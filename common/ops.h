@@ -132,9 +132,19 @@ enum vg_op {
 	VG_OP_CLOCK_ACCEPT,     /* [GRANT] -> TIME(now) DETAIL */
 	/* VAULT ITEM NAME(setting) VALUE: one setting of an existing item, from
 	 * one table (vault/h_data.c item_settings): "agent" gives the item to
-	 * an agent principal (as item.create --agent: VP_PROTECT; audited). */
+	 * an agent principal (as item.create --agent: VP_PROTECT; audited);
+	 * "quota" BYTES|none and "expect-every" DURATION|none (issue 14,
+	 * vault/itemset.c; VP_POLICY; audited). */
 	VG_OP_ITEM_SET,
-	VG_OP_MAX_CORE = VG_OP_ITEM_SET,
+	/* VG_OP_SCRUB: [VAULT] [SIZE: rate limit, bytes/s; 0 none]. Re-reads
+	 * every blob of every object (every point state) and checks every GCM
+	 * tag (vault/scrub.h). Local root for all vaults; a vault's
+	 * Contributor or Owner for one. RESP, then a ROW per damaged object
+	 * {VAULT ITEM POINT OBJECT DETAIL}, then a ROW {KIND "summary" COUNT
+	 * (objects) SIZE (bytes) SIZE2 (damaged) TIME (seconds)}, then END
+	 * {status: VG_EINTEGRITY if anything was damaged}. */
+	VG_OP_SCRUB,
+	VG_OP_MAX_CORE = VG_OP_SCRUB,
 };
 
 /* WHOAMI's FLAGS: the caller is local root or Owner of some vault (the

@@ -6,7 +6,7 @@
 #       [--data-gateway 10.0.2.2] --allow 10.0.2.2/32 [--allow CIDR ...] \
 #       --ssh-key ~/.ssh/id_ed25519.pub --owner-token-file owner.token \
 #       [--hostname vault1] [--tls-san NAME|IP ...] [--mgmt-ip CIDR --mgmt-gateway IP] \
-#       [--restic-vault NAME] [--instance-id ID]
+#       [--restic-vault NAME] [--instance-id ID] [--ssh-allow CIDR ...]
 #
 # --owner-token-file holds the first Owner's token: only its SHA-256 goes
 # into the seed (--owner-token-sha256 HEX gives the hash directly). The
@@ -18,7 +18,7 @@ die() { echo "mkseed.sh: $*" >&2; exit 1; }
 
 out="" data_ip="" data_prefix="" data_gw="" hostname="" owner_sha="" mgmt_ip="" mgmt_gw=""
 restic_vault="" instance_id=""
-allow=() keys=() sans=()
+allow=() keys=() sans=() ssh_allow=()
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || usage
 	case "$1" in
@@ -27,6 +27,7 @@ while [ $# -gt 0 ]; do
 	--data-prefix) data_prefix=$2 ;;
 	--data-gateway) data_gw=$2 ;;
 	--allow) allow+=("$2") ;;
+	--ssh-allow) ssh_allow+=("$2") ;;
 	--ssh-key) [ -r "$2" ] || die "$2: cannot read"; while IFS= read -r k; do [ -n "$k" ] && keys+=("$k"); done < "$2" ;;
 	--owner-token-file) [ -r "$2" ] || die "$2: cannot read"; owner_sha=$(tr -d '\n' < "$2" | sha256sum | cut -d' ' -f1) ;;
 	--owner-token-sha256) owner_sha=$2 ;;
@@ -69,6 +70,10 @@ trap 'rm -rf "$dir"' EXIT
 	[ -z "$mgmt_ip" ] || echo "  mgmt_ip: $mgmt_ip"
 	[ -z "$mgmt_gw" ] || echo "  mgmt_gateway: $mgmt_gw"
 	[ -z "$restic_vault" ] || echo "  restic_vault: $restic_vault"
+	if [ "${#ssh_allow[@]}" -gt 0 ]; then
+		echo "  ssh_allow:"
+		for s in "${ssh_allow[@]}"; do echo "    - $s"; done
+	fi
 } > "$dir/user-data"
 genisoimage -quiet -output "$out.tmp" -volid CIDATA -joliet -rock "$dir/user-data" "$dir/meta-data"
 mv "$out.tmp" "$out"

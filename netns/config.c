@@ -355,6 +355,64 @@ static int k_nflog_group(struct perr *e, struct vn_config *c, char *v)
 	return 0;
 }
 
+static int parse_mac(const char *v, uint8_t mac[6])
+{
+	unsigned b[6];
+	char extra;
+
+	if (strlen(v) != 17 ||
+	    sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &extra) != 6)
+		return -1;
+	for (size_t i = 0; i < 6; i++) {
+		if (!((v[i * 3] >= '0' && v[i * 3] <= '9') || (v[i * 3] >= 'a' && v[i * 3] <= 'f') ||
+		      (v[i * 3] >= 'A' && v[i * 3] <= 'F')))
+			return -1;
+		mac[i] = (uint8_t)b[i];
+	}
+	return 0;
+}
+
+static int pin_elem(struct perr *e, struct vn_config *c, char *v)
+{
+	char ip[VN_ADDR_STRLEN], mac[24], extra[2];
+	struct vn_pin *p;
+	static const uint8_t zero[6];
+
+	if (c->npins == VN_PINS_MAX)
+		return bad(e, "more than %d pins", VN_PINS_MAX);
+	p = &c->pins[c->npins];
+	if (strlen(v) >= sizeof(ip) + sizeof(mac) || sscanf(v, "%95s %23s %1s", ip, mac, extra) != 2)
+		return bad(e, "\"%s\": expected \"ADDRESS MAC\" (e.g. 10.0.0.7 02:00:5e:10:00:07)", v);
+	if (vn_addr_parse(ip, 0, &p->ip))
+		return bad(e, "\"%s\": \"%s\" is not an IPv4 or IPv6 address", v, ip);
+	if (parse_mac(mac, p->mac))
+		return bad(e, "\"%s\": \"%s\" is not a MAC address (xx:xx:xx:xx:xx:xx)", v, mac);
+	if ((p->mac[0] & 1) || memcmp(p->mac, zero, 6) == 0)
+		return bad(e, "\"%s\": %s is not a unicast MAC address", v, mac);
+	for (size_t i = 0; i < c->npins; i++) {
+		if (c->pins[i].ip.family == p->ip.family && memcmp(c->pins[i].ip.b, p->ip.b, 16) == 0)
+			return bad(e, "\"%s\": %s is pinned twice", v, ip);
+	}
+	c->npins++;
+	return 0;
+}
+
+static int k_pin(struct perr *e, struct vn_config *c, char *v)
+{
+	return each_elem(e, v, pin_elem, c);
+}
+
+static int k_pin_onlink(struct perr *e, struct vn_config *c, char *v)
+{
+	if (strcmp(v, "yes") == 0)
+		c->pin_onlink = true;
+	else if (strcmp(v, "no") == 0)
+		c->pin_onlink = false;
+	else
+		return bad(e, "\"%s\": expected yes or no", v);
+	return 0;
+}
+
 static int k_vaultd_socket(struct perr *e, struct vn_config *c, char *v)
 {
 	size_t n = strlen(v);
@@ -368,7 +426,7 @@ static int k_vaultd_socket(struct perr *e, struct vn_config *c, char *v)
 enum key_id {
 	K_NETNS, K_LINK, K_IFNAME, K_PEER, K_PEER_NETNS, K_PARENT, K_ADDRESS, K_ADDRESS6,
 	K_GATEWAY, K_GATEWAY6, K_ROUTES, K_PORT, K_ALLOW_V4, K_ALLOW_V6, K_CONN_RATE,
-	K_CONN_BURST, K_ICMP_RATE, K_NFLOG_GROUP, K_VAULTD_SOCKET, K_COUNT
+	K_CONN_BURST, K_ICMP_RATE, K_NFLOG_GROUP, K_VAULTD_SOCKET, K_PIN, K_PIN_ONLINK, K_COUNT
 };
 
 static const struct key {
@@ -394,6 +452,8 @@ static const struct key {
 	[K_ICMP_RATE] = {"icmp_rate", k_icmp_rate},
 	[K_NFLOG_GROUP] = {"nflog_group", k_nflog_group},
 	[K_VAULTD_SOCKET] = {"vaultd_socket", k_vaultd_socket},
+	[K_PIN] = {"pin", k_pin},
+	[K_PIN_ONLINK] = {"pin_onlink", k_pin_onlink},
 };
 
 /* --- cross-key checks ---------------------------------------------------- */
@@ -457,6 +517,29 @@ static int cross_check(struct perr *e, struct vn_config *c, const unsigned *line
 		return r;
 	if (c->has_gateway6 && (r = check_via(at(e, lines, K_GATEWAY6), c, &c->gateway6, "")))
 		return r;
+	for (size_t i = 0; i < c->npins; i++) {
+		const struct vn_pin *p = &c->pins[i];
+		const struct vn_prefix *pf = p->ip.family == AF_INET ? &c->address : &c->address6;
+		const struct vn_prefix *al = p->ip.family == AF_INET ? c->allow4 : c->allow6;
+		size_t nal = p->ip.family == AF_INET ? c->nallow4 : c->nallow6;
+		char a[VN_ADDR_STRLEN], pfs[VN_ADDR_STRLEN];
+		bool allowed = false;
+
+		vn_addr_fmt(&p->ip, a, sizeof(a));
+		if (p->ip.family == AF_INET6 && !c->has_address6)
+			return bad(at(e, lines, K_PIN), "\"%s\": IPv6 but no address6 is set", a);
+		vn_prefix_fmt(pf, pfs, sizeof(pfs));
+		if (!vn_prefix_contains(pf, &p->ip))
+			return bad(at(e, lines, K_PIN), "\"%s\": not on-link (outside the address prefix %s): a MAC pins only a neighbour on the segment",
+				   a, pfs);
+		for (size_t j = 0; j < nal && !allowed; j++)
+			allowed = vn_prefix_contains(&al[j], &p->ip);
+		if (!allowed)
+			return bad(at(e, lines, K_PIN), "\"%s\": not in allow_v%c (pin only allowed agents)", a,
+				   p->ip.family == AF_INET ? '4' : '6');
+	}
+	if (c->pin_onlink && !c->npins)
+		return bad(at(e, lines, K_PIN_ONLINK), "pin_onlink = yes without any pin would drop every on-link agent");
 	for (size_t i = 0; i < c->nroutes; i++) {
 		if ((r = check_via(at(e, lines, K_ROUTES), c, &c->routes[i].via, "via ")))
 			return r;
@@ -619,9 +702,16 @@ void vn_config_free(struct vn_config *c)
 
 bool vn_config_pinned(const struct vn_config *c, const void *ip, int family, const void *mac)
 {
-	(void)c;
-	(void)family;
-	return ip && mac && false;
+	if (!ip || !mac)
+		return false;
+	for (size_t i = 0; i < c->npins; i++) {
+		const struct vn_pin *p = &c->pins[i];
+
+		if (p->ip.family == family && memcmp(p->ip.b, ip, vn_addr_len(family)) == 0 &&
+		    memcmp(p->mac, mac, 6) == 0)
+			return true;
+	}
+	return false;
 }
 
 const char *vn_link_mode_name(enum vn_link_mode m)
@@ -705,6 +795,17 @@ char *vn_config_canonical(const struct vn_config *c)
 	vg_wr_printf(&w, "conn_rate = %s\nconn_burst = %u\n", s, c->conn_burst);
 	vn_rate_fmt(&c->icmp_rate, s, sizeof(s));
 	vg_wr_printf(&w, "icmp_rate = %s\nnflog_group = %u\n", s, c->nflog_group);
+	if (c->npins) {
+		vg_wr_printf(&w, "pin = ");
+		for (size_t i = 0; i < c->npins; i++) {
+			const uint8_t *m = c->pins[i].mac;
+
+			vn_addr_fmt(&c->pins[i].ip, s, sizeof(s));
+			vg_wr_printf(&w, "%s%s %02x:%02x:%02x:%02x:%02x:%02x", i ? ", " : "", s, m[0], m[1], m[2], m[3],
+				     m[4], m[5]);
+		}
+		vg_wr_printf(&w, "\npin_onlink = %s\n", c->pin_onlink ? "yes" : "no");
+	}
 	/* vaultd_socket is where events go, not what the firewall is: it is
 	 * left out so moving the socket does not change the digest. */
 	vg_wr_u8(&w, 0);

@@ -41,6 +41,13 @@ struct vn_route {
 	struct vn_addr via;
 };
 
+/* An on-link agent pinned to its MAC address (issue 19.4). */
+#define VN_PINS_MAX 256
+struct vn_pin {
+	struct vn_addr ip;
+	uint8_t mac[6];
+};
+
 struct vn_config {
 	char netns[VN_NETNS_NAME_MAX + 1];
 	enum vn_link_mode link;
@@ -64,6 +71,9 @@ struct vn_config {
 	struct vn_rate icmp_rate;
 	uint16_t nflog_group;
 	char vaultd_socket[VN_SOCKET_MAX + 1];
+	size_t npins;
+	struct vn_pin pins[VN_PINS_MAX];
+	bool pin_onlink;                        /* every on-link source must be pinned */
 };
 
 /* Defaults (README.md). */

@@ -80,8 +80,19 @@ void vn_show_text(const struct vn_ruleset *rs, const struct vn_live *want, const
 		const struct vn_live_set *s = &have->sets[i];
 
 		vg_wr_printf(out, "\tset %s {\n\t\ttype %s\n", s->name,
-			     s->key_type == 7 ? "ipv4_addr" : s->key_type == 8 ? "ipv6_addr" : "(other)");
-		if (s->flags & NFT_SET_EVAL) {
+			     s->key_type == 7 ? "ipv4_addr" : s->key_type == 8 ? "ipv6_addr" :
+			     s->key_type == (9 << 6 | 7) ? "ether_addr . ipv4_addr" :
+			     s->key_type == (9 << 6 | 8) ? "ether_addr . ipv6_addr" : "(other)");
+		if (vn_live_set_plain(s)) {
+			vg_wr_printf(out, "\t\telements = { ");
+			for (size_t k = 0; k < s->nkeys; k++) {
+				char t[96];
+
+				vn_live_key_fmt(s, k, t, sizeof(t));
+				vg_wr_printf(out, "%s%s", k ? ", " : "", t);
+			}
+			vg_wr_printf(out, " }\n");
+		} else if (s->flags & NFT_SET_EVAL) {
 			vg_wr_printf(out, "\t\tsize %u\n\t\tflags dynamic%s\n", s->size,
 				     s->flags & NFT_SET_TIMEOUT ? ",timeout" : "");
 			if (s->timeout)
@@ -134,7 +145,9 @@ static json_t *set_json(const struct vn_live_set *s)
 
 	json_object_set_new(o, "name", json_string(s->name));
 	json_object_set_new(o, "type", json_string(s->key_type == 7 ? "ipv4_addr" :
-						     s->key_type == 8 ? "ipv6_addr" : "other"));
+						     s->key_type == 8 ? "ipv6_addr" :
+						     s->key_type == (9 << 6 | 7) ? "ether_addr . ipv4_addr" :
+						     s->key_type == (9 << 6 | 8) ? "ether_addr . ipv6_addr" : "other"));
 	if (s->flags & NFT_SET_INTERVAL)
 		json_array_append_new(fl, json_string("interval"));
 	if (s->flags & NFT_SET_TIMEOUT)
@@ -142,7 +155,15 @@ static json_t *set_json(const struct vn_live_set *s)
 	if (s->flags & NFT_SET_EVAL)
 		json_array_append_new(fl, json_string("dynamic"));
 	json_object_set_new(o, "flags", fl);
-	if (s->flags & NFT_SET_EVAL) {
+	if (vn_live_set_plain(s)) {
+		for (size_t k = 0; k < s->nkeys; k++) {
+			char t[96];
+
+			vn_live_key_fmt(s, k, t, sizeof(t));
+			json_array_append_new(el, json_string(t));
+		}
+		json_object_set_new(o, "elements", el);
+	} else if (s->flags & NFT_SET_EVAL) {
 		json_object_set_new(o, "size", json_integer(s->size));
 		json_object_set_new(o, "timeout_ms", json_integer((json_int_t)s->timeout));
 		json_object_set_new(o, "tracked_sources", json_integer((json_int_t)s->nelems));

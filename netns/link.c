@@ -13,6 +13,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/macvlan.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 
 #include "link.h"
@@ -284,6 +285,33 @@ out:
 	return r;
 }
 
+/* A permanent neighbour entry: the reply path to a pinned agent cannot be
+ * redirected by forged ARP or neighbour advertisements. */
+static int pin_neigh(struct nl_sock *sk, int ifindex, const struct vn_pin *p)
+{
+	struct rtnl_neigh *n = rtnl_neigh_alloc();
+	struct nl_addr *dst = nl_addr_build(p->ip.family, p->ip.b, vn_addr_len(p->ip.family));
+	struct nl_addr *ll = nl_addr_build(AF_LLC, p->mac, 6);
+	int r;
+
+	if (!n || !dst || !ll) {
+		r = -ENOMEM;
+		goto out;
+	}
+	rtnl_neigh_set_ifindex(n, ifindex);
+	rtnl_neigh_set_family(n, p->ip.family);
+	rtnl_neigh_set_dst(n, dst);
+	rtnl_neigh_set_lladdr(n, ll);
+	rtnl_neigh_set_state(n, NUD_PERMANENT);
+	r = vn_nl_err(rtnl_neigh_add(sk, n, NLM_F_CREATE | NLM_F_REPLACE));
+out:
+	nl_addr_put(dst);
+	nl_addr_put(ll);
+	if (n)
+		rtnl_neigh_put(n);
+	return r;
+}
+
 int vn_link_up(const struct vn_config *c, char *step, size_t steplen)
 {
 	struct nl_sock *sk = NULL;
@@ -362,6 +390,12 @@ int vn_link_up(const struct vn_config *c, char *step, size_t steplen)
 		vn_addr_fmt(&c->routes[i].via, b, sizeof(b));
 		step_set(step, steplen, "adding route %s via %s", a, b);
 		if ((r = add_route(sk, ifindex, &c->routes[i].dst, &c->routes[i].via)))
+			goto out;
+	}
+	for (size_t i = 0; i < c->npins; i++) {
+		vn_addr_fmt(&c->pins[i].ip, a, sizeof(a));
+		step_set(step, steplen, "pinning the neighbour entry of %s", a);
+		if ((r = pin_neigh(sk, ifindex, &c->pins[i])))
 			goto out;
 	}
 	step_set(step, steplen, "done");

@@ -208,6 +208,29 @@ static struct nftnl_rule *rule_build(const struct vn_ruleset *rs, const struct v
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, vn_chain_name(ru->chain));
 
 	switch (ru->kind) {
+	case VN_R_PIN: {
+		uint16_t ether = 1;     /* ARPHRD_ETHER */
+		struct nftnl_expr *e;
+
+		add_meta(r, NFT_META_IIFTYPE);
+		add_cmp(r, NFT_CMP_EQ, &ether, 2);
+		add_meta_eq8(r, NFT_META_NFPROTO, nfproto);
+		add_saddr(r, ru->family);
+		add_lookup(r, ru->family == AF_INET ? "pinned_v4" : "pinned_v6");
+		/* ether saddr . ip saddr: the MAC in reg 1 (8 bytes), the address after it */
+		add_payload(r, NFT_PAYLOAD_LL_HEADER, 6, 6);
+		e = ex("payload");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, ru->family == AF_INET ? 12 : 8);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, ru->family == AF_INET ? 4 : 16);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG32_02);
+		nftnl_rule_add_expr(r, e);
+		add_lookup_flags(r, ru->family == AF_INET ? "pin_v4" : "pin_v6", NFT_LOOKUP_F_INV);
+		e = ex("log");
+		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, rs->nflog_group);
+		nftnl_rule_add_expr(r, e);
+		break;
+	}
 	case VN_R_CT_ESTABLISHED:
 		add_ct_state(r, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
 		break;
@@ -324,6 +347,20 @@ static struct nftnl_chain *chain_build(enum vn_chain ch)
 
 #define TYPE_IPADDR 7   /* nft's datatypes: ipv4_addr */
 #define TYPE_IP6ADDR 8  /* ipv6_addr */
+#define TYPE_ETHERADDR 9
+#define TYPE_BITS 6     /* a concatenation's type: (first << 6) | second */
+
+static uint32_t set_key_type(const struct vn_set *s)
+{
+	uint32_t ip = s->family == AF_INET ? TYPE_IPADDR : TYPE_IP6ADDR;
+
+	return s->pin ? (TYPE_ETHERADDR << TYPE_BITS) | ip : ip;
+}
+
+static uint32_t set_key_len(const struct vn_set *s)
+{
+	return (uint32_t)vn_addr_len(s->family) + (s->pin ? 8u : 0u);
+}
 
 static struct nftnl_set *set_build(const struct vn_set *s, uint32_t id)
 {
@@ -335,9 +372,11 @@ static struct nftnl_set *set_build(const struct vn_set *s, uint32_t id)
 	nftnl_set_set_str(ns, NFTNL_SET_TABLE, VN_TABLE);
 	nftnl_set_set_str(ns, NFTNL_SET_NAME, s->name);
 	nftnl_set_set_u32(ns, NFTNL_SET_ID, id);
-	nftnl_set_set_u32(ns, NFTNL_SET_KEY_TYPE, s->family == AF_INET ? TYPE_IPADDR : TYPE_IP6ADDR);
-	nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, (uint32_t)vn_addr_len(s->family));
-	if (s->meter) {
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_TYPE, set_key_type(s));
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, set_key_len(s));
+	if (s->pin) {
+		nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, 0);
+	} else if (s->meter) {
 		nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
 		nftnl_set_set_u64(ns, NFTNL_SET_TIMEOUT, VN_METER_TIMEOUT_MS);
 		nftnl_set_set_u32(ns, NFTNL_SET_DESC_SIZE, s->size);
@@ -628,7 +667,23 @@ int vn_nft_apply(struct mnl_socket *nl, const struct vn_ruleset *rs, struct vn_n
 			nftnl_set_nlmsg_build_payload(nlh, s);
 			batch_next(&bt);
 		}
-		if (!rs->sets[i].meter && rs->sets[i].nranges) {
+		if (rs->sets[i].pin) {
+			for (size_t j = 0; j < rs->npins && !bt.err; j++) {
+				uint8_t key[32];
+				size_t klen;
+
+				if (rs->pins[j].ip.family != rs->sets[i].family)
+					continue;
+				klen = vn_pin_key(&rs->pins[j], key);
+				if ((r = elem_add(s, key, klen, false)))
+					bt.err = r;
+			}
+			if ((nlh = batch_msg(&bt, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL, NFPROTO_INET,
+					     "elements of set %s", rs->sets[i].name))) {
+				nftnl_set_elems_nlmsg_build_payload(nlh, s);
+				batch_next(&bt);
+			}
+		} else if (!rs->sets[i].meter && rs->sets[i].nranges) {
 			if ((r = set_elems(s, &rs->sets[i])))
 				bt.err = r;
 			else if ((nlh = batch_msg(&bt, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL,
@@ -903,17 +958,22 @@ out:
 }
 
 struct raw_elem {
-	uint8_t key[16];
+	uint8_t key[32];
 	bool end;
 };
 
 static int elem_cmp(const void *x, const void *y)
 {
 	const struct raw_elem *a = x, *b = y;
-	int c = memcmp(a->key, b->key, 16);
+	int c = memcmp(a->key, b->key, 32);
 
 	/* at the same key an end sorts first: it closes the previous range */
 	return c ? c : (int)b->end - (int)a->end;
+}
+
+static int key_cmp(const void *x, const void *y)
+{
+	return memcmp(x, y, 32);
 }
 
 /* Rebuilds ranges from interval elements (start, end one past). */
@@ -983,8 +1043,18 @@ static int elem_cb(const struct nlmsghdr *nlh, void *data)
 		const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
 
 		d->set->nelems++;
-		if (!key || klen != d->set->key_len || klen > 16) {
+		if (!key || klen != d->set->key_len || klen > 32) {
 			d->set->elems_bad = true;
+			continue;
+		}
+		if (!(d->set->flags & (NFT_SET_INTERVAL | NFT_SET_EVAL))) {
+			/* a plain set (the pin sets): its keys */
+			if (d->set->nkeys == VN_PINS_MAX) {
+				d->set->elems_bad = true;
+				continue;
+			}
+			memset(d->set->keys[d->set->nkeys], 0, 32);
+			memcpy(d->set->keys[d->set->nkeys++], key, klen);
 			continue;
 		}
 		if (n == cap) {
@@ -1003,6 +1073,8 @@ static int elem_cb(const struct nlmsghdr *nlh, void *data)
 			    (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END);
 		n++;
 	}
+	if (!(d->set->flags & (NFT_SET_INTERVAL | NFT_SET_EVAL)))
+		qsort(d->set->keys, d->set->nkeys, 32, key_cmp);
 	if (d->set->flags & NFT_SET_INTERVAL) {
 		/* keep earlier ranges: append them back as elements */
 		for (size_t i = 0; i < d->set->nranges && n + 2 <= cap; i++) {
@@ -1210,7 +1282,7 @@ int vn_nft_read(struct mnl_socket *nl, struct vn_live **out)
 		goto fail;
 	for (size_t i = 0; i < l->nsets; i++) {
 		d.set = &l->sets[i];
-		d.family = l->sets[i].key_len == 4 ? AF_INET : AF_INET6;
+		d.family = l->sets[i].key_len == 4 || l->sets[i].key_len == 12 ? AF_INET : AF_INET6;
 		if ((r = dump(nl, NFT_MSG_GETSETELEM, NFPROTO_INET, fill_elems, l->sets[i].name, elem_cb, &d)))
 			goto fail;
 	}
@@ -1277,9 +1349,16 @@ int vn_nft_expected(const struct vn_ruleset *rs, struct vn_live **out)
 		struct vn_live_set *ls = &l->sets[l->nsets++];
 
 		snprintf(ls->name, sizeof(ls->name), "%s", s->name);
-		ls->key_type = s->family == AF_INET ? TYPE_IPADDR : TYPE_IP6ADDR;
-		ls->key_len = (uint32_t)vn_addr_len(s->family);
-		if (s->meter) {
+		ls->key_type = set_key_type(s);
+		ls->key_len = set_key_len(s);
+		if (s->pin) {
+			ls->flags = 0;
+			for (size_t j = 0; j < rs->npins; j++) {
+				if (rs->pins[j].ip.family == s->family)
+					vn_pin_key(&rs->pins[j], ls->keys[ls->nkeys++]);
+			}
+			qsort(ls->keys, ls->nkeys, 32, key_cmp);
+		} else if (s->meter) {
 			ls->flags = NFT_SET_TIMEOUT | NFT_SET_EVAL;
 			ls->timeout = VN_METER_TIMEOUT_MS;
 			ls->size = s->size;
@@ -1306,6 +1385,22 @@ int vn_nft_expected(const struct vn_ruleset *rs, struct vn_live **out)
 	}
 	*out = l;
 	return 0;
+}
+
+bool vn_live_set_plain(const struct vn_live_set *s)
+{
+	return !(s->flags & (NFT_SET_INTERVAL | NFT_SET_EVAL));
+}
+
+void vn_live_key_fmt(const struct vn_live_set *s, size_t i, char *buf, size_t len)
+{
+	const uint8_t *k = s->keys[i];
+	struct vn_addr a = {.family = s->key_len == 12 ? AF_INET : AF_INET6};
+	char t[VN_ADDR_STRLEN];
+
+	memcpy(a.b, k + 8, s->key_len == 12 ? 4 : 16);
+	vn_addr_fmt(&a, t, sizeof(t));
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x . %s", k[0], k[1], k[2], k[3], k[4], k[5], t);
 }
 
 const struct vn_live_rule *vn_live_find(const struct vn_live *live, const struct vn_live *want, size_t i)

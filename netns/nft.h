@@ -53,6 +53,8 @@ struct vn_live_set {
 	struct vn_range ranges[VN_ALLOW_MAX + 1];
 	bool elems_bad;                 /* elements that do not form intervals */
 	size_t nelems;                  /* raw element count (dynamic sets) */
+	size_t nkeys;                   /* plain sets (the pin sets): keys, sorted */
+	uint8_t keys[VN_PINS_MAX][32];
 };
 
 struct vn_live {
@@ -89,6 +91,11 @@ int vn_nft_delete(struct mnl_socket *nl, struct vn_nft_err *err);
 int vn_nft_read(struct mnl_socket *nl, struct vn_live **out);
 int vn_nft_expected(const struct vn_ruleset *rs, struct vn_live **out);
 void vn_live_free(struct vn_live *l);
+
+/* A pin set's key i as "02:00:5e:10:00:07 . 10.0.0.7". */
+void vn_live_key_fmt(const struct vn_live_set *s, size_t i, char *buf, size_t len);
+/* A plain (non-interval, non-dynamic) set. */
+bool vn_live_set_plain(const struct vn_live_set *s);
 
 /* The live rule that is rs->rules[i] (same chain, comment and
  * expressions), or NULL. */

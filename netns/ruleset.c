@@ -209,6 +209,79 @@ static int add_nd(struct vn_ruleset *rs, enum vn_chain ch)
 	return 0;
 }
 
+size_t vn_pin_key(const struct vn_pin *p, uint8_t key[32])
+{
+	size_t alen = vn_addr_len(p->ip.family);
+
+	memset(key, 0, 32);
+	memcpy(key, p->mac, 6);
+	memcpy(key + 8, p->ip.b, alen);
+	return 8 + alen;
+}
+
+const struct vn_pin *vn_ruleset_pin(const struct vn_ruleset *rs, const struct vn_addr *src)
+{
+	for (size_t i = 0; i < rs->npins; i++) {
+		if (rs->pins[i].ip.family == src->family && memcmp(rs->pins[i].ip.b, src->b, 16) == 0)
+			return &rs->pins[i];
+	}
+	return NULL;
+}
+
+/* pin_vN (MAC . address pairs) and pinned_vN (the guarded sources: the
+ * pinned addresses, or with pin_onlink the whole on-link prefix). */
+static int add_pin_sets(struct vn_ruleset *rs, const struct vn_config *c, uint8_t family)
+{
+	bool v4 = family == AF_INET;
+	struct vn_prefix guard[VN_PINS_MAX];
+	size_t n = 0;
+	struct vn_set *s;
+
+	if (c->pin_onlink) {
+		vn_prefix_network(v4 ? &c->address : &c->address6, &guard[0]);
+		n = 1;
+	} else {
+		for (size_t i = 0; i < c->npins; i++) {
+			if (c->pins[i].ip.family != family)
+				continue;
+			guard[n].a = c->pins[i].ip;
+			guard[n++].plen = v4 ? 32 : 128;
+		}
+	}
+	if (!n)
+		return 0;
+	if (rs->nsets + 2 > VN_SETS_MAX)
+		return VG_EINTERNAL;
+	add_set(rs, v4 ? "pinned_v4" : "pinned_v6", family, false, guard, n);
+	s = &rs->sets[rs->nsets++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", v4 ? "pin_v4" : "pin_v6");
+	s->family = family;
+	s->pin = true;
+	return 0;
+}
+
+static int add_pin_rule(struct vn_ruleset *rs, uint8_t family)
+{
+	bool v4 = family == AF_INET;
+	char comment[VN_COMMENT_MAX];
+	int r;
+
+	if (!vn_ruleset_set(rs, v4 ? "pinned_v4" : "pinned_v6"))
+		return 0;
+	snprintf(comment, sizeof(comment), "%s: from another MAC is forged: log, drop",
+		 rs->pin_onlink ? (v4 ? "on-link IPv4 sources are pinned" : "on-link IPv6 sources are pinned")
+				: (v4 ? "pinned IPv4 agents" : "pinned IPv6 agents"));
+	r = add(rs, VN_CH_INPUT, VN_R_PIN, VN_DROP, comment,
+		"meta iiftype ether %s saddr @%s ether saddr . %s saddr != @%s log group %u counter drop",
+		v4 ? "ip" : "ip6", v4 ? "pinned_v4" : "pinned_v6", v4 ? "ip" : "ip6", v4 ? "pin_v4" : "pin_v6",
+		rs->nflog_group);
+	if (r)
+		return r;
+	last(rs)->family = family;
+	return 0;
+}
+
 int vn_ruleset_build(const struct vn_config *c, struct vn_ruleset **out)
 {
 	struct vn_ruleset *rs;
@@ -233,6 +306,13 @@ int vn_ruleset_build(const struct vn_config *c, struct vn_ruleset **out)
 		add_set(rs, "rate_v6", AF_INET6, true, NULL, 0);
 		rs->sets[rs->nsets - 1].size = ranges_count(&rs->sets[rs->nsets - 2], VN_METER_SIZE);
 	}
+	rs->npins = c->npins;
+	memcpy(rs->pins, c->pins, c->npins * sizeof(c->pins[0]));
+	rs->pin_onlink = c->pin_onlink;
+	if (c->npins && ((r = add_pin_sets(rs, c, AF_INET)) ||
+			 (c->has_address6 && (r = add_pin_sets(rs, c, AF_INET6))) ||
+			 (r = add_pin_rule(rs, AF_INET)) || (r = add_pin_rule(rs, AF_INET6))))
+		goto out;
 
 	if ((r = add(rs, VN_CH_INPUT, VN_R_CT_ESTABLISHED, VN_ACCEPT,
 		     "replies and data of connections already admitted",
@@ -304,9 +384,24 @@ char *vn_ruleset_text(const struct vn_ruleset *rs)
 	for (size_t i = 0; i < rs->nsets; i++) {
 		const struct vn_set *s = &rs->sets[i];
 
-		vg_wr_printf(&w, "\tset %s {\n\t\ttype %s\n", s->name,
+		vg_wr_printf(&w, "\tset %s {\n\t\ttype %s%s\n", s->name, s->pin ? "ether_addr . " : "",
 			     s->family == AF_INET ? "ipv4_addr" : "ipv6_addr");
-		if (s->meter) {
+		if (s->pin) {
+			size_t k = 0;
+
+			vg_wr_printf(&w, "\t\telements = { ");
+			for (size_t j = 0; j < rs->npins; j++) {
+				char t[VN_ADDR_STRLEN];
+				const uint8_t *m = rs->pins[j].mac;
+
+				if (rs->pins[j].ip.family != s->family)
+					continue;
+				vn_addr_fmt(&rs->pins[j].ip, t, sizeof(t));
+				vg_wr_printf(&w, "%s%02x:%02x:%02x:%02x:%02x:%02x . %s", k++ ? ", " : "", m[0], m[1], m[2],
+					     m[3], m[4], m[5], t);
+			}
+			vg_wr_printf(&w, " }\n");
+		} else if (s->meter) {
 			vg_wr_printf(&w, "\t\tsize %u\n\t\tflags dynamic,timeout\n\t\ttimeout 1m\n",
 				     s->size);
 		} else {
@@ -360,6 +455,19 @@ int vn_ruleset_explain(const struct vn_ruleset *rs, const struct vn_addr *src, i
 		if (r->chain != VN_CH_INPUT)
 			continue;
 		switch (r->kind) {
+		case VN_R_PIN: {
+			/* a source the rule guards, with no pin of its own: whatever
+			 * its MAC, the pair is not in the pin set */
+			char pinned[16];
+			const struct vn_set *g;
+
+			snprintf(pinned, sizeof(pinned), "pinned_v%c", src->family == AF_INET ? '4' : '6');
+			g = vn_ruleset_set(rs, pinned);
+			if (r->family == src->family && g && vn_ranges_lookup(g->ranges, g->nranges, src) &&
+			    !vn_ruleset_pin(rs, src))
+				return (int)i;
+			break;
+		}
 		case VN_R_IIF_LO:
 			if (is_loopback(src))
 				return (int)i;

@@ -16,7 +16,7 @@
 
 #define VN_TABLE "vaultgate"
 #define VN_RULES_MAX 32
-#define VN_SETS_MAX 4
+#define VN_SETS_MAX 8
 #define VN_COMMENT_MAX 128
 #define VN_RULE_TEXT_MAX 512
 /* Per-source rate-limit entries expire after this long without traffic. */
@@ -31,6 +31,7 @@
 enum vn_chain { VN_CH_INPUT, VN_CH_OUTPUT, VN_CH_FORWARD, VN_CH_COUNT };
 
 enum vn_rule_kind {
+	VN_R_PIN,               /* iiftype ether saddr @pinned ether saddr . saddr != @pin: log, drop */
 	VN_R_CT_ESTABLISHED,    /* ct state established,related accept */
 	VN_R_CT_INVALID,        /* ct state invalid drop */
 	VN_R_IIF_LO,            /* iif "lo" accept */
@@ -60,6 +61,7 @@ struct vn_set {
 	uint8_t family;
 	bool meter;             /* dynamic per-source rate-limit set, no static elements */
 	uint32_t size;          /* meter: most entries (min(allowlist addresses, VN_METER_SIZE)) */
+	bool pin;               /* ether_addr . ip address pairs (pins of this family) */
 	size_t nranges;
 	struct vn_range ranges[VN_ALLOW_MAX];   /* allow sets: merged, sorted */
 };
@@ -70,6 +72,9 @@ struct vn_ruleset {
 	struct vn_rate conn_rate;
 	uint32_t conn_burst;
 	struct vn_rate icmp_rate;
+	size_t npins;
+	struct vn_pin pins[VN_PINS_MAX];
+	bool pin_onlink;
 	size_t nsets;
 	struct vn_set sets[VN_SETS_MAX];
 	size_t nrules;
@@ -95,5 +100,9 @@ char *vn_ruleset_text(const struct vn_ruleset *rs);
  * decides. Established traffic is not modelled: it is always the first
  * rule. */
 int vn_ruleset_explain(const struct vn_ruleset *rs, const struct vn_addr *src, int proto, uint16_t port);
+/* The pin of src, or NULL. */
+const struct vn_pin *vn_ruleset_pin(const struct vn_ruleset *rs, const struct vn_addr *src);
+/* The key of a pin set element: MAC, 2 bytes of padding, address. */
+size_t vn_pin_key(const struct vn_pin *p, uint8_t key[32]);
 
 #endif

@@ -42,6 +42,7 @@ struct opts {
 	const char *vaultd_socket;
 	bool json;
 	bool check;
+	bool force;             /* up: apply an allowlist of 0.0.0.0/0 or ::/0 */
 	unsigned interval;      /* watch: seconds per summary */
 	int verbose;
 	const char *cmd;
@@ -53,7 +54,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vaultnet --check --config FILE\n"
-		"       vaultnet up      --config FILE [--vaultd-socket PATH]\n"
+		"       vaultnet up      --config FILE [--vaultd-socket PATH] [--force]\n"
 		"       vaultnet down    --config FILE\n"
 		"       vaultnet show    --config FILE\n"
 		"       vaultnet verify  --config FILE [--vaultd-socket PATH]\n"
@@ -94,6 +95,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->json = true;
 		} else if (strcmp(a, "--check") == 0) {
 			o->check = true;
+		} else if (strcmp(a, "--force") == 0) {
+			o->force = true;
 		} else if (strcmp(a, "-v") == 0) {
 			o->verbose++;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -185,8 +188,30 @@ static int read_live(struct ctx *x, struct vn_live **out)
 	return r;
 }
 
+/* An allowlist entry of length 0 admits every source of its family: say
+ * so, every time. Returns how many there are. */
+static int warn_any_source(const struct vn_config *c)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < c->nallow4; i++)
+		n += c->allow4[i].plen == 0;
+	for (size_t i = 0; i < c->nallow6; i++)
+		n += c->allow6[i].plen == 0;
+	for (size_t i = 0; i < c->nallow4; i++) {
+		if (c->allow4[i].plen == 0)
+			log_warnx("warning: allow_v4 has 0.0.0.0/0: every IPv4 source on every network may connect");
+	}
+	for (size_t i = 0; i < c->nallow6; i++) {
+		if (c->allow6[i].plen == 0)
+			log_warnx("warning: allow_v6 has ::/0: every IPv6 source on every network may connect");
+	}
+	return n;
+}
+
 static int cmd_check(struct ctx *x)
 {
+	warn_any_source(x->cfg);
 	printf("configuration OK (namespace %s, %zu rules, config sha256 %s)\n", x->cfg->netns, x->rs->nrules,
 	       x->cdigest);
 	return 0;
@@ -217,6 +242,13 @@ static int cmd_up(struct ctx *x)
 	int r, rc = 1;
 
 	vg_wr_init(&diff, 1u << 20);
+	if (warn_any_source(x->cfg) && !x->o->force) {
+		log_warnx("up: refusing an allowlist that admits every source; pass --force to apply it anyway");
+		snprintf(reason, sizeof(reason), "allowlist admits every source (0.0.0.0/0 or ::/0) and --force was not given");
+		audit(x, "firewall.apply-refused", reason, NULL);
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if ((r = vn_link_up(x->cfg, step, sizeof(step)))) {
 		log_warnx("up: %s: %s", step, vg_strerror(r));
 		goto out;
@@ -410,6 +442,25 @@ static int cmd_explain(struct ctx *x)
 		printf(" (handle %llu, %llu packets so far)", (unsigned long long)lr->handle,
 		       (unsigned long long)lr->packets);
 	printf(": \"%s\"\n    %s\n", ru->comment, ru->text);
+	{
+		const struct vn_pin *pin = vn_ruleset_pin(x->rs, &src);
+
+		for (size_t i = 0; i < x->rs->nrules; i++) {
+			const struct vn_rule *pr = &x->rs->rules[i];
+			int p2 = 0;
+
+			if (pr->kind != VN_R_PIN || pr->family != src.family)
+				continue;
+			for (size_t k = 0; k <= i; k++)
+				p2 += x->rs->rules[k].chain == VN_CH_INPUT;
+			if (pin)
+				printf("  pinned: %s counts only from MAC %02x:%02x:%02x:%02x:%02x:%02x (set pin_v%c);"
+				       " from any other MAC: DROP by chain input rule %d\n", s, pin->mac[0], pin->mac[1],
+				       pin->mac[2], pin->mac[3], pin->mac[4], pin->mac[5], src.family == AF_INET ? '4' : '6', p2);
+			else if (ru->kind != VN_R_PIN)
+				printf("  not pinned: this verdict holds for any sender on the segment that uses %s\n", s);
+		}
+	}
 	if (ru->kind == VN_R_GATEWAY) {
 		const struct vn_set *ms = vn_ruleset_set(x->rs, src.family == AF_INET ? "rate_v4" : "rate_v6");
 

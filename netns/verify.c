@@ -211,7 +211,25 @@ size_t vn_verify(const struct vn_ruleset *rs, const struct vn_live *want, const 
 				     w->key_type, w->key_len, w->flags, (unsigned long long)w->timeout, w->size);
 			nd++;
 		}
-		if (!(w->flags & NFT_SET_EVAL) && !ranges_equal(w, h)) {
+		if (vn_live_set_plain(w)) {
+			if (h->nkeys != w->nkeys || h->elems_bad ||
+			    (w->nkeys && memcmp(h->keys, w->keys, w->nkeys * sizeof(w->keys[0])) != 0)) {
+				char t[96];
+
+				vg_wr_printf(out, "! set %s: elements {", w->name);
+				for (size_t k = 0; k < h->nkeys; k++) {
+					vn_live_key_fmt(h, k, t, sizeof(t));
+					vg_wr_printf(out, "%s %s", k ? "," : "", t);
+				}
+				vg_wr_printf(out, " }, expected {");
+				for (size_t k = 0; k < w->nkeys; k++) {
+					vn_live_key_fmt(w, k, t, sizeof(t));
+					vg_wr_printf(out, "%s %s", k ? "," : "", t);
+				}
+				vg_wr_printf(out, " }\n");
+				nd++;
+			}
+		} else if (!(w->flags & NFT_SET_EVAL) && !ranges_equal(w, h)) {
 			vg_wr_printf(out, "! set %s: elements ", w->name);
 			ranges_text(out, h);
 			vg_wr_printf(out, "%s, expected ", h->elems_bad ? " (malformed intervals)" : "");
@@ -259,8 +277,16 @@ int vn_live_digest(const struct vn_live *l, char hex[65])
 
 		vg_wr_printf(&w, "set %s %u %u %u %llu %u ", s->name, s->key_type, s->key_len, s->flags,
 			     (unsigned long long)s->timeout, s->size);
-		if (!(s->flags & NFT_SET_EVAL))
+		if (vn_live_set_plain(s)) {
+			for (size_t k = 0; k < s->nkeys; k++) {
+				char t[96];
+
+				vn_live_key_fmt(s, k, t, sizeof(t));
+				vg_wr_printf(&w, "%s%s", k ? ", " : "", t);
+			}
+		} else if (!(s->flags & NFT_SET_EVAL)) {
 			ranges_text(&w, s);
+		}
 		vg_wr_printf(&w, "\n");
 	}
 	for (size_t i = 0; i < l->nobjs; i++)

@@ -19,9 +19,15 @@ static const char *const security_alerts[] = {
 	/* SPEC §11 */
 	"clock-jump", "mass-purge", "guard-changed", "pin-bruteforce", "audit-anchor",
 	/* issue 19: vaultnet watch, once per scan episode */
-	"scan-detected", NULL,
+	"scan-detected",
+	/* issue 14: a blob that fails its tag or hash (scrub) */
+	"integrity-failure", NULL,
 };
-static const char *const job_alerts[] = {"backup-failed", "restore-failed", NULL};
+/* Worth a look, not yet a failure (severity warning). */
+static const char *const warning_alerts[] = {"quota-warning", NULL};
+static const char *const job_alerts[] = {"backup-failed", "restore-failed",
+	/* issue 14: quotas, the disk floor, missed backups */
+	"quota-exceeded", "disk-low", "backup-missed", NULL};
 
 static int in(const char *const *list, const char *name)
 {
@@ -33,19 +39,24 @@ static int in(const char *const *list, const char *name)
 
 int valert_known(const char *name)
 {
-	return in(security_alerts, name) || in(job_alerts, name);
+	return in(security_alerts, name) || in(warning_alerts, name) || in(job_alerts, name);
 }
 
 const char *valert_name_at(int i, const char **severity)
 {
 	int ns = (int)(sizeof(security_alerts) / sizeof(security_alerts[0])) - 1;
+	int nw = (int)(sizeof(warning_alerts) / sizeof(warning_alerts[0])) - 1;
 
 	if (i < ns) {
 		*severity = "critical";
 		return security_alerts[i];
 	}
+	if (i < ns + nw) {
+		*severity = "warning";
+		return warning_alerts[i - ns];
+	}
 	*severity = "error";
-	return job_alerts[i - ns];  /* NULL at the end */
+	return job_alerts[i - ns - nw];  /* NULL at the end */
 }
 
 static void clean(char *dst, size_t n, const char *src)
@@ -134,7 +145,8 @@ int valert_raise(struct vcore *c, MDB_txn *txn, const char *name, const struct v
 	memset(&a, 0, sizeof(a));
 	a.time = vault_now();
 	clean(a.name, sizeof(a.name), name);
-	snprintf(a.severity, sizeof(a.severity), "%s", in(job_alerts, name) ? "error" : "critical");
+	snprintf(a.severity, sizeof(a.severity), "%s", in(job_alerts, name) ? "error" :
+		in(warning_alerts, name) ? "warning" : "critical");
 	clean(a.principal, sizeof(a.principal), who ? who->principal : "system");
 	clean(a.vault, sizeof(a.vault), vault ? vault : "");
 	clean(a.target, sizeof(a.target), target ? target : "");
@@ -152,7 +164,7 @@ int valert_raise(struct vcore *c, MDB_txn *txn, const char *name, const struct v
 			r = vdb_commit(own);
 	}
 	if (!r)
-		syslog(in(job_alerts, name) ? LOG_ERR : LOG_CRIT,
+		syslog(in(job_alerts, name) ? LOG_ERR : in(warning_alerts, name) ? LOG_WARNING : LOG_CRIT,
 			"vaultgate-alert seq=%llu name=%s severity=%s vault=\"%s\" target=\"%s\" "
 			"principal=\"%s\" detail=\"%s\"", (unsigned long long)a.seq, a.name,
 			a.severity, a.vault, a.target, a.principal, a.detail);

@@ -5,8 +5,9 @@
  * mdb_load) can cut the log back to any earlier head and keep its MAC. So
  * vaultd also keeps STATE/audit.hwm, a small file holding the newest
  * (seq, hash) it has committed, MAC'd with the audit key, fsync'd, written
- * after every request that may change something (server.c), once a second
- * while the head moves otherwise (refusal aggregates, the purger) and at
+ * after every request that may change something but the ingest path
+ * (server.c: backup begin, uploads, commit), once a second while the head
+ * moves otherwise (the ingest path, refusal aggregates, the purger) and at
  * shutdown. At start the head
  * must have reached it (seq >= hwm seq) and entry hwm.seq must still hash
  * to what it held; otherwise the log was cut back (audit-broken).

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "alerts.h"
 #include "core_int.h"
+#include "quota.h"
 #include "denials.h"
 #include "policy.h"
 #include "vg_err.h"
@@ -1107,6 +1108,8 @@ struct vcore_upload {
 	int have_old;
 	uint8_t old_blob[VC_BLOBID_LEN];
 	struct vs_writer *w;
+	uint64_t limit;           /* bytes a quota still allows (quota.h) */
+	char why[200];            /* why a write was refused (VG_ENOSPACE) */
 };
 
 static int object_key(uint8_t *key, uint64_t pid, const char *name)
@@ -1160,9 +1163,10 @@ int vcore_upload_begin(struct vcore *c, const struct vcaller *who, const char *v
 	vdb_abort(txn);
 	if (r)
 		return r;
-	/* Fail early when the declared size cannot fit (keep 1% + 64 MiB spare). */
+	/* Fail early when the declared size cannot fit above the disk floor
+	 * (quota.h; the handlers ask vquota_admit first, for the reason). */
 	if (want_size != UINT64_MAX && vs_free_bytes(c->store, &avail) == 0) {
-		uint64_t need = want_size + want_size / 100 + (64u << 20);
+		uint64_t need = want_size + want_size / 100 + vquota_floor();
 		if (need > avail)
 			return VG_ENOSPACE;
 	}
@@ -1177,6 +1181,7 @@ int vcore_upload_begin(struct vcore *c, const struct vcaller *who, const char *v
 	u->item_id = it.id;
 	u->point_id = pid;
 	u->want_size = want_size;
+	u->limit = UINT64_MAX;
 	u->repo = repo;
 	if (want_sha) {
 		memcpy(u->want_sha, want_sha, VC_HASH_LEN);
@@ -1201,10 +1206,31 @@ fail:
 	return r;
 }
 
+void vcore_upload_limit(struct vcore_upload *u, uint64_t limit)
+{
+	u->limit = limit;
+}
+
+const char *vcore_upload_why(const struct vcore_upload *u)
+{
+	return u->why[0] ? u->why : NULL;
+}
+
 int vcore_upload_write(struct vcore_upload *u, const void *p, size_t n)
 {
-	if (u->want_size != UINT64_MAX && vs_writer_size(u->w) + n > u->want_size)
+	uint64_t had = vs_writer_size(u->w);
+
+	if (u->want_size != UINT64_MAX && had + n > u->want_size)
 		return VG_ETOOBIG;
+	if (had + n > u->limit) {
+		snprintf(u->why, sizeof(u->why), "quota reached after %llu bytes of this upload",
+			(unsigned long long)u->limit);
+		return VG_ENOSPACE;
+	}
+	/* At each new segment: stop before the disk floor is crossed. */
+	if (had / VS_SEG_SIZE != (had + n) / VS_SEG_SIZE &&
+	    vquota_disk_check(u->c, UINT64_MAX, u->why, sizeof(u->why)))
+		return VG_ENOSPACE;
 	return vs_writer_write(u->w, p, n);
 }
 
@@ -1297,6 +1323,7 @@ int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_H
 	u->w = NULL;
 	if (u->have_old)
 		(void)vs_unlink(c->store, u->old_blob);
+	vquota_after(c, &u->who, u->vault, u->item);
 	return 0;
 fail:
 	vdb_abort(txn);

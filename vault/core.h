@@ -197,6 +197,11 @@ struct vcore_upload;
 int vcore_upload_begin(struct vcore *c, const struct vcaller *who, const char *vault,
 	const char *item, uint64_t point, const char *object, const uint8_t *want_sha,
 	uint64_t want_size, struct vcore_upload **out);
+/* The bytes a quota lets this upload write (vquota_admit); past them a
+ * write is VG_ENOSPACE, and so is one that finds the disk below its floor
+ * at a segment boundary; vcore_upload_why() then says which. */
+void vcore_upload_limit(struct vcore_upload *u, uint64_t limit);
+const char *vcore_upload_why(const struct vcore_upload *u);
 int vcore_upload_write(struct vcore_upload *u, const void *p, size_t n);
 int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_HASH_LEN]);
 void vcore_upload_free(struct vcore_upload *u);

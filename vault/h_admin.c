@@ -405,7 +405,7 @@ int h_role_list(struct conn *k, const struct vg_msg *m)
 
 	/* With a vault: a role on it (SPEC §1 view). Without: the assignments
 	 * of the vaults the caller may view (all of them: vauth_sees_all). */
-	if (have && (r = need(k, "role.list", vault, NULL, VP_VIEW)))
+	if (have && !vauth_sees_all(&k->who) && (r = need(k, "role.list", vault, NULL, VP_VIEW)))
 		return r < 0 ? r : 0;
 	if ((r = vg_send_frame(k->fd, resp_ok(k))))
 		return r;

@@ -11,6 +11,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "metrics.h"
+#include "quota.h"
 #include "server_int.h"
 #include "stats.h"
 #include "vg_err.h"
@@ -195,6 +196,7 @@ static int report_rows(struct report *rp)
 		vg_msgb_str(w, VG_TAG_STATE, v->state == VR_V_ACTIVE ? "active" : "soft-deleted");
 		snprintf(d, sizeof(d), "key=%s encryption=%s key-state=%s", v->keyref,
 			v->infra ? "double" : "single", vcore_key_sealed(k->c, v->id) ? "sealed" : "ok");
+		vquota_report_detail(k->c, 'v', v->id, d, sizeof(d));
 		vg_msgb_str(w, VG_TAG_DETAIL, d);
 		if ((r = vg_send_frame(k->fd, w)))
 			return r;
@@ -217,6 +219,7 @@ static int report_rows(struct report *rp)
 			(unsigned long long)(it->it.state == VR_I_SOFTDELETED ? it->it.purge_at :
 				st->vaults[it->vault].v.state != VR_V_ACTIVE ?
 				st->vaults[it->vault].v.purge_at : 0));
+		vquota_report_detail(k->c, 'i', it->it.id, d, sizeof(d));
 		vg_msgb_str(w, VG_TAG_DETAIL, d);
 		if ((r = vg_send_frame(k->fd, w)))
 			return r;

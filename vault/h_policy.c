@@ -10,6 +10,8 @@
 #include "alerts.h"
 #include "clock.h"
 #include "lifecycle.h"
+#include "missed.h"
+#include "quota.h"
 #include "log.h"
 #include "mua.h"
 #include "pending.h"
@@ -70,6 +72,8 @@ int h_vault_set(struct conn *k, const struct vg_msg *m)
 	    vg_msg_str(m, VG_TAG_VALUE, value, sizeof(value)))
 		return send_err(k, VG_EINVAL, "vault.set needs a vault, a setting and a value");
 	NEED("vault.set", a.vault, NULL, VP_SECURITY);
+	if (strcmp(setting, "quota") == 0)
+		return h_vault_set_quota(k, a.vault, value);
 	r = vlife_vault_set(k->c, &k->who, a.vault, setting, value, &o, why, sizeof(why));
 	return answer_outcome(k, "vault.set", a.vault, r, why, &o);
 }
@@ -475,6 +479,7 @@ int h_pin_generate(struct conn *k, const struct vg_msg *m)
 int h_purge_run(struct conn *k, const struct vg_msg *m)
 {
 	struct vlife_purge_stats st;
+	struct vmissed_stats ms;
 	struct vg_wr *w;
 	int r;
 
@@ -483,6 +488,10 @@ int h_purge_run(struct conn *k, const struct vg_msg *m)
 		audit_refusal(k, "purge.run", "-", VG_EDENIED, "only local root runs the purger");
 		return send_err(k, VG_EDENIED, "only local root runs the purger by hand");
 	}
+	/* The watch pass first (missed backups, the disk floor; issue 14). */
+	if ((r = vmissed_pass(k->c, &ms)))
+		return send_err(k, r, "purge: missed-backup pass: %s", vg_strerror(r));
+	(void)vquota_disk_check(k->c, UINT64_MAX, NULL, 0);
 	if ((r = vlife_purge(k->c, &st)))
 		return send_err(k, r, "purge: %s", vg_strerror(r));
 	if (st.held) {
@@ -502,10 +511,10 @@ int h_purge_run(struct conn *k, const struct vg_msg *m)
 	w = resp_ok(k);
 	vg_msgb_u64(w, VG_TAG_COUNT, (uint64_t)st.points + st.items + st.vaults + st.objects + st.expired);
 	{
-		char d[200];
+		char d[260];
 		snprintf(d, sizeof(d), "vaults=%u items=%u points=%u objects=%u expired=%u warned=%u aborted=%u "
-			"applied=%u", st.vaults, st.items, st.points, st.objects, st.expired, st.warned,
-			st.aborted, st.applied);
+			"applied=%u backup-missed=%u missed-cleared=%u", st.vaults, st.items, st.points,
+			st.objects, st.expired, st.warned, st.aborted, st.applied, ms.raised, ms.cleared);
 		vg_msgb_str(w, VG_TAG_DETAIL, d);
 	}
 	return vg_send_frame(k->fd, w);

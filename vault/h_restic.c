@@ -63,7 +63,7 @@ int h_restic_put(struct conn *k, const struct vg_msg *m)
 	struct args a;
 	char type[16];
 	uint8_t id[VC_HASH_LEN];
-	uint64_t size = UINT64_MAX;
+	uint64_t size = UINT64_MAX, limit;
 	int r, isconfig;
 
 	if ((r = object_args(k, m, "restic.put", &a, type)))
@@ -74,6 +74,8 @@ int h_restic_put(struct conn *k, const struct vg_msg *m)
 	/* Every file but config is named by the SHA-256 of its bytes. */
 	if (!isconfig)
 		vg_unhex(id, sizeof(id), strchr(a.object, ':') + 1);
+	if ((r = upload_admit(k, "restic.put", a.vault, a.item, a.target, size, &limit)))
+		return r < 0 ? r : 0;
 	if ((r = vcore_upload_begin(k->c, &k->who, a.vault, a.item, 0, a.object,
 		     isconfig ? NULL : id, size, &u))) {
 		char sw0[400];
@@ -84,6 +86,7 @@ int h_restic_put(struct conn *k, const struct vg_msg *m)
 		return send_err(k, r, "%s: %s", a.target, r == VG_EEXISTS ?
 			"already exists" : space_why(k, r, sw, sizeof(sw)));
 	}
+	vcore_upload_limit(u, limit);
 	return stream_upload(k, u, "restic.put", a.target);
 }
 

@@ -1,5 +1,6 @@
 /* metrics.c - see metrics.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alerts.h"
@@ -7,6 +8,9 @@
 #include "clock.h"
 #include "core_int.h"
 #include "metrics.h"
+#include "missed.h"
+#include "quota.h"
+#include "scrub.h"
 #include "stats.h"
 #include "vg_err.h"
 
@@ -121,6 +125,105 @@ static void item_labels(struct vg_wr *w, const struct vstats *st, const struct v
 	vg_wr_printf(w, "\"}");
 }
 
+/* Issue 14: quotas and their usage, the disk floor, missed backups, scrubs. */
+static void watch_gauges(struct vcore *c, const struct vstats *st, struct vg_wr *w)
+{
+	struct vscrub_progress sp;
+	uint64_t free_b = 0;
+	MDB_txn *txn;
+
+	head(w, "vaultgate_item_last_backup_timestamp_seconds", "gauge",
+		"Unix time of the item's last successful backup, 0 if none yet (every item).");
+	for (size_t j = 0; j < st->nitems; j++) {
+		vg_wr_printf(w, "vaultgate_item_last_backup_timestamp_seconds");
+		item_labels(w, st, &st->items[j]);
+		vg_wr_printf(w, " %llu\n", (unsigned long long)st->items[j].it.last_success);
+	}
+	if (vdb_begin(c->db, false, &txn) == 0) {
+		head(w, "vaultgate_item_expect_every_seconds", "gauge",
+			"The item's expected backup interval (item set expect-every).");
+		for (size_t j = 0; j < st->nitems; j++) {
+			uint64_t e = 0;
+			if (vmissed_get(c, txn, st->items[j].it.id, &e) || !e)
+				continue;
+			vg_wr_printf(w, "vaultgate_item_expect_every_seconds");
+			item_labels(w, st, &st->items[j]);
+			vg_wr_printf(w, " %llu\n", (unsigned long long)e);
+		}
+		head(w, "vaultgate_item_backup_missed", "gauge",
+			"1 while the item's expected backup is missed (until the next success).");
+		for (size_t j = 0; j < st->nitems; j++) {
+			uint64_t e = 0;
+			if (vmissed_get(c, txn, st->items[j].it.id, &e) || !e)
+				continue;
+			vg_wr_printf(w, "vaultgate_item_backup_missed");
+			item_labels(w, st, &st->items[j]);
+			vg_wr_printf(w, " %d\n", vmissed_is_missed(c, txn, st->items[j].it.id));
+		}
+		/* One group per family: values first, then the two families. */
+		{
+			size_t n = st->nvaults + st->nitems;
+			uint64_t *q = calloc(n ? n : 1, sizeof(*q)), *u = calloc(n ? n : 1, sizeof(*u));
+			for (size_t i = 0; q && u && i < n; i++) {
+				int item = i >= st->nvaults;
+				uint64_t id = item ? st->items[i - st->nvaults].it.id : st->vaults[i].v.id;
+				if (vquota_get(c, txn, item ? 'i' : 'v', id, &q[i]) || !q[i] ||
+				    (item ? vquota_item_usage(c, txn, id, &u[i]) :
+					    vquota_vault_usage(c, txn, id, &u[i])))
+					q[i] = 0;
+			}
+			for (int f = 0; q && u && f < 2; f++) {
+				const char *fam = f ? "vaultgate_quota_used_bytes" : "vaultgate_quota_bytes";
+				head(w, fam, "gauge", f ? "Bytes counted against the quota: every stored "
+					"object, any state." : "Quota of a vault (item=\"\") or an item.");
+				for (size_t i = 0; i < n; i++) {
+					if (!q[i])
+						continue;
+					vg_wr_printf(w, "%s", fam);
+					if (i >= st->nvaults) {
+						item_labels(w, st, &st->items[i - st->nvaults]);
+					} else {
+						vg_wr_printf(w, "{vault=\"");
+						label(w, st->vaults[i].name);
+						vg_wr_printf(w, "\",item=\"\"}");
+					}
+					vg_wr_printf(w, " %llu\n", (unsigned long long)(f ? u[i] : q[i]));
+				}
+			}
+			free(q);
+			free(u);
+		}
+		vdb_abort(txn);
+	}
+	(void)vs_free_bytes(c->store, &free_b);
+	head(w, "vaultgate_disk_free_bytes", "gauge", "Free bytes on the blob store's disk.");
+	vg_wr_printf(w, "vaultgate_disk_free_bytes %llu\n", (unsigned long long)free_b);
+	head(w, "vaultgate_disk_floor_bytes", "gauge",
+		"Below this much free space new uploads are refused (vaultd --disk-floor).");
+	vg_wr_printf(w, "vaultgate_disk_floor_bytes %llu\n", (unsigned long long)vquota_floor());
+	vscrub_progress(&sp);
+	head(w, "vaultgate_scrub_running", "gauge", "1 while a scrub runs.");
+	vg_wr_printf(w, "vaultgate_scrub_running %d\n", sp.running);
+	head(w, "vaultgate_scrub_objects_done", "gauge", "Objects checked by the current or last scrub.");
+	vg_wr_printf(w, "vaultgate_scrub_objects_done %llu\n", (unsigned long long)sp.objects_done);
+	head(w, "vaultgate_scrub_objects", "gauge", "Objects the current or last scrub set out to check.");
+	vg_wr_printf(w, "vaultgate_scrub_objects %llu\n", (unsigned long long)sp.objects_total);
+	head(w, "vaultgate_scrub_bytes_done", "gauge", "Bytes checked by the current or last scrub.");
+	vg_wr_printf(w, "vaultgate_scrub_bytes_done %llu\n", (unsigned long long)sp.bytes_done);
+	head(w, "vaultgate_scrub_bytes", "gauge", "Bytes the current or last scrub set out to check.");
+	vg_wr_printf(w, "vaultgate_scrub_bytes %llu\n", (unsigned long long)sp.bytes_total);
+	head(w, "vaultgate_scrub_runs_total", "counter", "Scrubs completed since vaultd started.");
+	vg_wr_printf(w, "vaultgate_scrub_runs_total %llu\n", (unsigned long long)sp.runs);
+	head(w, "vaultgate_scrub_damaged_objects_total", "counter",
+		"Damaged objects found by scrubs since vaultd started.");
+	vg_wr_printf(w, "vaultgate_scrub_damaged_objects_total %llu\n",
+		(unsigned long long)sp.damaged_total);
+	head(w, "vaultgate_scrub_last_completion_timestamp_seconds", "gauge",
+		"Unix time the last scrub ended (0: none since vaultd started).");
+	vg_wr_printf(w, "vaultgate_scrub_last_completion_timestamp_seconds %llu\n",
+		(unsigned long long)sp.last_end);
+}
+
 static void gauges(struct vcore *c, const struct vstats *st, struct vg_wr *w)
 {
 	uint64_t now = vault_now(), pending = 0;
@@ -176,6 +279,7 @@ static void gauges(struct vcore *c, const struct vstats *st, struct vg_wr *w)
 			item_labels(w, st, &st->items[j]);
 			vg_wr_printf(w, " %llu\n", (unsigned long long)(now > t ? now - t : 0));
 		}
+	watch_gauges(c, st, w);
 	(void)valert_outbox_pending(c, &pending);
 	head(w, "vaultgate_alert_outbox_pending", "gauge", "Alerts waiting for webhook delivery.");
 	vg_wr_printf(w, "vaultgate_alert_outbox_pending %llu\n", (unsigned long long)pending);

@@ -20,12 +20,14 @@
 
 struct rvault {
 	char name[80], state[24], key[160], encryption[16], key_state[16];
+	uint64_t quota, used;         /* issue 14; 0: no quota */
 };
 
 struct ritem {
 	char vault[80], name[160], state[24], kind[16];
 	uint64_t points, stored, soft_deleted, last_success, last_failure, purge_at;
 	uint64_t jobs[2][2];          /* [backup|restore][ok|failed] */
+	uint64_t quota, used, expect_every, missed;  /* issue 14; 0: not set */
 };
 
 struct rpoint {
@@ -109,6 +111,16 @@ static void kv(const char *s, const char *key, char *dst, size_t n)
 	}
 }
 
+/* A numeric key=value of DETAIL; 0 when absent or malformed. */
+static void kvu(const char *s, const char *key, uint64_t *out)
+{
+	char b[24];
+
+	kv(s, key, b, sizeof(b));
+	if (!*b || vg_parse_u64(b, 0, UINT64_MAX, out))
+		*out = 0;
+}
+
 static struct ritem *find_item(struct rep *r, const char *vault, const char *item)
 {
 	for (size_t i = 0; i < r->ni; i++)
@@ -144,6 +156,8 @@ static int fetch(struct vgc *c, const char *vault, uint64_t since, struct rep *r
 			kv(d, "key", v->key, sizeof(v->key));
 			kv(d, "encryption", v->encryption, sizeof(v->encryption));
 			kv(d, "key-state", v->key_state, sizeof(v->key_state));
+			kvu(d, "quota", &v->quota);
+			kvu(d, "used", &v->used);
 		} else if (strcmp(kind, "item") == 0) {
 			struct ritem *it = APPEND(r->it, r->ni);
 			if (!it)
@@ -161,6 +175,10 @@ static int fetch(struct vgc *c, const char *vault, uint64_t since, struct rep *r
 			kv(d, "kind", it->kind, sizeof(it->kind));
 			kv(d, "purge_at", buf, sizeof(buf));
 			(void)vg_parse_u64(buf, 0, UINT64_MAX, &it->purge_at);
+			kvu(d, "quota", &it->quota);
+			kvu(d, "used", &it->used);
+			kvu(d, "expect_every", &it->expect_every);
+			kvu(d, "missed", &it->missed);
 		} else if (strcmp(kind, "point") == 0) {
 			struct rpoint *p = APPEND(r->p, r->np);
 			if (!p)
@@ -351,8 +369,14 @@ static void text(const struct rep *r)
 	char a[32], b[32], s1[32], s2[32];
 
 	for (size_t i = 0; i < r->nv; i++) {
-		printf("vault %s (%s) key=%s encryption=%s key-state=%s\n", r->v[i].name, r->v[i].state,
+		printf("vault %s (%s) key=%s encryption=%s key-state=%s", r->v[i].name, r->v[i].state,
 			r->v[i].key, r->v[i].encryption, r->v[i].key_state);
+		if (r->v[i].quota) {
+			human(r->v[i].used, s1, sizeof(s1));
+			human(r->v[i].quota, s2, sizeof(s2));
+			printf(" quota %s of %s used", s1, s2);
+		}
+		printf("\n");
 		for (size_t j = 0; j < r->ni; j++) {
 			const struct ritem *it = &r->it[j];
 			if (strcmp(it->vault, r->v[i].name) != 0)
@@ -367,6 +391,14 @@ static void text(const struct rep *r)
 				(unsigned long long)it->points, s1, s2, a, b,
 				(unsigned long long)it->jobs[0][0], (unsigned long long)it->jobs[0][1],
 				(unsigned long long)it->jobs[1][0], (unsigned long long)it->jobs[1][1]);
+			if (it->quota) {
+				human(it->used, s1, sizeof(s1));
+				human(it->quota, s2, sizeof(s2));
+				printf("    quota %s of %s used\n", s1, s2);
+			}
+			if (it->expect_every)
+				printf("    expected every %llus: %s\n", (unsigned long long)it->expect_every,
+					it->missed ? "BACKUP MISSED" : "on time");
 		}
 	}
 }
@@ -410,6 +442,22 @@ static json_t *to_json(const struct rep *r)
 				"backup_failed", (json_int_t)it->jobs[0][1],
 				"restore_ok", (json_int_t)it->jobs[1][0],
 				"restore_failed", (json_int_t)it->jobs[1][1]));
+			if (it->quota || it->expect_every) {
+				json_t *last = json_array_get(items, json_array_size(items) - 1);
+				if (it->quota) {
+					json_object_set_new(last, "quota_bytes", json_integer((json_int_t)it->quota));
+					json_object_set_new(last, "quota_used_bytes", json_integer((json_int_t)it->used));
+				}
+				if (it->expect_every) {
+					json_object_set_new(last, "expect_every_seconds",
+						json_integer((json_int_t)it->expect_every));
+					json_object_set_new(last, "backup_missed", json_boolean(it->missed));
+				}
+			}
+		}
+		if (r->v[i].quota) {
+			json_object_set_new(v, "quota_bytes", json_integer((json_int_t)r->v[i].quota));
+			json_object_set_new(v, "quota_used_bytes", json_integer((json_int_t)r->v[i].used));
 		}
 		json_object_set_new(v, "recovery_points", json_integer((json_int_t)np));
 		json_object_set_new(v, "stored_bytes", json_integer((json_int_t)st));

@@ -79,6 +79,10 @@ void job_begin(struct conn *k, uint8_t kind, const char *vault, const char *item
 /* Records the current job's failure (if r is one, see jobs.h) or success. */
 void job_done(struct conn *k, int r, uint64_t bytes, const char *detail);
 
+/* Quotas and the disk floor before an upload (h_data.c): 0, 1 when refused
+ * (answered, audited), or an I/O error. */
+int upload_admit(struct conn *k, const char *op, const char *vault, const char *item,
+	const char *target, uint64_t size, uint64_t *limit);
 /* The two streaming shapes (h_data.c); both consume their handle. */
 int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const char *target);
 int stream_download(struct conn *k, struct vcore_download *d, const struct vr_object *o,
@@ -150,6 +154,12 @@ int h_notify_ack(struct conn *k, const struct vg_msg *m);
 int h_pending_list(struct conn *k, const struct vg_msg *m);
 int h_pending_cancel(struct conn *k, const struct vg_msg *m);
 int h_clock_accept(struct conn *k, const struct vg_msg *m);
+/* h_watch.c (issue 14) */
+int h_scrub(struct conn *k, const struct vg_msg *m);
+/* rows of h_data.c's item settings table */
+int item_set_quota(struct conn *k, const struct args *a, const char *value);
+int item_set_expect_every(struct conn *k, const struct args *a, const char *value);
+int h_vault_set_quota(struct conn *k, const char *vault, const char *value);
 
 
 #endif

@@ -26,6 +26,7 @@
 #include "ctl_gw.h"
 #include "names.h"
 #include "report.h"
+#include "vaultctl_watch.h"
 #include "vg_err.h"
 
 #define DEFAULT_SOCKET "/run/vaultgate/vaultd.sock"
@@ -107,6 +108,10 @@ static void usage_text(FILE *f)
 		"  item undelete VAULT ITEM | item resume VAULT ITEM\n"
 		"  point delete VAULT ITEM POINT | point undelete VAULT ITEM POINT\n"
 		"  point abort VAULT ITEM POINT                 drop a pending point (its opener, or local root)\n"
+		"  vault set VAULT quota BYTES|none             uploads past it are refused (507)\n"
+		"  item set VAULT ITEM quota BYTES|none         (512K, 10M, 2G, 1T)\n"
+		"  item set VAULT ITEM expect-every DURATION|none  backup-missed when none came (90m, 6h, 1d)\n"
+		"  scrub [VAULT] [--rate MB/s]                   re-read every blob, check every tag; exit 1 if damaged\n"
 		"  pending [VAULT] [--json]      weakening changes waiting out their cooling-off\n"
 		"  pending cancel ID             (an Owner of the vault or an approver of its guard)\n"
 		"  guard create NAME                             (local root)\n"
@@ -1607,6 +1612,8 @@ int main(int argc, char **argv)
 		r = cmd_metrics(c);
 	else if (strcmp(cmd, "report") == 0)
 		r = vctl_report(c, argc, argv);
+	else if (strcmp(cmd, "scrub") == 0)
+		r = vctl_scrub(c, argc, argv);
 	else if (strcmp(cmd, "whoami") == 0 && argc == 0) {
 		struct vg_msg m;
 		char p[130];

@@ -4,6 +4,7 @@
  *          [--pkcs11-config FILE] [--alert-outbox]
  *          [--store dir|rados --ceph-conf FILE --ceph-pool POOL [--ceph-id NAME]
  *           [--ceph-timeout S] [--checkpoint-minutes N]]
+ *          [--disk-floor BYTES] [--scrub-every DURATION] [--scrub-rate MB/s]
  *
  * It locks the state directory (DIR/vaultd.lock: one vaultd per directory),
  * opens the keys, the LMDB metadata and the blob store, runs the
@@ -26,8 +27,13 @@
 #include <unistd.h>
 
 #include "audit_guard.h"
+#include "buf.h"
 #include "checkpoint.h"
 #include "core.h"
+#include "itemset.h"
+#include "missed.h"
+#include "quota.h"
+#include "scrub.h"
 #include "denials.h"
 #include "lifecycle.h"
 #include "lockfile.h"
@@ -63,8 +69,55 @@ static void *purger_main(void *arg)
 			log_info("purger: purged %u vaults, %u items, %u points, %u restic files; "
 				"pruned %u expired points; aborted %u stale uploads", st.vaults, st.items,
 				st.points, st.objects, st.expired, st.aborted);
+		/* The watch pass (issue 14): missed backups, the disk floor. */
+		if (!vaudit_broken(p->c, NULL, 0)) {
+			struct vmissed_stats ms;
+			char why[300] = "";
+			if ((r = vmissed_pass(p->c, &ms)))
+				log_warnx("missed-backup pass: %s", vg_strerror(r));
+			else if (ms.raised || ms.cleared)
+				log_info("missed backups: %u raised, %u cleared", ms.raised, ms.cleared);
+			if (vquota_disk_check(p->c, UINT64_MAX, why, sizeof(why)))
+				log_warnx("%s", why);
+		}
 		if (poll(&pf, 1, PURGE_INTERVAL_MS) != 0)
 			return NULL;
+	}
+}
+
+/* The scheduled scrub (--scrub-every): one pass per interval, the first
+ * one interval after start; shutdown cancels a running pass. */
+struct scrubber {
+	struct vcore *c;
+	int stop[2];
+	uint64_t every, rate;   /* seconds; bytes/s */
+};
+
+static void *scrubber_main(void *arg)
+{
+	static const struct vcaller sched = {.principal = "system", .peer = "scrub-schedule"};
+	struct scrubber *s = arg;
+	struct pollfd pf = {.fd = s->stop[0], .events = POLLIN};
+	struct vscrub_stats st;
+	uint64_t waited = 0;
+	int r;
+
+	for (;;) {
+		/* poll's timeout is an int of ms: wait in steps of at most a day */
+		uint64_t step = s->every - waited > 86400 ? 86400 : s->every - waited;
+		if (poll(&pf, 1, (int)(step * 1000)) != 0)
+			return NULL;
+		if ((waited += step) < s->every)
+			continue;
+		waited = 0;
+		if (vaudit_broken(s->c, NULL, 0))
+			continue;
+		if ((r = vscrub_run(s->c, &sched, NULL, s->rate, NULL, NULL, &st)))
+			log_warnx("scheduled scrub: %s", vg_strerror(r));
+		else
+			log_info("scheduled scrub: %llu objects, %llu bytes, %llu damaged in %llus",
+				(unsigned long long)st.objects, (unsigned long long)st.bytes,
+				(unsigned long long)st.damaged, (unsigned long long)st.seconds);
 	}
 }
 
@@ -136,6 +189,11 @@ static void usage(FILE *f)
 		"  --ceph-timeout S    rados: monitor, OSD and mount timeout in seconds (default 30)\n"
 		"  --checkpoint-minutes N  rados: write the metadata checkpoint to the pool every\n"
 		"                      N minutes (default 15; 0: only at shutdown)\n"
+		"  --disk-floor BYTES  refuse new uploads (and raise disk-low) below this much free\n"
+		"                      space on the state directory's disk (default 64M)\n"
+		"  --scrub-every DURATION  re-read every blob and check every tag this often\n"
+		"                      (e.g. 7d; default: no scheduled scrub)\n"
+		"  --scrub-rate MB/s   the scheduled scrub's read rate limit (default: none)\n"
 		"  --syslog            log to syslog instead of stderr\n"
 		"  --check             look at the state read-only (safe beside a running vaultd):\n"
 		"                      keys, metadata, uploads in flight, audit chain; print\n"
@@ -232,7 +290,10 @@ int main(int argc, char **argv)
 		{"ceph-id", required_argument, NULL, 'I'},
 		{"ceph-timeout", required_argument, NULL, 'T'},
 		{"checkpoint-minutes", required_argument, NULL, 'K'},
-		{"recover-from-pool", no_argument, NULL, 'R'},
+		{"recover-from-pool", no_argument, NULL, 'Q'},
+		{"disk-floor", required_argument, NULL, 'F'},
+		{"scrub-every", required_argument, NULL, 'E'},
+		{"scrub-rate", required_argument, NULL, 'R'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -244,6 +305,8 @@ int main(int argc, char **argv)
 	long ckpt_min = 15;
 	int recover_pool = 0;
 	uint64_t ckpt_created = 0;
+	struct scrubber scrub = {0};
+	uint64_t floor_bytes;
 	int use_syslog = 0, check = 0, verbose = 0, outbox = 0, ch, r, lfd, sfd;
 	struct vcore *c = NULL;
 	struct vcore_recovery rec;
@@ -267,7 +330,30 @@ int main(int argc, char **argv)
 		case 'I': rc.id = optarg; break;
 		case 'T': rc.timeout_s = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'K': ckpt_min = strtol(optarg, NULL, 10); break;
-		case 'R': recover_pool = 1; break;
+		case 'Q': recover_pool = 1; break;
+		case 'F':
+			if (vquota_parse_bytes(optarg, &floor_bytes)) {
+				fprintf(stderr, "vaultd: --disk-floor %s: expected bytes (e.g. 64M, 1G)\n",
+					optarg);
+				return 2;
+			}
+			vquota_set_floor(floor_bytes);
+			break;
+		case 'E':
+			if (vitemset_parse_duration(optarg, &scrub.every) || scrub.every < 1) {
+				fprintf(stderr, "vaultd: --scrub-every %s: expected a duration of at "
+					"least 1s (e.g. 12h, 7d)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'R':
+			if (vg_parse_u64(optarg, 1, 1000000, &scrub.rate)) {
+				fprintf(stderr, "vaultd: --scrub-rate %s: expected MB/s, 1..1000000\n",
+					optarg);
+				return 2;
+			}
+			scrub.rate <<= 20;
+			break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -383,7 +469,7 @@ int main(int argc, char **argv)
 	{
 		struct purger pg = {.c = c}, hw = {.c = c};
 		struct ckpter ck = {.c = c, .ms = (int)(ckpt_min * 60000)};
-		pthread_t th, hth, cth;
+		pthread_t th, hth, cth, sth;
 		if (pipe2(pg.stop, O_CLOEXEC) < 0 || pthread_create(&th, NULL, purger_main, &pg))
 			fatal("cannot start the purger");
 		if (pipe2(hw.stop, O_CLOEXEC) < 0 || pthread_create(&hth, NULL, hwm_main, &hw))
@@ -391,11 +477,21 @@ int main(int argc, char **argv)
 		if (rados && ckpt_min > 0 &&
 		    (pipe2(ck.stop, O_CLOEXEC) < 0 || pthread_create(&cth, NULL, ckpt_main, &ck)))
 			fatal("cannot start the checkpoint thread");
+		scrub.c = c;
+		if (scrub.every && (pipe2(scrub.stop, O_CLOEXEC) < 0 ||
+				    pthread_create(&sth, NULL, scrubber_main, &scrub)))
+			fatal("cannot start the scheduled scrub");
 		vsrv_run(c, lfd, sfd);
 		if (rados && ckpt_min > 0) {
 			if (write(ck.stop[1], "x", 1) != 1)
 				log_warn("stopping the checkpoint thread");
 			pthread_join(cth, NULL);
+		}
+		if (scrub.every) {
+			vscrub_cancel();
+			if (write(scrub.stop[1], "x", 1) != 1)
+				log_warn("stopping the scheduled scrub");
+			pthread_join(sth, NULL);
 		}
 		if (write(pg.stop[1], "x", 1) != 1)
 			log_warn("stopping the purger");

@@ -2,7 +2,7 @@
 """slowup.py - a misbehaving agent: N slow uploads through vaultgw, each on
 its own TLS connection, a byte a second, forever (until killed).
 
-  slowup.py PORT CA N URLPATH USER TOKENFILE OUT
+  slowup.py PORT CA N URLPATH USER TOKENFILE OUT [SOURCE-ADDRESS]
 
 Each connection sends a request head (POST URLPATH/<64 hex>, Content-Length
 1 MiB, Basic auth) and one byte of body. Requests the gateway answers early
@@ -22,6 +22,7 @@ import time
 
 def main():
     port, ca, n, path, user, tokfile, out = sys.argv[1:8]
+    src = (sys.argv[8], 0) if len(sys.argv) > 8 else None
     n = int(n)
     with open(tokfile) as f:
         token = f.read().strip()
@@ -47,7 +48,7 @@ def main():
             c.close()
 
     for i in range(n):
-        raw = socket.create_connection(("127.0.0.1", int(port)))
+        raw = socket.create_connection(("127.0.0.1", int(port)), source_address=src)
         c = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
         name = hashlib.sha256(b"slow-%d-%d" % (i, time.time_ns())).hexdigest()
         head = ("POST %s%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic %s\r\n"

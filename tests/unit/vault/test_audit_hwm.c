@@ -276,6 +276,39 @@ START_TEST(denials_new_kinds_are_bounded)
 }
 END_TEST
 
+/* db.c: a small LMDB map fills; the reserve check says so first, and the
+ * full map is VG_ENOSPACE, not an internal error. */
+START_TEST(small_map_reserve_then_full)
+{
+	char *d = tu_tmpdir_new(), why[400] = "";
+	struct vdb *small;
+	uint8_t val[2000], key[8];
+	MDB_txn *txn;
+	int r = 0, low_seen = 0;
+
+	memset(val, 0x5a, sizeof(val));
+	ck_assert_int_eq(vdb_open(d, 1u << 20, &small), 0);
+	ck_assert_int_eq(vdb_space_low(small, 64u << 10, why, sizeof(why)), 0);
+	for (uint64_t i = 0; i < 10000 && !r; i++) {
+		if (!low_seen && vdb_space_low(small, 256u << 10, why, sizeof(why)) == VG_ENOSPACE) {
+			low_seen = 1;
+			ck_assert_msg(strstr(why, "metadata space low: the LMDB map of") != NULL, "%s", why);
+		}
+		vg_put_u64(key, i);
+		ck_assert_int_eq(vdb_begin(small, true, &txn), 0);
+		r = vdb_put(small, txn, VDB_META, key, 8, val, sizeof(val), false);
+		if (r)
+			vdb_abort(txn);
+		else
+			r = vdb_commit(txn);
+	}
+	ck_assert_int_eq(r, VG_ENOSPACE);
+	ck_assert_int_eq(low_seen, 1);
+	vdb_close(small);
+	tu_tmpdir_free(d);
+}
+END_TEST
+
 Suite *audit_hwm_suite(void)
 {
 	Suite *s = suite_create("audit_hwm");
@@ -290,6 +323,7 @@ Suite *audit_hwm_suite(void)
 	tcase_add_test(h, hwm_finds_a_cut);
 	tcase_add_test(d, denials_first_of_a_kind_then_counted);
 	tcase_add_test(d, denials_new_kinds_are_bounded);
+	tcase_add_test(h, small_map_reserve_then_full);
 	suite_add_tcase(s, a);
 	suite_add_tcase(s, h);
 	suite_add_tcase(s, d);
