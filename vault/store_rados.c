@@ -135,6 +135,8 @@ struct rados_be {
 	pthread_mutex_t mu;
 	time_t full_at;         /* when full was last asked (monotonic s) */
 	int full;               /* the pool or the cluster is flagged full */
+	time_t free_at;         /* when free space was last asked */
+	uint64_t free_bytes;
 	unsigned inflight, readahead;
 	char conf[1024], pool[256], id[128];
 };
@@ -736,8 +738,17 @@ static int rb_free_bytes(void *be, uint64_t *out)
 	const char *cmds[1] = {cmd};
 	size_t olen = 0, slen = 0;
 	uint64_t avail;
+	time_t now = mono_s();
 	int r;
 
+	/* Asked at every new segment of an upload: kept for a second. */
+	pthread_mutex_lock(&s->mu);
+	if (s->free_at && now - s->free_at < 1) {
+		*out = s->free_bytes;
+		pthread_mutex_unlock(&s->mu);
+		return 0;
+	}
+	pthread_mutex_unlock(&s->mu);
 	if ((r = R.cluster_stat(s->cl, &cs)) < 0)
 		return r;
 	/* No statistics (a cluster without a ceph-mgr reports zero): the
@@ -761,6 +772,10 @@ static int rb_free_bytes(void *be, uint64_t *out)
 	if (outs)
 		R.buffer_free(outs);
 	*out = pool_full(s) ? 0 : avail;
+	pthread_mutex_lock(&s->mu);
+	s->free_bytes = *out;
+	s->free_at = now ? now : 1;
+	pthread_mutex_unlock(&s->mu);
 	return 0;
 }
 
