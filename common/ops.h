@@ -144,7 +144,18 @@ enum vg_op {
 	 * (objects) SIZE (bytes) SIZE2 (damaged) TIME (seconds)}, then END
 	 * {status: VG_EINTEGRITY if anything was damaged}. */
 	VG_OP_SCRUB,
-	VG_OP_MAX_CORE = VG_OP_SCRUB,
+	/* VALUE(passphrase, >= 12 bytes) [GRANT] -> RESP {SIZE}, one DATA frame,
+	 * END: the platform, audit and infrastructure keys sealed under the
+	 * passphrase, the file's bytes (vault/keyexport.h).
+	 * Local root only; MUA op keys-export (target "keys"), mandatory, under
+	 * every guard linked to a vault; audited keys.export. */
+	VG_OP_KEYS_EXPORT,
+	/* The audit chain head, signed and sent off the box now (vault/anchor.h);
+	 * local root, auditors and vault Owners. -> DETAIL(the anchor line).
+	 * AUDIT_VERIFY also takes [SEQ HASH]: an anchor the chain must hold
+	 * (VG_EINTEGRITY, SEQ, MESSAGE if it does not). */
+	VG_OP_AUDIT_ANCHOR,
+	VG_OP_MAX_CORE = VG_OP_AUDIT_ANCHOR,
 };
 
 /* WHOAMI's FLAGS: the caller is local root or Owner of some vault (the

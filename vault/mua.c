@@ -21,12 +21,13 @@ static const char *const op_names[VMUA_N] = {
 	[VMUA_KEY_CHANGE] = "key-change",
 	[VMUA_CLOCK_ACCEPT] = "clock-accept",
 	[VMUA_GUARD_CHANGE] = "guard-change",
+	[VMUA_KEYS_EXPORT] = "keys-export",
 };
 
 static int mandatory(int op)
 {
 	return op == VMUA_SOFT_DELETE_OFF || op == VMUA_GUARD_UNLINK || op == VMUA_CLOCK_ACCEPT ||
-	       op == VMUA_GUARD_CHANGE;
+	       op == VMUA_GUARD_CHANGE || op == VMUA_KEYS_EXPORT;
 }
 
 const char *vmua_op_name(enum vmua_op op)

@@ -2,7 +2,8 @@
  *
  * A guard is a separate object with its own approvers. A vault linked to a
  * guard needs an approved grant for each critical operation:
- *   mandatory:  soft-delete-off, guard-unlink, clock-accept, guard-change
+ *   mandatory:  soft-delete-off, guard-unlink, clock-accept, guard-change,
+ *               keys-export (target "keys"; under every guard linked to a vault)
  *   default-on, excludable by the guard's approvers:
  *               delete-data, retention-reduce, stop-protection,
  *               pin-generate, immutability-disable, key-change
@@ -36,6 +37,7 @@ enum vmua_op {
 	VMUA_KEY_CHANGE,
 	VMUA_CLOCK_ACCEPT,          /* mandatory: accepting a clock jump (SPEC §11) */
 	VMUA_GUARD_CHANGE,          /* mandatory: a governed guard's approvers or exclusions */
+	VMUA_KEYS_EXPORT,           /* mandatory: every vault's keys leave the box */
 	VMUA_N
 };
 

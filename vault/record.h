@@ -102,7 +102,9 @@ struct vr_blobref {
 	char object[VG_OBJECT_NAME_MAX + 1];
 };
 
-enum { VR_K_USER = 0, VR_K_AGENT = 1, VR_K_MONITOR = 2 };
+/* auditor (SPEC §1): reads every vault's audit entries, alerts and
+ * reports, nothing else; holds no roles; added by local root only. */
+enum { VR_K_USER = 0, VR_K_AGENT = 1, VR_K_MONITOR = 2, VR_K_AUDITOR = 3, VR_K_LAST = VR_K_AUDITOR };
 enum { VR_R_NONE = 0, VR_R_READER, VR_R_AGENT, VR_R_OPERATOR, VR_R_CONTRIBUTOR, VR_R_OWNER };
 #define VR_MAX_CERTS 4
 

@@ -97,6 +97,7 @@ int h_vault_list(struct conn *k, const struct vg_msg *m);
 int h_vault_get(struct conn *k, const struct vg_msg *m);
 int h_item_create(struct conn *k, const struct vg_msg *m);
 int h_item_set(struct conn *k, const struct vg_msg *m);
+int h_keys_export(struct conn *k, const struct vg_msg *m);
 int h_item_list(struct conn *k, const struct vg_msg *m);
 int h_point_begin(struct conn *k, const struct vg_msg *m);
 int h_point_commit(struct conn *k, const struct vg_msg *m);
@@ -154,6 +155,7 @@ int h_notify_ack(struct conn *k, const struct vg_msg *m);
 int h_pending_list(struct conn *k, const struct vg_msg *m);
 int h_pending_cancel(struct conn *k, const struct vg_msg *m);
 int h_clock_accept(struct conn *k, const struct vg_msg *m);
+int h_audit_anchor(struct conn *k, const struct vg_msg *m);
 /* h_watch.c (issue 14) */
 int h_scrub(struct conn *k, const struct vg_msg *m);
 /* rows of h_data.c's item settings table */

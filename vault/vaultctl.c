@@ -67,11 +67,13 @@ static void usage_text(FILE *f)
 		"  objects VAULT ITEM POINT\n"
 		"  restore VAULT ITEM POINT [--object NAME] [--range A-B] [-o FILE]\n"
 		"  audit verify                                    exit 0 only if the chain is intact\n"
-		"  audit export [--from SEQ] [--vault V]          JSON lines (all: local root; V: its Owners)\n"
+		"  audit export [--from SEQ] [--vault V]          JSON lines (all: local root, auditors; V: its Owners)\n"
 		"  audit acknowledge --reason TEXT                after a broken chain: allow changes again\n"
+		"  audit verify --anchor SEQ:HASH               ... and the chain still holds that anchor\n"
+		"  audit anchor                                  sign the chain head, send it off the box, print it\n"
 		"  whoami\n"
 		"\n"
-		"  principal add NAME [--kind user|agent|monitor]  prints the token once\n"
+		"  principal add NAME [--kind user|agent|monitor|auditor]  prints the token once\n"
 		"  principal add NAME [--kind K] --token-sha256 HEX  (local root) enrol a token by its hash\n"
 		"  principal list\n"
 		"  principal rotate NAME [--vault V]              agents need a security PIN (--pin-file)\n"
@@ -112,6 +114,9 @@ static void usage_text(FILE *f)
 		"  item set VAULT ITEM quota BYTES|none         (512K, 10M, 2G, 1T)\n"
 		"  item set VAULT ITEM expect-every DURATION|none  backup-missed when none came (90m, 6h, 1d)\n"
 		"  scrub [VAULT] [--rate MB/s]                   re-read every blob, check every tag; exit 1 if damaged\n"
+		"  keys export --to FILE [--passphrase-file F]   (local root; MUA keys-export, target keys)\n"
+		"                                                the keys sealed under a passphrase (F or\n"
+		"                                                stdin); import: vaultd --import-keys\n"
 		"  pending [VAULT] [--json]      weakening changes waiting out their cooling-off\n"
 		"  pending cancel ID             (an Owner of the vault or an approver of its guard)\n"
 		"  guard create NAME                             (local root)\n"
@@ -130,7 +135,8 @@ static void usage_text(FILE *f)
 		"  --pin-file FILE|-  present a security PIN with the request, read from FILE or stdin\n"
 		"\n");
 	fputs(
-		"Critical operations under a guard: soft-delete-off, guard-unlink (mandatory),\n"
+		"Critical operations under a guard: soft-delete-off, guard-unlink, keys-export\n"
+		"(mandatory),\n"
 		"delete-data, retention-reduce, stop-protection, pin-generate,\n"
 		"immutability-disable, key-change (excludable by the guard's approvers).\n"
 		"\n"
@@ -803,10 +809,40 @@ static int cmd_audit(struct vgc *c, int argc, char **argv)
 	uint64_t n = 0, seq = 0, from = 1;
 	int r;
 
-	if (argc == 1 && strcmp(argv[0], "verify") == 0) {
-		vgc_req(c, VG_OP_AUDIT_VERIFY);
+	if (argc == 1 && strcmp(argv[0], "anchor") == 0) {
+		char line[500];
+		vgc_req(c, VG_OP_AUDIT_ANCHOR);
+		if ((r = vgc_call(c, &m)))
+			return fail_call(c, r, "audit anchor");
+		if (vg_msg_str(&m, VG_TAG_DETAIL, line, sizeof(line)))
+			return fail_call(c, VG_EPROTO, "audit anchor");
+		printf("%s\n", line);
+		return 0;
+	}
+	if ((argc == 1 || (argc == 3 && strcmp(argv[1], "--anchor") == 0)) &&
+	    strcmp(argv[0], "verify") == 0) {
+		uint8_t ah[32];
+		uint64_t aseq = 0;
+		w = vgc_req(c, VG_OP_AUDIT_VERIFY);
+		if (argc == 3) {
+			/* SEQ:HASH, as in an anchor line's seq= and hash= */
+			const char *colon = strchr(argv[2], ':');
+			char sq[24];
+			if (!colon || (size_t)(colon - argv[2]) >= sizeof(sq) ||
+			    (memcpy(sq, argv[2], (size_t)(colon - argv[2])), sq[colon - argv[2]] = 0,
+			     vg_parse_u64(sq, 1, UINT64_MAX, &aseq)) ||
+			    strlen(colon + 1) != 64 || vg_unhex(ah, sizeof(ah), colon + 1))
+				return fail("--anchor %s: expected SEQ:HASH (64 hex digits)", argv[2]);
+			vg_msgb_u64(w, VG_TAG_SEQ, aseq);
+			vg_msgb_bytes(w, VG_TAG_HASH, ah, sizeof(ah));
+		}
 		r = vgc_call(c, &m);
 		vg_msg_u64(&m, VG_TAG_COUNT, &n);
+		if (r == VG_EINTEGRITY && argc == 3) {
+			vg_msg_u64(&m, VG_TAG_SEQ, &seq);
+			if (seq == aseq)
+				return fail("audit anchor %s NOT in the chain: %s", argv[2], vgc_errmsg(c));
+		}
 		if (r == VG_EINTEGRITY) {
 			vg_msg_u64(&m, VG_TAG_SEQ, &seq);
 			return fail("audit chain BROKEN at entry %llu: %s", (unsigned long long)seq,
@@ -815,6 +851,8 @@ static int cmd_audit(struct vgc *c, int argc, char **argv)
 		if (r)
 			return fail_call(c, r, "audit verify");
 		printf("audit chain intact: %llu entries\n", (unsigned long long)n);
+		if (argc == 3)
+			printf("anchor %s is in the chain\n", argv[2]);
 		{
 			char known[400];
 			if (vg_msg_str(&m, VG_TAG_DETAIL, known, sizeof(known)) == 0)
@@ -1342,11 +1380,103 @@ static int cmd_table(struct vgc *c, const char *word, int argc, char **argv, int
 	return 0;
 }
 
+/* keys export --to FILE [--passphrase-file FILE]: the passphrase is the
+ * first line of the file, or of stdin (never argv). The file is written
+ * new (O_EXCL, 0600) and fsync'd; vaultd seals it (vault/keyexport.h). */
+static int cmd_keys(struct vgc *c, int argc, char **argv)
+{
+	const char *to = NULL, *pf = NULL;
+	char pass[4097], *txt = NULL;
+	struct vg_msg m;
+	struct vg_wr *w;
+	FILE *f;
+	size_t n;
+	int r, fd;
+
+	for (int i = 1; i < argc; i += 2) {
+		const char **slot = i + 1 >= argc ? NULL : strcmp(argv[i], "--to") == 0 ? &to :
+			strcmp(argv[i], "--passphrase-file") == 0 ? &pf : NULL;
+		if (!slot) {
+			usage(stderr);
+			return 2;
+		}
+		*slot = argv[i + 1];
+	}
+	if (!to) {
+		usage(stderr);
+		return 2;
+	}
+	f = pf ? fopen(pf, "re") : stdin;
+	if (!f)
+		return fail("%s: %s", pf, strerror(errno));
+	if (!fgets(pass, sizeof(pass), f))
+		pass[0] = 0;
+	if (pf)
+		fclose(f);
+	n = strlen(pass);
+	while (n && (pass[n - 1] == '\n' || pass[n - 1] == '\r'))
+		pass[--n] = 0;
+	if (n < 12) {
+		OPENSSL_cleanse(pass, sizeof(pass));
+		return fail("keys export: the passphrase (first line of %s) must be at least 12 bytes",
+			pf ? pf : "stdin");
+	}
+	/* The file first: a refusal here costs no MUA grant. */
+	if ((fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+		r = errno;
+		OPENSSL_cleanse(pass, sizeof(pass));
+		return fail("%s: %s (it is never overwritten)", to, strerror(r));
+	}
+	w = vgc_req(c, VG_OP_KEYS_EXPORT);
+	vg_msgb_str(w, VG_TAG_VALUE, pass);
+	OPENSSL_cleanse(pass, sizeof(pass));
+	r = vgc_call(c, &m);
+	OPENSSL_cleanse(w->p, w->cap);
+	if (r) {
+		close(fd);
+		unlink(to);
+		return fail_call(c, r, to);
+	}
+	if (!(txt = calloc(1, 4097))) {
+		close(fd);
+		unlink(to);
+		return fail("keys export: out of memory");
+	}
+	n = 0;
+	while ((r = vgc_stream_next(c, &m)) == 1) {
+		if (m.type != VG_F_DATA || m.datalen > 4096 - n) {
+			r = VG_EPROTO;
+			break;
+		}
+		memcpy(txt + n, m.data, m.datalen);
+		n += m.datalen;
+	}
+	if (r || n == 0) {
+		free(txt);
+		close(fd);
+		unlink(to);
+		return r ? fail_call(c, r, to) : fail("keys export: vaultd sent no file");
+	}
+	if (vg_write_full(fd, txt, n) || fsync(fd) || close(fd)) {
+		r = errno;
+		free(txt);
+		unlink(to);
+		return fail("%s: %s", to, strerror(r));
+	}
+	free(txt);
+	printf("keys exported to %s (platform, audit and infrastructure keys sealed under the "
+	       "passphrase); keep it and the passphrase apart, off this appliance\n", to);
+	return 0;
+}
+
 static int cmd_misc(struct vgc *c, const char *word, int argc, char **argv)
 {
 	struct vg_msg m;
 	struct vg_wr *w;
 	int r;
+
+	if (strcmp(word, "keys") == 0 && argc >= 1 && strcmp(argv[0], "export") == 0)
+		return cmd_keys(c, argc, argv);
 
 	if (strcmp(word, "item") == 0 && argc >= 3 && strcmp(argv[0], "stop") == 0) {
 		int del = argc == 4 && strcmp(argv[3], "--delete-data") == 0;

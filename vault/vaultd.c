@@ -37,8 +37,10 @@
 #include "denials.h"
 #include "lifecycle.h"
 #include "lockfile.h"
+#include "keyimport.h"
 #include "log.h"
 #include "server.h"
+#include "anchor.h"
 #include "trusted_time.h"
 #include "vg_err.h"
 
@@ -80,6 +82,7 @@ static void *purger_main(void *arg)
 			if (vquota_disk_check(p->c, UINT64_MAX, why, sizeof(why)))
 				log_warnx("%s", why);
 		}
+		(void)vanchor_maybe(p->c, 0);  /* purge alerts are critical events */
 		if (poll(&pf, 1, PURGE_INTERVAL_MS) != 0)
 			return NULL;
 	}
@@ -198,6 +201,10 @@ static void usage(FILE *f)
 		"  --check             look at the state read-only (safe beside a running vaultd):\n"
 		"                      keys, metadata, uploads in flight, audit chain; print\n"
 		"                      \"configuration OK\" and exit 0, or exit 1\n"
+		"  --import-keys FILE  (no --socket) before the first start on a replacement\n"
+		"                      appliance: the keys from `vaultctl keys export`, passphrase\n"
+		"                      from --passphrase-file FILE or stdin; checks them against\n"
+		"                      the state's audit chain and vaults, audits, exits\n"
 		"  -v, --verbose       debug logging\n"
 		"  -h, --help          this text\n");
 }
@@ -295,11 +302,13 @@ int main(int argc, char **argv)
 		{"scrub-every", required_argument, NULL, 'E'},
 		{"scrub-rate", required_argument, NULL, 'R'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"import-keys", required_argument, NULL, 'X'},
+		{"passphrase-file", required_argument, NULL, 'Y'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct vsrv_opts so = {0};
-	const char *dir = NULL, *p11conf = NULL, *store = "dir";
+	const char *dir = NULL, *p11conf = NULL, *store = "dir", *import = NULL, *passfile = NULL;
 	struct vs_rados_conf rc = {0};
 	const struct vs_rados_conf *rados = NULL;
 	long ckpt_min = 15;
@@ -355,11 +364,14 @@ int main(int argc, char **argv)
 			scrub.rate <<= 20;
 			break;
 		case 'v': verbose++; break;
+		case 'X': import = optarg; break;
+		case 'Y': passfile = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!dir || (!so.socket_path && !check && !recover_pool) || optind != argc) {
+	if (!dir || (!so.socket_path && !check && !import && !recover_pool) || (import && (so.socket_path || check)) ||
+	    (passfile && !import) || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
@@ -400,6 +412,15 @@ int main(int argc, char **argv)
 
 	if (check)
 		return check_state(dir, p11conf, rados);
+	if (import) {
+		char msg[800];
+		if ((r = vkx_import(dir, import, passfile, msg, sizeof(msg)))) {
+			log_warnx("import-keys: %s", msg);
+			return 1;
+		}
+		printf("keys imported: %s\n", msg);
+		return 0;
+	}
 	if (recover_pool) {
 		/* Keys and metadata from the pool's checkpoint into a fresh
 		 * directory holding only keys/platform.key; then the usual open. */
@@ -438,6 +459,8 @@ int main(int argc, char **argv)
 			"it %s lost%s\n%s", (unsigned long long)ckpt_created, lost, lost == 1 ? "" : "s",
 			lost == 1 ? "is" : "are", lost ? ":" : "", lostlist);
 	}
+	if (!check && (r = vanchor_maybe(c, 1)))  /* where the chain stands at start-up */
+		log_warnx("audit anchor: %s", vg_strerror(r));
 	if ((r = vcore_recover(c, &rec)))
 		fatalx("recovery failed: %s", vg_strerror(r));
 	if (rec.pending_points || rec.orphan_blobs || rec.stray_files)

@@ -18,5 +18,6 @@ Suite *audit_suite(void);
 Suite *audit_hwm_suite(void);
 Suite *core_suite(void);
 Suite *enrol_suite(void);
+Suite *keyexport_suite(void);
 
 #endif
