@@ -387,7 +387,7 @@ int vrestic_delete(struct vcore *c, const struct vcaller *who, const char *vault
 	}
 	snprintf(target, sizeof(target), "%s/%s/%s", vault, item, object);
 	role = vauth_role(c, txn, who, vault);
-	if (strcmp(type, "locks") != 0 && role < VR_R_CONTRIBUTOR) {
+	if (strcmp(type, "locks") != 0 && role != VR_R_CONTRIBUTOR && role != VR_R_OWNER) {
 		/* Append-only, always (SPEC §1, §10): whatever the vault's settings. */
 		WHY("%s is append-only on restic repositories: it may create, read and list files "
 			"and delete locks, but not delete %s (a Contributor or Owner can)",
