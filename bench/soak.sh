@@ -21,9 +21,9 @@
 # Defaults: 1000 agents, 50 principals, 10 minutes, vaultgw's default
 # configuration (--gw adds lines, e.g. --gw 'max_connections_per_principal = 128').
 # --keep DIR copies every log (agents, probers, daemons) there at the end.
-# Run as root, after a build. Each restic process holds ~30-60 MiB, so 1000
-# agents need a machine with ~40 GiB of memory and many cores; the script
-# refuses to start more agents than memory allows (60 MiB each).
+# Run as root, after a build. Each restic process holds ~30 MiB (up to ~70),
+# so 1000 agents need a machine with ~60 GiB of memory and many cores; the
+# script refuses to start more agents than memory allows (60 MiB each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 AGENTS=1000 PRINCIPALS=50 SECONDS_RUN=600 GWX=() KEEP=""

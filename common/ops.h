@@ -150,7 +150,12 @@ enum vg_op {
 	 * Local root only; MUA op keys-export (target "keys"), mandatory, under
 	 * every guard linked to a vault; audited keys.export. */
 	VG_OP_KEYS_EXPORT,
-	VG_OP_MAX_CORE = VG_OP_KEYS_EXPORT,
+	/* The audit chain head, signed and sent off the box now (vault/anchor.h);
+	 * local root, auditors and vault Owners. -> DETAIL(the anchor line).
+	 * AUDIT_VERIFY also takes [SEQ HASH]: an anchor the chain must hold
+	 * (VG_EINTEGRITY, SEQ, MESSAGE if it does not). */
+	VG_OP_AUDIT_ANCHOR,
+	VG_OP_MAX_CORE = VG_OP_AUDIT_ANCHOR,
 };
 
 /* WHOAMI's FLAGS: the caller is local root or Owner of some vault (the

@@ -58,6 +58,7 @@ static const struct key keys[] = {
 	{"workers", K_U64, OFF(workers), 1, 4096},
 	{"vaultd_timeout", K_U64, OFF(vaultd_timeout), 1, 3600},
 };
+_Static_assert(sizeof(keys) / sizeof(keys[0]) <= 32, "parse_line's seen is a 32-bit mask");
 
 static int set_str(char **dst, const char *v)
 {
@@ -277,8 +278,17 @@ static int parse_line(const char *name, unsigned lineno, char *line, struct gw_c
 	return 0;
 }
 
+static bool key_seen(unsigned seen, const char *k)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].name, k) == 0)
+			return (seen & (1u << i)) != 0;
+	return false;
+}
+
 /* Cross-key checks, after the whole file. */
-static int check_all(const char *name, struct gw_config *cfg, char *why, size_t whysz)
+static int check_all(const char *name, struct gw_config *cfg, unsigned seen, char *why,
+	size_t whysz)
 {
 	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
 		snprintf(why, whysz, "%s: tls_cert and tls_key must be given together", name);
@@ -296,6 +306,13 @@ static int check_all(const char *name, struct gw_config *cfg, char *why, size_t 
 			(unsigned long long)cfg->max_connections);
 		return VG_EINVAL;
 	}
+	/* Unless given, the link shares follow the pool: a quarter of it each
+	 * (16 and 16 of the default 64). */
+	if (!key_seen(seen, "vaultd_links_per_principal"))
+		cfg->vaultd_links_per_principal =
+			cfg->vaultd_connections >= 4 ? cfg->vaultd_connections / 4 : 1;
+	if (!key_seen(seen, "vaultd_links_reserved"))
+		cfg->vaultd_links_reserved = cfg->vaultd_connections / 4;
 	if (cfg->vaultd_links_per_principal > cfg->vaultd_connections ||
 	    cfg->vaultd_links_reserved >= cfg->vaultd_connections) {
 		snprintf(why, whysz,
@@ -347,7 +364,7 @@ int gw_config_parse(const char *name, const char *text, size_t len, struct gw_co
 		if ((r = parse_line(name, lineno, line, cfg, &seen, why, whysz)))
 			goto fail;
 	}
-	if ((r = check_all(name, cfg, why, whysz)))
+	if ((r = check_all(name, cfg, seen, why, whysz)))
 		goto fail;
 	return 0;
 fail:

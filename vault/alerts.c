@@ -4,12 +4,14 @@
 #include <syslog.h>
 
 #include "alerts.h"
+#include "anchor.h"
 #include "buf.h"
 #include "clock.h"
 #include "core_int.h"
 #include "vg_err.h"
 
 #define SEQ_KEY "alert_seq"
+#define INFO_SEQ_KEY "info_seq"
 
 static const char *const security_alerts[] = {
 	"delete-backup-data", "upcoming-purge", "purge-complete", "soft-delete-disabled",
@@ -17,7 +19,7 @@ static const char *const security_alerts[] = {
 	"auth-bruteforce", "mass-deletion", "firewall-drift",
 	"audit-broken", "denial-flood", "critical-op-denied",
 	/* SPEC §11 */
-	"clock-jump", "mass-purge", "guard-changed", "pin-bruteforce", "audit-anchor",
+	"clock-jump", "mass-purge", "guard-changed", "pin-bruteforce",
 	/* issue 19: vaultnet watch, once per scan episode */
 	"scan-detected",
 	/* issue 14: a blob that fails its tag or hash (scrub) */
@@ -28,6 +30,9 @@ static const char *const warning_alerts[] = {"quota-warning", NULL};
 static const char *const job_alerts[] = {"backup-failed", "restore-failed",
 	/* issue 14: quotas, the disk floor, missed backups */
 	"quota-exceeded", "disk-low", "backup-missed", NULL};
+/* Records sent off the box through the same channels (syslog, webhook),
+ * not alerts: the signed audit chain head (anchor.h). */
+static const char *const info_alerts[] = {"audit-anchor", NULL};
 
 static int in(const char *const *list, const char *name)
 {
@@ -39,13 +44,15 @@ static int in(const char *const *list, const char *name)
 
 int valert_known(const char *name)
 {
-	return in(security_alerts, name) || in(warning_alerts, name) || in(job_alerts, name);
+	return in(security_alerts, name) || in(warning_alerts, name) || in(job_alerts, name) ||
+	       in(info_alerts, name);
 }
 
 const char *valert_name_at(int i, const char **severity)
 {
 	int ns = (int)(sizeof(security_alerts) / sizeof(security_alerts[0])) - 1;
 	int nw = (int)(sizeof(warning_alerts) / sizeof(warning_alerts[0])) - 1;
+	int nj = (int)(sizeof(job_alerts) / sizeof(job_alerts[0])) - 1;
 
 	if (i < ns) {
 		*severity = "critical";
@@ -55,8 +62,12 @@ const char *valert_name_at(int i, const char **severity)
 		*severity = "warning";
 		return warning_alerts[i - ns];
 	}
-	*severity = "error";
-	return job_alerts[i - ns - nw];  /* NULL at the end */
+	if (i < ns + nw + nj) {
+		*severity = "error";
+		return job_alerts[i - ns - nw];
+	}
+	*severity = "info";
+	return info_alerts[i - ns - nw - nj];  /* NULL at the end */
 }
 
 static void clean(char *dst, size_t n, const char *src)
@@ -106,22 +117,29 @@ static int enqueue(struct vcore *c, MDB_txn *txn, uint64_t seq)
 	return vdb_put(c->db, txn, VDB_OUTBOX, key, 8, "", 0, false);
 }
 
+/* Info records (audit anchors) number from VALERT_INFO_SEQ_BASE in their
+ * own sequence, so that they never shift the numbers of real alerts; in the
+ * outbox they queue behind them. */
 static int raise_in(struct vcore *c, MDB_txn *txn, struct vr_alert *a)
 {
 	uint8_t key[8], sb[8];
 	MDB_val v;
 	uint64_t seq = 0;
+	int info = in(info_alerts, a->name);
+	const char *seqkey = info ? INFO_SEQ_KEY : SEQ_KEY;
 	int r;
 
-	r = vdb_get(c->db, txn, VDB_META, SEQ_KEY, strlen(SEQ_KEY), &v);
+	r = vdb_get(c->db, txn, VDB_META, seqkey, strlen(seqkey), &v);
 	if (r == 0 && v.mv_size == 8)
 		seq = vg_get_u64(v.mv_data);
 	else if (r && r != VG_ENOTFOUND)
 		return r;
+	if (info && seq < VALERT_INFO_SEQ_BASE)
+		seq = VALERT_INFO_SEQ_BASE;
 	a->seq = seq + 1;
 	vg_put_u64(sb, a->seq);
 	vg_put_u64(key, a->seq);
-	if ((r = vdb_put(c->db, txn, VDB_META, SEQ_KEY, strlen(SEQ_KEY), sb, 8, false)) ||
+	if ((r = vdb_put(c->db, txn, VDB_META, seqkey, strlen(seqkey), sb, 8, false)) ||
 	    (r = vcore_put(c, txn, VDB_ALERTS, key, 8, a, true)))
 		return r;
 	{
@@ -146,7 +164,7 @@ int valert_raise(struct vcore *c, MDB_txn *txn, const char *name, const struct v
 	a.time = vault_now();
 	clean(a.name, sizeof(a.name), name);
 	snprintf(a.severity, sizeof(a.severity), "%s", in(job_alerts, name) ? "error" :
-		in(warning_alerts, name) ? "warning" : "critical");
+		in(warning_alerts, name) ? "warning" : in(info_alerts, name) ? "info" : "critical");
 	clean(a.principal, sizeof(a.principal), who ? who->principal : "system");
 	clean(a.vault, sizeof(a.vault), vault ? vault : "");
 	clean(a.target, sizeof(a.target), target ? target : "");
@@ -163,11 +181,16 @@ int valert_raise(struct vcore *c, MDB_txn *txn, const char *name, const struct v
 		else
 			r = vdb_commit(own);
 	}
-	if (!r)
+	if (!r && in(info_alerts, name))
+		syslog(LOG_NOTICE, "vaultgate-anchor %s", a.detail);
+	else if (!r)
 		syslog(in(job_alerts, name) ? LOG_ERR : in(warning_alerts, name) ? LOG_WARNING : LOG_CRIT,
 			"vaultgate-alert seq=%llu name=%s severity=%s vault=\"%s\" target=\"%s\" "
 			"principal=\"%s\" detail=\"%s\"", (unsigned long long)a.seq, a.name,
 			a.severity, a.vault, a.target, a.principal, a.detail);
+	/* Every critical event is anchored off the box (anchor.h). */
+	if (!r && strcmp(a.severity, "critical") == 0)
+		vanchor_note_critical();
 	return r;
 }
 

@@ -14,6 +14,11 @@
 /* txn may be NULL: the alert gets its own transaction. */
 int valert_raise(struct vcore *c, MDB_txn *txn, const char *name, const struct vcaller *who,
 	const char *vault, const char *target, const char *detail);
+/* Info records (audit-anchor) go out through the same channels: stored
+ * under their own sequence from VALERT_INFO_SEQ_BASE (never shifting alert
+ * numbers), queued for the webhook, and written to syslog as
+ * "vaultgate-anchor DETAIL" (LOG_NOTICE). The alert list leaves them out. */
+#define VALERT_INFO_SEQ_BASE (1ull << 52)
 int valert_list(struct vcore *c, const char *vault, uint64_t from,
 	int (*cb)(void *arg, const struct vr_alert *a), void *arg);
 /* Is name one of SPEC §8's alert names? */

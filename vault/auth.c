@@ -188,6 +188,10 @@ int vauth_role(struct vcore *c, MDB_txn *txn, const struct vcaller *who, const c
 	return vauth_role_in(c, txn, who->principal, vault);
 }
 
+/* The SPEC §1 matrix, one row per role. The auditor (a principal kind,
+ * not a role: VR_K_AUDITOR) holds no role on any vault, so every row below
+ * refuses it; what it may read (every vault's audit entries, alerts and
+ * reports) is granted by vauth_sees_all(), and nothing else is. */
 static int role_allows(int role, enum vperm p)
 {
 	switch (role) {
@@ -201,6 +205,8 @@ static int role_allows(int role, enum vperm p)
 		return p == VP_VIEW;
 	case VR_R_AGENT:
 		return p == VP_VIEW || p == VP_BACKUP || p == VP_RESTORE;
+	case VR_R_REPLICATOR:
+		return p == VP_VIEW || p == VP_RESTORE;
 	default:
 		return 0;
 	}
@@ -251,7 +257,7 @@ out:
 
 int vauth_sees_all(const struct vcaller *who)
 {
-	return who->root;
+	return who->root || who->kind == VR_K_AUDITOR;
 }
 
 int vauth_is_admin(struct vcore *c, const struct vcaller *who)
@@ -317,7 +323,7 @@ int vauth_principal_add_hash(struct vcore *c, const struct vcaller *who, const c
 		return r;
 	if (strchr(name, '@'))
 		return VG_ENAME;  /* "x@local" names are reserved for local peers */
-	if (kind < 0 || kind > VR_K_MONITOR)
+	if (kind < 0 || kind > VR_K_LAST)
 		return VG_EINVAL;
 	if (!vauth_is_admin(c, who))
 		return VG_EDENIED;
@@ -461,7 +467,7 @@ int vauth_role_set(struct vcore *c, const struct vcaller *who, const char *name,
 	MDB_txn *txn;
 	int r;
 
-	if (role < VR_R_NONE || role > VR_R_OWNER)
+	if (role < VR_R_NONE || role > VR_R_MAX)
 		return VG_EINVAL;
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
@@ -477,7 +483,7 @@ int vauth_role_set(struct vcore *c, const struct vcaller *who, const char *name,
 		r = VG_EINVAL;
 		goto fail;
 	}
-	if (p.kind == VR_K_MONITOR && role != VR_R_NONE) {
+	if ((p.kind == VR_K_MONITOR || p.kind == VR_K_AUDITOR) && role != VR_R_NONE) {
 		r = VG_EINVAL;
 		goto fail;
 	}

@@ -44,10 +44,12 @@ int vauth_role(struct vcore *c, MDB_txn *txn, const struct vcaller *who, const c
 int vauth_role_in(struct vcore *c, MDB_txn *txn, const char *principal, const char *vault);
 /* May who manage principals (root, or Owner of some vault)? */
 int vauth_is_admin(struct vcore *c, const struct vcaller *who);
-/* May who see across vaults: the global audit chain, every principal, every
- * role assignment and MUA request (issue 12 item 5)? Local root only; the
- * auditor kind joins here. Everyone else sees what concerns a vault only
- * with a role on that vault (SPEC §1). */
+/* May who see across vaults: the global audit chain, every vault's alerts
+ * and reports, every role assignment and MUA request (issue 12 item 5)?
+ * Local root and principals of kind auditor (SPEC §1: read-only, no object
+ * data; an auditor holds no role, so vauth_authorize refuses it
+ * everything else). Everyone else sees what concerns a vault only with a
+ * role on that vault (SPEC §1). */
 int vauth_sees_all(const struct vcaller *who);
 
 int vauth_principal_add(struct vcore *c, const struct vcaller *who, const char *name,

@@ -44,6 +44,15 @@ static const char *const critical_ops[] = {
 	"guard.exclude", "principal.rotate", "principal.cert", NULL,
 };
 
+void vdeny_reset(void)
+{
+	pthread_mutex_lock(&lock);
+	memset(kinds, 0, sizeof(kinds));
+	memset(ps, 0, sizeof(ps));
+	gwin = gfirsts = last_flush = 0;
+	pthread_mutex_unlock(&lock);
+}
+
 bool vdeny_critical_op(const char *op)
 {
 	for (const char *const *p = critical_ops; *p; p++)

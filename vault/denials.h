@@ -53,6 +53,8 @@ unsigned vdeny_note_result(const struct vcaller *who, const char *op, const char
 	const char *target, const char *reason);
 /* Writes the aggregates due (all of them with force), in one transaction. */
 int vdeny_flush(struct vcore *c, bool force);
+/* Forgets every count (unit tests that run in one process). */
+void vdeny_reset(void);
 /* Is op (a handler name) one of the critical operations (SPEC §5)? */
 bool vdeny_critical_op(const char *op);
 

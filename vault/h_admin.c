@@ -85,7 +85,11 @@ int h_principal_add(struct conn *k, const struct vg_msg *m)
 	if (vg_msg_str(m, VG_TAG_KIND, kind, sizeof(kind)))
 		snprintf(kind, sizeof(kind), "user");
 	if ((kn = vr_kind_parse(kind)) < 0)
-		return send_err(k, VG_EINVAL, "principal kind %s: expected user, agent or monitor", kind);
+		return send_err(k, VG_EINVAL, "principal kind %s: expected user, agent, monitor or auditor",
+			kind);
+	/* An auditor reads every vault's audit: only the console makes one. */
+	if (kn == VR_K_AUDITOR && !k->who.root)
+		return refuse(k, "principal.add", name, VG_EDENIED, "only local root adds auditor principals");
 	if (vg_msg_bytes(m, VG_TAG_HASH, &hash, &hl) == 0 && hl != VC_HASH_LEN)
 		return send_err(k, VG_EINVAL, "a token hash is 32 bytes");
 	if ((r = vauth_principal_add_hash(k->c, &k->who, name, kn, hash, token)))
@@ -366,7 +370,7 @@ int h_role_set(struct conn *k, const struct vg_msg *m)
 	if ((r = vauth_role_set(k->c, &k->who, name, vault, rn))) {
 		char why[200];
 		if (r == VG_EINVAL)
-			snprintf(why, sizeof(why), "agents hold only the agent role, monitors hold none");
+			snprintf(why, sizeof(why), "agents hold only the agent role, monitors and auditors hold none");
 		else if (r == VG_ENOTFOUND)
 			role_missing(k, name, vault, why, sizeof(why));
 		else
@@ -544,16 +548,19 @@ static int alert_row_cb(void *arg, const struct vr_alert *a)
 	struct vg_wr *w;
 	char why[8], item[VG_ITEM_NAME_MAX + 1] = "";
 
+	/* Anchors are records sent off the box, not alerts (anchor.h). */
+	if (a->seq > VALERT_INFO_SEQ_BASE)
+		return 0;
 	/* Agents see only the alerts about their own items (SPEC §1: "own"). */
 	if (*a->vault && k->who.kind == VR_K_AGENT && !k->who.root) {
 		alert_item(a, item, sizeof(item));
 		if (!*item)
 			return 0;
 	}
-	if (*a->vault && vauth_authorize(k->c, &k->who, a->vault, *item ? item : NULL, VP_VIEW, why,
-		    sizeof(why)))
+	if (*a->vault && !vauth_sees_all(&k->who) &&
+	    vauth_authorize(k->c, &k->who, a->vault, *item ? item : NULL, VP_VIEW, why, sizeof(why)))
 		return 0;
-	if (!*a->vault && !vauth_is_admin(k->c, &k->who))
+	if (!*a->vault && !vauth_sees_all(&k->who) && !vauth_is_admin(k->c, &k->who))
 		return 0;
 	w = row(k);
 	vg_msgb_u64(w, VG_TAG_SEQ, a->seq);
@@ -574,7 +581,7 @@ int h_alert_list(struct conn *k, const struct vg_msg *m)
 	int r, have = vg_msg_str(m, VG_TAG_VAULT, vault, sizeof(vault)) == 0;
 
 	(void)vg_msg_u64(m, VG_TAG_SEQ, &from);
-	if (have && (r = need(k, "alert.list", vault, NULL, VP_VIEW)))
+	if (have && !vauth_sees_all(&k->who) && (r = need(k, "alert.list", vault, NULL, VP_VIEW)))
 		return r < 0 ? r : 0;
 	if ((r = vg_send_frame(k->fd, resp_ok(k))))
 		return r;

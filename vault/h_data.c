@@ -11,6 +11,7 @@
 #include "log.h"
 #include "ops.h"
 #include "alerts.h"
+#include "anchor.h"
 #include "audit_guard.h"
 #include "denials.h"
 #include "core_int.h"
@@ -767,15 +768,22 @@ int h_audit_verify(struct conn *k, const struct vg_msg *m)
 {
 	struct va_report rep;
 	char why[512] = "", known[300] = "";
+	const uint8_t *ahash = NULL;
+	uint64_t aseq = 0;
+	uint32_t alen = 0;
 	struct vg_wr *w;
-	int r;
+	int r, anchor = vg_msg_u64(m, VG_TAG_SEQ, &aseq) == 0;
 
-	(void)m;
-	if (!vauth_is_admin(k->c, &k->who)) {
+	if (!vauth_sees_all(&k->who) && !vauth_is_admin(k->c, &k->who)) {
 		audit_fail(k, "audit.verify", "-", VG_EDENIED, false);
-		return send_err(k, VG_EDENIED, "the audit log is for local root and vault Owners");
+		return send_err(k, VG_EDENIED, "the audit log is for local root, auditors and vault Owners");
 	}
+	if (anchor && (vg_msg_bytes(m, VG_TAG_HASH, &ahash, &alen) || alen != VC_HASH_LEN))
+		return send_err(k, VG_EINVAL, "an anchor is SEQ:HASH (64 hex digits)");
 	r = va_verify_report(k->c->audit, k->c->db, &rep, why, sizeof(why));
+	/* An anchor sent off the box earlier must still be in the chain. */
+	if (!r && anchor && (r = vanchor_check(k->c, aseq, ahash, why, sizeof(why))))
+		rep.bad_seq = aseq;
 	/* A break found at start (a cut-back log: audit_hwm.h) stands until
 	 * it is acknowledged, even if the chain that is left verifies. */
 	if (!r && vaudit_broken(k->c, why, sizeof(why))) {

@@ -251,7 +251,7 @@ int vr_principal_dec(const void *p, size_t n, struct vr_principal *v)
 	U64(v->reg_expires);
 	(void)vg_rd_copy(&rd, v->reg_hash, sizeof(v->reg_hash));
 	U8(v->ncerts);
-	if (v->ncerts > VR_MAX_CERTS || v->kind > VR_K_MONITOR)
+	if (v->ncerts > VR_MAX_CERTS || v->kind > VR_K_LAST)
 		rd.err = VG_EINTEGRITY;
 	for (int i = 0; !rd.err && i < v->ncerts; i++)
 		(void)vg_rd_copy(&rd, v->certs[i], VC_HASH_LEN);
@@ -450,17 +450,18 @@ const char *vr_job_kind_name(uint8_t k)
 	return k == VR_JOB_BACKUP ? "backup" : k == VR_JOB_RESTORE ? "restore" : "?";
 }
 
-static const char *const kind_names[] = {"user", "agent", "monitor"};
-static const char *const role_names[] = {"none", "reader", "agent", "operator", "contributor", "owner"};
+static const char *const kind_names[] = {"user", "agent", "monitor", "auditor"};
+static const char *const role_names[] = {"none", "reader", "agent", "operator", "contributor", "owner",
+	"replicator"};
 
 const char *vr_kind_name(uint8_t k)
 {
-	return k <= VR_K_MONITOR ? kind_names[k] : "?";
+	return k <= VR_K_LAST ? kind_names[k] : "?";
 }
 
 int vr_kind_parse(const char *s)
 {
-	for (int i = 0; i <= VR_K_MONITOR; i++)
+	for (int i = 0; i <= VR_K_LAST; i++)
 		if (strcasecmp(s, kind_names[i]) == 0)
 			return i;
 	return VG_EINVAL;
@@ -468,12 +469,12 @@ int vr_kind_parse(const char *s)
 
 const char *vr_role_name(uint8_t r)
 {
-	return r <= VR_R_OWNER ? role_names[r] : "?";
+	return r <= VR_R_MAX ? role_names[r] : "?";
 }
 
 int vr_role_parse(const char *s)
 {
-	for (int i = VR_R_READER; i <= VR_R_OWNER; i++)
+	for (int i = VR_R_READER; i <= VR_R_MAX; i++)
 		if (strcasecmp(s, role_names[i]) == 0)
 			return i;
 	return VG_EINVAL;

@@ -25,6 +25,7 @@
 #include "server_int.h"
 #include "trusted_time.h"
 #include "alerts.h"
+#include "anchor.h"
 #include "audit_guard.h"
 #include "names.h"
 #include "peer.h"
@@ -221,6 +222,7 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_ITEM_SET] = {"item.set", h_item_set},
 	[VG_OP_SCRUB] = {"scrub", h_scrub},
 	[VG_OP_KEYS_EXPORT] = {"keys.export", h_keys_export},
+	[VG_OP_AUDIT_ANCHOR] = {"audit.anchor", h_audit_anchor, true},
 };
 
 /* ---- authentication -------------------------------------------------------- */
@@ -410,6 +412,10 @@ static void serve(struct conn *k)
 		(void)vtime_sync(k->c);  /* a clock jump is alerted before anything acts on it */
 		r = handlers[op].fn(k, &m);
 		(void)vpin_alerts(k->c);  /* pin-bruteforce, outside the refused request's txn */
+		/* The audit head off the box when due (anchor.h); the ingest path
+		 * is anchored by the next other request or purger pass. */
+		if (!handlers[op].ingest)
+			(void)vanchor_maybe(k->c, 0);
 		/* A change moves the audit high-water mark at once (the once-a-
 		 * second thread catches the ingest path): audit_hwm.h. */
 		if (!handlers[op].reads && !handlers[op].ingest)

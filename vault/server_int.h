@@ -155,6 +155,7 @@ int h_notify_ack(struct conn *k, const struct vg_msg *m);
 int h_pending_list(struct conn *k, const struct vg_msg *m);
 int h_pending_cancel(struct conn *k, const struct vg_msg *m);
 int h_clock_accept(struct conn *k, const struct vg_msg *m);
+int h_audit_anchor(struct conn *k, const struct vg_msg *m);
 /* h_watch.c (issue 14) */
 int h_scrub(struct conn *k, const struct vg_msg *m);
 /* rows of h_data.c's item settings table */

@@ -39,6 +39,7 @@
 #include "keyimport.h"
 #include "log.h"
 #include "server.h"
+#include "anchor.h"
 #include "trusted_time.h"
 #include "vg_err.h"
 
@@ -80,6 +81,7 @@ static void *purger_main(void *arg)
 			if (vquota_disk_check(p->c, UINT64_MAX, why, sizeof(why)))
 				log_warnx("%s", why);
 		}
+		(void)vanchor_maybe(p->c, 0);  /* purge alerts are critical events */
 		if (poll(&pf, 1, PURGE_INTERVAL_MS) != 0)
 			return NULL;
 	}
@@ -401,6 +403,8 @@ int main(int argc, char **argv)
 	c->outbox = outbox;
 	if ((r = vtime_load(c)))
 		fatalx("the trusted-time mark: %s", vg_strerror(r));
+	if (!check && (r = vanchor_maybe(c, 1)))  /* where the chain stands at start-up */
+		log_warnx("audit anchor: %s", vg_strerror(r));
 	if ((r = vcore_recover(c, &rec)))
 		fatalx("recovery failed: %s", vg_strerror(r));
 	if (rec.pending_points || rec.orphan_blobs || rec.stray_files)

@@ -132,8 +132,9 @@ gw_expect 400 "a key of no kind" "$(gw_status $O -X PUT -d '{"kind":"hsm"}' "$V/
 
 # --- wrong PINs are rate-limited: 5, then 429 (SPEC §11) ------------------------------------------------------
 vg_ctl vault create v2 >/dev/null
-vg_ctl agent register v2 agx -o "$VG_WORK/agx.cred" >/dev/null
-AGX=$(vg_ctl agent activate agx "$(sed -n 's/^VG_REGISTRATION_TOKEN=//p' "$VG_WORK/agx.cred")" |
+vg_ctl agent register v2 agx -o "$VG_WORK/agx.cred" --endpoint https://192.0.2.1 \
+	--ca-fingerprint "$(printf '%064d' 0)" >/dev/null
+AGX=$(sed -n 's/^VG_REGISTRATION_TOKEN=//p' "$VG_WORK/agx.cred" | vg_ctl agent activate agx --token-file - |
 	grep -o 'vg_[0-9a-f]\{64\}' | head -1)
 vg_ctl item create v2 hx --agent agx >/dev/null
 for n in 1 2 3 4 5; do

@@ -159,6 +159,14 @@ pl_purge
 [ -z "$(pl_point_state "$P" a "$Q1")" ] || pl_fail "Q1 (due after the accepted jump) not purged"
 u2=$(last_unix)
 
+pl_case "production: a cooling-off cannot be cut short (expedite is the test daemon's only)"
+pl_ok pl_root vault set "$P" soft-delete off
+ID=$(pl_pending_ids "$P")
+pl_expect_fail "only the test daemon can end a cooling-off early" pl_root pending expedite "$ID"
+pl_denied root@local pending.expedite "$ID" "only the test daemon can end a cooling-off early"
+pl_root vault show "$P" | grep -q "soft-delete=on/" || pl_fail "soft delete went off at once in production"
+pl_ok pl_root pending cancel "$ID"
+
 pl_case "production: the wall clock set back 10 days rewinds nothing"
 echo $((6 * DAY)) >"$OFF"
 pl_purge

@@ -72,6 +72,22 @@ START_TEST(refused)
 	bad("tls_cert = /a\n", "tls_cert and tls_key must be given together");
 	bad("user = a\tb\n", "control character");
 	bad("max_connections = 10\nmax_connections_per_principal = 11\n", "exceeds max_connections");
+	bad("vaultd_connections = 8\nvaultd_links_per_principal = 9\n",
+		"vaultd_links_per_principal 9 must be at most");
+	bad("vaultd_connections = 8\nvaultd_links_reserved = 8\n", "vaultd_links_reserved 8 below");
+	/* Unless given, the shares follow the pool: a quarter each. */
+	ck_assert_int_eq(gw_config_defaults(&C), 0);
+	ck_assert_int_eq(gw_config_parse("t.conf", "vaultd_connections = 8\n", 23, &C, why,
+		sizeof(why)), 0);
+	ck_assert_uint_eq(C.vaultd_links_per_principal, 2);
+	ck_assert_uint_eq(C.vaultd_links_reserved, 2);
+	gw_config_free(&C);
+	ck_assert_int_eq(gw_config_defaults(&C), 0);
+	ck_assert_int_eq(gw_config_parse("t.conf", "vaultd_connections = 1\n", 23, &C, why,
+		sizeof(why)), 0);
+	ck_assert_uint_eq(C.vaultd_links_per_principal, 1);
+	ck_assert_uint_eq(C.vaultd_links_reserved, 0);
+	gw_config_free(&C);
 	{
 		static const char nul[] = "user = a\0b\n";
 		ck_assert_int_eq(gw_config_defaults(&C), 0);

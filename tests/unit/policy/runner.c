@@ -62,6 +62,7 @@ int main(void)
 	sr = srunner_create(policy_suite());
 	srunner_add_suite(sr, mua_suite());
 	srunner_add_suite(sr, pin_suite());
+	srunner_add_suite(sr, time_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -13,6 +13,7 @@
 Suite *policy_suite(void);
 Suite *mua_suite(void);
 Suite *pin_suite(void);
+Suite *time_suite(void);
 
 /* A fresh vcore in a new temporary directory (removed by tmp_core_close). */
 struct vcore *tmp_core_open(void);

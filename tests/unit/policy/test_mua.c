@@ -17,7 +17,7 @@ START_TEST(op_names)
 {
 	static const char *const names[VMUA_N] = {"soft-delete-off", "guard-unlink", "delete-data",
 		"retention-reduce", "stop-protection", "pin-generate", "immutability-disable",
-		"key-change", "clock-accept", "guard-change"};
+		"key-change", "clock-accept", "guard-change", "keys-export"};
 
 	for (int i = 0; i < VMUA_N; i++) {
 		ck_assert_str_eq(vmua_op_name((enum vmua_op)i), names[i]);

@@ -316,6 +316,7 @@ Suite *audit_hwm_suite(void)
 
 	tcase_add_checked_fixture(a, setup, teardown);
 	tcase_add_checked_fixture(h, setup, teardown);
+	tcase_add_checked_fixture(d, vdeny_reset, NULL);
 	tcase_add_test(a, acknowledged_break_verifies_around_it);
 	tcase_add_test(a, damage_before_the_known_break_is_a_break);
 	tcase_add_test(a, altered_acknowledgment_record);
