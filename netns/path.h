@@ -38,4 +38,10 @@ int vn_path_harden(const struct vn_config *c, char *step, size_t steplen);
  * so it starts with them (no router advertisement is ever accepted). */
 int vn_path_harden_ns(const struct vn_config *c, char *step, size_t steplen);
 
+/* Deletes every conntrack entry in the namespace that no rule of c admits
+ * (what verify reports as conntrack drift): `up` calls it after the table
+ * is in force, so a source taken off the allowlist keeps no open flow.
+ * *removed: how many. VG_ELIMIT if some could not be collected. */
+int vn_path_ct_prune(const struct vn_config *c, size_t *removed);
+
 #endif

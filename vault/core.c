@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 
 #include "buf.h"
+#include "checkpoint.h"
 #include "clock.h"
 #include "lockfile.h"
 #include "log.h"
@@ -497,6 +498,7 @@ void vcore_close(struct vcore *c)
 	if (!c)
 		return;
 	vcore_keyring_close(c);
+	vcore_ckpt_free(c);
 	vs_close(c->store);
 	vdb_close(c->db);
 	va_free(c->audit);
@@ -926,6 +928,9 @@ int vcore_point_commit(struct vcore *c, const struct vcaller *who, const char *v
 	}
 	if ((r = vdb_commit(txn)))
 		return r;
+	/* On RADOS, name the point in the pool's journal, so a rebuild from
+	 * an older checkpoint can say it was lost (checkpoint.h). */
+	vcore_journal_point(c, vault, item, pid, p.committed);
 	if (out)
 		*out = p;
 	return 0;
@@ -1294,10 +1299,8 @@ int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_H
 		} else if (r != VG_ENOTFOUND) {
 			goto fail;
 		}
-		if (strncmp(u->object, "snapshots:", 10) == 0 &&
-		    ((r = vcore_snapshot_added(c, txn, &v, &it, u->object, *size, &u->who)) ||
-		     (r = vcore_job_put(c, txn, &u->who, u->vault, u->item, VR_JOB_BACKUP, VR_JOB_OK,
-			      0, 0, "restic snapshot"))))
+		if ((r = vcore_restic_added(c, txn, &v, u->vault, u->item, &it, u->object, *size,
+			     &u->who)))
 			goto fail;
 	}
 	if ((r = vcore_put(c, txn, VDB_OBJECTS, key, (size_t)object_key(key, u->point_id, u->object), &o, !u->repo)) ||
