@@ -205,6 +205,8 @@ static int role_allows(int role, enum vperm p)
 		return p == VP_VIEW;
 	case VR_R_AGENT:
 		return p == VP_VIEW || p == VP_BACKUP || p == VP_RESTORE;
+	case VR_R_REPLICATOR:
+		return p == VP_VIEW || p == VP_RESTORE;
 	default:
 		return 0;
 	}
@@ -465,7 +467,7 @@ int vauth_role_set(struct vcore *c, const struct vcaller *who, const char *name,
 	MDB_txn *txn;
 	int r;
 
-	if (role < VR_R_NONE || role > VR_R_OWNER)
+	if (role < VR_R_NONE || role > VR_R_MAX)
 		return VG_EINVAL;
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;

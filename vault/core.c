@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 
 #include "buf.h"
+#include "checkpoint.h"
 #include "clock.h"
 #include "lockfile.h"
 #include "log.h"
@@ -497,6 +498,7 @@ void vcore_close(struct vcore *c)
 	if (!c)
 		return;
 	vcore_keyring_close(c);
+	vcore_ckpt_free(c);
 	vs_close(c->store);
 	vdb_close(c->db);
 	va_free(c->audit);
@@ -926,6 +928,9 @@ int vcore_point_commit(struct vcore *c, const struct vcaller *who, const char *v
 	}
 	if ((r = vdb_commit(txn)))
 		return r;
+	/* On RADOS, name the point in the pool's journal, so a rebuild from
+	 * an older checkpoint can say it was lost (checkpoint.h). */
+	vcore_journal_point(c, vault, item, pid, p.committed);
 	if (out)
 		*out = p;
 	return 0;

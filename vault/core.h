@@ -37,6 +37,7 @@
 struct vcore {
 	struct vdb *db;
 	struct vs_store *store;
+	struct vcore_ckpt *ckpt;        /* checkpoint.c: the journal key, once known */
 	struct vk_provider *local;
 	struct vk_provider *infra;      /* keys/infra.key, opened or created on first need */
 	struct vk_p11 *p11;             /* the PKCS#11 token, NULL if none is configured */

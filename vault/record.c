@@ -451,7 +451,8 @@ const char *vr_job_kind_name(uint8_t k)
 }
 
 static const char *const kind_names[] = {"user", "agent", "monitor", "auditor"};
-static const char *const role_names[] = {"none", "reader", "agent", "operator", "contributor", "owner"};
+static const char *const role_names[] = {"none", "reader", "agent", "operator", "contributor", "owner",
+	"replicator"};
 
 const char *vr_kind_name(uint8_t k)
 {
@@ -468,12 +469,12 @@ int vr_kind_parse(const char *s)
 
 const char *vr_role_name(uint8_t r)
 {
-	return r <= VR_R_OWNER ? role_names[r] : "?";
+	return r <= VR_R_MAX ? role_names[r] : "?";
 }
 
 int vr_role_parse(const char *s)
 {
-	for (int i = VR_R_READER; i <= VR_R_OWNER; i++)
+	for (int i = VR_R_READER; i <= VR_R_MAX; i++)
 		if (strcasecmp(s, role_names[i]) == 0)
 			return i;
 	return VG_EINVAL;

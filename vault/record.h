@@ -105,7 +105,10 @@ struct vr_blobref {
 /* auditor (SPEC §1): reads every vault's audit entries, alerts and
  * reports, nothing else; holds no roles; added by local root only. */
 enum { VR_K_USER = 0, VR_K_AGENT = 1, VR_K_MONITOR = 2, VR_K_AUDITOR = 3, VR_K_LAST = VR_K_AUDITOR };
-enum { VR_R_NONE = 0, VR_R_READER, VR_R_AGENT, VR_R_OPERATOR, VR_R_CONTRIBUTOR, VR_R_OWNER };
+enum { VR_R_NONE = 0, VR_R_READER, VR_R_AGENT, VR_R_OPERATOR, VR_R_CONTRIBUTOR, VR_R_OWNER,
+	/* issue 14: pull replication reads committed points and restic files;
+	 * it never writes or deletes (SPEC §1) */
+	VR_R_REPLICATOR, VR_R_MAX = VR_R_REPLICATOR };
 #define VR_MAX_CERTS 4
 
 struct vr_principal {

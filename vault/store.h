@@ -71,6 +71,10 @@ int vs_describe(struct vs_store *s, char *out, size_t outsz);
  * directory back end. get returns a malloc'd buffer. */
 int vs_meta_put(struct vs_store *s, const char *name, const uint8_t *p, size_t n);
 int vs_meta_get(struct vs_store *s, const char *name, uint8_t **p, size_t *n);
+/* One growing metadata object: append a record; read it whole (malloc'd;
+ * VG_ENOTFOUND if it was never written). -ENOTSUP on the directory. */
+int vs_log_append(struct vs_store *s, const char *name, const uint8_t *p, size_t n);
+int vs_log_read(struct vs_store *s, const char *name, uint8_t **p, size_t *n);
 
 /* The keys of a blob: the DEK-derived layer, and the infrastructure layer
  * (NULL: none). */

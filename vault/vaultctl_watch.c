@@ -1,6 +1,10 @@
 /* vaultctl_watch.c - see vaultctl_watch.h. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "ops.h"
@@ -69,4 +73,56 @@ int vctl_scrub(struct vgc *c, int argc, char **argv)
 		return 1;
 	}
 	return 0;
+}
+
+int vctl_sync_exec(const char *sock, int argc, char **argv)
+{
+	char self[PATH_MAX], prog[PATH_MAX + 16], *slash;
+	char **av;
+	ssize_t n;
+	int k = 0, i = 1, cmd;
+
+	/* the command word: after the global options that come first */
+	while (i < argc && argv[i][0] == '-') {
+		if (strchr(argv[i], '=') || strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			i++;
+		else
+			i += 2;
+	}
+	if (i >= argc || (strcmp(argv[i], "remote") != 0 && strcmp(argv[i], "sync") != 0))
+		return -1;
+	cmd = i;
+	for (int j = 1; j < argc; j++) {
+		if (strcmp(argv[j], "--socket") == 0 && j + 1 < argc)
+			sock = argv[j + 1];
+		else if (strncmp(argv[j], "--socket=", 9) == 0)
+			sock = argv[j] + 9;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0) {
+		fprintf(stderr, "vaultctl: cannot find vaultsync: %s\n", strerror(errno));
+		return 1;
+	}
+	self[n] = 0;
+	if ((slash = strrchr(self, '/')))
+		*slash = 0;
+	snprintf(prog, sizeof(prog), "%s/vaultsync", self);
+	if (!(av = calloc((size_t)argc + 4, sizeof(*av))))
+		return 1;
+	av[k++] = prog;
+	av[k++] = (char *)"--socket";
+	av[k++] = (char *)sock;
+	for (int j = cmd; j < argc; j++) {
+		if (j > cmd && strcmp(argv[j], "--socket") == 0 && j + 1 < argc) {
+			j++;
+			continue;
+		}
+		if (j > cmd && strncmp(argv[j], "--socket=", 9) == 0)
+			continue;
+		av[k++] = argv[j];
+	}
+	execv(prog, av);
+	fprintf(stderr, "vaultctl: %s: %s\n", prog, strerror(errno));
+	free(av);
+	return 1;
 }

@@ -7,5 +7,10 @@
 #include "client.h"
 
 int vctl_scrub(struct vgc *c, int argc, char **argv);
+/* `vaultctl [--socket S] remote ...` and `... sync ...`: runs vaultsync (the
+ * pull replicator, installed beside vaultctl) with the words after the
+ * command and the socket (from --socket anywhere, or sock). -1 when the
+ * command is another; else returns only on failure (1). */
+int vctl_sync_exec(const char *sock, int argc, char **argv);
 
 #endif

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# replicate.sh - issue 14: pull replication between two appliances on
+# loopback. The secondary's vaultsync (run by `vaultctl sync run`) pulls from
+# the primary's vaultgw as a principal with the replicator role and writes
+# into its own vaultd. Native and restic items replicate; the copies restore
+# byte-exact (restic through the secondary's vaultgw); a point deleted at
+# the source stays on the secondary; a run killed mid-object resumes with
+# that object and commits the point whole; a damaged source object never
+# becomes a point on the secondary; the replicator can read, never write or
+# delete, and sees no other vault.
+#
+#   primary                                         secondary
+#   vaultd A ◄─unix─ vaultgw A 127.0.0.1:PA ◄─TLS── vaultsync ─unix─► vaultd B
+#     vault src (host1, repo)    (repl: replicator)                 vault dst
+#                                 vaultgw B 127.0.0.1:PB ◄─TLS── restic (restore)
+#
+# (The namespace pair with vaultnet egress rules on the secondary is not
+# built here: loopback only.)
+set -eu
+. "$VG_SRC/tests/integration/gateway/lib_gw.sh"
+vg_init
+chmod 711 "$VG_WORK"
+VAULTSYNC=$VG_BUILD/vault/vaultsync
+M=1048576
+SRC=vgt-$$-src
+DST=vgt-$$-dst
+
+# start_pair TAG VAULT: vaultd + vaultgw under $VG_WORK/TAG; sets SOCK_TAG, URL_TAG, CA_TAG
+start_pair() {
+	local t=$1 v=$2 d=$VG_WORK/$1 port
+	mkdir -p "$d"
+	chmod 711 "$d"
+	"$VAULTD" --state-dir "$d/state" --socket "$d/vaultd.sock" --socket-group nogroup \
+		>>"$VG_WORK/vaultd-$t.log" 2>&1 &
+	vg_track $!
+	eval "PID_$t=$!"
+	vg_wait_socket "$d/vaultd.sock"
+	port=$(gw_free_port)
+	printf 'listen = 127.0.0.1:%s\nvaultd_socket = %s\nuser = nobody\ntls_dir = %s\nrestic_vault = %s\n' \
+		"$port" "$d/vaultd.sock" "$d/tls" "$v" >"$d/gw.conf"
+	chmod 600 "$d/gw.conf"
+	"$VAULTGW" --config "$d/gw.conf" >>"$VG_WORK/vaultgw-$t.log" 2>&1 &
+	vg_track $!
+	for _ in $(seq 1 200); do
+		grep -q "listening on" "$VG_WORK/vaultgw-$t.log" 2>/dev/null && break
+		sleep 0.05
+	done
+	grep -q "listening on" "$VG_WORK/vaultgw-$t.log" || vg_fail "vaultgw $t did not come up"
+	eval "SOCK_$t=$d/vaultd.sock URL_$t=https://127.0.0.1:$port CA_$t=$d/tls/server.crt"
+}
+start_pair A "$SRC"
+start_pair B "$DST"
+A() { "$VAULTCTL" --socket "$SOCK_A" "$@"; }
+B() { "$VAULTCTL" --socket "$SOCK_B" "$@"; }
+export VG_SYNC_DIR=$VG_WORK/sync
+curlA() { curl -sS --cacert "$CA_A" --noproxy '*' "$@"; }
+
+# ---- the primary: a files item (points of one and two objects) and a restic repository
+A vault create "$SRC" >/dev/null
+A vault create vgt-$$-other >/dev/null
+A item create "$SRC" host1 >/dev/null
+A item create vgt-$$-other secret >/dev/null
+vg_random_file "$VG_WORK/f1" $((3 * M + 17))
+vg_random_file "$VG_WORK/f2" 5000
+P1=$(A backup "$SRC" host1 --object f1 "$VG_WORK/f1")
+P2=$(A backup "$SRC" host1 --object f2 "$VG_WORK/f2")
+A backup vgt-$$-other secret "$VG_WORK/f2" >/dev/null
+A principal add op --kind user >"$VG_WORK/op.tok"
+A role grant op "$SRC" operator >/dev/null
+OPA="op:$(cat "$VG_WORK/op.tok")"
+AG=$(A principal add ag1 --kind agent | grep -o 'vg_[0-9a-f]\{64\}')
+A role grant ag1 "$SRC" agent >/dev/null
+A item create "$SRC" repo --kind restic --agent ag1 >/dev/null
+export RESTIC_PASSWORD=vgt-$$ RESTIC_CACHE_DIR=$VG_WORK/cache
+mkdir -p "$VG_WORK/tree/a"
+vg_random_file "$VG_WORK/tree/a/big" $((2 * M + 3))
+for i in 1 2 3; do vg_random_file "$VG_WORK/tree/small$i" $((i * 999)); done
+RA="rest:https://ag1:$AG@${URL_A#https://}/restic/repo/"
+restic --cacert "$CA_A" -r "$RA" init >"$VG_WORK/ri.log" 2>&1 || vg_fail "restic init: $(tail -3 "$VG_WORK/ri.log")"
+restic --cacert "$CA_A" -r "$RA" backup "$VG_WORK/tree" >"$VG_WORK/rb.log" 2>&1 || vg_fail "restic backup: $(tail -3 "$VG_WORK/rb.log")"
+
+# ---- the replicator principal: read, never write or delete, one vault only
+A principal add repl --kind user >"$VG_WORK/repl.tok"
+A role grant repl "$SRC" replicator >/dev/null
+A role list "$SRC" | grep -q "repl.*replicator" || vg_fail "no replicator role: $(A role list "$SRC")"
+RP="repl:$(cat "$VG_WORK/repl.tok")"
+code() { curl -s -o /dev/null -w '%{http_code}' --cacert "$CA_A" --noproxy '*' -u "$RP" "$@"; }
+gw_expect 200 "replicator lists points" "$(code "$URL_A/v1/vaults/$SRC/items/host1/points")"
+gw_expect 200 "replicator reads an object" "$(code "$URL_A/v1/vaults/$SRC/items/host1/points/$P2/objects/f2")"
+gw_expect 403 "replicator deletes a point" "$(code -X DELETE "$URL_A/v1/vaults/$SRC/items/host1/points/$P2")"
+gw_expect 403 "replicator begins a point" "$(code -X POST "$URL_A/v1/vaults/$SRC/items/host1/points")"
+gw_expect 403 "replicator reads another vault" "$(code "$URL_A/v1/vaults/vgt-$$-other/items")"
+gw_expect 403 "replicator deletes a restic file" "$(code -X DELETE "$URL_A/restic/repo/locks/$(printf '%064d' 1)")"
+A audit export | grep -F '"principal":"repl","op":"point.delete"' | grep -qF '"result":"denied"' ||
+	vg_fail "the replicator's refused delete is not audited"
+
+# ---- the secondary: remote, job, first run -----------------------------------------
+B vault create "$DST" >/dev/null
+vg_expect_fail "no such remote" B sync create j1 --remote nosuch --vault "$SRC" --to "$DST"
+B remote add prim "$URL_A" --ca "$CA_A" --user repl --token-file "$VG_WORK/repl.tok" >/dev/null
+B remote list | grep -q "^prim	$URL_A	user=repl" || vg_fail "remote list: $(B remote list)"
+B remote list | grep -q vg_ && vg_fail "remote list shows the token"
+[ "$(stat -c %a "$VG_SYNC_DIR/remotes/prim")" = 600 ] || vg_fail "the remote's file is not 0600"
+B sync create j1 --remote prim --vault "$SRC" --to "$DST" >/dev/null
+out=$(B sync run j1)
+echo "$out" | grep -q "sync j1: 2 points (2 objects)" || vg_fail "first run: $out"
+[ "$(B points "$DST" host1 | grep -c .)" = 2 ] || vg_fail "want 2 points on the secondary"
+check_native() {
+	local p o
+	for p in $(B points "$DST" host1 | cut -f1); do
+		for o in $(B objects "$DST" host1 "$p" | cut -f1); do
+			B restore "$DST" host1 "$p" --object "$o" -o "$VG_WORK/back" >/dev/null
+			cmp -s "$VG_WORK/back" "$VG_WORK/$o" || vg_fail "$DST/host1/$p/$o differs from the source"
+		done
+	done
+}
+check_native
+vg_log "ok: native points replicate, restore byte-exact on the secondary"
+
+# restic restores from the secondary's vaultgw, byte-exact
+B principal add rd --kind user >"$VG_WORK/rd.tok"
+B role grant rd "$DST" operator >/dev/null
+RB="rest:https://rd:$(cat "$VG_WORK/rd.tok")@${URL_B#https://}/restic/repo/"
+restic --cacert "$CA_B" -r "$RB" snapshots >"$VG_WORK/snaps.log" 2>&1 || vg_fail "restic snapshots on the secondary: $(tail -3 "$VG_WORK/snaps.log")"
+grep -q "1 snapshots" "$VG_WORK/snaps.log" || vg_fail "want 1 snapshot: $(cat "$VG_WORK/snaps.log")"
+restic --cacert "$CA_B" -r "$RB" restore latest --target "$VG_WORK/restored" >"$VG_WORK/rr.log" 2>&1 ||
+	vg_fail "restic restore on the secondary: $(tail -3 "$VG_WORK/rr.log")"
+diff -r "$VG_WORK/tree" "$VG_WORK/restored$VG_WORK/tree" || vg_fail "restic restore differs"
+restic --cacert "$CA_B" -r "$RB" check >"$VG_WORK/rc.log" 2>&1 || vg_fail "restic check on the secondary"
+[ "$(B points "$DST" repo | grep -c .)" = 1 ] || vg_fail "the snapshot is not a point on the secondary"
+vg_log "ok: the restic repository replicates file by file; restore from the secondary is byte-exact"
+
+# ---- a second run copies nothing; a deletion at the source never propagates ----------
+out=$(B sync run j1)
+echo "$out" | grep -q "0 points (0 objects), 0 restic files, 0 bytes copied" || vg_fail "second run: $out"
+A point delete "$SRC" host1 "$P1" >/dev/null
+A points "$SRC" host1 | grep -q "$P1" && vg_fail "the source point was not deleted"
+vg_random_file "$VG_WORK/f3" 70000
+A backup "$SRC" host1 --object f3 "$VG_WORK/f3" >/dev/null
+out=$(B sync run j1)
+echo "$out" | grep -q "1 points (1 objects)" || vg_fail "third run: $out"
+[ "$(B points "$DST" host1 | grep -c .)" = 3 ] || vg_fail "the point deleted at the source is gone from the secondary"
+check_native
+vg_log "ok: deletions never propagate; new points do"
+
+# ---- a run killed mid-object resumes -----------------------------------------------------
+vg_random_file "$VG_WORK/a-small" 1000
+vg_random_file "$VG_WORK/b-big" $((120 * M))
+P4=$(curlA -u "$OPA" -X POST "$URL_A/v1/vaults/$SRC/items/host1/points" | python3 -c 'import json,sys; print(json.load(sys.stdin)["point"])')
+for o in a-small b-big; do
+	curlA -u "$OPA" -X PUT --data-binary @"$VG_WORK/$o" "$URL_A/v1/vaults/$SRC/items/host1/points/$P4/objects/$o" >/dev/null
+done
+curlA -u "$OPA" -X POST "$URL_A/v1/vaults/$SRC/items/host1/points/$P4/commit" >/dev/null
+"$VAULTSYNC" --socket "$SOCK_B" sync run j1 >"$VG_WORK/cut.log" 2>&1 &
+SP=$!
+vg_track "$SP"
+for _ in $(seq 1 400); do
+	grep -q "^obj $P4 a-small$" "$VG_WORK/sync/state/j1" 2>/dev/null && break
+	sleep 0.01
+done
+kill -KILL "$SP"
+wait "$SP" 2>/dev/null || true
+grep -q "^obj $P4 a-small$" "$VG_WORK/sync/state/j1" || vg_fail "the run never got to the first object"
+grep -q "^done $P4 " "$VG_WORK/sync/state/j1" && vg_fail "the run finished before it was cut (make b-big bigger)"
+[ "$(B points "$DST" host1 | grep -c .)" = 3 ] || vg_fail "a cut run left a visible point"
+out=$(B sync run j1)
+echo "$out" | grep -q "1 points (1 objects), 0 restic files, $((120 * M)) bytes" ||
+	vg_fail "the resumed run did not continue with the cut object only: $out"
+[ "$(grep -c "^pending $P4 " "$VG_WORK/sync/state/j1")" = 1 ] || vg_fail "the resumed run began another point"
+[ "$(B points "$DST" host1 | grep -c .)" = 4 ] || vg_fail "no point after the resumed run"
+check_native
+vg_log "ok: a run killed mid-object resumes with that object; the point commits whole"
+
+# ---- a damaged source object never becomes a point --------------------------------------
+vg_random_file "$VG_WORK/f5" $((2 * M))
+P5=$(A backup "$SRC" host1 --object f5 "$VG_WORK/f5")
+BLOB=$(find "$VG_WORK/A/state/blobs" -type f -newer "$VG_WORK/f5" -size +1M | head -1)
+vg_flip_bit "$BLOB" $((48 + M + 16 + 5)) 1
+vg_expect_fail "sync j1" B sync run j1
+[ "$(B points "$DST" host1 | grep -c .)" = 4 ] || vg_fail "a damaged object became a point on the secondary"
+B sync show j1 | grep -q "points-copied=4	in-progress=1" || vg_fail "sync show: $(B sync show j1)"
+vg_log "ok: a damaged source object fails the run; nothing half-copied is visible"
+B sync list | grep -q "^j1	remote=prim	vault=$SRC	to=$DST" || vg_fail "sync list: $(B sync list)"
+echo "PASS replicate"
