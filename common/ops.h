@@ -32,7 +32,9 @@ enum vg_op {
 	VG_OP_RESTIC_GET,       /* VAULT ITEM OBJECT [OFFSET] [LENGTH]: stream down */
 	VG_OP_RESTIC_STAT,      /* VAULT ITEM OBJECT -> SIZE */
 	VG_OP_RESTIC_LIST,      /* VAULT ITEM KIND(type) -> ROW {NAME, SIZE} */
-	VG_OP_RESTIC_DELETE,    /* VAULT ITEM OBJECT */
+	VG_OP_RESTIC_DELETE,    /* VAULT ITEM OBJECT -> DETAIL("soft-deleted until T" |
+	                         * "permanently deleted" | "not found: nothing deleted")
+	                         * [TIME: purge at] */
 	/* principals and roles (SPEC §1) */
 	VG_OP_PRINCIPAL_ADD,    /* NAME KIND -> TOKEN (shown once) */
 	VG_OP_PRINCIPAL_LIST,   /* ROW {NAME KIND TIME COUNT(certs)} */
@@ -155,7 +157,13 @@ enum vg_op {
 	 * AUDIT_VERIFY also takes [SEQ HASH]: an anchor the chain must hold
 	 * (VG_EINTEGRITY, SEQ, MESSAGE if it does not). */
 	VG_OP_AUDIT_ANCHOR,
-	VG_OP_MAX_CORE = VG_OP_AUDIT_ANCHOR,
+	/* Soft-deleted restic files (SPEC §10). */
+	VG_OP_RESTIC_DELETED,   /* VAULT ITEM -> ROW {OBJECT SIZE TIME(deleted at)
+	                         * TIME2(purge at) OFFSET(lock until, 0: none)
+	                         * PRINCIPAL(deleted by)} */
+	VG_OP_RESTIC_UNDELETE,  /* VAULT ITEM (OBJECT | TIME: deleted at or after, 0: all)
+	                         * -> COUNT(files restored). Contributor or Owner. */
+	VG_OP_MAX_CORE = VG_OP_RESTIC_UNDELETE,
 };
 
 /* WHOAMI's FLAGS: the caller is local root or Owner of some vault (the

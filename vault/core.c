@@ -1299,10 +1299,8 @@ int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_H
 		} else if (r != VG_ENOTFOUND) {
 			goto fail;
 		}
-		if (strncmp(u->object, "snapshots:", 10) == 0 &&
-		    ((r = vcore_snapshot_added(c, txn, &v, &it, u->object, *size, &u->who)) ||
-		     (r = vcore_job_put(c, txn, &u->who, u->vault, u->item, VR_JOB_BACKUP, VR_JOB_OK,
-			      0, 0, "restic snapshot"))))
+		if ((r = vcore_restic_added(c, txn, &v, u->vault, u->item, &it, u->object, *size,
+			     &u->who)))
 			goto fail;
 	}
 	if ((r = vcore_put(c, txn, VDB_OBJECTS, key, (size_t)object_key(key, u->point_id, u->object), &o, !u->repo)) ||

@@ -223,6 +223,8 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_SCRUB] = {"scrub", h_scrub},
 	[VG_OP_KEYS_EXPORT] = {"keys.export", h_keys_export},
 	[VG_OP_AUDIT_ANCHOR] = {"audit.anchor", h_audit_anchor, true},
+	[VG_OP_RESTIC_DELETED] = {"restic.deleted", h_restic_deleted, true},
+	[VG_OP_RESTIC_UNDELETE] = {"restic.undelete", h_restic_undelete},
 };
 
 /* ---- authentication -------------------------------------------------------- */

@@ -147,6 +147,8 @@ int h_restic_get(struct conn *k, const struct vg_msg *m);
 int h_restic_stat(struct conn *k, const struct vg_msg *m);
 int h_restic_list(struct conn *k, const struct vg_msg *m);
 int h_restic_delete(struct conn *k, const struct vg_msg *m);
+int h_restic_deleted(struct conn *k, const struct vg_msg *m);
+int h_restic_undelete(struct conn *k, const struct vg_msg *m);
 int h_vault_key(struct conn *k, const struct vg_msg *m);
 int h_metrics(struct conn *k, const struct vg_msg *m);
 int h_report(struct conn *k, const struct vg_msg *m);

@@ -121,7 +121,10 @@ static const struct rename point_names[] = {
 	{"point", "id"}, {"time", "committed"}, {"time2", "expiry"}, {"size", "bytes"},
 	{"count", "objects"}, {NULL, NULL}};
 static const struct rename object_names[] = {
-	{"object", "name"}, {"time", "created"}, {NULL, NULL}};
+	{"object", "name"}, {"time", "created"}, {"offset", "lock_until"}, {NULL, NULL}};
+static const struct rename restic_deleted_names[] = {
+	{"object", "name"}, {"time", "deleted_at"}, {"time2", "purge_at"},
+	{"offset", "lock_until"}, {"principal", "deleted_by"}, {NULL, NULL}};
 
 static json_t *msg_json(const struct vg_msg *m, const struct rename *rn)
 {
@@ -794,6 +797,74 @@ static void vault_key(struct gw_rctx *x, struct vgc *v, const struct api_target 
 	finish(x, v, 200, NULL);
 }
 
+/* POST /v1/vaults/V/items/I/restic/undelete with {"all": true},
+ * {"since": UNIX} or {"names": ["TYPE:ID", ...]}: soft-deleted restic
+ * files back (SPEC §10). vaultd decides who may (Contributor, Owner). */
+static int restic_undelete_one(struct gw_rctx *x, struct vgc *v, const struct api_target *t,
+	const char *name, uint64_t since, uint64_t *total)
+{
+	struct vg_wr *w = req(x, v, VG_OP_RESTIC_UNDELETE);
+	struct vg_msg m;
+	uint64_t n = 0;
+	int r;
+
+	add_names(w, t, 3);
+	if (name)
+		vg_msgb_str(w, VG_TAG_OBJECT, name);
+	else
+		vg_msgb_u64(w, VG_TAG_TIME, since);
+	if ((r = vgc_call(v, &m))) {
+		gw_reply_op_error(x, v, r);
+		return r;
+	}
+	(void)vg_msg_u64(&m, VG_TAG_COUNT, &n);
+	*total += n;
+	return 0;
+}
+
+static void restic_undelete(struct gw_rctx *x, struct vgc *v, const struct api_target *t)
+{
+	json_t *o = read_json(x), *all, *since, *names;
+	uint64_t total = 0;
+	size_t i;
+
+	if (!o)
+		return;
+	all = json_object_get(o, "all");
+	since = json_object_get(o, "since");
+	names = json_object_get(o, "names");
+	if (json_object_size(o) != 1 || (all && !json_is_true(all)) ||
+	    (since && (!json_is_integer(since) || json_integer_value(since) <= 0)) ||
+	    (names && (!json_is_array(names) || json_array_size(names) == 0 ||
+			      json_array_size(names) > 1000))) {
+		json_decref(o);
+		gw_reply_error(x, 400, "invalid", "POST {\"all\": true}, {\"since\": UNIX} or "
+			"{\"names\": [\"TYPE:ID\", ...]}");
+		return;
+	}
+	if (names) {
+		json_t *e;
+		json_array_foreach(names, i, e) {
+			if (!json_is_string(e) || vg_name_check(json_string_value(e), VG_OBJECT_NAME_MAX)) {
+				json_decref(o);
+				gw_reply_error(x, 400, "bad-name", "names must be restic file names");
+				return;
+			}
+		}
+		json_array_foreach(names, i, e)
+			if (restic_undelete_one(x, v, t, json_string_value(e), 0, &total)) {
+				json_decref(o);
+				return;
+			}
+	} else if (restic_undelete_one(x, v, t, NULL,
+			   since ? (uint64_t)json_integer_value(since) : 0, &total)) {
+		json_decref(o);
+		return;
+	}
+	json_decref(o);
+	send_json(x, 200, json_pack("{s:I}", "restored", (json_int_t)total));
+}
+
 static void whoami(struct gw_rctx *x)
 {
 	send_json(x, 200, json_pack("{s:s, s:s}", "principal", x->c->principal, "kind",
@@ -863,6 +934,7 @@ enum api_op {
 	A_ITEM_RESUME, A_POINTS, A_POINT_NEW, A_POINT, A_POINT_DELETE, A_POINT_UNDELETE,
 	A_POINT_ABORT, A_COMMIT, A_OBJECTS, A_OBJ_PUT, A_OBJ_GET, A_MUA_LIST, A_MUA_REQUEST,
 	A_MUA_APPROVE, A_MUA_DENY, A_VAULT_KEY, A_REPORT, A_VAULT_REPORT, A_AGENT_ACTIVATE,
+	A_RESTIC_DELETED, A_RESTIC_UNDELETE,
 };
 
 /* Maps (method, path) to an operation, or answers 400/404/405 itself. */
@@ -986,6 +1058,14 @@ static enum api_op classify(struct gw_rctx *x, const struct api_path *p, struct 
 		METHODS(m == GW_M_POST, "POST");
 		return SEG(5, "undelete") ? A_ITEM_UNDELETE : A_ITEM_RESUME;
 	}
+	if (n == 7 && SEG(5, "restic") && (SEG(6, "deleted") || SEG(6, "undelete"))) {
+		if (SEG(6, "deleted")) {
+			METHODS(m == GW_M_GET, "GET");
+			return A_RESTIC_DELETED;
+		}
+		METHODS(m == GW_M_POST, "POST");
+		return A_RESTIC_UNDELETE;
+	}
 	if (!SEG(5, "points"))
 		goto nf;
 	x->route = GW_R_API_POINTS;
@@ -1046,7 +1126,7 @@ void gw_api_handle(struct gw_rctx *x)
 	}
 	takes_body = op == A_VAULT_NEW || op == A_ITEM_NEW || op == A_OBJ_PUT || op == A_VAULT_SET ||
 		op == A_ITEM_POLICY || op == A_POLICY_SET || op == A_MUA_REQUEST ||
-		op == A_MUA_APPROVE || op == A_VAULT_KEY;
+		op == A_MUA_APPROVE || op == A_VAULT_KEY || op == A_RESTIC_UNDELETE;
 	if ((op == A_REPORT || op == A_VAULT_REPORT) &&
 	    gw_query_get(x->req->query, "since", buf, sizeof(buf)) == 1 &&
 	    vg_parse_u64(buf, 0, UINT64_MAX, &since)) {
@@ -1167,6 +1247,11 @@ void gw_api_handle(struct gw_rctx *x)
 			stream_rows(x, v, NULL, NULL, NULL, false, false);
 		break;
 	}
+	case A_RESTIC_DELETED:
+		call_list(x, v, VG_OP_RESTIC_DELETED, &t, 3, restic_deleted_names, NULL, NULL, false,
+			0, 0, false);
+		break;
+	case A_RESTIC_UNDELETE: restic_undelete(x, v, &t); break;
 	case A_MUA_LIST:
 		call_list(x, v, VG_OP_MUA_LIST, &t, 0, NULL, "name", t.object, false, 0, 0, false);
 		break;
