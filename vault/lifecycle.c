@@ -1023,15 +1023,28 @@ static int all_vaults(struct vcore *c, MDB_txn *txn, struct vault_rec **out, siz
 static const struct vcaller purger = {.principal = "purger", .peer = "local"};
 
 /* Upcoming-purge warning (once) or the purge itself, for one deletion. */
+/* Nothing is purged without its upcoming-purge warning first (SPEC §2,
+ * §11): a deletion whose purge_at passed with no warning (vaultd was down,
+ * or a clock jump was accepted) is warned now and purged 48 hours later. */
 static int due(struct vcore *c, MDB_txn *txn, const char *vault, const char *target,
-	uint64_t purge_at, uint8_t *alerted, uint64_t now, struct vlife_purge_stats *st)
+	uint64_t *purge_at, uint8_t *alerted, uint64_t now, struct vlife_purge_stats *st)
 {
-	char detail[96];
+	char detail[160];
 
-	if (purge_at <= now)
+	if (*purge_at <= now && *alerted)
 		return 1;
-	if (!*alerted && purge_at - now <= WARN_AHEAD) {
-		snprintf(detail, sizeof(detail), "purge at %llu", (unsigned long long)purge_at);
+	if (*purge_at <= now) {
+		*purge_at = now + WARN_AHEAD;
+		snprintf(detail, sizeof(detail), "purge at %llu (postponed 48 hours: it was due with no "
+			"upcoming-purge warning given)", (unsigned long long)*purge_at);
+		*alerted = 1;
+		st->warned++;
+		if (valert_raise(c, txn, "upcoming-purge", &purger, vault, target, detail))
+			return -1;
+		return 2;
+	}
+	if (!*alerted && *purge_at - now <= WARN_AHEAD) {
+		snprintf(detail, sizeof(detail), "purge at %llu", (unsigned long long)*purge_at);
 		*alerted = 1;
 		st->warned++;
 		if (valert_raise(c, txn, "upcoming-purge", &purger, vault, target, detail))
@@ -1174,7 +1187,7 @@ static int purge_points(struct vcore *c, MDB_txn *txn, const char *vault, const 
 			r = vcore_drop_point(c, txn, p, bl);
 			st->aborted++;
 		} else if (p->state == VR_P_SOFTDELETED) {
-			int d = due(c, txn, vault, target, p->purge_at, &p->sd_alerted, now, st);
+			int d = due(c, txn, vault, target, &p->purge_at, &p->sd_alerted, now, st);
 			if (d < 0)
 				r = VG_EINTERNAL;
 			else if (d == 1 && !take(b, 1))
@@ -1504,7 +1517,7 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 			continue;
 
 		if (vr->v.state == VR_V_SOFTDELETED) {
-			vd = due(c, txn, vr->name, vr->name, vr->v.purge_at, &vr->v.sd_alerted, now, st);
+			vd = due(c, txn, vr->name, vr->name, &vr->v.purge_at, &vr->v.sd_alerted, now, st);
 			if (vd < 0) {
 				r = VG_EINTERNAL;
 				goto fail;
@@ -1529,7 +1542,7 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 			char target[200];
 			snprintf(target, sizeof(target), "%s/%s", vr->name, ir->name);
 			if (vd == 1 || ir->it.state == VR_I_SOFTDELETED) {
-				int d = vd == 1 ? 1 : due(c, txn, vr->name, target, ir->it.purge_at,
+				int d = vd == 1 ? 1 : due(c, txn, vr->name, target, &ir->it.purge_at,
 						       &ir->it.sd_alerted, now, st);
 				struct vr_point *ip = NULL;
 				size_t nip = 0;
