@@ -85,7 +85,7 @@ pkg=$work/pkg
 meson install -C "$bld" --destdir "$pkg" --no-rebuild --strip --quiet
 
 # Which daemons this build has: the image carries units only for those.
-units="vaultgate-firstboot.service vaultgate-mgmt-firewall.service vaultd.service vaultgate-banner.service vaultgate-seedcheck.service vaultgate-datadisk.service"
+units="vaultgate-firstboot.service vaultgate-mgmt-firewall.service vaultd.service vaultgate-banner.service vaultgate-seedcheck.service vaultgate-datadisk.service vaultnotify.service"
 extra=""
 for b in vaultd vaultctl; do
 	[ -x "$pkg/usr/sbin/$b" ] || [ -x "$pkg/usr/bin/$b" ] || die "$b was not installed by meson"

@@ -172,6 +172,21 @@ done
 [ "$(reach "$TOPO_OK" "$ETC/tls/cert.pem")" = 401 ] || vg_fail "the new self-signed certificate does not verify"
 cfg show | grep -q "vaultnet verify: OK" || vg_fail "show: $(cfg show)"
 vg_log "ok: tls-san: new self-signed certificate with the names, reloaded; show reports verify OK"
+# ---- the webhook: checked by vaultnotify's own --check, files written ---------------------
+export VG_VAULTNOTIFY=$VG_BUILD/vault/vaultnotify VG_SYSTEMCTL=true
+refused "is not https://IPv4[:PORT]/PATH" webhook http://192.0.2.7/hook "$P/custca.pem"
+refused "is not https://IPv4[:PORT]/PATH" webhook https://hooks.example/hook "$P/custca.pem"
+refused "not a PEM certificate" webhook https://192.0.2.7:8443/hook "$P/good.key"
+cfg webhook https://192.0.2.7:8443/hook "$P/custca.pem" >"$VG_WORK/hook.out" 2>&1 || vg_fail "webhook: $(cat "$VG_WORK/hook.out")"
+grep -qx "VG_WEBHOOK_URL=https://192.0.2.7:8443/hook" "$ETC/webhook.env" || vg_fail "webhook.env"
+grep -qx "VAULTD_OPTS=--alert-outbox" "$ETC/vaultd.env" || vg_fail "vaultd.env"
+grep -q "ip daddr 192.0.2.7 tcp dport 8443 counter accept" "$ETC/mgmt.d/webhook.nft" || vg_fail "webhook.nft"
+cmp -s "$ETC/webhook-ca.pem" "$P/custca.pem" || vg_fail "the receiver's CA was not installed"
+vg_ctl audit export | grep '"config.webhook"' | grep -q '"ok"' || vg_fail "webhook not audited"
+cfg webhook none >/dev/null
+[ ! -e "$ETC/webhook.env" ] && [ ! -e "$ETC/vaultd.env" ] && [ ! -e "$ETC/mgmt.d/webhook.nft" ] || vg_fail "webhook none left files"
+vg_log "ok: webhook: refusals (http, a name, a key as CA), then env, CA, outbox and firewall rule written; none removes them"
+
 # vaultnet's looking commands default to the appliance's file.
 if [ ! -e /etc/vaultgate/vaultnet.conf ]; then
 	vg_expect_fail "/etc/vaultgate/vaultnet.conf: cannot open" "$VAULTNET" verify
