@@ -143,6 +143,8 @@ static void usage_text(FILE *f)
 		"  remote list\n"
 		"  sync create JOB --remote NAME --vault SRC --to DST [--every DURATION]\n"
 		"  sync run JOB | sync list | sync show JOB      pull replication (deletes never propagate)\n"
+		"  scrub VAULT --repair --remote NAME --from-vault V   fetch good copies of damaged objects\n"
+		"                                                from the partner's vault V (vaultsync)\n"
 		"\n", f);
 	fputs(
 		"Critical operations under a guard: soft-delete-off, guard-unlink, keys-export\n"

@@ -257,6 +257,19 @@ vg_ctl alerts --json | grep '"integrity-failure"' | grep -q '"severity":"critica
 vg_ctl audit export | grep '"restic.get"' | grep '"failed"' | grep -q 'integrity failure' ||
 	vg_fail "no audit entry for the integrity failure"
 vg_log "ok: a damaged pack raises integrity-failure (critical) and an audit entry"
+# A damaged header (the magic, byte 0) fails at open, before any byte is sent.
+n0=$(vg_ctl alerts --json | grep -c '"integrity-failure"')
+blob=$(find "$VG_WORK/state/blobs" -type f -printf '%s %p\n' | sort -n | tail -2 | head -1 | cut -d' ' -f2)
+vg_flip_bit "$blob" 0
+for v in default aon; do
+	for id in $(rs $v repo1 "agent1:$AG" list packs); do
+		curl -s --cacert "$GW_CA" --noproxy '*' -u "agent1:$AG" -o /dev/null \
+			"https://127.0.0.1:${PORT[$v]}/restic/repo1/data/$id" 2>/dev/null || true
+	done
+done
+[ "$(vg_ctl alerts --json | grep -c '"integrity-failure"')" -gt "$n0" ] ||
+	vg_fail "no integrity-failure alert for a damaged blob header"
+vg_log "ok: a damaged blob header raises integrity-failure too"
 
 # ---- 5. soft delete off: data/index permanent, config/keys/snapshots soft -----------
 kill -TERM "$PID_A" 2>/dev/null || true
