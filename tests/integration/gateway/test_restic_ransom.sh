@@ -217,6 +217,15 @@ case "$st" in "200 soft-deleted until 20"*) ;; *) vg_fail "owner DELETE config: 
 vg_log "ok: owner DELETE -> '$st'"
 
 vg_expect_fail "is not soft-deleted" vg_ctl restic undelete default repo1 "data:$(printf '%064d' 5)"
+# --since brings back only what was deleted at or after a time: the config.
+tcfg=$(vg_ctl restic deleted default repo1 --json | python3 -c '
+import json, sys
+print([r for r in map(json.loads, sys.stdin) if r["name"] == "config"][0]["deleted_unix"])')
+vg_ctl restic undelete default repo1 --since "$(date -u -d "@$tcfg" +%Y-%m-%dT%H:%M:%SZ)" |
+	grep -q "^1 restic files restored" || vg_fail "undelete --since did not restore exactly the config"
+[ "$(RESTIC_PASSWORD=new-password-1 nsnap ro)" = 0 ] || vg_fail "the config is not back after --since"
+vg_ctl restic deleted default repo1 | grep -q "^snapshots:" || vg_fail "--since restored older files too"
+vg_log "ok: undelete --since restores only what was deleted since (the config)"
 vg_ctl restic undelete default repo1 --all | grep -q "restic files restored" || vg_fail "undelete --all"
 [ -z "$(vg_ctl restic deleted default repo1)" ] || vg_fail "files left soft-deleted after undelete --all"
 [ "$(nsnap ra)" = 2 ] || vg_fail "snapshots after undelete --all: $(ra snapshots 2>&1 | tail -5)"
