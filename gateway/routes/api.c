@@ -1,5 +1,6 @@
 /* api.c - see api.h. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -865,161 +866,167 @@ enum api_op {
 	A_MUA_APPROVE, A_MUA_DENY, A_VAULT_KEY, A_REPORT, A_VAULT_REPORT, A_AGENT_ACTIVATE,
 };
 
-/* Maps (method, path) to an operation, or answers 400/404/405 itself. */
+/* The native API's routes: one row per (method, path pattern). A segment
+ * in braces is a name, checked against its grammar (param_ok); anything
+ * else is literal. This table is the router: gateway/api.yaml must list
+ * exactly these (tests/integration/gateway/test_api_schema.sh compares
+ * them both ways). Keep one row per line, in this form. */
+static const struct api_route {
+	enum gw_method method;
+	const char *path;
+	enum api_op op;
+} api_routes[] = {
+	{GW_M_GET, "/v1/whoami", A_WHOAMI},
+	{GW_M_GET, "/v1/audit", A_AUDIT},
+	{GW_M_GET, "/v1/report", A_REPORT},
+	{GW_M_POST, "/v1/agents/activate", A_AGENT_ACTIVATE},
+	{GW_M_GET, "/v1/guards/{guard}/requests", A_MUA_LIST},
+	{GW_M_POST, "/v1/guards/{guard}/requests", A_MUA_REQUEST},
+	{GW_M_POST, "/v1/guards/{guard}/requests/{request}/approve", A_MUA_APPROVE},
+	{GW_M_POST, "/v1/guards/{guard}/requests/{request}/deny", A_MUA_DENY},
+	{GW_M_GET, "/v1/vaults", A_VAULTS},
+	{GW_M_POST, "/v1/vaults", A_VAULT_NEW},
+	{GW_M_GET, "/v1/vaults/{vault}", A_VAULT},
+	{GW_M_PATCH, "/v1/vaults/{vault}", A_VAULT_SET},
+	{GW_M_DELETE, "/v1/vaults/{vault}", A_VAULT_DELETE},
+	{GW_M_POST, "/v1/vaults/{vault}/undelete", A_VAULT_UNDELETE},
+	{GW_M_POST, "/v1/vaults/{vault}/pin", A_PIN},
+	{GW_M_GET, "/v1/vaults/{vault}/alerts", A_ALERTS},
+	{GW_M_GET, "/v1/vaults/{vault}/audit", A_VAULT_AUDIT},
+	{GW_M_GET, "/v1/vaults/{vault}/report", A_VAULT_REPORT},
+	{GW_M_GET, "/v1/vaults/{vault}/policies", A_POLICIES},
+	{GW_M_PUT, "/v1/vaults/{vault}/policies/{policy}", A_POLICY_SET},
+	{GW_M_PUT, "/v1/vaults/{vault}/key", A_VAULT_KEY},
+	{GW_M_GET, "/v1/vaults/{vault}/items", A_ITEMS},
+	{GW_M_POST, "/v1/vaults/{vault}/items", A_ITEM_NEW},
+	{GW_M_GET, "/v1/vaults/{vault}/items/{item}", A_ITEM},
+	{GW_M_PATCH, "/v1/vaults/{vault}/items/{item}", A_ITEM_POLICY},
+	{GW_M_DELETE, "/v1/vaults/{vault}/items/{item}", A_ITEM_STOP},
+	{GW_M_POST, "/v1/vaults/{vault}/items/{item}/undelete", A_ITEM_UNDELETE},
+	{GW_M_POST, "/v1/vaults/{vault}/items/{item}/resume", A_ITEM_RESUME},
+	{GW_M_GET, "/v1/vaults/{vault}/items/{item}/points", A_POINTS},
+	{GW_M_POST, "/v1/vaults/{vault}/items/{item}/points", A_POINT_NEW},
+	{GW_M_GET, "/v1/vaults/{vault}/items/{item}/points/{point}", A_POINT},
+	{GW_M_DELETE, "/v1/vaults/{vault}/items/{item}/points/{point}", A_POINT_DELETE},
+	{GW_M_POST, "/v1/vaults/{vault}/items/{item}/points/{point}/commit", A_COMMIT},
+	{GW_M_POST, "/v1/vaults/{vault}/items/{item}/points/{point}/abort", A_POINT_ABORT},
+	{GW_M_POST, "/v1/vaults/{vault}/items/{item}/points/{point}/undelete", A_POINT_UNDELETE},
+	{GW_M_GET, "/v1/vaults/{vault}/items/{item}/points/{point}/objects", A_OBJECTS},
+	{GW_M_GET, "/v1/vaults/{vault}/items/{item}/points/{point}/objects/{object}", A_OBJ_GET},
+	{GW_M_HEAD, "/v1/vaults/{vault}/items/{item}/points/{point}/objects/{object}", A_OBJ_GET},
+	{GW_M_PUT, "/v1/vaults/{vault}/items/{item}/points/{point}/objects/{object}", A_OBJ_PUT},
+};
+
+/* A path name into its slot of t, if it fits its grammar. */
+static bool param_ok(const char *name, const char *s, struct api_target *t)
+{
+	static const struct {
+		const char *name;
+		size_t max;       /* 0: a point id */
+		size_t slot;      /* offsetof in struct api_target */
+	} params[] = {
+		{"{vault}", VG_VAULT_NAME_MAX, offsetof(struct api_target, vault)},
+		{"{item}", VG_ITEM_NAME_MAX, offsetof(struct api_target, item)},
+		{"{point}", 0, offsetof(struct api_target, point)},
+		{"{object}", VG_OBJECT_NAME_MAX, offsetof(struct api_target, object)},
+		{"{policy}", 64, offsetof(struct api_target, object)},
+		{"{guard}", 64, offsetof(struct api_target, object)},
+		{"{request}", 63, offsetof(struct api_target, item)},  /* the request id */
+	};
+
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		if (strcmp(params[i].name, name) != 0)
+			continue;
+		if (params[i].max ? vg_name_check(s, params[i].max) != 0 : !point_ok(s))
+			return false;
+		strcpy((char *)t + params[i].slot, s);
+		return true;
+	}
+	return false;
+}
+
+/* Does the pattern have the request's shape (segment count, literals)? */
+static bool pattern_matches(const char *pat, const struct api_path *p)
+{
+	int i = 0;
+
+	for (const char *s = pat + 1; s; i++) {
+		const char *e = strchr(s, '/');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+		if (i >= p->n)
+			return false;
+		if (s[0] != '{' && (strlen(p->seg[i]) != n || memcmp(p->seg[i], s, n) != 0))
+			return false;
+		s = e ? e + 1 : NULL;
+	}
+	return i == p->n;
+}
+
+static bool pattern_params(const char *pat, const struct api_path *p, struct api_target *t)
+{
+	char name[16];
+	int i = 0;
+
+	for (const char *s = pat + 1; s; i++) {
+		const char *e = strchr(s, '/');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+		if (s[0] == '{') {
+			if (n >= sizeof(name))
+				return false;
+			memcpy(name, s, n);
+			name[n] = 0;
+			if (!param_ok(name, p->seg[i], t))
+				return false;
+		}
+		s = e ? e + 1 : NULL;
+	}
+	return true;
+}
+
+/* The metrics label of a path, by how deep it goes. */
+static enum gw_route route_label(const struct api_path *p)
+{
+	if (p->n >= 8 && strcmp(p->seg[7], "objects") == 0)
+		return GW_R_API_OBJECTS;
+	if (p->n >= 6 && strcmp(p->seg[5], "points") == 0)
+		return GW_R_API_POINTS;
+	if (p->n >= 4 && strcmp(p->seg[3], "items") == 0)
+		return GW_R_API_ITEMS;
+	if (p->n >= 2 && strcmp(p->seg[1], "vaults") == 0)
+		return GW_R_API_VAULTS;
+	return GW_R_API_OTHER;
+}
+
+/* Maps (method, path) to an operation through api_routes, or answers
+ * itself: 400 for a name outside its grammar, 405 (with Allow) for a
+ * path that exists under other methods, 404 for anything else. */
 static enum api_op classify(struct gw_rctx *x, const struct api_path *p, struct api_target *t)
 {
-	enum gw_method m = x->req->method;
-	const int n = p->n;
-#define SEG(i, s) (n > (i) && strcmp(p->seg[i], s) == 0)
-#define METHODS(ok, allow)                                              \
-	do {                                                            \
-		if (!(ok)) {                                            \
-			gw_reply_405(x, allow);                         \
-			return A_NONE;                                  \
-		}                                                       \
-	} while (0)
+	char allow[64] = "";
+	bool shape = false;
 
 	memset(t, 0, sizeof(*t));
-	x->route = GW_R_API_OTHER;
-	if (n >= 3 && SEG(1, "vaults")) {
-		if (vg_name_check(p->seg[2], VG_VAULT_NAME_MAX))
-			goto bad;
-		strcpy(t->vault, p->seg[2]);
-	}
-	if (n >= 5 && SEG(3, "items")) {
-		if (vg_name_check(p->seg[4], VG_ITEM_NAME_MAX))
-			goto bad;
-		strcpy(t->item, p->seg[4]);
-	}
-	if (n >= 7 && SEG(5, "points")) {
-		if (!point_ok(p->seg[6]))
-			goto bad;
-		strcpy(t->point, p->seg[6]);
-	}
-	if (n >= 9 && SEG(7, "objects")) {
-		if (vg_name_check(p->seg[8], VG_OBJECT_NAME_MAX))
-			goto bad;
-		strcpy(t->object, p->seg[8]);
-	}
-	if (n == 2 && SEG(1, "whoami")) {
-		METHODS(m == GW_M_GET, "GET");
-		return A_WHOAMI;
-	}
-	if (n == 2 && SEG(1, "audit")) {
-		METHODS(m == GW_M_GET, "GET");
-		return A_AUDIT;
-	}
-	if (n == 2 && SEG(1, "report")) {
-		METHODS(m == GW_M_GET, "GET");
-		return A_REPORT;
-	}
-	if (n == 3 && SEG(1, "agents") && SEG(2, "activate")) {
-		METHODS(m == GW_M_POST, "POST");
-		return A_AGENT_ACTIVATE;
-	}
-	if (n >= 3 && SEG(1, "guards")) {
-		/* /v1/guards/G/requests[/R/approve|deny]: G names the guard;
-		 * vaultd finds it from the request's vault. */
-		if (vg_name_check(p->seg[2], 64) || (n >= 5 && vg_name_check(p->seg[4], 63)))
-			goto bad;
-		strcpy(t->object, p->seg[2]);             /* the guard */
-		if (n >= 5)
-			strcpy(t->item, p->seg[4]);       /* the request id */
-		if (n == 4 && SEG(3, "requests")) {
-			METHODS(m == GW_M_GET || m == GW_M_POST, "GET, POST");
-			return m == GW_M_GET ? A_MUA_LIST : A_MUA_REQUEST;
+	x->route = route_label(p);
+	for (size_t i = 0; i < sizeof(api_routes) / sizeof(api_routes[0]); i++) {
+		const struct api_route *r = &api_routes[i];
+		if (!pattern_matches(r->path, p))
+			continue;
+		if (!shape && !pattern_params(r->path, p, t)) {
+			gw_reply_error(x, 400, "bad-name", "a name in the path violates the name grammar");
+			return A_NONE;
 		}
-		if (n == 6 && SEG(3, "requests") && (SEG(5, "approve") || SEG(5, "deny"))) {
-			METHODS(m == GW_M_POST, "POST");
-			return SEG(5, "approve") ? A_MUA_APPROVE : A_MUA_DENY;
-		}
-		goto nf;
+		shape = true;
+		if (r->method == x->req->method)
+			return r->op;
+		if (strlen(allow) + 10 < sizeof(allow))
+			snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
+				allow[0] ? ", " : "", gw_method_name(r->method));
 	}
-	if (!SEG(1, "vaults"))
-		goto nf;
-	x->route = GW_R_API_VAULTS;
-	if (n == 2) {
-		METHODS(m == GW_M_GET || m == GW_M_POST, "GET, POST");
-		return m == GW_M_GET ? A_VAULTS : A_VAULT_NEW;
-	}
-	if (n == 3) {
-		METHODS(m == GW_M_GET || m == GW_M_PATCH || m == GW_M_DELETE, "GET, PATCH, DELETE");
-		return m == GW_M_GET ? A_VAULT : m == GW_M_PATCH ? A_VAULT_SET : A_VAULT_DELETE;
-	}
-	if (n == 4 && SEG(3, "undelete")) {
-		METHODS(m == GW_M_POST, "POST");
-		return A_VAULT_UNDELETE;
-	}
-	if (n == 4 && SEG(3, "pin")) {
-		METHODS(m == GW_M_POST, "POST");
-		return A_PIN;
-	}
-	if (n == 4 && (SEG(3, "alerts") || SEG(3, "audit") || SEG(3, "policies") ||
-			      SEG(3, "report"))) {
-		METHODS(m == GW_M_GET, "GET");
-		return SEG(3, "alerts") ? A_ALERTS : SEG(3, "audit") ? A_VAULT_AUDIT :
-		       SEG(3, "report") ? A_VAULT_REPORT : A_POLICIES;
-	}
-	if (n == 4 && SEG(3, "key")) {
-		METHODS(m == GW_M_PUT, "PUT");
-		return A_VAULT_KEY;
-	}
-	if (n == 5 && SEG(3, "policies")) {
-		if (vg_name_check(p->seg[4], 64))
-			goto bad;
-		strcpy(t->object, p->seg[4]);
-		METHODS(m == GW_M_PUT, "PUT");
-		return A_POLICY_SET;
-	}
-	if (!SEG(3, "items"))
-		goto nf;
-	x->route = GW_R_API_ITEMS;
-	if (n == 4) {
-		METHODS(m == GW_M_GET || m == GW_M_POST, "GET, POST");
-		return m == GW_M_GET ? A_ITEMS : A_ITEM_NEW;
-	}
-	if (n == 5) {
-		METHODS(m == GW_M_GET || m == GW_M_PATCH || m == GW_M_DELETE, "GET, PATCH, DELETE");
-		return m == GW_M_GET ? A_ITEM : m == GW_M_PATCH ? A_ITEM_POLICY : A_ITEM_STOP;
-	}
-	if (n == 6 && (SEG(5, "undelete") || SEG(5, "resume"))) {
-		METHODS(m == GW_M_POST, "POST");
-		return SEG(5, "undelete") ? A_ITEM_UNDELETE : A_ITEM_RESUME;
-	}
-	if (!SEG(5, "points"))
-		goto nf;
-	x->route = GW_R_API_POINTS;
-	if (n == 6) {
-		METHODS(m == GW_M_GET || m == GW_M_POST, "GET, POST");
-		return m == GW_M_GET ? A_POINTS : A_POINT_NEW;
-	}
-	if (n == 7) {
-		METHODS(m == GW_M_GET || m == GW_M_DELETE, "GET, DELETE");
-		return m == GW_M_GET ? A_POINT : A_POINT_DELETE;
-	}
-	if (n == 8 && (SEG(7, "commit") || SEG(7, "abort") || SEG(7, "undelete"))) {
-		METHODS(m == GW_M_POST, "POST");
-		return SEG(7, "commit") ? A_COMMIT : SEG(7, "abort") ? A_POINT_ABORT : A_POINT_UNDELETE;
-	}
-	if (!SEG(7, "objects"))
-		goto nf;
-	x->route = GW_R_API_OBJECTS;
-	if (n == 8) {
-		METHODS(m == GW_M_GET, "GET");
-		return A_OBJECTS;
-	}
-	if (n == 9) {
-		METHODS(m == GW_M_GET || m == GW_M_HEAD || m == GW_M_PUT, "GET, HEAD, PUT");
-		return m == GW_M_PUT ? A_OBJ_PUT : A_OBJ_GET;
-	}
-nf:
-	gw_reply_error(x, 404, "not-found", "no such API route");
+	if (shape)
+		gw_reply_405(x, allow);
+	else
+		gw_reply_error(x, 404, "not-found", "no such API route");
 	return A_NONE;
-bad:
-	gw_reply_error(x, 400, "bad-name", "a name in the path violates the name grammar");
-	return A_NONE;
-#undef SEG
-#undef METHODS
 }
 
 void gw_api_handle(struct gw_rctx *x)
