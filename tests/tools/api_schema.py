@@ -11,7 +11,8 @@
       them with VG_API_RECORD. Every response must match the schema: its
       path a documented route (or, for any other path, a documented
       x-unrouted status), its method documented (or 405), its status among
-      the operation's responses, its content type declared, and a JSON body
+      the operation's responses (or x-any-request's, the gateway's refusals
+      before routing), its content type declared, and a JSON body
       valid against the declared schema. --require-all-operations: every
       operation of the schema must have been called at least once.
   api_schema.py dump RECORD
@@ -150,6 +151,7 @@ def cmd_validate(spec_path, rec_path, require_all):
     templates.sort(key=lambda t: t[1].count("{"))
     unrouted = spec.get("x-unrouted", {}).get("responses", {})
     method_na = spec.get("x-method-not-allowed", {}).get("responses", {})
+    anyreq = spec.get("x-any-request", {}).get("responses", {})
     errors, seen, n = [], set(), 0
     for ln, method, url, status, ctype, raw in records(rec_path):
         n += 1
@@ -176,7 +178,8 @@ def cmd_validate(spec_path, rec_path, require_all):
             continue
         seen.add((method.upper(), ptempl))
         responses = op.get("responses", {})
-        resp = responses.get(status) or responses.get(int(status))
+        resp = (responses.get(status) or responses.get(int(status)) or anyreq.get(status) or
+                anyreq.get(int(status)))
         if resp is None:
             errors.append(f"{where}: status {status} not documented for {method} {ptempl} "
                           f"(documented: {', '.join(str(k) for k in responses)})")

@@ -8,6 +8,10 @@
 #   gw_principal NAME KIND          prints the new token
 #   gw_curl ARGS...                 curl with the CA, quiet, no proxy
 #   gw_status ARGS...               prints only the HTTP status
+#   gw_record_api                   from now on, record every native-API
+#                                   response (VG_API_RECORD, see gw_curl_as)
+#   gw_schema_check                 validate what was recorded against
+#                                   gateway/api.yaml (fails the test)
 #   gw_raw [rawtls.py args] < req   raw bytes over TLS
 #
 # Topology (all on loopback, no namespace):
@@ -138,9 +142,14 @@ gw_curl_as() {
 	done
 	method=${xmethod:-${method:-GET}}
 	if [ $head = 1 ]; then
-		curl --cacert "$GW_CA" --noproxy '*' "${args[@]}" -D "$d/h" >"$d/w" || rc=$?
-		[ -n "$out" ] && [ "$out" != /dev/null ] && cp "$d/w" "$out"
-		[ -n "$out" ] || cat "$d/w"
+		# curl -I writes the head where the body would go
+		curl --cacert "$GW_CA" --noproxy '*' "${args[@]}" -D "$d/h" -o "$d/hb" >"$d/w" || rc=$?
+		if [ -z "$out" ]; then
+			cat "$d/hb" 2>/dev/null || true
+		elif [ "$out" != /dev/null ]; then
+			cp "$d/hb" "$out" 2>/dev/null || true
+		fi
+		cat "$d/w"
 		body=$d/b
 		: >"$body"
 	else
@@ -168,6 +177,18 @@ gw_curl_as() {
 }
 
 gw_raw() { python3 "$RAWTLS" "$GW_PORT" "$GW_CA" "$@"; }
+
+gw_record_api() {
+	export VG_API_RECORD=$VG_WORK/api-record.tsv
+	: >"$VG_API_RECORD"
+}
+
+gw_schema_check() {
+	python3 "$VG_SRC/tests/tools/api_schema.py" validate "$VG_SRC/gateway/api.yaml" \
+		"$VG_API_RECORD" >"$VG_WORK/api-schema.out" 2>&1 ||
+		vg_fail "native-API responses do not match gateway/api.yaml: $(cat "$VG_WORK/api-schema.out")"
+	vg_log "ok: $(tail -1 "$VG_WORK/api-schema.out")"
+}
 
 # gw_expect WANT WHAT GOT: one exact-status assertion.
 gw_expect() {

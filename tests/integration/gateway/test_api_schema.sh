@@ -102,8 +102,9 @@ printf 'hello schema' | call $O -T - "$I/points/$P/objects/a.txt"
 call $O -T "$VG_SRC/gateway/api.yaml" "$I/points/$P/objects/b.yaml?sha256=$(sha256sum "$VG_SRC/gateway/api.yaml" | cut -c1-64)"
 call $O -T "$VG_SRC/gateway/api.yaml" "$I/points/$P/objects/c?sha256=xyz"   # 400
 call $O -X PUT "$I/points/$P/objects/d"              # 411
-call $O "$I/points/$P/objects"
+call $O "$I/points/$P/objects"                       # 404: not committed yet
 call $O -X POST "$I/points/$P/commit"
+call $O "$I/points/$P/objects"
 call $O -X POST "$I/points/$P/commit"                # 409?
 call $O "$I/points/$P"
 call $O "$I/points/$P/objects/a.txt"
