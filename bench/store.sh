@@ -11,6 +11,7 @@
 # Figures are printed, never asserted.
 #
 #   bench/store.sh [--size MIB] [--dir DIR] [--build DIR] [--repeat N] [--no-prime]
+#   bench/store.sh --store rados [--ceph-conf FILE --ceph-pool POOL] [--size MIB] [--build DIR]
 #
 # --size      stream size in MiB (default 1024)
 # --dir       where the state dir and files go (default /var/tmp; use a real
@@ -18,6 +19,12 @@
 # --build     meson build dir with vault/vaultd and vault/vaultctl (default build)
 # --repeat    run every measurement N times and keep the best (default 1)
 # --no-prime  skip priming the page cache (see below)
+# --store rados  vaultd on a RADOS pool instead, beside `rados bench` (the raw
+#             librados write and read rate, same object size: one 1 MiB
+#             segment + tag, same 8 writes in flight) on the same cluster in
+#             the same run; the target is ingest >= 0.8 x rados bench write.
+#             Without --ceph-conf a throw-away single-node cluster (memstore,
+#             tests/integration/ceph/cephlib.sh) is started and torn down.
 #
 # Priming: before each run, a scratch file of 3 x size is written and
 # deleted, so that the measured writes (dd, ingest, restore to file) all
@@ -28,7 +35,7 @@
 # step runs first look slow.
 set -eu
 cd "$(dirname "$0")/.."
-size=1024 dir=${TMPDIR:-/var/tmp} build=build repeat=1 prime=1
+size=1024 dir=${TMPDIR:-/var/tmp} build=build repeat=1 prime=1 store=dir cconf= cpool=
 [ "$dir" != /tmp ] || dir=/var/tmp
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -37,12 +44,20 @@ while [ $# -gt 0 ]; do
 	--build) build=$2; shift 2 ;;
 	--repeat) repeat=$2; shift 2 ;;
 	--no-prime) prime=0; shift ;;
-	*) sed -n '2,31p' "$0" >&2; exit 2 ;;
+	--store) store=$2; shift 2 ;;
+	--ceph-conf) cconf=$2; shift 2 ;;
+	--ceph-pool) cpool=$2; shift 2 ;;
+	*) sed -n '2,38p' "$0" >&2; exit 2 ;;
 	esac
 done
 vaultd=$build/vault/vaultd
 vaultctl=$build/vault/vaultctl
 [ -x "$vaultd" ] && [ -x "$vaultctl" ] || { echo "build $build first (ninja -C $build)" >&2; exit 2; }
+
+if [ "$store" = rados ]; then
+	exec bash bench/store_rados.sh "$size" "$build" "$cconf" "$cpool" "$repeat"
+fi
+[ "$store" = dir ] || { echo "--store: dir or rados" >&2; exit 2; }
 
 work=$(mktemp -d "$dir/vgbench.XXXXXX")
 vpid=

@@ -32,7 +32,9 @@ enum vg_op {
 	VG_OP_RESTIC_GET,       /* VAULT ITEM OBJECT [OFFSET] [LENGTH]: stream down */
 	VG_OP_RESTIC_STAT,      /* VAULT ITEM OBJECT -> SIZE */
 	VG_OP_RESTIC_LIST,      /* VAULT ITEM KIND(type) -> ROW {NAME, SIZE} */
-	VG_OP_RESTIC_DELETE,    /* VAULT ITEM OBJECT */
+	VG_OP_RESTIC_DELETE,    /* VAULT ITEM OBJECT -> DETAIL("soft-deleted until T" |
+	                         * "permanently deleted" | "not found: nothing deleted")
+	                         * [TIME: purge at] */
 	/* principals and roles (SPEC §1) */
 	VG_OP_PRINCIPAL_ADD,    /* NAME KIND -> TOKEN (shown once) */
 	VG_OP_PRINCIPAL_LIST,   /* ROW {NAME KIND TIME COUNT(certs)} */
@@ -140,7 +142,7 @@ enum vg_op {
 	 * every blob of every object (every point state) and checks every GCM
 	 * tag (vault/scrub.h). Local root for all vaults; a vault's
 	 * Contributor or Owner for one. RESP, then a ROW per damaged object
-	 * {VAULT ITEM POINT OBJECT DETAIL}, then a ROW {KIND "summary" COUNT
+	 * {VAULT ITEM POINT OBJECT DETAIL SHA256(recorded)}, then a ROW {KIND "summary" COUNT
 	 * (objects) SIZE (bytes) SIZE2 (damaged) TIME (seconds)}, then END
 	 * {status: VG_EINTEGRITY if anything was damaged}. */
 	VG_OP_SCRUB,
@@ -155,7 +157,19 @@ enum vg_op {
 	 * AUDIT_VERIFY also takes [SEQ HASH]: an anchor the chain must hold
 	 * (VG_EINTEGRITY, SEQ, MESSAGE if it does not). */
 	VG_OP_AUDIT_ANCHOR,
-	VG_OP_MAX_CORE = VG_OP_AUDIT_ANCHOR,
+	/* Soft-deleted restic files (SPEC §10). */
+	VG_OP_RESTIC_DELETED,   /* VAULT ITEM -> ROW {OBJECT SIZE TIME(deleted at)
+	                         * TIME2(purge at) OFFSET(lock until, 0: none)
+	                         * PRINCIPAL(deleted by)} */
+	VG_OP_RESTIC_UNDELETE,  /* VAULT ITEM (OBJECT | TIME: deleted at or after, 0: all)
+	                         * -> COUNT(files restored). Contributor or Owner. */
+	/* VAULT ITEM POINT(0 or absent: the restic container) OBJECT: stream up
+	 * (the shape of OBJECT_PUT) a good copy of a damaged object; it must
+	 * have the recorded size and SHA-256 (VG_EINVAL), then replaces the
+	 * blob, audited object.repair (vault/core.h vcore_repair_begin). Local
+	 * root only (vaultsync's `scrub --repair`). */
+	VG_OP_OBJECT_REPAIR,
+	VG_OP_MAX_CORE = VG_OP_OBJECT_REPAIR,
 };
 
 /* WHOAMI's FLAGS: the caller is local root or Owner of some vault (the

@@ -68,6 +68,12 @@ struct gw_server {
 	const struct gw_config *cfg;
 	struct gw_tls *tls;
 	SSL_CTX *ctx;
+	/* SIGHUP reloads the certificate and key from these paths (loop.c);
+	 * the contexts it replaced stay alive until exit, since connections
+	 * made under them still use their ticket keys. */
+	const char *cert_path, *key_path;
+	struct gw_tls *old_tls[16];
+	unsigned nold_tls;
 	struct gw_ratelimit *rl;
 	struct gw_pcount *pc;
 	struct gw_pool *pool;

@@ -361,6 +361,34 @@ static void begin_stop(struct gw_server *s)
 	}
 }
 
+/* SIGHUP: the certificate and key again, from the same paths (a
+ * replaced certificate, vaultgate-config). New connections get the new
+ * context; open ones keep theirs. A file that does not load (unreadable,
+ * key not matching the certificate) leaves the running one in place.
+ * Everything else in the configuration needs a restart (the listening
+ * sockets were bound before privileges were dropped). */
+static void reload_tls(struct gw_server *s)
+{
+	struct gw_tls *nt = NULL;
+	char why[512] = "";
+	int r;
+
+	if (s->nold_tls == sizeof(s->old_tls) / sizeof(s->old_tls[0])) {
+		log_warnx("SIGHUP: %u reloads since start; restart vaultgw to reload again", s->nold_tls);
+		return;
+	}
+	if ((r = gw_tls_new(s->cfg, s->cert_path, s->key_path, &nt, why, sizeof(why)))) {
+		log_warnx("SIGHUP: %s; keeping the certificate in use (SHA-256 %s)",
+			*why ? why : vg_strerror(r), gw_tls_fingerprint(s->tls));
+		return;
+	}
+	s->old_tls[s->nold_tls++] = s->tls;
+	s->tls = nt;
+	s->ctx = gw_tls_ctx(nt);
+	log_info("SIGHUP: certificate %s reloaded, SHA-256 fingerprint %s", s->cert_path,
+		gw_tls_fingerprint(nt));
+}
+
 int gw_loop_run(struct gw_server *s)
 {
 	struct epoll_event ev[64];
@@ -381,8 +409,7 @@ int gw_loop_run(struct gw_server *s)
 				struct signalfd_siginfo si;
 				while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 					if (si.ssi_signo == SIGHUP) {
-						log_info("SIGHUP: configuration is read at start only; "
-							 "restart vaultgw to apply changes");
+						reload_tls(s);
 						continue;
 					}
 					if (!atomic_load(&s->stopping)) {

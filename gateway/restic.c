@@ -114,13 +114,23 @@ static void op_delete(struct gw_rctx *x, struct vgc *v, const struct gw_restic_p
 	struct vg_msg m;
 	int r;
 
+	char detail[128] = "deleted", body[160];
+	int n;
+
 	add_target(x, vgc_req(v, VG_OP_RESTIC_DELETE), rp);
 	r = vgc_call(v, &m);
 	if (r && r != VG_ENOTFOUND) {
 		gw_reply_op_error(x, v, r);
 		return;
 	}
-	gw_reply_full(x, 200, NULL, NULL, 0, NULL);
+	/* What really happened, as vaultd decided it (SPEC §2): "soft-deleted
+	 * until T" or "permanently deleted". restic reads only the status. */
+	if (r == 0)
+		(void)vg_msg_str(&m, VG_TAG_DETAIL, detail, sizeof(detail));
+	else
+		snprintf(detail, sizeof(detail), "not found: nothing deleted");
+	n = snprintf(body, sizeof(body), "%s\n", detail);
+	gw_reply_full(x, 200, "text/plain", body, (size_t)n, NULL);
 }
 
 static void op_list(struct gw_rctx *x, struct vgc *v, const struct gw_restic_path *rp)

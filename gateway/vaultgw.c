@@ -186,6 +186,8 @@ int main(int argc, char **argv)
 	if ((r = gw_tls_new(&cfg, cert, key, &srv.tls, why, sizeof(why))))
 		fatalx("%s", why);
 	srv.ctx = gw_tls_ctx(srv.tls);
+	srv.cert_path = cert;
+	srv.key_path = key;
 	if (created) {
 		/* For agents to pin: printed once, on stdout, at generation. */
 		printf("vaultgw: generated %s\nvaultgw: SHA-256 fingerprint %s\n", cert,
@@ -224,6 +226,8 @@ int main(int argc, char **argv)
 	gw_pcount_free(srv.pc);
 	gw_rl_free(srv.rl);
 	gw_tls_free(srv.tls);
+	for (unsigned i = 0; i < srv.nold_tls; i++)
+		gw_tls_free(srv.old_tls[i]);
 	gw_config_free(&cfg);
 	log_info("stopped");
 	return r ? 1 : 0;

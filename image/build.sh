@@ -85,7 +85,7 @@ pkg=$work/pkg
 meson install -C "$bld" --destdir "$pkg" --no-rebuild --strip --quiet
 
 # Which daemons this build has: the image carries units only for those.
-units="vaultgate-firstboot.service vaultgate-mgmt-firewall.service vaultd.service vaultgate-banner.service"
+units="vaultgate-firstboot.service vaultgate-mgmt-firewall.service vaultd.service vaultgate-banner.service vaultgate-seedcheck.service vaultgate-datadisk.service vaultnotify.service"
 extra=""
 for b in vaultd vaultctl; do
 	[ -x "$pkg/usr/sbin/$b" ] || [ -x "$pkg/usr/bin/$b" ] || die "$b was not installed by meson"
@@ -119,10 +119,12 @@ for u in $units; do
 	*.timer) install -m 0644 "$here/units/${u%.timer}.service" "$pkg/lib/systemd/system/" ;;
 	esac
 done
-install -m 0755 "$here/files/firstboot" "$here/files/bootstrap" "$here/files/banner" \
+install -m 0755 "$here/files/firstboot" "$here/files/bootstrap" "$here/files/banner" "$here/files/datadisk" \
 	"$here/files/wait-listening" "$here/files/wait-link" "$here/files/mgmt-allow" "$pkg/usr/libexec/vaultgate/"
 install -m 0644 "$here/files/seed-parse.awk" "$pkg/usr/libexec/vaultgate/"
 install -m 0644 "$here/files/mgmt.nft" "$pkg/usr/share/vaultgate/"
+install -d "$pkg/usr/sbin"
+install -m 0755 "$here/files/vaultgate-config" "$pkg/usr/sbin/vaultgate-config"
 # For agent hosts: copied off the appliance (README, "Day 2").
 install -m 0755 "$here/files/vaultgate-agent-enrol" "$pkg/usr/share/vaultgate/"
 install -m 0644 "$here/files/sshd-vaultgate.conf" "$pkg/etc/ssh/sshd_config.d/vaultgate.conf"

@@ -6,7 +6,7 @@
 #       [--data-gateway 10.0.2.2] --allow 10.0.2.2/32 [--allow CIDR ...] \
 #       --ssh-key ~/.ssh/id_ed25519.pub --owner-token-file owner.token \
 #       [--hostname vault1] [--tls-san NAME|IP ...] [--mgmt-ip CIDR --mgmt-gateway IP] \
-#       [--restic-vault NAME] [--instance-id ID] [--ssh-allow CIDR ...]
+#       [--restic-vault NAME] [--instance-id ID] [--ssh-allow CIDR ...] [--data-disk /dev/vdb]
 #
 # --owner-token-file holds the first Owner's token: only its SHA-256 goes
 # into the seed (--owner-token-sha256 HEX gives the hash directly). The
@@ -17,7 +17,7 @@ usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "mkseed.sh: $*" >&2; exit 1; }
 
 out="" data_ip="" data_prefix="" data_gw="" hostname="" owner_sha="" mgmt_ip="" mgmt_gw=""
-restic_vault="" instance_id=""
+restic_vault="" instance_id="" data_disk=""
 allow=() keys=() sans=() ssh_allow=()
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || usage
@@ -36,6 +36,7 @@ while [ $# -gt 0 ]; do
 	--mgmt-ip) mgmt_ip=$2 ;;
 	--mgmt-gateway) mgmt_gw=$2 ;;
 	--restic-vault) restic_vault=$2 ;;
+	--data-disk) data_disk=$2 ;;
 	--instance-id) instance_id=$2 ;;
 	*) usage ;;
 	esac
@@ -70,6 +71,7 @@ trap 'rm -rf "$dir"' EXIT
 	[ -z "$mgmt_ip" ] || echo "  mgmt_ip: $mgmt_ip"
 	[ -z "$mgmt_gw" ] || echo "  mgmt_gateway: $mgmt_gw"
 	[ -z "$restic_vault" ] || echo "  restic_vault: $restic_vault"
+	[ -z "$data_disk" ] || echo "  data_disk: $data_disk"
 	if [ "${#ssh_allow[@]}" -gt 0 ]; then
 		echo "  ssh_allow:"
 		for s in "${ssh_allow[@]}"; do echo "    - $s"; done

@@ -804,3 +804,118 @@ size_t vn_path_check(const struct vn_config *c, struct vg_wr *out)
 {
 	return check_sysctls(c, out) + check_rtnl(c, out) + check_conntrack(c, out);
 }
+
+/* --- conntrack: dropping flows the configuration no longer admits ----------- */
+
+/* A connection admitted under an older allowlist would live on through
+ * "ct state established" after its source left the list: up removes every
+ * conntrack entry no rule of the new configuration admits (the entries
+ * verify would call drift). Collected during the dump (a socket in a dump
+ * takes no other request), then deleted one by one by their original
+ * tuple, echoed back as the kernel sent it. */
+#define CT_PRUNE_MAX 65536
+
+struct ct_prune {
+	const struct vn_config *c;
+	struct ct_victim {
+		uint8_t family;
+		uint16_t len;
+		uint8_t tuple[256];
+	} *v;
+	size_t n, cap, skipped;
+};
+
+static int prune_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ct_prune *p = data;
+	const struct nlattr *tb[CTA_MAX + 1] = {0};
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+	struct ct_flow f;
+	size_t len;
+
+	if (ct_parse(nlh, &f) || flow_admitted(p->c, &f))
+		return MNL_CB_OK;
+	if (mnl_attr_parse(nlh, sizeof(*g), ct_attr_cb, tb) != MNL_CB_OK || !tb[CTA_TUPLE_ORIG] ||
+	    (len = mnl_attr_get_payload_len(tb[CTA_TUPLE_ORIG])) > sizeof(p->v[0].tuple)) {
+		p->skipped++;
+		return MNL_CB_OK;
+	}
+	if (p->n == p->cap) {
+		size_t nc = p->cap ? p->cap * 2 : 64;
+		struct ct_victim *nv;
+		if (nc > CT_PRUNE_MAX || !(nv = realloc(p->v, nc * sizeof(*nv)))) {
+			p->skipped++;
+			return MNL_CB_OK;
+		}
+		p->v = nv;
+		p->cap = nc;
+	}
+	p->v[p->n].family = g->nfgen_family;
+	p->v[p->n].len = (uint16_t)len;
+	memcpy(p->v[p->n].tuple, mnl_attr_get_payload(tb[CTA_TUPLE_ORIG]), len);
+	p->n++;
+	return MNL_CB_OK;
+}
+
+static int ct_request(struct mnl_socket *nl, char *buf, size_t bufsz, uint16_t type, uint16_t flags,
+	uint8_t family, const struct ct_victim *v, mnl_cb_t cb, void *data)
+{
+	uint32_t seq = (uint32_t)time(NULL) ^ (uint32_t)(uintptr_t)v, portid = mnl_socket_get_portid(nl);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *g;
+	int r;
+
+	nlh->nlmsg_type = (uint16_t)((NFNL_SUBSYS_CTNETLINK << 8) | type);
+	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = family;
+	g->version = NFNETLINK_V0;
+	g->res_id = 0;
+	if (v)
+		mnl_attr_put(nlh, CTA_TUPLE_ORIG | NLA_F_NESTED, v->len, v->tuple);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, bufsz);
+		if (n < 0)
+			return -errno;
+		r = mnl_cb_run(buf, (size_t)n, seq, portid, cb, data);
+		if (r <= MNL_CB_STOP)
+			return r < 0 ? -errno : 0;
+	}
+}
+
+int vn_path_ct_prune(const struct vn_config *c, size_t *removed)
+{
+	struct ct_prune p = {.c = c};
+	struct mnl_socket *nl = NULL;
+	size_t bufsz = MNL_SOCKET_BUFFER_SIZE * 4;
+	char *buf = malloc(bufsz);
+	int r;
+
+	*removed = 0;
+	if (!buf)
+		return -ENOMEM;
+	if ((r = vn_nft_open(c->netns, &nl)))
+		goto out;
+	if ((r = ct_request(nl, buf, bufsz, IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP, AF_UNSPEC, NULL,
+		     prune_cb, &p)))
+		goto out;
+	for (size_t i = 0; i < p.n; i++) {
+		r = ct_request(nl, buf, bufsz, IPCTNL_MSG_CT_DELETE, NLM_F_REQUEST | NLM_F_ACK, p.v[i].family,
+			&p.v[i], NULL, NULL);
+		if (r == 0)
+			(*removed)++;
+		else if (r != -ENOENT)  /* gone by itself meanwhile: fine */
+			goto out;
+		r = 0;
+	}
+	if (p.skipped)
+		r = VG_ELIMIT;
+out:
+	vn_nft_close(nl);
+	free(p.v);
+	free(buf);
+	return r;
+}

@@ -34,4 +34,10 @@ size_t vn_path_check(const struct vn_config *c, struct vg_wr *out);
 /* 0 or -errno; *step names the sysctl that could not be written. */
 int vn_path_harden(const struct vn_config *c, char *step, size_t steplen);
 
+/* Deletes every conntrack entry in the namespace that no rule of c admits
+ * (what verify reports as conntrack drift): `up` calls it after the table
+ * is in force, so a source taken off the allowlist keeps no open flow.
+ * *removed: how many. VG_ELIMIT if some could not be collected. */
+int vn_path_ct_prune(const struct vn_config *c, size_t *removed);
+
 #endif

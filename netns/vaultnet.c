@@ -50,16 +50,20 @@ struct opts {
 	char **argv;
 };
 
+/* Where first boot (image/files/firstboot) writes the appliance's file. */
+#define VN_DEFAULT_CONFIG "/etc/vaultgate/vaultnet.conf"
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vaultnet --check --config FILE\n"
 		"       vaultnet up      --config FILE [--vaultd-socket PATH] [--force]\n"
 		"       vaultnet down    --config FILE\n"
-		"       vaultnet show    --config FILE\n"
-		"       vaultnet verify  --config FILE [--vaultd-socket PATH]\n"
-		"       vaultnet explain --config FILE SOURCE [PORT|ping]\n"
-		"       vaultnet export  --config FILE --json\n"
+		"       vaultnet show    [--config FILE]\n"
+		"       vaultnet verify  [--config FILE] [--vaultd-socket PATH]\n"
+		"       vaultnet explain [--config FILE] SOURCE [PORT|ping]\n"
+		"       vaultnet export  [--config FILE] --json\n"
+		"       (show, verify, explain, export: FILE defaults to " VN_DEFAULT_CONFIG ")\n"
 		"       vaultnet watch   --config FILE [--vaultd-socket PATH] [--interval SECONDS]\n"
 		"       vaultnet exec    --config FILE -- COMMAND [ARG...]\n"
 		"exit status: 0 done, 1 failed or drift, 2 usage or configuration error\n");
@@ -122,6 +126,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	/* The commands that only look default to the appliance's file. */
+	if (!o->config && (strcmp(o->cmd, "show") == 0 || strcmp(o->cmd, "verify") == 0 ||
+			   strcmp(o->cmd, "explain") == 0 || strcmp(o->cmd, "export") == 0))
+		o->config = VN_DEFAULT_CONFIG;
 	if (!o->config) {
 		log_warnx("%s: --config FILE is required", o->cmd);
 		return EXIT_USAGE;
@@ -277,6 +285,17 @@ static int cmd_up(struct ctx *x)
 	}
 	if ((r = vn_live_digest(have, ldig)))
 		goto out;
+	{
+		size_t pruned = 0;
+		if ((r = vn_path_ct_prune(x->cfg, &pruned))) {
+			log_warnx("up: removing connections the configuration no longer admits: %s",
+				vg_strerror(r));
+			goto out;
+		}
+		if (pruned)
+			printf("namespace %s: %zu tracked connection%s no rule admits any more removed\n",
+			       x->cfg->netns, pruned, pruned == 1 ? "" : "s");
+	}
 	printf("namespace %s up: %s %s, table inet %s with %zu rules, ruleset sha256 %s, config sha256 %s\n",
 	       x->cfg->netns, vn_link_mode_name(x->cfg->link), x->cfg->ifname, VN_TABLE, have->nrules, ldig,
 	       x->cdigest);

@@ -22,11 +22,14 @@ static const char *const security_alerts[] = {
 	"clock-jump", "mass-purge", "guard-changed", "pin-bruteforce",
 	/* issue 19: vaultnet watch, once per scan episode */
 	"scan-detected",
-	/* issue 14: a blob that fails its tag or hash (scrub) */
-	"integrity-failure", NULL,
+	/* issue 14: a blob that fails its tag or hash (scrub); SPEC §10: a
+	 * restic GET that does */
+	"integrity-failure",
+	/* restic repositories (SPEC §10) */
+	"restic-delete-denied", "restic-key-removed", NULL,
 };
 /* Worth a look, not yet a failure (severity warning). */
-static const char *const warning_alerts[] = {"quota-warning", NULL};
+static const char *const warning_alerts[] = {"quota-warning", "restic-key-added", NULL};
 static const char *const job_alerts[] = {"backup-failed", "restore-failed",
 	/* issue 14: quotas, the disk floor, missed backups */
 	"quota-exceeded", "disk-low", "backup-missed", NULL};

@@ -37,10 +37,17 @@ int vcore_drop_point(struct vcore *c, MDB_txn *txn, const struct vr_point *p,
 	struct vcore_blobs *bl);
 void vcore_unlink_blobs(struct vcore *c, struct vcore_blobs *bl);
 
-/* restic.c: a snapshot file arrived in a restic item; records the
- * recovery point it starts (inside the upload's transaction). */
-int vcore_snapshot_added(struct vcore *c, MDB_txn *txn, const struct vr_vault *v,
-	const struct vr_item *it, const char *object, uint64_t size, const struct vcaller *who);
+/* restic.c: a new file arrived in a restic item (inside the upload's
+ * transaction). A snapshot records the recovery point it starts and is the
+ * item's successful backup (it->last_success, written back); a key file
+ * raises restic-key-added. */
+int vcore_restic_added(struct vcore *c, MDB_txn *txn, const struct vr_vault *v,
+	const char *vault, const char *item, struct vr_item *it, const char *object,
+	uint64_t size, const struct vcaller *who);
+/* restic.c: snapshot point p of restic item it was just deleted or
+ * undeleted (inside txn); its snapshot file follows it. */
+int vcore_restic_point_moved(struct vcore *c, MDB_txn *txn, const struct vr_item *it,
+	const struct vr_point *p, const struct vcaller *who);
 
 /* ---- keyring.c ---------------------------------------------------------- */
 

@@ -265,3 +265,8 @@ int vdb_each(struct vdb *db, MDB_txn *txn, enum vdb_name d, const void *prefix, 
 	mdb_cursor_close(cur);
 	return r == VG_ENOTFOUND ? 0 : r;
 }
+
+int vdb_copy_fd(struct vdb *db, int fd)
+{
+	return vdb_err(mdb_env_copyfd2(db->env, fd, MDB_CP_COMPACT));
+}

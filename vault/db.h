@@ -62,6 +62,9 @@ int vdb_each(struct vdb *db, MDB_txn *txn, enum vdb_name d, const void *prefix, 
 	int (*cb)(void *arg, const MDB_val *k, const MDB_val *v), void *arg);
 
 int vdb_err(int mdb_rc);
+/* A compacted, consistent copy of the environment (one read transaction)
+ * written to fd (the metadata checkpoint). */
+int vdb_copy_fd(struct vdb *db, int fd);
 
 /* Below this many free bytes on the metadata's filesystem, an EIO from a
  * commit is a short write on a full disk: VG_ENOSPACE. */

@@ -17,6 +17,7 @@
 #include "core_int.h"
 #include "jobs.h"
 #include "quota.h"
+#include "restic.h"
 #include "server_int.h"
 #include "vg_err.h"
 #include "wire.h"
@@ -259,6 +260,11 @@ static int item_row_cb(void *arg, const char *name, const struct vr_item *it)
 	vg_msgb_str(w, VG_TAG_STATE, vr_item_state_name(it->state));
 	vg_msgb_u64(w, VG_TAG_TIME, it->created);
 	vg_msgb_u64(w, VG_TAG_TIME2, it->last_success);
+	if (it->repo_point) {
+		char ps[17];
+		vcore_point_str(it->repo_point, ps);
+		vg_msgb_str(w, VG_TAG_POINT, ps);  /* the restic container: `objects` lists it */
+	}
 	return vg_send_frame(k->fd, w);
 }
 
@@ -431,16 +437,23 @@ int h_point_list(struct conn *k, const struct vg_msg *m)
 	return r == VG_ECLOSED ? r : end_stream(k, r);
 }
 
+struct orow {
+	struct conn *k;
+	uint64_t lock;      /* restic files under immutability: seconds locked after upload */
+};
+
 static int object_row_cb(void *arg, const char *name, const struct vr_object *o)
 {
-	struct conn *k = arg;
-	struct vg_wr *w = row(k);
+	struct orow *x = arg;
+	struct vg_wr *w = row(x->k);
 
 	vg_msgb_str(w, VG_TAG_OBJECT, name);
 	vg_msgb_u64(w, VG_TAG_SIZE, o->size);
 	vg_msgb_bytes(w, VG_TAG_SHA256, o->sha256, VC_HASH_LEN);
 	vg_msgb_u64(w, VG_TAG_TIME, o->created);
-	return vg_send_frame(k->fd, w);
+	if (x->lock)
+		vg_msgb_u64(w, VG_TAG_OFFSET, o->created + x->lock);  /* lock until */
+	return vg_send_frame(x->k->fd, w);
 }
 
 static int object_none_cb(void *arg, const char *name, const struct vr_object *o)
@@ -453,6 +466,7 @@ static int object_none_cb(void *arg, const char *name, const struct vr_object *o
 
 int h_object_list(struct conn *k, const struct vg_msg *m)
 {
+	struct orow x = {k, 0};
 	struct args a;
 	int r;
 
@@ -465,9 +479,11 @@ int h_object_list(struct conn *k, const struct vg_msg *m)
 		char why[600];
 		return send_err(k, r, "point %s: %s", a.target, read_why(k, r, &a, why, sizeof(why)));
 	}
+	if (vrestic_lock_secs(k->c, a.vault, a.item, &x.lock))
+		x.lock = 0;
 	if ((r = vg_send_frame(k->fd, resp_ok(k))))
 		return r;
-	r = vcore_object_list(k->c, a.vault, a.item, a.point, object_row_cb, k);
+	r = vcore_object_list(k->c, a.vault, a.item, a.point, object_row_cb, &x);
 	return r == VG_ECLOSED ? r : end_stream(k, r);
 }
 
@@ -636,10 +652,31 @@ static int dl_sink_cb(void *arg, const uint8_t *p, size_t n)
 }
 
 /* Download of [off, off+len) of an opened object. Consumes d. */
+/* A damaged blob on a route with no job (restic): the native route's
+ * restore-failed has no counterpart there, so say it here (SPEC §4, §10). */
+static void integrity_failed(struct conn *k, const char *op, const char *target)
+{
+	char vault[VG_VAULT_NAME_MAX + 1];
+	const char *slash = strchr(target, '/');
+	size_t n = slash ? (size_t)(slash - target) : strlen(target);
+
+	log_warnx("integrity failure reading %s", target);
+	if (n > VG_VAULT_NAME_MAX)
+		n = VG_VAULT_NAME_MAX;
+	memcpy(vault, target, n);
+	vault[n] = 0;
+	if (vcore_audit(k->c, &k->who, op, target, "failed",
+		    "integrity failure: the stored blob does not authenticate (tampered or damaged)") ||
+	    valert_raise(k->c, NULL, "integrity-failure", &k->who, vault, target,
+		    "a stored restic file failed its AES-GCM authentication; no byte of it was served"))
+		log_warnx("could not record the integrity failure of %s", target);
+}
+
 int stream_download(struct conn *k, struct vcore_download *d, const struct vr_object *o,
 	uint64_t off, uint64_t len, const char *op, const char *target)
 {
 	struct dl_sink s = {.k = k};
+	bool jobless = !k->job.active;
 	uint64_t first;
 	int r;
 
@@ -670,7 +707,9 @@ int stream_download(struct conn *k, struct vcore_download *d, const struct vr_ob
 	if ((r = vcore_download_read(d, off, first, dl_sink_cb, &s))) {
 		audit_fail(k, op, target, r, false);
 		job_done(k, r, 0, NULL);
-		if (r == VG_EINTEGRITY)
+		if (r == VG_EINTEGRITY && jobless)
+			integrity_failed(k, op, target);
+		else if (r == VG_EINTEGRITY)
 			log_warnx("integrity failure reading %s", target);
 		r = send_err(k, r, "%s: %s", target, vg_strerror(r));
 		goto out;
@@ -688,7 +727,9 @@ int stream_download(struct conn *k, struct vcore_download *d, const struct vr_ob
 	if (s.prelen && (r = dl_sink_cb(&s, s.pre, s.prelen)))
 		goto out;
 	r = vcore_download_read(d, off + first, len - first, dl_sink_cb, &s);
-	if (r == VG_EINTEGRITY)
+	if (r == VG_EINTEGRITY && jobless)
+		integrity_failed(k, op, target);
+	else if (r == VG_EINTEGRITY)
 		log_warnx("integrity failure reading %s", target);
 	job_done(k, r, len, target);
 	if (r != VG_ECLOSED)

@@ -3,6 +3,7 @@
  * that a body hashes to its ID itself: the gateway is not trusted to. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "restic.h"
@@ -165,18 +166,109 @@ int h_restic_list(struct conn *k, const struct vg_msg *m)
 
 int h_restic_delete(struct conn *k, const struct vg_msg *m)
 {
+	struct vrestic_del out;
 	struct args a;
-	char type[16];
+	struct vg_wr *w;
+	char type[16], why[400] = "", detail[96];
 	int r;
 
 	if ((r = object_args(k, m, "restic.delete", &a, type)))
 		return r < 0 ? r : 0;
 	NEED("restic.delete", a.vault, a.item, VP_BACKUP);
-	if ((r = vrestic_delete(k->c, &k->who, a.vault, a.item, a.object))) {
-		if (r != VG_EIMMUTABLE && r != VG_EMUA)
+	if ((r = vrestic_delete(k->c, &k->who, a.vault, a.item, a.object, &out, why, sizeof(why)))) {
+		/* Refusals with a reason are audited where they were decided. */
+		if (!*why)
 			audit_fail(k, "restic.delete", a.target, r, true);
-		return send_err(k, r, "%s: %s", a.target, r == VG_EIMMUTABLE ?
-			"the vault is immutable: restic data cannot be deleted" : vg_strerror(r));
+		return send_err(k, r, "%s: %s", a.target, *why ? why : vg_strerror(r));
 	}
-	return vg_send_frame(k->fd, resp_ok(k));
+	switch (out.outcome) {
+	case VRESTIC_DEL_SOFT: {
+		char ts[32];
+		time_t tt = (time_t)out.purge_at;
+		struct tm tm;
+		gmtime_r(&tt, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		snprintf(detail, sizeof(detail), "soft-deleted until %s", ts);
+		break;
+	}
+	case VRESTIC_DEL_PERMANENT:
+	case VRESTIC_DEL_LOCK:
+		snprintf(detail, sizeof(detail), "permanently deleted");
+		break;
+	default:
+		snprintf(detail, sizeof(detail), "not found: nothing deleted");
+		break;
+	}
+	w = resp_ok(k);
+	vg_msgb_str(w, VG_TAG_DETAIL, detail);
+	if (out.outcome == VRESTIC_DEL_SOFT)
+		vg_msgb_u64(w, VG_TAG_TIME, out.purge_at);
+	return vg_send_frame(k->fd, w);
+}
+
+/* VG_OP_RESTIC_DELETED: VAULT ITEM -> ROW {OBJECT SIZE TIME(deleted at)
+ * TIME2(purge at) OFFSET(lock until, 0: none) PRINCIPAL(deleted by)}. */
+struct dl_arg {
+	struct conn *k;
+};
+
+static int deleted_cb(void *arg, const struct vrestic_deleted *d)
+{
+	struct dl_arg *x = arg;
+	struct vg_wr *w = row(x->k);
+
+	vg_msgb_str(w, VG_TAG_OBJECT, d->name);
+	vg_msgb_u64(w, VG_TAG_SIZE, d->size);
+	vg_msgb_u64(w, VG_TAG_TIME, d->deleted_at);
+	vg_msgb_u64(w, VG_TAG_TIME2, d->purge_at);
+	vg_msgb_u64(w, VG_TAG_OFFSET, d->lock_until);
+	vg_msgb_str(w, VG_TAG_PRINCIPAL, d->deleted_by);
+	return vg_send_frame(x->k->fd, w);
+}
+
+int h_restic_deleted(struct conn *k, const struct vg_msg *m)
+{
+	struct dl_arg x = {k};
+	struct vr_item it;
+	struct args a;
+	int r;
+
+	if (get_args(m, A_VAULT | A_ITEM, &a))
+		return send_err(k, VG_EINVAL, "restic.deleted needs a vault and an item");
+	NEED("restic.deleted", a.vault, a.item, VP_VIEW);
+	if ((r = vcore_item_get(k->c, a.vault, a.item, &it)))
+		return send_err(k, r, "%s: %s", a.target, vg_strerror(r));
+	if (strcmp(it.kind, "restic") != 0)
+		return send_err(k, VG_EBADSTATE, "%s is not a restic repository", a.target);
+	if ((r = vg_send_frame(k->fd, resp_ok(k))))
+		return r;
+	r = vrestic_deleted_list(k->c, a.vault, a.item, deleted_cb, &x);
+	return r == VG_ECLOSED ? r : end_stream(k, r);
+}
+
+/* VG_OP_RESTIC_UNDELETE: VAULT ITEM (OBJECT | TIME since, 0 = all) -> COUNT. */
+int h_restic_undelete(struct conn *k, const struct vg_msg *m)
+{
+	struct args a;
+	struct vg_wr *w;
+	uint64_t since = 0;
+	uint32_t n = 0;
+	char why[300] = "";
+	int r, named;
+
+	if (get_args(m, A_VAULT | A_ITEM, &a))
+		return send_err(k, VG_EINVAL, "restic.undelete needs a vault and an item");
+	named = vg_msg_str(m, VG_TAG_OBJECT, a.object, sizeof(a.object)) == 0;
+	if (!named && vg_msg_u64(m, VG_TAG_TIME, &since))
+		return send_err(k, VG_EINVAL, "restic.undelete needs a file name or a time (0: all)");
+	/* Bringing data back is for those who may delete it. */
+	NEED("restic.undelete", a.vault, a.item, VP_STOP);
+	if ((r = vrestic_undelete(k->c, &k->who, a.vault, a.item, named ? a.object : NULL, since,
+		     &n, why, sizeof(why)))) {
+		audit_refusal(k, "restic.undelete", a.target, r, *why ? why : NULL);
+		return send_err(k, r, "%s", *why ? why : vg_strerror(r));
+	}
+	w = resp_ok(k);
+	vg_msgb_u64(w, VG_TAG_COUNT, n);
+	return vg_send_frame(k->fd, w);
 }

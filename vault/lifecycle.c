@@ -165,6 +165,12 @@ static void note_deletion(struct vcore *c, MDB_txn *txn, const struct vcaller *w
 			"5 or more deletions by one principal within 10 minutes");
 }
 
+void vlife_note_deletion(struct vcore *c, MDB_txn *txn, const struct vcaller *who,
+	const char *vault)
+{
+	note_deletion(c, txn, who, vault);
+}
+
 /* ---- helpers over an item's points --------------------------------------- */
 
 /* Does the item hold a live point that has not expired? */
@@ -907,6 +913,10 @@ int vlife_point_delete(struct vcore *c, const struct vcaller *who, const char *v
 	else
 		snprintf(reason, sizeof(reason), "soft-deleted, purge after %llu",
 			(unsigned long long)p.purge_at);
+	/* The snapshot file goes with its point (SPEC §10); with the point
+	 * gone for good, the file goes at the next purger pass. */
+	if (p.kind == VR_PK_SNAPSHOT && (r = vcore_restic_point_moved(c, txn, &it, &p, who)))
+		goto fail;
 	if ((r = hard ? vcore_drop_point(c, txn, &p, &bl) : vcore_put_point(c, txn, &p)) ||
 	    (r = vcore_audit_txn(c, txn, who, "point.delete", target, "ok", reason)) ||
 	    (r = valert_raise(c, txn, "delete-backup-data", who, vault, target,
@@ -958,99 +968,12 @@ int vlife_point_undelete(struct vcore *c, const struct vcaller *who, const char 
 	p.state = VR_P_ACTIVE;
 	p.del_reason = VR_DEL_NONE;
 	p.deleted_at = p.purge_at = 0;
+	if (p.kind == VR_PK_SNAPSHOT && (r = vcore_restic_point_moved(c, txn, &it, &p, who)))
+		goto fail;  /* and comes back with it */
 	if ((r = vcore_put_point(c, txn, &p)) ||
 	    (r = vcore_audit_txn(c, txn, who, "point.undelete", target, "ok", "")))
 		goto fail;
 	return vdb_commit(txn);
-fail:
-	vdb_abort(txn);
-	return r;
-}
-
-/* ---- restic objects ---------------------------------------------------------------- */
-
-int vlife_object_delete(struct vcore *c, const struct vcaller *who, const char *vault,
-	const char *item, const char *object, bool hard)
-{
-	struct vr_vault v;
-	struct vr_item it;
-	struct vr_object o;
-	uint8_t key[8 + VG_OBJECT_NAME_MAX];
-	uint64_t now = vault_now();
-	char target[450], why[300] = "";
-	MDB_txn *txn;
-	MDB_val val;
-	int r, snapshot = strncmp(object, "snapshots:", 10) == 0;
-
-	if ((r = vdb_begin(c->db, true, &txn)))
-		return r;
-	if ((r = vcore_resolve(c, txn, vault, item, &v, &it)))
-		goto fail;
-	if (!it.repo_point) {
-		r = VG_EBADSTATE;
-		goto fail;
-	}
-	snprintf(target, sizeof(target), "%s/%s/%s", vault, item, object);
-	if ((r = vdb_get(c->db, txn, VDB_OBJECTS, key, vr_key_id_name(key, it.repo_point, object), &val)) ||
-	    (r = vr_object_dec(val.mv_data, val.mv_size, &o)))
-		goto fail;
-	if (o.state != VR_O_ACTIVE) {
-		r = VG_ENOTFOUND;
-		goto fail;
-	}
-	if (hard) {
-		/* restic locks: removed at once, always allowed. */
-		if ((r = vdb_del(c->db, txn, VDB_OBJECTS, key, vr_key_id_name(key, it.repo_point, object))) ||
-		    ((r = vdb_del(c->db, txn, VDB_BLOBS, o.blob, VC_BLOBID_LEN)) && r != VG_ENOTFOUND))
-			goto fail;
-		if ((r = vcore_audit_txn(c, txn, who, "restic.delete", target, "ok", "lock removed")) ||
-		    (r = vdb_commit(txn)))
-			return r;
-		(void)vs_unlink(c->store, o.blob);
-		return 0;
-	}
-	if (immutable(&v)) {
-		snprintf(why, sizeof(why), "vault %s is immutable: restic %s cannot be deleted", vault, object);
-		r = VG_EIMMUTABLE;
-		goto refuse;
-	}
-	if ((r = vmua_check(c, txn, who, &v, VMUA_DELETE_DATA, target, why, sizeof(why))))
-		goto refuse;
-	o.state = VR_O_SOFTDELETED;
-	o.deleted_at = now;
-	o.purge_at = now + window_of(&v);
-	o.sd_alerted = 0;
-	if ((r = vcore_put(c, txn, VDB_OBJECTS, key, vr_key_id_name(key, it.repo_point, object), &o, false)))
-		goto fail;
-	if (snapshot) {
-		/* The recovery point this snapshot started goes with it. */
-		struct vr_point *pts;
-		size_t n;
-		if ((r = vcore_item_points(c, txn, it.id, &pts, &n)))
-			goto fail;
-		for (size_t i = 0; !r && i < n; i++)
-			if (pts[i].kind == VR_PK_SNAPSHOT && pts[i].state == VR_P_ACTIVE &&
-			    strcmp(pts[i].ref, object) == 0) {
-				pts[i].state = VR_P_SOFTDELETED;
-				pts[i].del_reason = VR_DEL_USER;
-				pts[i].deleted_at = now;
-				pts[i].purge_at = o.purge_at;
-				r = vcore_put_point(c, txn, &pts[i]);
-			}
-		free(pts);
-		if (r || (r = valert_raise(c, txn, "delete-backup-data", who, vault, target,
-				  "restic snapshot deleted")))
-			goto fail;
-		note_deletion(c, txn, who, vault);
-	}
-	if ((r = vcore_audit_txn(c, txn, who, "restic.delete", target, "ok",
-		     v.sd_state == VR_SD_OFF ? "deleted" : "soft-deleted")))
-		goto fail;
-	return vdb_commit(txn);
-refuse:
-	vdb_abort(txn);
-	(void)vcore_audit(c, who, "restic.delete", target, "denied", why);
-	return r;
 fail:
 	vdb_abort(txn);
 	return r;
@@ -1100,15 +1023,28 @@ static int all_vaults(struct vcore *c, MDB_txn *txn, struct vault_rec **out, siz
 static const struct vcaller purger = {.principal = "purger", .peer = "local"};
 
 /* Upcoming-purge warning (once) or the purge itself, for one deletion. */
+/* Nothing is purged without its upcoming-purge warning first (SPEC §2,
+ * §11): a deletion whose purge_at passed with no warning (vaultd was down,
+ * or a clock jump was accepted) is warned now and purged 48 hours later. */
 static int due(struct vcore *c, MDB_txn *txn, const char *vault, const char *target,
-	uint64_t purge_at, uint8_t *alerted, uint64_t now, struct vlife_purge_stats *st)
+	uint64_t *purge_at, uint8_t *alerted, uint64_t now, struct vlife_purge_stats *st)
 {
-	char detail[96];
+	char detail[160];
 
-	if (purge_at <= now)
+	if (*purge_at <= now && *alerted)
 		return 1;
-	if (!*alerted && purge_at - now <= WARN_AHEAD) {
-		snprintf(detail, sizeof(detail), "purge at %llu", (unsigned long long)purge_at);
+	if (*purge_at <= now) {
+		*purge_at = now + WARN_AHEAD;
+		snprintf(detail, sizeof(detail), "purge at %llu (postponed 48 hours: it was due with no "
+			"upcoming-purge warning given)", (unsigned long long)*purge_at);
+		*alerted = 1;
+		st->warned++;
+		if (valert_raise(c, txn, "upcoming-purge", &purger, vault, target, detail))
+			return -1;
+		return 2;
+	}
+	if (!*alerted && *purge_at - now <= WARN_AHEAD) {
+		snprintf(detail, sizeof(detail), "purge at %llu", (unsigned long long)*purge_at);
 		*alerted = 1;
 		st->warned++;
 		if (valert_raise(c, txn, "upcoming-purge", &purger, vault, target, detail))
@@ -1251,7 +1187,7 @@ static int purge_points(struct vcore *c, MDB_txn *txn, const char *vault, const 
 			r = vcore_drop_point(c, txn, p, bl);
 			st->aborted++;
 		} else if (p->state == VR_P_SOFTDELETED) {
-			int d = due(c, txn, vault, target, p->purge_at, &p->sd_alerted, now, st);
+			int d = due(c, txn, vault, target, &p->purge_at, &p->sd_alerted, now, st);
 			if (d < 0)
 				r = VG_EINTERNAL;
 			else if (d == 1 && !take(b, 1))
@@ -1581,7 +1517,7 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 			continue;
 
 		if (vr->v.state == VR_V_SOFTDELETED) {
-			vd = due(c, txn, vr->name, vr->name, vr->v.purge_at, &vr->v.sd_alerted, now, st);
+			vd = due(c, txn, vr->name, vr->name, &vr->v.purge_at, &vr->v.sd_alerted, now, st);
 			if (vd < 0) {
 				r = VG_EINTERNAL;
 				goto fail;
@@ -1606,7 +1542,7 @@ int vlife_purge(struct vcore *c, struct vlife_purge_stats *st)
 			char target[200];
 			snprintf(target, sizeof(target), "%s/%s", vr->name, ir->name);
 			if (vd == 1 || ir->it.state == VR_I_SOFTDELETED) {
-				int d = vd == 1 ? 1 : due(c, txn, vr->name, target, ir->it.purge_at,
+				int d = vd == 1 ? 1 : due(c, txn, vr->name, target, &ir->it.purge_at,
 						       &ir->it.sd_alerted, now, st);
 				struct vr_point *ip = NULL;
 				size_t nip = 0;

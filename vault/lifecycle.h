@@ -54,9 +54,10 @@ int vlife_point_delete(struct vcore *c, const struct vcaller *who, const char *v
 	const char *item, uint64_t point, struct vlife_outcome *out, char *why, size_t whysz);
 int vlife_point_undelete(struct vcore *c, const struct vcaller *who, const char *vault,
 	const char *item, uint64_t point, char *why, size_t whysz);
-/* restic files: hard removes at once (locks); otherwise soft delete. */
-int vlife_object_delete(struct vcore *c, const struct vcaller *who, const char *vault,
-	const char *item, const char *object, bool hard);
+/* Counts one deletion (or denied deletion) by who toward mass-deletion
+ * (5 within 10 minutes raise the alert once), inside txn. */
+void vlife_note_deletion(struct vcore *c, MDB_txn *txn, const struct vcaller *who,
+	const char *vault);
 
 /* Test daemon only (the test clock's seam; VG_EDENIED in production):
  * applies pending change id now, as the purger would once it is due. */

@@ -197,6 +197,8 @@ int vr_object_enc(struct vg_wr *wr, const struct vr_object *v)
 	vg_wr_u64(wr, v->deleted_at);
 	vg_wr_u64(wr, v->purge_at);
 	vg_wr_u8(wr, v->sd_alerted);
+	if (v->deleted_by[0])
+		vg_wr_str16(wr, v->deleted_by);
 	return wr->err;
 }
 
@@ -216,6 +218,8 @@ int vr_object_dec(const void *p, size_t n, struct vr_object *v)
 	U64(v->deleted_at);
 	U64(v->purge_at);
 	U8(v->sd_alerted);
+	if (!rd.err && vg_rd_left(&rd) > 0)
+		rd_str(&rd, v->deleted_by, sizeof(v->deleted_by));
 	if (v->seg_size == 0 || v->seg_size > (64u << 20) || v->state > VR_O_SOFTDELETED)
 		rd.err = VG_EINTEGRITY;
 	return finish_dec(&rd);

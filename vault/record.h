@@ -95,6 +95,8 @@ struct vr_object {
 	uint8_t state;
 	uint64_t deleted_at, purge_at;
 	uint8_t sd_alerted;
+	/* Optional trailing field, stored only when set (restic deletes). */
+	char deleted_by[VG_PRINCIPAL_NAME_MAX + 1];
 };
 
 struct vr_blobref {

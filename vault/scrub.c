@@ -289,6 +289,7 @@ int vscrub_run(struct vcore *c, const struct vcaller *who, const char *only_vaul
 		snprintf(b.item, sizeof(b.item), "%s", e->item);
 		vcore_point_str(e->point_id, b.point);
 		snprintf(b.object, sizeof(b.object), "%s", e->object);
+		memcpy(b.sha256, e->o.sha256, sizeof(b.sha256));
 		snprintf(target, sizeof(target), "%s/%s/%s/%s", e->vault, e->item, b.point, e->object);
 		(void)valert_raise(c, NULL, "integrity-failure", who, e->vault, target, b.detail);
 		(void)vcore_audit(c, who, "scrub.object", target, "failed", b.detail);

@@ -25,6 +25,7 @@ struct vscrub_bad {
 	char point[17];
 	char object[VG_OBJECT_NAME_MAX + 1];
 	char detail[256];
+	uint8_t sha256[32];          /* the recorded one: what a good copy hashes to */
 };
 
 struct vscrub_stats {

@@ -147,6 +147,8 @@ int h_restic_get(struct conn *k, const struct vg_msg *m);
 int h_restic_stat(struct conn *k, const struct vg_msg *m);
 int h_restic_list(struct conn *k, const struct vg_msg *m);
 int h_restic_delete(struct conn *k, const struct vg_msg *m);
+int h_restic_deleted(struct conn *k, const struct vg_msg *m);
+int h_restic_undelete(struct conn *k, const struct vg_msg *m);
 int h_vault_key(struct conn *k, const struct vg_msg *m);
 int h_metrics(struct conn *k, const struct vg_msg *m);
 int h_report(struct conn *k, const struct vg_msg *m);
@@ -158,6 +160,7 @@ int h_clock_accept(struct conn *k, const struct vg_msg *m);
 int h_audit_anchor(struct conn *k, const struct vg_msg *m);
 /* h_watch.c (issue 14) */
 int h_scrub(struct conn *k, const struct vg_msg *m);
+int h_object_repair(struct conn *k, const struct vg_msg *m);
 /* rows of h_data.c's item settings table */
 int item_set_quota(struct conn *k, const struct args *a, const char *value);
 int item_set_expect_every(struct conn *k, const struct args *a, const char *value);

@@ -91,6 +91,18 @@ int vs_meta_get(struct vs_store *s, const char *name, uint8_t **p, size_t *n)
 	return s->ops->meta_get ? s->ops->meta_get(s->be, name, p, n) : -ENOTSUP;
 }
 
+int vs_log_append(struct vs_store *s, const char *name, const uint8_t *p, size_t n)
+{
+	return s->ops->log_append ? s->ops->log_append(s->be, name, p, n) : -ENOTSUP;
+}
+
+int vs_log_read(struct vs_store *s, const char *name, uint8_t **p, size_t *n)
+{
+	*p = NULL;
+	*n = 0;
+	return s->ops->log_read ? s->ops->log_read(s->be, name, p, n) : -ENOTSUP;
+}
+
 void vs_blob_name(const uint8_t blob[VC_BLOBID_LEN], char sub[3], char name[2 * VC_BLOBID_LEN + 1])
 {
 	vg_hex(name, blob, VC_BLOBID_LEN);

@@ -59,7 +59,7 @@ struct vs_rados_conf {
 	const char *conf, *pool, *id;   /* id: the cephx user without "client.", or NULL */
 	unsigned timeout_s;             /* 0: 30 */
 	unsigned inflight;              /* writes in flight per upload; 0: 8 */
-	unsigned readahead;             /* segments read ahead per restore; 0: 4 */
+	unsigned readahead;             /* segments read ahead per restore; 0: 8 */
 };
 int vs_open_rados(const struct vs_rados_conf *cf, struct vs_store **out, char *why, size_t whysz);
 void vs_close(struct vs_store *s);
@@ -71,6 +71,10 @@ int vs_describe(struct vs_store *s, char *out, size_t outsz);
  * directory back end. get returns a malloc'd buffer. */
 int vs_meta_put(struct vs_store *s, const char *name, const uint8_t *p, size_t n);
 int vs_meta_get(struct vs_store *s, const char *name, uint8_t **p, size_t *n);
+/* One growing metadata object: append a record; read it whole (malloc'd;
+ * VG_ENOTFOUND if it was never written). -ENOTSUP on the directory. */
+int vs_log_append(struct vs_store *s, const char *name, const uint8_t *p, size_t n);
+int vs_log_read(struct vs_store *s, const char *name, uint8_t **p, size_t *n);
 
 /* The keys of a blob: the DEK-derived layer, and the infrastructure layer
  * (NULL: none). */

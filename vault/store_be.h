@@ -53,6 +53,9 @@ struct vs_be_ops {
 	/* Named metadata objects (checkpoints); NULL where unsupported. */
 	int (*meta_put)(void *be, const char *name, const uint8_t *p, size_t n);
 	int (*meta_get)(void *be, const char *name, uint8_t **p, size_t *n);
+	/* One growing metadata object (the point journal); NULL where unsupported. */
+	int (*log_append)(void *be, const char *name, const uint8_t *p, size_t n);
+	int (*log_read)(void *be, const char *name, uint8_t **p, size_t *n);
 	int (*describe)(void *be, char *out, size_t outsz);
 };
 

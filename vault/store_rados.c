@@ -9,7 +9,8 @@
  *   <blob hex>.<idx 8 hex>  segment idx (sealed bytes, exactly as in a file)
  *   vaultgate.<name>        a metadata manifest (u32 gen, u32 parts, u64 len)
  *   vaultgate.<name>.<gen 8 hex>.<part 8 hex>  its parts (<= 4 MiB each)
- * The recovery scan passes each blob id once and ignores "vaultgate.*".
+ * The recovery scan passes each blob id once and ignores every other name
+ * ("vaultgate.*", and whatever else the pool holds).
  *
  * Durability: a write is acknowledged (its completion "complete") only
  * once it is on the journal/WAL of every OSD in the placement group's
@@ -72,6 +73,8 @@ static struct {
 	__typeof__(rados_ioctx_pool_stat) *pool_stat;
 	__typeof__(rados_mon_command) *mon_command;
 	__typeof__(rados_buffer_free) *buffer_free;
+	__typeof__(rados_append) *append;
+	__typeof__(rados_stat) *stat;
 } R;
 
 #define SYM(f, n) {#n, (void **)&R.f}
@@ -93,7 +96,7 @@ static const struct {
 	SYM(list_open, rados_nobjects_list_open), SYM(list_next, rados_nobjects_list_next),
 	SYM(list_close, rados_nobjects_list_close), SYM(cluster_stat, rados_cluster_stat),
 	SYM(pool_stat, rados_ioctx_pool_stat), SYM(mon_command, rados_mon_command),
-	SYM(buffer_free, rados_buffer_free),
+	SYM(buffer_free, rados_buffer_free), SYM(append, rados_append), SYM(stat, rados_stat),
 };
 
 static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -132,6 +135,8 @@ struct rados_be {
 	pthread_mutex_t mu;
 	time_t full_at;         /* when full was last asked (monotonic s) */
 	int full;               /* the pool or the cluster is flagged full */
+	time_t free_at;         /* when free space was last asked */
+	uint64_t free_bytes;
 	unsigned inflight, readahead;
 	char conf[1024], pool[256], id[128];
 };
@@ -188,7 +193,7 @@ int vs_rados_open(const struct vs_rados_conf *cf, void **out, char *why, size_t 
 	s->inflight = cf->inflight ? cf->inflight : 8;
 	if (s->inflight > MAX_INFLIGHT)
 		s->inflight = MAX_INFLIGHT;
-	s->readahead = cf->readahead ? cf->readahead : 4;
+	s->readahead = cf->readahead ? cf->readahead : 8;
 	if (s->readahead > MAX_INFLIGHT)
 		s->readahead = MAX_INFLIGHT;
 	snprintf(user, sizeof(user), "client.%s", s->id);
@@ -683,8 +688,7 @@ static int rb_scan(void *be, int (*cb)(void *arg, const uint8_t *blob, const cha
 	struct rados_be *s = be;
 	rados_list_ctx_t lc;
 	uint8_t (*ids)[VC_BLOBID_LEN] = NULL;
-	char **stray = NULL;
-	size_t nids = 0, capids = 0, nstray = 0, capstray = 0, i;
+	size_t nids = 0, capids = 0, i;
 	const char *entry;
 	int r;
 
@@ -705,21 +709,8 @@ static int rb_scan(void *be, int (*cb)(void *arg, const uint8_t *blob, const cha
 				ids = np;
 			}
 			memcpy(ids[nids++], b, VC_BLOBID_LEN);
-		} else {
-			if (nstray == capstray) {
-				void *np = realloc(stray, (capstray = capstray ? capstray * 2 : 16) * sizeof(*stray));
-				if (!np) {
-					r = -ENOMEM;
-					break;
-				}
-				stray = np;
-			}
-			if (!(stray[nstray] = strdup(entry))) {
-				r = -ENOMEM;
-				break;
-			}
-			nstray++;
 		}
+		/* Other names are never touched: the pool may hold other data. */
 	}
 	R.list_close(lc);
 	if (r == -ENOENT)
@@ -733,11 +724,6 @@ static int rb_scan(void *be, int (*cb)(void *arg, const uint8_t *blob, const cha
 		vs_blob_name(ids[i], sub, name);
 		r = cb(arg, ids[i], "", name);
 	}
-	for (i = 0; !r && i < nstray; i++)
-		r = cb(arg, NULL, "", stray[i]);
-	for (i = 0; i < nstray; i++)
-		free(stray[i]);
-	free(stray);
 	free(ids);
 	return r;
 }
@@ -752,8 +738,17 @@ static int rb_free_bytes(void *be, uint64_t *out)
 	const char *cmds[1] = {cmd};
 	size_t olen = 0, slen = 0;
 	uint64_t avail;
+	time_t now = mono_s();
 	int r;
 
+	/* Asked at every new segment of an upload: kept for a second. */
+	pthread_mutex_lock(&s->mu);
+	if (s->free_at && now - s->free_at < 1) {
+		*out = s->free_bytes;
+		pthread_mutex_unlock(&s->mu);
+		return 0;
+	}
+	pthread_mutex_unlock(&s->mu);
 	if ((r = R.cluster_stat(s->cl, &cs)) < 0)
 		return r;
 	/* No statistics (a cluster without a ceph-mgr reports zero): the
@@ -777,6 +772,10 @@ static int rb_free_bytes(void *be, uint64_t *out)
 	if (outs)
 		R.buffer_free(outs);
 	*out = pool_full(s) ? 0 : avail;
+	pthread_mutex_lock(&s->mu);
+	s->free_bytes = *out;
+	s->free_at = now ? now : 1;
+	pthread_mutex_unlock(&s->mu);
 	return 0;
 }
 
@@ -876,6 +875,50 @@ static int rb_meta_get(void *be, const char *name, uint8_t **out, size_t *outn)
 	return 0;
 }
 
+static int rb_log_append(void *be, const char *name, const uint8_t *p, size_t n)
+{
+	struct rados_be *s = be;
+	char oid[160];
+	int r;
+
+	if (!meta_name_ok(name))
+		return VG_EINVAL;
+	snprintf(oid, sizeof(oid), META_PREFIX "%s", name);
+	r = R.append(s->io, oid, (const char *)p, n);
+	return r < 0 ? map_err_s(s, r) : 0;
+}
+
+static int rb_log_read(void *be, const char *name, uint8_t **out, size_t *outn)
+{
+	struct rados_be *s = be;
+	char oid[160];
+	uint64_t size;
+	time_t mt;
+	uint8_t *buf;
+	size_t got = 0;
+	int k;
+
+	if (!meta_name_ok(name))
+		return VG_EINVAL;
+	snprintf(oid, sizeof(oid), META_PREFIX "%s", name);
+	if ((k = R.stat(s->io, oid, &size, &mt)) < 0)
+		return k == -ENOENT ? VG_ENOTFOUND : k;
+	if (size > (1ull << 31) || !(buf = malloc(size ? size : 1)))
+		return -ENOMEM;
+	while (got < size) {
+		size_t want = size - got < META_PART ? size - got : META_PART;
+		k = R.read(s->io, oid, (char *)buf + got, want, got);
+		if (k <= 0) {
+			free(buf);
+			return k < 0 ? k : VG_EINTEGRITY;
+		}
+		got += (size_t)k;
+	}
+	*out = buf;
+	*outn = size;
+	return 0;
+}
+
 const struct vs_be_ops vs_rados_ops = {
 	.name = "rados",
 	.close = rb_close,
@@ -895,5 +938,7 @@ const struct vs_be_ops vs_rados_ops = {
 	.blob_path = NULL,
 	.meta_put = rb_meta_put,
 	.meta_get = rb_meta_get,
+	.log_append = rb_log_append,
+	.log_read = rb_log_read,
 	.describe = rb_describe,
 };

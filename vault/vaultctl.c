@@ -27,6 +27,7 @@
 #include "names.h"
 #include "report.h"
 #include "vaultctl_watch.h"
+#include "vaultctl_restic.h"
 #include "vg_err.h"
 
 #define DEFAULT_SOCKET "/run/vaultgate/vaultd.sock"
@@ -115,6 +116,8 @@ static void usage_text(FILE *f)
 		"                                                stdin); import: vaultd --import-keys\n"
 		"  pending [VAULT] [--json]      weakening changes waiting out their cooling-off\n"
 		"  pending cancel ID             (an Owner of the vault or an approver of its guard)\n"
+		"  restic deleted VAULT ITEM [--json]            soft-deleted restic files\n"
+		"  restic undelete VAULT ITEM (--all | --since TIME | NAME...)\n"
 		"  guard create NAME                             (local root)\n"
 		"  guard approver add|remove GUARD PRINCIPAL\n"
 		"  guard exclude|include GUARD OPERATION         (by a guard approver)\n"
@@ -140,6 +143,8 @@ static void usage_text(FILE *f)
 		"  remote list\n"
 		"  sync create JOB --remote NAME --vault SRC --to DST [--every DURATION]\n"
 		"  sync run JOB | sync list | sync show JOB      pull replication (deletes never propagate)\n"
+		"  scrub VAULT --repair --remote NAME --from-vault V   fetch good copies of damaged objects\n"
+		"                                                from the partner's vault V (vaultsync)\n"
 		"\n", f);
 	fputs(
 		"Critical operations under a guard: soft-delete-off, guard-unlink, keys-export\n"
@@ -467,14 +472,17 @@ static int cmd_item(struct vgc *c, int argc, char **argv)
 			return fail_call(c, r, argv[1]);
 		while ((r = vgc_stream_next(c, &m)) == 1) {
 			char name[256], k[32], st[32], ts[32], owner[VG_PRINCIPAL_NAME_MAX + 1] = "";
+			char repo[32] = "";
 			uint64_t last = 0;
 			vg_msg_str(&m, VG_TAG_ITEM, name, sizeof(name));
 			vg_msg_str(&m, VG_TAG_PRINCIPAL, owner, sizeof(owner));
 			vg_msg_str(&m, VG_TAG_KIND, k, sizeof(k));
 			vg_msg_str(&m, VG_TAG_STATE, st, sizeof(st));
 			vg_msg_u64(&m, VG_TAG_TIME2, &last);
+			(void)vg_msg_str(&m, VG_TAG_POINT, repo, sizeof(repo));  /* restic container */
 			fmt_time(last, ts, sizeof(ts));
-			printf("%s\t%s\t%s\tlast-backup=%s\towner=%s\n", name, k, st, ts, owner);
+			printf("%s\t%s\t%s\tlast-backup=%s\towner=%s%s%s\n", name, k, st, ts, owner,
+				*repo ? "\trepo=" : "", repo);
 		}
 		return r ? fail_call(c, r, "item list") : 0;
 	}
@@ -647,11 +655,18 @@ static int cmd_objects(struct vgc *c, int argc, char **argv)
 		char name[256], hex[65] = "";
 		const uint8_t *sha;
 		uint32_t sl;
-		uint64_t sz = 0;
+		uint64_t sz = 0, lock = 0;
 		vg_msg_str(&m, VG_TAG_OBJECT, name, sizeof(name));
 		vg_msg_u64(&m, VG_TAG_SIZE, &sz);
 		if (vg_msg_bytes(&m, VG_TAG_SHA256, &sha, &sl) == 0 && sl == 32)
 			vg_hex(hex, sha, 32);
+		if (vg_msg_u64(&m, VG_TAG_OFFSET, &lock) == 0) {  /* restic, immutable vault */
+			char ts[32];
+			fmt_time(lock, ts, sizeof(ts));
+			printf("%s\t%llu\tsha256:%s\tlock_until=%s\n", name, (unsigned long long)sz,
+				hex, ts);
+			continue;
+		}
 		printf("%s\t%llu\tsha256:%s\n", name, (unsigned long long)sz, hex);
 	}
 	return r ? fail_call(c, r, "objects") : 0;
@@ -1754,6 +1769,8 @@ int main(int argc, char **argv)
 		r = vctl_report(c, argc, argv);
 	else if (strcmp(cmd, "scrub") == 0)
 		r = vctl_scrub(c, argc, argv);
+	else if (strcmp(cmd, "restic") == 0)
+		r = vctl_restic(c, argc, argv);
 	else if (strcmp(cmd, "whoami") == 0 && argc == 0) {
 		struct vg_msg m;
 		char p[130];

@@ -28,6 +28,7 @@
 
 #include "audit_guard.h"
 #include "buf.h"
+#include "checkpoint.h"
 #include "core.h"
 #include "itemset.h"
 #include "missed.h"
@@ -127,6 +128,35 @@ static void *scrubber_main(void *arg)
  * and aggregated refusals are written when due (denials.h). */
 #define HWM_INTERVAL_MS 1000
 
+/* The metadata checkpoint to the RADOS pool, every interval (checkpoint.h). */
+struct ckpter {
+	struct vcore *c;
+	int stop[2];
+	int ms;
+};
+
+static void write_checkpoint(struct vcore *c, const char *when)
+{
+	char why[512] = "";
+	uint64_t n;
+	int r;
+
+	if ((r = vcore_checkpoint(c, &n, why, sizeof(why))))
+		log_warnx("checkpoint (%s): %s", when, *why ? why : vg_strerror(r));
+	else
+		log_info("checkpoint (%s): %llu bytes written to the pool", when, (unsigned long long)n);
+}
+
+static void *ckpt_main(void *arg)
+{
+	struct ckpter *k = arg;
+	struct pollfd pf = {.fd = k->stop[0], .events = POLLIN};
+
+	while (poll(&pf, 1, k->ms) == 0)
+		write_checkpoint(k->c, "periodic");
+	return NULL;
+}
+
 static void *hwm_main(void *arg)
 {
 	struct purger *p = arg;
@@ -161,7 +191,10 @@ static void usage(FILE *f)
 		"  --ceph-id NAME      rados: the cephx user, without \"client.\" (default admin)\n"
 		"  --ceph-timeout S    rados: monitor, OSD and mount timeout in seconds (default 30)\n"
 		"  --checkpoint-minutes N  rados: write the metadata checkpoint to the pool every\n"
-		"                      N minutes (default 15; 0: only at shutdown)\n"
+		"                      N minutes (default 15; 0: only at start and shutdown)\n"
+		"  --recover-from-pool rados, no --socket: rebuild a fresh DIR holding only\n"
+		"                      keys/platform.key from the pool's last checkpoint, name\n"
+		"                      the points committed after it as lost, and exit\n"
 		"  --disk-floor BYTES  refuse new uploads (and raise disk-low) below this much free\n"
 		"                      space on the state directory's disk (default 64M)\n"
 		"  --scrub-every DURATION  re-read every blob and check every tag this often\n"
@@ -267,6 +300,7 @@ int main(int argc, char **argv)
 		{"ceph-id", required_argument, NULL, 'I'},
 		{"ceph-timeout", required_argument, NULL, 'T'},
 		{"checkpoint-minutes", required_argument, NULL, 'K'},
+		{"recover-from-pool", no_argument, NULL, 'Q'},
 		{"disk-floor", required_argument, NULL, 'F'},
 		{"scrub-every", required_argument, NULL, 'E'},
 		{"scrub-rate", required_argument, NULL, 'R'},
@@ -281,6 +315,8 @@ int main(int argc, char **argv)
 	struct vs_rados_conf rc = {0};
 	const struct vs_rados_conf *rados = NULL;
 	long ckpt_min = 15;
+	int recover_pool = 0;
+	uint64_t ckpt_created = 0;
 	struct scrubber scrub = {0};
 	uint64_t floor_bytes;
 	int use_syslog = 0, check = 0, verbose = 0, outbox = 0, ch, r, lfd, sfd;
@@ -306,6 +342,7 @@ int main(int argc, char **argv)
 		case 'I': rc.id = optarg; break;
 		case 'T': rc.timeout_s = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'K': ckpt_min = strtol(optarg, NULL, 10); break;
+		case 'Q': recover_pool = 1; break;
 		case 'F':
 			if (vquota_parse_bytes(optarg, &floor_bytes)) {
 				fprintf(stderr, "vaultd: --disk-floor %s: expected bytes (e.g. 64M, 1G)\n",
@@ -336,7 +373,7 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!dir || (!so.socket_path && !check && !import) || (import && (so.socket_path || check)) ||
+	if (!dir || (!so.socket_path && !check && !import && !recover_pool) || (import && (so.socket_path || check)) ||
 	    (passfile && !import) || optind != argc) {
 		usage(stderr);
 		return 2;
@@ -353,8 +390,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vaultd: --store is dir (the default) or rados; --ceph-* need --store rados\n");
 		return 2;
 	}
-	if (ckpt_min < 0 || ckpt_min > 100000) {
-		fprintf(stderr, "vaultd: --checkpoint-minutes: 0..100000\n");
+	if (recover_pool && (!rados || check)) {
+		fprintf(stderr, "vaultd: --recover-from-pool needs --store rados (and not --check)\n");
+		return 2;
+	}
+	if (ckpt_min < 0 || ckpt_min > 30000) {
+		fprintf(stderr, "vaultd: --checkpoint-minutes: 0..30000\n");
 		return 2;
 	}
 	log_init("vaultd", use_syslog, verbose);
@@ -383,7 +424,16 @@ int main(int argc, char **argv)
 		printf("keys imported: %s\n", msg);
 		return 0;
 	}
-	snprintf(info, sizeof(info), "pid %ld socket %s", (long)getpid(), so.socket_path);
+	if (recover_pool) {
+		/* Keys and metadata from the pool's checkpoint into a fresh
+		 * directory holding only keys/platform.key; then the usual open. */
+		if ((r = vcore_pool_restore(dir, rados, &ckpt_created, why, sizeof(why))))
+			fatalx("recovery from the pool: %s", *why ? why : vg_strerror(r));
+		log_info("recovery: checkpoint of %llu restored into %s",
+			(unsigned long long)ckpt_created, dir);
+	}
+	snprintf(info, sizeof(info), "pid %ld socket %s", (long)getpid(),
+		so.socket_path ? so.socket_path : "(recovery)");
 	if ((r = vcore_open_store(dir, 0, info, rados, &c, why, sizeof(why))))
 		fatalx("%s", *why ? why : vg_strerror(r));
 	{
@@ -403,6 +453,15 @@ int main(int argc, char **argv)
 	c->outbox = outbox;
 	if ((r = vtime_load(c)))
 		fatalx("the trusted-time mark: %s", vg_strerror(r));
+	if (recover_pool) {
+		char lostlist[4096];
+		unsigned lost = 0;
+		if ((r = vcore_pool_recovered(c, ckpt_created, &lost, lostlist, sizeof(lostlist))))
+			fatalx("recovery from the pool: naming lost points: %s", vg_strerror(r));
+		printf("recovered from the checkpoint of %llu (vault time); %u point%s committed after "
+			"it %s lost%s\n%s", (unsigned long long)ckpt_created, lost, lost == 1 ? "" : "s",
+			lost == 1 ? "is" : "are", lost ? ":" : "", lostlist);
+	}
 	if (!check && (r = vanchor_maybe(c, 1)))  /* where the chain stands at start-up */
 		log_warnx("audit anchor: %s", vg_strerror(r));
 	if ((r = vcore_recover(c, &rec)))
@@ -421,22 +480,39 @@ int main(int argc, char **argv)
 			"local root or an Owner runs: vaultctl audit acknowledge --reason TEXT", why);
 	else if (r)
 		fatalx("audit chain: %s", *why ? why : vg_strerror(r));
+	if (recover_pool) {
+		printf("state directory %s rebuilt (%llu audit entries, the last one the recovery); "
+			"start vaultd on it as usual\n", dir, (unsigned long long)count);
+		vcore_close(c);
+		return 0;
+	}
+	if (rados)
+		write_checkpoint(c, "start");  /* so a pool always has one */
 	if ((r = vsrv_listen(&so, &lfd, why, sizeof(why))))
 		fatalx("%s", why);
 	log_info("serving %s (state %s, %llu audit entries)", so.socket_path, dir,
 		(unsigned long long)count);
 	{
 		struct purger pg = {.c = c}, hw = {.c = c};
-		pthread_t th, hth, sth;
+		struct ckpter ck = {.c = c, .ms = (int)(ckpt_min * 60000)};
+		pthread_t th, hth, cth, sth;
 		if (pipe2(pg.stop, O_CLOEXEC) < 0 || pthread_create(&th, NULL, purger_main, &pg))
 			fatal("cannot start the purger");
 		if (pipe2(hw.stop, O_CLOEXEC) < 0 || pthread_create(&hth, NULL, hwm_main, &hw))
 			fatal("cannot start the audit high-water thread");
+		if (rados && ckpt_min > 0 &&
+		    (pipe2(ck.stop, O_CLOEXEC) < 0 || pthread_create(&cth, NULL, ckpt_main, &ck)))
+			fatal("cannot start the checkpoint thread");
 		scrub.c = c;
 		if (scrub.every && (pipe2(scrub.stop, O_CLOEXEC) < 0 ||
 				    pthread_create(&sth, NULL, scrubber_main, &scrub)))
 			fatal("cannot start the scheduled scrub");
 		vsrv_run(c, lfd, sfd);
+		if (rados && ckpt_min > 0) {
+			if (write(ck.stop[1], "x", 1) != 1)
+				log_warn("stopping the checkpoint thread");
+			pthread_join(cth, NULL);
+		}
 		if (scrub.every) {
 			vscrub_cancel();
 			if (write(scrub.stop[1], "x", 1) != 1)
@@ -455,6 +531,8 @@ int main(int argc, char **argv)
 			log_warnx("audit high-water mark %s: %s", c->ast.hwm_path, vg_strerror(r));
 	}
 	unlink(so.socket_path);
+	if (rados)
+		write_checkpoint(c, "shutdown");  /* after the last commit */
 	vcore_close(c);
 	log_info("stopped");
 	return 0;

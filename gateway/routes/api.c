@@ -132,7 +132,10 @@ static const struct rename point_names[] = {
 	{"point", "id"}, {"time", "committed"}, {"time2", "expiry"}, {"size", "bytes"},
 	{"count", "objects"}, {NULL, NULL}};
 static const struct rename object_names[] = {
-	{"object", "name"}, {"time", "created"}, {NULL, NULL}};
+	{"object", "name"}, {"time", "created"}, {"offset", "lock_until"}, {NULL, NULL}};
+static const struct rename restic_deleted_names[] = {
+	{"object", "name"}, {"time", "deleted_at"}, {"time2", "purge_at"},
+	{"offset", "lock_until"}, {"principal", "deleted_by"}, {NULL, NULL}};
 static const struct rename pending_names[] = {
 	{"name", "what"}, {"value", "to"}, {"reason", "from"}, {"principal", "requested_by"},
 	{"time", "requested_at"}, {"time2", "effective_at"}, {"kind", "alert"}, {NULL, NULL}};
@@ -157,7 +160,9 @@ static void dec_mua(json_t *o);
 static const struct view vault_view = {vault_names, NULL, dec_vault};
 static const struct view item_view = {item_names, NULL, NULL};
 static const struct view point_view = {point_names, NULL, NULL};
-static const struct view object_view = {object_names, NULL, NULL};
+static void dec_lock(json_t *o);
+static const struct view object_view = {object_names, NULL, dec_lock};
+static const struct view restic_deleted_view = {restic_deleted_names, NULL, dec_lock};
 static const struct view pending_view = {pending_names, NULL, NULL};
 static const struct view alert_view = {NULL, alert_alias, NULL};
 static const struct view policy_view = {NULL, policy_alias, NULL};
@@ -304,6 +309,12 @@ static void dec_vault(json_t *o)
 				json_object_set_new(o, k, json_string(eq));
 		}
 	}
+}
+
+/* A restic retention lock's end (Unix seconds) also as ISO 8601. */
+static void dec_lock(json_t *o)
+{
+	add_iso(o, "lock_until");
 }
 
 /* A guard request: the names it is posted with (vault, operation, target)
@@ -1091,6 +1102,74 @@ static void vault_key(struct gw_rctx *x, struct vgc *v, const struct api_target 
 	finish_res(x, v, 200, &outcome_view, RES_VAULT, t, NULL);
 }
 
+/* POST /v1/vaults/V/items/I/restic/undelete with {"all": true},
+ * {"since": UNIX} or {"names": ["TYPE:ID", ...]}: soft-deleted restic
+ * files back (SPEC §10). vaultd decides who may (Contributor, Owner). */
+static int restic_undelete_one(struct gw_rctx *x, struct vgc *v, const struct api_target *t,
+	const char *name, uint64_t since, uint64_t *total)
+{
+	struct vg_wr *w = req(x, v, VG_OP_RESTIC_UNDELETE);
+	struct vg_msg m;
+	uint64_t n = 0;
+	int r;
+
+	add_names(w, t, 3);
+	if (name)
+		vg_msgb_str(w, VG_TAG_OBJECT, name);
+	else
+		vg_msgb_u64(w, VG_TAG_TIME, since);
+	if ((r = vgc_call(v, &m))) {
+		gw_reply_op_error(x, v, r);
+		return r;
+	}
+	(void)vg_msg_u64(&m, VG_TAG_COUNT, &n);
+	*total += n;
+	return 0;
+}
+
+static void restic_undelete(struct gw_rctx *x, struct vgc *v, const struct api_target *t)
+{
+	json_t *o = read_json(x), *all, *since, *names;
+	uint64_t total = 0;
+	size_t i;
+
+	if (!o)
+		return;
+	all = json_object_get(o, "all");
+	since = json_object_get(o, "since");
+	names = json_object_get(o, "names");
+	if (json_object_size(o) != 1 || (all && !json_is_true(all)) ||
+	    (since && (!json_is_integer(since) || json_integer_value(since) <= 0)) ||
+	    (names && (!json_is_array(names) || json_array_size(names) == 0 ||
+			      json_array_size(names) > 1000))) {
+		json_decref(o);
+		gw_reply_error(x, 400, "invalid", "POST {\"all\": true}, {\"since\": UNIX} or "
+			"{\"names\": [\"TYPE:ID\", ...]}");
+		return;
+	}
+	if (names) {
+		json_t *e;
+		json_array_foreach(names, i, e) {
+			if (!json_is_string(e) || vg_name_check(json_string_value(e), VG_OBJECT_NAME_MAX)) {
+				json_decref(o);
+				gw_reply_error(x, 400, "bad-name", "names must be restic file names");
+				return;
+			}
+		}
+		json_array_foreach(names, i, e)
+			if (restic_undelete_one(x, v, t, json_string_value(e), 0, &total)) {
+				json_decref(o);
+				return;
+			}
+	} else if (restic_undelete_one(x, v, t, NULL,
+			   since ? (uint64_t)json_integer_value(since) : 0, &total)) {
+		json_decref(o);
+		return;
+	}
+	json_decref(o);
+	send_json(x, 200, json_pack("{s:I}", "restored", (json_int_t)total));
+}
+
 static void whoami(struct gw_rctx *x)
 {
 	send_json(x, 200, json_pack("{s:s, s:s}", "principal", x->c->principal, "kind",
@@ -1160,6 +1239,7 @@ enum api_op {
 	A_ITEM_RESUME, A_POINTS, A_POINT_NEW, A_POINT, A_POINT_DELETE, A_POINT_UNDELETE,
 	A_POINT_ABORT, A_COMMIT, A_OBJECTS, A_OBJ_PUT, A_OBJ_GET, A_MUA_LIST, A_MUA_REQUEST,
 	A_MUA_APPROVE, A_MUA_DENY, A_VAULT_KEY, A_REPORT, A_VAULT_REPORT, A_AGENT_ACTIVATE,
+	A_RESTIC_DELETED, A_RESTIC_UNDELETE,
 };
 
 /* The native API's routes: one row per (method, path pattern). A segment
@@ -1200,6 +1280,8 @@ static const struct api_route {
 	{GW_M_DELETE, "/v1/vaults/{vault}/items/{item}", A_ITEM_STOP},
 	{GW_M_POST, "/v1/vaults/{vault}/items/{item}/undelete", A_ITEM_UNDELETE},
 	{GW_M_POST, "/v1/vaults/{vault}/items/{item}/resume", A_ITEM_RESUME},
+	{GW_M_GET, "/v1/vaults/{vault}/items/{item}/restic/deleted", A_RESTIC_DELETED},
+	{GW_M_POST, "/v1/vaults/{vault}/items/{item}/restic/undelete", A_RESTIC_UNDELETE},
 	{GW_M_GET, "/v1/vaults/{vault}/items/{item}/points", A_POINTS},
 	{GW_M_POST, "/v1/vaults/{vault}/items/{item}/points", A_POINT_NEW},
 	{GW_M_GET, "/v1/vaults/{vault}/items/{item}/points/{point}", A_POINT},
@@ -1349,7 +1431,7 @@ void gw_api_handle(struct gw_rctx *x)
 	}
 	takes_body = op == A_VAULT_NEW || op == A_ITEM_NEW || op == A_OBJ_PUT || op == A_VAULT_SET ||
 		op == A_ITEM_POLICY || op == A_POLICY_SET || op == A_MUA_REQUEST ||
-		op == A_MUA_APPROVE || op == A_VAULT_KEY;
+		op == A_MUA_APPROVE || op == A_VAULT_KEY || op == A_RESTIC_UNDELETE;
 	if ((op == A_REPORT || op == A_VAULT_REPORT) &&
 	    gw_query_get(x->req->query, "since", buf, sizeof(buf)) == 1 &&
 	    vg_parse_u64(buf, 0, UINT64_MAX, &since)) {
@@ -1473,6 +1555,11 @@ void gw_api_handle(struct gw_rctx *x)
 			stream_rows(x, v, &report_view, NULL, NULL, false, false);
 		break;
 	}
+	case A_RESTIC_DELETED:
+		call_list(x, v, VG_OP_RESTIC_DELETED, &t, 3, &restic_deleted_view, NULL, NULL, false,
+			0, 0, false);
+		break;
+	case A_RESTIC_UNDELETE: restic_undelete(x, v, &t); break;
 	case A_MUA_LIST:
 		call_list(x, v, VG_OP_MUA_LIST, &t, 0, &mua_view, "name", t.object, false, 0, 0, false);
 		break;

@@ -7,8 +7,8 @@
 #     object is counted, not removed); the next start's recovery removes it;
 #   - a state directory keeps its store (dir vs rados), a pool its owner (a
 #     second state directory on the same pool is refused);
-#   - a full pool (the OSD's memstore filled): a backup fails at once with
-#     "out of space" (507 through the gateway), nothing is recorded, and
+#   - a full pool (the OSD's memstore filled): a backup fails at once
+#     ("0 bytes free": VG_ENOSPACE, 507 through the gateway), nothing is recorded, and
 #     backups work again once space is freed.
 #
 #   vaultctl ──unix──► vaultd --store rados ──► ceph-osd (memstore, 100 MB)
@@ -85,11 +85,11 @@ for i in $(seq 1 40); do
 done
 ceph_pool_full "$POOL" || vg_fail "the OSD never became full"
 t0=$(date +%s)
-vg_expect_fail "out of space" vg_ctl backup v1 host1 "$VG_WORK/a"
+vg_expect_fail "0 bytes free" vg_ctl backup v1 host1 "$VG_WORK/a"
 dt=$(($(date +%s) - t0))
 [ "$dt" -le 3 ] || vg_fail "the full pool took ${dt}s to refuse"
 vg_random_file "$VG_WORK/c" 1000
-vg_expect_fail "out of space" vg_ctl backup v1 host1 "$VG_WORK/c"
+vg_expect_fail "0 bytes free" vg_ctl backup v1 host1 "$VG_WORK/c"
 [ "$(vg_ctl points v1 host1 | cut -f1)" = "$P1" ] || vg_fail "a refused backup left a visible point"
 vg_log "full pool refused in ${dt}s"
 cephc osd pool delete "$filler" "$filler" --yes-i-really-really-mean-it >/dev/null

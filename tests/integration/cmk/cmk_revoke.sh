@@ -104,6 +104,13 @@ vg_ctl audit export | grep -q "\"op\":\"key.available\",\"target\":\"v1\",\"resu
 	vg_fail "the key's return is not audited"
 blobs_unchanged "after the re-import"
 vg_ctl clock advance $((15 * 86400)) >/dev/null  # the test clock restarted with vaultd
+# The purge was due while the vault was sealed, with no upcoming-purge
+# warning given: it is warned now and runs 48 hours later (SPEC §11).
+vg_ctl purge run >/dev/null
+vg_ctl points v1 scratch --all | grep -q "^$SP" || vg_fail "purged with no upcoming-purge warning first"
+vg_ctl alerts v1 | grep -q "upcoming-purge	vault=v1	target=v1/scratch/$SP	by=purger	purge at .* (postponed 48 hours" ||
+	vg_fail "no upcoming-purge warning: $(vg_ctl alerts v1)"
+vg_ctl clock advance $((48 * 3600 + 1)) >/dev/null
 vg_ctl purge run >/dev/null
 vg_ctl points v1 scratch --all | grep -q "^$SP" && vg_fail "the postponed purge did not run"
 n=$(vg_ctl alerts v1 | grep -c "cmk-unavailable" || true)

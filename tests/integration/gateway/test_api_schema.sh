@@ -125,6 +125,12 @@ call $O -X POST "$I/resume"
 call $O -X DELETE "$V/items/host2"
 call $O -X POST "$V/items/host2/undelete"
 call $O -X DELETE "$V/items/host2?delete_data=true"
+# restic soft deletes (the repository itself is restic's REST backend, out of this schema)
+call $O -X POST -d '{"name":"repo1","kind":"restic"}' "$V/items"
+call $O "$V/items/repo1/restic/deleted"
+call $O -X POST -d '{"all":true}' "$V/items/repo1/restic/undelete"
+call $O -X POST -d '{"all":true,"since":5}' "$V/items/repo1/restic/undelete"   # 400
+call $A "$V/items/nohost/restic/deleted"             # 403/404
 # guards and MUA
 vg_ctl guard create g1 >/dev/null
 vg_ctl guard approver add g1 gina >/dev/null

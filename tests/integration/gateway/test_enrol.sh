@@ -52,7 +52,7 @@ vg_expect_fail "items are given to agents only" vg_ctl item set default repo1 ag
 vg_expect_fail "no principal" vg_ctl item set default repo1 agent nobody-such
 vg_expect_fail "no setting" vg_ctl item set default repo1 colour blue
 vg_ctl item set default repo1 agent ag1 >/dev/null
-vg_ctl item list default | grep -q "^repo1.*owner=ag1$" || vg_fail "item list after set: $(vg_ctl item list default)"
+vg_ctl item list default | grep -qE "^repo1.*owner=ag1(\s|$)" || vg_fail "item list after set: $(vg_ctl item list default)"
 vg_ctl audit export | grep '"item.set"' | grep -q 'agent root@local -> ag1' || vg_fail "item.set not audited"
 vg_log "ok: item set ... agent ag1 (refusals named), item list shows owner=ag1, audited"
 

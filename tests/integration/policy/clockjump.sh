@@ -74,8 +74,15 @@ pl_audited own clock.accept clock ok "time accepted"
 pl_audited own mua.use clock ok clock-accept
 t2=$(pl_now)
 [ $((t2 - t0)) -ge $((16 * DAY)) ] || pl_fail "accepted time is not the new wall clock: $t0 -> $t2"
+# Due now, but never warned (the jump skipped the 48 hours): warned first,
+# purged 48 hours later.
 pl_purge
-[ -z "$(pl_point_state "$V" a "$PA")" ] || pl_fail "after the accept, the due point was not purged"
+[ "$(pl_point_state "$V" a "$PA")" = soft-deleted ] || pl_fail "purged with no upcoming-purge warning first"
+pl_alert upcoming-purge "$V" "$V/a/$PA" purger
+pl_root alerts "$V" | grep "upcoming-purge" | grep -q "postponed 48 hours" || pl_fail "alerts: $(pl_root alerts "$V")"
+pl_advance $((48 * 3600 + 1))
+pl_purge
+[ -z "$(pl_point_state "$V" a "$PA")" ] || pl_fail "48 hours after its warning, the due point was not purged"
 pl_expect_fail "no clock jump is waiting to be accepted" pl_as own --grant "$ID" clock accept
 
 pl_case "test clock: the wall clock goes back 30 days; nothing rewinds"
@@ -107,7 +114,9 @@ done
 for p in $(pl_points "$M" a | head -n 11); do
 	pl_ok pl_root point delete "$M" a "$p"
 done
-pl_advance $((15 * DAY))
+pl_advance $((13 * DAY))
+pl_purge   # the upcoming-purge warnings
+pl_advance $((2 * DAY))
 pl_purge
 left=$(pl_root points "$M" a --all | awk -F'\t' '$3 == "soft-deleted"' | wc -l)
 [ "$left" = 1 ] || pl_fail "after the first pass $left soft-deleted points remain, want 1 (bound 10 a pass)"
@@ -156,7 +165,14 @@ held_purge
 [ "$(pl_point_state "$P" a "$Q1")" = soft-deleted ] || pl_fail "Q1 purged after the restart"
 pl_ok pl_root clock accept
 pl_purge
-[ -z "$(pl_point_state "$P" a "$Q1")" ] || pl_fail "Q1 (due after the accepted jump) not purged"
+[ "$(pl_point_state "$P" a "$Q1")" = soft-deleted ] || pl_fail "Q1 purged with no upcoming-purge warning first"
+pl_alert upcoming-purge "$P" "$P/a/$Q1" purger
+# 49 hours on (the wall clock moved again: held again, accepted again).
+echo $((16 * DAY + 49 * 3600)) >"$OFF"
+held_purge
+pl_ok pl_root clock accept
+pl_purge
+[ -z "$(pl_point_state "$P" a "$Q1")" ] || pl_fail "Q1, warned 49 hours ago, not purged"
 u2=$(last_unix)
 
 pl_case "production: a cooling-off cannot be cut short (expedite is the test daemon's only)"
@@ -168,7 +184,7 @@ pl_root vault show "$P" | grep -q "soft-delete=on/" || pl_fail "soft delete went
 pl_ok pl_root pending cancel "$ID"
 
 pl_case "production: the wall clock set back 10 days rewinds nothing"
-echo $((6 * DAY)) >"$OFF"
+echo $((6 * DAY + 49 * 3600)) >"$OFF"
 pl_purge
 pl_root item create "$P" c >/dev/null
 u3=$(last_unix)

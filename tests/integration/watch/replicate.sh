@@ -7,7 +7,8 @@
 # the source stays on the secondary; a run killed mid-object resumes with
 # that object and commits the point whole; a damaged source object never
 # becomes a point on the secondary; the replicator can read, never write or
-# delete, and sees no other vault.
+# delete, and sees no other vault. A bit flipped on the primary is found by
+# scrub and repaired from the secondary (`scrub --repair`).
 #
 #   primary                                         secondary
 #   vaultd A ◄─unix─ vaultgw A 127.0.0.1:PA ◄─TLS── vaultsync ─unix─► vaultd B
@@ -64,7 +65,8 @@ vg_random_file "$VG_WORK/f1" $((3 * M + 17))
 vg_random_file "$VG_WORK/f2" 5000
 P1=$(A backup "$SRC" host1 --object f1 "$VG_WORK/f1")
 P2=$(A backup "$SRC" host1 --object f2 "$VG_WORK/f2")
-A backup vgt-$$-other secret "$VG_WORK/f2" >/dev/null
+head -c 777 /dev/urandom >"$VG_WORK/secret"
+A backup vgt-$$-other secret "$VG_WORK/secret" >/dev/null
 A principal add op --kind user >"$VG_WORK/op.tok"
 A role grant op "$SRC" operator >/dev/null
 OPA="op:$(cat "$VG_WORK/op.tok")"
@@ -181,4 +183,35 @@ vg_expect_fail "sync j1" B sync run j1
 B sync show j1 | grep -q "points-copied=4	in-progress=1" || vg_fail "sync show: $(B sync show j1)"
 vg_log "ok: a damaged source object fails the run; nothing half-copied is visible"
 B sync list | grep -q "^j1	remote=prim	vault=$SRC	to=$DST" || vg_fail "sync list: $(B sync list)"
+
+# ---- scrub --repair on the primary, from the secondary --------------------------------
+# The primary gets a remote for its partner (a replicator on DST there), used
+# only to fetch good copies.
+B principal add repl2 --kind user >"$VG_WORK/repl2.tok"
+B role grant repl2 "$DST" replicator >/dev/null
+A remote add sec "$URL_B" --ca "$CA_B" --user repl2 --token-file "$VG_WORK/repl2.tok" >/dev/null
+F2BLOB=$(find "$VG_WORK/A/state/blobs" -type f -size 5064c)
+[ "$(echo "$F2BLOB" | grep -c .)" = 1 ] || vg_fail "want one blob of f2: $F2BLOB"
+vg_flip_bit "$F2BLOB" 100 2
+vg_expect_fail "2 damaged" A scrub "$SRC"
+set +e
+out=$(A scrub "$SRC" --repair --remote sec --from-vault "$DST" 2>&1)
+rc=$?
+set -e
+[ $rc = 1 ] || vg_fail "repair with one object beyond repair exited $rc: $out"
+echo "$out" | grep -q "^repaired: $SRC/host1/$P2/f2 (5000 bytes from sec:$DST)" || vg_fail "f2 not repaired: $out"
+echo "$out" | grep -q "^NOT REPAIRED: $SRC/host1/$P5/f5: no copy with its SHA-256 on the remote" ||
+	vg_fail "f5 (never replicated) not reported: $out"
+A audit export | grep -F '"op":"object.repair"' | grep -F "\"target\":\"$SRC/host1/$P2/f2\"" |
+	grep -qF '"result":"ok"' || vg_fail "the repair is not audited"
+A restore "$SRC" host1 "$P2" --object f2 -o "$VG_WORK/f2.back" >/dev/null
+cmp -s "$VG_WORK/f2.back" "$VG_WORK/f2" || vg_fail "the repaired object differs"
+set +e
+out=$(A scrub "$SRC" 2>&1)
+set -e
+echo "$out" | grep -q "1 damaged" || vg_fail "after the repair only f5 should be damaged: $out"
+echo "$out" | grep -q "object f5" || vg_fail "f5 should be the damaged one: $out"
+[ ! -e "$F2BLOB" ] || vg_fail "the damaged blob file was kept"
+vg_expect_fail "remote nosuch: no such remote" A scrub "$SRC" --repair --remote nosuch --from-vault "$DST"
+vg_log "ok: scrub --repair fetches the good copy from the partner, checks it, audits it; one beyond repair is named"
 echo "PASS replicate"
