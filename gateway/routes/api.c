@@ -178,9 +178,11 @@ static bool is_time_tag(uint16_t tag)
 	return tag == VG_TAG_TIME || tag == VG_TAG_TIME2;
 }
 
-/* KEY (Unix seconds) gets KEY_iso beside it: ISO 8601 UTC, or null for 0
- * (never); an event's `time` also gets `unix` (the name vaultctl --json
- * and the webhook use for the integer). */
+/* KEY (Unix seconds) gets KEY_unix (the same integer) and KEY_iso (ISO
+ * 8601 UTC, or null for 0: never) beside it; an event's `time` gets `unix`
+ * and `time_iso`. These are the names vaultctl --json and the webhook use
+ * for the integer (where KEY itself is the ISO string, as it will be in
+ * /v2). */
 static void add_iso(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
@@ -188,10 +190,11 @@ static void add_iso(json_t *o, const char *key)
 	time_t t;
 	struct tm tm;
 
-	if (!v || !json_is_integer(v) || snprintf(name, sizeof(name), "%s_iso", key) >= (int)sizeof(name))
+	if (!v || !json_is_integer(v) || snprintf(name, sizeof(name), "%s_unix", key) >= (int)sizeof(name))
 		return;
-	if (strcmp(key, "time") == 0)
-		json_object_set_new(o, "unix", json_integer(json_integer_value(v)));
+	json_object_set_new(o, strcmp(key, "time") == 0 ? "unix" : name,
+		json_integer(json_integer_value(v)));
+	snprintf(name, sizeof(name), "%s_iso", key);
 	t = (time_t)json_integer_value(v);
 	if (t <= 0 || !gmtime_r(&t, &tm) || !strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm)) {
 		json_object_set_new(o, name, json_null());
