@@ -65,8 +65,9 @@ def router_routes(api_c):
     start = src.index("api_routes[] = {")
     end = src.index("};", start)
     rows = re.findall(r'\{GW_M_([A-Z]+), "(/v1[^"]*)", A_[A-Z_]+\}', src[start:end])
-    if not rows:
-        raise SystemExit("no rows found in api_routes of " + api_c)
+    if not rows or len(rows) != src[start:end].count("{GW_M_"):
+        raise SystemExit(f"api_routes of {api_c}: {src[start:end].count('{GW_M_')} rows, "
+                         f"{len(rows)} in the form {{GW_M_METHOD, \"/v1/...\", A_OP}}")
     return {(m, p) for m, p in rows}
 
 
