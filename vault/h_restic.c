@@ -106,6 +106,8 @@ int h_restic_get(struct conn *k, const struct vg_msg *m)
 	(void)vg_msg_u64(m, VG_TAG_OFFSET, &off);
 	(void)vg_msg_u64(m, VG_TAG_LENGTH, &len);
 	if ((r = vcore_download_open(k->c, a.vault, a.item, 0, a.object, &d, &o))) {
+		if (r == VG_EINTEGRITY)
+			integrity_failed(k, "restic.get", a.target);  /* a damaged blob header */
 		audit_fail(k, "restic.get", a.target, r, false);
 		if (r == VG_EKEY)
 			return send_key_err(k, a.target, a.vault);

@@ -31,8 +31,8 @@
  *   jobs/JOB       remote= vault= to= every=
  *   state/JOB      an append-only journal, fsync'd per line:
  *                  "pending SRC DST" a source point being copied into DST
- *                  (a detached point on the secondary), "obj SRC NAME" an
- *                  object of it that is in, "done SRC DST" committed,
+ *                  (a detached point on the secondary), "obj DST NAME" an
+ *                  object that is in it, "done SRC DST" committed,
  *                  "run T objects bytes" a finished run.
  *
  * What a run does, per item of the source vault (names kept):
@@ -449,7 +449,7 @@ static int sync_point(struct httpc *h, struct journal *j, const struct kv *job, 
 	struct vg_msg m;
 	struct vg_wr *w;
 	size_t i;
-	int r;
+	int r = 0, resumed;
 
 	seg(ei, sizeof(ei), item);
 	fmt(path, sizeof(path), "/v1/vaults/%s/items/%s/points/%s/objects", job->vault, ei, src);
@@ -463,6 +463,8 @@ static int sync_point(struct httpc *h, struct journal *j, const struct kv *job, 
 	/* resume the pending copy, if any */
 	if ((pe = journal_find(j, 'p', src, NULL)))
 		fmt(dst, sizeof(dst), "%s", pe->dst);
+	resumed = *dst != 0;
+again:
 	if (!*dst) {
 		w = vgc_req(local, VG_OP_POINT_BEGIN);
 		vg_msgb_str(w, VG_TAG_VAULT, job->to);
@@ -489,7 +491,7 @@ static int sync_point(struct httpc *h, struct journal *j, const struct kv *job, 
 			json_decref(list);
 			return VG_EPROTO;
 		}
-		if (journal_find(j, 'o', src, name))
+		if (journal_find(j, 'o', dst, name))
 			continue;
 		w = vgc_req(local, VG_OP_OBJECT_PUT);
 		vg_msgb_str(w, VG_TAG_VAULT, job->to);
@@ -501,9 +503,17 @@ static int sync_point(struct httpc *h, struct journal *j, const struct kv *job, 
 		if ((r = vgc_upload_begin(local))) {
 			if (r == VG_EEXISTS) {
 				/* in from a run cut after the upload, before the journal line */
-				if ((r = journal_add(j, 'o', src, NULL, name)))
+				if ((r = journal_add(j, 'o', dst, NULL, name)))
 					break;
 				continue;
+			}
+			if (resumed && (r == VG_ENOTFOUND || r == VG_EBADSTATE)) {
+				/* the pending point is gone (dropped after a day, or
+				 * aborted): start this point over in a new one */
+				resumed = 0;
+				dst[0] = 0;
+				r = 0;
+				goto again;
 			}
 			fmt(why, whysz, "%s/%s/%s/%s: %s", job->to, item, dst, name, lerr(r));
 			break;
@@ -512,7 +522,7 @@ static int sync_point(struct httpc *h, struct journal *j, const struct kv *job, 
 		fmt(path, sizeof(path), "/v1/vaults/%s/items/%s/points/%s/objects/%s",
 			job->vault, ei, src, en);
 		if ((r = pipe_object(h, path, &rs->bytes, why, whysz)) ||
-		    (r = journal_add(j, 'o', src, NULL, name)))
+		    (r = journal_add(j, 'o', dst, NULL, name)))
 			break;
 		rs->objects++;
 	}
