@@ -34,9 +34,8 @@ hostile_listen "$TOPO_PE" 0.0.0.0 443
 PEMAC=$(vgtopo_mac "$TOPO_PE" vg0)
 
 starve() {	# starve SECONDS: SYNs forged from the agent's address, 2,000/s
-	hostile_flood eth0 "$PEMAC" "$TOPO_PE_IP" syn 443 $(($1 * 2000)) 2000 "$TOPO_OK_IP" >/dev/null &
-	fpid=$!
-	vg_track "$fpid"
+	hostile_flood_bg eth0 "$PEMAC" "$TOPO_PE_IP" syn 443 $(($1 * 2000)) 2000 "$TOPO_OK_IP" >/dev/null
+	fpid=$HOSTILE_PID
 	sleep 0.5
 }
 

@@ -15,6 +15,7 @@ the network address. PPS 0 means as fast as possible. Optional: --smac MAC.
 Prints "sent N in S s" (also when ended by SIGTERM). Only ever run inside
 the tests' own namespaces.
 """
+import errno
 import ipaddress
 import signal
 import socket
@@ -123,7 +124,9 @@ def main(argv):
             s.send(eth + ip + seg)
             sent += 1
             state["sent"] = sent
-        except OSError:
+        except OSError as e:
+            if e.errno in (errno.ENODEV, errno.ENXIO, errno.ENETDOWN):
+                break             # the interface is gone: the test is over
             time.sleep(0.001)     # the device queue is full: yield
         if interval:
             due = t0 + (i + 1) * interval
