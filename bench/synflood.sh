@@ -8,19 +8,19 @@
 # Real parts throughout: vaultd, vaultgw inside the namespace `vaultnet up`
 # made (allow_v4 = 10.224.0.0/12, so the forged sources are allowed ones
 # and fill the per-source meter), restic in the agent's namespace, the
-# forger tests/integration/netns/rawflood.py (two processes, half the rate
-# each). Each run backs up fresh random data (no deduplication between
+# forger tests/integration/netns/rawflood.py (N processes, rate/N each). Each run backs up fresh random data (no deduplication between
 # runs). Prints the wall time of each run, the flood's achieved rate and
 # the meter's fill; exits 1 only if a backup fails. Needs root. Not run by
 # test.sh: it takes a few minutes.
 #
-#   bench/synflood.sh [--size MIB] [--rate PPS]      (defaults 256, 20000)
+#   bench/synflood.sh [--size MIB] [--rate PPS] [--forgers N]   (defaults 256, 20000, 2)
 set -eu
-size=256 rate=20000
+size=256 rate=20000 forgers=2
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--size) size=$2; shift 2 ;;
 	--rate) rate=$2; shift 2 ;;
+	--forgers) forgers=$2; shift 2 ;;
 	*) sed -n '2,20p' "$0" >&2; exit 2 ;;
 	esac
 done
@@ -79,10 +79,10 @@ echo "== idle segment: restic backup of $size MiB"
 idle=$(backup idle) || { echo "synflood.sh: the idle backup failed" >&2; exit 1; }
 echo "   $idle s"
 
-echo "== during a forged SYN flood at $rate pkt/s from 10.224.0.0/12 (two forgers)"
-half=$((rate / 2))
+echo "== during a forged SYN flood at $rate pkt/s from 10.224.0.0/12 ($forgers forgers)"
+half=$((rate / forgers))
 fl=()
-for i in 1 2; do
+for i in $(seq "$forgers"); do
 	# ip netns exec execs python: $! is the forger itself
 	ip netns exec "$TOPO_AT" python3 "$RAWFLOOD" eth0 "$PEMAC" "$TOPO_PE_IP" syn 443 $((half * 900)) "$half" \
 		10.224.0.0/12 >"$VG_WORK/flood$i.log" 2>&1 &
@@ -103,7 +103,7 @@ for p in "${fl[@]}"; do
 done
 for p in "${fl[@]}"; do wait "$p" 2>/dev/null || true; done
 sent=0 secs=0
-for i in 1 2; do
+for i in $(seq "$forgers"); do
 	read -r n s < <(sed -n 's/^sent \([0-9]*\) in \([0-9.]*\) s$/\1 \2/p' "$VG_WORK/flood$i.log" | tail -1)
 	sent=$((sent + ${n:-0}))
 	secs=${s:-$secs}
