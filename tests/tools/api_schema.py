@@ -114,7 +114,7 @@ def records(rec_path):
             yield n, method, url, status, ctype, raw
 
 
-def check_body(spec, where, resp, ctype, raw):
+def check_body(spec, where, resp, ctype, raw, status):
     """Errors (strings) for one response against its response object."""
     content = resp.get("content") or {}
     base = ctype.split(";")[0].strip().lower() if ctype != "-" else None
@@ -141,8 +141,18 @@ def check_body(spec, where, resp, ctype, raw):
         return []
     v = jsonschema.Draft202012Validator(resolve(spec, sch))
     errs = sorted(v.iter_errors(inst), key=lambda e: list(e.absolute_path))
-    return [f"{where}: {'/'.join(str(p) for p in e.absolute_path) or '(body)'}: {e.message}"
-            for e in errs[:5]]
+    out = [f"{where}: {'/'.join(str(p) for p in e.absolute_path) or '(body)'}: {e.message}"
+           for e in errs[:5]]
+    # An error code answers with the statuses x-error-codes gives it.
+    if status >= 400 and isinstance(inst, dict) and isinstance(inst.get("error"), str):
+        table = {e["code"]: e["status"] for e in spec.get("x-error-codes", [])}
+        code = inst["error"]
+        if code not in table:
+            out.append(f"{where}: error code {code!r} is not in x-error-codes")
+        elif status not in table[code]:
+            out.append(f"{where}: error code {code!r} with status {status}; x-error-codes "
+                       f"gives it {table[code]}")
+    return out
 
 
 def cmd_validate(spec_path, rec_path, require_all):
@@ -165,7 +175,7 @@ def cmd_validate(spec_path, rec_path, require_all):
                 errors.append(f"{where}: no route of the schema, and {status} is not an "
                               "x-unrouted status")
             else:
-                errors += check_body(spec, where, resp, ctype, raw)
+                errors += check_body(spec, where, resp, ctype, raw, int(status))
             continue
         ptempl, item = match
         op = item.get(method.lower())
@@ -175,7 +185,7 @@ def cmd_validate(spec_path, rec_path, require_all):
                 errors.append(f"{where}: {method} is not an operation of {ptempl}, and "
                               f"{status} is not an x-method-not-allowed status")
             else:
-                errors += check_body(spec, where, resp, ctype, raw)
+                errors += check_body(spec, where, resp, ctype, raw, int(status))
             continue
         seen.add((method.upper(), ptempl))
         responses = op.get("responses", {})
@@ -187,7 +197,7 @@ def cmd_validate(spec_path, rec_path, require_all):
             continue
         if "$ref" in resp:
             resp = resolve(spec, resp)
-        errors += check_body(spec, where, resp, ctype, raw)
+        errors += check_body(spec, where, resp, ctype, raw, int(status))
     if require_all:
         for m, p in sorted(schema_routes(spec) - seen):
             errors.append(f"never called: {m} {p}")

@@ -202,6 +202,24 @@ echo "$out" | grep -q "1 points (2 objects)" || vg_fail "after the abort the poi
 check_native
 vg_log "ok: a pending point that vanished is started over"
 
+# A job with --every runs on its own under `vaultsync daemon`.
+B vault create "$DST-2" >/dev/null
+vg_expect_fail "a duration of at least 1m" B sync create j2 --remote prim --vault "$SRC" --to "$DST-2" --every 10s
+B sync create j2 --remote prim --vault "$SRC" --to "$DST-2" --every 1h >/dev/null
+B sync show j2 | grep -q "every=3600s" || vg_fail "sync show j2: $(B sync show j2)"
+"$VAULTSYNC" --socket "$SOCK_B" daemon >"$VG_WORK/daemon.log" 2>&1 &
+DP=$!
+vg_track "$DP"
+for _ in $(seq 1 300); do
+	grep -q "^done " "$VG_WORK/sync/state/j2" 2>/dev/null && grep -q "^run " "$VG_WORK/sync/state/j2" && break
+	sleep 0.1
+done
+kill "$DP"
+wait "$DP" 2>/dev/null || true
+grep -q "^run " "$VG_WORK/sync/state/j2" || vg_fail "the daemon did not run j2: $(cat "$VG_WORK/daemon.log")"
+[ "$(B points "$DST-2" host1 | grep -c .)" = "$(A points "$SRC" host1 | grep -c .)" ] || vg_fail "j2 copied too little: $(B points "$DST-2" host1)"
+vg_log "ok: vaultsync daemon runs a job with --every"
+
 # ---- a damaged source object never becomes a point --------------------------------------
 vg_random_file "$VG_WORK/f5" $((2 * M))
 P5=$(A backup "$SRC" host1 --object f5 "$VG_WORK/f5")
@@ -212,6 +230,7 @@ vg_expect_fail "sync j1" B sync run j1
 B sync show j1 | grep -q "points-copied=5	in-progress=" || vg_fail "sync show: $(B sync show j1)"
 vg_log "ok: a damaged source object fails the run; nothing half-copied is visible"
 B sync list | grep -q "^j1	remote=prim	vault=$SRC	to=$DST" || vg_fail "sync list: $(B sync list)"
+
 
 # ---- scrub --repair on the primary, from the secondary --------------------------------
 # The primary gets a remote for its partner (a replicator on DST there), used
