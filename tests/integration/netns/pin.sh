@@ -52,7 +52,7 @@ n=$(hostile_connects "$TOPO_AT" "$TOPO_PE_IP" 443 1 10.231.0.70)
 
 vg_log "pins are refused off the segment and outside the allowlist"
 for bad in "pin = 10.232.0.20 $OKMAC|not on-link (outside the address prefix 10.231.0.5/24)" \
-	"pin = 10.231.0.200 $OKMAC|not in allow_v4 (pin only allowed agents)" \
+	"pin = 10.231.0.200 $OKMAC|not in allow_v4 (pin only allowed agents and the gateway)" \
 	"pin = 10.231.0.10 01:00:5e:00:00:01|is not a unicast MAC address" \
 	"pin = 10.231.0.10 zz:00:5e:00:00:01|is not a MAC address"; do
 	cp "$CONF" "$VG_WORK/bad.conf"

@@ -308,7 +308,7 @@ START_TEST(t_pins)
 	expect_err_extra("pin = 10.0.1.7 02:00:5e:10:00:07\n",
 			 "t.conf:9: pin: \"10.0.1.7\": not on-link (outside the address prefix 10.0.0.5/24): a MAC pins only a neighbour on the segment");
 	expect_err_extra("pin = 10.0.0.200 02:00:5e:10:00:07\n",
-			 "t.conf:9: pin: \"10.0.0.200\": not in allow_v4 (pin only allowed agents)");
+			 "t.conf:9: pin: \"10.0.0.200\": not in allow_v4 (pin only allowed agents and the gateway)");
 	expect_err_extra("pin = 10.0.0.7 03:00:5e:10:00:07\n",
 			 "t.conf:9: pin: \"10.0.0.7 03:00:5e:10:00:07\": 03:00:5e:10:00:07 is not a unicast MAC address");
 	expect_err_extra("pin = 10.0.0.7 02:00:5e:10:00\n",
@@ -317,6 +317,10 @@ START_TEST(t_pins)
 			 "t.conf:9: pin: \"10.0.0.7 02:00:5e:10:00:08\": 10.0.0.7 is pinned twice");
 	expect_err_extra("pin_onlink = yes\n",
 			 "t.conf:9: pin_onlink: pin_onlink = yes without any pin would drop every on-link agent");
+	t = with("pin = 10.0.0.1 02:00:5e:10:00:01\n");     /* the gateway: not in allow_v4, still pinnable */
+	ck_assert_int_eq(vn_config_parse("t.conf", t, strlen(t), &c, err, sizeof(err)), 0);
+	vn_config_free(c);
+	free(t);
 	t = with("pin = 10.0.0.7 02:00:5E:10:00:07\npin_onlink = yes\n");
 	ck_assert_int_eq(vn_config_parse("t.conf", t, strlen(t), &c, err, sizeof(err)), 0);
 	ck_assert_uint_eq(c->npins, 1);
