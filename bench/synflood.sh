@@ -13,9 +13,9 @@
 # the meter's fill; exits 1 only if a backup fails. Needs root. Not run by
 # test.sh: it takes a few minutes.
 #
-#   bench/synflood.sh [--size MIB] [--rate PPS] [--forgers N]   (defaults 256, 20000, 2)
+#   bench/synflood.sh [--size MIB] [--rate PPS] [--forgers N]   (defaults 256, 20000, 3)
 set -eu
-size=256 rate=20000 forgers=2
+size=256 rate=20000 forgers=3
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--size) size=$2; shift 2 ;;

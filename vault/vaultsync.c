@@ -772,8 +772,8 @@ static int cmd_remote(int argc, char **argv)
 			return fail("remote %s: a name is 1-64 of [A-Za-z0-9._-]", name);
 		if (!realpath(ca, cab))
 			return fail("--ca %s: %s", ca, strerror(errno));
-		if (!name_ok(user) && strlen(user) > 128)
-			return fail("--user %s: bad principal name", user);
+		if (!*user || strlen(user) > 128 || strpbrk(user, ": \t\r\n"))
+			return fail("--user: a principal name of 1-128 bytes, without ':' or spaces");
 		if ((r = read_secret(tf, token, sizeof(token))))
 			return fail("--token-file %s: cannot read a token", tf);
 		if ((r = httpc_new(url, cab, user, token, &h, why, sizeof(why)))) {
