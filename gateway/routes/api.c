@@ -630,32 +630,60 @@ static void vault_get(struct gw_rctx *x, struct vgc *v, const struct api_target 
 
 /* The resource a change leaves behind, read back after it (issue 20: a
  * mutation answers the resource as it now is). */
-enum res { RES_NONE = 0, RES_VAULT, RES_ITEM, RES_POLICY, RES_REQUEST };
+enum res { RES_NONE = 0, RES_VAULT, RES_ITEM, RES_POLICY, RES_REQUEST, RES_POINT };
 
 static int res_json(struct gw_rctx *x, struct vgc *v, enum res kind, const struct api_target *t,
 	const char *name, json_t **out)
 {
 	struct vg_wr *w;
 
+	/* Read without the request's grant or PIN: reading needs neither, and
+	 * a grant is for the change it was approved for. */
+	(void)x;
 	*out = NULL;
 	switch (kind) {
 	case RES_VAULT:
 		return vault_json(v, t->vault, out);
 	case RES_ITEM:
-		w = req(x, v, VG_OP_ITEM_LIST);
+		w = vgc_req(v, VG_OP_ITEM_LIST);
 		vg_msgb_str(w, VG_TAG_VAULT, t->vault);
 		return find_row(v, &item_view, "name", t->item, out);
 	case RES_POLICY:
-		w = req(x, v, VG_OP_POLICY_LIST);
+		w = vgc_req(v, VG_OP_POLICY_LIST);
 		vg_msgb_str(w, VG_TAG_VAULT, t->vault);
 		return find_row(v, &policy_view, "name", name, out);
 	case RES_REQUEST:
-		(void)req(x, v, VG_OP_MUA_LIST);
+		(void)vgc_req(v, VG_OP_MUA_LIST);
 		return find_row(v, &mua_view, "id", name, out);
+	case RES_POINT:
+		w = vgc_req(v, VG_OP_POINT_LIST);
+		add_names(w, t, 3);
+		vg_msgb_u32(w, VG_TAG_FLAGS, 1);  /* soft-deleted ones too */
+		return find_row(v, &point_view, "id", t->point, out);
 	case RES_NONE:
 		break;
 	}
 	return 0;
+}
+
+static const char *const res_key[] = {
+	[RES_VAULT] = "vault", [RES_ITEM] = "item", [RES_POLICY] = "policy",
+	[RES_REQUEST] = "request", [RES_POINT] = "point"};
+
+/* The resource read back into o under its kind's name, when it can be. */
+static void attach_res(struct gw_rctx *x, struct vgc *v, json_t *o, enum res kind,
+	const struct api_target *t)
+{
+	json_t *res = NULL;
+	int r;
+
+	if (!o)
+		return;
+	r = res_json(x, v, kind, t, NULL, &res);
+	if (r && (gw_link_failed(v, r) || r == VG_EPROTO || r == VG_ECLOSED))
+		x->link_bad = true;
+	if (res)
+		json_object_set_new(o, res_key[kind], res);
 }
 
 /* finish(), with the resource read back under its kind's name ("vault",
@@ -664,9 +692,6 @@ static int res_json(struct gw_rctx *x, struct vgc *v, enum res kind, const struc
 static void finish_res(struct gw_rctx *x, struct vgc *v, int status, const struct view *vw,
 	enum res kind, const struct api_target *t, const char *name)
 {
-	static const char *const key[] = {
-		[RES_VAULT] = "vault", [RES_ITEM] = "item", [RES_POLICY] = "policy",
-		[RES_REQUEST] = "request"};
 	struct vg_msg m;
 	json_t *o, *res = NULL;
 	int r;
@@ -686,7 +711,7 @@ static void finish_res(struct gw_rctx *x, struct vgc *v, int status, const struc
 		if (r && (gw_link_failed(v, r) || r == VG_EPROTO || r == VG_ECLOSED))
 			x->link_bad = true;
 		if (res)
-			json_object_set_new(o, key[kind], res);
+			json_object_set_new(o, res_key[kind], res);
 	}
 	send_json(x, status, o);
 }
@@ -821,13 +846,17 @@ static void point_op(struct gw_rctx *x, struct vgc *v, const struct api_target *
 				"result", detail, "purge_at", (json_int_t)until);
 			if (o)
 				add_iso(o, "purge_at");
+			attach_res(x, v, o, RES_POINT, t);
 			send_json(x, 200, o);
 		}
 		return;
 	}
 	if (op != VG_OP_POINT_COMMIT) {
-		send_json(x, 200, json_pack("{s:s, s:s}", "id", t->point, "state",
-					 op == VG_OP_POINT_ABORT ? "aborted" : "active"));
+		json_t *o = json_pack("{s:s, s:s}", "id", t->point, "state",
+			op == VG_OP_POINT_ABORT ? "aborted" : "active");
+		if (o && op == VG_OP_POINT_UNDELETE)
+			attach_res(x, v, o, RES_POINT, t);
+		send_json(x, 200, o);
 		return;
 	}
 	send_json(x, 200, msg_json(&m, &point_view));
