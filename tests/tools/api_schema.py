@@ -2,7 +2,8 @@
 """api_schema.py - hold the native API to gateway/api.yaml (issue 20).
 
   api_schema.py routes SPEC API_C
-      The router's table (api_routes in gateway/routes/api.c) and the
+      The schema must be sound (OpenAPI 3.1, every $ref resolves, every
+      schema valid JSON Schema 2020-12), and the router's table (api_routes in gateway/routes/api.c) and the
       schema's paths must name the same (METHOD, PATH) pairs; prints every
       difference, both ways, and exits 1 on any.
   api_schema.py validate SPEC RECORD [--require-all-operations]
@@ -82,10 +83,35 @@ def schema_routes(spec):
     return out
 
 
+def spec_problems(spec):
+    """The document's own soundness: OpenAPI 3.1, every $ref resolves, every
+    schema is a valid JSON Schema (2020-12), every operation has responses."""
+    out = []
+    if not str(spec.get("openapi", "")).startswith("3.1"):
+        out.append("not an OpenAPI 3.1 document")
+    try:
+        whole = resolve(spec, spec)
+    except (KeyError, ValueError) as e:
+        return out + [f"a $ref does not resolve: {e}"]
+    for name, sch in whole.get("components", {}).get("schemas", {}).items():
+        try:
+            jsonschema.Draft202012Validator.check_schema(sch)
+        except jsonschema.SchemaError as e:
+            out.append(f"components/schemas/{name}: {e.message}")
+    for path, item in whole["paths"].items():
+        for m in METHODS:
+            if m in item and not item[m].get("responses"):
+                out.append(f"{m.upper()} {path}: no responses")
+    return out
+
+
 def cmd_routes(spec_path, api_c):
     spec = load(spec_path)
     r, s = router_routes(api_c), schema_routes(spec)
     bad = 0
+    for p in spec_problems(spec):
+        print(p)
+        bad += 1
     for m, p in sorted(r - s):
         print(f"in the router, not in the schema: {m} {p}")
         bad += 1
