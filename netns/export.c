@@ -131,7 +131,7 @@ void vn_show_text(const struct vn_ruleset *rs, const struct vn_live *want, const
 				if (h->has_counter)
 					vg_wr_printf(out, ", packets %llu bytes %llu", (unsigned long long)h->packets,
 						     (unsigned long long)h->bytes);
-				vg_wr_printf(out, "):\n\t\t#   %s\n", h->canon);
+				vg_wr_printf(out, "):\n\t\t#   %s\n", h->nft[0] ? h->nft : h->canon);
 			}
 		}
 		vg_wr_printf(out, "\t}\n");

@@ -31,6 +31,7 @@ struct vn_live_rule {
 	bool has_comment;
 	char comment[256];
 	char canon[VN_CANON_MAX];       /* expressions, counter values left out */
+	char nft[320];                  /* nft's own text of it, if known (nfttext.h) */
 	bool has_counter;
 	uint64_t packets, bytes;
 };

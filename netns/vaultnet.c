@@ -26,6 +26,7 @@
 #include "lockfile.h"
 #include "log.h"
 #include "nflog.h"
+#include "nfttext.h"
 #include "nft.h"
 #include "ns.h"
 #include "path.h"
@@ -193,6 +194,12 @@ static int read_live(struct ctx *x, struct vn_live **out)
 	if ((r = vn_nft_read(nl, out)))
 		log_warnx("namespace %s: reading table inet %s: %s", x->cfg->netns, VN_TABLE, vg_strerror(r));
 	vn_nft_close(nl);
+	/* A rule the configuration does not explain is shown as nft prints it. */
+	for (size_t i = 0; !r && i < (*out)->nrules; i++)
+		if (vn_rule_match(x->want, &(*out)->rules[i]) < 0) {
+			(void)vn_nft_text(x->cfg->netns, *out);
+			break;
+		}
 	return r;
 }
 
@@ -421,6 +428,7 @@ static int cmd_explain(struct ctx *x)
 	int proto = IPPROTO_TCP, idx, pos = 0;
 	uint64_t port = x->cfg->port;
 	size_t nd;
+	bool drift;
 	char s[VN_ADDR_STRLEN];
 
 	if (x->o->argc < 1 || x->o->argc > 2) {
@@ -441,21 +449,33 @@ static int cmd_explain(struct ctx *x)
 	}
 	vn_addr_fmt(&src, s, sizeof(s));
 	idx = vn_ruleset_explain(x->rs, &src, proto, (uint16_t)port);
+	/* Drift first: an answer about a table the kernel does not hold must
+	 * not be read before the warning that says so. */
+	if (read_live(x, &have))
+		return 1;
+	if (idx >= 0)
+		lr = vn_live_find(have, x->want, (size_t)idx);
+	vg_wr_init(&diff, 4u << 20);
+	nd = vn_verify(x->rs, x->want, have, &diff);
+	vg_wr_free(&diff);
+	drift = nd || (idx >= 0 && !lr);
+	if (drift)
+		printf("WARNING: the live table differs from the configuration (%zu differences): the answer\n"
+		       "below is what the configuration decides, not necessarily what the kernel does.\n"
+		       "Run: vaultnet verify --config %s\n", nd, x->o->config);
 	if (proto == IPPROTO_TCP)
 		printf("new connection from %s to tcp/%u: ", s, (unsigned)port);
 	else
 		printf("echo request (ping) from %s: ", s);
 	if (idx < 0) {
 		printf("DROP by the input chain's policy\n");
-		return 1;
+		vn_live_free(have);
+		return drift ? EXIT_DRIFT : 1;
 	}
 	ru = &x->rs->rules[idx];
 	for (int i = 0; i <= idx; i++)
 		pos += x->rs->rules[i].chain == ru->chain;
 	printf("%s\n", ru->verdict == VN_ACCEPT ? "ACCEPT" : "DROP (silently: no reset, no ICMP error)");
-	if (read_live(x, &have))
-		return 1;
-	lr = vn_live_find(have, x->want, (size_t)idx);
 	printf("  decided by chain %s rule %d", vn_chain_name(ru->chain), pos);
 	if (lr)
 		printf(" (handle %llu, %llu packets so far)", (unsigned long long)lr->handle,
@@ -496,16 +516,8 @@ static int cmd_explain(struct ctx *x)
 		}
 		printf("  later packets of the connection are accepted by rule 1 (ct state established,related)\n");
 	}
-	vg_wr_init(&diff, 4u << 20);
-	nd = vn_verify(x->rs, x->want, have, &diff);
-	vg_wr_free(&diff);
 	vn_live_free(have);
-	if (nd || !lr) {
-		printf("  WARNING: the live table differs from the configuration (%zu differences); this answer is\n"
-		       "  for the configuration. Run: vaultnet verify --config %s\n", nd, x->o->config);
-		return EXIT_DRIFT;
-	}
-	return 0;
+	return drift ? EXIT_DRIFT : 0;
 }
 
 static int cmd_export(struct ctx *x)

@@ -106,7 +106,10 @@ static void rule_desc(struct vg_wr *w, const struct vn_ruleset *rs, const struct
 		vg_wr_printf(w, ", comment \"%s\"", r->comment);
 	else
 		vg_wr_printf(w, ", no comment");
-	vg_wr_printf(w, ": %s", r->canon);
+	if (r->nft[0])
+		vg_wr_printf(w, ": %s\n      (expressions: %s)", r->nft, r->canon);
+	else
+		vg_wr_printf(w, ": %s", r->canon);
 }
 
 #define CHAIN_RULES_MAX 512

@@ -10,7 +10,7 @@ set -euo pipefail
 pkgs=(
 	build-essential meson ninja-build pkg-config clang
 	libssl-dev openssl liblmdb-dev lmdb-utils check libsubunit-dev libjansson-dev
-	libnl-3-dev libnl-route-3-dev libnftnl-dev libmnl-dev nftables iproute2
+	libnl-3-dev libnl-route-3-dev libnftnl-dev libnftables-dev libmnl-dev nftables iproute2
 	node-llhttp curl restic rclone nginx softhsm2 opensc nmap procps psmisc xxd
 	python3 libclang-rt-14-dev testssl.sh conntrack
 	iputils-ping jq man-db python3-jsonschema python3-yaml

@@ -221,11 +221,20 @@ vn verify >"$VG_WORK/drift.log" || rc=$?
 [ "$rc" = 1 ] || vg_fail "verify exit $rc on drift, expected 1"
 grep -q "DRIFT: table inet vaultgate differs from the configuration in 1 place" "$VG_WORK/drift.log" ||
 	vg_fail "verify output: $(cat "$VG_WORK/drift.log")"
-grep -q "^+ chain input: unexpected rule at position 8: handle [0-9]*, no comment: .*cmp eq reg 1 0x00001600" "$VG_WORK/drift.log" ||
-	vg_fail "verify diff: $(cat "$VG_WORK/drift.log")"
+# the foreign rule in nft's own syntax, its expressions on the next line
+grep -q "^+ chain input: unexpected rule at position 8: handle [0-9]*, no comment: tcp dport 22 accept$" "$VG_WORK/drift.log" ||
+	vg_fail "verify diff (nft syntax): $(cat "$VG_WORK/drift.log")"
+grep -q "^      (expressions: .*cmp eq reg 1 0x00001600" "$VG_WORK/drift.log" ||
+	vg_fail "verify diff (expressions): $(cat "$VG_WORK/drift.log")"
+vn show >"$VG_WORK/show-drift.log" || true
+grep -q "^		#   tcp dport 22 accept$" "$VG_WORK/show-drift.log" || vg_fail "show: foreign rule: $(cat "$VG_WORK/show-drift.log")"
 rc=0
-vn explain "$TOPO_OK_IP" >/dev/null || rc=$?
+vn explain "$TOPO_OK_IP" >"$VG_WORK/ex-drift" || rc=$?
 [ "$rc" = 1 ] || vg_fail "explain on a drifted table should exit 1 (got $rc)"
+# the warning comes before the verdict, never after it
+head -n 1 "$VG_WORK/ex-drift" | grep -q "^WARNING: the live table differs from the configuration (1 differences)" ||
+	vg_fail "explain under drift does not lead with the warning: $(cat "$VG_WORK/ex-drift")"
+grep -q "^new connection from $TOPO_OK_IP to tcp/443: ACCEPT" "$VG_WORK/ex-drift" || vg_fail "explain under drift: $(cat "$VG_WORK/ex-drift")"
 in_ns "$TOPO_PE" nft add table inet vaultgate '{ flags dormant; }'
 vn verify >"$VG_WORK/drift2.log" || true
 grep -q "dormant: it filters nothing" "$VG_WORK/drift2.log" || vg_fail "a dormant table was not reported"
