@@ -73,7 +73,7 @@ printf '%-44s %10s  %s\n' "measurement (best of $repeat)" "MiB/s" "ratio"
 printf '%-44s %10s\n' "rados bench write (1 MiB+16 B objects, 8 in flight)" "$W"
 printf '%-44s %10s\n' "rados bench seq read" "$R"
 printf '%-44s %10s  %s x rados write (target >= 0.8)\n' "vaultd ingest (backup, acked by RADOS)" "$I" "$(ratio "$I" "$W")"
-printf '%-44s %10s  %s x rados read\n' "vaultd restore (read-ahead 4) -> /dev/null" "$N" "$(ratio "$N" "$R")"
+printf '%-44s %10s  %s x rados read\n' "vaultd restore (read-ahead 8) -> /dev/null" "$N" "$(ratio "$N" "$R")"
 if awk -v i="$I" -v w="$W" 'BEGIN { exit !(i >= 0.8 * w) }'; then
 	echo "ingest meets the target (>= 0.8 x rados bench write)"
 else

@@ -142,7 +142,7 @@ enum vg_op {
 	 * every blob of every object (every point state) and checks every GCM
 	 * tag (vault/scrub.h). Local root for all vaults; a vault's
 	 * Contributor or Owner for one. RESP, then a ROW per damaged object
-	 * {VAULT ITEM POINT OBJECT DETAIL}, then a ROW {KIND "summary" COUNT
+	 * {VAULT ITEM POINT OBJECT DETAIL SHA256(recorded)}, then a ROW {KIND "summary" COUNT
 	 * (objects) SIZE (bytes) SIZE2 (damaged) TIME (seconds)}, then END
 	 * {status: VG_EINTEGRITY if anything was damaged}. */
 	VG_OP_SCRUB,
@@ -163,7 +163,13 @@ enum vg_op {
 	                         * PRINCIPAL(deleted by)} */
 	VG_OP_RESTIC_UNDELETE,  /* VAULT ITEM (OBJECT | TIME: deleted at or after, 0: all)
 	                         * -> COUNT(files restored). Contributor or Owner. */
-	VG_OP_MAX_CORE = VG_OP_RESTIC_UNDELETE,
+	/* VAULT ITEM POINT(0 or absent: the restic container) OBJECT: stream up
+	 * (the shape of OBJECT_PUT) a good copy of a damaged object; it must
+	 * have the recorded size and SHA-256 (VG_EINVAL), then replaces the
+	 * blob, audited object.repair (vault/core.h vcore_repair_begin). Local
+	 * root only (vaultsync's `scrub --repair`). */
+	VG_OP_OBJECT_REPAIR,
+	VG_OP_MAX_CORE = VG_OP_OBJECT_REPAIR,
 };
 
 /* WHOAMI's FLAGS: the caller is local root or Owner of some vault (the

@@ -45,8 +45,8 @@ static void reply_416(struct gw_rctx *x, struct vgc *v, const struct gw_fetch *f
 		return;
 	}
 	snprintf(extra, sizeof(extra), "Content-Range: bytes */%llu\r\n", (unsigned long long)size);
-	gw_reply_begin(x, 416, NULL, 0, extra);
-	gw_reply_end(x);
+	gw_reply_error_hdr(x, 416, extra, "range", "the range is not satisfiable: the object has %llu bytes",
+		(unsigned long long)size);
 }
 
 void gw_fetch_get(struct gw_rctx *x, struct vgc *v, const struct gw_fetch *f)

@@ -220,6 +220,18 @@ int gw_reply_vgerr(struct gw_rctx *x, int err, const char *msg)
 		status == 401 ? "WWW-Authenticate: Basic realm=\"vaultgate\"\r\n" : NULL);
 }
 
+int gw_reply_error_hdr(struct gw_rctx *x, int status, const char *extra, const char *code,
+	const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return error_json(x, status, code, msg, extra);
+}
+
 int gw_reply_405(struct gw_rctx *x, const char *allow)
 {
 	char extra[128];

@@ -29,6 +29,9 @@ int gw_reply_vgerr(struct gw_rctx *x, int err, const char *msg);
  * the answer carries Retry-After: SECONDS (RFC 9110 10.2.3). */
 int gw_reply_retry(struct gw_rctx *x, int status, unsigned seconds, const char *code,
 	const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A JSON error with more header lines (extra: each ending in CRLF). */
+int gw_reply_error_hdr(struct gw_rctx *x, int status, const char *extra, const char *code,
+	const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 int gw_reply_405(struct gw_rctx *x, const char *allow);
 /* Writes "HTTP/1.1 100 Continue" now (once). */
 int gw_reply_continue(struct gw_rctx *x);

@@ -534,8 +534,13 @@ static int cross_check(struct perr *e, struct vn_config *c, const unsigned *line
 				   a, pfs);
 		for (size_t j = 0; j < nal && !allowed; j++)
 			allowed = vn_prefix_contains(&al[j], &p->ip);
+		/* the router may be pinned too: with pin_onlink its ICMP errors
+		 * (PMTU, unreachable) would otherwise be dropped as unpinned */
+		if ((c->has_gateway && p->ip.family == AF_INET && memcmp(p->ip.b, c->gateway.b, 16) == 0) ||
+		    (c->has_gateway6 && p->ip.family == AF_INET6 && memcmp(p->ip.b, c->gateway6.b, 16) == 0))
+			allowed = true;
 		if (!allowed)
-			return bad(at(e, lines, K_PIN), "\"%s\": not in allow_v%c (pin only allowed agents)", a,
+			return bad(at(e, lines, K_PIN), "\"%s\": not in allow_v%c (pin only allowed agents and the gateway)", a,
 				   p->ip.family == AF_INET ? '4' : '6');
 	}
 	if (c->pin_onlink && !c->npins)

@@ -18,6 +18,7 @@
 
 #include "link.h"
 #include "ns.h"
+#include "path.h"
 #include "vg_err.h"
 
 int vn_nl_err(int nle)
@@ -312,6 +313,31 @@ out:
 	return r;
 }
 
+/* Permanent entries on the link that the configuration does not pin (a
+ * pin removed from the file, or one added by hand) go: up leaves only what
+ * the configuration says. */
+static int unpin_stale(struct nl_sock *sk, int ifindex, const struct vn_config *c)
+{
+	struct nl_cache *cache = NULL;
+	int r;
+
+	if ((r = vn_nl_err(rtnl_neigh_alloc_cache(sk, &cache))))
+		return r;
+	for (struct nl_object *o = nl_cache_get_first(cache); o && !r; o = nl_cache_get_next(o)) {
+		struct rtnl_neigh *n = (struct rtnl_neigh *)o;
+		struct nl_addr *dst = rtnl_neigh_get_dst(n), *ll = rtnl_neigh_get_lladdr(n);
+
+		if (rtnl_neigh_get_ifindex(n) != ifindex || !(rtnl_neigh_get_state(n) & NUD_PERMANENT) || !dst)
+			continue;
+		if (ll && nl_addr_get_len(ll) == 6 &&
+		    vn_config_pinned(c, nl_addr_get_binary_addr(dst), rtnl_neigh_get_family(n), nl_addr_get_binary_addr(ll)))
+			continue;
+		r = vn_nl_err(rtnl_neigh_delete(sk, n, 0));
+	}
+	nl_cache_free(cache);
+	return r;
+}
+
 int vn_link_up(const struct vn_config *c, char *step, size_t steplen)
 {
 	struct nl_sock *sk = NULL;
@@ -328,6 +354,10 @@ int vn_link_up(const struct vn_config *c, char *step, size_t steplen)
 	}
 	if ((tgt = vn_netns_open(c->netns)) < 0)
 		return tgt;
+	/* the namespace's defaults before the link arrives: a link created
+	 * in or moved into it starts with them (no RA, no redirects) */
+	if ((r = vn_path_harden_ns(c, step, steplen)))
+		goto out;
 	step_set(step, steplen, "opening rtnetlink in namespace %s", c->netns);
 	if ((r = rt_open(c->netns, &sk)))
 		goto out;
@@ -392,6 +422,9 @@ int vn_link_up(const struct vn_config *c, char *step, size_t steplen)
 		if ((r = add_route(sk, ifindex, &c->routes[i].dst, &c->routes[i].via)))
 			goto out;
 	}
+	step_set(step, steplen, "removing permanent neighbour entries no pin explains");
+	if ((r = unpin_stale(sk, ifindex, c)))
+		goto out;
 	for (size_t i = 0; i < c->npins; i++) {
 		vn_addr_fmt(&c->pins[i].ip, a, sizeof(a));
 		step_set(step, steplen, "pinning the neighbour entry of %s", a);

@@ -12,6 +12,7 @@
 
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/if_link.h>
 #include <linux/pkt_sched.h>
 
 #include <libmnl/libmnl.h>
@@ -66,6 +67,11 @@ static const struct {
 	{"net/ipv6/conf/%s/accept_ra", "0", "no router advertisement may add a route or address"},
 	{"net/ipv6/conf/default/accept_ra", "0", "no router advertisement may add a route or address"},
 	{"net/ipv6/conf/%s/autoconf", "0", "no address from router advertisements"},
+	{"net/ipv6/conf/default/autoconf", "0", "no address from router advertisements"},
+	{"net/ipv6/conf/default/accept_redirects", "0", "no ICMP redirect may change a route"},
+	{"net/ipv4/conf/default/rp_filter", "1", "strict reverse-path filter"},
+	{"net/ipv4/conf/default/arp_ignore", "1", "answer ARP only for the address on this link"},
+	{"net/ipv4/conf/default/arp_announce", "2", "announce only the address of this link"},
 	{"net/ipv4/tcp_syncookies", "1", "SYN cookies hold the listener under a SYN flood"},
 	{"net/ipv4/icmp_echo_ignore_broadcasts", "1", "no answer to broadcast pings"},
 };
@@ -122,7 +128,7 @@ static int sysctl_write(const char *path, const char *val)
 	return n == (ssize_t)strlen(val) ? 0 : n < 0 ? -errno : -EIO;
 }
 
-int vn_path_harden(const struct vn_config *c, char *step, size_t steplen)
+static int harden(const struct vn_config *c, bool per_if, char *step, size_t steplen)
 {
 	char path[256];
 	int saved, r = 0;
@@ -130,6 +136,8 @@ int vn_path_harden(const struct vn_config *c, char *step, size_t steplen)
 	if ((r = vn_netns_switch(c->netns, &saved)))
 		return r;
 	for (size_t i = 0; i < sizeof(VN_SYSCTLS) / sizeof(VN_SYSCTLS[0]) && !r; i++) {
+		if (!per_if && strstr(VN_SYSCTLS[i].path, "%s"))
+			continue;
 		if ((r = sysctl_path(c, i, path, sizeof(path))))
 			break;
 		if ((r = sysctl_write(path, VN_SYSCTLS[i].want))) {
@@ -142,6 +150,16 @@ int vn_path_harden(const struct vn_config *c, char *step, size_t steplen)
 	if (vn_netns_return(saved) < 0 && !r)
 		r = VG_EINTERNAL;
 	return r;
+}
+
+int vn_path_harden(const struct vn_config *c, char *step, size_t steplen)
+{
+	return harden(c, true, step, steplen);
+}
+
+int vn_path_harden_ns(const struct vn_config *c, char *step, size_t steplen)
+{
+	return harden(c, false, step, steplen);
 }
 
 static size_t check_sysctls(const struct vn_config *c, struct vg_wr *out)
@@ -580,6 +598,103 @@ out:
 	return x.nd;
 }
 
+/* --- XDP: programs that see packets before nftables does ---------------------- */
+
+static int xdp_attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	uint16_t type = mnl_attr_get_type(a);
+
+	if (type <= IFLA_MAX)
+		tb[type] = a;
+	return MNL_CB_OK;
+}
+
+struct xdp_ctx {
+	struct vg_wr *out;
+	size_t nd;
+};
+
+static int xdp_link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct xdp_ctx *x = data;
+	const struct nlattr *tb[IFLA_MAX + 1] = {0}, *xt[IFLA_MAX + 1] = {0};
+	const char *name = "?";
+	uint8_t mode;
+
+	if (mnl_attr_parse(nlh, sizeof(struct ifinfomsg), xdp_attr_cb, tb) != MNL_CB_OK || !tb[IFLA_XDP])
+		return MNL_CB_OK;
+	if (tb[IFLA_IFNAME] && mnl_attr_validate(tb[IFLA_IFNAME], MNL_TYPE_NUL_STRING) == 0)
+		name = mnl_attr_get_str(tb[IFLA_IFNAME]);
+	if (mnl_attr_parse_nested(tb[IFLA_XDP], xdp_attr_cb, xt) != MNL_CB_OK || !xt[IFLA_XDP_ATTACHED] ||
+	    mnl_attr_get_payload_len(xt[IFLA_XDP_ATTACHED]) < 1)
+		return MNL_CB_OK;
+	mode = mnl_attr_get_u8(xt[IFLA_XDP_ATTACHED]);
+	if (mode == XDP_ATTACHED_NONE)
+		return MNL_CB_OK;
+	vg_wr_printf(x->out, "+ xdp program on %s (%s): it sees every packet before nftables and can pass, drop or redirect it\n",
+		     name, mode == XDP_ATTACHED_SKB ? "generic" : mode == XDP_ATTACHED_DRV ? "driver" :
+		     mode == XDP_ATTACHED_HW ? "offloaded" : "multi");
+	x->nd++;
+	return MNL_CB_OK;
+}
+
+static size_t check_xdp(const struct vn_config *c, struct vg_wr *out)
+{
+	struct xdp_ctx x = {.out = out};
+	struct mnl_socket *nl = NULL;
+	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE);
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	uint32_t seq = (uint32_t)time(NULL), portid;
+	int saved, r;
+
+	if (!buf)
+		return 1;
+	if ((r = vn_netns_switch(c->netns, &saved)) == 0) {
+		nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+		vn_netns_return(saved);
+	}
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		vg_wr_printf(out, "! xdp: cannot open rtnetlink in %s\n", c->netns);
+		if (nl)
+			mnl_socket_close(nl);
+		free(buf);
+		return 1;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	r = 0;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		r = -errno;
+	while (!r) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_BUFFER_SIZE);
+
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		r = mnl_cb_run(buf, (size_t)n, seq, portid, xdp_link_cb, &x);
+		if (r <= MNL_CB_STOP) {
+			r = r < 0 ? -errno : 0;
+			break;
+		}
+		r = 0;
+	}
+	mnl_socket_close(nl);
+	free(buf);
+	if (r) {
+		vg_wr_printf(out, "! xdp: reading the links of %s: %s\n", c->netns, vg_strerror(r));
+		return x.nd + 1;
+	}
+	return x.nd;
+}
+
 /* --- conntrack -------------------------------------------------------------- */
 
 struct ct_flow {
@@ -802,7 +917,7 @@ out:
 
 size_t vn_path_check(const struct vn_config *c, struct vg_wr *out)
 {
-	return check_sysctls(c, out) + check_rtnl(c, out) + check_conntrack(c, out);
+	return check_sysctls(c, out) + check_rtnl(c, out) + check_xdp(c, out) + check_conntrack(c, out);
 }
 
 /* --- conntrack: dropping flows the configuration no longer admits ----------- */

@@ -16,6 +16,7 @@
  *   neighbours   no permanent entry that the configuration does not pin
  *   tc           no ingress/clsact qdisc, only plain queueing qdiscs, no
  *                filter anywhere
+ *   xdp          no XDP program on any link
  *   x_tables     no iptables/ip6tables/arptables (legacy) table
  *   conntrack    every entry is a flow the configuration admits (to the
  *                port from an allowlisted source, ping from one, loopback)
@@ -33,6 +34,9 @@
 size_t vn_path_check(const struct vn_config *c, struct vg_wr *out);
 /* 0 or -errno; *step names the sysctl that could not be written. */
 int vn_path_harden(const struct vn_config *c, char *step, size_t steplen);
+/* Only the namespace-wide ones (all, default): before the link comes in,
+ * so it starts with them (no router advertisement is ever accepted). */
+int vn_path_harden_ns(const struct vn_config *c, char *step, size_t steplen);
 
 /* Deletes every conntrack entry in the namespace that no rule of c admits
  * (what verify reports as conntrack drift): `up` calls it after the table

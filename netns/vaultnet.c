@@ -387,7 +387,7 @@ static int cmd_verify(struct ctx *x)
 	vn_live_digest(have, ldig);
 	if (nd + np == 0) {
 		printf("namespace %s: table inet %s matches the configuration, and so does the packet path outside\n"
-		       "  nftables (sysctls, links, addresses, routes, policy rules, neighbours, tc, x_tables, conntrack)\n"
+		       "  nftables (sysctls, links, addresses, routes, policy rules, neighbours, tc, xdp, x_tables, conntrack)\n"
 		       "  (ruleset sha256 %s, config sha256 %s)\n",
 		       x->cfg->netns, VN_TABLE, ldig, x->cdigest);
 		rc = 0;

@@ -13,7 +13,7 @@ pkgs=(
 	libnl-3-dev libnl-route-3-dev libnftnl-dev libmnl-dev nftables iproute2
 	node-llhttp curl restic rclone nginx softhsm2 opensc nmap procps psmisc xxd
 	python3 libclang-rt-14-dev testssl.sh conntrack
-	iputils-ping jq man-db
+	iputils-ping jq man-db python3-jsonschema python3-yaml
 	libp11-kit-dev chromium
 	ceph-mon ceph-osd librados-dev
 )

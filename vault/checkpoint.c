@@ -169,11 +169,15 @@ static int journal_key(struct vcore *c, struct vk_provider *local, uint8_t key[V
 	size_t wn = 0, wlen = sizeof(wrapped);
 	int r;
 
-	if (!c->ckpt) {
-		if (!(c->ckpt = calloc(1, sizeof(*c->ckpt))))
-			return -ENOMEM;
+	static pthread_mutex_t alloc_mu = PTHREAD_MUTEX_INITIALIZER;
+
+	/* Commits journal from many threads: one of them allocates. */
+	pthread_mutex_lock(&alloc_mu);
+	if (!c->ckpt && (c->ckpt = calloc(1, sizeof(*c->ckpt))))
 		pthread_mutex_init(&c->ckpt->mu, NULL);
-	}
+	pthread_mutex_unlock(&alloc_mu);
+	if (!c->ckpt)
+		return -ENOMEM;
 	pthread_mutex_lock(&c->ckpt->mu);
 	if (c->ckpt->have) {
 		memcpy(key, c->ckpt->jkey, VC_KEY_LEN);

@@ -1109,6 +1109,9 @@ struct vcore_upload {
 	uint8_t old_blob[VC_BLOBID_LEN];
 	struct vs_writer *w;
 	uint64_t limit;           /* bytes a quota still allows (quota.h) */
+	int repair;               /* vcore_repair_begin: rewrites an object's blob */
+	uint8_t rep_old[VC_BLOBID_LEN];
+	uint32_t rep_seg;
 	char why[200];            /* why a write was refused (VG_ENOSPACE) */
 };
 
@@ -1234,6 +1237,138 @@ int vcore_upload_write(struct vcore_upload *u, const void *p, size_t n)
 	return vs_writer_write(u->w, p, n);
 }
 
+/* ---- repair: a good copy replaces a damaged blob (issue 14) ------------------ */
+
+int vcore_repair_begin(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, uint64_t pid, const char *object, struct vcore_upload **out)
+{
+	struct vcore_upload *u;
+	struct vr_vault v;
+	struct vr_item it;
+	struct vr_point p;
+	struct vr_object o;
+	struct vs_ctx ctx;
+	struct vcore_keys keys;
+	struct vs_keys vk;
+	uint8_t key[8 + VG_OBJECT_NAME_MAX];
+	MDB_val val;
+	MDB_txn *txn;
+	int r;
+
+	*out = NULL;
+	if ((r = vg_name_check(object, VG_OBJECT_NAME_MAX)))
+		return r;
+	if ((r = vdb_begin(c->db, false, &txn)))
+		return r;
+	if (!(r = vcore_resolve(c, txn, vault, item, &v, &it)) && pid == 0) {
+		if (strcmp(it.kind, "restic") != 0 || !it.repo_point)
+			r = VG_EBADSTATE;
+		else
+			pid = it.repo_point;
+	}
+	if (!r && !(r = vcore_get_point(c, txn, it.id, pid, &p))) {
+		if (p.state == VR_P_PENDING)
+			r = VG_EBADSTATE;
+		else if (!(r = vdb_get(c->db, txn, VDB_OBJECTS, key,
+				   (size_t)object_key(key, pid, object), &val)))
+			r = vr_object_dec(val.mv_data, val.mv_size, &o);
+	}
+	vdb_abort(txn);
+	if (r)
+		return r;
+	if (!(u = calloc(1, sizeof(*u))))
+		return -ENOMEM;
+	u->c = c;
+	u->who = *who;
+	snprintf(u->vault, sizeof(u->vault), "%s", vault);
+	snprintf(u->item, sizeof(u->item), "%s", item);
+	snprintf(u->object, sizeof(u->object), "%s", object);
+	u->vault_id = v.id;
+	u->item_id = it.id;
+	u->point_id = pid;
+	u->want_size = o.size;
+	u->limit = UINT64_MAX;
+	memcpy(u->want_sha, o.sha256, VC_HASH_LEN);
+	u->have_sha = 1;
+	u->repair = 1;
+	u->rep_seg = o.seg_size;
+	memcpy(u->rep_old, o.blob, VC_BLOBID_LEN);
+	if ((r = vc_random(u->blob, sizeof(u->blob))) || (r = vcore_keys_get(c, vault, &v, &keys)))
+		goto fail;
+	ctx.vault_id = v.id;
+	ctx.item_id = it.id;
+	ctx.point_id = pid;
+	memcpy(ctx.blob, u->blob, sizeof(ctx.blob));
+	vk.dek = keys.dek;
+	vk.infra = keys.has_infra ? keys.infra : NULL;
+	r = vs_writer_new_keys(c->store, &vk, &ctx, o.seg_size, &u->w);
+	vcore_keys_wipe(&keys);
+	if (r)
+		goto fail;
+	*out = u;
+	return 0;
+fail:
+	vcore_upload_free(u);
+	return r;
+}
+
+/* The new blob holds the recorded bytes (size and SHA-256 checked): it
+ * takes the damaged one's place in one transaction, audited; then the old
+ * file goes. */
+static int repair_finish(struct vcore_upload *u, uint64_t size, const uint8_t *sha)
+{
+	struct vcore *c = u->c;
+	struct vr_object o;
+	struct vr_blobref br;
+	uint8_t key[8 + VG_OBJECT_NAME_MAX];
+	char target[600], reason[200], oldh[33], newh[33], hex[65];
+	MDB_val val;
+	MDB_txn *txn = NULL;
+	size_t kn = (size_t)object_key(key, u->point_id, u->object);
+	int r;
+
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = vdb_get(c->db, txn, VDB_OBJECTS, key, kn, &val)) ||
+	    (r = vr_object_dec(val.mv_data, val.mv_size, &o)))
+		goto fail;
+	if (memcmp(o.blob, u->rep_old, VC_BLOBID_LEN) != 0 || o.size != size ||
+	    CRYPTO_memcmp(o.sha256, sha, VC_HASH_LEN) != 0) {
+		r = VG_EBADSTATE;  /* changed meanwhile */
+		goto fail;
+	}
+	memcpy(o.blob, u->blob, VC_BLOBID_LEN);
+	memset(&br, 0, sizeof(br));
+	br.vault_id = u->vault_id;
+	br.item_id = u->item_id;
+	br.point_id = u->point_id;
+	snprintf(br.object, sizeof(br.object), "%s", u->object);
+	{
+		char ps[17];
+		vcore_point_str(u->point_id, ps);
+		snprintf(target, sizeof(target), "%s/%s/%s/%s", u->vault, u->item, ps, u->object);
+	}
+	vg_hex(oldh, u->rep_old, VC_BLOBID_LEN);
+	vg_hex(newh, u->blob, VC_BLOBID_LEN);
+	vg_hex(hex, sha, VC_HASH_LEN);
+	snprintf(reason, sizeof(reason), "blob %s -> %s, %llu bytes sha256 %s", oldh, newh,
+		(unsigned long long)size, hex);
+	if ((r = vcore_put(c, txn, VDB_OBJECTS, key, kn, &o, false)) ||
+	    ((r = vdb_del(c->db, txn, VDB_BLOBS, u->rep_old, VC_BLOBID_LEN)) && r != VG_ENOTFOUND) ||
+	    (r = vcore_put(c, txn, VDB_BLOBS, u->blob, VC_BLOBID_LEN, &br, true)) ||
+	    (r = audit_ok(c, txn, &u->who, "object.repair", target, reason)))
+		goto fail;
+	if ((r = vdb_commit(txn)))
+		return r;
+	vs_writer_free(u->w, 1);
+	u->w = NULL;
+	(void)vs_unlink(c->store, u->rep_old);
+	return 0;
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
 int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_HASH_LEN])
 {
 	struct vcore *c = u->c;
@@ -1253,6 +1388,8 @@ int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_H
 		return r;
 	if (u->have_sha && CRYPTO_memcmp(sha, u->want_sha, VC_HASH_LEN) != 0)
 		return VG_EINVAL;
+	if (u->repair)
+		return repair_finish(u, *size, sha);
 	memset(&o, 0, sizeof(o));
 	memcpy(o.blob, u->blob, sizeof(o.blob));
 	o.size = *size;

@@ -201,6 +201,14 @@ int vcore_upload_begin(struct vcore *c, const struct vcaller *who, const char *v
  * write is VG_ENOSPACE, and so is one that finds the disk below its floor
  * at a segment boundary; vcore_upload_why() then says which. */
 void vcore_upload_limit(struct vcore_upload *u, uint64_t limit);
+/* Repair (issue 14, `vaultctl scrub --repair`): an upload that replaces
+ * the blob of an existing object (point 0: the restic container) of a
+ * committed or soft-deleted point. The body must have the recorded size
+ * and SHA-256 (else VG_EINVAL at finish); the new blob takes the old one's
+ * place in one transaction with an object.repair audit entry, and the
+ * damaged file is removed. Write and finish as for an upload. */
+int vcore_repair_begin(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, uint64_t point, const char *object, struct vcore_upload **out);
 const char *vcore_upload_why(const struct vcore_upload *u);
 int vcore_upload_write(struct vcore_upload *u, const void *p, size_t n);
 int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_HASH_LEN]);

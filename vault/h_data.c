@@ -654,7 +654,7 @@ static int dl_sink_cb(void *arg, const uint8_t *p, size_t n)
 /* Download of [off, off+len) of an opened object. Consumes d. */
 /* A damaged blob on a route with no job (restic): the native route's
  * restore-failed has no counterpart there, so say it here (SPEC §4, §10). */
-static void integrity_failed(struct conn *k, const char *op, const char *target)
+void integrity_failed(struct conn *k, const char *op, const char *target)
 {
 	char vault[VG_VAULT_NAME_MAX + 1];
 	const char *slash = strchr(target, '/');

@@ -75,7 +75,11 @@ int h_restic_put(struct conn *k, const struct vg_msg *m)
 	/* Every file but config is named by the SHA-256 of its bytes. */
 	if (!isconfig)
 		vg_unhex(id, sizeof(id), strchr(a.object, ':') + 1);
-	if ((r = upload_admit(k, "restic.put", a.vault, a.item, a.target, size, &limit)))
+	/* Lock files pass quotas and the floor, as they pass the metadata
+	 * reserve: forget and prune need them to free space. */
+	limit = UINT64_MAX;
+	if (strcmp(type, "locks") != 0 &&
+	    (r = upload_admit(k, "restic.put", a.vault, a.item, a.target, size, &limit)))
 		return r < 0 ? r : 0;
 	if ((r = vcore_upload_begin(k->c, &k->who, a.vault, a.item, 0, a.object,
 		     isconfig ? NULL : id, size, &u))) {
@@ -106,6 +110,8 @@ int h_restic_get(struct conn *k, const struct vg_msg *m)
 	(void)vg_msg_u64(m, VG_TAG_OFFSET, &off);
 	(void)vg_msg_u64(m, VG_TAG_LENGTH, &len);
 	if ((r = vcore_download_open(k->c, a.vault, a.item, 0, a.object, &d, &o))) {
+		if (r == VG_EINTEGRITY)
+			integrity_failed(k, "restic.get", a.target);  /* a damaged blob header */
 		audit_fail(k, "restic.get", a.target, r, false);
 		if (r == VG_EKEY)
 			return send_key_err(k, a.target, a.vault);

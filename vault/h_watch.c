@@ -54,6 +54,7 @@ static int bad_row(void *arg, const struct vscrub_bad *b)
 	vg_msgb_str(w, VG_TAG_POINT, b->point);
 	vg_msgb_str(w, VG_TAG_OBJECT, b->object);
 	vg_msgb_str(w, VG_TAG_DETAIL, b->detail);
+	vg_msgb_bytes(w, VG_TAG_SHA256, b->sha256, sizeof(b->sha256));
 	return vg_send_frame(k->fd, w);
 }
 
@@ -102,4 +103,31 @@ int h_scrub(struct conn *k, const struct vg_msg *m)
 	if ((r = vg_send_frame(k->fd, w)))
 		return r;
 	return end_stream(k, st.damaged ? VG_EINTEGRITY : st.skipped ? VG_EKEY : 0);
+}
+
+int h_object_repair(struct conn *k, const struct vg_msg *m)
+{
+	struct vcore_upload *u = NULL;
+	char ps[65] = "";
+	struct args a;
+	uint64_t pid = 0;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	if (vg_msg_str(m, VG_TAG_VAULT, a.vault, sizeof(a.vault)) ||
+	    vg_msg_str(m, VG_TAG_ITEM, a.item, sizeof(a.item)) ||
+	    vg_msg_str(m, VG_TAG_OBJECT, a.object, sizeof(a.object)) ||
+	    (vg_msg_str(m, VG_TAG_POINT, ps, sizeof(ps)) == 0 && strcmp(ps, "0") != 0 &&
+	     vcore_point_parse(ps, &pid)))
+		return send_err(k, VG_EINVAL, "object.repair needs a vault, an item, a point and an object");
+	snprintf(a.target, sizeof(a.target), "%s/%s/%s/%s", a.vault, a.item, *ps ? ps : "0", a.object);
+	if (!k->who.root) {
+		audit_refusal(k, "object.repair", a.target, VG_EDENIED, "only local root repairs objects");
+		return send_err(k, VG_EDENIED, "object.repair: only local root repairs objects");
+	}
+	if ((r = vcore_repair_begin(k->c, &k->who, a.vault, a.item, pid, a.object, &u))) {
+		audit_refusal(k, "object.repair", a.target, r, NULL);
+		return send_err(k, r, "object %s: %s", a.target, vg_strerror(r));
+	}
+	return stream_upload(k, u, "object.repair", a.target);
 }

@@ -444,14 +444,15 @@ int vr_job_dec(const void *p, size_t n, struct vr_job *v)
 	rd_str(&rd, v->item, sizeof(v->item));
 	rd_str(&rd, v->principal, sizeof(v->principal));
 	rd_str(&rd, v->detail, sizeof(v->detail));
-	if (v->kind > VR_JOB_RESTORE || v->result > VR_JOB_FAILED)
+	if (v->kind > VR_JOB_SCRUB || v->result > VR_JOB_FAILED)
 		rd.err = VG_EINTEGRITY;
 	return finish_dec(&rd);
 }
 
 const char *vr_job_kind_name(uint8_t k)
 {
-	return k == VR_JOB_BACKUP ? "backup" : k == VR_JOB_RESTORE ? "restore" : "?";
+	return k == VR_JOB_BACKUP ? "backup" : k == VR_JOB_RESTORE ? "restore" :
+	       k == VR_JOB_SCRUB ? "scrub" : "?";
 }
 
 static const char *const kind_names[] = {"user", "agent", "monitor", "auditor"};

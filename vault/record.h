@@ -171,7 +171,8 @@ struct vr_alert {
 
 /* A backup or restore job (SPEC §8 reports): one per committed point, per
  * restore, and per failure of either. */
-enum { VR_JOB_BACKUP = 0, VR_JOB_RESTORE = 1 };
+enum { VR_JOB_BACKUP = 0, VR_JOB_RESTORE = 1,
+	VR_JOB_SCRUB = 2 };     /* issue 14: one per vault scrubbed; item "" */
 enum { VR_JOB_OK = 0, VR_JOB_FAILED = 1 };
 struct vr_job {
 	uint64_t seq;

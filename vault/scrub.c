@@ -128,6 +128,33 @@ static int vault_cb(void *arg, const MDB_val *k, const MDB_val *v)
 	return vdb_each(a->c->db, a->txn, VDB_ITEMS, prefix, 8, item_cb, a);
 }
 
+/* One job record per vault scrubbed (item ""), for reports and
+ * vaultgate_jobs_total{kind="scrub"}. */
+struct vjob {
+	char vault[VG_VAULT_NAME_MAX + 1];
+	uint64_t objects, bytes, damaged, skipped;
+};
+
+static void job_flush(struct vcore *c, const struct vcaller *who, struct vjob *j)
+{
+	char detail[200];
+	MDB_txn *txn;
+
+	if (!j->vault[0])
+		return;
+	snprintf(detail, sizeof(detail), "scrub: %llu objects, %llu damaged%s",
+		(unsigned long long)j->objects, (unsigned long long)j->damaged,
+		j->skipped ? ", key unavailable: skipped" : "");
+	if (vdb_begin(c->db, true, &txn) == 0) {
+		if (vcore_job_put(c, txn, who, j->vault, "", VR_JOB_SCRUB,
+			    j->damaged || j->skipped ? VR_JOB_FAILED : VR_JOB_OK, 0, j->bytes, detail))
+			vdb_abort(txn);
+		else
+			(void)vdb_commit(txn);
+	}
+	memset(j, 0, sizeof(*j));
+}
+
 static void pace(uint64_t rate, uint64_t bytes, const struct timespec *t0)
 {
 	struct timespec now, d;
@@ -210,6 +237,7 @@ int vscrub_run(struct vcore *c, const struct vcaller *who, const char *only_vaul
 	struct vscrub_stats *st)
 {
 	struct acc a = {.c = c, .only = only_vault};
+	struct vjob vj = {0};
 	struct timespec t0, t1;
 	struct vr_vault v;
 	struct vcore_keys keys;
@@ -250,6 +278,10 @@ int vscrub_run(struct vcore *c, const struct vcaller *who, const char *only_vaul
 		struct obj *e = &a.e[i];
 		struct vscrub_bad b;
 		char target[700];
+		if (strcmp(vj.vault, e->vault) != 0) {
+			job_flush(c, who, &vj);
+			snprintf(vj.vault, sizeof(vj.vault), "%s", e->vault);
+		}
 		if (!have_keys || keys_for != e->vault_id) {
 			if (have_keys)
 				vcore_keys_wipe(&keys);
@@ -257,6 +289,7 @@ int vscrub_run(struct vcore *c, const struct vcaller *who, const char *only_vaul
 			if (vcore_vault_get(c, e->vault, &v) || v.id != e->vault_id ||
 			    vcore_keys_get(c, e->vault, &v, &keys)) {
 				st->skipped++;
+				vj.skipped++;
 				snprintf(st->skipped_vault, sizeof(st->skipped_vault), "%s", e->vault);
 				continue;
 			}
@@ -278,6 +311,8 @@ int vscrub_run(struct vcore *c, const struct vcaller *who, const char *only_vaul
 			break;
 		st->objects++;
 		st->bytes += e->o.size;
+		vj.objects++;
+		vj.bytes += e->o.size;
 		pthread_mutex_lock(&prog_lock);
 		prog.objects_done++;
 		pthread_mutex_unlock(&prog_lock);
@@ -285,10 +320,12 @@ int vscrub_run(struct vcore *c, const struct vcaller *who, const char *only_vaul
 			continue;
 		r = 0;
 		st->damaged++;
+		vj.damaged++;
 		snprintf(b.vault, sizeof(b.vault), "%s", e->vault);
 		snprintf(b.item, sizeof(b.item), "%s", e->item);
 		vcore_point_str(e->point_id, b.point);
 		snprintf(b.object, sizeof(b.object), "%s", e->object);
+		memcpy(b.sha256, e->o.sha256, sizeof(b.sha256));
 		snprintf(target, sizeof(target), "%s/%s/%s/%s", e->vault, e->item, b.point, e->object);
 		(void)valert_raise(c, NULL, "integrity-failure", who, e->vault, target, b.detail);
 		(void)vcore_audit(c, who, "scrub.object", target, "failed", b.detail);
@@ -297,6 +334,8 @@ int vscrub_run(struct vcore *c, const struct vcaller *who, const char *only_vaul
 	}
 	if (have_keys)
 		vcore_keys_wipe(&keys);
+	if (r != VG_ECLOSED)
+		job_flush(c, who, &vj);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	st->seconds = (uint64_t)(t1.tv_sec - t0.tv_sec);
 	snprintf(summary, sizeof(summary), "%llu objects, %llu bytes, %llu damaged, %llu skipped "

@@ -11,6 +11,9 @@
  * sleeps between segments. One scrub at a time (VG_EBADSTATE otherwise);
  * vscrub_progress() is what /metrics shows while it runs and after.
  * vscrub_cancel() stops a running scrub at its next segment (shutdown).
+ * Each vault scrubbed gets a job record (kind scrub, item "", failed if
+ * anything was damaged or its key was unavailable): in reports and in
+ * vaultgate_jobs_total{kind="scrub"}.
  */
 #ifndef VAULT_SCRUB_H
 #define VAULT_SCRUB_H
@@ -25,6 +28,7 @@ struct vscrub_bad {
 	char point[17];
 	char object[VG_OBJECT_NAME_MAX + 1];
 	char detail[256];
+	uint8_t sha256[32];          /* the recorded one: what a good copy hashes to */
 };
 
 struct vscrub_stats {

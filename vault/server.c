@@ -221,6 +221,7 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_CLOCK_ACCEPT] = {"clock.accept", h_clock_accept},
 	[VG_OP_ITEM_SET] = {"item.set", h_item_set},
 	[VG_OP_SCRUB] = {"scrub", h_scrub},
+	[VG_OP_OBJECT_REPAIR] = {"object.repair", h_object_repair},
 	[VG_OP_KEYS_EXPORT] = {"keys.export", h_keys_export},
 	[VG_OP_AUDIT_ANCHOR] = {"audit.anchor", h_audit_anchor, true},
 	[VG_OP_RESTIC_DELETED] = {"restic.deleted", h_restic_deleted, true},

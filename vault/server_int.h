@@ -83,6 +83,10 @@ void job_done(struct conn *k, int r, uint64_t bytes, const char *detail);
  * (answered, audited), or an I/O error. */
 int upload_admit(struct conn *k, const char *op, const char *vault, const char *item,
 	const char *target, uint64_t size, uint64_t *limit);
+/* A stored blob failed authentication on a route with no job (restic):
+ * audit entry and integrity-failure alert naming vault/item/file. */
+void integrity_failed(struct conn *k, const char *op, const char *target);
+
 /* The two streaming shapes (h_data.c); both consume their handle. */
 int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const char *target);
 int stream_download(struct conn *k, struct vcore_download *d, const struct vr_object *o,
@@ -160,6 +164,7 @@ int h_clock_accept(struct conn *k, const struct vg_msg *m);
 int h_audit_anchor(struct conn *k, const struct vg_msg *m);
 /* h_watch.c (issue 14) */
 int h_scrub(struct conn *k, const struct vg_msg *m);
+int h_object_repair(struct conn *k, const struct vg_msg *m);
 /* rows of h_data.c's item settings table */
 int item_set_quota(struct conn *k, const struct args *a, const char *value);
 int item_set_expect_every(struct conn *k, const struct args *a, const char *value);

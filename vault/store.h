@@ -59,7 +59,7 @@ struct vs_rados_conf {
 	const char *conf, *pool, *id;   /* id: the cephx user without "client.", or NULL */
 	unsigned timeout_s;             /* 0: 30 */
 	unsigned inflight;              /* writes in flight per upload; 0: 8 */
-	unsigned readahead;             /* segments read ahead per restore; 0: 4 */
+	unsigned readahead;             /* segments read ahead per restore; 0: 8 */
 };
 int vs_open_rados(const struct vs_rados_conf *cf, struct vs_store **out, char *why, size_t whysz);
 void vs_close(struct vs_store *s);

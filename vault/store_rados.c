@@ -193,7 +193,7 @@ int vs_rados_open(const struct vs_rados_conf *cf, void **out, char *why, size_t 
 	s->inflight = cf->inflight ? cf->inflight : 8;
 	if (s->inflight > MAX_INFLIGHT)
 		s->inflight = MAX_INFLIGHT;
-	s->readahead = cf->readahead ? cf->readahead : 4;
+	s->readahead = cf->readahead ? cf->readahead : 8;
 	if (s->readahead > MAX_INFLIGHT)
 		s->readahead = MAX_INFLIGHT;
 	snprintf(user, sizeof(user), "client.%s", s->id);

@@ -143,6 +143,8 @@ static void usage_text(FILE *f)
 		"  remote list\n"
 		"  sync create JOB --remote NAME --vault SRC --to DST [--every DURATION]\n"
 		"  sync run JOB | sync list | sync show JOB      pull replication (deletes never propagate)\n"
+		"  scrub VAULT --repair --remote NAME --from-vault V   fetch good copies of damaged objects\n"
+		"                                                from the partner's vault V (vaultsync)\n"
 		"\n", f);
 	fputs(
 		"Critical operations under a guard: soft-delete-off, guard-unlink, keys-export\n"
@@ -1236,9 +1238,9 @@ static int cmd_alerts(struct vgc *c, int argc, char **argv)
 		vg_msg_str(&m, VG_TAG_DETAIL, d, sizeof(d));
 		fmt_time(tm, ts, sizeof(ts));
 		if (json) {
-			json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq", (json_int_t)seq,
-				"time", ts, "name", n, "severity", sev, "principal", p, "vault", v,
-				"target", t, "detail", d);
+			json_t *o = json_pack("{s:I,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "seq",
+				(json_int_t)seq, "time", ts, "unix", (json_int_t)tm, "name", n, "severity",
+				sev, "principal", p, "vault", v, "target", t, "detail", d);
 			char *js = o ? json_dumps(o, JSON_COMPACT) : NULL;
 			if (js)
 				puts(js);

@@ -80,7 +80,7 @@ int vctl_sync_exec(const char *sock, int argc, char **argv)
 	char self[PATH_MAX], prog[PATH_MAX + 16], *slash;
 	char **av;
 	ssize_t n;
-	int k = 0, i = 1, cmd;
+	int k = 0, i = 1, cmd, repair = 0;
 
 	/* the command word: after the global options that come first */
 	while (i < argc && argv[i][0] == '-') {
@@ -89,8 +89,18 @@ int vctl_sync_exec(const char *sock, int argc, char **argv)
 		else
 			i += 2;
 	}
-	if (i >= argc || (strcmp(argv[i], "remote") != 0 && strcmp(argv[i], "sync") != 0))
+	if (i >= argc)
 		return -1;
+	if (strcmp(argv[i], "scrub") == 0) {
+		/* scrub --repair: vaultsync fetches the good copies */
+		for (int j = i + 1; j < argc; j++)
+			if (strcmp(argv[j], "--repair") == 0)
+				repair = j;
+		if (!repair)
+			return -1;
+	} else if (strcmp(argv[i], "remote") != 0 && strcmp(argv[i], "sync") != 0) {
+		return -1;
+	}
 	cmd = i;
 	for (int j = 1; j < argc; j++) {
 		if (strcmp(argv[j], "--socket") == 0 && j + 1 < argc)
@@ -112,7 +122,11 @@ int vctl_sync_exec(const char *sock, int argc, char **argv)
 	av[k++] = prog;
 	av[k++] = (char *)"--socket";
 	av[k++] = (char *)sock;
-	for (int j = cmd; j < argc; j++) {
+	if (repair)
+		av[k++] = (char *)"repair";
+	for (int j = repair ? cmd + 1 : cmd; j < argc; j++) {
+		if (j == repair)
+			continue;
 		if (j > cmd && strcmp(argv[j], "--socket") == 0 && j + 1 < argc) {
 			j++;
 			continue;

@@ -7,7 +7,8 @@
 #include "client.h"
 
 int vctl_scrub(struct vgc *c, int argc, char **argv);
-/* `vaultctl [--socket S] remote ...` and `... sync ...`: runs vaultsync (the
+/* `vaultctl [--socket S] remote ...`, `... sync ...` and `... scrub VAULT
+ * --repair --remote NAME --from-vault V` (as `vaultsync repair ...`): runs vaultsync (the
  * pull replicator, installed beside vaultctl) with the words after the
  * command and the socket (from --socket anywhere, or sock). -1 when the
  * command is another; else returns only on failure (1). */

@@ -15,15 +15,24 @@
  *   vaultsync ... remote list
  *   vaultsync ... sync create JOB --remote NAME --vault SRC --to DST [--every DURATION]
  *   vaultsync ... sync run JOB | sync list | sync show JOB
+ *   vaultsync ... repair VAULT --remote NAME --from-vault V   (vaultctl scrub --repair)
  *   vaultsync ... daemon            run every job with --every when it is due
+ *
+ * repair: scrubs VAULT through the local vaultd, and for each damaged
+ * object fetches a copy with the recorded SHA-256 from the remote's vault V
+ * (the same item and object name, in any of its points; restic files by
+ * name) and hands it to VG_OP_OBJECT_REPAIR, which checks size and SHA-256
+ * before the new blob replaces the damaged one (audited object.repair).
+ * It needs a remote for the partner on this appliance: for the primary,
+ * an operator-configured connection to the secondary, used only for this.
  *
  * Configuration (D, default /etc/vaultgate/sync, mode 0700; files 0600):
  *   remotes/NAME   url= ca= user= token=   (the token only here, never argv)
  *   jobs/JOB       remote= vault= to= every=
  *   state/JOB      an append-only journal, fsync'd per line:
  *                  "pending SRC DST" a source point being copied into DST
- *                  (a detached point on the secondary), "obj SRC NAME" an
- *                  object of it that is in, "done SRC DST" committed,
+ *                  (a detached point on the secondary), "obj DST NAME" an
+ *                  object that is in it, "done SRC DST" committed,
  *                  "run T objects bytes" a finished run.
  *
  * What a run does, per item of the source vault (names kept):
@@ -440,7 +449,7 @@ static int sync_point(struct httpc *h, struct journal *j, const struct kv *job, 
 	struct vg_msg m;
 	struct vg_wr *w;
 	size_t i;
-	int r;
+	int r = 0, resumed;
 
 	seg(ei, sizeof(ei), item);
 	fmt(path, sizeof(path), "/v1/vaults/%s/items/%s/points/%s/objects", job->vault, ei, src);
@@ -454,6 +463,8 @@ static int sync_point(struct httpc *h, struct journal *j, const struct kv *job, 
 	/* resume the pending copy, if any */
 	if ((pe = journal_find(j, 'p', src, NULL)))
 		fmt(dst, sizeof(dst), "%s", pe->dst);
+	resumed = *dst != 0;
+again:
 	if (!*dst) {
 		w = vgc_req(local, VG_OP_POINT_BEGIN);
 		vg_msgb_str(w, VG_TAG_VAULT, job->to);
@@ -480,7 +491,7 @@ static int sync_point(struct httpc *h, struct journal *j, const struct kv *job, 
 			json_decref(list);
 			return VG_EPROTO;
 		}
-		if (journal_find(j, 'o', src, name))
+		if (journal_find(j, 'o', dst, name))
 			continue;
 		w = vgc_req(local, VG_OP_OBJECT_PUT);
 		vg_msgb_str(w, VG_TAG_VAULT, job->to);
@@ -492,9 +503,17 @@ static int sync_point(struct httpc *h, struct journal *j, const struct kv *job, 
 		if ((r = vgc_upload_begin(local))) {
 			if (r == VG_EEXISTS) {
 				/* in from a run cut after the upload, before the journal line */
-				if ((r = journal_add(j, 'o', src, NULL, name)))
+				if ((r = journal_add(j, 'o', dst, NULL, name)))
 					break;
 				continue;
+			}
+			if (resumed && (r == VG_ENOTFOUND || r == VG_EBADSTATE)) {
+				/* the pending point is gone (dropped after a day, or
+				 * aborted): start this point over in a new one */
+				resumed = 0;
+				dst[0] = 0;
+				r = 0;
+				goto again;
 			}
 			fmt(why, whysz, "%s/%s/%s/%s: %s", job->to, item, dst, name, lerr(r));
 			break;
@@ -503,7 +522,7 @@ static int sync_point(struct httpc *h, struct journal *j, const struct kv *job, 
 		fmt(path, sizeof(path), "/v1/vaults/%s/items/%s/points/%s/objects/%s",
 			job->vault, ei, src, en);
 		if ((r = pipe_object(h, path, &rs->bytes, why, whysz)) ||
-		    (r = journal_add(j, 'o', src, NULL, name)))
+		    (r = journal_add(j, 'o', dst, NULL, name)))
 			break;
 		rs->objects++;
 	}
@@ -753,8 +772,8 @@ static int cmd_remote(int argc, char **argv)
 			return fail("remote %s: a name is 1-64 of [A-Za-z0-9._-]", name);
 		if (!realpath(ca, cab))
 			return fail("--ca %s: %s", ca, strerror(errno));
-		if (!name_ok(user) && strlen(user) > 128)
-			return fail("--user %s: bad principal name", user);
+		if (!*user || strlen(user) > 128 || strpbrk(user, ": \t\r\n"))
+			return fail("--user: a principal name of 1-128 bytes, without ':' or spaces");
 		if ((r = read_secret(tf, token, sizeof(token))))
 			return fail("--token-file %s: cannot read a token", tf);
 		if ((r = httpc_new(url, cab, user, token, &h, why, sizeof(why)))) {
@@ -925,6 +944,185 @@ static int cmd_sync(int argc, char **argv)
 		"sync run JOB | sync list | sync show JOB");
 }
 
+/* ---- scrub --repair ------------------------------------------------------------- */
+
+struct damaged {
+	char vault[80], item[300], point[24], object[300];
+	uint8_t sha[32];
+};
+
+/* Finds, in the remote's vault rv, a committed copy of item/object with
+ * this SHA-256: its path in out. 0, VG_ENOTFOUND, or an error with why. */
+static int find_copy(struct httpc *h, const char *rv, const struct damaged *d, char *out,
+	size_t n, char *why, size_t whysz)
+{
+	char path[1400], ei[800], en[800];
+	json_t *pts, *rows, *p;
+	size_t i;
+	int r = VG_ENOTFOUND;
+
+	seg(ei, sizeof(ei), d->item);
+	seg(en, sizeof(en), d->object);
+	if (strcmp(d->object, "config") == 0 || strchr(d->object, ':')) {
+		/* a restic file: the same name is the same bytes (config: checked below) */
+		char type[16] = "";
+		const char *colon = strchr(d->object, ':');
+		if (colon && (size_t)(colon - d->object) < sizeof(type))
+			memcpy(type, d->object, (size_t)(colon - d->object));
+		if (colon)
+			fmt(out, n, "/restic/%s/%s/%s", ei, type, colon + 1);
+		else
+			fmt(out, n, "/restic/%s/config", ei);
+		return 0;
+	}
+	fmt(path, sizeof(path), "/v1/vaults/%s/items/%s/points", rv, ei);
+	if (!(pts = get_json(h, path, why, whysz)))
+		return VG_EPROTO;
+	if (!(rows = rows_of(pts))) {
+		json_decref(pts);
+		return VG_ENOTFOUND;
+	}
+	json_array_foreach(rows, i, p) {
+		const char *id = json_string_value(json_object_get(p, "id"));
+		json_t *objs, *orows, *o;
+		size_t k;
+		if (!id)
+			continue;
+		fmt(path, sizeof(path), "/v1/vaults/%s/items/%s/points/%s/objects", rv, ei, id);
+		if (!(objs = get_json(h, path, why, whysz)))
+			continue;
+		orows = rows_of(objs);
+		for (k = 0; orows && k < json_array_size(orows); k++) {
+			const char *name, *hex;
+			uint8_t sha[32];
+			o = json_array_get(orows, k);
+			name = json_string_value(json_object_get(o, "name"));
+			hex = json_string_value(json_object_get(o, "sha256"));
+			if (name && hex && strcmp(name, d->object) == 0 &&
+			    !vg_unhex(sha, sizeof(sha), hex) && memcmp(sha, d->sha, 32) == 0) {
+				fmt(out, n, "/v1/vaults/%s/items/%s/points/%s/objects/%s", rv, ei, id, en);
+				r = 0;
+				break;
+			}
+		}
+		json_decref(objs);
+		if (!r)
+			break;
+	}
+	json_decref(pts);
+	return r;
+}
+
+static int cmd_repair(int argc, char **argv)
+{
+	const char *vault = NULL, *remote = NULL, *from = NULL;
+	struct damaged *d = NULL;
+	size_t nd = 0, cap = 0, fixed = 0;
+	struct httpc *h = NULL;
+	struct kv rem;
+	struct vg_msg m;
+	struct vg_wr *w;
+	char why[600] = "";
+	int r;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--remote") == 0 && i + 1 < argc)
+			remote = argv[++i];
+		else if (strcmp(argv[i], "--from-vault") == 0 && i + 1 < argc)
+			from = argv[++i];
+		else if (argv[i][0] != '-' && !vault)
+			vault = argv[i];
+		else
+			return fail("usage: scrub VAULT --repair --remote NAME --from-vault VAULT");
+	}
+	if (!vault || !remote || !from)
+		return fail("usage: scrub VAULT --repair --remote NAME --from-vault VAULT");
+	if ((r = read_kv("remotes", remote, &rem)))
+		return fail("remote %s: %s", remote, r == VG_ENOTFOUND ?
+			"no such remote (vaultctl remote list)" : vg_strerror(r));
+	r = httpc_new(rem.url, rem.ca, rem.user, rem.token, &h, why, sizeof(why));
+	OPENSSL_cleanse(rem.token, sizeof(rem.token));
+	if (r)
+		return fail("remote %s: %s", remote, why);
+	if (local_connect()) {
+		httpc_free(h);
+		return 1;
+	}
+	/* 1. what is damaged here */
+	w = vgc_req(local, VG_OP_SCRUB);
+	vg_msgb_str(w, VG_TAG_VAULT, vault);
+	if ((r = vgc_call(local, &m))) {
+		httpc_free(h);
+		return fail("scrub %s: %s", vault, lerr(r));
+	}
+	while ((r = vgc_stream_next(local, &m)) == 1) {
+		const uint8_t *sha;
+		uint32_t shalen = 0;
+		char kind[16] = "";
+		if (vg_msg_str(&m, VG_TAG_KIND, kind, sizeof(kind)) == 0)
+			continue;  /* the summary */
+		if (nd == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			struct damaged *nn = realloc(d, nc * sizeof(*nn));
+			if (!nn) {
+				r = -ENOMEM;
+				break;
+			}
+			d = nn;
+			cap = nc;
+		}
+		memset(&d[nd], 0, sizeof(d[nd]));
+		if (vg_msg_str(&m, VG_TAG_VAULT, d[nd].vault, sizeof(d[nd].vault)) ||
+		    vg_msg_str(&m, VG_TAG_ITEM, d[nd].item, sizeof(d[nd].item)) ||
+		    vg_msg_str(&m, VG_TAG_POINT, d[nd].point, sizeof(d[nd].point)) ||
+		    vg_msg_str(&m, VG_TAG_OBJECT, d[nd].object, sizeof(d[nd].object)) ||
+		    vg_msg_bytes(&m, VG_TAG_SHA256, &sha, &shalen) || shalen != 32) {
+			r = VG_EPROTO;
+			break;
+		}
+		memcpy(d[nd].sha, sha, 32);
+		nd++;
+	}
+	if (r && r != VG_EINTEGRITY) {
+		free(d);
+		httpc_free(h);
+		return fail("scrub %s: %s", vault, lerr(r));
+	}
+	/* 2. a good copy of each from the partner */
+	for (size_t i = 0; i < nd; i++) {
+		char path[1400];
+		uint64_t bytes = 0;
+		why[0] = 0;
+		if ((r = find_copy(h, from, &d[i], path, sizeof(path), why, sizeof(why)))) {
+			printf("NOT REPAIRED: %s/%s/%s/%s: %s\n", d[i].vault, d[i].item, d[i].point,
+				d[i].object, r == VG_ENOTFOUND ? "no copy with its SHA-256 on the remote" : why);
+			continue;
+		}
+		w = vgc_req(local, VG_OP_OBJECT_REPAIR);
+		vg_msgb_str(w, VG_TAG_VAULT, d[i].vault);
+		vg_msgb_str(w, VG_TAG_ITEM, d[i].item);
+		vg_msgb_str(w, VG_TAG_POINT, d[i].point);
+		vg_msgb_str(w, VG_TAG_OBJECT, d[i].object);
+		if ((r = vgc_upload_begin(local))) {
+			printf("NOT REPAIRED: %s/%s/%s/%s: %s\n", d[i].vault, d[i].item, d[i].point,
+				d[i].object, lerr(r));
+			continue;
+		}
+		if ((r = pipe_object(h, path, &bytes, why, sizeof(why)))) {
+			printf("NOT REPAIRED: %s/%s/%s/%s: %s\n", d[i].vault, d[i].item, d[i].point,
+				d[i].object, why);
+			continue;
+		}
+		printf("repaired: %s/%s/%s/%s (%llu bytes from %s:%s)\n", d[i].vault, d[i].item,
+			d[i].point, d[i].object, (unsigned long long)bytes, remote, from);
+		fixed++;
+	}
+	printf("%zu damaged, %zu repaired\n", nd, fixed);
+	free(d);
+	httpc_free(h);
+	return fixed == nd ? 0 : 1;
+}
+
 /* Runs each job with an interval when it is due, until SIGTERM. */
 static int cmd_daemon(void)
 {
@@ -1001,6 +1199,8 @@ int main(int argc, char **argv)
 				"  remote list\n"
 				"  sync create JOB --remote NAME --vault SRC --to DST [--every DURATION]\n"
 				"  sync run JOB | sync list | sync show JOB\n"
+				"  repair VAULT --remote NAME --from-vault VAULT   scrub, then fetch good\n"
+				"                        copies of damaged objects (vaultctl scrub --repair)\n"
 				"  daemon                run every job with --every when it is due\n");
 			return 0;
 		default:
@@ -1013,6 +1213,8 @@ int main(int argc, char **argv)
 		r = cmd_remote(argc - optind - 1, argv + optind + 1);
 	else if (strcmp(argv[optind], "sync") == 0)
 		r = cmd_sync(argc - optind - 1, argv + optind + 1);
+	else if (strcmp(argv[optind], "repair") == 0)
+		r = cmd_repair(argc - optind - 1, argv + optind + 1);
 	else if (strcmp(argv[optind], "daemon") == 0 && optind + 1 == argc)
 		r = cmd_daemon();
 	else

@@ -1,7 +1,9 @@
 /* api.c - see api.h. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -113,6 +115,15 @@ struct rename {
 	const char *from, *to;
 };
 
+/* How one kind of vaultd row reads in JSON: its renames, then the names
+ * added beside the old ones (issue 20: /v1 only grows; api.yaml marks the
+ * old names deprecated), then a kind-specific touch. */
+struct view {
+	const struct rename *rn;      /* replaces a key */
+	const struct rename *alias;   /* adds `to` with the value of `from` */
+	void (*dec)(json_t *o);
+};
+
 static const struct rename vault_names[] = {
 	{"vault", "name"}, {"time", "created"}, {"kind", "key"}, {NULL, NULL}};
 static const struct rename item_names[] = {
@@ -125,9 +136,88 @@ static const struct rename object_names[] = {
 static const struct rename restic_deleted_names[] = {
 	{"object", "name"}, {"time", "deleted_at"}, {"time2", "purge_at"},
 	{"offset", "lock_until"}, {"principal", "deleted_by"}, {NULL, NULL}};
+static const struct rename pending_names[] = {
+	{"name", "what"}, {"value", "to"}, {"reason", "from"}, {"principal", "requested_by"},
+	{"time", "requested_at"}, {"time2", "effective_at"}, {"kind", "alert"}, {NULL, NULL}};
 
-static json_t *msg_json(const struct vg_msg *m, const struct rename *rn)
+static const struct rename alert_alias[] = {{"state", "severity"}, {NULL, NULL}};
+static const struct rename policy_alias[] = {{"value", "retention"}, {NULL, NULL}};
+static const struct rename mua_alias[] = {
+	{"op", "operation"}, {"name", "guard"}, {"time", "requested_at"}, {"time2", "expires"},
+	{NULL, NULL}};
+/* What a change answers (VAULT_SET, *_DELETE, ITEM_SET_POLICY, ...):
+ * time2 is when it takes effect or is purged. */
+static const struct rename outcome_alias[] = {{"time2", "effective_at"}, {NULL, NULL}};
+static const struct rename delete_alias[] = {{"time2", "purge_at"}, {NULL, NULL}};
+/* An item delete's time2 reads as last_success under item_names (kept for
+ * /v1; it is the purge time). */
+static const struct rename item_delete_alias[] = {{"last_success", "purge_at"}, {NULL, NULL}};
+
+static void dec_vault(json_t *o);
+static void dec_report(json_t *o);
+static void dec_mua(json_t *o);
+
+static const struct view vault_view = {vault_names, NULL, dec_vault};
+static const struct view item_view = {item_names, NULL, NULL};
+static const struct view point_view = {point_names, NULL, NULL};
+static void dec_lock(json_t *o);
+static const struct view object_view = {object_names, NULL, dec_lock};
+static const struct view restic_deleted_view = {restic_deleted_names, NULL, dec_lock};
+static const struct view pending_view = {pending_names, NULL, NULL};
+static const struct view alert_view = {NULL, alert_alias, NULL};
+static const struct view policy_view = {NULL, policy_alias, NULL};
+static const struct view mua_view = {NULL, mua_alias, dec_mua};
+static const struct view report_view = {NULL, NULL, dec_report};
+static const struct view outcome_view = {NULL, outcome_alias, NULL};
+static const struct view delete_view = {NULL, delete_alias, NULL};
+static const struct view plain_view = {NULL, NULL, NULL};
+static const struct view audit_view = {NULL, NULL, NULL};
+
+static bool is_time_tag(uint16_t tag)
 {
+	return tag == VG_TAG_TIME || tag == VG_TAG_TIME2;
+}
+
+/* KEY (Unix seconds) gets KEY_unix (the same integer) and KEY_iso (ISO
+ * 8601 UTC, or null for 0: never) beside it; an event's `time` gets `unix`
+ * and `time_iso`. These are the names vaultctl --json and the webhook use
+ * for the integer (where KEY itself is the ISO string, as it will be in
+ * /v2). */
+static void add_iso(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	char name[64], ts[32];
+	time_t t;
+	struct tm tm;
+
+	if (!v || !json_is_integer(v) || snprintf(name, sizeof(name), "%s_unix", key) >= (int)sizeof(name))
+		return;
+	json_object_set_new(o, strcmp(key, "time") == 0 ? "unix" : name,
+		json_integer(json_integer_value(v)));
+	snprintf(name, sizeof(name), "%s_iso", key);
+	t = (time_t)json_integer_value(v);
+	if (t <= 0 || !gmtime_r(&t, &tm) || !strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm)) {
+		json_object_set_new(o, name, json_null());
+		return;
+	}
+	json_object_set_new(o, name, json_string(ts));
+}
+
+static void add_alias(json_t *o, const char *from, const char *to, bool time)
+{
+	json_t *v = json_object_get(o, from);
+
+	if (!v || json_object_get(o, to))
+		return;
+	json_object_set(o, to, v);
+	if (time)
+		add_iso(o, to);
+}
+
+static json_t *msg_json(const struct vg_msg *m, const struct view *vw)
+{
+	const char *times[8];
+	size_t ntimes = 0;
 	json_t *o = json_object();
 	char hex[2 * 64 + 1];
 
@@ -140,7 +230,7 @@ static json_t *msg_json(const struct vg_msg *m, const struct rename *rn)
 		if (f->tag > VG_TAG_MAX || tag_json[f->tag].type == J_SKIP)
 			continue;
 		key = tag_json[f->tag].key;
-		for (const struct rename *r = rn; r && r->from; r++)
+		for (const struct rename *r = vw ? vw->rn : NULL; r && r->from; r++)
 			if (strcmp(r->from, key) == 0)
 				key = r->to;
 		switch (tag_json[f->tag].type) {
@@ -164,10 +254,116 @@ static json_t *msg_json(const struct vg_msg *m, const struct rename *rn)
 		case J_SKIP:
 			break;
 		}
-		if (val)
+		if (val) {
 			json_object_set_new(o, key, val);
+			if (is_time_tag(f->tag) && ntimes < 8)
+				times[ntimes++] = key;
+		}
 	}
+	/* New names go after the old ones: a client reading the old keys in
+	 * order sees them as before. */
+	for (size_t i = 0; i < ntimes; i++)
+		add_iso(o, times[i]);
+	for (const struct rename *r = vw ? vw->alias : NULL; r && r->from; r++) {
+		bool time = false;
+		for (size_t i = 0; i < ntimes; i++)
+			time |= strcmp(times[i], r->from) == 0;
+		add_alias(o, r->from, r->to, time);
+	}
+	if (vw && vw->dec)
+		vw->dec(o);
 	return o;
+}
+
+/* A vault's settings as fields, besides the `detail` string vaultd sends
+ * ("soft-delete=on/30d immutability=disabled guard=- key=local
+ * encryption=single key-state=ok"; a report's vault row has the last three). */
+static void dec_vault(json_t *o)
+{
+	const char *d = json_string_value(json_object_get(o, "detail"));
+	char buf[512], *save = NULL;
+
+	if (!d || strlen(d) >= sizeof(buf))
+		return;
+	strcpy(buf, d);
+	for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(tok, '=');
+		if (!eq)
+			continue;
+		*eq++ = 0;
+		if (strcmp(tok, "soft-delete") == 0) {
+			char *slash = strchr(eq, '/');
+			unsigned long days;
+			if (slash)
+				*slash++ = 0;
+			json_object_set_new(o, "soft_delete", json_string(eq));
+			if (slash && sscanf(slash, "%lud", &days) == 1)
+				json_object_set_new(o, "soft_delete_days", json_integer((json_int_t)days));
+		} else if (strcmp(tok, "guard") == 0) {
+			json_object_set_new(o, "guard", strcmp(eq, "-") == 0 ? json_null() : json_string(eq));
+		} else if (strcmp(tok, "immutability") == 0 || strcmp(tok, "encryption") == 0 ||
+			   strcmp(tok, "key-state") == 0 || strcmp(tok, "key") == 0) {
+			char k[32];
+			snprintf(k, sizeof(k), "%s", tok);
+			for (char *c = k; *c; c++)
+				if (*c == '-')
+					*c = '_';
+			if (strcmp(k, "key") != 0 || !json_object_get(o, "key"))
+				json_object_set_new(o, k, json_string(eq));
+		}
+	}
+}
+
+/* A restic retention lock's end (Unix seconds) also as ISO 8601. */
+static void dec_lock(json_t *o)
+{
+	add_iso(o, "lock_until");
+}
+
+/* A guard request: the names it is posted with (vault, operation, target)
+ * and its guard; the vault is the first part of the target. */
+static void dec_mua(json_t *o)
+{
+	const char *t = json_string_value(json_object_get(o, "target"));
+	const char *slash;
+
+	if (!t || json_object_get(o, "vault"))
+		return;
+	slash = strchr(t, '/');
+	json_object_set_new(o, "vault", slash ? json_stringn(t, (size_t)(slash - t)) : json_string(t));
+}
+
+/* Report rows (VG_OP_REPORT, told apart by kind): named fields beside
+ * count/size/size2/time/time2. */
+static void dec_report(json_t *o)
+{
+	static const struct {
+		const char *kind;
+		struct rename al[6];
+	} by_kind[] = {
+		{"item", {{"count", "points"}, {"size", "stored_bytes"}, {"size2", "soft_deleted_bytes"},
+			{"time", "last_success"}, {"time2", "last_failure"}, {NULL, NULL}}},
+		{"point", {{"point", "id"}, {"time", "committed"}, {"size", "bytes"}, {NULL, NULL}}},
+		{"job", {{"name", "job"}, {"size", "bytes"}, {NULL, NULL}}},
+	};
+	const char *kind = json_string_value(json_object_get(o, "kind"));
+	const char *state = json_string_value(json_object_get(o, "state"));
+
+	if (!kind)
+		return;
+	if (strcmp(kind, "vault") == 0) {
+		dec_vault(o);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(by_kind) / sizeof(by_kind[0]); i++) {
+		if (strcmp(kind, by_kind[i].kind) != 0)
+			continue;
+		for (const struct rename *r = by_kind[i].al; r->from; r++)
+			add_alias(o, r->from, r->to, strncmp(r->from, "time", 4) == 0);
+	}
+	if (strcmp(kind, "point") == 0)
+		add_alias(o, "time2", state && strcmp(state, "soft-deleted") == 0 ? "purge_at" : "expiry",
+			true);
 }
 
 static int send_json(struct gw_rctx *x, int status, json_t *o)
@@ -199,7 +395,7 @@ static bool row_matches(json_t *o, const char *fkey, const char *fval, bool pref
 	return prefix && strncmp(s, fval, n) == 0 && s[n] == '/';
 }
 
-static void stream_rows(struct gw_rctx *x, struct vgc *v, const struct rename *rn,
+static void stream_rows(struct gw_rctx *x, struct vgc *v, const struct view *rn,
 	const char *fkey, const char *fval, bool single, bool prefix)
 {
 	struct vg_msg m;
@@ -334,21 +530,8 @@ static void add_names(struct vg_wr *w, const struct api_target *t, unsigned need
 		vg_msgb_str(w, VG_TAG_POINT, t->point);
 }
 
-/* Sends the request built on v; answers with its RESP fields as JSON. */
-static void finish(struct gw_rctx *x, struct vgc *v, int status, const struct rename *rn)
-{
-	struct vg_msg m;
-	int r;
-
-	if ((r = vgc_call(v, &m))) {
-		gw_reply_op_error(x, v, r);
-		return;
-	}
-	send_json(x, status, msg_json(&m, rn));
-}
-
 static void call_list(struct gw_rctx *x, struct vgc *v, uint32_t op, const struct api_target *t,
-	unsigned need, const struct rename *rn, const char *fkey, const char *fval, bool single,
+	unsigned need, const struct view *rn, const char *fkey, const char *fval, bool single,
 	uint32_t flags, uint64_t seq, bool prefix)
 {
 	struct vg_msg m;
@@ -365,6 +548,172 @@ static void call_list(struct gw_rctx *x, struct vgc *v, uint32_t op, const struc
 		return;
 	}
 	stream_rows(x, v, rn, fkey, fval, single, prefix);
+}
+
+/* Runs the request built on v and keeps the ROW whose key equals val (as
+ * the view names it): 0 with *out (NULL when no row matched), or an error. */
+static int find_row(struct vgc *v, const struct view *vw, const char *key, const char *val,
+	json_t **out)
+{
+	struct vg_msg m;
+	int r;
+
+	*out = NULL;
+	if ((r = vgc_call(v, &m)))
+		return r;
+	while ((r = vgc_stream_next(v, &m)) == 1) {
+		json_t *o;
+		if (m.type != VG_F_ROW)
+			return VG_EPROTO;
+		if (!(o = msg_json(&m, vw)))
+			continue;
+		if (!*out && row_matches(o, key, val, false))
+			*out = o;
+		else
+			json_decref(o);
+	}
+	return r;
+}
+
+/* The vault as GET /v1/vaults/V shows it: its fields, its settings as
+ * fields, and its weakening changes still in their cooling-off (SPEC §11)
+ * under "pending". */
+static int vault_json(struct vgc *v, const char *vault, json_t **out)
+{
+	struct vg_msg m;
+	json_t *o, *pend;
+	int r;
+
+	*out = NULL;
+	vg_msgb_str(vgc_req(v, VG_OP_VAULT_GET), VG_TAG_VAULT, vault);
+	if ((r = vgc_call(v, &m)))
+		return r;
+	if (!(o = msg_json(&m, &vault_view)) || !(pend = json_array())) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	json_object_set_new(o, "pending", pend);
+	vg_msgb_str(vgc_req(v, VG_OP_PENDING_LIST), VG_TAG_VAULT, vault);
+	if ((r = vgc_call(v, &m))) {
+		json_decref(o);
+		return r;
+	}
+	while ((r = vgc_stream_next(v, &m)) == 1) {
+		if (m.type != VG_F_ROW) {
+			r = VG_EPROTO;
+			break;
+		}
+		json_array_append_new(pend, msg_json(&m, &pending_view));
+	}
+	if (r) {
+		json_decref(o);
+		return r == VG_EPROTO ? r : VG_ECLOSED;
+	}
+	*out = o;
+	return 0;
+}
+
+static void vault_get(struct gw_rctx *x, struct vgc *v, const struct api_target *t)
+{
+	json_t *o;
+	int r = vault_json(v, t->vault, &o);
+
+	if (r == VG_EPROTO || r == VG_ECLOSED) {
+		x->link_bad = true;
+		gw_reply_error(x, 502, "protocol", "vaultd broke off the pending list");
+	} else if (r) {
+		gw_reply_op_error(x, v, r);
+	} else {
+		send_json(x, 200, o);
+	}
+}
+
+/* The resource a change leaves behind, read back after it (issue 20: a
+ * mutation answers the resource as it now is). */
+enum res { RES_NONE = 0, RES_VAULT, RES_ITEM, RES_POLICY, RES_REQUEST, RES_POINT };
+
+static int res_json(struct gw_rctx *x, struct vgc *v, enum res kind, const struct api_target *t,
+	const char *name, json_t **out)
+{
+	struct vg_wr *w;
+
+	/* Read without the request's grant or PIN: reading needs neither, and
+	 * a grant is for the change it was approved for. */
+	(void)x;
+	*out = NULL;
+	switch (kind) {
+	case RES_VAULT:
+		return vault_json(v, t->vault, out);
+	case RES_ITEM:
+		w = vgc_req(v, VG_OP_ITEM_LIST);
+		vg_msgb_str(w, VG_TAG_VAULT, t->vault);
+		return find_row(v, &item_view, "name", t->item, out);
+	case RES_POLICY:
+		w = vgc_req(v, VG_OP_POLICY_LIST);
+		vg_msgb_str(w, VG_TAG_VAULT, t->vault);
+		return find_row(v, &policy_view, "name", name, out);
+	case RES_REQUEST:
+		(void)vgc_req(v, VG_OP_MUA_LIST);
+		return find_row(v, &mua_view, "id", name, out);
+	case RES_POINT:
+		w = vgc_req(v, VG_OP_POINT_LIST);
+		add_names(w, t, 3);
+		vg_msgb_u32(w, VG_TAG_FLAGS, 1);  /* soft-deleted ones too */
+		return find_row(v, &point_view, "id", t->point, out);
+	case RES_NONE:
+		break;
+	}
+	return 0;
+}
+
+static const char *const res_key[] = {
+	[RES_VAULT] = "vault", [RES_ITEM] = "item", [RES_POLICY] = "policy",
+	[RES_REQUEST] = "request", [RES_POINT] = "point"};
+
+/* The resource read back into o under its kind's name, when it can be. */
+static void attach_res(struct gw_rctx *x, struct vgc *v, json_t *o, enum res kind,
+	const struct api_target *t)
+{
+	json_t *res = NULL;
+	int r;
+
+	if (!o)
+		return;
+	r = res_json(x, v, kind, t, NULL, &res);
+	if (r && (gw_link_failed(v, r) || r == VG_EPROTO || r == VG_ECLOSED))
+		x->link_bad = true;
+	if (res)
+		json_object_set_new(o, res_key[kind], res);
+}
+
+/* finish(), with the resource read back under its kind's name ("vault",
+ * "item", "policy", "request") beside what vaultd said the change did. A
+ * resource that can no longer be read (a deleted vault) is left out. */
+static void finish_res(struct gw_rctx *x, struct vgc *v, int status, const struct view *vw,
+	enum res kind, const struct api_target *t, const char *name)
+{
+	struct vg_msg m;
+	json_t *o, *res = NULL;
+	int r;
+
+	if ((r = vgc_call(v, &m))) {
+		gw_reply_op_error(x, v, r);
+		return;
+	}
+	if (!(o = msg_json(&m, vw))) {
+		gw_reply_error(x, 500, "internal", "out of memory");
+		return;
+	}
+	if (!name && kind == RES_REQUEST)
+		name = json_string_value(json_object_get(o, "id"));
+	if (name || kind != RES_REQUEST) {
+		r = res_json(x, v, kind, t, name, &res);
+		if (r && (gw_link_failed(v, r) || r == VG_EPROTO || r == VG_ECLOSED))
+			x->link_bad = true;
+		if (res)
+			json_object_set_new(o, res_key[kind], res);
+	}
+	send_json(x, status, o);
 }
 
 static void vault_create(struct gw_rctx *x, struct vgc *v)
@@ -388,53 +737,16 @@ static void vault_create(struct gw_rctx *x, struct vgc *v)
 		gw_reply_op_error(x, v, r);
 		return;
 	}
-	send_json(x, 201, json_pack("{s:s}", "name", name));
+	{
+		json_t *res;
+		struct api_target t = {0};
+		snprintf(t.vault, sizeof(t.vault), "%s", name);
+		r = res_json(x, v, RES_VAULT, &t, NULL, &res);
+		if (r && (gw_link_failed(v, r) || r == VG_EPROTO || r == VG_ECLOSED))
+			x->link_bad = true;
+		send_json(x, 201, res ? res : json_pack("{s:s}", "name", name));
+	}
 	json_decref(o);
-}
-
-static const struct rename pending_names[] = {
-	{"name", "what"}, {"value", "to"}, {"reason", "from"}, {"principal", "requested_by"},
-	{"time", "requested_at"}, {"time2", "effective_at"}, {"kind", "alert"}, {NULL, NULL}};
-
-/* The vault, with its weakening changes still in their cooling-off
- * (SPEC §11) under "pending". */
-static void vault_get(struct gw_rctx *x, struct vgc *v, const struct api_target *t)
-{
-	struct vg_msg m;
-	json_t *o, *pend;
-	int r;
-
-	vg_msgb_str(vgc_req(v, VG_OP_VAULT_GET), VG_TAG_VAULT, t->vault);
-	if ((r = vgc_call(v, &m))) {
-		gw_reply_op_error(x, v, r);
-		return;
-	}
-	if (!(o = msg_json(&m, vault_names)) || !(pend = json_array())) {
-		json_decref(o);
-		gw_reply_error(x, 500, "internal", "out of memory");
-		return;
-	}
-	json_object_set_new(o, "pending", pend);
-	vg_msgb_str(vgc_req(v, VG_OP_PENDING_LIST), VG_TAG_VAULT, t->vault);
-	if ((r = vgc_call(v, &m))) {
-		json_decref(o);
-		gw_reply_op_error(x, v, r);
-		return;
-	}
-	while ((r = vgc_stream_next(v, &m)) == 1) {
-		if (m.type != VG_F_ROW) {
-			r = VG_EPROTO;
-			break;
-		}
-		json_array_append_new(pend, msg_json(&m, pending_names));
-	}
-	if (r) {
-		json_decref(o);
-		x->link_bad = true;
-		gw_reply_error(x, 502, "protocol", "vaultd broke off the pending list");
-		return;
-	}
-	send_json(x, 200, o);
 }
 
 static void item_create(struct gw_rctx *x, struct vgc *v, const struct api_target *t)
@@ -466,8 +778,19 @@ static void item_create(struct gw_rctx *x, struct vgc *v, const struct api_targe
 		gw_reply_op_error(x, v, r);
 		return;
 	}
-	send_json(x, 201, json_pack("{s:s, s:s, s:s}", "vault", t->vault, "name", name, "kind",
-				 kind ? kind : "files"));
+	{
+		json_t *out = json_pack("{s:s, s:s, s:s}", "vault", t->vault, "name", name, "kind",
+			kind ? kind : "files"), *res;
+		struct api_target it = *t;
+		snprintf(it.item, sizeof(it.item), "%s", name);
+		r = res_json(x, v, RES_ITEM, &it, NULL, &res);
+		if (r && (gw_link_failed(v, r) || r == VG_EPROTO || r == VG_ECLOSED))
+			x->link_bad = true;
+		if (out && res)
+			json_object_update_missing(out, res);
+		json_decref(res);
+		send_json(x, 201, out);
+	}
 	json_decref(o);
 }
 
@@ -518,16 +841,25 @@ static void point_op(struct gw_rctx *x, struct vgc *v, const struct api_target *
 			return;
 		}
 		(void)vg_msg_u64(&m, VG_TAG_TIME2, &until);
-		send_json(x, 200, json_pack("{s:s, s:s, s:s, s:I}", "id", t->point, "state", state,
-					 "result", detail, "purge_at", (json_int_t)until));
+		{
+			json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "id", t->point, "state", state,
+				"result", detail, "purge_at", (json_int_t)until);
+			if (o)
+				add_iso(o, "purge_at");
+			attach_res(x, v, o, RES_POINT, t);
+			send_json(x, 200, o);
+		}
 		return;
 	}
 	if (op != VG_OP_POINT_COMMIT) {
-		send_json(x, 200, json_pack("{s:s, s:s}", "id", t->point, "state",
-					 op == VG_OP_POINT_ABORT ? "aborted" : "active"));
+		json_t *o = json_pack("{s:s, s:s}", "id", t->point, "state",
+			op == VG_OP_POINT_ABORT ? "aborted" : "active");
+		if (o && op == VG_OP_POINT_UNDELETE)
+			attach_res(x, v, o, RES_POINT, t);
+		send_json(x, 200, o);
 		return;
 	}
-	send_json(x, 200, msg_json(&m, point_names));
+	send_json(x, 200, msg_json(&m, &point_view));
 }
 
 static void object_put(struct gw_rctx *x, struct vgc *v, const struct api_target *t)
@@ -570,7 +902,7 @@ static void object_put(struct gw_rctx *x, struct vgc *v, const struct api_target
 	case GW_UP_OK:
 		x->link_bad = !link_ok;
 		{
-			json_t *o = msg_json(&m, object_names);
+			json_t *o = msg_json(&m, &object_view);
 			if (o)
 				json_object_set_new(o, "name", json_string(t->object));
 			send_json(x, 201, o);
@@ -647,7 +979,7 @@ static void vault_set(struct gw_rctx *x, struct vgc *v, const struct api_target 
 	vg_msgb_str(w, VG_TAG_VAULT, t->vault);
 	vg_msgb_str(w, VG_TAG_NAME, setting);
 	vg_msgb_str(w, VG_TAG_VALUE, value);
-	finish(x, v, 200, vault_names);
+	finish_res(x, v, 200, &outcome_view, RES_VAULT, t, NULL);
 }
 
 static void item_policy(struct gw_rctx *x, struct vgc *v, const struct api_target *t)
@@ -668,7 +1000,7 @@ static void item_policy(struct gw_rctx *x, struct vgc *v, const struct api_targe
 	add_names(w, t, 3);
 	vg_msgb_str(w, VG_TAG_NAME, policy);
 	json_decref(o);
-	finish(x, v, 200, item_names);
+	finish_res(x, v, 200, &outcome_view, RES_ITEM, t, NULL);
 }
 
 static void policy_set(struct gw_rctx *x, struct vgc *v, const struct api_target *t,
@@ -692,7 +1024,7 @@ static void policy_set(struct gw_rctx *x, struct vgc *v, const struct api_target
 	vg_msgb_str(w, VG_TAG_NAME, name);
 	vg_msgb_str(w, VG_TAG_VALUE, spec);
 	json_decref(o);
-	finish(x, v, 200, NULL);
+	finish_res(x, v, 200, &outcome_view, RES_POLICY, t, name);
 }
 
 static void pin_generate(struct gw_rctx *x, struct vgc *v, const struct api_target *t)
@@ -714,8 +1046,13 @@ static void pin_generate(struct gw_rctx *x, struct vgc *v, const struct api_targ
 	}
 	(void)vg_msg_u64(&m, VG_TAG_TIME2, &expires);
 	/* Shown once, to its requester; never logged. */
-	send_json(x, 201, json_pack("{s:s, s:s, s:I}", "vault", t->vault, "pin", pin, "expires",
-				 (json_int_t)expires));
+	{
+		json_t *o = json_pack("{s:s, s:s, s:I}", "vault", t->vault, "pin", pin, "expires",
+			(json_int_t)expires);
+		if (o)
+			add_iso(o, "expires");
+		send_json(x, 201, o);
+	}
 	OPENSSL_cleanse(pin, sizeof(pin));
 }
 
@@ -742,7 +1079,7 @@ static void mua_request(struct gw_rctx *x, struct vgc *v)
 	vg_msgb_str(w, VG_TAG_OPNAME, op);
 	vg_msgb_str(w, VG_TAG_TARGET, target);
 	json_decref(o);
-	finish(x, v, 201, NULL);
+	finish_res(x, v, 201, &plain_view, RES_REQUEST, NULL, NULL);
 }
 
 static void mua_approve(struct gw_rctx *x, struct vgc *v, const char *id, bool deny)
@@ -767,7 +1104,7 @@ static void mua_approve(struct gw_rctx *x, struct vgc *v, const char *id, bool d
 	if (deny)
 		vg_msgb_u32(w, VG_TAG_FLAGS, 1);
 	json_decref(o);
-	finish(x, v, 200, NULL);
+	finish_res(x, v, 200, &plain_view, RES_REQUEST, NULL, id);
 }
 
 /* PUT /v1/vaults/V/key {"kind": "cmk"|"platform", "name": LABEL}: moves or
@@ -794,7 +1131,7 @@ static void vault_key(struct gw_rctx *x, struct vgc *v, const struct api_target 
 	if (name)
 		vg_msgb_str(w, VG_TAG_NAME, name);
 	json_decref(o);
-	finish(x, v, 200, NULL);
+	finish_res(x, v, 200, &outcome_view, RES_VAULT, t, NULL);
 }
 
 /* POST /v1/vaults/V/items/I/restic/undelete with {"all": true},
@@ -937,169 +1274,169 @@ enum api_op {
 	A_RESTIC_DELETED, A_RESTIC_UNDELETE,
 };
 
-/* Maps (method, path) to an operation, or answers 400/404/405 itself. */
+/* The native API's routes: one row per (method, path pattern). A segment
+ * in braces is a name, checked against its grammar (param_ok); anything
+ * else is literal. This table is the router: gateway/api.yaml must list
+ * exactly these (tests/integration/gateway/test_api_schema.sh compares
+ * them both ways). Keep one row per line, in this form. */
+static const struct api_route {
+	enum gw_method method;
+	const char *path;
+	enum api_op op;
+} api_routes[] = {
+	{GW_M_GET, "/v1/whoami", A_WHOAMI},
+	{GW_M_GET, "/v1/audit", A_AUDIT},
+	{GW_M_GET, "/v1/report", A_REPORT},
+	{GW_M_POST, "/v1/agents/activate", A_AGENT_ACTIVATE},
+	{GW_M_GET, "/v1/guards/{guard}/requests", A_MUA_LIST},
+	{GW_M_POST, "/v1/guards/{guard}/requests", A_MUA_REQUEST},
+	{GW_M_POST, "/v1/guards/{guard}/requests/{request}/approve", A_MUA_APPROVE},
+	{GW_M_POST, "/v1/guards/{guard}/requests/{request}/deny", A_MUA_DENY},
+	{GW_M_GET, "/v1/vaults", A_VAULTS},
+	{GW_M_POST, "/v1/vaults", A_VAULT_NEW},
+	{GW_M_GET, "/v1/vaults/{vault}", A_VAULT},
+	{GW_M_PATCH, "/v1/vaults/{vault}", A_VAULT_SET},
+	{GW_M_DELETE, "/v1/vaults/{vault}", A_VAULT_DELETE},
+	{GW_M_POST, "/v1/vaults/{vault}/undelete", A_VAULT_UNDELETE},
+	{GW_M_POST, "/v1/vaults/{vault}/pin", A_PIN},
+	{GW_M_GET, "/v1/vaults/{vault}/alerts", A_ALERTS},
+	{GW_M_GET, "/v1/vaults/{vault}/audit", A_VAULT_AUDIT},
+	{GW_M_GET, "/v1/vaults/{vault}/report", A_VAULT_REPORT},
+	{GW_M_GET, "/v1/vaults/{vault}/policies", A_POLICIES},
+	{GW_M_PUT, "/v1/vaults/{vault}/policies/{policy}", A_POLICY_SET},
+	{GW_M_PUT, "/v1/vaults/{vault}/key", A_VAULT_KEY},
+	{GW_M_GET, "/v1/vaults/{vault}/items", A_ITEMS},
+	{GW_M_POST, "/v1/vaults/{vault}/items", A_ITEM_NEW},
+	{GW_M_GET, "/v1/vaults/{vault}/items/{item}", A_ITEM},
+	{GW_M_PATCH, "/v1/vaults/{vault}/items/{item}", A_ITEM_POLICY},
+	{GW_M_DELETE, "/v1/vaults/{vault}/items/{item}", A_ITEM_STOP},
+	{GW_M_POST, "/v1/vaults/{vault}/items/{item}/undelete", A_ITEM_UNDELETE},
+	{GW_M_POST, "/v1/vaults/{vault}/items/{item}/resume", A_ITEM_RESUME},
+	{GW_M_GET, "/v1/vaults/{vault}/items/{item}/restic/deleted", A_RESTIC_DELETED},
+	{GW_M_POST, "/v1/vaults/{vault}/items/{item}/restic/undelete", A_RESTIC_UNDELETE},
+	{GW_M_GET, "/v1/vaults/{vault}/items/{item}/points", A_POINTS},
+	{GW_M_POST, "/v1/vaults/{vault}/items/{item}/points", A_POINT_NEW},
+	{GW_M_GET, "/v1/vaults/{vault}/items/{item}/points/{point}", A_POINT},
+	{GW_M_DELETE, "/v1/vaults/{vault}/items/{item}/points/{point}", A_POINT_DELETE},
+	{GW_M_POST, "/v1/vaults/{vault}/items/{item}/points/{point}/commit", A_COMMIT},
+	{GW_M_POST, "/v1/vaults/{vault}/items/{item}/points/{point}/abort", A_POINT_ABORT},
+	{GW_M_POST, "/v1/vaults/{vault}/items/{item}/points/{point}/undelete", A_POINT_UNDELETE},
+	{GW_M_GET, "/v1/vaults/{vault}/items/{item}/points/{point}/objects", A_OBJECTS},
+	{GW_M_GET, "/v1/vaults/{vault}/items/{item}/points/{point}/objects/{object}", A_OBJ_GET},
+	{GW_M_HEAD, "/v1/vaults/{vault}/items/{item}/points/{point}/objects/{object}", A_OBJ_GET},
+	{GW_M_PUT, "/v1/vaults/{vault}/items/{item}/points/{point}/objects/{object}", A_OBJ_PUT},
+};
+
+/* A path name into its slot of t, if it fits its grammar. */
+static bool param_ok(const char *name, const char *s, struct api_target *t)
+{
+	static const struct {
+		const char *name;
+		size_t max;       /* 0: a point id */
+		size_t slot;      /* offsetof in struct api_target */
+	} params[] = {
+		{"{vault}", VG_VAULT_NAME_MAX, offsetof(struct api_target, vault)},
+		{"{item}", VG_ITEM_NAME_MAX, offsetof(struct api_target, item)},
+		{"{point}", 0, offsetof(struct api_target, point)},
+		{"{object}", VG_OBJECT_NAME_MAX, offsetof(struct api_target, object)},
+		{"{policy}", 64, offsetof(struct api_target, object)},
+		{"{guard}", 64, offsetof(struct api_target, object)},
+		{"{request}", 63, offsetof(struct api_target, item)},  /* the request id */
+	};
+
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		if (strcmp(params[i].name, name) != 0)
+			continue;
+		if (params[i].max ? vg_name_check(s, params[i].max) != 0 : !point_ok(s))
+			return false;
+		strcpy((char *)t + params[i].slot, s);
+		return true;
+	}
+	return false;
+}
+
+/* Does the pattern have the request's shape (segment count, literals)? */
+static bool pattern_matches(const char *pat, const struct api_path *p)
+{
+	int i = 0;
+
+	for (const char *s = pat + 1; s; i++) {
+		const char *e = strchr(s, '/');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+		if (i >= p->n)
+			return false;
+		if (s[0] != '{' && (strlen(p->seg[i]) != n || memcmp(p->seg[i], s, n) != 0))
+			return false;
+		s = e ? e + 1 : NULL;
+	}
+	return i == p->n;
+}
+
+static bool pattern_params(const char *pat, const struct api_path *p, struct api_target *t)
+{
+	char name[16];
+	int i = 0;
+
+	for (const char *s = pat + 1; s; i++) {
+		const char *e = strchr(s, '/');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+		if (s[0] == '{') {
+			if (n >= sizeof(name))
+				return false;
+			memcpy(name, s, n);
+			name[n] = 0;
+			if (!param_ok(name, p->seg[i], t))
+				return false;
+		}
+		s = e ? e + 1 : NULL;
+	}
+	return true;
+}
+
+/* The metrics label of a path, by how deep it goes. */
+static enum gw_route route_label(const struct api_path *p)
+{
+	if (p->n >= 8 && strcmp(p->seg[7], "objects") == 0)
+		return GW_R_API_OBJECTS;
+	if (p->n >= 6 && strcmp(p->seg[5], "points") == 0)
+		return GW_R_API_POINTS;
+	if (p->n >= 4 && strcmp(p->seg[3], "items") == 0)
+		return GW_R_API_ITEMS;
+	if (p->n >= 2 && strcmp(p->seg[1], "vaults") == 0)
+		return GW_R_API_VAULTS;
+	return GW_R_API_OTHER;
+}
+
+/* Maps (method, path) to an operation through api_routes, or answers
+ * itself: 400 for a name outside its grammar, 405 (with Allow) for a
+ * path that exists under other methods, 404 for anything else. */
 static enum api_op classify(struct gw_rctx *x, const struct api_path *p, struct api_target *t)
 {
-	enum gw_method m = x->req->method;
-	const int n = p->n;
-#define SEG(i, s) (n > (i) && strcmp(p->seg[i], s) == 0)
-#define METHODS(ok, allow)                                              \
-	do {                                                            \
-		if (!(ok)) {                                            \
-			gw_reply_405(x, allow);                         \
-			return A_NONE;                                  \
-		}                                                       \
-	} while (0)
+	char allow[64] = "";
+	bool shape = false;
 
 	memset(t, 0, sizeof(*t));
-	x->route = GW_R_API_OTHER;
-	if (n >= 3 && SEG(1, "vaults")) {
-		if (vg_name_check(p->seg[2], VG_VAULT_NAME_MAX))
-			goto bad;
-		strcpy(t->vault, p->seg[2]);
-	}
-	if (n >= 5 && SEG(3, "items")) {
-		if (vg_name_check(p->seg[4], VG_ITEM_NAME_MAX))
-			goto bad;
-		strcpy(t->item, p->seg[4]);
-	}
-	if (n >= 7 && SEG(5, "points")) {
-		if (!point_ok(p->seg[6]))
-			goto bad;
-		strcpy(t->point, p->seg[6]);
-	}
-	if (n >= 9 && SEG(7, "objects")) {
-		if (vg_name_check(p->seg[8], VG_OBJECT_NAME_MAX))
-			goto bad;
-		strcpy(t->object, p->seg[8]);
-	}
-	if (n == 2 && SEG(1, "whoami")) {
-		METHODS(m == GW_M_GET, "GET");
-		return A_WHOAMI;
-	}
-	if (n == 2 && SEG(1, "audit")) {
-		METHODS(m == GW_M_GET, "GET");
-		return A_AUDIT;
-	}
-	if (n == 2 && SEG(1, "report")) {
-		METHODS(m == GW_M_GET, "GET");
-		return A_REPORT;
-	}
-	if (n == 3 && SEG(1, "agents") && SEG(2, "activate")) {
-		METHODS(m == GW_M_POST, "POST");
-		return A_AGENT_ACTIVATE;
-	}
-	if (n >= 3 && SEG(1, "guards")) {
-		/* /v1/guards/G/requests[/R/approve|deny]: G names the guard;
-		 * vaultd finds it from the request's vault. */
-		if (vg_name_check(p->seg[2], 64) || (n >= 5 && vg_name_check(p->seg[4], 63)))
-			goto bad;
-		strcpy(t->object, p->seg[2]);             /* the guard */
-		if (n >= 5)
-			strcpy(t->item, p->seg[4]);       /* the request id */
-		if (n == 4 && SEG(3, "requests")) {
-			METHODS(m == GW_M_GET || m == GW_M_POST, "GET, POST");
-			return m == GW_M_GET ? A_MUA_LIST : A_MUA_REQUEST;
+	x->route = route_label(p);
+	for (size_t i = 0; i < sizeof(api_routes) / sizeof(api_routes[0]); i++) {
+		const struct api_route *r = &api_routes[i];
+		if (!pattern_matches(r->path, p))
+			continue;
+		if (!shape && !pattern_params(r->path, p, t)) {
+			gw_reply_error(x, 400, "bad-name", "a name in the path violates the name grammar");
+			return A_NONE;
 		}
-		if (n == 6 && SEG(3, "requests") && (SEG(5, "approve") || SEG(5, "deny"))) {
-			METHODS(m == GW_M_POST, "POST");
-			return SEG(5, "approve") ? A_MUA_APPROVE : A_MUA_DENY;
-		}
-		goto nf;
+		shape = true;
+		if (r->method == x->req->method)
+			return r->op;
+		if (strlen(allow) + 10 < sizeof(allow))
+			snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
+				allow[0] ? ", " : "", gw_method_name(r->method));
 	}
-	if (!SEG(1, "vaults"))
-		goto nf;
-	x->route = GW_R_API_VAULTS;
-	if (n == 2) {
-		METHODS(m == GW_M_GET || m == GW_M_POST, "GET, POST");
-		return m == GW_M_GET ? A_VAULTS : A_VAULT_NEW;
-	}
-	if (n == 3) {
-		METHODS(m == GW_M_GET || m == GW_M_PATCH || m == GW_M_DELETE, "GET, PATCH, DELETE");
-		return m == GW_M_GET ? A_VAULT : m == GW_M_PATCH ? A_VAULT_SET : A_VAULT_DELETE;
-	}
-	if (n == 4 && SEG(3, "undelete")) {
-		METHODS(m == GW_M_POST, "POST");
-		return A_VAULT_UNDELETE;
-	}
-	if (n == 4 && SEG(3, "pin")) {
-		METHODS(m == GW_M_POST, "POST");
-		return A_PIN;
-	}
-	if (n == 4 && (SEG(3, "alerts") || SEG(3, "audit") || SEG(3, "policies") ||
-			      SEG(3, "report"))) {
-		METHODS(m == GW_M_GET, "GET");
-		return SEG(3, "alerts") ? A_ALERTS : SEG(3, "audit") ? A_VAULT_AUDIT :
-		       SEG(3, "report") ? A_VAULT_REPORT : A_POLICIES;
-	}
-	if (n == 4 && SEG(3, "key")) {
-		METHODS(m == GW_M_PUT, "PUT");
-		return A_VAULT_KEY;
-	}
-	if (n == 5 && SEG(3, "policies")) {
-		if (vg_name_check(p->seg[4], 64))
-			goto bad;
-		strcpy(t->object, p->seg[4]);
-		METHODS(m == GW_M_PUT, "PUT");
-		return A_POLICY_SET;
-	}
-	if (!SEG(3, "items"))
-		goto nf;
-	x->route = GW_R_API_ITEMS;
-	if (n == 4) {
-		METHODS(m == GW_M_GET || m == GW_M_POST, "GET, POST");
-		return m == GW_M_GET ? A_ITEMS : A_ITEM_NEW;
-	}
-	if (n == 5) {
-		METHODS(m == GW_M_GET || m == GW_M_PATCH || m == GW_M_DELETE, "GET, PATCH, DELETE");
-		return m == GW_M_GET ? A_ITEM : m == GW_M_PATCH ? A_ITEM_POLICY : A_ITEM_STOP;
-	}
-	if (n == 6 && (SEG(5, "undelete") || SEG(5, "resume"))) {
-		METHODS(m == GW_M_POST, "POST");
-		return SEG(5, "undelete") ? A_ITEM_UNDELETE : A_ITEM_RESUME;
-	}
-	if (n == 7 && SEG(5, "restic") && (SEG(6, "deleted") || SEG(6, "undelete"))) {
-		if (SEG(6, "deleted")) {
-			METHODS(m == GW_M_GET, "GET");
-			return A_RESTIC_DELETED;
-		}
-		METHODS(m == GW_M_POST, "POST");
-		return A_RESTIC_UNDELETE;
-	}
-	if (!SEG(5, "points"))
-		goto nf;
-	x->route = GW_R_API_POINTS;
-	if (n == 6) {
-		METHODS(m == GW_M_GET || m == GW_M_POST, "GET, POST");
-		return m == GW_M_GET ? A_POINTS : A_POINT_NEW;
-	}
-	if (n == 7) {
-		METHODS(m == GW_M_GET || m == GW_M_DELETE, "GET, DELETE");
-		return m == GW_M_GET ? A_POINT : A_POINT_DELETE;
-	}
-	if (n == 8 && (SEG(7, "commit") || SEG(7, "abort") || SEG(7, "undelete"))) {
-		METHODS(m == GW_M_POST, "POST");
-		return SEG(7, "commit") ? A_COMMIT : SEG(7, "abort") ? A_POINT_ABORT : A_POINT_UNDELETE;
-	}
-	if (!SEG(7, "objects"))
-		goto nf;
-	x->route = GW_R_API_OBJECTS;
-	if (n == 8) {
-		METHODS(m == GW_M_GET, "GET");
-		return A_OBJECTS;
-	}
-	if (n == 9) {
-		METHODS(m == GW_M_GET || m == GW_M_HEAD || m == GW_M_PUT, "GET, HEAD, PUT");
-		return m == GW_M_PUT ? A_OBJ_PUT : A_OBJ_GET;
-	}
-nf:
-	gw_reply_error(x, 404, "not-found", "no such API route");
+	if (shape)
+		gw_reply_405(x, allow);
+	else
+		gw_reply_error(x, 404, "not-found", "no such API route");
 	return A_NONE;
-bad:
-	gw_reply_error(x, 400, "bad-name", "a name in the path violates the name grammar");
-	return A_NONE;
-#undef SEG
-#undef METHODS
 }
 
 void gw_api_handle(struct gw_rctx *x)
@@ -1146,40 +1483,40 @@ void gw_api_handle(struct gw_rctx *x)
 	switch (op) {
 	case A_WHOAMI: whoami(x); break;
 	case A_AUDIT:
-		call_list(x, v, VG_OP_AUDIT_EXPORT, &t, 0, NULL, NULL, NULL, false, 0, seq, false);
+		call_list(x, v, VG_OP_AUDIT_EXPORT, &t, 0, &audit_view, NULL, NULL, false, 0, seq, false);
 		break;
 	case A_VAULT_AUDIT:
 		/* vaultd scopes the entries to the vault and checks the caller
 		 * owns it (issue 12 item 5); the gateway filters nothing. */
-		call_list(x, v, VG_OP_AUDIT_EXPORT, &t, 1, NULL, NULL, NULL, false, 0, seq, false);
+		call_list(x, v, VG_OP_AUDIT_EXPORT, &t, 1, &audit_view, NULL, NULL, false, 0, seq, false);
 		break;
 	case A_ALERTS:
-		call_list(x, v, VG_OP_ALERT_LIST, &t, 1, NULL, NULL, NULL, false, 0, seq, false);
+		call_list(x, v, VG_OP_ALERT_LIST, &t, 1, &alert_view, NULL, NULL, false, 0, seq, false);
 		break;
 	case A_POLICIES:
-		call_list(x, v, VG_OP_POLICY_LIST, &t, 1, NULL, NULL, NULL, false, 0, 0, false);
+		call_list(x, v, VG_OP_POLICY_LIST, &t, 1, &policy_view, NULL, NULL, false, 0, 0, false);
 		break;
 	case A_POLICY_SET: policy_set(x, v, &t, t.object); break;
 	case A_VAULTS:
-		call_list(x, v, VG_OP_VAULT_LIST, &t, 0, vault_names, NULL, NULL, false, 0, 0, false);
+		call_list(x, v, VG_OP_VAULT_LIST, &t, 0, &vault_view, NULL, NULL, false, 0, 0, false);
 		break;
 	case A_VAULT_NEW: vault_create(x, v); break;
 	case A_VAULT: vault_get(x, v, &t); break;
 	case A_VAULT_SET: vault_set(x, v, &t); break;
 	case A_VAULT_DELETE:
 		add_names(req(x, v, VG_OP_VAULT_DELETE), &t, 1);
-		finish(x, v, 200, vault_names);
+		finish_res(x, v, 200, &delete_view, RES_VAULT, &t, NULL);
 		break;
 	case A_VAULT_UNDELETE:
 		add_names(req(x, v, VG_OP_VAULT_UNDELETE), &t, 1);
-		finish(x, v, 200, vault_names);
+		finish_res(x, v, 200, &plain_view, RES_VAULT, &t, NULL);
 		break;
 	case A_PIN: pin_generate(x, v, &t); break;
 	case A_ITEMS:
-		call_list(x, v, VG_OP_ITEM_LIST, &t, 1, item_names, NULL, NULL, false, 0, 0, false);
+		call_list(x, v, VG_OP_ITEM_LIST, &t, 1, &item_view, NULL, NULL, false, 0, 0, false);
 		break;
 	case A_ITEM:
-		call_list(x, v, VG_OP_ITEM_LIST, &t, 1, item_names, "name", t.item, true, 0, 0, false);
+		call_list(x, v, VG_OP_ITEM_LIST, &t, 1, &item_view, "name", t.item, true, 0, 0, false);
 		break;
 	case A_ITEM_NEW: item_create(x, v, &t); break;
 	case A_ITEM_POLICY: item_policy(x, v, &t); break;
@@ -1189,25 +1526,28 @@ void gw_api_handle(struct gw_rctx *x)
 		if (gw_query_get(x->req->query, "delete_data", buf, sizeof(buf)) == 1 &&
 		    strcmp(buf, "true") == 0)
 			vg_msgb_u32(w, VG_TAG_FLAGS, 1);
-		finish(x, v, 200, item_names);
+		/* item_view's time2 is last_success (kept for /v1); here it is
+		 * the purge time, also as purge_at. */
+		finish_res(x, v, 200, &(const struct view){item_names, item_delete_alias, NULL}, RES_ITEM, &t,
+			NULL);
 		break;
 	}
 	case A_ITEM_UNDELETE:
 		add_names(req(x, v, VG_OP_ITEM_UNDELETE), &t, 3);
-		finish(x, v, 200, item_names);
+		finish_res(x, v, 200, &item_view, RES_ITEM, &t, NULL);
 		break;
 	case A_ITEM_RESUME:
 		add_names(req(x, v, VG_OP_ITEM_RESUME), &t, 3);
-		finish(x, v, 200, item_names);
+		finish_res(x, v, 200, &item_view, RES_ITEM, &t, NULL);
 		break;
 	case A_POINTS: {
 		uint32_t all = gw_query_get(x->req->query, "all", buf, sizeof(buf)) == 1 &&
 			strcmp(buf, "true") == 0;
-		call_list(x, v, VG_OP_POINT_LIST, &t, 3, point_names, NULL, NULL, false, all, 0, false);
+		call_list(x, v, VG_OP_POINT_LIST, &t, 3, &point_view, NULL, NULL, false, all, 0, false);
 		break;
 	}
 	case A_POINT:
-		call_list(x, v, VG_OP_POINT_LIST, &t, 3, point_names, "id", t.point, true, 1, 0, false);
+		call_list(x, v, VG_OP_POINT_LIST, &t, 3, &point_view, "id", t.point, true, 1, 0, false);
 		break;
 	case A_POINT_NEW: point_begin(x, v, &t); break;
 	case A_POINT_ABORT: point_op(x, v, &t, VG_OP_POINT_ABORT); break;
@@ -1215,7 +1555,7 @@ void gw_api_handle(struct gw_rctx *x)
 	case A_POINT_UNDELETE: point_op(x, v, &t, VG_OP_POINT_UNDELETE); break;
 	case A_COMMIT: point_op(x, v, &t, VG_OP_POINT_COMMIT); break;
 	case A_OBJECTS:
-		call_list(x, v, VG_OP_OBJECT_LIST, &t, 7, object_names, NULL, NULL, false, 0, 0, false);
+		call_list(x, v, VG_OP_OBJECT_LIST, &t, 7, &object_view, NULL, NULL, false, 0, 0, false);
 		break;
 	case A_OBJ_PUT: object_put(x, v, &t); break;
 	case A_OBJ_GET: {
@@ -1244,16 +1584,16 @@ void gw_api_handle(struct gw_rctx *x)
 		if ((r = vgc_call(v, &m)))
 			gw_reply_op_error(x, v, r);
 		else
-			stream_rows(x, v, NULL, NULL, NULL, false, false);
+			stream_rows(x, v, &report_view, NULL, NULL, false, false);
 		break;
 	}
 	case A_RESTIC_DELETED:
-		call_list(x, v, VG_OP_RESTIC_DELETED, &t, 3, restic_deleted_names, NULL, NULL, false,
+		call_list(x, v, VG_OP_RESTIC_DELETED, &t, 3, &restic_deleted_view, NULL, NULL, false,
 			0, 0, false);
 		break;
 	case A_RESTIC_UNDELETE: restic_undelete(x, v, &t); break;
 	case A_MUA_LIST:
-		call_list(x, v, VG_OP_MUA_LIST, &t, 0, NULL, "name", t.object, false, 0, 0, false);
+		call_list(x, v, VG_OP_MUA_LIST, &t, 0, &mua_view, "name", t.object, false, 0, 0, false);
 		break;
 	case A_MUA_REQUEST: mua_request(x, v); break;
 	case A_MUA_APPROVE: mua_approve(x, v, t.item, false); break;

@@ -19,6 +19,8 @@
  *   policies, PINs, alerts, reports, deletes and undeletes, MUA requests)
  *
  * Errors: {"error": vg_errcode, "message"}.
+ * The contract, every route and body: gateway/api.yaml (the table
+ * api_routes in api.c is the router; api-schema compares them).
  */
 #ifndef GW_API_H
 #define GW_API_H

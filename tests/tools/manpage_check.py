@@ -103,7 +103,8 @@ def vaultctl_commands(help_):
                 if not re.match(r"^[a-z][a-z0-9-]*(\|[a-z][a-z0-9-]*)*$", t):
                     break
                 words.append(t)
-            cmds |= expand(words)
+            if words:      # "(--all | --since TIME)": alternatives of options, not commands
+                cmds |= expand(words)
     return cmds
 
 

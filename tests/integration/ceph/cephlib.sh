@@ -174,11 +174,12 @@ ceph_pool() {
 
 ceph_objects() { rados -c "$CEPH_CONF" -p "$1" ls | sort; }
 
-# ceph_pool_full POOL: the OSD map flags the pool full (exactly "full").
+# ceph_pool_full POOL [FLAG]: the OSD map flags the pool full (exactly
+# "full"; or FLAG, e.g. nearfull).
 ceph_pool_full() {
 	cephc osd dump -f json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-sys.exit(0 if any(p["pool_name"] == sys.argv[1] and "full" in p["flags_names"].split(",")
-                  for p in d["pools"]) else 1)' "$1"
+sys.exit(0 if any(p["pool_name"] == sys.argv[1] and sys.argv[2] in p["flags_names"].split(",")
+                  for p in d["pools"]) else 1)' "$1" "${2:-full}"
 }

@@ -8,6 +8,7 @@ set -eu
 . "$VG_SRC/tests/integration/gateway/lib_gw.sh"
 
 gw_setup "max_body_object = 1125899906842624" "max_body_json = 1024"
+gw_record_api   # every native-API answer is checked against gateway/api.yaml at the end
 
 vg_ctl vault create v1 >/dev/null
 vg_ctl vault create v2 >/dev/null
@@ -155,4 +156,5 @@ inb=$(echo "$m" | awk '/^vaultgw_request_body_bytes_total/ {print $2}')
 vg_ctl audit export | grep '"result":"denied"' | grep -q '"peer":"127.0.0.1"' ||
 	vg_fail "no audited refusal carries the client's address"
 vg_ctl audit verify >/dev/null
+gw_schema_check
 vg_log "PASS test_api"

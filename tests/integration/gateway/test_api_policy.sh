@@ -11,6 +11,7 @@ set -eu
 . "$VG_SRC/tests/integration/gateway/lib_gw.sh"
 
 gw_setup
+gw_record_api   # every native-API answer is checked against gateway/api.yaml at the end
 vg_ctl vault create v1 >/dev/null
 vg_ctl item create v1 host1 >/dev/null
 OLGA=$(gw_principal olga user)
@@ -153,4 +154,5 @@ out=$(gw_curl $O -X DELETE "$V/items/host1/points/$P1")
 [ "$(echo "$out" | errcode)" = immutable ] || vg_fail "delete under immutability: $out"
 gw_expect 403 "vault delete as an Operator" "$(gw_status $A -X DELETE "$V")"
 vg_ctl audit verify >/dev/null
+gw_schema_check
 vg_log "PASS test_api_policy"

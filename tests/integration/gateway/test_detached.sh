@@ -8,6 +8,7 @@
 set -eu
 . "$VG_SRC/tests/integration/gateway/lib_gw.sh"
 gw_setup
+gw_record_api   # every native-API answer is checked against gateway/api.yaml at the end
 
 vg_ctl vault create v1 >/dev/null
 ALICE=$(gw_principal alice user)
@@ -64,4 +65,5 @@ case "$out" in *"; 0 uncommitted points "*"0 detached uploads"*) ;;
 n=$(vg_ctl points v1 host1 --all | wc -l)
 [ "$n" = 1 ] || vg_fail "expected exactly the one committed point, got $n"
 vg_ctl audit verify >/dev/null || vg_fail "audit chain broken"
+gw_schema_check
 vg_log "PASS: detached uploads survive a restart"

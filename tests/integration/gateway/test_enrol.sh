@@ -20,6 +20,7 @@ ENROL=$VG_SRC/image/files/vaultgate-agent-enrol
 # limits are reached; raised here so vaultd's per-agent and per-source
 # limits are what the test sees.
 VAULTD_BIN=$VAULTD_TEST gw_setup "auth_fail_burst = 1000" "auth_fail_per_minute = 1000"
+gw_record_api   # every native-API answer is checked against gateway/api.yaml at the end
 W=$VG_WORK
 vg_ctl vault create default >/dev/null
 OWNER=$(gw_principal boss user)
@@ -162,4 +163,5 @@ gw_expect 400 "body with an extra field" "$(printf '{"agent":"ag5","registration
 gw_expect 400 "bad agent name" "$(printf '{"agent":"../x","registration_token":"x"}' |
 	gw_status -X POST --data-binary @- "$GW_URL/v1/agents/activate")"
 gw_expect 405 "GET" "$(gw_status "$GW_URL/v1/agents/activate")"
+gw_schema_check
 vg_log "PASS"

@@ -12,6 +12,7 @@ CONNS=$GW_DIR/conns.py
 ulimit -n 8192
 
 gw_setup "auth_fail_burst = 3" "auth_fail_per_minute = 1"
+gw_record_api   # every native-API answer is checked against gateway/api.yaml at the end
 vg_ctl vault create v1 >/dev/null
 ALICE=$(gw_principal alice user)
 BOB=$(gw_principal bob user)
@@ -68,4 +69,5 @@ esac
 rss=$(echo "$out" | sed 's/.*rss_kib=\([0-9]*\).*/\1/')
 [ "$rss" -le 65536 ] || vg_fail "RSS with 1000 idle TLS connections is ${rss} KiB (> 64 MiB)"
 vg_log "ok: 1000 idle TLS 1.3 connections in $((rss / 1024)) MiB RSS"
+gw_schema_check
 vg_log "PASS test_limits"

@@ -38,6 +38,7 @@ chmod 644 "$pki"/*.crt
 GW_PORT=$(gw_free_port)
 gw_start_vaultd
 gw_start_gateway "tls_client_ca = $pki/ca.crt"
+gw_record_api   # every native-API answer is checked against gateway/api.yaml at the end
 
 vg_ctl vault create default >/dev/null
 AT=$(gw_principal agent1 agent)
@@ -87,4 +88,5 @@ if restic --cacert "$GW_CA" -r "rest:$GW_URL/restic/repo1/" snapshots >"$VG_WORK
 	vg_fail "restic without certificate or token succeeded"
 fi
 grep -q 401 "$VG_WORK/nocert.log" || vg_fail "no certificate: $(tail -3 "$VG_WORK/nocert.log")"
+gw_schema_check
 vg_log "PASS test_mtls"

@@ -217,6 +217,15 @@ case "$st" in "200 soft-deleted until 20"*) ;; *) vg_fail "owner DELETE config: 
 vg_log "ok: owner DELETE -> '$st'"
 
 vg_expect_fail "is not soft-deleted" vg_ctl restic undelete default repo1 "data:$(printf '%064d' 5)"
+# --since brings back only what was deleted at or after a time: the config.
+tcfg=$(vg_ctl restic deleted default repo1 --json | python3 -c '
+import json, sys
+print([r for r in map(json.loads, sys.stdin) if r["name"] == "config"][0]["deleted_unix"])')
+vg_ctl restic undelete default repo1 --since "$(date -u -d "@$tcfg" +%Y-%m-%dT%H:%M:%SZ)" |
+	grep -q "^1 restic files restored" || vg_fail "undelete --since did not restore exactly the config"
+[ "$(RESTIC_PASSWORD=new-password-1 nsnap ro)" = 0 ] || vg_fail "the config is not back after --since"
+vg_ctl restic deleted default repo1 | grep -q "^snapshots:" || vg_fail "--since restored older files too"
+vg_log "ok: undelete --since restores only what was deleted since (the config)"
 vg_ctl restic undelete default repo1 --all | grep -q "restic files restored" || vg_fail "undelete --all"
 [ -z "$(vg_ctl restic deleted default repo1)" ] || vg_fail "files left soft-deleted after undelete --all"
 [ "$(nsnap ra)" = 2 ] || vg_fail "snapshots after undelete --all: $(ra snapshots 2>&1 | tail -5)"
@@ -257,6 +266,19 @@ vg_ctl alerts --json | grep '"integrity-failure"' | grep -q '"severity":"critica
 vg_ctl audit export | grep '"restic.get"' | grep '"failed"' | grep -q 'integrity failure' ||
 	vg_fail "no audit entry for the integrity failure"
 vg_log "ok: a damaged pack raises integrity-failure (critical) and an audit entry"
+# A damaged header (the magic, byte 0) fails at open, before any byte is sent.
+n0=$(vg_ctl alerts --json | grep -c '"integrity-failure"')
+blob=$(find "$VG_WORK/state/blobs" -type f -printf '%s %p\n' | sort -n | tail -2 | head -1 | cut -d' ' -f2)
+vg_flip_bit "$blob" 0
+for v in default aon; do
+	for id in $(rs $v repo1 "agent1:$AG" list packs); do
+		curl -s --cacert "$GW_CA" --noproxy '*' -u "agent1:$AG" -o /dev/null \
+			"https://127.0.0.1:${PORT[$v]}/restic/repo1/data/$id" 2>/dev/null || true
+	done
+done
+[ "$(vg_ctl alerts --json | grep -c '"integrity-failure"')" -gt "$n0" ] ||
+	vg_fail "no integrity-failure alert for a damaged blob header"
+vg_log "ok: a damaged blob header raises integrity-failure too"
 
 # ---- 5. soft delete off: data/index permanent, config/keys/snapshots soft -----------
 kill -TERM "$PID_A" 2>/dev/null || true

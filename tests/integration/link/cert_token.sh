@@ -22,6 +22,7 @@ mv "$PKI/vgt-$$-agent1.crt" "$PKI/agent1.crt"; mv "$PKI/vgt-$$-agent1.key" "$PKI
 GW_PORT=$(gw_free_port)
 gw_start_vaultd
 gw_start_gateway "tls_client_ca = $PKI/ca.crt"
+gw_record_api   # every native-API answer is checked against gateway/api.yaml at the end
 
 V=vgt-$$-v
 vg_ctl vault create "$V" >/dev/null
@@ -87,4 +88,5 @@ gw_expect 401 "curl: owner1's token with agent1's certificate" \
 # shellcheck disable=SC2086
 gw_expect 200 "curl: agent1 bearer token + certificate" \
 	"$(gw_status $CA -H "Authorization: Bearer $AT" "$GW_URL/v1/whoami")"
+gw_schema_check
 vg_log "PASS cert_token"

@@ -16,6 +16,7 @@ set -eu
 . "$VG_SRC/tests/integration/link/lib_link.sh"
 
 gw_setup
+gw_record_api   # every native-API answer is checked against gateway/api.yaml at the end
 V=default
 vg_ctl vault create "$V" >/dev/null
 OT=$(gw_principal own user)
@@ -98,4 +99,5 @@ stop_slow
 timed 200 "after bad stops, agent good's upload is served" -u "good:$T_good" \
 	--data-binary @"$VG_WORK/obj" "$GW_URL/restic/r-good/data/$n"
 gw_curl -u "own:$OT" "$GW_URL/v1/vaults/$V" >/dev/null
+gw_schema_check
 vg_log "PASS fair_share"

@@ -12,6 +12,7 @@ set -eu
 ip -6 addr show dev lo | grep -q 'inet6 ::1/128' || vg_fail "no IPv6 loopback address"
 P6=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0)); print(s.getsockname()[1])')
 gw_setup "listen = [::1]:$P6" "tls_san = ::1"
+gw_record_api   # every native-API answer is checked against gateway/api.yaml at the end
 U6="https://[::1]:$P6"
 vg_ctl vault create "vgt-$$-v" >/dev/null
 gw_principal victim user >/dev/null
@@ -51,4 +52,5 @@ gw_expect 401 "wrong token from 127.0.0.1" "$(gw_status -u "victim:$bad" "$GW_UR
 vg_ctl audit export | tail -1 | grep -q '"peer":"127.0.0.1"' ||
 	vg_fail "IPv4 peer not normalised: $(vg_ctl audit export | tail -1)"
 vg_log "ok: IPv4 peer audited as 127.0.0.1"
+gw_schema_check
 vg_log "PASS ipv6_bruteforce"

@@ -11,6 +11,7 @@ set -eu
 . "$VG_SRC/tests/integration/link/lib_link.sh"
 
 gw_setup
+gw_record_api   # every native-API answer is checked against gateway/api.yaml at the end
 V=default
 vg_ctl vault create "$V" >/dev/null
 T=$(gw_principal ag agent)
@@ -43,4 +44,5 @@ for url in "$GW_URL/restic/repo/data/$id" "$GW_URL/v1/vaults/$V/items/host/point
 	gw_expect 206 "bytes=0-9223372036854775807 still clamps" \
 		"$(gw_status "${A[@]}" -H "Range: bytes=0-9223372036854775807" "$url")"
 done
+gw_schema_check
 vg_log "PASS range_overflow"

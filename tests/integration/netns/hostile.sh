@@ -3,6 +3,8 @@
 #   hostile_listen NS IP PORT      a TCP listener (accept, write "ok", close) in NS
 #   hostile_connects NS IP PORT N [SRC]  how many of N connections complete (3 s each)
 #   hostile_flood ARGS...          rawflood.py from the attacker namespace
+#   hostile_flood_bg ARGS...       the same in the background; $HOSTILE_PID is the
+#                                  forger itself (kill -TERM ends it, by PID)
 #   nft_set_count NS SET           elements in SET of table inet vaultgate
 #
 # Needs: topology.sh sourced and vgtopo_init done, lib.sh's vg_track.
@@ -56,6 +58,14 @@ print(ok)
 # hostile_flood IFACE DSTMAC DSTIP KIND DPORT COUNT PPS SRC [--smac MAC]
 hostile_flood() {
 	ip netns exec "$TOPO_AT" timeout 120 python3 "$RAWFLOOD" "$@"
+}
+
+# hostile_flood_bg ARGS...: `ip netns exec` and `timeout` both exec, so the
+# PID is the forger's own (timeout passes SIGTERM on to python)
+hostile_flood_bg() {
+	ip netns exec "$TOPO_AT" timeout 120 python3 "$RAWFLOOD" "$@" &
+	HOSTILE_PID=$!
+	vg_track "$HOSTILE_PID"
 }
 
 nft_set_count() {

@@ -49,9 +49,8 @@ n=$(hostile_connects "$TOPO_OK" "$MG_IP" 22 2)
 [ "$n" = 2 ] || vg_fail "before any flood the admin completed $n of 2"
 
 vg_log "one host, 3,000 SYN/s from its own address"
-hostile_flood eth0 "$MGMAC" "$MG_IP" syn 22 24000 3000 "$TOPO_AT_IP" >/dev/null &
-fpid=$!
-vg_track "$fpid"
+hostile_flood_bg eth0 "$MGMAC" "$MG_IP" syn 22 24000 3000 "$TOPO_AT_IP" >/dev/null
+fpid=$HOSTILE_PID
 sleep 1
 n=$(hostile_connects "$TOPO_OK" "$MG_IP" 22 5)
 kill "$fpid" 2>/dev/null || true
@@ -64,9 +63,8 @@ hostile_flood eth0 "$MGMAC" "$MG_IP" syn 22 70000 0 10.224.0.0/12 >/dev/null
 full=$(ip netns exec "$TOPO_MG" nft -j list set inet vaultgate_mgmt ssh_rate_v4 |
 	python3 -c 'import json,sys; print(sum(len(x["set"].get("elem", [])) for x in json.load(sys.stdin)["nftables"] if "set" in x))')
 [ "$full" -ge 65535 ] || vg_fail "the forged flood did not fill the meter ($full): the test proves nothing"
-hostile_flood eth0 "$MGMAC" "$MG_IP" syn 22 30000 1500 10.224.0.0/12 >/dev/null &
-fpid=$!
-vg_track "$fpid"
+hostile_flood_bg eth0 "$MGMAC" "$MG_IP" syn 22 30000 1500 10.224.0.0/12 >/dev/null
+fpid=$HOSTILE_PID
 n=$(hostile_connects "$TOPO_OK" "$MG_IP" 22 5 10.231.0.11)
 kill "$fpid" 2>/dev/null || true
 wait "$fpid" 2>/dev/null || true
@@ -76,9 +74,8 @@ vg_log "the admin completed 5 of 5 with the meter full"
 vg_log "a ping flood (5,000/s) and IPv6 neighbour discovery"
 ip -n "$TOPO_OK" neigh flush dev eth0
 ip -n "$TOPO_MG" neigh flush dev eth0
-hostile_flood eth0 "$MGMAC" "$MG6" ping 0 40000 5000 "$AT6" >/dev/null &
-fpid=$!
-vg_track "$fpid"
+hostile_flood_bg eth0 "$MGMAC" "$MG6" ping 0 40000 5000 "$AT6" >/dev/null
+fpid=$HOSTILE_PID
 sleep 1
 n=$(hostile_connects "$TOPO_OK" "$MG6" 22 5 "$OK6")
 kill "$fpid" 2>/dev/null || true

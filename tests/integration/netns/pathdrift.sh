@@ -8,6 +8,8 @@
 # after `up`, for what up owns). First the issue's attack: an injected
 # conntrack entry lets the denied host complete a connection to the
 # listener while the nftables table is untouched.
+# Covered: conntrack, tc (clsact, htb + u32), XDP, addresses, routes (main,
+# local, blackhole), policy rules, neighbours, links, sysctls, objects.
 # Also asserts what `up` hardens: accept_redirects 0, rp_filter 1 (strict)
 # on the data link, arp_ignore 1, arp_announce 2, accept_ra 0, SYN cookies.
 set -eu
@@ -33,7 +35,7 @@ vg_log "up hardened the namespace's sysctls"
 for kv in net.ipv4.conf.vg0.accept_redirects=0 net.ipv4.conf.all.accept_redirects=0 \
 	net.ipv6.conf.vg0.accept_redirects=0 net.ipv4.conf.vg0.rp_filter=1 net.ipv4.conf.all.rp_filter=1 \
 	net.ipv4.conf.vg0.arp_ignore=1 net.ipv4.conf.vg0.arp_announce=2 net.ipv6.conf.vg0.accept_ra=0 \
-	net.ipv4.ip_forward=0 net.ipv4.tcp_syncookies=1; do
+	net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.default.autoconf=0 net.ipv4.ip_forward=0 net.ipv4.tcp_syncookies=1; do
 	got=$(pe sysctl -n "${kv%=*}")
 	[ "$got" = "${kv#*=}" ] || vg_fail "after up: ${kv%=*} = $got, expected ${kv#*=}"
 done
@@ -88,6 +90,14 @@ grep -q "^+ tc qdisc htb" "$VG_WORK/verify.log" || vg_fail "tc htb qdisc not nam
 pe tc qdisc del dev vg0 root
 clean "tc egress"
 
+vg_log "xdp: a program on the data link sees packets before nftables"
+printf '__attribute__((section("xdp"), used)) int pass(void *ctx) { return 2; }\nchar _license[] __attribute__((section("license"), used)) = "GPL";\n' >"$VG_WORK/xdp.c"
+clang -O2 -target bpf -c "$VG_WORK/xdp.c" -o "$VG_WORK/xdp.o"
+pe ip link set dev vg0 xdpgeneric obj "$VG_WORK/xdp.o" sec xdp
+drift "xdp program" "^+ xdp program on vg0 (generic)"
+pe ip link set dev vg0 xdpgeneric off
+clean "xdp"
+
 vg_log "addresses, routes, policy rules, neighbours, links"
 pe ip addr add 10.231.0.99/24 dev vg0
 drift "extra address" "^+ address 10.231.0.99/24 on ifindex"
@@ -114,8 +124,8 @@ pe ip rule del priority 100
 clean "rules"
 pe ip neigh add 10.231.0.77 lladdr 02:00:00:00:00:77 dev vg0 nud permanent
 drift "permanent neighbour" "^+ neighbour 10.231.0.77 lladdr 02:00:00:00:00:77 permanent"
-pe ip neigh del 10.231.0.77 dev vg0
-clean "neighbour"
+vn up >/dev/null
+clean "neighbour removed by up"
 pe ip link add vgtx0 type veth peer name vgtx1
 drift "extra link" "^+ link vgtx0 (veth)"
 pe ip link del vgtx0

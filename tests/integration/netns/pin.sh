@@ -34,9 +34,8 @@ hostile_listen "$TOPO_PE" 0.0.0.0 443
 PEMAC=$(vgtopo_mac "$TOPO_PE" vg0)
 
 starve() {	# starve SECONDS: SYNs forged from the agent's address, 2,000/s
-	hostile_flood eth0 "$PEMAC" "$TOPO_PE_IP" syn 443 $(($1 * 2000)) 2000 "$TOPO_OK_IP" >/dev/null &
-	fpid=$!
-	vg_track "$fpid"
+	hostile_flood_bg eth0 "$PEMAC" "$TOPO_PE_IP" syn 443 $(($1 * 2000)) 2000 "$TOPO_OK_IP" >/dev/null
+	fpid=$HOSTILE_PID
 	sleep 0.5
 }
 
@@ -53,7 +52,7 @@ n=$(hostile_connects "$TOPO_AT" "$TOPO_PE_IP" 443 1 10.231.0.70)
 
 vg_log "pins are refused off the segment and outside the allowlist"
 for bad in "pin = 10.232.0.20 $OKMAC|not on-link (outside the address prefix 10.231.0.5/24)" \
-	"pin = 10.231.0.200 $OKMAC|not in allow_v4 (pin only allowed agents)" \
+	"pin = 10.231.0.200 $OKMAC|not in allow_v4 (pin only allowed agents and the gateway)" \
 	"pin = 10.231.0.10 01:00:5e:00:00:01|is not a unicast MAC address" \
 	"pin = 10.231.0.10 zz:00:5e:00:00:01|is not a MAC address"; do
 	cp "$CONF" "$VG_WORK/bad.conf"

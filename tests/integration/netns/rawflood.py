@@ -12,9 +12,12 @@ correct, so conntrack and the firewall see well-formed packets.
 SRC is one address (every packet from it) or a prefix (CIDR): each packet
 then comes from the next address of it, in order, wrapping around, never
 the network address. PPS 0 means as fast as possible. Optional: --smac MAC.
-Prints "sent N in S s". Only ever run inside the tests' own namespaces.
+Prints "sent N in S s" (also when ended by SIGTERM). Only ever run inside
+the tests' own namespaces.
 """
+import errno
 import ipaddress
+import signal
 import socket
 import struct
 import sys
@@ -64,51 +67,66 @@ def main(argv):
     dbytes = dip.packed
 
     if kind == "syn":
-        proto = 6
-        l4len = 20
-
-        def l4(i):
-            sport = 1024 + (i * 7919) % 64000
-            seq = (i * 2654435761) & 0xFFFFFFFF
-            return struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, 0x02, 64240, 0, 0)
+        proto, l4len = 6, 20
+        # every field but sport and seq is fixed: their sum is computed once
+        fixed = csum_add(0, struct.pack("!HHHHH", dport, 0, 0, (5 << 12) | 0x02, 64240))
     else:
-        proto = 58 if v6 else 1
-        l4len = 16
-
-        def l4(i):
-            return struct.pack("!BBHHH", 128 if v6 else 8, 0, 0, 0x4242, i & 0xFFFF) + b"vgtflood"
-
-    # pseudo-header sum without the source address
+        proto, l4len = (58 if v6 else 1), 16
+        fixed = csum_add(0, struct.pack("!BBH", 128 if v6 else 8, 0, 0x4242) + b"vgtflood")
+    # the pseudo-header without the source address (ICMPv4 has none)
     if v6:
-        base = csum_add(0, dbytes + struct.pack("!IxxxB", l4len, proto))
-    else:
-        base = csum_add(0, dbytes + struct.pack("!BBH", 0, proto, l4len))
-    use_pseudo = proto != 1
+        fixed += csum_add(0, dbytes + struct.pack("!IxxxB", l4len, proto))
+    elif proto != 1:
+        fixed += csum_add(0, dbytes + struct.pack("!BBH", 0, proto, l4len))
+    pseudo_src = proto != 1
+    ipfixed = 0 if v6 else csum_add(0, struct.pack("!BBHHHBBH", 0x45, 0, 20 + l4len, 0, 0, 64, proto, 0) + dbytes)
+    v6hdr = struct.pack("!IHBB", 6 << 28, l4len, proto, 255)
 
     interval = 1.0 / pps if pps else 0.0
     t0 = time.monotonic()
     sent = 0
+    state = {"sent": 0}
+
+    def stop(*_):
+        print("sent %d in %.2f s" % (state["sent"], time.monotonic() - t0), flush=True)
+        sys.exit(0)
+    signal.signal(signal.SIGTERM, stop)
+    span = nsize - 2 if nsize > 2 else 1
+    pack = struct.pack
     for i in range(count):
-        if nsize == 1:
-            saddr = nbase
-        else:
-            saddr = nbase + 1 + (i % (nsize - 2 if nsize > 2 else 1))
+        saddr = nbase if nsize == 1 else nbase + 1 + (i % span)
         sb = saddr.to_bytes(alen, "big")
-        seg = bytearray(l4(i))
-        c = csum_add(base, sb) if use_pseudo else 0
-        c = 0xFFFF & ~fold(csum_add(c, bytes(seg)))
-        off = 16 if proto == 6 else 2
-        struct.pack_into("!H", seg, off, c)
-        if v6:
-            ip = struct.pack("!IHBB", 6 << 28, l4len, proto, 255) + sb + dbytes
+        ssum = 0
+        for k in range(0, alen, 2):
+            ssum += (saddr >> (8 * (alen - 2 - k))) & 0xFFFF
+        if proto == 6:
+            sport = 1024 + (i * 7919) % 64000
+            seq = (i * 2654435761) & 0xFFFFFFFF
+            c = fixed + sport + (seq >> 16) + (seq & 0xFFFF) + ssum
+            c = (c & 0xFFFF) + (c >> 16)
+            c = 0xFFFF & ~((c & 0xFFFF) + (c >> 16))
+            seg = pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, 0x02, 64240, c, 0)
         else:
-            hdr = bytearray(struct.pack("!BBHHHBBH", 0x45, 0, 20 + l4len, i & 0xFFFF, 0, 64, proto, 0) + sb + dbytes)
-            struct.pack_into("!H", hdr, 10, 0xFFFF & ~fold(csum_add(0, bytes(hdr))))
-            ip = bytes(hdr)
+            ident = i & 0xFFFF
+            c = fixed + ident + (ssum if pseudo_src else 0)
+            c = (c & 0xFFFF) + (c >> 16)
+            c = 0xFFFF & ~((c & 0xFFFF) + (c >> 16))
+            seg = pack("!BBHHH", 128 if v6 else 8, 0, c, 0x4242, ident) + b"vgtflood"
+        if v6:
+            ip = v6hdr + sb + dbytes
+        else:
+            ipid = i & 0xFFFF
+            h = ipfixed + ipid + ssum
+            h = (h & 0xFFFF) + (h >> 16)
+            h = 0xFFFF & ~((h & 0xFFFF) + (h >> 16))
+            ip = pack("!BBHHHBBH", 0x45, 0, 20 + l4len, ipid, 0, 64, proto, h) + sb + dbytes
         try:
-            s.send(eth + ip + bytes(seg))
+            s.send(eth + ip + seg)
             sent += 1
-        except OSError:
+            state["sent"] = sent
+        except OSError as e:
+            if e.errno in (errno.ENODEV, errno.ENXIO, errno.ENETDOWN):
+                break             # the interface is gone: the test is over
             time.sleep(0.001)     # the device queue is full: yield
         if interval:
             due = t0 + (i + 1) * interval

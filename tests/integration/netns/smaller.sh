@@ -4,7 +4,7 @@
 #  - vaultnet: an allowlist of 0.0.0.0/0 or ::/0 is warned about (--check)
 #    and refused by `up` (exit 2, nothing created, refusal audited) unless
 #    --force is given;
-#  - the seed (image/files/firstboot --check-seed, the same checks as a
+#  - the seed (image/files/firstboot --validate-seed, the same checks as a
 #    first boot): ssh-rsa keys under 3072 bits refused, 3072 accepted;
 #    instance-id required and validated; user-data or meta-data that is a
 #    symbolic link (to /etc/shadow, say) refused, as is a FIFO.
@@ -65,28 +65,28 @@ seed() {
 	} >"$SEED/user-data"
 }
 seed "$VG_WORK/ed.pub"
-out=$(bash "$FIRSTBOOT" --check-seed "$SEED" 2>&1) || vg_fail "a good seed was refused: $out"
+out=$(bash "$FIRSTBOOT" --validate-seed "$SEED" 2>&1) || vg_fail "a good seed was refused: $out"
 echo "$out" | grep -q "seed OK: instance vault1-2026, host vault1, data 10.20.0.5/24, 1 SSH key" || vg_fail "check-seed: $out"
 seed "$VG_WORK/rsa2048.pub"
-vg_expect_fail "is a 2048-bit RSA key: at least 3072 bits (or ed25519)" bash "$FIRSTBOOT" --check-seed "$SEED"
+vg_expect_fail "is a 2048-bit RSA key: at least 3072 bits (or ed25519)" bash "$FIRSTBOOT" --validate-seed "$SEED"
 seed "$VG_WORK/rsa3072.pub"
-bash "$FIRSTBOOT" --check-seed "$SEED" >/dev/null 2>&1 || vg_fail "a 3072-bit RSA key was refused"
+bash "$FIRSTBOOT" --validate-seed "$SEED" >/dev/null 2>&1 || vg_fail "a 3072-bit RSA key was refused"
 for bad in "../../etc" "a b" "-x" "$(printf 'x%.0s' $(seq 65))" 'vault;rm'; do
 	seed "$VG_WORK/ed.pub" "$bad"
-	vg_expect_fail "meta-data: instance-id: " bash "$FIRSTBOOT" --check-seed "$SEED"
+	vg_expect_fail "meta-data: instance-id: " bash "$FIRSTBOOT" --validate-seed "$SEED"
 done
 seed "$VG_WORK/ed.pub" ""
-vg_expect_fail "meta-data: instance-id is required" bash "$FIRSTBOOT" --check-seed "$SEED"
+vg_expect_fail "meta-data: instance-id is required" bash "$FIRSTBOOT" --validate-seed "$SEED"
 seed "$VG_WORK/ed.pub"
 cp "$SEED/user-data" "$VG_WORK/ud"
 ln -sf "$VG_WORK/ud" "$SEED/user-data"
-vg_expect_fail "user-data is a symbolic link" bash "$FIRSTBOOT" --check-seed "$SEED"
+vg_expect_fail "user-data is a symbolic link" bash "$FIRSTBOOT" --validate-seed "$SEED"
 rm "$SEED/user-data"
 cp "$VG_WORK/ud" "$SEED/user-data"
 rm "$SEED/meta-data"
 ln -s /etc/shadow "$SEED/meta-data"
-vg_expect_fail "meta-data is a symbolic link" bash "$FIRSTBOOT" --check-seed "$SEED"
+vg_expect_fail "meta-data is a symbolic link" bash "$FIRSTBOOT" --validate-seed "$SEED"
 rm "$SEED/meta-data"
 mkfifo "$SEED/meta-data"
-vg_expect_fail "meta-data is a fifo, not a regular file" bash "$FIRSTBOOT" --check-seed "$SEED"
+vg_expect_fail "meta-data is a fifo, not a regular file" bash "$FIRSTBOOT" --validate-seed "$SEED"
 vg_log "PASS"

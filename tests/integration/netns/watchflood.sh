@@ -41,8 +41,8 @@ for _ in $(seq 100); do grep -q "^watching" "$VG_WORK/watch.log" && break; sleep
 t0=$(date +%s)
 
 vg_log "episode 1: 12,000 forged SYNs from 10.240.0.0/16 at 4,000/s, and a 40-port scan from $TOPO_AT_IP"
-hostile_flood eth0 "$PEMAC" "$TOPO_PE_IP" syn 443 12000 4000 10.240.0.0/16 >/dev/null &
-f1=$!
+hostile_flood_bg eth0 "$PEMAC" "$TOPO_PE_IP" syn 443 12000 4000 10.240.0.0/16 >/dev/null
+f1=$HOSTILE_PID
 probes=()
 for p in $(seq 1000 1039); do
 	ip netns exec "$TOPO_AT" timeout 0.2 bash -c "</dev/tcp/$TOPO_PE_IP/$p" 2>/dev/null &

@@ -16,6 +16,7 @@
 
 rt_setup() {
 	gw_setup "$@"
+	gw_record_api   # rt_done checks every native-API answer against gateway/api.yaml
 	mkdir -p "$VG_WORK/tok"
 	RT_T0=$(date +%s)
 }
@@ -58,5 +59,6 @@ $(tail -n 5 "$VG_WORK/audit.json")"
 }
 
 rt_done() {
+	gw_schema_check
 	printf '%s: passed in %ds\n' "$(basename "$0")" $(($(date +%s) - RT_T0))
 }

@@ -137,6 +137,12 @@ vg_ctl item set "$V" repo quota none >/dev/null
 restic --cacert "$GW_CA" -r "$R" backup "$VG_WORK/src" >"$VG_WORK/rb2.log" 2>&1 ||
 	vg_fail "restic backup after the quota was cleared: $(tail -3 "$VG_WORK/rb2.log")"
 restic --cacert "$GW_CA" -r "$R" check >"$VG_WORK/rc.log" 2>&1 || vg_fail "restic check: $(tail -3 "$VG_WORK/rc.log")"
+# Over its quota, the repository still takes lock files: listing and
+# forget/prune (which free space) work.
+vg_ctl item set "$V" repo quota 1K >/dev/null
+restic --cacert "$GW_CA" -r "$R" snapshots >"$VG_WORK/rs.log" 2>&1 || vg_fail "restic snapshots over the quota: $(tail -3 "$VG_WORK/rs.log")"
+grep -q "1 snapshots" "$VG_WORK/rs.log" || vg_fail "restic snapshots: $(cat "$VG_WORK/rs.log")"
+vg_ctl item set "$V" repo quota none >/dev/null
 vg_log "ok: restic reports the 507; after the quota is lifted it backs up and checks clean"
 
 # ---- the disk floor --------------------------------------------------------------

@@ -90,7 +90,17 @@ vg_ctl alerts | grep -F "$(printf '\tcritical\tintegrity-failure\t')" | grep -qF
 vg_ctl audit export | grep -F '"op":"scrub.object"' | grep -F "\"target\":\"$V/i1/$P1/big\"" |
 	grep -qF '"result":"failed"' || vg_fail "the damage is not audited"
 vg_ctl scrub "$W" | grep -q "0 damaged" || vg_fail "the other vault is not clean"
-vg_log "ok: a flipped bit in segment 1 is found, named, alerted (critical), audited; exit 1"
+vg_ctl metrics | grep -qx "vaultgate_jobs_total{vault=\"$V\",kind=\"scrub\",result=\"failed\"} 1" ||
+	vg_fail "no failed scrub job: $(vg_ctl metrics | grep scrub)"
+vg_ctl metrics | grep -q "^vaultgate_jobs_total{vault=\"$V\",kind=\"scrub\",result=\"ok\"} [1-9]" ||
+	vg_fail "no ok scrub job: $(vg_ctl metrics | grep jobs_total)"
+vg_ctl report "$V" --json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+jobs = [j for j in r["jobs"] if j["kind"] == "scrub"]
+assert any(j["result"] == "failed" and "1 damaged" in j["detail"] for j in jobs), jobs
+' || vg_fail "the report lists no failed scrub job"
+vg_log "ok: a flipped bit in segment 1 is found, named, alerted (critical), audited; exit 1; a failed scrub job"
 
 # A blob gone from the disk.
 SMALL=$(find "$VG_WORK/state/blobs" -type f -size -2k | head -1)

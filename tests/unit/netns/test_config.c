@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -296,6 +297,45 @@ START_TEST(t_load_file_checks)
 }
 END_TEST
 
+/* issue 19.4: pins are on-link, allowed, unicast, once each */
+START_TEST(t_pins)
+{
+	char err[VN_ERR_MAX], *t, *canon;
+	struct vn_config *c = NULL;
+	static const uint8_t mac[6] = {0x02, 0x00, 0x5e, 0x10, 0x00, 0x07};
+	uint8_t ip[4] = {10, 0, 0, 7};
+
+	expect_err_extra("pin = 10.0.1.7 02:00:5e:10:00:07\n",
+			 "t.conf:9: pin: \"10.0.1.7\": not on-link (outside the address prefix 10.0.0.5/24): a MAC pins only a neighbour on the segment");
+	expect_err_extra("pin = 10.0.0.200 02:00:5e:10:00:07\n",
+			 "t.conf:9: pin: \"10.0.0.200\": not in allow_v4 (pin only allowed agents and the gateway)");
+	expect_err_extra("pin = 10.0.0.7 03:00:5e:10:00:07\n",
+			 "t.conf:9: pin: \"10.0.0.7 03:00:5e:10:00:07\": 03:00:5e:10:00:07 is not a unicast MAC address");
+	expect_err_extra("pin = 10.0.0.7 02:00:5e:10:00\n",
+			 "t.conf:9: pin: \"10.0.0.7 02:00:5e:10:00\": \"02:00:5e:10:00\" is not a MAC address (xx:xx:xx:xx:xx:xx)");
+	expect_err_extra("pin = 10.0.0.7 02:00:5e:10:00:07, 10.0.0.7 02:00:5e:10:00:08\n",
+			 "t.conf:9: pin: \"10.0.0.7 02:00:5e:10:00:08\": 10.0.0.7 is pinned twice");
+	expect_err_extra("pin_onlink = yes\n",
+			 "t.conf:9: pin_onlink: pin_onlink = yes without any pin would drop every on-link agent");
+	t = with("pin = 10.0.0.1 02:00:5e:10:00:01\n");     /* the gateway: not in allow_v4, still pinnable */
+	ck_assert_int_eq(vn_config_parse("t.conf", t, strlen(t), &c, err, sizeof(err)), 0);
+	vn_config_free(c);
+	free(t);
+	t = with("pin = 10.0.0.7 02:00:5E:10:00:07\npin_onlink = yes\n");
+	ck_assert_int_eq(vn_config_parse("t.conf", t, strlen(t), &c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c->npins, 1);
+	ck_assert(c->pin_onlink);
+	ck_assert(vn_config_pinned(c, ip, AF_INET, mac));
+	ip[3] = 8;
+	ck_assert(!vn_config_pinned(c, ip, AF_INET, mac));
+	canon = vn_config_canonical(c);
+	ck_assert_ptr_nonnull(strstr(canon, "pin = 10.0.0.7 02:00:5e:10:00:07\npin_onlink = yes\n"));
+	free(canon);
+	vn_config_free(c);
+	free(t);
+}
+END_TEST
+
 START_TEST(t_ipv6_config)
 {
 	struct vn_config *c;
@@ -332,6 +372,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, t_canonical_digest);
 	tcase_add_test(tc, t_load_file_checks);
 	tcase_add_test(tc, t_ipv6_config);
+	tcase_add_test(tc, t_pins);
 	suite_add_tcase(s, tc);
 	return s;
 }

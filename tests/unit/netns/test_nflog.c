@@ -143,6 +143,49 @@ START_TEST(t_aggregate)
 }
 END_TEST
 
+/* issue 19.3: a flood from more sources than the table holds is counted,
+ * the top sources come out in order, and a reset empties the index */
+START_TEST(t_aggregate_flood)
+{
+	static struct vn_drops d;
+	struct vn_nflog_pkt p = {.proto = 6, .has_port = true, .dport = 443};
+	size_t top[3];
+
+	vn_drops_reset(&d);
+	for (unsigned i = 0; i < VN_DROPS_MAX_SOURCES + 1000; i++) {
+		p.src.family = AF_INET;
+		memset(p.src.b, 0, 16);
+		p.src.b[0] = 10;
+		p.src.b[1] = (uint8_t)(i >> 16);
+		p.src.b[2] = (uint8_t)(i >> 8);
+		p.src.b[3] = (uint8_t)i;
+		vn_drops_add(&d, &p);
+		if (i == 7 || i == 9) {
+			vn_drops_add(&d, &p);
+			vn_drops_add(&d, &p);
+		}
+		if (i == 9)
+			vn_drops_add(&d, &p);
+	}
+	ck_assert_uint_eq(d.n, VN_DROPS_MAX_SOURCES);
+	ck_assert_uint_eq(d.overflow, 1000);
+	ck_assert_uint_eq(d.total, VN_DROPS_MAX_SOURCES + 1000 + 5);
+	ck_assert_uint_eq(vn_drops_top(&d, top, 3), 3);
+	ck_assert_uint_eq(d.src[top[0]].packets, 4);
+	ck_assert_uint_eq(d.src[top[0]].src.b[3], 9);
+	ck_assert_uint_eq(d.src[top[1]].packets, 3);
+	ck_assert_uint_eq(d.src[top[1]].src.b[3], 7);
+	ck_assert_uint_eq(d.src[top[2]].packets, 1);
+	vn_drops_reset(&d);
+	ck_assert_uint_eq(d.n, 0);
+	ck_assert_uint_eq(d.total, 0);
+	vn_drops_add(&d, &p);
+	vn_drops_add(&d, &p);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_uint_eq(d.src[0].packets, 2);
+}
+END_TEST
+
 Suite *nflog_suite(void)
 {
 	Suite *s = suite_create("netns_nflog");
@@ -152,6 +195,7 @@ Suite *nflog_suite(void)
 	tcase_add_test(tc, t_parse_ipv6_icmp);
 	tcase_add_test(tc, t_parse_refused);
 	tcase_add_test(tc, t_aggregate);
+	tcase_add_test(tc, t_aggregate_flood);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -129,6 +129,11 @@ START_TEST(t_ipv6_rules)
 	struct vn_ruleset *rs = build(cfg46, NULL);
 	size_t nd_in = 0, nd_out = 0, gw6 = 0;
 
+	/* meters sized to the allowlist: a /24 is 256 sources; a /64 is more
+	 * than a meter holds (VN_METER_SIZE), so a full meter must degrade */
+	ck_assert_uint_eq(vn_ruleset_set(rs, "rate_v4")->size, 256);
+	ck_assert_uint_eq(vn_ruleset_set(rs, "rate_v6")->size, VN_METER_SIZE);
+
 	for (size_t i = 0; i < rs->nrules; i++) {
 		const struct vn_rule *r = &rs->rules[i];
 

@@ -19,5 +19,6 @@ Suite *audit_hwm_suite(void);
 Suite *core_suite(void);
 Suite *enrol_suite(void);
 Suite *keyexport_suite(void);
+Suite *quota_suite(void);
 
 #endif
