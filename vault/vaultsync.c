@@ -1201,7 +1201,8 @@ int main(int argc, char **argv)
 				"  sync run JOB | sync list | sync show JOB\n"
 				"  repair VAULT --remote NAME --from-vault VAULT   scrub, then fetch good\n"
 				"                        copies of damaged objects (vaultctl scrub --repair)\n"
-				"  daemon                run every job with --every when it is due\n");
+				"  daemon                run every job with --every when it is due\n"
+				"  -h, --help            this text\n");
 			return 0;
 		default:
 			return 2;

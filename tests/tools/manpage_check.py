@@ -120,6 +120,7 @@ programs = {
     "vaultd.8": "vault/vaultd",
     "vaultctl.8": "vault/vaultctl",
     "vaultnotify.8": "vault/vaultnotify",
+    "vaultsync.8": "vault/vaultsync",
     "vaultgw.8": "gateway/vaultgw",
     "vaultnet.8": "netns/vaultnet",
 }
@@ -131,7 +132,7 @@ for name, prog in programs.items():
     render(name)
     h = helptext(prog)
     check_options(prog, h, src)
-    if name == "vaultctl.8":
+    if name in ("vaultctl.8", "vaultsync.8"):
         hc, mc = vaultctl_commands(h), cm_entries(section(src, "COMMANDS"))
     elif name == "vaultnet.8":
         hc = set(re.findall(r"vaultnet +([a-z]+)", h))
