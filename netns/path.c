@@ -463,7 +463,11 @@ static void check_routes(struct pctx *x, struct nl_cache *routes)
 	}
 }
 
-/* The kernel's default policy rules: 0 local, 32766 main, 32767 default (IPv4). */
+/* The kernel's default policy rules: 0 local, 32766 main, 32767 default.
+ * Kernels differ in which of the last two they create per family (a VM's
+ * 6.1 showed IPv6 rules at 32767 to main and to default), so a plain rule
+ * (no selector) at 32766 or 32767 to main or default passes for either
+ * family: it diverts nothing, and the routes in every table are checked. */
 static void check_rules(struct pctx *x, struct nl_cache *rules)
 {
 	for (struct nl_object *o = nl_cache_get_first(rules); o; o = nl_cache_get_next(o)) {
@@ -473,8 +477,9 @@ static void check_rules(struct pctx *x, struct nl_cache *rules)
 		bool plain = !rtnl_rule_get_src(ru) && !rtnl_rule_get_dst(ru) && !rtnl_rule_get_iif(ru) &&
 			     !rtnl_rule_get_oif(ru) && rtnl_rule_get_action(ru) == FR_ACT_TO_TBL;
 
-		if (plain && ((prio == 0 && table == RT_TABLE_LOCAL) || (prio == 32766 && table == RT_TABLE_MAIN) ||
-			      (prio == 32767 && table == RT_TABLE_DEFAULT && fam == AF_INET)))
+		if (plain && ((prio == 0 && table == RT_TABLE_LOCAL) ||
+			      ((prio == 32766 || prio == 32767) &&
+			       (table == RT_TABLE_MAIN || table == RT_TABLE_DEFAULT))))
 			continue;
 		vg_wr_printf(x->out, "+ policy rule %s priority %u table %u: not the kernel's default\n",
 			     fam == AF_INET ? "ipv4" : "ipv6", prio, table);

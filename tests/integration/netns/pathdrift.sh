@@ -122,6 +122,18 @@ pe ip rule add from 10.232.0.0/24 table 100 priority 100
 drift "policy rule" "^+ policy rule ipv4 priority 100 table 100"
 pe ip rule del priority 100
 clean "rules"
+# Plain rules at 32766/32767 to main or default are what some kernels make
+# themselves (a Debian 6.1 VM has IPv6 ones at 32767): no false alarm; a
+# selector on them is still drift.
+pe ip -6 rule add priority 32767 table main 2>/dev/null || true
+pe ip -6 rule add priority 32767 table default 2>/dev/null || true
+clean "plain IPv6 rules at 32767 to main and default"
+pe ip -6 rule del priority 32767 table main 2>/dev/null || true
+pe ip -6 rule del priority 32767 table default 2>/dev/null || true
+pe ip -6 rule add from fd00::/64 priority 32767 table main
+drift "a selector on a default-looking rule" "^+ policy rule ipv6 priority 32767 table 254"
+pe ip -6 rule del from fd00::/64 priority 32767 table main
+clean "rules again"
 pe ip neigh add 10.231.0.77 lladdr 02:00:00:00:00:77 dev vg0 nud permanent
 drift "permanent neighbour" "^+ neighbour 10.231.0.77 lladdr 02:00:00:00:00:77 permanent"
 vn up >/dev/null
