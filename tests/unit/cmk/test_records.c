@@ -65,7 +65,7 @@ START_TEST(job_damage_refused)
 	buf[0] = 2;                                                             /* version */
 	ck_assert_int_eq(vr_job_dec(buf, w.len, &back), VG_EINTEGRITY);
 	memcpy(buf, w.p, w.len);
-	buf[1 + 8 + 8] = 2;                                                     /* kind */
+	buf[1 + 8 + 8] = VR_JOB_SCRUB + 1;                                      /* kind: past the last */
 	ck_assert_int_eq(vr_job_dec(buf, w.len, &back), VG_EINTEGRITY);
 	memcpy(buf, w.p, w.len);
 	buf[1 + 8 + 8 + 1] = 9;                                                 /* result */
