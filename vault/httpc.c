@@ -1,8 +1,5 @@
 /* httpc.c - see httpc.h. */
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,49 +109,6 @@ void httpc_free(struct httpc *h)
 	free(h);
 }
 
-static int dial(const struct wh_url *u, char *why, size_t whysz)
-{
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
-	struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
-	int fd = -1, e;
-
-	if ((e = getaddrinfo(u->host, u->port, &hints, &res))) {
-		fmt(why, whysz, "%s: %s", u->host, gai_strerror(e));
-		return VG_ECLOSED;
-	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		struct pollfd pf;
-		socklen_t sl = sizeof(e);
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
-		if (fd < 0)
-			continue;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		if (errno == EINPROGRESS) {
-			pf.fd = fd;
-			pf.events = POLLOUT;
-			if (poll(&pf, 1, CONNECT_TIMEOUT_MS) == 1 &&
-			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) == 0 && e == 0)
-				break;
-			errno = e ? e : ETIMEDOUT;
-		}
-		fmt(why, whysz, "%s:%s: %s", u->host, u->port, strerror(errno));
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0)
-		return VG_ECLOSED;
-	if (fcntl(fd, F_SETFL, 0) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
-		fmt(why, whysz, "socket options: %s", strerror(errno));
-		close(fd);
-		return VG_ECLOSED;
-	}
-	return fd;
-}
-
 /* A buffered reader over the TLS stream. */
 struct rd {
 	SSL *ssl;
@@ -240,7 +194,7 @@ int httpc_get(struct httpc *h, const char *path, int *status,
 		fmt(why, whysz, "request path too long");
 		return VG_EINVAL;
 	}
-	if ((fd = dial(&h->u, why, whysz)) < 0) {
+	if ((fd = wh_dial(&h->u, CONNECT_TIMEOUT_MS, IO_TIMEOUT_S, why, whysz)) < 0) {
 		OPENSSL_cleanse(req, sizeof(req));
 		return fd;
 	}

@@ -160,10 +160,10 @@ void wh_client_free(struct wh_client *w)
 	free(w);
 }
 
-static int dial(const struct wh_url *u, char *why, size_t whysz)
+int wh_dial(const struct wh_url *u, int connect_ms, int io_s, char *why, size_t whysz)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
-	struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
+	struct timeval tv = {.tv_sec = io_s};
 	int fd = -1, e;
 
 	if ((e = getaddrinfo(u->host, u->port, &hints, &res))) {
@@ -181,7 +181,7 @@ static int dial(const struct wh_url *u, char *why, size_t whysz)
 		if (errno == EINPROGRESS) {
 			pf.fd = fd;
 			pf.events = POLLOUT;
-			if (poll(&pf, 1, CONNECT_TIMEOUT_MS) == 1 &&
+			if (poll(&pf, 1, connect_ms) == 1 &&
 			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) == 0 && e == 0)
 				break;
 			errno = e ? e : ETIMEDOUT;
@@ -227,7 +227,7 @@ int wh_post(struct wh_client *w, const char *idem_key, const char *body, size_t 
 	long vr;
 
 	*status = 0;
-	if ((fd = dial(&w->u, why, whysz)) < 0)
+	if ((fd = wh_dial(&w->u, CONNECT_TIMEOUT_MS, IO_TIMEOUT_S, why, whysz)) < 0)
 		return fd;
 	r = VG_ECLOSED;
 	if (!(ssl = SSL_new(w->ctx)) || SSL_set_fd(ssl, fd) != 1) {

@@ -22,6 +22,10 @@ struct wh_url {
 };
 
 int wh_url_parse(const char *url, struct wh_url *u, char *why, size_t whysz);
+/* A TCP connection to u (every address tried, CONNECT_MS each), then made
+ * blocking with IO_S limits on every read and write: the fd, or VG_ECLOSED
+ * with why. Shared by the webhook sender and vaultsync's HTTPS client. */
+int wh_dial(const struct wh_url *u, int connect_ms, int io_s, char *why, size_t whysz);
 
 struct wh_client;
 int wh_client_new(const char *url, const char *ca_file, struct wh_client **out, char *why,
