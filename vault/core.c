@@ -464,7 +464,9 @@ int vcore_open_store(const char *dir, unsigned flags, const char *lock_info,
 		goto fail;
 	}
 	if (rados) {
-		if ((r = vs_open_rados(rados, &c->store, why, whysz)))
+		struct vs_rados_conf rc = *rados;
+		rc.readonly = ro;
+		if ((r = vs_open_rados(&rc, &c->store, why, whysz)))
 			goto fail;
 	} else {
 		SUB("blobs");

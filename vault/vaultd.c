@@ -3,6 +3,7 @@
  *   vaultd --state-dir DIR --socket PATH [--socket-group G] [--syslog] [-v] [--check]
  *          [--pkcs11-config FILE] [--alert-outbox]
  *          [--store dir|rados --ceph-conf FILE --ceph-pool POOL [--ceph-id NAME]
+ *           [--ceph-keyring FILE]
  *           [--ceph-timeout S] [--checkpoint-minutes N]]
  *          [--disk-floor BYTES] [--scrub-every DURATION] [--scrub-rate MB/s]
  *
@@ -189,6 +190,7 @@ static void usage(FILE *f)
 		"  --ceph-conf FILE    rados: the cluster's ceph.conf (monitors, keyring)\n"
 		"  --ceph-pool POOL    rados: the pool (one vaultgate state directory per pool)\n"
 		"  --ceph-id NAME      rados: the cephx user, without \"client.\" (default admin)\n"
+		"  --ceph-keyring FILE rados: that user's keyring (default: the conf's keyring)\n"
 		"  --ceph-timeout S    rados: monitor, OSD and mount timeout in seconds (default 30)\n"
 		"  --checkpoint-minutes N  rados: write the metadata checkpoint to the pool every\n"
 		"                      N minutes (default 15; 0: only at start and shutdown)\n"
@@ -298,6 +300,7 @@ int main(int argc, char **argv)
 		{"ceph-conf", required_argument, NULL, 'C'},
 		{"ceph-pool", required_argument, NULL, 'P'},
 		{"ceph-id", required_argument, NULL, 'I'},
+		{"ceph-keyring", required_argument, NULL, 'k'},
 		{"ceph-timeout", required_argument, NULL, 'T'},
 		{"checkpoint-minutes", required_argument, NULL, 'K'},
 		{"recover-from-pool", no_argument, NULL, 'Q'},
@@ -340,6 +343,7 @@ int main(int argc, char **argv)
 		case 'C': rc.conf = optarg; break;
 		case 'P': rc.pool = optarg; break;
 		case 'I': rc.id = optarg; break;
+		case 'k': rc.keyring = optarg; break;
 		case 'T': rc.timeout_s = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'K': ckpt_min = strtol(optarg, NULL, 10); break;
 		case 'Q': recover_pool = 1; break;
@@ -386,7 +390,7 @@ int main(int argc, char **argv)
 		if (rc.timeout_s == 0 || rc.timeout_s > 3600)
 			rc.timeout_s = 30;
 		rados = &rc;
-	} else if (strcmp(store, "dir") != 0 || rc.conf || rc.pool || rc.id) {
+	} else if (strcmp(store, "dir") != 0 || rc.conf || rc.pool || rc.id || rc.keyring) {
 		fprintf(stderr, "vaultd: --store is dir (the default) or rados; --ceph-* need --store rados\n");
 		return 2;
 	}
