@@ -1114,7 +1114,7 @@ struct vcore_upload {
 	int repair;               /* vcore_repair_begin: rewrites an object's blob */
 	uint8_t rep_old[VC_BLOBID_LEN];
 	uint32_t rep_seg;
-	char why[200];            /* why a write was refused (VG_ENOSPACE) */
+	char why[512];            /* why a write was refused (VG_ENOSPACE) */
 };
 
 static int object_key(uint8_t *key, uint64_t pid, const char *name)
@@ -1221,6 +1221,18 @@ const char *vcore_upload_why(const struct vcore_upload *u)
 	return u->why[0] ? u->why : NULL;
 }
 
+/* The store itself refused a write for lack of space (a RADOS pool that
+ * filled during the upload): say where. */
+static int store_full(struct vcore_upload *u, int r)
+{
+	char desc[1400];
+
+	if (r == VG_ENOSPACE && !u->why[0] && vs_describe(u->c->store, desc, sizeof(desc)) == 0)
+		snprintf(u->why, sizeof(u->why), "storage full: %.300s refused the write: out of space; "
+			"free space (delete or purge points) and retry", desc);
+	return r;
+}
+
 int vcore_upload_write(struct vcore_upload *u, const void *p, size_t n)
 {
 	uint64_t had = vs_writer_size(u->w);
@@ -1236,7 +1248,7 @@ int vcore_upload_write(struct vcore_upload *u, const void *p, size_t n)
 	if (had / VS_SEG_SIZE != (had + n) / VS_SEG_SIZE &&
 	    vquota_disk_check(u->c, UINT64_MAX, u->why, sizeof(u->why)))
 		return VG_ENOSPACE;
-	return vs_writer_write(u->w, p, n);
+	return store_full(u, vs_writer_write(u->w, p, n));
 }
 
 /* ---- repair: a good copy replaces a damaged blob (issue 14) ------------------ */
@@ -1387,7 +1399,7 @@ int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_H
 	if (u->want_size != UINT64_MAX && vs_writer_size(u->w) != u->want_size)
 		return VG_EINVAL;  /* short body */
 	if ((r = vs_writer_finish(u->w, size, sha)))
-		return r;
+		return store_full(u, r);
 	if (u->have_sha && CRYPTO_memcmp(sha, u->want_sha, VC_HASH_LEN) != 0)
 		return VG_EINVAL;
 	if (u->repair)

@@ -75,6 +75,7 @@ static struct {
 	__typeof__(rados_buffer_free) *buffer_free;
 	__typeof__(rados_append) *append;
 	__typeof__(rados_stat) *stat;
+	__typeof__(rados_set_pool_full_try) *set_pool_full_try;
 } R;
 
 #define SYM(f, n) {#n, (void **)&R.f}
@@ -97,6 +98,7 @@ static const struct {
 	SYM(list_close, rados_nobjects_list_close), SYM(cluster_stat, rados_cluster_stat),
 	SYM(pool_stat, rados_ioctx_pool_stat), SYM(mon_command, rados_mon_command),
 	SYM(buffer_free, rados_buffer_free), SYM(append, rados_append), SYM(stat, rados_stat),
+	SYM(set_pool_full_try, rados_set_pool_full_try),
 };
 
 static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -189,6 +191,8 @@ static int caps_probe(struct rados_be *s, unsigned readonly, char *why, size_t w
 		r = R.write_full(s->io, PROBE_OID, "", 0);
 		if (!r && (r = R.remove(s->io, PROBE_OID)) == -ENOENT)
 			r = 0;
+		if (r == -ENOSPC || r == -EDQUOT)
+			r = 0;  /* filled since pool_full asked: allowed, not full */
 	}
 	if (r == -EPERM || r == -EACCES)
 		snprintf(why, whysz, "ceph: client.%s may not %s pool %s (%s): its OSD caps do not "
@@ -267,6 +271,11 @@ int vs_rados_open(const struct vs_rados_conf *cf, void **out, char *why, size_t 
 			r == -ENOENT ? "no such pool" : strerror(-r));
 		goto fail;
 	}
+	/* "Full try": on a pool flagged full, an operation that would grow
+	 * it is refused at once with ENOSPC (EDQUOT over a quota) instead of
+	 * being held by the client until the OSD timeout, and a removal is
+	 * let through, so deletes and purges can free space. */
+	R.set_pool_full_try(s->io);
 	if ((r = caps_probe(s, cf->readonly, why, whysz)) < 0)
 		goto fail_io;
 	*out = s;

@@ -16,6 +16,9 @@
 #   ceph_osd_stop / ceph_osd_start  stop (SIGKILL) and restart the OSD
 #   ceph_down          stop both daemons by PID (registered with vg_on_exit)
 #   ceph_objects POOL  the pool's object names, sorted
+#   ceph_full_ratio R  the OSD map's full ratio (nearfull and backfillfull
+#                      just below): the pool is flagged full once the OSD
+#                      is R full (e.g. 0.3 of a 200 MB memstore: 60 MB)
 #
 # Needs lib.sh sourced and vg_init called. Facts that save hours: the mon
 # stops below 5 % free disk unless "mon data avail crit" is lowered; size-1
@@ -24,6 +27,16 @@
 # cephx, the OSD's key must exist (auth get-or-create osd.0) before
 # "ceph-osd --mkfs", and the admin keyring goes in [global] so the CLI and
 # the daemons find it; a client with its own keyring must not inherit it.
+# A pool filling up: without a ceph-mgr the monitor has no pool statistics,
+# so a pool quota (max_bytes) is never enforced; what works is the OSD's own
+# fullness against the OSD map's full ratio, set at run time with
+# "ceph osd set-full-ratio" (the "mon osd full ratio" option only seeds the
+# first map; nearfull <= backfillfull <= full). The OSD measures its store
+# at each heartbeat: "osd heartbeat interval = 1" (6 s by default) makes
+# the pool's full flag arrive within ~2 s of crossing the ratio. On a pool
+# flagged full a plain client holds writes AND deletes until its op timeout
+# ("rados rm" hangs); with "full try" (rados --force-full,
+# rados_set_pool_full_try) writes fail at once with ENOSPC and deletes pass.
 CEPH_MON_PID= CEPH_OSD_PID= CEPH_DIR= CEPH_CONF= CEPH_OSD_UUID=
 
 ceph_need() {
@@ -103,6 +116,7 @@ osd pool default pg autoscale mode = off
 osd crush chooseleaf type = 0
 client mount timeout = 20
 rados osd op timeout = 20
+osd heartbeat interval = 1
 rados mon op timeout = 20
 run dir = $CEPH_DIR/run
 log file = $CEPH_DIR/log/\$name.log
@@ -194,6 +208,13 @@ ceph_vault_client() {
 	local name=vgt-$$-vault-$1
 	ceph_client "$name" "$1"
 	export VG_CEPH_ID=$name VG_CEPH_KEYRING=$CEPH_DIR/client.$name.keyring
+}
+
+ceph_full_ratio() {
+	local r=$1
+	cephc osd set-nearfull-ratio "$(python3 -c "print(float('$r') * 0.8)")" >/dev/null 2>&1 &&
+	cephc osd set-backfillfull-ratio "$(python3 -c "print(float('$r') * 0.9)")" >/dev/null 2>&1 &&
+	cephc osd set-full-ratio "$r" >/dev/null 2>&1 || vg_fail "cannot set the full ratio $r"
 }
 
 ceph_objects() { rados -c "$CEPH_CONF" -p "$1" ls | sort; }
