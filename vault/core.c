@@ -1468,6 +1468,10 @@ int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_H
 		goto fail;
 	if ((r = vdb_commit(txn)))
 		return r;
+	/* On RADOS, a restic snapshot file is named in the pool's journal, so a
+	 * rebuild from an older checkpoint can name it as lost (checkpoint.h). */
+	if (u->repo)
+		vcore_journal_object(c, u->vault, u->item, u->point_id, o.created, u->object);
 	vs_writer_free(u->w, 1);
 	u->w = NULL;
 	if (u->have_old)

@@ -459,12 +459,16 @@ int main(int argc, char **argv)
 		fatalx("the trusted-time mark: %s", vg_strerror(r));
 	if (recover_pool) {
 		char lostlist[4096];
-		unsigned lost = 0;
-		if ((r = vcore_pool_recovered(c, ckpt_created, &lost, lostlist, sizeof(lostlist))))
+		unsigned lost = 0, snaps = 0;
+		if ((r = vcore_pool_recovered(c, ckpt_created, &lost, &snaps, lostlist, sizeof(lostlist))))
 			fatalx("recovery from the pool: naming lost points: %s", vg_strerror(r));
 		printf("recovered from the checkpoint of %llu (vault time); %u point%s committed after "
-			"it %s lost%s\n%s", (unsigned long long)ckpt_created, lost, lost == 1 ? "" : "s",
-			lost == 1 ? "is" : "are", lost ? ":" : "", lostlist);
+			"it %s lost", (unsigned long long)ckpt_created, lost, lost == 1 ? "" : "s",
+			lost == 1 ? "is" : "are");
+		if (snaps)
+			printf("; %u restic snapshot%s committed after it %s lost", snaps,
+				snaps == 1 ? "" : "s", snaps == 1 ? "is" : "are");
+		printf("%s\n%s", lost || snaps ? ":" : "", lostlist);
 	}
 	if (!check && (r = vanchor_maybe(c, 1)))  /* where the chain stands at start-up */
 		log_warnx("audit anchor: %s", vg_strerror(r));
