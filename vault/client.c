@@ -14,6 +14,7 @@ struct vgc {
 	int fd;
 	uint32_t reqid;
 	uint8_t *buf;
+	size_t buf_used;        /* high-water of buf since the last vgc_forget */
 	struct vg_wr wr;
 	struct vgc_auth auth;
 	uint64_t credit;
@@ -86,12 +87,40 @@ fail:
 	return r;
 }
 
+void vgc_forget(struct vgc *c)
+{
+	if (!c)
+		return;
+	memset(&c->auth, 0, sizeof(c->auth));
+	vg_wr_reset(&c->wr);
+	if (c->buf_used)
+		explicit_bzero(c->buf, c->buf_used);
+	c->buf_used = 0;
+	c->err[0] = 0;
+}
+
+int vgc_holds(const struct vgc *c, const char *s)
+{
+	size_t n = strlen(s);
+	const struct vgc_auth *a = &c->auth;
+	const char *cred[] = {a->user, a->token, a->peer, a->grant, a->pin};
+
+	for (size_t i = 0; i < sizeof(cred) / sizeof(cred[0]); i++)
+		if (cred[i] && strstr(cred[i], s))
+			return 1;
+	if (a->cert && memmem(a->cert, 32, s, n))
+		return 1;
+	return (c->wr.p && memmem(c->wr.p, c->wr.cap, s, n)) ||
+	       memmem(c->buf, VG_WIRE_MAX_DATA, s, n) || memmem(c->err, sizeof(c->err), s, n);
+}
+
 void vgc_close(struct vgc *c)
 {
 	if (!c)
 		return;
 	if (c->fd >= 0)
 		close(c->fd);
+	vgc_forget(c);
 	vg_wr_free(&c->wr);
 	free(c->buf);
 	free(c);
@@ -117,13 +146,31 @@ struct vg_wr *vgc_req(struct vgc *c, uint32_t op)
 	return &c->wr;
 }
 
+/* How far into buf the frame just decoded reaches. */
+static size_t msg_extent(const struct vgc *c, const struct vg_msg *m)
+{
+	size_t end = 0;
+
+	if (m->data)
+		end = (size_t)(m->data - c->buf) + m->datalen;
+	for (uint32_t i = 0; i < m->nfields; i++)
+		if (m->f[i].val && (size_t)(m->f[i].val - c->buf) + m->f[i].len > end)
+			end = (size_t)(m->f[i].val - c->buf) + m->f[i].len;
+	return end;
+}
+
 /* Reads the next frame of the current request. */
 static int recv_cur(struct vgc *c, struct vg_msg *m)
 {
 	int r = vg_recv_msg(c->fd, c->buf, m);
+	size_t end;
 
-	if (r)
+	if (r) {
+		c->buf_used = VG_WIRE_MAX_DATA;  /* how much arrived is unknown */
 		return r;
+	}
+	if ((end = msg_extent(c, m)) > c->buf_used)
+		c->buf_used = end;
 	if (m->reqid != c->reqid)
 		return VG_EPROTO;
 	return 0;

@@ -29,6 +29,13 @@ struct vgc_auth {
 int vgc_connect(const char *path, struct vgc **out);
 void vgc_close(struct vgc *c);
 void vgc_set_auth(struct vgc *c, const struct vgc_auth *a);
+/* Drops everything the last request left on the link: the credentials set
+ * by vgc_set_auth, and the request and answer bytes (wiped). A pooled link
+ * calls it before it goes back to the pool (gateway/proxy.c). */
+void vgc_forget(struct vgc *c);
+/* Test hook: 1 if the bytes of s are anywhere on the link: in the
+ * credentials it would send, or in its buffers. */
+int vgc_holds(const struct vgc *c, const char *s);
 /* The server's message for the last failure ("" if none). */
 const char *vgc_errmsg(const struct vgc *c);
 
