@@ -1,5 +1,7 @@
 /* client.c - see client.h. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,60 @@ struct vgc {
 	int up_status;
 	char err[1100];
 };
+
+int vgc_read_secret(const char *path, char *out, size_t outsz)
+{
+	bool in = strcmp(path, "-") == 0;
+	int fd = in ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	/* A byte at a time: from stdin, nothing after the line is consumed. */
+	for (;;) {
+		char ch;
+		ssize_t k = read(fd, &ch, 1);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = -errno;
+			break;
+		}
+		if (k == 0 || ch == '\n')
+			break;
+		if (n + 1 >= outsz) {
+			r = VG_ETOOBIG;
+			break;
+		}
+		out[n++] = ch;
+	}
+	if (!in)
+		close(fd);
+	if (!r && n && out[n - 1] == '\r')
+		n--;
+	if (!r && n == 0)
+		r = VG_EINVAL;
+	for (size_t i = 0; !r && i < n; i++)
+		if ((unsigned char)out[i] <= ' ' || out[i] == 0x7f)
+			r = VG_EINVAL;
+	if (r) {
+		explicit_bzero(out, outsz);
+		return r;
+	}
+	out[n] = 0;
+	return 0;
+}
+
+const char *vgc_secret_strerror(int r)
+{
+	if (r == VG_EINVAL)
+		return "expected one line holding the secret alone (no spaces, tabs or control bytes)";
+	if (r == VG_ETOOBIG)
+		return "the line is too long for a secret";
+	return vg_strerror(r);
+}
 
 int vgc_fd(const struct vgc *c)
 {

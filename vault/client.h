@@ -57,4 +57,14 @@ int vgc_upload_end(struct vgc *c, int abort, struct vg_msg *m);
 
 int vgc_fd(const struct vgc *c);
 
+/* A secret (token, registration token, PIN) from the first line of a file,
+ * or of standard input for "-": secrets never come from argv. The line end
+ * (LF or CRLF) is removed and nothing else: an empty secret, one holding a
+ * space, a tab or a control byte is VG_EINVAL, one longer than outsz - 1
+ * bytes VG_ETOOBIG, and out is wiped on every failure. One rule for
+ * vaultctl, vaultnotify and vaultsync. */
+int vgc_read_secret(const char *path, char *out, size_t outsz);
+/* What a vgc_read_secret failure means, for the operator. */
+const char *vgc_secret_strerror(int r);
+
 #endif
