@@ -21,5 +21,6 @@ Suite *enrol_suite(void);
 Suite *keyexport_suite(void);
 Suite *quota_suite(void);
 Suite *client_suite(void);
+Suite *window_suite(void);
 
 #endif
