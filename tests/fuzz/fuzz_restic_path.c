@@ -1,5 +1,5 @@
 /* fuzz_restic_path.c - libFuzzer harness: the restic path grammar
- * (gateway/restic_path.c). Checks, beyond not crashing, that an accepted
+ * (common/restic_path.c). Checks, beyond not crashing, that an accepted
  * path round-trips through the object name it sends to vaultd. */
 #include <string.h>
 
