@@ -169,7 +169,13 @@ enum vg_op {
 	 * blob, audited object.repair (vault/core.h vcore_repair_begin). Local
 	 * root only (vaultsync's `scrub --repair`). */
 	VG_OP_OBJECT_REPAIR,
-	VG_OP_MAX_CORE = VG_OP_OBJECT_REPAIR,
+	/* The jobs running now (vault/running.h): no fields -> ROW {ID KIND
+	 * VAULT("*": every vault) ITEM SIZE(bytes done) SIZE2(bytes in all; 0:
+	 * not known) TIME(started) PRINCIPAL}, the rows the caller may view
+	 * (VP_VIEW on the vault; every row for local root and auditors; a
+	 * caller always sees its own jobs). */
+	VG_OP_JOB_RUNNING,
+	VG_OP_MAX_CORE = VG_OP_JOB_RUNNING,
 };
 
 /* WHOAMI's FLAGS: the caller is local root or Owner of some vault (the
