@@ -14,7 +14,7 @@ pkgs=(
 	node-llhttp curl restic rclone nginx softhsm2 opensc nmap procps psmisc xxd
 	python3 libclang-rt-14-dev testssl.sh conntrack
 	iputils-ping jq man-db python3-jsonschema python3-yaml
-	libp11-kit-dev chromium
+	libp11-kit-dev chromium python3-websockets
 	ceph-mon ceph-osd librados-dev
 )
 # The VM image: rootfs (mmdebstrap), disk assembly without loop devices
