@@ -22,7 +22,7 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 class Target:
-    """One S3 endpoint: S3_<NAME>_URL, _AK, _SK (environment, never argv)."""
+    """One S3 endpoint: S3_<NAME>_URL, _AK, _SK, _CA (environment, never argv)."""
 
     def __init__(self, name):
         up = name.upper()
@@ -31,7 +31,7 @@ class Target:
         self.ak = os.environ[f"S3_{up}_AK"]
         self.sk = os.environ[f"S3_{up}_SK"]
         self.region = os.environ.get(f"S3_{up}_REGION", "us-east-1")
-        self.ca = os.environ["S3_CA"]
+        self.ca = os.environ[f"S3_{up}_CA"]
         self.run = os.environ.get("S3_RUN", str(os.getpid()))
         u = urllib.parse.urlsplit(self.url)
         self.host, self.port = u.hostname, u.port or 443
