@@ -17,7 +17,9 @@
 #                      an Owner "vgt-$$-owner" with an S3 key (vaultctl s3 key
 #                      create; read from its output, never argv). Sets
 #                      VG_S3_URL, VG_S3_AK, VG_S3_SK, VG_S3_CA, VG_S3_VAULT,
-#                      VG_S3_OWNER, VG_S3_OWNER_TOKEN.
+#                      VG_S3_OWNER, VG_S3_OWNER_TOKEN; an approver
+#                      VG_S3_APPROVER of guard VG_S3_GUARD (not attached);
+#                      tokens in $VG_WORK/{owner,approver}.token (0600).
 #
 # Needs ../gateway/lib_gw.sh (which sources lib.sh) and ../ceph/cephlib.sh
 # sourced, and vg_init called.
@@ -109,6 +111,15 @@ vg_s3_up() {
 	vg_ctl vault create "$VG_S3_VAULT" >/dev/null || vg_fail "vault create $VG_S3_VAULT"
 	VG_S3_OWNER_TOKEN=$(gw_principal "$VG_S3_OWNER" user)
 	vg_ctl role grant "$VG_S3_OWNER" "$VG_S3_VAULT" owner >/dev/null || vg_fail "role grant owner"
+	# For GOVERNANCE bypass: an approver and a guard (attached to the vault
+	# only by the case that needs it: it makes every version delete critical).
+	VG_S3_APPROVER=vgt-$$-appr VG_S3_GUARD=vgt-$$-guard
+	umask 077
+	printf '%s\n' "$VG_S3_OWNER_TOKEN" >"$VG_WORK/owner.token"
+	gw_principal "$VG_S3_APPROVER" user >"$VG_WORK/approver.token"
+	umask 022
+	vg_ctl guard create "$VG_S3_GUARD" >/dev/null || vg_fail "guard create"
+	vg_ctl guard approver add "$VG_S3_GUARD" "$VG_S3_APPROVER" >/dev/null || vg_fail "guard approver add"
 	out=$(vg_ctl s3 key create "$VG_S3_OWNER") || vg_fail "vaultctl s3 key create"
 	VG_S3_AK=$(printf '%s\n' "$out" | sed -n 's/^AWS_ACCESS_KEY_ID=//p')
 	VG_S3_SK=$(printf '%s\n' "$out" | sed -n 's/^AWS_SECRET_ACCESS_KEY=//p')
