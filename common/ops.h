@@ -178,6 +178,10 @@ enum vg_op {
 	VG_OP_MAX_CORE = VG_OP_JOB_RUNNING,
 };
 
+/* AUDIT_EXPORT's FLAGS: this read is a person's view (the console):
+ * vaultd records it as audit.view before it sends the entries. */
+#define VG_AUDIT_EXPORT_VIEW (1u << 0)
+
 /* WHOAMI's FLAGS: the caller is local root or Owner of some vault (the
  * gateway's fair share of vaultd links keeps a reserve for them). */
 #define VG_WHOAMI_ADMIN (1u << 0)

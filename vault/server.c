@@ -260,7 +260,7 @@ static int authenticate(struct conn *k, uint32_t op, const struct vg_msg *m)
 		if (vg_msg_str(m, VG_TAG_AUTH_USER, user, sizeof(user)) || vg_name_check(user, VG_PRINCIPAL_NAME_MAX))
 			snprintf(user, sizeof(user), "unknown");
 		snprintf(k->who.principal, sizeof(k->who.principal), "%s", user);
-		if (vauth_note_failure(peer, source, sizeof(source)))
+		if (vauth_note_failure(k->c, peer, source, sizeof(source)))
 			(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, source,
 				"10 or more failed authentications within 5 minutes");
 	}
