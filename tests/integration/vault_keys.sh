@@ -149,6 +149,7 @@ vg_log "ok: imported (keys identical, 0600); a second import over them is refuse
 # files and the audit entry are the daemon's, and its key owner check passes
 # (before: "owned by uid 65534, expected 0", found in the VM).
 D=$VG_WORK/d
+chmod 711 "$VG_WORK"     # the directory's owner must reach it, as on the appliance (/var/lib)
 mkdir -m 700 "$D"
 cp -a "$A/meta" "$A/blobs" "$D/"
 [ -f "$A/audit.hwm" ] && cp -a "$A/audit.hwm" "$D/"
