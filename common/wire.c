@@ -50,6 +50,13 @@ static const struct {
 	[VG_TAG_PIN] = {VG_T_STR, 64},
 	[VG_TAG_GRANT] = {VG_T_STR, 128},
 	[VG_TAG_DETAIL] = {VG_T_STR, VG_WIRE_STR_MAX},
+	[VG_TAG_S3_CRED] = {VG_T_STR, 256},
+	[VG_TAG_S3_DATE] = {VG_T_STR, 32},
+	[VG_TAG_S3_CANON] = {VG_T_BYTES, 16384},
+	[VG_TAG_S3_SIG] = {VG_T_STR, 64},
+	[VG_TAG_S3_KEY] = {VG_T_BYTES, 1024},
+	[VG_TAG_S3_KEY2] = {VG_T_BYTES, 1024},
+	[VG_TAG_S3_META] = {VG_T_BYTES, 8192},
 };
 
 const char *vg_frame_type_name(uint8_t type)
