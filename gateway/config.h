@@ -50,6 +50,12 @@ struct gw_config {
 	uint64_t vaultd_links_reserved;
 	uint64_t workers;
 	uint64_t vaultd_timeout;        /* seconds a vaultd call may block */
+	/* S3 (issue 16): off unless s3_listen is given */
+	bool has_s3;
+	struct gw_listen s3_listen;
+	char *s3_vault;                 /* buckets are items of kind s3 here */
+	char *s3_region;                /* default us-east-1 */
+	char *s3_host_suffix;           /* NULL: path-style only */
 };
 
 /* Fills *cfg with the defaults. */
