@@ -169,6 +169,12 @@ enum vg_op {
 	 * blob, audited object.repair (vault/core.h vcore_repair_begin). Local
 	 * root only (vaultsync's `scrub --repair`). */
 	VG_OP_OBJECT_REPAIR,
+	/* The jobs running now (vault/running.h): no fields -> ROW {ID KIND
+	 * VAULT("*": every vault) ITEM SIZE(bytes done) SIZE2(bytes in all; 0:
+	 * not known) TIME(started) PRINCIPAL}, the rows the caller may view
+	 * (VP_VIEW on the vault; every row for local root and auditors; a
+	 * caller always sees its own jobs). */
+	VG_OP_JOB_RUNNING,
 	/* S3 (issue 16; vault/s3.h). Keys: local root or an Owner (as tokens). */
 	VG_OP_S3_KEY_CREATE,    /* PRINCIPAL -> ID(access key id) TOKEN(secret, shown once) */
 	VG_OP_S3_KEY_LIST,      /* [PRINCIPAL] -> ROW {ID PRINCIPAL TIME} */

@@ -194,6 +194,19 @@ json_t *vn_export_json(const struct vn_config *c, const struct vn_ruleset *rs, c
 	json_object_set_new(root, "ruleset_sha256", json_string(ldig));
 	json_object_set_new(root, "expected_ruleset_sha256", json_string(wdig));
 	json_object_set_new(root, "in_sync", json_boolean(drift == 0));
+	{
+		json_t *eg = json_array();
+
+		for (size_t i = 0; i < c->negress; i++) {
+			const struct vn_egress *g = &c->egress[i];
+			char d[VN_ADDR_STRLEN];
+
+			vn_prefix_fmt(&g->dst, d, sizeof(d));
+			json_array_append_new(eg, json_pack("{s:s, s:s, s:i, s:i}", "destination", d, "protocol", "tcp",
+							    "port_from", (int)g->port_lo, "port_to", (int)g->port_hi));
+		}
+		json_object_set_new(root, "egress", eg);
+	}
 	json_object_set_new(root, "differences", json_integer((json_int_t)drift));
 	json_object_set_new(root, "table", have->table ? json_pack("{s:s, s:s, s:i}", "family", "inet", "name",
 								   VN_TABLE, "flags", (int)have->table_flags)

@@ -3,7 +3,9 @@
 #
 #   scripts/install-deps.sh            build and test dependencies (ceph-mon,
 #                                      ceph-osd, librados-dev: the RADOS store's
-#                                      build header and its test cluster only)
+#                                      build header and its test cluster only;
+#                                      radosgw, awscli, python3-boto3, s3cmd:
+#                                      the S3 differential suite and clients)
 #   scripts/install-deps.sh --image    those, plus what image/build.sh and
 #                                      image/smoke-test.sh need (image only)
 set -euo pipefail
@@ -16,6 +18,7 @@ pkgs=(
 	iputils-ping jq man-db python3-jsonschema python3-yaml
 	libp11-kit-dev chromium
 	ceph-mon ceph-osd librados-dev
+	libexpat1-dev radosgw awscli python3-boto3 python3-pytest s3cmd
 )
 # The VM image: rootfs (mmdebstrap), disk assembly without loop devices
 # (sfdisk, mkfs.ext4 -d, grub-mkimage), the .deb (dpkg-dev for

@@ -18,6 +18,7 @@
 #include "jobs.h"
 #include "quota.h"
 #include "restic.h"
+#include "running.h"
 #include "server_int.h"
 #include "vg_err.h"
 #include "wire.h"
@@ -522,8 +523,14 @@ int stream_upload_hooked(struct conn *k, struct vcore_upload *u, const char *op,
 			goto out;
 		}
 		credit -= in.datalen;
+<<<<<<< HEAD
 		if (!failed && (r = h && h->write ? h->write(h->arg, u, in.data, in.datalen) :
 				      vcore_upload_write(u, in.data, in.datalen))) {
+=======
+		if (!failed && !(r = vcore_upload_write(u, in.data, in.datalen)))
+			vrun_add(k->run, in.datalen);
+		if (!failed && r) {
+>>>>>>> main
 			const char *why = r == VG_ETOOBIG ? "the body is longer than its declared size" :
 				r == VG_ENOSPACE && vcore_upload_why(u) ? vcore_upload_why(u) :
 				vg_strerror(r);
@@ -613,6 +620,7 @@ int h_object_put(struct conn *k, const struct vg_msg *m)
 	if (vg_msg_bytes(m, VG_TAG_SHA256, &want, &wantlen) == 0 && wantlen != VC_HASH_LEN)
 		return send_err(k, VG_EPROTO, "bad sha256 field");
 	job_begin(k, VR_JOB_BACKUP, a.vault, a.item, a.point);
+	vrun_total(k->run, size != UINT64_MAX ? size : 0);
 	if ((r = upload_admit(k, "object.put", a.vault, a.item, a.target, size, &limit)))
 		return r < 0 ? r : 0;
 	if ((r = vcore_upload_begin(k->c, &k->who, a.vault, a.item, a.point, a.object, want,
@@ -659,6 +667,7 @@ static int dl_sink_cb(void *arg, const uint8_t *p, size_t n)
 		uint32_t chunk = n > VG_WIRE_MAX_DATA ? VG_WIRE_MAX_DATA : (uint32_t)n;
 		if ((r = vg_send_data(s->k->fd, s->k->reqid, p, chunk)))
 			return r;
+		vrun_add(s->k->run, chunk);
 		p += chunk;
 		n -= chunk;
 	}
@@ -713,6 +722,7 @@ int stream_download_hooked(struct conn *k, struct vcore_download *d, const struc
 				(unsigned long long)o->size);
 		goto out;
 	}
+	vrun_total(k->run, len);
 	/* Authenticate the first segment before answering, so the common
 	 * failure (a damaged blob) is a clean error, not a cut stream. */
 	first = o->seg_size - off % o->seg_size;

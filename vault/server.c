@@ -22,7 +22,11 @@
 #include "log.h"
 #include "ops.h"
 #include "server.h"
+<<<<<<< HEAD
 #include "s3auth.h"
+=======
+#include "running.h"
+>>>>>>> main
 #include "server_int.h"
 #include "trusted_time.h"
 #include "alerts.h"
@@ -227,11 +231,15 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_AUDIT_ANCHOR] = {"audit.anchor", h_audit_anchor, true},
 	[VG_OP_RESTIC_DELETED] = {"restic.deleted", h_restic_deleted, true},
 	[VG_OP_RESTIC_UNDELETE] = {"restic.undelete", h_restic_undelete},
+<<<<<<< HEAD
 	[VG_OP_S3_KEY_CREATE] = {"s3.key.create", h_s3_key_create},
 	[VG_OP_S3_KEY_LIST] = {"s3.key.list", h_s3_key_list, true},
 	[VG_OP_S3_KEY_DELETE] = {"s3.key.delete", h_s3_key_delete},
 	[VG_OP_S3_READ] = {"s3.read", h_s3, true},
 	[VG_OP_S3_WRITE] = {"s3.write", h_s3},
+=======
+	[VG_OP_JOB_RUNNING] = {"job.running", h_job_running, true},
+>>>>>>> main
 };
 
 /* ---- authentication -------------------------------------------------------- */
@@ -451,8 +459,10 @@ static void serve(struct conn *k)
 			continue;
 		}
 		k->job.active = false;
+		k->run = -1;
 		(void)vtime_sync(k->c);  /* a clock jump is alerted before anything acts on it */
 		r = handlers[op].fn(k, &m);
+		vrun_end(&k->run);
 		(void)vpin_alerts(k->c);  /* pin-bruteforce, outside the refused request's txn */
 		/* The audit head off the box when due (anchor.h); the ingest path
 		 * is anchored by the next other request or purger pass. */

@@ -40,6 +40,7 @@ struct conn {
 		char item[VG_ITEM_NAME_MAX + 1];
 		uint64_t point;
 	} job;
+	int run;                   /* its running.h slot (-1: none), freed after each request */
 };
 
 
@@ -96,6 +97,7 @@ int stream_download(struct conn *k, struct vcore_download *d, const struct vr_ob
 /* Handlers outside server.c. */
 typedef int (*vhandler)(struct conn *k, const struct vg_msg *m);
 int h_ping(struct conn *k, const struct vg_msg *m);
+int h_job_running(struct conn *k, const struct vg_msg *m);
 int h_whoami(struct conn *k, const struct vg_msg *m);
 int h_vault_create(struct conn *k, const struct vg_msg *m);
 int h_vault_list(struct conn *k, const struct vg_msg *m);
