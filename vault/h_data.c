@@ -523,14 +523,10 @@ int stream_upload_hooked(struct conn *k, struct vcore_upload *u, const char *op,
 			goto out;
 		}
 		credit -= in.datalen;
-<<<<<<< HEAD
-		if (!failed && (r = h && h->write ? h->write(h->arg, u, in.data, in.datalen) :
-				      vcore_upload_write(u, in.data, in.datalen))) {
-=======
-		if (!failed && !(r = vcore_upload_write(u, in.data, in.datalen)))
+		if (!failed && !(r = h && h->write ? h->write(h->arg, u, in.data, in.datalen) :
+					   vcore_upload_write(u, in.data, in.datalen)))
 			vrun_add(k->run, in.datalen);
 		if (!failed && r) {
->>>>>>> main
 			const char *why = r == VG_ETOOBIG ? "the body is longer than its declared size" :
 				r == VG_ENOSPACE && vcore_upload_why(u) ? vcore_upload_why(u) :
 				vg_strerror(r);

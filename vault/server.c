@@ -22,11 +22,8 @@
 #include "log.h"
 #include "ops.h"
 #include "server.h"
-<<<<<<< HEAD
-#include "s3auth.h"
-=======
 #include "running.h"
->>>>>>> main
+#include "s3auth.h"
 #include "server_int.h"
 #include "trusted_time.h"
 #include "alerts.h"
@@ -231,15 +228,12 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_AUDIT_ANCHOR] = {"audit.anchor", h_audit_anchor, true},
 	[VG_OP_RESTIC_DELETED] = {"restic.deleted", h_restic_deleted, true},
 	[VG_OP_RESTIC_UNDELETE] = {"restic.undelete", h_restic_undelete},
-<<<<<<< HEAD
+	[VG_OP_JOB_RUNNING] = {"job.running", h_job_running, true},
 	[VG_OP_S3_KEY_CREATE] = {"s3.key.create", h_s3_key_create},
 	[VG_OP_S3_KEY_LIST] = {"s3.key.list", h_s3_key_list, true},
 	[VG_OP_S3_KEY_DELETE] = {"s3.key.delete", h_s3_key_delete},
 	[VG_OP_S3_READ] = {"s3.read", h_s3, true},
 	[VG_OP_S3_WRITE] = {"s3.write", h_s3},
-=======
-	[VG_OP_JOB_RUNNING] = {"job.running", h_job_running, true},
->>>>>>> main
 };
 
 /* ---- authentication -------------------------------------------------------- */
