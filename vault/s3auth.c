@@ -96,51 +96,51 @@ int vs3_authenticate(struct vcore *c, const struct vg_msg *m, struct vcaller *wh
 	    vg_msg_str(m, VG_TAG_S3_DATE, a.amz_date, sizeof(a.amz_date)) ||
 	    vg_msg_str(m, VG_TAG_S3_SIG, sig, sizeof(sig)) ||
 	    vg_msg_bytes(m, VG_TAG_S3_CANON, &canon, &cl))
-		FAIL("incomplete S3 credential");
+		FAIL("AccessDenied: incomplete S3 credential");
 	if (vg_sigv4_parse_cred(&a))
-		FAIL("malformed credential scope");
+		FAIL("AuthorizationHeaderMalformed: malformed credential scope");
 	if (strcmp(a.service, "s3") != 0)
-		FAIL("credential scope names service %s, not s3", a.service);
+		FAIL("AuthorizationHeaderMalformed: credential scope names service %s, not s3", a.service);
 	if (vg_sigv4_parse_amzdate(a.amz_date, &t) || strncmp(a.amz_date, a.date8, 8) != 0)
-		FAIL("x-amz-date %s does not match the credential's date %s", a.amz_date, a.date8);
+		FAIL("AuthorizationHeaderMalformed: x-amz-date %s does not match the credential's date %s", a.amz_date, a.date8);
 	if (vg_sigv4_creq_split((const char *)canon, cl, &q))
-		FAIL("malformed canonical request");
+		FAIL("SignatureDoesNotMatch: malformed canonical request");
 	presigned = vg_sigv4_creq_param(&q, "X-Amz-Algorithm", algo, sizeof(algo)) == 1;
 	if (presigned) {
 		if (strcmp(algo, VG_SIGV4_ALGO) != 0 ||
 		    vg_sigv4_creq_param(&q, "X-Amz-Expires", exps, sizeof(exps)) != 1 ||
 		    vg_parse_u64(exps, 1, VG_SIGV4_PRESIGN_MAX, &exp))
-			FAIL("malformed presigned URL");
+			FAIL("AuthorizationQueryParametersError: malformed presigned URL");
 		if (now + VG_SIGV4_SKEW < t)
-			FAIL("presigned URL dated in the future (%s)", a.amz_date);
+			FAIL("AccessDenied: presigned URL dated in the future (%s)", a.amz_date);
 		if (now > t + exp)
-			FAIL("presigned URL expired");
+			FAIL("AccessDenied: Request has expired");
 		if (q.payload_len != 16 || memcmp(q.payload, "UNSIGNED-PAYLOAD", 16) != 0)
-			FAIL("presigned URL with a payload hash");
+			FAIL("AccessDenied: presigned URL with a payload hash");
 	} else if (t > now + VG_SIGV4_SKEW || now > t + VG_SIGV4_SKEW) {
-		FAIL("request time %s is more than 15 minutes from vaultd's clock", a.amz_date);
+		FAIL("RequestTimeTooSkewed: request time %s is more than 15 minutes from vaultd's clock", a.amz_date);
 	}
 	{
 		char host[256];
 		if (vg_sigv4_creq_header(&q, "host", host, sizeof(host)) != 1)
-			FAIL("host is not signed");
+			FAIL("AccessDenied: host is not signed");
 	}
 	r = vs3key_secret(c, a.akid, principal, sizeof(principal), secret);
 	if (r == VG_ENOTFOUND)
-		FAIL("unknown access key id %s", a.akid);
+		FAIL("InvalidAccessKeyId: unknown access key id %s", a.akid);
 	if (r)
-		FAIL("access key %s: %s", a.akid, vg_strerror(r));
+		FAIL("InternalError: access key %s: %s", a.akid, vg_strerror(r));
 	if ((r = vs3_sign(secret, a.date8, a.region, a.service, a.amz_date, (const char *)canon, cl,
 		     mine)))
-		FAIL("signing failed: %s", vg_strerror(r));
+		FAIL("InternalError: signing failed: %s", vg_strerror(r));
 	if (strlen(sig) != 64 || CRYPTO_memcmp(sig, mine, 64) != 0)
-		FAIL("signature does not match (access key %s)", a.akid);
+		FAIL("SignatureDoesNotMatch: signature does not match (access key %s)", a.akid);
 	if ((r = vdb_begin(c->db, false, &txn)))
 		goto out;
 	r = vauth_principal_get(c, txn, principal, &p);
 	vdb_abort(txn);
 	if (r || p.disabled)
-		FAIL("access key %s: principal %s is gone or disabled", a.akid, principal);
+		FAIL("InvalidAccessKeyId: access key %s: principal %s is gone or disabled", a.akid, principal);
 	snprintf(who->principal, sizeof(who->principal), "%s", principal);
 	who->kind = p.kind;
 	r = 0;

@@ -247,7 +247,8 @@ static int s3_authenticate(struct conn *k, uint32_t op, const struct vg_msg *m, 
 	int r;
 
 	if (op != VG_OP_S3_READ && op != VG_OP_S3_WRITE) {
-		snprintf(why, sizeof(why), "an S3 signature is no credential for operation %u", op);
+		snprintf(why, sizeof(why), "AccessDenied: an S3 signature is no credential for "
+			"operation %u", op);
 		r = VG_EAUTH;
 	} else {
 		r = vs3_authenticate(k->c, m, &k->who, why, sizeof(why));
@@ -261,6 +262,7 @@ static int s3_authenticate(struct conn *k, uint32_t op, const struct vg_msg *m, 
 		*cred && vg_name_check(cred, VG_PRINCIPAL_NAME_MAX - 3) == 0 ? cred : "unknown");
 	audit_refusal(k, "s3.auth", "-", VG_EAUTH, why);
 	k->auth_audited = true;
+	snprintf(k->auth_why, sizeof(k->auth_why), "%s", why);
 	if (vauth_note_failure(peer, source, sizeof(source)))
 		(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, source,
 			"10 or more failed authentications within 5 minutes");
@@ -443,7 +445,7 @@ static void serve(struct conn *k)
 		if ((r = authenticate(k, op, &m))) {
 			if (!k->auth_audited)
 				audit_fail(k, handlers[op].name, "-", r, true);
-			if (send_err(k, r, NULL))
+			if (k->auth_audited ? send_err(k, r, "%s", k->auth_why) : send_err(k, r, NULL))
 				return;
 			continue;
 		}

@@ -31,6 +31,7 @@ struct conn {
 	int nbound;
 	int slot;
 	bool auth_audited;         /* the current request's auth refusal is audited */
+	char auth_why[300];        /* and its reason, sent back (S3: "Code: why") */
 	/* The backup or restore job the current request streams for (set by
 	 * h_object_put/h_object_get; restic requests are no jobs). */
 	struct {
