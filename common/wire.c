@@ -52,11 +52,11 @@ static const struct {
 	[VG_TAG_DETAIL] = {VG_T_STR, VG_WIRE_STR_MAX},
 	[VG_TAG_S3_CRED] = {VG_T_STR, 256},
 	[VG_TAG_S3_DATE] = {VG_T_STR, 32},
-	[VG_TAG_S3_CANON] = {VG_T_BYTES, 16384},
+	[VG_TAG_S3_CANON] = {VG_T_BLOB, 16384},
 	[VG_TAG_S3_SIG] = {VG_T_STR, 64},
-	[VG_TAG_S3_KEY] = {VG_T_BYTES, 1024},
-	[VG_TAG_S3_KEY2] = {VG_T_BYTES, 1024},
-	[VG_TAG_S3_META] = {VG_T_BYTES, 8192},
+	[VG_TAG_S3_KEY] = {VG_T_BLOB, 1024},
+	[VG_TAG_S3_KEY2] = {VG_T_BLOB, 1024},
+	[VG_TAG_S3_META] = {VG_T_BLOB, 8192},
 };
 
 const char *vg_frame_type_name(uint8_t type)
@@ -138,6 +138,7 @@ int vg_msg_decode(const struct vg_frame_hdr *h, const uint8_t *payload, struct v
 				return VG_EPROTO;
 			break;
 		case VG_T_STR:
+		case VG_T_BLOB:
 			if (len > vg_tags[tag].max)
 				return VG_EPROTO;
 			break;

@@ -61,7 +61,8 @@ enum {
 	VG_FL_KNOWN = VG_FL_ABORT,
 };
 
-enum vg_ftype { VG_T_U32 = 1, VG_T_U64, VG_T_STR, VG_T_BYTES };
+/* VG_T_BYTES: exactly max bytes; VG_T_BLOB: up to max bytes, any value. */
+enum vg_ftype { VG_T_U32 = 1, VG_T_U64, VG_T_STR, VG_T_BYTES, VG_T_BLOB };
 
 /* Field tags. Append only; the numbers are the protocol. */
 enum vg_tag {
