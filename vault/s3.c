@@ -82,6 +82,7 @@ static int ver_enc(const struct vs3_version *v, struct vg_wr *w)
 	vg_wr_u64(w, v->size);
 	vg_wr_bytes(w, v->md5, 16);
 	vg_wr_u64(w, v->mtime);
+	vg_wr_u64(w, v->seq);
 	vg_wr_u8(w, v->lock_mode);
 	vg_wr_u64(w, v->retain_until);
 	vg_wr_u16(w, v->metalen);
@@ -108,6 +109,7 @@ static int ver_dec(const void *p, size_t n, struct vs3_version *v, bool with_met
 	vg_rd_u64(&rd, &v->size);
 	vg_rd_copy(&rd, v->md5, 16);
 	vg_rd_u64(&rd, &v->mtime);
+	vg_rd_u64(&rd, &v->seq);
 	vg_rd_u8(&rd, &v->lock_mode);
 	vg_rd_u64(&rd, &v->retain_until);
 	vg_rd_u16(&rd, &v->metalen);
@@ -127,26 +129,39 @@ static int ver_dec(const void *p, size_t n, struct vs3_version *v, bool with_met
 	return 0;
 }
 
-int vs3_version_put(struct vcore *c, uint64_t item_id, const struct vs3_version *v)
+/* The order of versions: one counter for all buckets, taken when a
+ * version record is first written (point ids are random). */
+static int next_seq(struct vcore *c, MDB_txn *txn, uint64_t *seq)
+{
+	MDB_val v;
+	uint8_t b[8];
+	int r = vdb_get(c->db, txn, VDB_META, "s3seq", 5, &v);
+
+	*seq = 1;
+	if (r == 0 && v.mv_size == 8)
+		*seq = vg_get_u64(v.mv_data) + 1;
+	else if (r != 0 && r != VG_ENOTFOUND)
+		return r;
+	vg_put_u64(b, *seq);
+	return vdb_put(c->db, txn, VDB_META, "s3seq", 5, b, 8, false);
+}
+
+int vs3_version_put(struct vcore *c, uint64_t item_id, struct vs3_version *v)
 {
 	char k[64];
 	struct vg_wr w;
 	MDB_txn *txn;
 	int r;
 
-	vg_wr_init(&w, 16384);
-	if ((r = ver_enc(v, &w))) {
-		vg_wr_free(&w);
+	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
-	}
-	if ((r = vdb_begin(c->db, true, &txn)) == 0) {
-		r = vdb_put(c->db, txn, VDB_META, k, vkey(k, sizeof(k), item_id, v->point), w.p, w.len,
-			false);
-		if (r)
-			vdb_abort(txn);
-		else
-			r = vdb_commit(txn);
-	}
+	vg_wr_init(&w, 16384);
+	if ((!v->seq && (r = next_seq(c, txn, &v->seq))) || (r = ver_enc(v, &w)) ||
+	    (r = vdb_put(c->db, txn, VDB_META, k, vkey(k, sizeof(k), item_id, v->point), w.p, w.len,
+		     false)))
+		vdb_abort(txn);
+	else
+		r = vdb_commit(txn);
 	vg_wr_free(&w);
 	return r;
 }
@@ -183,7 +198,7 @@ static int cmp_ver(const void *a, const void *b)
 		return cmp;
 	if (x->keylen != y->keylen)
 		return x->keylen < y->keylen ? -1 : 1;
-	return x->point > y->point ? -1 : x->point < y->point ? 1 : 0;
+	return x->seq > y->seq ? -1 : x->seq < y->seq ? 1 : 0;
 }
 
 static int cmp_u64(const void *a, const void *b)

@@ -8,7 +8,7 @@
  *
  *   "s3v/<item id>/<point id>" (16 hex each) -> version record
  *     u8 1 | u8 flags (bit0 delete marker, bit1 legal hold) | u16 n | key[n]
- *     | u64 size | md5[16] | u64 mtime | u8 lock mode (0 none, 1 GOVERNANCE,
+ *     | u64 size | md5[16] | u64 mtime | u64 seq | u8 lock mode (0 none, 1 GOVERNANCE,
  *     2 COMPLIANCE) | u64 retain until | u16 n | meta[n]
  *   "s3b/<item id>" -> bucket record
  *     u8 1 | u8 lock enabled | u8 default mode | u32 default days
@@ -40,6 +40,7 @@ struct vs3_version {
 	uint64_t size;
 	uint8_t md5[16];
 	uint64_t mtime;
+	uint64_t seq;        /* order of versions (newest: highest) */
 	uint8_t lock_mode;
 	uint64_t retain_until;
 	uint16_t metalen;
@@ -57,7 +58,7 @@ int vs3_bucket_get(struct vcore *c, uint64_t item_id, struct vs3_bucket *b);
 int vs3_bucket_put(struct vcore *c, uint64_t item_id, const struct vs3_bucket *b);
 
 /* Writes the version record of pending point v->point (before its commit). */
-int vs3_version_put(struct vcore *c, uint64_t item_id, const struct vs3_version *v);
+int vs3_version_put(struct vcore *c, uint64_t item_id, struct vs3_version *v);
 /* A version (any point state); *active says whether its point is active. */
 int vs3_version_get(struct vcore *c, uint64_t item_id, uint64_t point, struct vs3_version *v,
 	bool *active);

@@ -104,9 +104,9 @@ grep -q PreconditionFailed "$VG_WORK/e" || vg_fail "If-Match: $(cat "$VG_WORK/e"
 vg_log "ok: ranges (A-B, -N, past the end 416), If-None-Match 304, If-Match 412"
 
 # listings: prefixes, delimiters, pagination
-for i in $(seq 1 25); do
-	as ag s3api put-object --bucket vgt-$$-b --key "many/k$(printf %03d "$i")" --body "$VG_WORK/small" >/dev/null
-done
+mkdir "$VG_WORK/many"
+for i in $(seq 1 25); do echo "$i" >"$VG_WORK/many/k$(printf %03d "$i")"; done
+as ag s3 cp --recursive --quiet "$VG_WORK/many" "s3://vgt-$$-b/many/" || vg_fail "s3 cp --recursive"
 n=$(as rd s3api list-objects-v2 --bucket vgt-$$-b --prefix many/ --max-items 1000 --page-size 7 \
 	--query 'Contents[].Key' --output text | wc -w)
 [ "$n" = 25 ] || vg_fail "paged listing: want 25, got $n"
@@ -149,11 +149,15 @@ cmp "$VG_WORK/v1" "$VG_WORK/small" || vg_fail "the first version's bytes"
 as own s3api delete-object --bucket vgt-$$-b --key top.txt --version-id "$dmid" >/dev/null
 as own s3api get-object --bucket vgt-$$-b --key top.txt "$VG_WORK/v2" >/dev/null || vg_fail "delete marker removed, key back"
 cmp "$VG_WORK/v2" "$VG_WORK/big" || vg_fail "the latest version after removing the marker"
-as own s3api delete-object --bucket vgt-$$-b --key top.txt --version-id "$v1" -- >/dev/null 2>&1 ||
-	as own s3api delete-object --bucket vgt-$$-b --key top.txt --version-id "$v1" >/dev/null
-curl -s --cacert "$GW_CA" -o /dev/null -D "$VG_WORK/dh" -X DELETE "$S3/vgt-$$-b/top.txt" || true
-vg_ctl points s3v "vgt-$$-b" --all 2>/dev/null | grep -q soft || vg_log "note: points --all shows no soft state"
-vg_log "ok: versions, delete markers (agents refused, Owner allowed), a version delete is soft"
+as own s3api delete-object --bucket vgt-$$-b --key top.txt --version-id "$v1" >/dev/null
+if as own s3api get-object --bucket vgt-$$-b --key top.txt --version-id "$v1" "$VG_WORK/v3" 2>"$VG_WORK/e" >/dev/null; then
+	vg_fail "a deleted version is still served"
+fi
+grep -q NoSuchVersion "$VG_WORK/e" || vg_fail "deleted version: $(cat "$VG_WORK/e")"
+vg_ctl audit export | grep '"point.delete"' | grep -q "vgt-$$-b/$v1" || vg_fail "the version delete is not audited"
+st=$(curl -s --cacert "$GW_CA" --noproxy '*' -o "$VG_WORK/anon" -w '%{http_code}' -X DELETE "$S3/vgt-$$-b/dir/big.bin")
+[ "$st" = 403 ] && grep -q AccessDenied "$VG_WORK/anon" || vg_fail "anonymous DELETE: $st $(cat "$VG_WORK/anon")"
+vg_log "ok: versions, delete markers (agents refused, Owner allowed), a version delete (audited), anonymous refused"
 
 # SigV4 refusals, decided by vaultd
 sed 's/^\(AWS_SECRET_ACCESS_KEY=\).\(.*\)$/\1X\2/' "$VG_WORK/own.keys" >"$VG_WORK/bad.keys"
