@@ -175,6 +175,12 @@ enum vg_op {
 	 * (VP_VIEW on the vault; every row for local root and auditors; a
 	 * caller always sees its own jobs). */
 	VG_OP_JOB_RUNNING,
+	/* The private endpoint's firewall, read by the vaultnet helper
+	 * (vault/firewall.h): KIND("show"|"verify"|"export"|"explain")
+	 * [VALUE(source address) [NAME(port 1-65535 | "ping")]: explain] ->
+	 * RESP {COUNT(vaultnet's exit status: 1 = drift) SIZE}, DATA (its
+	 * output), END. Local root, auditors, monitors, vault Owners. */
+	VG_OP_FIREWALL,
 	/* S3 (issue 16; vault/s3.h). Keys: local root or an Owner (as tokens). */
 	VG_OP_S3_KEY_CREATE,    /* PRINCIPAL -> ID(access key id) TOKEN(secret, shown once) */
 	VG_OP_S3_KEY_LIST,      /* [PRINCIPAL] -> ROW {ID PRINCIPAL TIME} */
@@ -187,6 +193,10 @@ enum vg_op {
 	VG_OP_S3_WRITE,
 	VG_OP_MAX_CORE = VG_OP_S3_WRITE,
 };
+
+/* AUDIT_EXPORT's FLAGS: this read is a person's view (the console):
+ * vaultd records it as audit.view before it sends the entries. */
+#define VG_AUDIT_EXPORT_VIEW (1u << 0)
 
 /* WHOAMI's FLAGS: the caller is local root or Owner of some vault (the
  * gateway's fair share of vaultd links keeps a reserve for them). */

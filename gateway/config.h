@@ -50,6 +50,8 @@ struct gw_config {
 	uint64_t vaultd_links_reserved;
 	uint64_t workers;
 	uint64_t vaultd_timeout;        /* seconds a vaultd call may block */
+	uint64_t ui_idle_timeout;       /* the console: a session unused this long ends (s) */
+	uint64_t ui_session_max;        /* the console: a session ends this long after login (s) */
 	/* S3 (issue 16): off unless s3_listen is given */
 	bool has_s3;
 	struct gw_listen s3_listen;

@@ -969,6 +969,13 @@ int h_audit_export(struct conn *k, const struct vg_msg *m)
 	/* Repeated refusals counted so far are written first (denials.h). */
 	if ((r = vdeny_flush(k->c, true)))
 		log_warnx("aggregated refusals: %s", vg_strerror(r));
+	{
+		uint32_t fl = 0;
+		if (vg_msg_u32(m, VG_TAG_FLAGS, &fl) == 0 && (fl & VG_AUDIT_EXPORT_VIEW) &&
+		    (r = vcore_audit(k->c, &k->who, "audit.view", sc.vault ? vault : "*", "ok",
+			     "the audit log viewed in the console")))
+			return send_err(k, r, "audit.view could not be recorded: %s", vg_strerror(r));
+	}
 	if ((r = vdb_begin(k->c->db, false, &txn)))
 		return send_err(k, r, NULL);
 	if ((r = vg_send_frame(k->fd, resp_ok(k)))) {

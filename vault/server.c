@@ -229,6 +229,7 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_RESTIC_DELETED] = {"restic.deleted", h_restic_deleted, true},
 	[VG_OP_RESTIC_UNDELETE] = {"restic.undelete", h_restic_undelete},
 	[VG_OP_JOB_RUNNING] = {"job.running", h_job_running, true},
+	[VG_OP_FIREWALL] = {"firewall", h_firewall, true},
 	[VG_OP_S3_KEY_CREATE] = {"s3.key.create", h_s3_key_create},
 	[VG_OP_S3_KEY_LIST] = {"s3.key.list", h_s3_key_list, true},
 	[VG_OP_S3_KEY_DELETE] = {"s3.key.delete", h_s3_key_delete},
@@ -299,7 +300,7 @@ static int authenticate(struct conn *k, uint32_t op, const struct vg_msg *m)
 		if (vg_msg_str(m, VG_TAG_AUTH_USER, user, sizeof(user)) || vg_name_check(user, VG_PRINCIPAL_NAME_MAX))
 			snprintf(user, sizeof(user), "unknown");
 		snprintf(k->who.principal, sizeof(k->who.principal), "%s", user);
-		if (vauth_note_failure(peer, source, sizeof(source)))
+		if (vauth_note_failure(k->c, peer, source, sizeof(source)))
 			(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, source,
 				"10 or more failed authentications within 5 minutes");
 	}

@@ -36,8 +36,6 @@
 
 static const char *prog = "vaultctl";
 
-static int read_token(const char *path, char *out, size_t outsz);
-
 /* A secret given the old way, on the command line: warn, copy it, and
  * overwrite argv's copy so /proc/PID/cmdline shows it no longer (it was
  * visible until now: the reason for the warning). */
@@ -1218,8 +1216,8 @@ static int cmd_agent(struct vgc *c, int argc, char **argv)
 		if (argc == 3)
 			legacy_secret(argv[2], "the registration token", "--token-file FILE|-", reg,
 				sizeof(reg));
-		else if ((r = read_token(argv[3], reg, sizeof(reg))))
-			return fail("%s: cannot read a registration token: %s", argv[3], vg_strerror(r));
+		else if ((r = vgc_read_secret(argv[3], reg, sizeof(reg))))
+			return fail("%s: cannot read a registration token: %s", argv[3], vgc_secret_strerror(r));
 		w = vgc_req(c, VG_OP_AGENT_ACTIVATE);
 		vg_msgb_str(w, VG_TAG_NAME, argv[1]);
 		vg_msgb_str(w, VG_TAG_TOKEN, reg);
@@ -1669,29 +1667,6 @@ static int cmd_misc(struct vgc *c, const char *word, int argc, char **argv)
 	return 2;
 }
 
-/* One line from a file, or from stdin for "-": tokens and PINs never come
- * from argv (ps, /proc/PID/cmdline). */
-static int read_token(const char *path, char *out, size_t outsz)
-{
-	bool in = strcmp(path, "-") == 0;
-	FILE *f = in ? stdin : fopen(path, "re");
-	size_t n;
-
-	if (!f)
-		return -errno;
-	if (!fgets(out, (int)outsz, f)) {
-		if (!in)
-			fclose(f);
-		return VG_EINVAL;
-	}
-	if (!in)
-		fclose(f);
-	n = strlen(out);
-	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
-		out[--n] = 0;
-	return n ? 0 : VG_EINVAL;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1730,8 +1705,8 @@ int main(int argc, char **argv)
 		case 's': sock = optarg; break;
 		case 'u': auth.user = optarg; break;
 		case 't':
-			if ((r = read_token(optarg, token, sizeof(token))))
-				return fail("%s: cannot read a token: %s", optarg, vg_strerror(r));
+			if ((r = vgc_read_secret(optarg, token, sizeof(token))))
+				return fail("%s: cannot read a token: %s", optarg, vgc_secret_strerror(r));
 			auth.token = token;
 			break;
 		case 'G': auth.grant = optarg; break;
@@ -1740,8 +1715,8 @@ int main(int argc, char **argv)
 			auth.pin = pin;
 			break;
 		case 'p':
-			if ((r = read_token(optarg, pin, sizeof(pin))))
-				return fail("%s: cannot read a PIN: %s", optarg, vg_strerror(r));
+			if ((r = vgc_read_secret(optarg, pin, sizeof(pin))))
+				return fail("%s: cannot read a PIN: %s", optarg, vgc_secret_strerror(r));
 			auth.pin = pin;
 			break;
 		case 'q': vtp_set_quiet(true); break;

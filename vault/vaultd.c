@@ -29,6 +29,7 @@
 #include "audit_guard.h"
 #include "buf.h"
 #include "checkpoint.h"
+#include "firewall.h"
 #include "core.h"
 #include "itemset.h"
 #include "missed.h"
@@ -200,6 +201,10 @@ static void usage(FILE *f)
 		"  --scrub-every DURATION  re-read every blob and check every tag this often\n"
 		"                      (e.g. 7d; default: no scheduled scrub)\n"
 		"  --scrub-rate MB/s   the scheduled scrub's read rate limit (default: none)\n"
+		"  --vaultnet-config FILE  vaultnet's configuration: the console's firewall page\n"
+		"                      runs `vaultnet show|verify|explain` with it (VG_OP_FIREWALL)\n"
+		"  --vaultnet PATH     that helper (default: vaultnet beside vaultd, else\n"
+		"                      /usr/sbin/vaultnet)\n"
 		"  --syslog            log to syslog instead of stderr\n"
 		"  --check             look at the state read-only (safe beside a running vaultd):\n"
 		"                      keys, metadata, uploads in flight, audit chain; print\n"
@@ -304,6 +309,8 @@ int main(int argc, char **argv)
 		{"disk-floor", required_argument, NULL, 'F'},
 		{"scrub-every", required_argument, NULL, 'E'},
 		{"scrub-rate", required_argument, NULL, 'R'},
+		{"vaultnet-config", required_argument, NULL, 'N'},
+		{"vaultnet", required_argument, NULL, 'B'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"import-keys", required_argument, NULL, 'X'},
 		{"passphrase-file", required_argument, NULL, 'Y'},
@@ -312,6 +319,7 @@ int main(int argc, char **argv)
 	};
 	struct vsrv_opts so = {0};
 	const char *dir = NULL, *p11conf = NULL, *store = "dir", *import = NULL, *passfile = NULL;
+	const char *vnconf = NULL, *vnbin = NULL;
 	struct vs_rados_conf rc = {0};
 	const struct vs_rados_conf *rados = NULL;
 	long ckpt_min = 15;
@@ -366,6 +374,8 @@ int main(int argc, char **argv)
 			}
 			scrub.rate <<= 20;
 			break;
+		case 'N': vnconf = optarg; break;
+		case 'B': vnbin = optarg; break;
 		case 'v': verbose++; break;
 		case 'X': import = optarg; break;
 		case 'Y': passfile = optarg; break;
@@ -398,6 +408,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vaultd: --checkpoint-minutes: 0..30000\n");
 		return 2;
 	}
+	vfw_configure(vnconf, vnbin);
 	log_init("vaultd", use_syslog, verbose);
 	umask(077);
 	/* Keys live in this process: no core dumps, no ptrace by peers. */

@@ -740,23 +740,6 @@ out:
 
 /* ---- commands ------------------------------------------------------------------ */
 
-static int read_secret(const char *path, char *out, size_t n)
-{
-	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
-	long k;
-
-	if (fd < 0)
-		return -errno;
-	k = vg_read_full(fd, out, n - 1);
-	if (fd)
-		close(fd);
-	if (k <= 0)
-		return VG_EINVAL;
-	out[k] = 0;
-	out[strcspn(out, "\r\n")] = 0;
-	return *out ? 0 : VG_EINVAL;
-}
-
 static int cmd_remote(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[0], "add") == 0) {
@@ -782,8 +765,8 @@ static int cmd_remote(int argc, char **argv)
 			return fail("--ca %s: %s", ca, strerror(errno));
 		if (!*user || strlen(user) > 128 || strpbrk(user, ": \t\r\n"))
 			return fail("--user: a principal name of 1-128 bytes, without ':' or spaces");
-		if ((r = read_secret(tf, token, sizeof(token))))
-			return fail("--token-file %s: cannot read a token", tf);
+		if ((r = vgc_read_secret(tf, token, sizeof(token))))
+			return fail("--token-file %s: cannot read a token: %s", tf, vgc_secret_strerror(r));
 		if ((r = httpc_new(url, cab, user, token, &h, why, sizeof(why)))) {
 			OPENSSL_cleanse(token, sizeof(token));
 			return fail("remote %s: %s", name, why);

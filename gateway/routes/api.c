@@ -11,6 +11,7 @@
 #include "body.h"
 #include "buf.h"
 #include "fetch.h"
+#include "names.h"
 #include "api.h"
 #include "proxy.h"
 #include "reply.h"
@@ -62,12 +63,7 @@ static int split_path(const char *path, struct api_path *p)
 
 static bool point_ok(const char *s)
 {
-	if (strlen(s) != POINT_ID_LEN)
-		return false;
-	for (const char *c = s; *c; c++)
-		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
-			return false;
-	return true;
+	return vg_hexid_check(s, POINT_ID_LEN) == 0;
 }
 
 /* ---- vaultd fields -> JSON ----------------------------------------------- */

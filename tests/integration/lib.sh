@@ -50,6 +50,14 @@ vg_init() {
 
 vg_track() { _vg_pids+=("$1"); }
 
+# vg_gate_open FIFO: release a writer that waits with `read -r _ <FIFO`.
+# Bounded, so a writer that never reaches its gate fails the test instead
+# of hanging it (writers gate with `head ... || true` for the same reason:
+# under set -e a SIGPIPE would end them before their read).
+vg_gate_open() {
+	timeout 30 sh -c 'echo go >"$1"' _ "$1" || vg_fail "nobody was waiting at the gate $1"
+}
+
 # vg_wait_socket PATH [SECONDS]: wait until a UNIX socket accepts.
 vg_wait_socket() {
 	local path=$1 t=${2:-20} i=0

@@ -3,6 +3,7 @@
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <linux/netfilter.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -278,6 +279,21 @@ START_TEST(t_text)
 }
 END_TEST
 
+/* One table of hook and policy names for verify and show/export. */
+START_TEST(t_hook_policy_names)
+{
+	ck_assert_str_eq(vn_hook_name(NF_INET_PRE_ROUTING), "prerouting");
+	ck_assert_str_eq(vn_hook_name(NF_INET_LOCAL_IN), "input");
+	ck_assert_str_eq(vn_hook_name(NF_INET_FORWARD), "forward");
+	ck_assert_str_eq(vn_hook_name(NF_INET_LOCAL_OUT), "output");
+	ck_assert_str_eq(vn_hook_name(NF_INET_POST_ROUTING), "postrouting");
+	ck_assert_str_eq(vn_hook_name(NF_INET_NUMHOOKS), "?");
+	ck_assert_str_eq(vn_policy_name(NF_DROP), "drop");
+	ck_assert_str_eq(vn_policy_name(NF_ACCEPT), "accept");
+	ck_assert_str_eq(vn_policy_name(NF_QUEUE), "?");
+}
+END_TEST
+
 /* egress rules (issue 14): in the output chain before its drop, encoded,
  * decoded and verified like the rest; explain --to picks them. */
 START_TEST(t_egress)
@@ -357,6 +373,7 @@ Suite *ruleset_suite(void)
 	tcase_add_test(tc, t_explain);
 	tcase_add_test(tc, t_encoding_and_verify);
 	tcase_add_test(tc, t_text);
+	tcase_add_test(tc, t_hook_policy_names);
 	tcase_add_test(tc, t_egress);
 	suite_add_tcase(s, tc);
 	return s;
