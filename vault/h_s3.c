@@ -97,7 +97,7 @@ static int need_s3(struct s3req *x, enum vperm p)
 	return n;  /* 0 allowed; 1 refused (answered, audited); <0 I/O */
 }
 
-#define NEED(x, p)                                    \
+#define S3NEED(x, p)                                    \
 	do {                                          \
 		int _n = need_s3((x), (p));           \
 		if (_n)                               \
@@ -336,7 +336,7 @@ static int a_create_bucket(struct s3req *x)
 		return s3_refuse(x, VG_ENAME, "InvalidBucketName",
 			"bucket names are 3..63 of a-z 0-9 . - (S3's rules)");
 	if (vcore_item_get(x->k->c, x->vault, x->bucket, &x->it) == 0) {
-		NEED(x, VP_VIEW);
+		S3NEED(x, VP_VIEW);
 		return s3_err(x, VG_EEXISTS, strcmp(x->it.kind, "s3") == 0 ?
 			"BucketAlreadyOwnedByYou" : "BucketAlreadyExists", "%s exists", x->bucket);
 	}
@@ -368,7 +368,7 @@ static int a_head_bucket(struct s3req *x)
 	struct vg_wr *w;
 	int r;
 
-	NEED(x, VP_VIEW);
+	S3NEED(x, VP_VIEW);
 	if ((r = vs3_bucket_get(x->k->c, x->it.id, &b)))
 		return s3_err(x, r, "InternalError", "%s", vg_strerror(r));
 	w = resp_ok(x->k);
@@ -407,7 +407,7 @@ static int list_common(struct s3req *x, bool versions)
 	size_t n = 0;
 	int r;
 
-	NEED(x, VP_VIEW);
+	S3NEED(x, VP_VIEW);
 	(void)vg_msg_bytes(x->m, VG_TAG_S3_KEY, &pfx, &pl);
 	(void)vg_msg_bytes(x->m, VG_TAG_S3_KEY2, &after, &al);
 	if ((r = vs3_versions(x->k->c, x->vault, x->bucket, (const char *)pfx, pl, &vs, &n)))
@@ -666,7 +666,7 @@ static int a_put_object(struct s3req *x)
 	char why[300];
 	int r;
 
-	NEED(x, VP_BACKUP);
+	S3NEED(x, VP_BACKUP);
 	if (vg_msg_bytes(x->m, VG_TAG_S3_CANON, &canon, &cl) == 0) {
 		struct vg_sigv4_creq q;
 		char ph[80];
@@ -798,7 +798,7 @@ static int a_get_object(struct s3req *x, bool head)
 	uint32_t fl = 0;
 	int r;
 
-	NEED(x, head ? VP_VIEW : VP_RESTORE);
+	S3NEED(x, head ? VP_VIEW : VP_RESTORE);
 	if ((r = object_version(x, &v)))
 		return r < 0 ? r : 0;
 	if (head) {
@@ -859,7 +859,7 @@ static int a_delete_object(struct s3req *x)
 	char why[400] = "", detail[200], ps[17];
 	int r;
 
-	NEED(x, VP_STOP);
+	S3NEED(x, VP_STOP);
 	if (!x->has_version) {
 		/* a delete marker: a new version with no data */
 		struct vr_point p;

@@ -264,7 +264,7 @@ static int s3_authenticate(struct conn *k, uint32_t op, const struct vg_msg *m, 
 	audit_refusal(k, "s3.auth", "-", VG_EAUTH, why);
 	k->auth_audited = true;
 	snprintf(k->auth_why, sizeof(k->auth_why), "%s", why);
-	if (vauth_note_failure(peer, source, sizeof(source)))
+	if (vauth_note_failure(k->c, peer, source, sizeof(source)))
 		(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, source,
 			"10 or more failed authentications within 5 minutes");
 	return r;
