@@ -383,7 +383,11 @@ static void serve(struct conn *k)
 		if (r) {
 			if (r != VG_ECLOSED)
 				log_debug("session %llu: %s", (unsigned long long)k->session, vg_strerror(r));
-			if (r == VG_EPROTO || r == VG_ETOOBIG)
+			if (r == VG_EPROTO && m.bad_tag)
+				(void)send_err(k, VG_EPROTO, "malformed frame: %s is %u bytes, longer "
+					"than %u", vg_tag_name(m.bad_tag), m.bad_len,
+					vg_tag_max(m.bad_tag));
+			else if (r == VG_EPROTO || r == VG_ETOOBIG)
 				(void)send_err(k, VG_EPROTO, "malformed frame");
 			return;
 		}
