@@ -15,8 +15,8 @@
 #     vault src (host1, repo)    (repl: replicator)                 vault dst
 #                                 vaultgw B 127.0.0.1:PB ◄─TLS── restic (restore)
 #
-# (The namespace pair with vaultnet egress rules on the secondary is not
-# built here: loopback only.)
+# (Loopback only; replicate_ns.sh runs the pull through a namespace pair
+# with vaultnet rulesets on both sides.)
 set -eu
 . "$VG_SRC/tests/integration/gateway/lib_gw.sh"
 vg_init
