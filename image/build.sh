@@ -91,7 +91,7 @@ for b in vaultd vaultctl; do
 	[ -x "$pkg/usr/sbin/$b" ] || [ -x "$pkg/usr/bin/$b" ] || die "$b was not installed by meson"
 done
 if [ -x "$pkg/usr/sbin/vaultnet" ]; then
-	units="$units vaultnet.service vaultnet-verify.timer"
+	units="$units vaultnet.service vaultnet-verify.timer vaultnet-query.socket"
 	extra="${extra}vaultnet (the private-endpoint namespace and firewall), "
 else
 	echo "build.sh: NOTE: vaultnet not built: the image has no private endpoint (no vg-pe namespace)"
