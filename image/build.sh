@@ -102,6 +102,10 @@ if [ -x "$pkg/usr/sbin/vaultgw" ]; then
 else
 	echo "build.sh: NOTE: vaultgw not built: the image has no TLS gateway"
 fi
+# vaultsync runs in the gateway's namespace (its egress rule): only with vaultnet.
+if [ -x "$pkg/usr/bin/vaultsync" ] && [ -x "$pkg/usr/sbin/vaultnet" ]; then
+	units="$units vaultsync.service"
+fi
 
 # The first Owner comes from a token hash in the seed: vaultctl must be able
 # to import one (principal add --token-sha256).
