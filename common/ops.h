@@ -175,7 +175,13 @@ enum vg_op {
 	 * (VP_VIEW on the vault; every row for local root and auditors; a
 	 * caller always sees its own jobs). */
 	VG_OP_JOB_RUNNING,
-	VG_OP_MAX_CORE = VG_OP_JOB_RUNNING,
+	/* The private endpoint's firewall, read by the vaultnet helper
+	 * (vault/firewall.h): KIND("show"|"verify"|"export"|"explain")
+	 * [VALUE(source address) [NAME(port 1-65535 | "ping")]: explain] ->
+	 * RESP {COUNT(vaultnet's exit status: 1 = drift) SIZE}, DATA (its
+	 * output), END. Local root, auditors, monitors, vault Owners. */
+	VG_OP_FIREWALL,
+	VG_OP_MAX_CORE = VG_OP_FIREWALL,
 };
 
 /* AUDIT_EXPORT's FLAGS: this read is a person's view (the console):

@@ -228,6 +228,7 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_RESTIC_DELETED] = {"restic.deleted", h_restic_deleted, true},
 	[VG_OP_RESTIC_UNDELETE] = {"restic.undelete", h_restic_undelete},
 	[VG_OP_JOB_RUNNING] = {"job.running", h_job_running, true},
+	[VG_OP_FIREWALL] = {"firewall", h_firewall, true},
 };
 
 /* ---- authentication -------------------------------------------------------- */

@@ -105,6 +105,7 @@ int stream_download(struct conn *k, struct vcore_download *d, const struct vr_ob
 typedef int (*vhandler)(struct conn *k, const struct vg_msg *m);
 int h_ping(struct conn *k, const struct vg_msg *m);
 int h_job_running(struct conn *k, const struct vg_msg *m);
+int h_firewall(struct conn *k, const struct vg_msg *m);
 int h_whoami(struct conn *k, const struct vg_msg *m);
 int h_vault_create(struct conn *k, const struct vg_msg *m);
 int h_vault_list(struct conn *k, const struct vg_msg *m);

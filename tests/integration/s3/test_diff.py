@@ -28,6 +28,8 @@ COMPAT = {
     ("governance", "delete-version-bypass-no-grant"): {"vg": (403, "AccessDenied")},
     ("governance", "shorten-bypass-no-grant"): {"vg": (403, "AccessDenied")},
     ("governance", "get-after-bypass-no-grant"): {"vg": (200, None)},
+    ("bypass_grant", "grant-for-another-version"): {"vg": (403, "AccessDenied")},
+    ("bypass_grant", "other-version-state"): {"vg": (200, None)},
     ("versioning", "suspend"): {"vg": (400, "InvalidBucketState")},
     ("multipart", "complete-out-of-order"): {"vg": (400, "InvalidPartOrder")},
     ("sigv4", "wrong-region"): {"vg": (400, "AuthorizationHeaderMalformed")},
@@ -485,6 +487,38 @@ def case_sigv4(r):
     r.do("payload-absent", (404, "NoSuchKey"), s3.get_object, Bucket=b, Key="payload")
 
 
+def case_bypass_grant(r):
+    """GOVERNANCE bypass with a grant: radosgw needs only the header; vaultgw
+    needs an Owner with an approved MUA grant (delete-data on
+    VAULT/BUCKET/VERSION) in X-Vaultgate-Grant, for that version only, once.
+    Runs last: it puts a guard on vaultgw's vault, which makes every later
+    version delete critical."""
+    t, s3 = r.t, r.t.s3
+    b = lock_bucket(r, "grant")
+    v1 = vid(r.do("put-1", (200, None), s3.put_object, Bucket=b, Key="g1", Body=b"1",
+                  ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=until(1)))
+    v2 = vid(r.do("put-2", (200, None), s3.put_object, Bucket=b, Key="g2", Body=b"2",
+                  ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=until(1)))
+    grant = "0" * 32
+    if t.name == "vg":
+        vault = os.environ["S3_VG_VAULT"]
+        s3util.vaultctl(t, None, "vault", "set", vault, "guard", os.environ["S3_VG_GUARD"])
+        out = s3util.vaultctl(t, "owner", "mua", "request", vault, "delete-data",
+                              f"{vault}/{b}/{v1}")
+        grant = out.split()[-1]
+        s3util.vaultctl(t, "approver", "mua", "approve", grant)
+    sg = s3util.with_header(t.client(), "X-Vaultgate-Grant", grant)
+    r.do("grant-without-bypass", (403, "AccessDenied"), sg.delete_object, Bucket=b, Key="g1",
+         VersionId=v1)
+    r.do("delete-with-grant", (204, None), sg.delete_object, Bucket=b, Key="g1", VersionId=v1,
+         BypassGovernanceRetention=True)
+    r.do("gone", (404, "NoSuchKey"), s3.get_object, Bucket=b, Key="g1", VersionId=v1)
+    r.do("grant-for-another-version", (204, None), sg.delete_object, Bucket=b, Key="g2",
+         VersionId=v2, BypassGovernanceRetention=True)
+    r.do("other-version-state", (404, "NoSuchKey"), s3.get_object, Bucket=b, Key="g2",
+         VersionId=v2)
+
+
 CASES = {
     "buckets": case_buckets,
     "listing": case_listing,
@@ -495,6 +529,7 @@ CASES = {
     "governance": case_governance,
     "legal_hold": case_legal_hold,
     "sigv4": case_sigv4,
+    "bypass_grant": case_bypass_grant,  # last: guards vaultgw's vault
 }
 ONLY = os.environ.get("S3_CASES", "").split()
 
