@@ -472,7 +472,9 @@ int vcore_open_store(const char *dir, unsigned flags, const char *lock_info,
 		goto fail;
 	}
 	if (rados) {
-		if ((r = vs_open_rados(rados, &c->store, why, whysz)))
+		struct vs_rados_conf rc = *rados;
+		rc.readonly = ro;
+		if ((r = vs_open_rados(&rc, &c->store, why, whysz)))
 			goto fail;
 	} else {
 		SUB("blobs");
@@ -1122,7 +1124,7 @@ struct vcore_upload {
 	int repair;               /* vcore_repair_begin: rewrites an object's blob */
 	uint8_t rep_old[VC_BLOBID_LEN];
 	uint32_t rep_seg;
-	char why[200];            /* why a write was refused (VG_ENOSPACE) */
+	char why[512];            /* why a write was refused (VG_ENOSPACE) */
 };
 
 static int object_key(uint8_t *key, uint64_t pid, const char *name)
@@ -1229,6 +1231,18 @@ const char *vcore_upload_why(const struct vcore_upload *u)
 	return u->why[0] ? u->why : NULL;
 }
 
+/* The store itself refused a write for lack of space (a RADOS pool that
+ * filled during the upload): say where. */
+static int store_full(struct vcore_upload *u, int r)
+{
+	char desc[1400];
+
+	if (r == VG_ENOSPACE && !u->why[0] && vs_describe(u->c->store, desc, sizeof(desc)) == 0)
+		snprintf(u->why, sizeof(u->why), "storage full: %.300s refused the write: out of space; "
+			"free space (delete or purge points) and retry", desc);
+	return r;
+}
+
 int vcore_upload_write(struct vcore_upload *u, const void *p, size_t n)
 {
 	uint64_t had = vs_writer_size(u->w);
@@ -1244,7 +1258,7 @@ int vcore_upload_write(struct vcore_upload *u, const void *p, size_t n)
 	if (had / VS_SEG_SIZE != (had + n) / VS_SEG_SIZE &&
 	    vquota_disk_check(u->c, UINT64_MAX, u->why, sizeof(u->why)))
 		return VG_ENOSPACE;
-	return vs_writer_write(u->w, p, n);
+	return store_full(u, vs_writer_write(u->w, p, n));
 }
 
 /* ---- repair: a good copy replaces a damaged blob (issue 14) ------------------ */
@@ -1395,7 +1409,7 @@ int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_H
 	if (u->want_size != UINT64_MAX && vs_writer_size(u->w) != u->want_size)
 		return VG_EINVAL;  /* short body */
 	if ((r = vs_writer_finish(u->w, size, sha)))
-		return r;
+		return store_full(u, r);
 	if (u->have_sha && CRYPTO_memcmp(sha, u->want_sha, VC_HASH_LEN) != 0)
 		return VG_EINVAL;
 	if (u->repair)
@@ -1464,6 +1478,10 @@ int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_H
 		goto fail;
 	if ((r = vdb_commit(txn)))
 		return r;
+	/* On RADOS, a restic snapshot file is named in the pool's journal, so a
+	 * rebuild from an older checkpoint can name it as lost (checkpoint.h). */
+	if (u->repo)
+		vcore_journal_object(c, u->vault, u->item, u->point_id, o.created, u->object);
 	vs_writer_free(u->w, 1);
 	u->w = NULL;
 	if (u->have_old)

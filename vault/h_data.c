@@ -551,7 +551,8 @@ int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const 
 	}
 	if ((r = vcore_upload_finish(u, &got, sha))) {
 		const char *why = r == VG_EINVAL ?
-			"the body does not match its declared size or SHA-256" : vg_strerror(r);
+			"the body does not match its declared size or SHA-256" :
+			r == VG_ENOSPACE && vcore_upload_why(u) ? vcore_upload_why(u) : vg_strerror(r);
 		audit_fail(k, op, target, r, true);
 		job_done(k, r, 0, why);
 		r = send_err(k, r, "%s: %s", target, why);

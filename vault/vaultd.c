@@ -3,6 +3,7 @@
  *   vaultd --state-dir DIR --socket PATH [--socket-group G] [--syslog] [-v] [--check]
  *          [--pkcs11-config FILE] [--alert-outbox]
  *          [--store dir|rados --ceph-conf FILE --ceph-pool POOL [--ceph-id NAME]
+ *           [--ceph-keyring FILE]
  *           [--ceph-timeout S] [--checkpoint-minutes N]]
  *          [--disk-floor BYTES] [--scrub-every DURATION] [--scrub-rate MB/s]
  *
@@ -190,6 +191,7 @@ static void usage(FILE *f)
 		"  --ceph-conf FILE    rados: the cluster's ceph.conf (monitors, keyring)\n"
 		"  --ceph-pool POOL    rados: the pool (one vaultgate state directory per pool)\n"
 		"  --ceph-id NAME      rados: the cephx user, without \"client.\" (default admin)\n"
+		"  --ceph-keyring FILE rados: that user's keyring (default: the conf's keyring)\n"
 		"  --ceph-timeout S    rados: monitor, OSD and mount timeout in seconds (default 30)\n"
 		"  --checkpoint-minutes N  rados: write the metadata checkpoint to the pool every\n"
 		"                      N minutes (default 15; 0: only at start and shutdown)\n"
@@ -303,6 +305,7 @@ int main(int argc, char **argv)
 		{"ceph-conf", required_argument, NULL, 'C'},
 		{"ceph-pool", required_argument, NULL, 'P'},
 		{"ceph-id", required_argument, NULL, 'I'},
+		{"ceph-keyring", required_argument, NULL, 'k'},
 		{"ceph-timeout", required_argument, NULL, 'T'},
 		{"checkpoint-minutes", required_argument, NULL, 'K'},
 		{"recover-from-pool", no_argument, NULL, 'Q'},
@@ -348,6 +351,7 @@ int main(int argc, char **argv)
 		case 'C': rc.conf = optarg; break;
 		case 'P': rc.pool = optarg; break;
 		case 'I': rc.id = optarg; break;
+		case 'k': rc.keyring = optarg; break;
 		case 'T': rc.timeout_s = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'K': ckpt_min = strtol(optarg, NULL, 10); break;
 		case 'Q': recover_pool = 1; break;
@@ -396,7 +400,7 @@ int main(int argc, char **argv)
 		if (rc.timeout_s == 0 || rc.timeout_s > 3600)
 			rc.timeout_s = 30;
 		rados = &rc;
-	} else if (strcmp(store, "dir") != 0 || rc.conf || rc.pool || rc.id) {
+	} else if (strcmp(store, "dir") != 0 || rc.conf || rc.pool || rc.id || rc.keyring) {
 		fprintf(stderr, "vaultd: --store is dir (the default) or rados; --ceph-* need --store rados\n");
 		return 2;
 	}
@@ -466,12 +470,16 @@ int main(int argc, char **argv)
 		fatalx("the trusted-time mark: %s", vg_strerror(r));
 	if (recover_pool) {
 		char lostlist[4096];
-		unsigned lost = 0;
-		if ((r = vcore_pool_recovered(c, ckpt_created, &lost, lostlist, sizeof(lostlist))))
+		unsigned lost = 0, snaps = 0;
+		if ((r = vcore_pool_recovered(c, ckpt_created, &lost, &snaps, lostlist, sizeof(lostlist))))
 			fatalx("recovery from the pool: naming lost points: %s", vg_strerror(r));
 		printf("recovered from the checkpoint of %llu (vault time); %u point%s committed after "
-			"it %s lost%s\n%s", (unsigned long long)ckpt_created, lost, lost == 1 ? "" : "s",
-			lost == 1 ? "is" : "are", lost ? ":" : "", lostlist);
+			"it %s lost", (unsigned long long)ckpt_created, lost, lost == 1 ? "" : "s",
+			lost == 1 ? "is" : "are");
+		if (snaps)
+			printf("; %u restic snapshot%s committed after it %s lost", snaps,
+				snaps == 1 ? "" : "s", snaps == 1 ? "is" : "are");
+		printf("%s\n%s", lost || snaps ? ":" : "", lostlist);
 	}
 	if (!check && (r = vanchor_maybe(c, 1)))  /* where the chain stands at start-up */
 		log_warnx("audit anchor: %s", vg_strerror(r));

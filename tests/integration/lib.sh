@@ -70,13 +70,17 @@ vg_wait_socket() {
 }
 
 # The blob store under test: VG_STORE=dir (the default) or VG_STORE=rados
-# with VG_CEPH_CONF and VG_CEPH_POOL (tests/integration/ceph/ runs the vault
+# with VG_CEPH_CONF and VG_CEPH_POOL, and VG_CEPH_ID + VG_CEPH_KEYRING for a
+# cephx user other than admin (tests/integration/ceph/ runs the vault
 # tests that way against a throw-away cluster, one pool per test).
 VG_STORE=${VG_STORE:-dir}
 vg_store_args() {
 	if [ "$VG_STORE" = rados ]; then
 		VG_STORE_ARGS=(--store rados --ceph-conf "${VG_CEPH_CONF:?}" --ceph-pool "${VG_CEPH_POOL:?}"
 			--ceph-timeout "${VG_CEPH_TIMEOUT:-20}")
+		# A cephx user of its own (cephlib.sh ceph_vault_client), else admin.
+		[ -z "${VG_CEPH_ID:-}" ] ||
+			VG_STORE_ARGS+=(--ceph-id "$VG_CEPH_ID" --ceph-keyring "${VG_CEPH_KEYRING:?}")
 	else
 		VG_STORE_ARGS=()
 	fi

@@ -63,7 +63,8 @@ rgw_up() {
 	command -v radosgw >/dev/null && command -v radosgw-admin >/dev/null ||
 		vg_fail "missing radosgw (scripts/install-deps.sh installs it)"
 	t0=$(date +%s.%N)
-	CEPH_MEMSTORE_BYTES=${CEPH_MEMSTORE_BYTES:-2147483648} ceph_up
+	# auth none: this radosgw has no key of its own (cephlib.sh defaults to cephx)
+	CEPH_AUTH=${CEPH_AUTH:-none} CEPH_MEMSTORE_BYTES=${CEPH_MEMSTORE_BYTES:-2147483648} ceph_up
 	s3_ca_init
 	port=$(_s3_free_port)
 	mkdir -p "$CEPH_DIR/rgw"
