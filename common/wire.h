@@ -130,6 +130,10 @@ struct vg_msg {
 	struct vg_field f[VG_WIRE_MAX_FIELDS];
 	const uint8_t *data;   /* DATA frames */
 	uint32_t datalen;
+	/* After a failed decode: the string field over its limit (0: none)
+	 * and its length, so the refusal can name it. */
+	uint16_t bad_tag;
+	uint32_t bad_len;
 };
 
 /* Decoding (untrusted input). */
@@ -159,5 +163,10 @@ int vg_send_data(int fd, uint32_t reqid, const void *p, uint32_t n);
 int vg_recv_msg(int fd, uint8_t *buf, struct vg_msg *m);
 
 const char *vg_frame_type_name(uint8_t type);
+/* A tag's name ("item", "principal"; "unknown") and its length bound: for
+ * string tags the most bytes, for the others the exact size. The name tags
+ * (vault, item, object, user, principal) are bounded by names.h. */
+const char *vg_tag_name(uint16_t tag);
+uint32_t vg_tag_max(uint16_t tag);
 
 #endif

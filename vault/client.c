@@ -232,11 +232,23 @@ static int recv_cur(struct vgc *c, struct vg_msg *m)
 	return 0;
 }
 
+/* Sends the request built in c->wr. A field the encoder refused (a name
+ * over its names.h limit) is named in the error; nothing is sent. */
+static int send_req(struct vgc *c)
+{
+	int r = vg_send_frame(c->fd, &c->wr);
+
+	if (r && c->wr.refused)
+		snprintf(c->err, sizeof(c->err), "%s is longer than %u bytes",
+			vg_tag_name(c->wr.refused), vg_tag_max(c->wr.refused));
+	return r;
+}
+
 int vgc_call(struct vgc *c, struct vg_msg *m)
 {
 	int r, st;
 
-	if ((r = vg_send_frame(c->fd, &c->wr)) || (r = recv_cur(c, m)))
+	if ((r = send_req(c)) || (r = recv_cur(c, m)))
 		return r;
 	if (m->type != VG_F_RESP)
 		return VG_EPROTO;
@@ -269,7 +281,7 @@ int vgc_upload_begin(struct vgc *c)
 	c->credit = 0;
 	c->up_failed = 0;
 	c->up_status = 0;
-	if ((r = vg_send_frame(c->fd, &c->wr)) || (r = recv_cur(c, &m)))
+	if ((r = send_req(c)) || (r = recv_cur(c, &m)))
 		return r;
 	if (m.type == VG_F_RESP) {
 		st = vg_msg_status(&m);

@@ -28,6 +28,7 @@
 #include "alerts.h"
 #include "anchor.h"
 #include "audit_guard.h"
+#include "denials.h"
 #include "names.h"
 #include "peer.h"
 #include "pin.h"
@@ -82,25 +83,20 @@ struct vg_wr *row(struct conn *k)
 	return &k->out;
 }
 
-/* Refusals and failures of mutating requests go to the audit chain. */
-static int is_refusal(int r)
-{
-	return r == VG_EAUTH || r == VG_EDENIED || r == VG_EIMMUTABLE || r == VG_EPOLICY ||
-	       r == VG_EMUA || r == VG_EPIN || r == VG_ENAME || r == VG_ELIMIT || r == VG_EBADSTATE;
-}
-
+/* Refusals and failures of mutating requests go to the audit chain, as
+ * "denied" or "failed" by the one classification (denials.h). */
 void audit_refusal(struct conn *k, const char *op, const char *target, int r, const char *why)
 {
-	if (vcore_audit(k->c, &k->who, op, target, is_refusal(r) ? "denied" : "failed",
+	if (vcore_audit(k->c, &k->who, op, target, vdeny_result(r),
 		    why ? why : vg_strerror(r)))
 		log_warnx("audit append failed for %s %s", op, target);
 }
 
 void audit_fail(struct conn *k, const char *op, const char *target, int r, bool mutating)
 {
-	if (!mutating && !is_refusal(r))
+	if (!mutating && !vdeny_is_refusal(r))
 		return;
-	if (vcore_audit(k->c, &k->who, op, target, is_refusal(r) ? "denied" : "failed",
+	if (vcore_audit(k->c, &k->who, op, target, vdeny_result(r),
 		    vg_strerror(r)))
 		log_warnx("audit append failed for %s %s", op, target);
 }
@@ -277,7 +273,7 @@ int need(struct conn *k, const char *op, const char *vault, const char *item, en
 	if (r == 0)
 		return 0;
 	snprintf(target, sizeof(target), "%s%s%s", vault, item ? "/" : "", item ? item : "");
-	if (vcore_audit(k->c, &k->who, op, target, r == VG_ENOTFOUND ? "failed" : "denied",
+	if (vcore_audit(k->c, &k->who, op, target, vdeny_result(r),
 		*why ? why : vg_strerror(r)))
 		log_warnx("audit append failed for %s %s", op, target);
 	r = send_err(k, r, "%s", *why ? why : vg_strerror(r));
@@ -388,7 +384,11 @@ static void serve(struct conn *k)
 		if (r) {
 			if (r != VG_ECLOSED)
 				log_debug("session %llu: %s", (unsigned long long)k->session, vg_strerror(r));
-			if (r == VG_EPROTO || r == VG_ETOOBIG)
+			if (r == VG_EPROTO && m.bad_tag)
+				(void)send_err(k, VG_EPROTO, "malformed frame: %s is %u bytes, longer "
+					"than %u", vg_tag_name(m.bad_tag), m.bad_len,
+					vg_tag_max(m.bad_tag));
+			else if (r == VG_EPROTO || r == VG_ETOOBIG)
 				(void)send_err(k, VG_EPROTO, "malformed frame");
 			return;
 		}
