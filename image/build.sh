@@ -124,7 +124,8 @@ for u in $units; do
 	esac
 done
 install -m 0755 "$here/files/firstboot" "$here/files/bootstrap" "$here/files/banner" "$here/files/datadisk" \
-	"$here/files/wait-listening" "$here/files/wait-link" "$here/files/mgmt-allow" "$pkg/usr/libexec/vaultgate/"
+	"$here/files/wait-listening" "$here/files/wait-link" "$here/files/mgmt-allow" "$here/files/mgmt-egress" \
+	"$pkg/usr/libexec/vaultgate/"
 install -m 0644 "$here/files/seed-parse.awk" "$pkg/usr/libexec/vaultgate/"
 install -m 0644 "$here/files/mgmt.nft" "$pkg/usr/share/vaultgate/"
 install -d "$pkg/usr/sbin"
