@@ -102,6 +102,10 @@ if [ -x "$pkg/usr/sbin/vaultgw" ]; then
 else
 	echo "build.sh: NOTE: vaultgw not built: the image has no TLS gateway"
 fi
+# vaultsync runs in the gateway's namespace (its egress rule): only with vaultnet.
+if [ -x "$pkg/usr/bin/vaultsync" ] && [ -x "$pkg/usr/sbin/vaultnet" ]; then
+	units="$units vaultsync.service"
+fi
 
 # The first Owner comes from a token hash in the seed: vaultctl must be able
 # to import one (principal add --token-sha256).
@@ -121,7 +125,8 @@ for u in $units; do
 	esac
 done
 install -m 0755 "$here/files/firstboot" "$here/files/bootstrap" "$here/files/banner" "$here/files/datadisk" \
-	"$here/files/wait-listening" "$here/files/wait-link" "$here/files/mgmt-allow" "$pkg/usr/libexec/vaultgate/"
+	"$here/files/wait-listening" "$here/files/wait-link" "$here/files/mgmt-allow" "$here/files/mgmt-egress" \
+	"$pkg/usr/libexec/vaultgate/"
 install -m 0644 "$here/files/seed-parse.awk" "$pkg/usr/libexec/vaultgate/"
 install -m 0644 "$here/files/mgmt.nft" "$pkg/usr/share/vaultgate/"
 install -d "$pkg/usr/sbin"
