@@ -342,6 +342,16 @@ void gw_s3_handle(struct gw_rctx *x)
 			r.action = "ListObjects";
 		else if (m == GW_M_GET && strcmp(sub, "versions") == 0)
 			r.action = "ListObjectVersions";
+		else if (strcmp(sub, "object-lock") == 0 && (m == GW_M_GET || m == GW_M_PUT))
+			r.action = m == GW_M_GET ? "GetObjectLockConfiguration" :
+						   "PutObjectLockConfiguration";
+		else if (strcmp(sub, "versioning") == 0 && (m == GW_M_GET || m == GW_M_PUT))
+			r.action = m == GW_M_GET ? "GetBucketVersioning" : "PutBucketVersioning";
+	} else if (sub && (m == GW_M_GET || m == GW_M_PUT)) {
+		if (strcmp(sub, "retention") == 0)
+			r.action = m == GW_M_GET ? "GetObjectRetention" : "PutObjectRetention";
+		else if (strcmp(sub, "legal-hold") == 0)
+			r.action = m == GW_M_GET ? "GetObjectLegalHold" : "PutObjectLegalHold";
 	} else if (!sub) {
 		char cs[2048];
 		if (m == GW_M_PUT && s3_header(&r, "x-amz-copy-source", cs, sizeof(cs)) != 1)
@@ -386,6 +396,22 @@ void gw_s3_handle(struct gw_rctx *x)
 		s3_get_object(&r, true);
 	else if (strcmp(r.action, "DeleteObject") == 0)
 		s3_delete_object(&r);
+	else if (strcmp(r.action, "PutObjectLockConfiguration") == 0)
+		s3_put_lockcfg(&r);
+	else if (strcmp(r.action, "GetObjectLockConfiguration") == 0)
+		s3_get_lockcfg(&r);
+	else if (strcmp(r.action, "PutObjectRetention") == 0)
+		s3_put_retention(&r);
+	else if (strcmp(r.action, "GetObjectRetention") == 0)
+		s3_get_retention(&r);
+	else if (strcmp(r.action, "PutObjectLegalHold") == 0)
+		s3_put_hold(&r);
+	else if (strcmp(r.action, "GetObjectLegalHold") == 0)
+		s3_get_hold(&r);
+	else if (strcmp(r.action, "PutBucketVersioning") == 0)
+		s3_versioning(&r, true);
+	else if (strcmp(r.action, "GetBucketVersioning") == 0)
+		s3_versioning(&r, false);
 	s3_close(&r);
 	if (!x->body_done)
 		x->close_after = true;

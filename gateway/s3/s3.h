@@ -10,6 +10,8 @@
  *   bucket.c  ListBuckets, CreateBucket, HeadBucket, ListObjects(V2),
  *             ListObjectVersions
  *   object.c  PutObject, GetObject (Range, If-*), HeadObject, DeleteObject
+ *   lock.c    Get/PutObjectLockConfiguration, Get/PutObjectRetention,
+ *             Get/PutObjectLegalHold, Get/PutBucketVersioning
  *   xml.c     expat parsers for the bodies and the escaping writer (s3x)
  *
  * Every action is one vaultd request, VG_OP_S3_READ or VG_OP_S3_WRITE with
@@ -74,6 +76,15 @@ void s3_create_bucket(struct s3_req *r);
 void s3_head_bucket(struct s3_req *r);
 void s3_list_objects(struct s3_req *r);
 void s3_list_versions(struct s3_req *r);
+
+/* lock.c */
+void s3_put_lockcfg(struct s3_req *r);
+void s3_get_lockcfg(struct s3_req *r);
+void s3_put_retention(struct s3_req *r);
+void s3_get_retention(struct s3_req *r);
+void s3_put_hold(struct s3_req *r);
+void s3_get_hold(struct s3_req *r);
+void s3_versioning(struct s3_req *r, bool put);
 
 /* object.c */
 void s3_put_object(struct s3_req *r);

