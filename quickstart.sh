@@ -191,6 +191,17 @@ VG_S3_BUCKET=$BUCKET
 EOF
 umask 022
 
+echo "== S3 from the allowed client: aws s3 cp into $BUCKET (its COMPLIANCE retention applies)"
+(
+	export AWS_ACCESS_KEY_ID=$s3id AWS_SECRET_ACCESS_KEY=$s3secret AWS_CA_BUNDLE=$CA
+	export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+	export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+	echo "hello from quickstart over S3" >"$QS/s3-hello.txt"
+	$IN_OK /usr/bin/aws --endpoint-url "$S3URL" s3 cp "$QS/s3-hello.txt" "s3://$BUCKET/hello.txt" >/dev/null
+	$IN_OK /usr/bin/aws --endpoint-url "$S3URL" s3api head-object --bucket "$BUCKET" --key hello.txt \
+		--query '[ObjectLockMode, ObjectLockRetainUntilDate]' --output text
+)
+
 echo "== a sample tree"
 sample=$QS/sample
 rm -rf "$sample"
@@ -264,6 +275,7 @@ cat <<EOT
 The appliance keeps running:
   vaultd   PID $(cat "$QS/vaultd.pid")   socket $SOCK   log $QS/vaultd.log
   vaultgw  PID $(cat "$QS/vaultgw.pid")   $URL   log $QS/vaultgw.log
+  S3       $S3URL   bucket $BUCKET (Object Lock, COMPLIANCE 1 day); keys in agent.env
 The network: appliance $TOPO_PE ($TOPO_PE_IP), allowed client $TOPO_OK ($TOPO_OK_IP),
 denied client $TOPO_NO ($TOPO_NO_IP), bridge $TOPO_BR. Audit the firewall:
   ./build/netns/vaultnet verify --config $NETCONF

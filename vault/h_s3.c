@@ -112,13 +112,13 @@ static int bind_check(struct s3req *x, char *why, size_t whysz)
 			vg_sigv4_uri_encode(&want, x->bucket, bl, false);
 		}
 		vg_wr_u8(&want, '/');
-		if (x->act->flags & S_KEY)
+		if ((x->act->flags & S_KEY) && !(x->act->flags & S_BODY))
 			vg_sigv4_uri_encode(&want, x->key, x->keylen, true);
 		if (want.err)
 			break;
 		ok = q.path_len == want.len && memcmp(q.path, want.p, want.len) == 0;
 		/* bucket actions: "/bucket" as well as "/bucket/" */
-		if (!ok && !(x->act->flags & S_KEY) && *x->bucket && !vhost)
+		if (!ok && (!(x->act->flags & S_KEY) || (x->act->flags & S_BODY)) && *x->bucket && !vhost)
 			ok = q.path_len + 1 == want.len && memcmp(q.path, want.p, q.path_len) == 0;
 	}
 	vg_wr_free(&want);
@@ -139,7 +139,12 @@ static int bind_check(struct s3req *x, char *why, size_t whysz)
 		}
 	}
 	r = vg_sigv4_creq_param(&q, "versionId", val, sizeof(val));
-	if (r < 0 || (r == 1) != x->has_version || (r == 1 && strcmp(val, x->version) != 0)) {
+	if (x->act->flags & S_BODY) {
+		if (r != 0) {
+			snprintf(why, whysz, "a versionId in the query of %s", x->act->name);
+			return VG_EAUTH;
+		}
+	} else if (r < 0 || (r == 1) != x->has_version || (r == 1 && strcmp(val, x->version) != 0)) {
 		snprintf(why, whysz, "the signature is for another version");
 		return VG_EAUTH;
 	}
@@ -337,6 +342,34 @@ static int a_head_bucket(struct s3req *x)
 	return vg_send_frame(x->k->fd, w);
 }
 
+/* An empty bucket (no visible version or marker) is deleted as its item
+ * is: stop protection with delete data, soft (SPEC §2). */
+static int a_delete_bucket(struct s3req *x)
+{
+	struct vs3_version *vs = NULL;
+	struct vlife_outcome o;
+	struct vg_wr *w;
+	char why[400] = "", detail[200];
+	size_t n = 0;
+	int r;
+
+	S3NEED(x, VP_STOP);
+	if ((r = vs3_versions(x->k->c, x->vault, x->bucket, "", 0, &vs, &n)))
+		return ERR(x, r, "InternalError", "%s", vg_strerror(r));
+	free(vs);
+	if (n)
+		return s3h_refuse(x, VG_EBADSTATE, "BucketNotEmpty",
+			"The bucket you tried to delete is not empty (versions and delete markers count)");
+	if ((r = vlife_item_stop(x->k->c, &x->k->who, x->vault, x->bucket, true, &o, why,
+		     sizeof(why))))
+		return s3h_refuse(x, r, r == VG_EIMMUTABLE || r == VG_EMUA || r == VG_EDENIED ||
+			r == VG_EPIN ? "AccessDenied" : "InternalError", *why ? why : vg_strerror(r));
+	vlife_outcome_str(&o, detail, sizeof(detail));
+	w = resp_ok(x->k);
+	vg_msgb_str(w, VG_TAG_DETAIL, detail);
+	return vg_send_frame(x->k->fd, w);
+}
+
 /* ---- listing ------------------------------------------------------------- */
 
 static int list_common(struct s3req *x, bool versions);
@@ -402,12 +435,17 @@ static const struct s3act actions[] = {
 	{"ListBuckets", VG_OP_S3_READ, "GET", NULL, 0, a_list_buckets},
 	{"CreateBucket", VG_OP_S3_WRITE, "PUT", NULL, S_BUCKET, a_create_bucket},
 	{"HeadBucket", VG_OP_S3_READ, "HEAD", NULL, S_BUCKET, a_head_bucket},
+	{"DeleteBucket", VG_OP_S3_WRITE, "DELETE", NULL, S_BUCKET, a_delete_bucket},
 	{"ListObjects", VG_OP_S3_READ, "GET", NULL, S_BUCKET, a_list_objects},
 	{"ListObjectVersions", VG_OP_S3_READ, "GET", "versions", S_BUCKET, a_list_versions},
 	{"PutObject", VG_OP_S3_WRITE, "PUT", NULL, S_BUCKET | S_KEY, s3a_put_object},
 	{"GetObject", VG_OP_S3_READ, "GET", NULL, S_BUCKET | S_KEY | S_VERSION, s3a_get_object},
 	{"HeadObject", VG_OP_S3_READ, "HEAD", NULL, S_BUCKET | S_KEY | S_VERSION, s3a_head_object},
 	{"DeleteObject", VG_OP_S3_WRITE, "DELETE", NULL, S_BUCKET | S_KEY | S_VERSION,
+		s3a_delete_object},
+	/* one object of a DeleteObjects body per request (the gateway parses
+	 * the body; the signature covers POST /BUCKET?delete) */
+	{"DeleteObjects", VG_OP_S3_WRITE, "POST", "delete", S_BUCKET | S_KEY | S_VERSION | S_BODY,
 		s3a_delete_object},
 	{"GetObjectLockConfiguration", VG_OP_S3_READ, "GET", "object-lock", S_BUCKET, s3a_get_lockcfg},
 	{"PutObjectLockConfiguration", VG_OP_S3_WRITE, "PUT", "object-lock", S_BUCKET, s3a_put_lockcfg},
@@ -484,7 +522,8 @@ int h_s3(struct conn *k, const struct vg_msg *m)
 		r = vcore_item_get(k->c, x.vault, x.bucket, &x.it);
 		if (r == 0 && strcmp(x.it.kind, "s3") != 0)
 			r = VG_ENOTFOUND;
-		if (r == VG_ENOTFOUND || r == VG_ENAME)
+		if (r == VG_ENOTFOUND || r == VG_ENAME || r == VG_ESOFTDELETED ||
+		    (r == 0 && x.it.state == VR_I_SOFTDELETED))
 			return send_err(k, VG_ENOTFOUND, "NoSuchBucket: %s", x.bucket);
 		if (r)
 			return send_err(k, r, "InternalError: %s", vg_strerror(r));

@@ -35,7 +35,10 @@ py() { /usr/bin/python3 "$VG_SRC/tests/integration/gateway/s3_lock.py" "$@" || v
 py setup
 vg_ctl item set s3v "$B" agent ag >/dev/null
 vg_ctl item set s3v "$H" agent ag >/dev/null
+vg_ctl item set s3v "$N" agent ag >/dev/null
 py objects
+py presign
+py multi
 # the native route cannot delete a held version either
 hv=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["h"])' "$STATE")
 vg_expect_fail "legal hold" vg_ctl point delete s3v "$H" "$hv"
