@@ -490,19 +490,25 @@ int h_object_list(struct conn *k, const struct vg_msg *m)
 
 /* Upload: see wire.h for the credit flow. */
 /* Upload: see wire.h for the credit flow. Consumes u. */
-static int stream_upload_ex(struct conn *k, struct vcore_upload *u, const char *op, const char *target,
-	bool resumable, uint64_t offset);
+static int upload_loop(struct conn *k, struct vcore_upload *u, const char *op, const char *target,
+	const struct upload_hooks *h, bool resumable, uint64_t offset);
 
 int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const char *target)
 {
-	return stream_upload_ex(k, u, op, target, false, 0);
+	return upload_loop(k, u, op, target, NULL, false, 0);
+}
+
+int stream_upload_hooked(struct conn *k, struct vcore_upload *u, const char *op,
+	const char *target, const struct upload_hooks *h)
+{
+	return upload_loop(k, u, op, target, h, false, 0);
 }
 
 /* resumable: a cut by a vanished client parks u (vcore_upload_park) instead
  * of dropping it; offset > 0: u was taken back, the first WINDOW says where
  * the client goes on. */
-static int stream_upload_ex(struct conn *k, struct vcore_upload *u, const char *op, const char *target,
-	bool resumable, uint64_t offset)
+static int upload_loop(struct conn *k, struct vcore_upload *u, const char *op, const char *target,
+	const struct upload_hooks *h, bool resumable, uint64_t offset)
 {
 	struct vg_msg in;
 	uint64_t credit = UP_WINDOW, consumed = 0, got;
@@ -537,7 +543,8 @@ static int stream_upload_ex(struct conn *k, struct vcore_upload *u, const char *
 			goto out;
 		}
 		credit -= in.datalen;
-		if (!failed && !(r = vcore_upload_write(u, in.data, in.datalen)))
+		if (!failed && !(r = h && h->write ? h->write(h->arg, u, in.data, in.datalen) :
+					   vcore_upload_write(u, in.data, in.datalen)))
 			vrun_add(k->run, in.datalen);
 		if (!failed && r) {
 			const char *why = r == VG_ETOOBIG ? "the body is longer than its declared size" :
@@ -580,8 +587,15 @@ static int stream_upload_ex(struct conn *k, struct vcore_upload *u, const char *
 	}
 	{
 		struct vg_wr *w = resp_ok(k);
+		char why[400] = "";
 		vg_msgb_u64(w, VG_TAG_SIZE, got);
 		vg_msgb_bytes(w, VG_TAG_SHA256, sha, VC_HASH_LEN);
+		if (h && h->done && (r = h->done(h->arg, got, sha, w, why, sizeof(why)))) {
+			audit_refusal(k, op, target, r, *why ? why : NULL);
+			r = *why ? send_err(k, r, "%s", why) :
+				   send_err(k, r, "%s: %s", target, vg_strerror(r));
+			goto out;
+		}
 		r = vg_send_frame(k->fd, w);
 	}
 out:
@@ -638,7 +652,7 @@ int h_object_put(struct conn *k, const struct vg_msg *m)
 
 		log_info("object.put %s: resumed at byte %llu", a.target, (unsigned long long)off);
 		vcore_upload_limit(u, limit);
-		return stream_upload_ex(k, u, "object.put", a.target, true, off);
+		return upload_loop(k, u, "object.put", a.target, NULL, true, off);
 	}
 	if ((r = vcore_upload_begin(k->c, &k->who, a.vault, a.item, a.point, a.object, want,
 		     size, &u))) {
@@ -658,7 +672,7 @@ int h_object_put(struct conn *k, const struct vg_msg *m)
 		}
 	}
 	vcore_upload_limit(u, limit);
-	return stream_upload_ex(k, u, "object.put", a.target, resumable, 0);
+	return upload_loop(k, u, "object.put", a.target, NULL, resumable, 0);
 }
 
 struct dl_sink {
@@ -715,6 +729,13 @@ void integrity_failed(struct conn *k, const char *op, const char *target)
 int stream_download(struct conn *k, struct vcore_download *d, const struct vr_object *o,
 	uint64_t off, uint64_t len, const char *op, const char *target)
 {
+	return stream_download_hooked(k, d, o, off, len, op, target, NULL, NULL);
+}
+
+int stream_download_hooked(struct conn *k, struct vcore_download *d, const struct vr_object *o,
+	uint64_t off, uint64_t len, const char *op, const char *target,
+	void (*extra)(void *arg, struct vg_wr *w), void *arg)
+{
 	struct dl_sink s = {.k = k};
 	bool jobless = !k->job.active;
 	uint64_t first;
@@ -761,6 +782,8 @@ int stream_download(struct conn *k, struct vcore_download *d, const struct vr_ob
 		vg_msgb_u64(w, VG_TAG_OFFSET, off);
 		vg_msgb_u64(w, VG_TAG_LENGTH, len);
 		vg_msgb_bytes(w, VG_TAG_SHA256, o->sha256, VC_HASH_LEN);
+		if (extra)
+			extra(arg, w);
 		if ((r = vg_send_frame(k->fd, w)))
 			goto out;
 	}

@@ -40,9 +40,24 @@ vg_ctl role grant olga v1 owner >/dev/null
 vg_ctl role grant olga v2 owner >/dev/null
 vg_ctl role grant rita v2 reader >/dev/null
 
+# A backup in flight (its stdin held open) for the jobs page.
+mkfifo "$VG_WORK/fifo"
+vg_ctl backup v1 host1 - --object stream <"$VG_WORK/fifo" >"$VG_WORK/bk.out" 2>&1 &
+BK=$!
+vg_track "$BK"
+exec 3>"$VG_WORK/fifo"
+head -c $((1 << 20)) /dev/urandom >&3
+for _ in $(seq 200); do
+	gw_curl -u "olga:$OLGA" "$GW_URL/v1/jobs" | grep -q '"bytes_done":1048576' && break
+	sleep 0.05
+done
+gw_curl -u "olga:$OLGA" "$GW_URL/v1/jobs" | grep -q '"bytes_done":1048576' || vg_fail "the backup in flight is not running"
+
 # --- the browser -------------------------------------------------------------------------------------
 GW_URL=$GW_URL OLGA=$OLGA RITA=$RITA OUT=$OUT XSS=$XSS timeout 240 $PY "$UI/console_browser.py" ||
 	vg_fail "the browser scenario failed (chrome.log: $(tail -3 "$OUT/chrome.log" 2>/dev/null))"
+exec 3>&-
+wait "$BK" || vg_fail "the backup in flight failed: $(cat "$VG_WORK/bk.out")"
 for p in login vaults vault item alerts jobs report audit firewall reader-audit; do
 	[ "$(head -c 8 "$OUT/$p.png" | xxd -p)" = 89504e470d0a1a0a ] || vg_fail "no screenshot $p.png"
 done
