@@ -16,7 +16,8 @@ OUT = os.environ["OUT"]
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
        "form-action 'self'; base-uri 'none'")
 PAGES = [
-    ("vaults", "/ui/vaults", ["id=\"vaults\"", ">v1</a>", ">v2</a>", "pending"]),
+    ("vaults", "/ui/vaults", ["id=\"vaults\"", ">v1</a>", ">v2</a>", "pending", "Needs attention",
+                              "critical alert(s)</b></a> in the last 24 hours", "1 weakening change(s) pending"]),
     ("vault", "/ui/vaults/v1", ["id=\"items\"", ">host1</a>", "last success"]),
     ("item", "/ui/vaults/v1/items/host1", ["id=\"points\"", "expires"]),
     ("alerts", "/ui/alerts", ["id=\"alerts\"", "soft-delete"]),
