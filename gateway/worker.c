@@ -132,9 +132,19 @@ void gw_worker_serve(struct gw_server *s, struct gw_conn *c, struct gw_http_req 
 		} else {
 			r = gw_http_head_parse(req, c->rbuf + start, end - start, s->cfg->max_header_bytes);
 		}
+		if (c->s3 && r == 0 && (x.head = malloc(end - start + 1))) {
+			memcpy(x.head, c->rbuf + start, end - start);
+			x.head[end - start] = 0;
+			x.headlen = end - start;
+		}
 		memmove(c->rbuf, c->rbuf + end, c->rlen - end);
 		c->rlen -= end;
 		if (r) {
+			if (x.head) {
+				OPENSSL_cleanse(x.head, x.headlen);
+				free(x.head);
+				x.head = NULL;
+			}
 			refuse_head(&x);
 			gw_metrics_request(x.route, x.status);
 			linger_close(c);   /* its body, if any, is unread */
@@ -153,6 +163,10 @@ void gw_worker_serve(struct gw_server *s, struct gw_conn *c, struct gw_http_req 
 		if (!x.aborted)
 			(void)gw_reply_flush(&x);
 		gw_auth_wipe(&x);
+		if (x.head) {
+			OPENSSL_cleanse(x.head, x.headlen);
+			free(x.head);
+		}
 		OPENSSL_cleanse(req->authorization, sizeof(req->authorization));
 		OPENSSL_cleanse(req->pin, sizeof(req->pin));
 		OPENSSL_cleanse(req->cookie, sizeof(req->cookie));

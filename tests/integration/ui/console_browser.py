@@ -25,7 +25,7 @@ PAGES = [
     ("report", "/ui/report", ["<svg id=\"chart-stored-bytes\"", "<svg id=\"chart-jobs-per-day\"",
                               "<svg id=\"chart-upcoming-purges\""]),
     ("audit", "/ui/audit?vault=v1", ["id=\"chain\"", "chain intact", "id=\"audit\""]),
-    ("audit-all", "/ui/audit", ["id=\"chain\""]),
+    ("audit-all", "/ui/audit", ["id=\"chain\"", "href=\"/ui/audit?vault=v1\""]),
     ("firewall", "/ui/firewall", ["Firewall"]),
 ]
 
