@@ -4,8 +4,9 @@
 # the primary's vaultgw as a principal with the replicator role and writes
 # into its own vaultd. Native and restic items replicate; the copies restore
 # byte-exact (restic through the secondary's vaultgw); a point deleted at
-# the source stays on the secondary; a run killed mid-object resumes with
-# that object and commits the point whole; a damaged source object never
+# the source stays on the secondary; a run killed mid-object resumes inside
+# it (only the rest is sent: the byte count is asserted) and commits the
+# point whole; a damaged source object never
 # becomes a point on the secondary; the replicator can read, never write or
 # delete, and sees no other vault. A bit flipped on the primary is found by
 # scrub and repaired from the secondary (`scrub --repair`).
@@ -153,25 +154,33 @@ for o in a-small b-big; do
 	curlA -u "$OPA" -X PUT --data-binary @"$VG_WORK/$o" "$URL_A/v1/vaults/$SRC/items/host1/points/$P4/objects/$o" >/dev/null
 done
 curlA -u "$OPA" -X POST "$URL_A/v1/vaults/$SRC/items/host1/points/$P4/commit" >/dev/null
+blob_bytes() { find "$VG_WORK/B/state/blobs" -type f -printf '%s\n' | awk '{ t += $1 } END { print t + 0 }'; }
+base=$(blob_bytes)
 "$VAULTSYNC" --socket "$SOCK_B" sync run j1 >"$VG_WORK/cut.log" 2>&1 &
 SP=$!
 vg_track "$SP"
-for _ in $(seq 1 400); do
-	grep -q "^obj [0-9a-f]* a-small$" "$VG_WORK/sync/state/j1" 2>/dev/null && break
-	sleep 0.01
+# cut it mid b-big: once vaultd B holds 8 MiB more than before the run
+for _ in $(seq 1 3000); do
+	[ "$(blob_bytes)" -ge $((base + 8 * M)) ] && break
+	sleep 0.005
 done
 kill -KILL "$SP"
 wait "$SP" 2>/dev/null || true
-grep -q "^obj [0-9a-f]* a-small$" "$VG_WORK/sync/state/j1" || vg_fail "the run never got to the first object"
+grep -q "^obj [0-9a-f]* a-small$" "$VG_WORK/sync/state/j1" || vg_fail "the run never got past the first object"
+grep -q "^obj [0-9a-f]* b-big$" "$VG_WORK/sync/state/j1" && vg_fail "the run finished b-big before it was cut (make it bigger)"
 grep -q "^done $P4 " "$VG_WORK/sync/state/j1" && vg_fail "the run finished before it was cut (make b-big bigger)"
 [ "$(B points "$DST" host1 | grep -c .)" = 3 ] || vg_fail "a cut run left a visible point"
-out=$(B sync run j1)
-echo "$out" | grep -q "1 points (1 objects), 0 restic files, $((120 * M)) bytes" ||
-	vg_fail "the resumed run did not continue with the cut object only: $out"
+out=$(B sync run j1 2>"$VG_WORK/resume.err")
+off=$(sed -n 's/.*b-big: resumed at byte \([0-9]*\) of [0-9]*$/\1/p' "$VG_WORK/resume.err")
+[ -n "$off" ] || vg_fail "the second run did not resume inside b-big: $out / $(cat "$VG_WORK/resume.err")"
+[ "$off" -ge $((8 * M)) ] && [ "$off" -lt $((120 * M)) ] || vg_fail "resumed at byte $off"
+echo "$out" | grep -q "1 points (1 objects), 0 restic files, $((120 * M - off)) bytes" ||
+	vg_fail "the resumed run did not send only the rest of b-big ($((120 * M - off)) bytes): $out"
+grep -q "object.put .*b-big: resumed at byte $off" "$VG_WORK/vaultd-B.log" || vg_fail "vaultd B did not log the resume"
 [ "$(grep -c "^pending $P4 " "$VG_WORK/sync/state/j1")" = 1 ] || vg_fail "the resumed run began another point"
 [ "$(B points "$DST" host1 | grep -c .)" = 4 ] || vg_fail "no point after the resumed run"
 check_native
-vg_log "ok: a run killed mid-object resumes with that object; the point commits whole"
+vg_log "ok: a run killed inside b-big resumes at byte $off and sends only the rest ($((120 * M - off)) bytes); the point commits whole, SHA-256 checked"
 
 # The pending point of a cut run is gone (aborted here; vaultd also drops
 # one after a day): the next run starts that point over in a new one.
