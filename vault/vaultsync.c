@@ -315,7 +315,7 @@ static int local_connect(void)
 
 static const char *lerr(int r)
 {
-	return *vgc_errmsg(local) ? vgc_errmsg(local) : vg_strerror(r);
+	return local && *vgc_errmsg(local) ? vgc_errmsg(local) : vg_strerror(r);
 }
 
 /* ---- the remote -------------------------------------------------------------- */
@@ -398,8 +398,8 @@ static int up_sink(void *arg, const uint8_t *p, size_t n)
 
 /* GET path from the remote, from byte `from` on (a resumed upload), into an
  * upload already begun on the local link. */
-static int pipe_object(struct httpc *h, const char *path, uint64_t from, uint64_t *bytes, char *why,
-	size_t whysz)
+static int pipe_object(struct httpc *h, const char *path, uint64_t from, int resumable, uint64_t *bytes,
+	char *why, size_t whysz)
 {
 	struct pipe_up u = {0};
 	struct vg_msg m;
@@ -409,6 +409,18 @@ static int pipe_object(struct httpc *h, const char *path, uint64_t from, uint64_
 	if (!r && status != (from ? 206 : 200)) {
 		fmt(why, whysz, "GET %s: HTTP %d", path, status);
 		r = VG_EPROTO;
+	}
+	if (r && resumable && !u.err && u.bytes) {
+		/* The primary's side broke mid-object (the network, its gateway):
+		 * drop the local link instead of giving the upload up, so vaultd
+		 * keeps what came (VG_PUT_RESUMABLE) for the next run. */
+		struct vgc *old = local;
+
+		local = NULL;
+		vgc_close(old);
+		if (vgc_connect(sock, &local))
+			local = NULL;
+		return r;
 	}
 	if (r) {
 		(void)vgc_upload_end(local, 1, &m);
@@ -540,7 +552,7 @@ again:
 		if (from)
 			fprintf(stderr, "vaultsync: %s/%s/%s/%s: resumed at byte %llu of %lld\n", job->to, item, dst,
 				name, (unsigned long long)from, (long long)json_integer_value(sz));
-		if ((r = pipe_object(h, path, from, &rs->bytes, why, whysz)) ||
+		if ((r = pipe_object(h, path, from, 1, &rs->bytes, why, whysz)) ||
 		    (r = journal_add(j, 'o', dst, NULL, name)))
 			break;
 		rs->objects++;
@@ -660,7 +672,7 @@ static int sync_restic_item(struct httpc *h, const struct kv *job, const char *i
 				fmt(path, sizeof(path), "/restic/%s/config", ei);
 			else
 				fmt(path, sizeof(path), "/restic/%s/%s/%s", ei, types[t], id);
-			if ((r = pipe_object(h, path, 0, &rs->bytes, why, whysz)))
+			if ((r = pipe_object(h, path, 0, 0, &rs->bytes, why, whysz)))
 				break;
 			rs->files++;
 		}
@@ -680,6 +692,11 @@ static int run_job(const char *jobname, struct run_stats *rs, char *why, size_t 
 	int r;
 
 	memset(rs, 0, sizeof(*rs));
+	if (!local && (r = vgc_connect(sock, &local))) {   /* dropped by a cut (pipe_object) */
+		local = NULL;
+		fmt(why, whysz, "cannot reach the local vaultd at %s: %s", sock, vg_strerror(r));
+		return r;
+	}
 	if ((r = read_kv("jobs", jobname, &job))) {
 		fmt(why, whysz, "sync job %s: %s", jobname, r == VG_ENOTFOUND ?
 			"no such job (vaultctl sync list)" : vg_strerror(r));
@@ -1115,7 +1132,7 @@ static int cmd_repair(int argc, char **argv)
 				d[i].object, lerr(r));
 			continue;
 		}
-		if ((r = pipe_object(h, path, 0, &bytes, why, sizeof(why)))) {
+		if ((r = pipe_object(h, path, 0, 0, &bytes, why, sizeof(why)))) {
 			printf("NOT REPAIRED: %s/%s/%s/%s: %s\n", d[i].vault, d[i].item, d[i].point,
 				d[i].object, why);
 			continue;
