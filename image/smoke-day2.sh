@@ -89,8 +89,12 @@ gw_pinned() {
 		curl -s --max-time 20 -K - --cacert "$1" -o /dev/null "https://127.0.0.1:$P_GW/v1/whoami"
 }
 
+# (Outputs are read whole before grep: with pipefail, a grep -q that quits
+# early makes the writer's SIGPIPE fail the pipeline.)
 audit_has() {	# audit_has OPNAME TEXT
-	g "vaultctl audit export" | grep "\"$1\"" | grep -q -- "$2" || fail "the audit chain has no $1 entry with \"$2\""
+	local a
+	a=$(g "vaultctl audit export")
+	grep "\"$1\"" <<<"$a" | grep -q -- "$2" || fail "the audit chain has no $1 entry with \"$2\""
 }
 
 # ---- issue 21: the allowlist and the certificate after first boot -----------------
@@ -294,7 +298,8 @@ day2_boot2() {
 	local s
 	s=$(day2_check_disk)
 	[ "$s" = "$day2_size" ] || fail "the data disk is $s bytes after the reboot, $day2_size before"
-	g "vaultgate-config show" | grep -q "customer's" || fail "the customer certificate is not kept across the reboot"
+	s=$(g "vaultgate-config show")
+	[[ $s == *"$fp1 (customer's)"* ]] || fail "the customer certificate is not kept across the reboot: $s"
 	g "vaultnet verify" >/dev/null 2>&1 || fail "vaultnet verify after the reboot"
 	[ "$(gw_status)" = 200 ] || fail "the gateway does not answer after the reboot"
 }
