@@ -14,6 +14,7 @@
 #include "h_s3.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "s3chunk.h"
 #include "sigv4.h"
 #include "vg_err.h"
 
@@ -110,6 +111,9 @@ static int meta_parse(const uint8_t *p, uint32_t n, struct put_meta *pm, const c
 
 struct put_state {
 	struct s3req *x;
+	bool chunked;              /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD */
+	struct vs3_chunked ch;
+	struct vcore_upload *u;
 	EVP_MD_CTX *md5;
 	struct put_meta pm;
 	struct vs3_version v;
@@ -117,13 +121,26 @@ struct put_state {
 	bool committed;
 };
 
-static int put_write(void *arg, struct vcore_upload *u, const uint8_t *p, size_t n)
+static int put_data(void *arg, const uint8_t *p, size_t n)
 {
 	struct put_state *s = arg;
 
 	if (EVP_DigestUpdate(s->md5, p, n) != 1)
 		return VG_EINTEGRITY;
-	return vcore_upload_write(u, p, n);
+	return vcore_upload_write(s->u, p, n);
+}
+
+static int put_write(void *arg, struct vcore_upload *u, const uint8_t *p, size_t n)
+{
+	struct put_state *s = arg;
+	int r;
+
+	s->u = u;
+	if (!s->chunked)
+		return put_data(s, p, n);
+	if ((r = vs3_chunked_feed(&s->ch, p, n, put_data, s)))
+		log_info("s3: %s: %s", s->x->target, s->ch.why);
+	return r;
 }
 
 static int put_commit(struct put_state *s, struct vg_wr *w, char *why, size_t whysz)
@@ -160,6 +177,8 @@ static int put_done(void *arg, uint64_t size, const uint8_t sha[VC_HASH_LEN], st
 	unsigned int ml = 0;
 
 	(void)sha;
+	if (s->chunked && vs3_chunked_finish(&s->ch))
+		return snprintf(why, whysz, "%s", s->ch.why), VG_EINVAL;
 	if (EVP_DigestFinal_ex(s->md5, s->v.md5, &ml) != 1 || ml != 16)
 		return snprintf(why, whysz, "InternalError: md5"), VG_EINTEGRITY;
 	if (s->pm.has_md5 && memcmp(s->pm.md5, s->v.md5, 16) != 0)
@@ -194,6 +213,8 @@ int s3a_put_object(struct s3req *x)
 		ph[q.payload_len] = 0;
 		if (strlen(ph) == 64 && vg_unhex(want, sizeof(want), ph) == 0)
 			has_want = true;
+		else if (strcmp(ph, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD") == 0)
+			s.chunked = true;
 		else if (strcmp(ph, "UNSIGNED-PAYLOAD") != 0)
 			return s3h_err(x, VG_EINVAL, "NotImplemented",
 				"payload %s is not supported yet (send UNSIGNED-PAYLOAD or a SHA-256)", ph);
@@ -231,6 +252,12 @@ int s3a_put_object(struct s3req *x)
 		s.v.flags |= VS3_F_HOLD;
 	s.v.meta = (char *)s.pm.keep.p;
 	s.v.metalen = (uint16_t)s.pm.keep.len;
+	if (s.chunked && (r = vs3_chunked_init(&s.ch, x->k->c, x->m))) {
+		vg_wr_free(&s.pm.keep);
+		vs3_chunked_free(&s.ch);
+		return s3h_refuse(x, VG_EAUTH, "SignatureDoesNotMatch",
+			"the streaming signature's key cannot be derived");
+	}
 	if ((r = upload_admit(x->k, "s3.PutObject", x->vault, x->bucket, x->target, size, &limit)))
 		goto out0;
 	if ((r = vcore_point_begin(x->k->c, &x->k->who, x->vault, x->bucket, true, &s.pid))) {
@@ -259,6 +286,8 @@ out:
 	EVP_MD_CTX_free(s.md5);
 out0:
 	vg_wr_free(&s.pm.keep);
+	if (s.chunked)
+		vs3_chunked_free(&s.ch);
 	return r;
 }
 

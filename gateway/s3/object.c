@@ -47,7 +47,9 @@ static void meta_lines(const struct s3_req *r, struct vg_wr *out)
 		const char *next = eol ? eol + 1 : end;
 		if (ll && p[ll - 1] == '\r')
 			ll--;
-		if (!first && ll && (colon = memchr(p, ':', ll)) && kept_header(p, (size_t)(colon - p))) {
+		if (!first && ll && (colon = memchr(p, ':', ll)) && kept_header(p, (size_t)(colon - p)) &&
+		    !((size_t)(colon - p) == 16 && strncasecmp(p, "content-encoding", 16) == 0 &&
+		      memmem(colon, (size_t)(p + ll - colon), "aws-chunked", 11))) {
 			const char *v = colon + 1, *ve = p + ll;
 			while (v < ve && (*v == ' ' || *v == '\t'))
 				v++;
@@ -75,9 +77,22 @@ void s3_put_object(struct s3_req *r)
 	bool link_ok;
 	int st = 0;
 
-	if (strncmp(r->payload, "STREAMING-", 10) == 0) {
-		s3_reply_error(r, 501, "NotImplemented", "%s uploads are not supported yet; send "
-			"UNSIGNED-PAYLOAD (over TLS) or the body's SHA-256", r->payload);
+	bool chunked = strcmp(r->payload, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD") == 0;
+	uint64_t size;
+	char dl[32];
+
+	if (strncmp(r->payload, "STREAMING-", 10) == 0 && !chunked) {
+		s3_reply_error(r, 501, "NotImplemented", "%s uploads are not supported; send "
+			"STREAMING-AWS4-HMAC-SHA256-PAYLOAD, UNSIGNED-PAYLOAD or the body's SHA-256",
+			r->payload);
+		x->close_after = true;
+		return;
+	}
+	size = x->req->content_length;
+	if (chunked && (s3_header(r, "x-amz-decoded-content-length", dl, sizeof(dl)) != 1 ||
+			vg_parse_u64(dl, 0, UINT64_MAX / 2, &size))) {
+		s3_reply_error(r, 411, "MissingContentLength",
+			"a streaming upload needs x-amz-decoded-content-length");
 		x->close_after = true;
 		return;
 	}
@@ -87,7 +102,7 @@ void s3_put_object(struct s3_req *r)
 		x->close_after = true;
 		return;
 	}
-	if (x->req->content_length > max) {
+	if (size > max) {
 		s3_reply_error(r, 400, "EntityTooLarge", "the object is larger than %llu bytes",
 			(unsigned long long)max);
 		x->close_after = true;
@@ -102,7 +117,7 @@ void s3_put_object(struct s3_req *r)
 		return;
 	}
 	w = s3_call_begin(r, true);
-	vg_msgb_u64(w, VG_TAG_SIZE, x->req->content_length);
+	vg_msgb_u64(w, VG_TAG_SIZE, size);
 	if (meta.len)
 		vg_msgb_bytes(w, VG_TAG_S3_META, meta.p, (uint32_t)meta.len);
 	vg_wr_free(&meta);
