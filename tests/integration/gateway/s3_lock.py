@@ -290,5 +290,17 @@ def phase_stream():
     print("ok: a tampered streaming chunk is refused by vaultd; nothing is stored")
 
 
-{"stream": phase_stream, "multi": phase_multi, "presign": phase_presign, "setup": phase_setup, "objects": phase_objects, "release": phase_release,
+def phase_copy():
+    ag, own = client("ag"), client("own")
+    ag.put_object(Bucket=E["H"], Key="cp/src", Body=b"copy me", Metadata={"k": "v"})
+    r = ag.copy_object(Bucket=E["H"], Key="cp/dst", CopySource={"Bucket": E["H"], "Key": "cp/src"})
+    assert r["CopyObjectResult"]["ETag"].strip('"') == __import__("hashlib").md5(b"copy me").hexdigest(), r
+    o = own.get_object(Bucket=E["H"], Key="cp/dst")
+    assert o["Body"].read() == b"copy me" and o["Metadata"] == {"k": "v"}, o
+    refused("copying from a missing key", "NoSuchKey", ag.copy_object, Bucket=E["H"], Key="cp/x",
+            CopySource={"Bucket": E["H"], "Key": "cp/none"})
+    print("ok: CopyObject copies bytes and metadata inside the vault")
+
+
+{"copy": phase_copy, "stream": phase_stream, "multi": phase_multi, "presign": phase_presign, "setup": phase_setup, "objects": phase_objects, "release": phase_release,
  "bypass": phase_bypass}[sys.argv[1]]()
