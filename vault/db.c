@@ -270,3 +270,25 @@ int vdb_copy_fd(struct vdb *db, int fd)
 {
 	return vdb_err(mdb_env_copyfd2(db->env, fd, MDB_CP_COMPACT));
 }
+
+int vdb_key_name(const MDB_val *k, size_t skip, size_t max, char *out)
+{
+	if (k->mv_size < skip || k->mv_size - skip > max)
+		return VG_EINTEGRITY;
+	memcpy(out, (const uint8_t *)k->mv_data + skip, k->mv_size - skip);
+	out[k->mv_size - skip] = 0;
+	return 0;
+}
+
+int vdb_each_ro(struct vdb *db, enum vdb_name d, const void *prefix, size_t plen,
+	int (*cb)(void *arg, const MDB_val *k, const MDB_val *v), void *arg)
+{
+	MDB_txn *txn;
+	int r;
+
+	if ((r = vdb_begin(db, false, &txn)))
+		return r;
+	r = vdb_each(db, txn, d, prefix, plen, cb, arg);
+	vdb_abort(txn);
+	return r;
+}
