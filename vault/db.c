@@ -9,6 +9,7 @@
 
 #include "log.h"
 
+#include "buf.h"
 #include "db.h"
 #include "vg_err.h"
 
@@ -291,4 +292,19 @@ int vdb_each_ro(struct vdb *db, enum vdb_name d, const void *prefix, size_t plen
 	r = vdb_each(db, txn, d, prefix, plen, cb, arg);
 	vdb_abort(txn);
 	return r;
+}
+
+int vdb_meta_bump(struct vdb *db, MDB_txn *txn, const char *key)
+{
+	uint8_t b[8];
+	uint64_t n = 0;
+	MDB_val v;
+	int r = vdb_get(db, txn, VDB_META, key, strlen(key), &v);
+
+	if (r == 0 && v.mv_size == 8)
+		n = vg_get_u64(v.mv_data);
+	else if (r && r != VG_ENOTFOUND)
+		return r;
+	vg_put_u64(b, n + 1);
+	return vdb_put(db, txn, VDB_META, key, strlen(key), b, 8, false);
 }

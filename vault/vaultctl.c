@@ -1213,28 +1213,46 @@ static int cmd_agent(struct vgc *c, int argc, char **argv)
 	return 2;
 }
 
-static int cmd_alerts(struct vgc *c, int argc, char **argv)
+/* The arguments [VAULT] [--json] of a listing: 0, or 2 after the usage. */
+static int vault_json_args(int argc, char **argv, const char **vault, int *json)
 {
-	struct vg_msg m;
-	struct vg_wr *w;
-	const char *vault = NULL;
-	int r, json = 0;
-
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else if (!vault)
-			vault = argv[i];
+			*json = 1;
+		else if (!*vault)
+			*vault = argv[i];
 		else {
 			usage(stderr);
 			return 2;
 		}
 	}
-	w = vgc_req(c, VG_OP_ALERT_LIST);
+	return 0;
+}
+
+/* Sends op (for one vault, or all) and opens its rows: 0, or the exit
+ * code after the failure is printed. */
+static int open_rows(struct vgc *c, uint32_t op, const char *vault, const char *what,
+	struct vg_msg *m)
+{
+	struct vg_wr *w = vgc_req(c, op);
+	int r;
+
 	if (vault)
 		vg_msgb_str(w, VG_TAG_VAULT, vault);
-	if ((r = vgc_call(c, &m)))
-		return fail_call(c, r, "alerts");
+	if ((r = vgc_call(c, m)))
+		return fail_call(c, r, what);
+	return 0;
+}
+
+static int cmd_alerts(struct vgc *c, int argc, char **argv)
+{
+	struct vg_msg m;
+	const char *vault = NULL;
+	int r, json = 0;
+
+	if ((r = vault_json_args(argc, argv, &vault, &json)) ||
+	    (r = open_rows(c, VG_OP_ALERT_LIST, vault, "alerts", &m)))
+		return r;
 	while ((r = vgc_stream_next(c, &m)) == 1) {
 		char n[40], sev[20], p[80], v[80], t[600], d[600], ts[32];
 		uint64_t seq = 0, tm = 0;
@@ -1268,25 +1286,12 @@ static int cmd_alerts(struct vgc *c, int argc, char **argv)
 static int cmd_pending(struct vgc *c, int argc, char **argv)
 {
 	struct vg_msg m;
-	struct vg_wr *w;
 	const char *vault = NULL;
 	int r, json = 0;
 
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else if (!vault)
-			vault = argv[i];
-		else {
-			usage(stderr);
-			return 2;
-		}
-	}
-	w = vgc_req(c, VG_OP_PENDING_LIST);
-	if (vault)
-		vg_msgb_str(w, VG_TAG_VAULT, vault);
-	if ((r = vgc_call(c, &m)))
-		return fail_call(c, r, "pending");
+	if ((r = vault_json_args(argc, argv, &vault, &json)) ||
+	    (r = open_rows(c, VG_OP_PENDING_LIST, vault, "pending", &m)))
+		return r;
 	while ((r = vgc_stream_next(c, &m)) == 1) {
 		char id[40], v[80], what[300], to[300], from[300], p[80], al[40], t1[32], t2[32];
 		uint64_t req = 0, eff = 0;
