@@ -181,7 +181,17 @@ enum vg_op {
 	 * RESP {COUNT(vaultnet's exit status: 1 = drift) SIZE}, DATA (its
 	 * output), END. Local root, auditors, monitors, vault Owners. */
 	VG_OP_FIREWALL,
-	VG_OP_MAX_CORE = VG_OP_FIREWALL,
+	/* S3 (issue 16; vault/s3.h). Keys: local root or an Owner (as tokens). */
+	VG_OP_S3_KEY_CREATE,    /* PRINCIPAL -> ID(access key id) TOKEN(secret, shown once) */
+	VG_OP_S3_KEY_LIST,      /* [PRINCIPAL] -> ROW {ID PRINCIPAL TIME} */
+	VG_OP_S3_KEY_DELETE,    /* ID */
+	/* One S3 action (KIND: its name, vault/s3.c's table), signed by the
+	 * client (VG_TAG_S3_*): vaultd verifies the signature and that the
+	 * canonical request names this action, bucket, key and version. READ
+	 * for actions that change nothing, WRITE for the others. */
+	VG_OP_S3_READ,
+	VG_OP_S3_WRITE,
+	VG_OP_MAX_CORE = VG_OP_S3_WRITE,
 };
 
 /* AUDIT_EXPORT's FLAGS: this read is a person's view (the console):

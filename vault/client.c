@@ -199,6 +199,12 @@ struct vg_wr *vgc_req(struct vgc *c, uint32_t op)
 		vg_msgb_str(&c->wr, VG_TAG_GRANT, c->auth.grant);
 	if (c->auth.pin)
 		vg_msgb_str(&c->wr, VG_TAG_PIN, c->auth.pin);
+	if (c->auth.s3_cred) {
+		vg_msgb_str(&c->wr, VG_TAG_S3_CRED, c->auth.s3_cred);
+		vg_msgb_str(&c->wr, VG_TAG_S3_DATE, c->auth.s3_date);
+		vg_msgb_str(&c->wr, VG_TAG_S3_SIG, c->auth.s3_sig);
+		vg_msgb_bytes(&c->wr, VG_TAG_S3_CANON, c->auth.s3_canon, (uint32_t)c->auth.s3_canon_len);
+	}
 	return &c->wr;
 }
 

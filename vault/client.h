@@ -24,6 +24,10 @@ struct vgc_auth {
 	const char *peer;       /* network source, for audit */
 	const char *grant;      /* an MUA grant id presented with every request */
 	const char *pin;        /* a security PIN presented with every request */
+	/* S3 (issue 16): a SigV4 signature, checked by vaultd (s3auth.h) */
+	const char *s3_cred, *s3_date, *s3_sig;
+	const char *s3_canon;
+	size_t s3_canon_len;
 };
 
 int vgc_connect(const char *path, struct vgc **out);

@@ -611,7 +611,7 @@ int vcore_item_create(struct vcore *c, const struct vcaller *who, const char *va
 
 	if ((r = vg_name_check(item, VG_ITEM_NAME_MAX)))
 		return r;
-	if (strcmp(kind, "files") != 0 && strcmp(kind, "restic") != 0)
+	if (strcmp(kind, "files") != 0 && strcmp(kind, "restic") != 0 && strcmp(kind, "s3") != 0)
 		return VG_EINVAL;
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;

@@ -492,6 +492,12 @@ int h_object_list(struct conn *k, const struct vg_msg *m)
 /* Upload: see wire.h for the credit flow. Consumes u. */
 int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const char *target)
 {
+	return stream_upload_hooked(k, u, op, target, NULL);
+}
+
+int stream_upload_hooked(struct conn *k, struct vcore_upload *u, const char *op,
+	const char *target, const struct upload_hooks *h)
+{
 	struct vg_msg in;
 	uint64_t credit = UP_WINDOW, consumed = 0, got;
 	uint8_t sha[VC_HASH_LEN];
@@ -517,7 +523,8 @@ int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const 
 			goto out;
 		}
 		credit -= in.datalen;
-		if (!failed && !(r = vcore_upload_write(u, in.data, in.datalen)))
+		if (!failed && !(r = h && h->write ? h->write(h->arg, u, in.data, in.datalen) :
+					   vcore_upload_write(u, in.data, in.datalen)))
 			vrun_add(k->run, in.datalen);
 		if (!failed && r) {
 			const char *why = r == VG_ETOOBIG ? "the body is longer than its declared size" :
@@ -560,8 +567,15 @@ int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const 
 	}
 	{
 		struct vg_wr *w = resp_ok(k);
+		char why[400] = "";
 		vg_msgb_u64(w, VG_TAG_SIZE, got);
 		vg_msgb_bytes(w, VG_TAG_SHA256, sha, VC_HASH_LEN);
+		if (h && h->done && (r = h->done(h->arg, got, sha, w, why, sizeof(why)))) {
+			audit_refusal(k, op, target, r, *why ? why : NULL);
+			r = *why ? send_err(k, r, "%s", why) :
+				   send_err(k, r, "%s: %s", target, vg_strerror(r));
+			goto out;
+		}
 		r = vg_send_frame(k->fd, w);
 	}
 out:
@@ -681,6 +695,13 @@ void integrity_failed(struct conn *k, const char *op, const char *target)
 int stream_download(struct conn *k, struct vcore_download *d, const struct vr_object *o,
 	uint64_t off, uint64_t len, const char *op, const char *target)
 {
+	return stream_download_hooked(k, d, o, off, len, op, target, NULL, NULL);
+}
+
+int stream_download_hooked(struct conn *k, struct vcore_download *d, const struct vr_object *o,
+	uint64_t off, uint64_t len, const char *op, const char *target,
+	void (*extra)(void *arg, struct vg_wr *w), void *arg)
+{
 	struct dl_sink s = {.k = k};
 	bool jobless = !k->job.active;
 	uint64_t first;
@@ -727,6 +748,8 @@ int stream_download(struct conn *k, struct vcore_download *d, const struct vr_ob
 		vg_msgb_u64(w, VG_TAG_OFFSET, off);
 		vg_msgb_u64(w, VG_TAG_LENGTH, len);
 		vg_msgb_bytes(w, VG_TAG_SHA256, o->sha256, VC_HASH_LEN);
+		if (extra)
+			extra(arg, w);
 		if ((r = vg_send_frame(k->fd, w)))
 			goto out;
 	}

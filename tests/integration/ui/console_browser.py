@@ -25,7 +25,7 @@ PAGES = [
     ("report", "/ui/report", ["<svg id=\"chart-stored-bytes\"", "<svg id=\"chart-jobs-per-day\"",
                               "<svg id=\"chart-upcoming-purges\""]),
     ("audit", "/ui/audit?vault=v1", ["id=\"chain\"", "chain intact", "id=\"audit\""]),
-    ("audit-all", "/ui/audit", ["id=\"chain\""]),
+    ("audit-all", "/ui/audit", ["id=\"chain\"", "href=\"/ui/audit?vault=v1\""]),
     ("firewall", "/ui/firewall", ["Firewall"]),
 ]
 
@@ -105,6 +105,10 @@ async def main():
             if await page.evaluate("document.styleSheets.length") < 1 or \
                     await page.evaluate("getComputedStyle(document.querySelector('header.top')).display") != "flex":
                 fail("%s: the stylesheet did not apply" % name)
+            if name == "jobs":
+                running = await page.evaluate("document.getElementById('running').textContent")
+                if not all(w in running for w in ("backup", "v1", "host1", "root@local", "not known")):
+                    fail("the backup in flight is not on the jobs page: %r" % running)
             errs = page.take_errors()
             if errs:
                 fail("%s: %s" % (name, errs))
