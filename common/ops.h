@@ -202,4 +202,11 @@ enum vg_op {
  * gateway's fair share of vaultd links keeps a reserve for them). */
 #define VG_WHOAMI_ADMIN (1u << 0)
 
+/* OBJECT_PUT's FLAGS: resumable (issue 14, vaultsync). With a SIZE and a
+ * SHA256, an upload cut because the client vanished is parked, and the next
+ * OBJECT_PUT of the same point, object, size and SHA256 by the same
+ * principal continues it: the first WINDOW then carries OFFSET, the bytes
+ * already stored; the client sends the rest (core.h, vcore_upload_park). */
+#define VG_PUT_RESUMABLE (1u << 0)
+
 #endif

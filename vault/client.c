@@ -22,6 +22,7 @@ struct vgc {
 	uint64_t credit;
 	int up_failed;          /* a RESP error arrived mid-upload */
 	int up_status;
+	uint64_t up_offset;     /* OBJECT_PUT resumed: bytes the server already has */
 	char err[1100];
 };
 
@@ -287,6 +288,7 @@ int vgc_upload_begin(struct vgc *c)
 	c->credit = 0;
 	c->up_failed = 0;
 	c->up_status = 0;
+	c->up_offset = 0;
 	if ((r = send_req(c)) || (r = recv_cur(c, &m)))
 		return r;
 	if (m.type == VG_F_RESP) {
@@ -297,7 +299,13 @@ int vgc_upload_begin(struct vgc *c)
 	if (m.type != VG_F_WINDOW || vg_msg_u32(&m, VG_TAG_CREDIT, &credit))
 		return VG_EPROTO;
 	c->credit = credit;
+	(void)vg_msg_u64(&m, VG_TAG_OFFSET, &c->up_offset);
 	return 0;
+}
+
+uint64_t vgc_upload_offset(const struct vgc *c)
+{
+	return c->up_offset;
 }
 
 /* Waits for more credit; a RESP here is the server's error. */

@@ -507,6 +507,7 @@ void vcore_close(struct vcore *c)
 {
 	if (!c)
 		return;
+	vcore_upload_unpark_all(c);
 	vcore_keyring_close(c);
 	vcore_ckpt_free(c);
 	vs_close(c->store);
@@ -1484,6 +1485,105 @@ void vcore_upload_free(struct vcore_upload *u)
 		return;
 	vs_writer_free(u->w, 0);  /* unlinks an unfinished or uncommitted blob */
 	free(u);
+}
+
+/* ---- parked (resumable) uploads ---------------------------------------------- */
+
+static pthread_mutex_t park_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct parked {
+	struct vcore_upload *u;
+	time_t at;
+} parked[VCORE_PARK_MAX];
+
+uint64_t vcore_upload_size(const struct vcore_upload *u)
+{
+	return vs_writer_size(u->w);
+}
+
+int vcore_upload_park(struct vcore_upload *u)
+{
+	struct vcore_upload *drop = NULL;
+	size_t i, slot = VCORE_PARK_MAX, oldest = 0;
+	time_t now = time(NULL);
+
+	if (!u || u->repo || u->repair || !u->have_sha || u->want_size == UINT64_MAX ||
+	    vs_writer_size(u->w) == 0)
+		return VG_EINVAL;
+	pthread_mutex_lock(&park_lock);
+	for (i = 0; i < VCORE_PARK_MAX; i++) {
+		if (!parked[i].u) {
+			if (slot == VCORE_PARK_MAX)
+				slot = i;
+		} else if (parked[i].at < parked[oldest].at || !parked[oldest].u) {
+			oldest = i;
+		}
+	}
+	if (slot == VCORE_PARK_MAX) {
+		drop = parked[oldest].u;
+		slot = oldest;
+	}
+	parked[slot].u = u;
+	parked[slot].at = now;
+	pthread_mutex_unlock(&park_lock);
+	vcore_upload_free(drop);
+	return 0;
+}
+
+int vcore_upload_unpark(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, uint64_t pid, const char *object, const uint8_t *want_sha,
+	uint64_t want_size, struct vcore_upload **out)
+{
+	struct vcore_upload *u = NULL, *stale[VCORE_PARK_MAX];
+	size_t nstale = 0;
+	time_t now = time(NULL);
+
+	*out = NULL;
+	if (!want_sha || want_size == UINT64_MAX)
+		return VG_ENOTFOUND;
+	pthread_mutex_lock(&park_lock);
+	for (size_t i = 0; i < VCORE_PARK_MAX; i++) {
+		struct vcore_upload *p = parked[i].u;
+
+		if (!p)
+			continue;
+		if ((uint64_t)(now - parked[i].at) > VCORE_DETACHED_MAX_AGE) {
+			stale[nstale++] = p;
+			parked[i].u = NULL;
+			continue;
+		}
+		if (!u && p->c == c && p->point_id == pid && p->want_size == want_size &&
+		    p->who.root == who->root && strcmp(p->who.principal, who->principal) == 0 &&
+		    strcmp(p->vault, vault) == 0 && strcmp(p->item, item) == 0 &&
+		    strcmp(p->object, object) == 0 && memcmp(p->want_sha, want_sha, VC_HASH_LEN) == 0) {
+			u = p;
+			parked[i].u = NULL;
+		}
+	}
+	pthread_mutex_unlock(&park_lock);
+	for (size_t i = 0; i < nstale; i++)
+		vcore_upload_free(stale[i]);
+	if (!u)
+		return VG_ENOTFOUND;
+	u->who = *who;   /* this request's caller (same principal) */
+	*out = u;
+	return 0;
+}
+
+void vcore_upload_unpark_all(struct vcore *c)
+{
+	struct vcore_upload *drop[VCORE_PARK_MAX];
+	size_t n = 0;
+
+	pthread_mutex_lock(&park_lock);
+	for (size_t i = 0; i < VCORE_PARK_MAX; i++) {
+		if (parked[i].u && parked[i].u->c == c) {
+			drop[n++] = parked[i].u;
+			parked[i].u = NULL;
+		}
+	}
+	pthread_mutex_unlock(&park_lock);
+	for (size_t i = 0; i < n; i++)
+		vcore_upload_free(drop[i]);
 }
 
 /* ---- downloads ------------------------------------------------------------ */

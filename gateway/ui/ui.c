@@ -251,6 +251,8 @@ static void logout_post(struct gw_rctx *x)
 		return;
 	}
 	ui_sess_end(sid);
+	OPENSSL_cleanse(sid, sizeof(sid));
+	OPENSSL_cleanse(bind, sizeof(bind));
 	snprintf(extra, sizeof(extra), "Set-Cookie: %s=; Max-Age=0%s\r\n", UI_COOKIE, cookie_attrs);
 	ui_redirect(x, "/ui/login", extra);
 }
@@ -342,6 +344,7 @@ static void serve_page(struct gw_rctx *x, enum ui_route route, char names[2][VG_
 	snprintf(u.kind, sizeof(u.kind), "%s", x->c->kind[0] ? x->c->kind : "user");
 	snprintf(bind, sizeof(bind), "logout:%s", sid);
 	ui_csrf(bind, u.logout_csrf);
+	OPENSSL_cleanse(bind, sizeof(bind));
 	switch (route) {
 	case U_VAULTS: ui_page_vaults(&u); break;
 	case U_VAULT: ui_page_vault(&u, names[0]); break;

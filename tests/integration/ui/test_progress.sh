@@ -96,7 +96,7 @@ vg_track "$BK"
 exec 3>"$VG_WORK/fifo"
 head -c $((1 << 20)) /dev/urandom >&3
 seen=""
-for _ in $(seq 200); do
+for _ in $(seq 400); do
 	seen=$(gw_curl -u "alice:$ALICE" "$GW_URL/v1/jobs")
 	echo "$seen" | python3 -c '
 import json, sys
