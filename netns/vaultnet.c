@@ -365,7 +365,10 @@ static int cmd_show(struct ctx *x)
 		vn_prefix_fmt(&x->cfg->address6, a, sizeof(a));
 		printf(", %s", a);
 	}
-	printf("\n# service: tcp/%u, config sha256 %s\n", x->cfg->port, x->cdigest);
+	printf("\n# service: tcp/%u", x->cfg->port);
+	for (size_t i = 1; i < x->cfg->nports; i++)
+		printf(",%u", x->cfg->ports[i]);
+	printf(", config sha256 %s\n", x->cdigest);
 	if (!st.netns)
 		return 1;
 	if ((r = read_live(x, &have)))

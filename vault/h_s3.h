@@ -11,7 +11,9 @@
 #include "s3.h"
 #include "server_int.h"
 
-enum { S_BUCKET = 1u << 0, S_KEY = 1u << 1, S_VERSION = 1u << 2 };
+/* S_BODY: the key and version come from the request's body (DeleteObjects):
+ * the signature names the bucket and the subresource, not them. */
+enum { S_BUCKET = 1u << 0, S_KEY = 1u << 1, S_VERSION = 1u << 2, S_BODY = 1u << 3 };
 
 struct s3req;
 struct s3act {

@@ -234,7 +234,7 @@ static int governance_bypass(struct s3req *x, const struct vs3_version *v, char 
 			"with an approved grant", x->vault);
 	else if (!r && (!*vv.guard || !*x->k->who.grant))
 		r = VG_EMUA, snprintf(why, n, "bypassing GOVERNANCE retention needs an approved grant "
-			"for retention-reduce on %s (X-Vaultgate-Grant)%s", target,
+			"for retention-reduce on %.200s (X-Vaultgate-Grant)%s", target,
 			*vv.guard ? "" : "; the vault has no guard to approve one");
 	else if (!r)
 		r = vmua_check(x->k->c, txn, &x->k->who, &vv, VMUA_RETENTION_REDUCE, target, why, n);

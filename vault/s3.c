@@ -311,3 +311,55 @@ int vs3_latest(struct vcore *c, const char *vault, const char *item, const char 
 	free(vs);
 	return r;
 }
+
+int vs3_point_floor(struct vcore *c, uint64_t item_id, uint64_t point, uint64_t until, bool hold)
+{
+	struct vr_point p;
+	MDB_txn *txn;
+	int r;
+
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	if ((r = vcore_get_point(c, txn, item_id, point, &p)))
+		goto fail;
+	if (hold)
+		p.expiry = 0;  /* never, while held */
+	else if (p.expiry && p.expiry < until)
+		p.expiry = until;
+	if ((r = vcore_put_point(c, txn, &p)))
+		goto fail;
+	return vdb_commit(txn);
+fail:
+	vdb_abort(txn);
+	return r;
+}
+
+int vs3_delete_guard(struct vcore *c, MDB_txn *txn, uint64_t item_id, uint64_t point,
+	const struct vcaller *who, uint64_t now, char *why, size_t whysz)
+{
+	struct vs3_version v;
+	char k[64], ps[17];
+	MDB_val val;
+	int r = vdb_get(c->db, txn, VDB_META, k, vkey(k, sizeof(k), item_id, point), &val);
+
+	if (r == VG_ENOTFOUND)
+		return 0;
+	if (r || (r = ver_dec(val.mv_data, val.mv_size, &v, false)))
+		return r;
+	vcore_point_str(point, ps);
+	if (v.flags & VS3_F_HOLD) {
+		snprintf(why, whysz, "version %s is under a legal hold", ps);
+		return VG_EIMMUTABLE;
+	}
+	if (v.lock_mode == VS3_LOCK_COMPLIANCE && v.retain_until > now) {
+		snprintf(why, whysz, "version %s is under COMPLIANCE retention until %llu; nobody can "
+			"delete it before then", ps, (unsigned long long)v.retain_until);
+		return VG_EIMMUTABLE;
+	}
+	if (v.lock_mode == VS3_LOCK_GOVERNANCE && v.retain_until > now && !*who->grant) {
+		snprintf(why, whysz, "version %s is under GOVERNANCE retention until %llu; an Owner "
+			"bypasses it only with an approved grant", ps, (unsigned long long)v.retain_until);
+		return VG_EIMMUTABLE;
+	}
+	return 0;
+}

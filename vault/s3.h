@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "core.h"
+#include "db.h"
 
 #define VS3_KEY_MAX 1024u
 #define VS3_META_MAX 8192u
@@ -62,6 +63,18 @@ int vs3_version_put(struct vcore *c, uint64_t item_id, struct vs3_version *v);
 /* A version (any point state); *active says whether its point is active. */
 int vs3_version_get(struct vcore *c, uint64_t item_id, uint64_t point, struct vs3_version *v,
 	bool *active);
+
+/* Keeps the version's point from expiring before until (its expiry is
+ * raised), or at all while hold is set (expiry 0, never). Releasing a
+ * hold leaves it never-expiring (SPEC: nothing is cut early). */
+int vs3_point_floor(struct vcore *c, uint64_t item_id, uint64_t point, uint64_t until, bool hold);
+
+/* Inside vlife_point_delete's transaction, for a point of an s3 item: a
+ * legal hold, COMPLIANCE retention not yet passed, or GOVERNANCE retention
+ * without a grant refuse the delete (VG_EIMMUTABLE, why), whatever the
+ * route (S3, the native API, vaultctl). */
+int vs3_delete_guard(struct vcore *c, MDB_txn *txn, uint64_t item_id, uint64_t point,
+	const struct vcaller *who, uint64_t now, char *why, size_t whysz);
 
 /* Every visible version of the bucket, sorted by key, newest first within
  * a key (the point id orders them). The caller frees *out. */

@@ -59,6 +59,12 @@ int s3_auth_prepare(struct s3_req *r)
 		}
 	} else {
 		e = vg_sigv4_parse_query(req->query, &r->sa);
+		if (e == VG_ENOTFOUND && s3_query(r, "AWSAccessKeyId", (char[4]){0}, 0) != 0) {
+			s3_reply_error(r, 400, "InvalidRequest",
+				"The authorization mechanism you have provided is not supported. "
+				"Please use AWS4-HMAC-SHA256.");
+			return 1;
+		}
 		if (e == VG_ENOTFOUND) {
 			s3_reply_error(r, 403, "AccessDenied", "Anonymous access is not allowed");
 			return 1;

@@ -110,6 +110,23 @@ void s3_head_bucket(struct s3_req *r)
 	gw_reply_full(r->x, 200, "application/xml", NULL, 0, extra);
 }
 
+void s3_delete_bucket(struct s3_req *r)
+{
+	struct vg_msg m;
+	char detail[200] = "", extra[400];
+	int e;
+
+	s3_call_begin(r, true);
+	if ((e = vgc_call(r->v, &m))) {
+		s3_reply_vaultd(r, e);
+		return;
+	}
+	(void)vg_msg_str(&m, VG_TAG_DETAIL, detail, sizeof(detail));
+	snprintf(extra, sizeof(extra), "X-Vaultgate-Delete: %s\r\nx-amz-request-id: %s\r\n", detail,
+		r->reqid);
+	gw_reply_full(r->x, 204, NULL, NULL, 0, extra);
+}
+
 /* ---- listings --------------------------------------------------------------- */
 
 struct lrow {

@@ -7,12 +7,15 @@
 #include <strings.h>
 #include <time.h>
 
+#include "auth.h"
 #include "metrics.h"
 #include "proxy.h"
 #include "range.h"
 #include "reply.h"
+#include "body.h"
 #include "s3.h"
 #include "vg_err.h"
+#include "xml.h"
 
 /* Request headers kept with a version (and what vaultd takes out of them:
  * content-md5, the lock headers). */
@@ -329,4 +332,91 @@ void s3_delete_object(struct s3_req *r)
 		"x-amz-request-id: %s\r\n", id, fl & 1 ? "x-amz-delete-marker: true\r\n" : "", detail,
 		r->reqid);
 	gw_reply_full(r->x, 204, NULL, NULL, 0, extra);
+}
+
+/* DeleteObjects: the body (xml.c) names up to 1000 objects; each is one
+ * vaultd request (DeleteObjects, with the key and version from the body),
+ * decided and audited there one by one. */
+void s3_delete_objects(struct s3_req *r)
+{
+	struct s3x_delete del;
+	struct vg_wr d, *w;
+	struct vg_msg m;
+	const char *code = NULL;
+	char *body;
+	size_t len = 0;
+	int e;
+
+	if (!(body = malloc(S3X_BODY_MAX))) {
+		s3_reply_error(r, 500, "InternalError", "out of memory");
+		r->x->close_after = true;
+		return;
+	}
+	if ((e = gw_body_read_all(r->x, (uint8_t *)body, S3X_BODY_MAX, &len))) {
+		free(body);
+		r->x->close_after = true;
+		s3_reply_error(r, 400, e == VG_ETOOBIG ? "MaxMessageLengthExceeded" : "IncompleteBody",
+			"the Delete body could not be read");
+		return;
+	}
+	e = s3x_parse_delete(body, len, &del, &code);
+	free(body);
+	if (e) {
+		s3_reply_error(r, 400, code ? code : "MalformedXML", "bad Delete body");
+		return;
+	}
+	vg_wr_init(&d, 16u << 20);
+	s3x_doc(&d, "DeleteResult");
+	for (size_t i = 0; i < del.n; i++) {
+		const struct s3x_obj *o = &del.obj[i];
+		char id[32] = "", msg[700] = "", c[64] = "";
+		uint32_t fl = 0;
+		w = vgc_req(r->v, VG_OP_S3_WRITE);
+		vg_msgb_str(w, VG_TAG_KIND, "DeleteObjects");
+		vg_msgb_str(w, VG_TAG_VAULT, r->x->srv->cfg->s3_vault);
+		vg_msgb_str(w, VG_TAG_ITEM, r->bucket);
+		vg_msgb_bytes(w, VG_TAG_S3_KEY, o->key, (uint32_t)strlen(o->key));
+		if (o->version_id)
+			vg_msgb_str(w, VG_TAG_ID, o->version_id);
+		e = vgc_call(r->v, &m);
+		if (e && gw_link_failed(r->v, e)) {
+			vg_wr_free(&d);
+			s3x_delete_free(&del);
+			s3_reply_vaultd(r, e);
+			return;
+		}
+		if (e) {
+			bool had_key = r->has_key;
+			if (e == VG_EAUTH)
+				gw_auth_failed(r->x);
+			r->has_key = true;
+			snprintf(msg, sizeof(msg), "%s", s3_vaultd_code(r, e, c, sizeof(c)));
+			r->has_key = had_key;
+			s3x_open(&d, "Error");
+			s3x_elem(&d, "Key", o->key);
+			if (o->version_id)
+				s3x_elem(&d, "VersionId", o->version_id);
+			s3x_elem(&d, "Code", *c ? c : "InternalError");
+			s3x_elem(&d, "Message", msg);
+			s3x_close(&d, "Error");
+			continue;
+		}
+		if (del.quiet)
+			continue;
+		(void)vg_msg_str(&m, VG_TAG_ID, id, sizeof(id));
+		(void)vg_msg_u32(&m, VG_TAG_FLAGS, &fl);
+		s3x_open(&d, "Deleted");
+		s3x_elem(&d, "Key", o->key);
+		if (o->version_id)
+			s3x_elem(&d, "VersionId", o->version_id);
+		if (fl & 1) {
+			s3x_elem(&d, "DeleteMarker", "true");
+			s3x_elem(&d, "DeleteMarkerVersionId", id);
+		}
+		s3x_close(&d, "Deleted");
+	}
+	s3x_close(&d, "DeleteResult");
+	s3x_delete_free(&del);
+	s3_reply_xml(r, 200, &d, NULL);
+	vg_wr_free(&d);
 }

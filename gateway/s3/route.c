@@ -102,27 +102,18 @@ void s3_reply_error(struct s3_req *r, int status, const char *code, const char *
 	vg_wr_free(&doc);
 }
 
-void s3_reply_vaultd(struct s3_req *r, int err)
+const char *s3_vaultd_code(const struct s3_req *r, int err, char *code, size_t cap)
 {
 	const char *msg = r->v ? vgc_errmsg(r->v) : "";
-	char code[64] = "";
 	size_t n = 0;
 
-	if (r->v && gw_link_failed(r->v, err)) {
-		r->x->link_bad = true;
-		gw_metrics_add(GW_C_VAULTD_ERROR, 1);
-		s3_reply_error(r, 503, "ServiceUnavailable", "vaultd link failed: %s", vg_strerror(err));
-		return;
-	}
-	if (err == VG_EAUTH)
-		gw_auth_failed(r->x);
 	/* vaultd's S3 answers start with the S3 code: "NoSuchKey: ..." */
-	while (n < sizeof(code) - 1 && isalnum((unsigned char)msg[n]))
+	while (n < cap - 1 && isalnum((unsigned char)msg[n]))
 		n++;
 	if (n > 0 && isupper((unsigned char)msg[0]) && msg[n] == ':' && msg[n + 1] == ' ') {
 		memcpy(code, msg, n);
 		code[n] = 0;
-		msg += n + 2;
+		return msg + n + 2;
 	} else {
 		const char *c = "InternalError";
 		switch (err) {
@@ -138,8 +129,25 @@ void s3_reply_vaultd(struct s3_req *r, int err)
 		case VG_EKEY: case VG_ELIMIT: c = "ServiceUnavailable"; break;
 		default: break;
 		}
-		snprintf(code, sizeof(code), "%s", c);
+		snprintf(code, cap, "%s", c);
 	}
+	return msg;
+}
+
+void s3_reply_vaultd(struct s3_req *r, int err)
+{
+	char code[64];
+	const char *msg;
+
+	if (r->v && gw_link_failed(r->v, err)) {
+		r->x->link_bad = true;
+		gw_metrics_add(GW_C_VAULTD_ERROR, 1);
+		s3_reply_error(r, 503, "ServiceUnavailable", "vaultd link failed: %s", vg_strerror(err));
+		return;
+	}
+	if (err == VG_EAUTH)
+		gw_auth_failed(r->x);
+	msg = s3_vaultd_code(r, err, code, sizeof(code));
 	s3_reply_error(r, status_of(code, gw_status_of(err)), code, "%s", msg);
 }
 
@@ -340,8 +348,24 @@ void gw_s3_handle(struct gw_rctx *x)
 			r.action = "HeadBucket";
 		else if (m == GW_M_GET && !sub)
 			r.action = "ListObjects";
+		else if (m == GW_M_DELETE && !sub)
+			r.action = "DeleteBucket";
+		else if (!sub)
+			r.action = NULL;  /* POST without a subresource: not served */
 		else if (m == GW_M_GET && strcmp(sub, "versions") == 0)
 			r.action = "ListObjectVersions";
+		else if (strcmp(sub, "object-lock") == 0 && (m == GW_M_GET || m == GW_M_PUT))
+			r.action = m == GW_M_GET ? "GetObjectLockConfiguration" :
+						   "PutObjectLockConfiguration";
+		else if (strcmp(sub, "delete") == 0 && m == GW_M_POST)
+			r.action = "DeleteObjects";
+		else if (strcmp(sub, "versioning") == 0 && (m == GW_M_GET || m == GW_M_PUT))
+			r.action = m == GW_M_GET ? "GetBucketVersioning" : "PutBucketVersioning";
+	} else if (sub && (m == GW_M_GET || m == GW_M_PUT)) {
+		if (strcmp(sub, "retention") == 0)
+			r.action = m == GW_M_GET ? "GetObjectRetention" : "PutObjectRetention";
+		else if (strcmp(sub, "legal-hold") == 0)
+			r.action = m == GW_M_GET ? "GetObjectLegalHold" : "PutObjectLegalHold";
 	} else if (!sub) {
 		char cs[2048];
 		if (m == GW_M_PUT && s3_header(&r, "x-amz-copy-source", cs, sizeof(cs)) != 1)
@@ -374,6 +398,8 @@ void gw_s3_handle(struct gw_rctx *x)
 		s3_create_bucket(&r);
 	else if (strcmp(r.action, "HeadBucket") == 0)
 		s3_head_bucket(&r);
+	else if (strcmp(r.action, "DeleteBucket") == 0)
+		s3_delete_bucket(&r);
 	else if (strcmp(r.action, "ListObjects") == 0)
 		s3_list_objects(&r);
 	else if (strcmp(r.action, "ListObjectVersions") == 0)
@@ -386,6 +412,24 @@ void gw_s3_handle(struct gw_rctx *x)
 		s3_get_object(&r, true);
 	else if (strcmp(r.action, "DeleteObject") == 0)
 		s3_delete_object(&r);
+	else if (strcmp(r.action, "DeleteObjects") == 0)
+		s3_delete_objects(&r);
+	else if (strcmp(r.action, "PutObjectLockConfiguration") == 0)
+		s3_put_lockcfg(&r);
+	else if (strcmp(r.action, "GetObjectLockConfiguration") == 0)
+		s3_get_lockcfg(&r);
+	else if (strcmp(r.action, "PutObjectRetention") == 0)
+		s3_put_retention(&r);
+	else if (strcmp(r.action, "GetObjectRetention") == 0)
+		s3_get_retention(&r);
+	else if (strcmp(r.action, "PutObjectLegalHold") == 0)
+		s3_put_hold(&r);
+	else if (strcmp(r.action, "GetObjectLegalHold") == 0)
+		s3_get_hold(&r);
+	else if (strcmp(r.action, "PutBucketVersioning") == 0)
+		s3_versioning(&r, true);
+	else if (strcmp(r.action, "GetBucketVersioning") == 0)
+		s3_versioning(&r, false);
 	s3_close(&r);
 	if (!x->body_done)
 		x->close_after = true;

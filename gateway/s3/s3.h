@@ -10,6 +10,8 @@
  *   bucket.c  ListBuckets, CreateBucket, HeadBucket, ListObjects(V2),
  *             ListObjectVersions
  *   object.c  PutObject, GetObject (Range, If-*), HeadObject, DeleteObject
+ *   lock.c    Get/PutObjectLockConfiguration, Get/PutObjectRetention,
+ *             Get/PutObjectLegalHold, Get/PutBucketVersioning
  *   xml.c     expat parsers for the bodies and the escaping writer (s3x)
  *
  * Every action is one vaultd request, VG_OP_S3_READ or VG_OP_S3_WRITE with
@@ -58,6 +60,8 @@ void s3_close(struct s3_req *r);
 struct vg_wr *s3_call_begin(struct s3_req *r, bool write);  /* REQ with KIND VAULT ITEM ... */
 /* Answers an error of vaultd (RESP status err) as S3 XML. */
 void s3_reply_vaultd(struct s3_req *r, int err);
+/* The S3 code of vaultd's refusal err (into code) and its message. */
+const char *s3_vaultd_code(const struct s3_req *r, int err, char *code, size_t cap);
 void s3_reply_error(struct s3_req *r, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void s3_reply_xml(struct s3_req *r, int status, struct vg_wr *doc, const char *extra);
@@ -72,12 +76,23 @@ void s3_http_time(uint64_t t, char *out, size_t n);  /* Mon, 07 Dec 2026 20:00:0
 void s3_list_buckets(struct s3_req *r);
 void s3_create_bucket(struct s3_req *r);
 void s3_head_bucket(struct s3_req *r);
+void s3_delete_bucket(struct s3_req *r);
 void s3_list_objects(struct s3_req *r);
 void s3_list_versions(struct s3_req *r);
+
+/* lock.c */
+void s3_put_lockcfg(struct s3_req *r);
+void s3_get_lockcfg(struct s3_req *r);
+void s3_put_retention(struct s3_req *r);
+void s3_get_retention(struct s3_req *r);
+void s3_put_hold(struct s3_req *r);
+void s3_get_hold(struct s3_req *r);
+void s3_versioning(struct s3_req *r, bool put);
 
 /* object.c */
 void s3_put_object(struct s3_req *r);
 void s3_get_object(struct s3_req *r, bool head);
 void s3_delete_object(struct s3_req *r);
+void s3_delete_objects(struct s3_req *r);
 
 #endif

@@ -35,7 +35,10 @@ py() { /usr/bin/python3 "$VG_SRC/tests/integration/gateway/s3_lock.py" "$@" || v
 py setup
 vg_ctl item set s3v "$B" agent ag >/dev/null
 vg_ctl item set s3v "$H" agent ag >/dev/null
+vg_ctl item set s3v "$N" agent ag >/dev/null
 py objects
+py presign
+py multi
 # the native route cannot delete a held version either
 hv=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["h"])' "$STATE")
 vg_expect_fail "legal hold" vg_ctl point delete s3v "$H" "$hv"
@@ -53,7 +56,7 @@ GRANT=$id py bypass
 a=$(vg_ctl audit export)
 for op in s3.DeleteObject s3.PutObjectRetention s3.PutObjectLegalHold s3.PutBucketVersioning \
 	s3.PutObjectLockConfiguration s3.PutObject; do
-	echo "$a" | grep "\"$op\"" | grep -q '"denied"' || vg_fail "no audited refusal of $op"
+	echo "$a" | grep "\"$op\"" | grep -q '"denied"\|"failed"' || vg_fail "no audited refusal of $op"
 done
 echo "$a" | grep '"mua.use"' | grep -q "s3v/$H/$gv" || vg_fail "the grant's use is not audited"
 vg_log "ok: every refusal is audited; the grant's use too"
