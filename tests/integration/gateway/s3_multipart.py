@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+"""s3_multipart.py PHASE - multipart uploads through the S3 listener with
+Debian's boto3 (test_s3_multipart.sh runs the phases; environment: S3_URL,
+S3_CA, KEYS (dir of PRINCIPAL.keys), B (a bucket with a COMPLIANCE default,
+given to agent ag)). Each check prints "ok: ..." or raises."""
+import hashlib
+import os
+import sys
+
+import boto3
+import botocore.config
+from botocore.exceptions import ClientError
+
+E = os.environ
+MIB = 1 << 20
+
+
+def client(who):
+    kv = dict(l.strip().split("=", 1) for l in open("%s/%s.keys" % (E["KEYS"], who)) if "=" in l)
+    return boto3.client("s3", endpoint_url=E["S3_URL"], verify=E["S3_CA"], region_name="us-east-1",
+                        aws_access_key_id=kv["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=kv["AWS_SECRET_ACCESS_KEY"],
+                        config=botocore.config.Config(retries={"max_attempts": 1},
+                                                      signature_version="s3v4",
+                                                      s3={"addressing_style": "path"}))
+
+
+def refused(what, code, fn, *a, **kw):
+    try:
+        fn(*a, **kw)
+    except ClientError as e:
+        got = e.response["Error"]["Code"]
+        assert got == code, "%s: want %s, got %s (%s)" % (what, code, got, e)
+        print("ok: %s refused (%s)" % (what, code))
+        return
+    raise AssertionError("%s: was allowed" % what)
+
+
+def phase_setup():
+    own = client("own")
+    own.create_bucket(Bucket=E["B"], ObjectLockEnabledForBucket=True)
+    own.put_object_lock_configuration(Bucket=E["B"], ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled",
+        "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}}})
+    print("ok: a lock bucket with a COMPLIANCE default of 1 day")
+
+
+def phase_upload():
+    ag = client("ag")
+    b = E["B"]
+    parts = [os.urandom(5 * MIB) for _ in range(3)] + [os.urandom(123457)]
+    up = ag.create_multipart_upload(Bucket=b, Key="mp/one", ContentType="text/x-vgt",
+                                    Metadata={"who": "agent"})
+    uid = up["UploadId"]
+    assert up["Key"] == "mp/one" and up["Bucket"] == b, up
+    etags = {}
+    for n in (3, 1, 4, 2):  # out of order
+        r = ag.upload_part(Bucket=b, Key="mp/one", UploadId=uid, PartNumber=n, Body=parts[n - 1])
+        etags[n] = r["ETag"]
+        assert r["ETag"].strip('"') == hashlib.md5(parts[n - 1]).hexdigest(), r["ETag"]
+    # a part sent again replaces the first
+    r = ag.upload_part(Bucket=b, Key="mp/one", UploadId=uid, PartNumber=2, Body=parts[1])
+    assert r["ETag"] == etags[2]
+    print("ok: an agent's 4 parts uploaded out of order (and one again)")
+    lp = ag.list_parts(Bucket=b, Key="mp/one", UploadId=uid)
+    got = [(p["PartNumber"], p["Size"], p["ETag"]) for p in lp["Parts"]]
+    assert got == [(n, len(parts[n - 1]), etags[n]) for n in (1, 2, 3, 4)], got
+    print("ok: ListParts: numbers, sizes, ETags")
+    lu = ag.list_multipart_uploads(Bucket=b)
+    assert [(u["Key"], u["UploadId"]) for u in lu.get("Uploads", [])] == [("mp/one", uid)], lu
+    assert ag.list_objects_v2(Bucket=b).get("KeyCount", 0) == 0, "an open upload is listed"
+    print("ok: ListMultipartUploads shows it; ListObjects does not")
+    good = [{"PartNumber": n, "ETag": etags[n]} for n in (1, 2, 3, 4)]
+    bad = [dict(p) for p in good]
+    bad[1]["ETag"] = '"%s"' % ("0" * 32)
+    refused("a wrong ETag in Complete", "InvalidPart", ag.complete_multipart_upload, Bucket=b,
+            Key="mp/one", UploadId=uid, MultipartUpload={"Parts": bad})
+    refused("a missing part in Complete", "InvalidPart", ag.complete_multipart_upload, Bucket=b,
+            Key="mp/one", UploadId=uid,
+            MultipartUpload={"Parts": good + [{"PartNumber": 9, "ETag": etags[1]}]})
+    refused("parts out of order in Complete", "InvalidPartOrder", ag.complete_multipart_upload,
+            Bucket=b, Key="mp/one", UploadId=uid,
+            MultipartUpload={"Parts": [good[1], good[0], good[2], good[3]]})
+    refused("the upload id for another key", "NoSuchUpload", ag.upload_part, Bucket=b,
+            Key="mp/other", UploadId=uid, PartNumber=1, Body=b"x")
+    c = ag.complete_multipart_upload(Bucket=b, Key="mp/one", UploadId=uid,
+                                     MultipartUpload={"Parts": good})
+    want = hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest() + "-4"
+    assert c["ETag"].strip('"') == want, (c["ETag"], want)
+    vid = c["VersionId"]
+    print("ok: completed: ETag %s, version %s" % (c["ETag"], vid))
+    g = ag.get_object(Bucket=b, Key="mp/one")
+    body = g["Body"].read()
+    assert body == b"".join(parts), "the object's bytes differ"
+    assert g["ETag"].strip('"') == want and g["VersionId"] == vid, g
+    assert g["ContentType"] == "text/x-vgt" and g["Metadata"] == {"who": "agent"}, g
+    assert g["ObjectLockMode"] == "COMPLIANCE", g
+    print("ok: GetObject: byte-exact, ETag, metadata, the bucket's COMPLIANCE default applied")
+    rg = ag.get_object(Bucket=b, Key="mp/one", Range="bytes=%d-%d" % (5 * MIB - 2, 5 * MIB + 1))
+    assert rg["Body"].read() == parts[0][-2:] + parts[1][:2]
+    print("ok: a range across a part boundary")
+    assert not ag.list_multipart_uploads(Bucket=b).get("Uploads"), "the upload is still open"
+    refused("ListParts of a completed upload", "NoSuchUpload", ag.list_parts, Bucket=b,
+            Key="mp/one", UploadId=uid)
+    lo = ag.list_objects_v2(Bucket=b)
+    assert [(o["Key"], o["Size"]) for o in lo["Contents"]] == [("mp/one", len(body))], lo
+    refused("deleting the locked version", "AccessDenied", client("own").delete_object, Bucket=b,
+            Key="mp/one", VersionId=vid)
+    print("ok: one version, listed; COMPLIANCE keeps it")
+
+
+def phase_refusals():
+    ag, own = client("ag"), client("own")
+    b = E["B"]
+    uid = ag.create_multipart_upload(Bucket=b, Key="mp/small")["UploadId"]
+    e1 = ag.upload_part(Bucket=b, Key="mp/small", UploadId=uid, PartNumber=1, Body=b"a" * 1000)
+    e2 = ag.upload_part(Bucket=b, Key="mp/small", UploadId=uid, PartNumber=2, Body=b"b" * 10)
+    refused("a small part that is not the last", "EntityTooSmall", ag.complete_multipart_upload,
+            Bucket=b, Key="mp/small", UploadId=uid, MultipartUpload={"Parts": [
+                {"PartNumber": 1, "ETag": e1["ETag"]}, {"PartNumber": 2, "ETag": e2["ETag"]}]})
+    refused("an Owner aborting an agent's upload", "AccessDenied", own.abort_multipart_upload,
+            Bucket=b, Key="mp/small", UploadId=uid)
+    refused("an Owner adding a part to an agent's upload", "AccessDenied", own.upload_part,
+            Bucket=b, Key="mp/small", UploadId=uid, PartNumber=3, Body=b"c")
+    ag.abort_multipart_upload(Bucket=b, Key="mp/small", UploadId=uid)
+    print("ok: the agent aborts its own upload")
+    refused("a part of an aborted upload", "NoSuchUpload", ag.upload_part, Bucket=b,
+            Key="mp/small", UploadId=uid, PartNumber=3, Body=b"c")
+    refused("ListParts of an aborted upload", "NoSuchUpload", ag.list_parts, Bucket=b,
+            Key="mp/small", UploadId=uid)
+    refused("Complete of an aborted upload", "NoSuchUpload", ag.complete_multipart_upload,
+            Bucket=b, Key="mp/small", UploadId=uid, MultipartUpload={"Parts": [
+                {"PartNumber": 1, "ETag": e1["ETag"]}]})
+    refused("a bad upload id", "NoSuchUpload", ag.list_parts, Bucket=b, Key="mp/small",
+            UploadId="nothex")
+    try:
+        ag.head_object(Bucket=b, Key="mp/small")
+        raise AssertionError("an aborted upload left an object")
+    except ClientError as e:
+        assert e.response["Error"]["Code"] in ("404", "NoSuchKey"), e
+    print("ok: an aborted upload leaves nothing")
+
+
+globals()["phase_" + sys.argv[1]]()
