@@ -317,16 +317,18 @@ int s3a_mp_complete(struct s3req *x)
 			r = s3h_refuse(x, VG_EINVAL, "InvalidPart", why);
 			goto out;
 		}
-		if (i + 1 < nw && ps[k].size < MP_PART_MIN) {
+		use[i] = &ps[k];
+	}
+	for (size_t i = 0; i < nw; i++) {  /* sizes once every part is known */
+		if (i + 1 < nw && use[i]->size < MP_PART_MIN) {
 			snprintf(why, sizeof(why), "Your proposed upload is smaller than the minimum "
 				"allowed size (part %u: %llu bytes; 5 MiB but the last).", want[i].number,
-				(unsigned long long)ps[k].size);
+				(unsigned long long)use[i]->size);
 			r = s3h_refuse(x, VG_EINVAL, "EntityTooSmall", why);
 			goto out;
 		}
-		use[i] = &ps[k];
-		total += ps[k].size;
-		EVP_DigestUpdate(md, ps[k].md5, 16);
+		total += use[i]->size;
+		EVP_DigestUpdate(md, use[i]->md5, 16);
 	}
 	v = uv;
 	uv.meta = NULL;
