@@ -3,7 +3,8 @@
 # (s3_multipart.py) and awscli: an agent's upload of 3 x 5 MiB + a small
 # last part sent out of order, ListParts, ListMultipartUploads, a wrong
 # ETag (InvalidPart), a small non-last part (EntityTooSmall), parts out of
-# order in Complete (InvalidPartOrder), abort (then NoSuchUpload), another
+# order in Complete (InvalidPartOrder), a streaming (aws-chunked) part, a
+# tampered one refused, a signed-payload part, abort (then NoSuchUpload), another
 # principal's abort refused, an upload id used for another key refused, the
 # bucket's COMPLIANCE default applied to the completed version, the ETag
 # "MD5-OF-MD5S-N"; `aws s3 cp` of a 40 MiB file (multipart above 8 MiB)
@@ -35,6 +36,7 @@ py setup
 vg_ctl item set s3v "$B" agent ag >/dev/null
 py upload
 py refusals
+py stream
 
 # awscli: 40 MiB through `aws s3 cp` (multipart above 8 MiB), byte-exact back
 export HOME=$VG_WORK AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
