@@ -141,6 +141,11 @@ def phase_refusals():
     print("ok: an aborted upload leaves nothing")
 
 
+def phase_open():
+    """An Owner's open upload for s3mp_replay.py: prints its id."""
+    print(client("own").create_multipart_upload(Bucket=E["B"], Key="mp/replay")["UploadId"])
+
+
 def streaming_part(who, bucket, key, uid, num, data, tamper=False, chunk=65536):
     """UploadPart with STREAMING-AWS4-HMAC-SHA256-PAYLOAD, signed here from
     the documented algorithm (as s3_lock.py's streaming_put, with the query);

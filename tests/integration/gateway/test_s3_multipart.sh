@@ -4,7 +4,8 @@
 # last part sent out of order, ListParts, ListMultipartUploads, a wrong
 # ETag (InvalidPart), a small non-last part (EntityTooSmall), parts out of
 # order in Complete (InvalidPartOrder), a streaming (aws-chunked) part, a
-# tampered one refused, a signed-payload part, abort (then NoSuchUpload), another
+# tampered one refused, a signed-payload part, a captured signature moved to
+# another upload, part or action by a gateway refused by vaultd, abort (then NoSuchUpload), another
 # principal's abort refused, an upload id used for another key refused, the
 # bucket's COMPLIANCE default applied to the completed version, the ETag
 # "MD5-OF-MD5S-N"; `aws s3 cp` of a 40 MiB file (multipart above 8 MiB)
@@ -37,6 +38,11 @@ vg_ctl item set s3v "$B" agent ag >/dev/null
 py upload
 py refusals
 py stream
+# a compromised gateway cannot move a multipart signature to another upload,
+# part or action (vaultd binds uploadId and partNumber)
+uid=$(py open)
+python3 "$VG_SRC/tests/integration/gateway/s3mp_replay.py" "$VG_SOCK" "$VG_WORK/own.keys" "$B" \
+	mp/replay "$uid" || vg_fail "s3mp_replay.py"
 
 # awscli: 40 MiB through `aws s3 cp` (multipart above 8 MiB), byte-exact back
 export HOME=$VG_WORK AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
