@@ -106,6 +106,9 @@ int vs3_part_put(struct vcore *c, uint64_t item_id, uint64_t point, const struct
 int vs3_parts(struct vcore *c, uint64_t item_id, uint64_t point, struct vs3_part **out,
 	size_t *n);
 int vs3_parts_del(struct vcore *c, uint64_t item_id, uint64_t point);
+/* Inside txn: the version and part records of a point being dropped (the
+ * purger's reaping of an upload left open). */
+int vs3_forget_point(struct vcore *c, MDB_txn *txn, uint64_t item_id, uint64_t point);
 
 /* The newest visible version of key (a delete marker included). */
 int vs3_latest(struct vcore *c, const char *vault, const char *item, const char *key,

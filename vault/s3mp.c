@@ -131,3 +131,26 @@ int vs3_parts_del(struct vcore *c, uint64_t item_id, uint64_t point)
 {
 	return walk(c, item_id, point, true, NULL, NULL);
 }
+
+int vs3_forget_point(struct vcore *c, MDB_txn *txn, uint64_t item_id, uint64_t point)
+{
+	char k[80];
+	size_t pl = ppfx(k, sizeof(k), item_id, point);
+	MDB_cursor *cur;
+	MDB_val kv, v;
+	int r;
+
+	if ((r = vdb_cursor(c->db, txn, VDB_META, &cur)))
+		return r;
+	for (r = vdb_seek_prefix(cur, k, pl, &kv, &v, true); r == 0;
+	     r = vdb_seek_prefix(cur, k, pl, &kv, &v, false))
+		if ((r = vdb_err(mdb_cursor_del(cur, 0))))
+			break;
+	mdb_cursor_close(cur);
+	if (r && r != VG_ENOTFOUND)
+		return r;
+	pl = (size_t)snprintf(k, sizeof(k), "s3v/%016llx/%016llx", (unsigned long long)item_id,
+		(unsigned long long)point);
+	r = vdb_del(c->db, txn, VDB_META, k, pl);
+	return r == VG_ENOTFOUND ? 0 : r;
+}

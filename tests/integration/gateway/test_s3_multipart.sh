@@ -9,7 +9,8 @@
 # principal's abort refused, an upload id used for another key refused, the
 # bucket's COMPLIANCE default applied to the completed version, the ETag
 # "MD5-OF-MD5S-N"; `aws s3 cp` of a 40 MiB file (multipart above 8 MiB)
-# up and down byte-exact. Every refusal is audited.
+# up and down byte-exact; an upload left open reaped (audited) after a day.
+# Every refusal is audited.
 #
 #   boto3/aws ──TLS──► vaultgw 127.0.0.1:$S3_PORT (S3) ──unix──► vaultd
 set -eu
@@ -19,7 +20,7 @@ vg_init
 chmod 711 "$VG_WORK"
 GW_PORT=$(gw_free_port)
 S3_PORT=$(gw_free_port)
-gw_start_vaultd
+VAULTD_BIN=$VAULTD_TEST gw_start_vaultd  # the test clock (the reap)
 gw_start_gateway "s3_listen = 127.0.0.1:$S3_PORT" "s3_vault = s3v"
 
 vg_ctl vault create s3v >/dev/null
@@ -71,4 +72,10 @@ for op in s3.CompleteMultipartUpload s3.AbortMultipartUpload; do
 	echo "$a" | grep "\"$op\"" | grep -q '"ok"' || vg_fail "no audited $op"
 done
 vg_log "ok: completes, aborts and their refusals are audited"
+
+# an upload left open (mp/replay's) is reaped a day after its start, audited
+vg_ctl clock advance $((25 * 3600)) >/dev/null
+vg_ctl purge run >/dev/null
+vg_ctl audit export | grep '"upload.reap"' | grep -q "s3v/$B/$uid" || vg_fail "no audited reap of $uid"
+vg_log "ok: the upload left open is reaped after a day, audited"
 echo "PASS"
