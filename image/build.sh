@@ -91,7 +91,7 @@ for b in vaultd vaultctl; do
 	[ -x "$pkg/usr/sbin/$b" ] || [ -x "$pkg/usr/bin/$b" ] || die "$b was not installed by meson"
 done
 if [ -x "$pkg/usr/sbin/vaultnet" ]; then
-	units="$units vaultnet.service vaultnet-verify.timer"
+	units="$units vaultnet.service vaultnet-verify.timer vaultnet-watch.service"
 	extra="${extra}vaultnet (the private-endpoint namespace and firewall), "
 else
 	echo "build.sh: NOTE: vaultnet not built: the image has no private endpoint (no vg-pe namespace)"
@@ -128,6 +128,10 @@ install -m 0755 "$here/files/vaultgate-config" "$pkg/usr/sbin/vaultgate-config"
 # For agent hosts: copied off the appliance (README, "Day 2").
 install -m 0755 "$here/files/vaultgate-agent-enrol" "$pkg/usr/share/vaultgate/"
 install -m 0644 "$here/files/sshd-vaultgate.conf" "$pkg/etc/ssh/sshd_config.d/vaultgate.conf"
+# vaultd's syslog lines reach rsyslog (remote logging: vaultgate-config syslog).
+install -d "$pkg/lib/systemd/journald.conf.d"
+printf '# vaultgate: vaultd alerts and anchors reach rsyslog, which forwards them (vaultgate-config syslog)\n[Journal]\nForwardToSyslog=yes\n' \
+	> "$pkg/lib/systemd/journald.conf.d/vaultgate.conf"
 echo /etc/ssh/sshd_config.d/vaultgate.conf > "$pkg/DEBIAN/conffiles"
 
 version=$(meson introspect --projectinfo "$bld" | sed -n 's/.*"version": *"\([^"]*\)".*/\1/p')

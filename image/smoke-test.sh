@@ -57,7 +57,11 @@ ok=0
 step() { printf '== [%4ds] %s\n' "$(($(date +%s) - t0))" "$*"; }
 fail() { echo "smoke-test: FAIL: $*" >&2; exit 1; }
 
+# Issue 13's steps (CMK, syslog over TLS, vaultnet watch, banner, scores).
+. "$here/smoke-appliance.sh"
+
 cleanup() {
+	app_cleanup
 	if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
 		kill "$qpid" 2>/dev/null || true
 		for _ in $(seq 50); do kill -0 "$qpid" 2>/dev/null || break; sleep 0.1; done
@@ -117,10 +121,11 @@ mkdir -p "$work"
 # ---- seed, keys, ports ------------------------------------------------------------
 
 ssh-keygen -q -t ed25519 -N '' -C smoke-test -f "$work/admin"
+app_init
 echo "vg_$(openssl rand -hex 32)" > "$work/owner.token"    # vaultd's token form: vg_ + 64 hex
 "$here/mkseed.sh" -o "$work/seed.iso" --data-ip 10.0.2.15 --data-prefix 24 --data-gateway 10.0.2.2 \
 	--allow 10.0.2.2/32 --ssh-key "$work/admin.pub" --owner-token-file "$work/owner.token" \
-	--tls-san 127.0.0.1 --hostname smoke --instance-id "smoke-$$" >/dev/null
+	--tls-san 127.0.0.1 --hostname smoke --instance-id "smoke-$$" "${APP_SEED[@]}" >/dev/null
 qemu-img create -q -f qcow2 -b "$out/disk.qcow2" -F qcow2 "$work/disk.qcow2"
 
 # Four free loopback ports.
@@ -153,7 +158,7 @@ boot() {
 		-serial "file:$serial" "${kargs[@]}" \
 		-drive "file=$work/disk.qcow2,format=qcow2,if=virtio" \
 		-drive "file=$work/seed.iso,format=raw,if=virtio,readonly=on" \
-		-netdev "user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:$P_SSH-:22,hostfwd=tcp:127.0.0.1:$P_MGW-:443" \
+		-netdev "user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:$P_SSH-:22,hostfwd=tcp:127.0.0.1:$P_MGW-:443$APP_MGMT_FWD" \
 		-device virtio-net-pci,netdev=mgmt \
 		-netdev "user,id=data,restrict=on,hostfwd=tcp:127.0.0.1:$P_GW-10.0.2.15:443,hostfwd=tcp:127.0.0.1:$P_DSSH-10.0.2.15:22" \
 		-device virtio-net-pci,netdev=data \
@@ -307,6 +312,7 @@ mkdir -p "$work/restored-ctl"
 tar -C "$work/restored-ctl" -xf "$work/tree.tar"
 diff <(tree_sum "$work/tree") <(tree_sum "$work/restored-ctl") >/dev/null || fail "vaultctl restore is not byte-exact"
 g "vaultctl audit verify" >/dev/null || fail "audit chain"
+app_checks
 
 step "powering off"
 shutdown_guest
@@ -357,3 +363,4 @@ printf '  %-34s %s\n' \
 	"disk.raw (allocated / apparent)" "$(du -h "$out/disk.raw" | cut -f1) / $(du -h --apparent-size "$out/disk.raw" | cut -f1)" \
 	"vmlinuz + initrd.img" "$(du -ch "$out/vmlinuz" "$out/initrd.img" | tail -n 1 | cut -f1)" \
 	"total" "$(($(date +%s) - t0)) s"
+echo "  systemd-analyze security (in the VM): $APP_SCORES"

@@ -1,0 +1,151 @@
+# shellcheck shell=bash
+# smoke-appliance.sh - issue 13's steps of the image boot test, sourced by
+# smoke-test.sh (its g, step, fail, work, here): customer-managed keys in a
+# SoftHSM2 token inside the VM, alerts and audit anchors to a syslog
+# collector over TLS on the host side, the vaultnet watch unit, the banner,
+# and systemd-analyze security of every vaultgate unit.
+#
+#   app_init    before boot 1: the collector's CA and certificate, the
+#               collector (smoke-collector.py) on a free loopback port, the
+#               seed options (APP_SEED) and the management netdev's guestfwd
+#               (APP_MGMT_FWD: the guest's 10.0.2.100:6514 reaches the
+#               collector through a relay qemu runs per connection).
+#   app_checks  in boot 1, after the other checks.
+
+APP_SYSLOG=10.0.2.100:6514
+app_cpid=""
+
+app_cleanup() {
+	if [ -n "$app_cpid" ] && kill -0 "$app_cpid" 2>/dev/null; then
+		kill "$app_cpid" 2>/dev/null || true
+	fi
+}
+
+app_init() {
+	local py d=$work/collector
+	py=$(command -v python3) || fail "python3 is needed for the syslog collector"
+	mkdir -p "$d"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=vgt-$$-syslog-ca" \
+		-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
+		-keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=collector" \
+		-keyout "$d/key.pem" -out "$d/req.pem" 2>/dev/null
+	printf 'subjectAltName=IP:10.0.2.100\nextendedKeyUsage=serverAuth\n' > "$d/ext"
+	openssl x509 -req -in "$d/req.pem" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+		-extfile "$d/ext" -out "$d/cert.pem" 2>/dev/null
+	# Another CA, for the refusal.
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=vgt-$$-other-ca" \
+		-keyout "$d/other.key" -out "$d/other.pem" 2>/dev/null
+	: > "$work/syslog.rx"
+	"$py" "$here/smoke-collector.py" serve "$d/cert.pem" "$d/key.pem" "$d/port" "$work/syslog.rx" \
+		> "$d/collector.log" 2>&1 &
+	app_cpid=$!
+	for _ in $(seq 100); do [ -s "$d/port" ] && break; sleep 0.1; done
+	[ -s "$d/port" ] || fail "the syslog collector did not start: $(cat "$d/collector.log")"
+	APP_SEED=(--syslog "$APP_SYSLOG" --syslog-ca "$d/ca.pem")
+	APP_MGMT_FWD=",guestfwd=tcp:$APP_SYSLOG-cmd:$py $here/smoke-collector.py relay $(cat "$d/port")"
+}
+
+# app_wait_rx PATTERN WHAT: the collector received a line matching PATTERN.
+app_wait_rx() {
+	for _ in $(seq 90); do
+		grep -aEq "$1" "$work/syslog.rx" && return 0
+		sleep 1
+	done
+	fail "the syslog collector received no $2 within 90 s (got: $(tr -c '[:print:]\n' ' ' < "$work/syslog.rx" | tail -c 600))"
+}
+
+app_security() {	# app_security UNIT: the overall exposure, inside the VM
+	g "systemd-analyze security --no-pager $1" | awk '/Overall exposure level/ { print $(NF-1), $NF }'
+}
+
+app_checks() {
+	local before after u a line seq hash sums
+	step "issue 13: vaultnet watch unit, banner (allowlist, agent restic line, clock)"
+	g "systemctl is-active vaultnet-watch.service" >/dev/null || fail "vaultnet-watch.service is not active"
+	grep -aq "vaultgate: allowlist (agents' sources): 10.0.2.2/32" "$serial" || fail "the banner shows no allowlist"
+	grep -aq 'vaultgate: agent restic: set -a; . /etc/restic/vaultgate.env; set +a; restic --cacert "$RESTIC_CACERT" backup PATH' "$serial" ||
+		fail "the banner shows no agent restic command line"
+	grep -aq 'vaultgate: clock: ' "$serial" || fail "the banner shows no clock line"
+
+	step "issue 13: syslog over TLS to the host's collector (seed: $APP_SYSLOG, pinned CA)"
+	g "vaultctl audit anchor" >/dev/null || fail "vaultctl audit anchor"
+	app_wait_rx '[0-9]+ <[0-9]+>1 [^ ]+ [^ ]+ vaultd [0-9]+ - - *vaultgate-anchor seq=[0-9]+ hash=[0-9a-f]{64}' \
+		"RFC 5424 audit anchor from vaultd"
+	line=$(grep -aoE 'vaultgate-anchor seq=[0-9]+ hash=[0-9a-f]{64}' "$work/syslog.rx" | tail -n 1)
+	seq=${line#*seq=}; seq=${seq%% *}; hash=${line##*hash=}
+	g "vaultctl audit verify --anchor $seq:$hash" >/dev/null || fail "the anchor the collector received does not verify on the appliance"
+	g "nft list chain inet vaultgate_mgmt output" | grep -q "ip daddr 10.0.2.100 tcp dport 6514 .*accept" ||
+		fail "no outbound management rule for the syslog collector"
+	# A collector whose certificate the given CA does not sign: refused,
+	# audited, and the previous configuration keeps forwarding (below).
+	sums=$(g "sha256sum /etc/vaultgate/syslog-ca.pem /etc/rsyslog.d/60-vaultgate-remote.conf")
+	g "cat > /root/other-ca.pem" < "$work/collector/other.pem"
+	if g "vaultgate-config syslog $APP_SYSLOG --ca /root/other-ca.pem" > "$work/syslog-refused.out" 2>&1; then
+		fail "vaultgate-config syslog accepted a collector its CA does not verify"
+	fi
+	grep -q "refused: .*no TLS handshake verified by /root/other-ca.pem" "$work/syslog-refused.out" ||
+		fail "the refusal does not say why: $(cat "$work/syslog-refused.out")"
+	[ "$(g "sha256sum /etc/vaultgate/syslog-ca.pem /etc/rsyslog.d/60-vaultgate-remote.conf")" = "$sums" ] ||
+		fail "the refused syslog change was not rolled back"
+	g "vaultctl audit export" | grep -q '"op":"config.syslog".*refused' || fail "the refused syslog change is not audited"
+
+	step "issue 13: customer-managed key in a SoftHSM2 token inside the VM"
+	before=$(app_security vaultd.service)
+	g 'set -eu
+		asv() { setpriv --reuid=vaultd --regid=vaultgate --groups=softhsm --inh-caps=-all "$@"; }
+		asv softhsm2-util --init-token --free --label vgcmk --pin 1234 --so-pin 87654321 >/dev/null
+		umask 077
+		head -c 32 /dev/urandom > /root/cmk-a.bin
+		printf 1234 > /root/cmk.pin
+		cat /root/cmk-a.bin | asv pkcs11-tool --module /usr/lib/softhsm/libsofthsm2.so --token-label vgcmk \
+			--login --pin 1234 --write-object /dev/stdin --type secrkey --key-type AES:32 --label cmk-a \
+			--sensitive --private >/dev/null 2>&1' || fail "initialising the SoftHSM2 token in the VM"
+	# A wrong token label: refused by vaultd --check, nothing changes.
+	if g "vaultgate-config pkcs11 /usr/lib/softhsm/libsofthsm2.so nosuchtoken /root/cmk.pin" > "$work/p11-refused.out" 2>&1; then
+		fail "vaultgate-config pkcs11 accepted a token that does not exist"
+	fi
+	g "test ! -e /etc/systemd/system/vaultd.service.d/vaultgate-pkcs11.conf" || fail "the refused pkcs11 change left a drop-in"
+	g "vaultgate-config pkcs11 /usr/lib/softhsm/libsofthsm2.so vgcmk /root/cmk.pin" > "$work/p11.out" 2>&1 ||
+		fail "vaultgate-config pkcs11: $(cat "$work/p11.out")"
+	after=$(app_security vaultd.service)
+	APP_SCORES="vaultd.service: $before without a token, $after with SoftHSM2"
+	g "vaultctl vault create cmkv && vaultctl item create cmkv tree && vaultctl vault key cmkv cmk cmk-a" >/dev/null ||
+		fail "a vault under the CMK"
+	tar -C "$work/tree" -cf - . | g "vaultctl backup cmkv tree --object tree.tar -" > "$work/cmk.point" ||
+		fail "vaultctl backup into the CMK vault"
+	g "vaultctl vault show cmkv" | grep -q "key=pkcs11:token=vgcmk;object=cmk-a .*key-state=ok" ||
+		fail "the vault is not under the token's key: $(g 'vaultctl vault show cmkv')"
+	step "issue 13: the key deleted from the token: key unavailable, alert, syslog"
+	g 'setpriv --reuid=vaultd --regid=vaultgate --groups=softhsm --inh-caps=-all pkcs11-tool \
+		--module /usr/lib/softhsm/libsofthsm2.so --token-label vgcmk --login --pin 1234 \
+		--delete-object --type secrkey --label cmk-a >/dev/null 2>&1' || fail "deleting the key from the token"
+	if g "vaultctl restore cmkv tree $(cat "$work/cmk.point") --object tree.tar" > /dev/null 2> "$work/cmk-gone.err"; then
+		fail "a restore under a deleted key succeeded"
+	fi
+	grep -q "key unavailable: no AES key labelled 'cmk-a' in token 'vgcmk'" "$work/cmk-gone.err" ||
+		fail "the restore does not say key unavailable: $(cat "$work/cmk-gone.err")"
+	g "vaultctl alerts cmkv" | grep -q "critical	cmk-unavailable	vault=cmkv" || fail "no cmk-unavailable alert"
+	app_wait_rx 'vaultd [0-9]+ - - *vaultgate-alert seq=[0-9]+ name=cmk-unavailable severity=critical vault="cmkv"' \
+		"cmk-unavailable alert"
+	step "issue 13: the key imported again from the escrow copy: restore byte-exact"
+	g 'cat /root/cmk-a.bin | setpriv --reuid=vaultd --regid=vaultgate --groups=softhsm --inh-caps=-all pkcs11-tool \
+		--module /usr/lib/softhsm/libsofthsm2.so --token-label vgcmk --login --pin 1234 \
+		--write-object /dev/stdin --type secrkey --key-type AES:32 --label cmk-a --sensitive --private >/dev/null 2>&1' ||
+		fail "importing the key again"
+	g "vaultctl restore cmkv tree $(cat "$work/cmk.point") --object tree.tar" > "$work/cmk-tree.tar" ||
+		fail "restore after the key came back"
+	rm -rf "$work/restored-cmk"
+	mkdir -p "$work/restored-cmk"
+	tar -C "$work/restored-cmk" -xf "$work/cmk-tree.tar"
+	diff <(tree_sum "$work/tree") <(tree_sum "$work/restored-cmk") >/dev/null || fail "the CMK restore is not byte-exact"
+	g "vaultctl audit verify" >/dev/null || fail "audit chain after the CMK steps"
+
+	step "issue 13: systemd-analyze security of every vaultgate unit, in the VM"
+	for u in $(g "systemctl list-unit-files --no-legend 'vaultd.service' 'vaultgw.service' 'vaultnet*.service' 'vaultnotify.service' 'vaultgate-*.service'" |
+		awk '{print $1}'); do
+		a=$(app_security "$u")
+		printf '   %-34s %s\n' "$u" "$a"
+		APP_SCORES="$APP_SCORES; $u $a"
+	done
+}
