@@ -10,15 +10,26 @@
 #               seed options (APP_SEED) and the management netdev's guestfwd
 #               (APP_MGMT_FWD: the guest's 10.0.2.100:6514 reaches the
 #               collector through a relay qemu runs per connection).
+#               NTP: slirp drops every guest UDP datagram under restrict=on,
+#               so the NTP server is reached through a third NIC (APP_QEMU: a
+#               slirp stack without restrict, 10.0.3.0/24, whose host alias
+#               10.0.3.2 is this host's 127.0.0.1): an SNTP responder the test
+#               runs on 127.0.0.1:123. The guest's management firewall admits
+#               only udp/123 to 10.0.3.2 from it (the seed's ntp:); the test
+#               gives eth2 its address over SSH.
 #   app_checks  in boot 1, after the other checks.
 
 APP_SYSLOG=10.0.2.100:6514
-app_cpid=""
+APP_NTP=10.0.3.2
+app_cpid="" app_npid=""
 
 app_cleanup() {
-	if [ -n "$app_cpid" ] && kill -0 "$app_cpid" 2>/dev/null; then
-		kill "$app_cpid" 2>/dev/null || true
-	fi
+	local p
+	for p in $app_cpid $app_npid; do
+		if kill -0 "$p" 2>/dev/null; then
+			kill "$p" 2>/dev/null || true
+		fi
+	done
 }
 
 app_init() {
@@ -42,7 +53,12 @@ app_init() {
 	app_cpid=$!
 	for _ in $(seq 100); do [ -s "$d/port" ] && break; sleep 0.1; done
 	[ -s "$d/port" ] || fail "the syslog collector did not start: $(cat "$d/collector.log")"
-	APP_SEED=(--syslog "$APP_SYSLOG" --syslog-ca "$d/ca.pem")
+	[ -z "$(ss -Hlun 'sport = :123' src 127.0.0.1)" ] && [ -z "$(ss -Hlun 'sport = :123' src 0.0.0.0)" ] ||
+		fail "127.0.0.1:123 is taken on this host: the boot test's SNTP server needs it"
+	"$py" "$here/smoke-collector.py" sntp 127.0.0.1 "$work/sntp.count" > "$d/sntp.log" 2>&1 &
+	app_npid=$!
+	APP_QEMU=(-netdev "user,id=ntp,net=10.0.3.0/24,host=$APP_NTP" -device virtio-net-pci,netdev=ntp)
+	APP_SEED=(--syslog "$APP_SYSLOG" --syslog-ca "$d/ca.pem" --ntp "$APP_NTP")
 	APP_MGMT_FWD=",guestfwd=tcp:$APP_SYSLOG-cmd:$py $here/smoke-collector.py relay $(cat "$d/port")"
 }
 
@@ -66,7 +82,22 @@ app_checks() {
 	grep -aq "vaultgate: allowlist (agents' sources): 10.0.2.2/32" "$serial" || fail "the banner shows no allowlist"
 	grep -aq 'vaultgate: agent restic: set -a; . /etc/restic/vaultgate.env; set +a; restic --cacert "$RESTIC_CACERT" backup PATH' "$serial" ||
 		fail "the banner shows no agent restic command line"
-	grep -aq 'vaultgate: clock: ' "$serial" || fail "the banner shows no clock line"
+	grep -aq "vaultgate: clock: .* (NTP $APP_NTP)" "$serial" || fail "the banner shows no clock line with the seed's NTP server"
+
+	step "issue 13: time from the host's SNTP server (seed ntp: $APP_NTP, through eth2)"
+	g "ip addr add 10.0.3.15/24 dev eth2 && ip link set eth2 up && systemctl restart systemd-timesyncd" ||
+		fail "configuring eth2 for the NTP server"
+	g "nft list chain inet vaultgate_mgmt output" | grep -q "ip daddr $APP_NTP udp dport 123 .*accept" ||
+		fail "no outbound management rule for the NTP server"
+	for _ in $(seq 120); do
+		[ "$(g "timedatectl show -p NTPSynchronized --value")" = yes ] && break
+		sleep 1
+	done
+	[ "$(g "timedatectl show -p NTPSynchronized --value")" = yes ] ||
+		fail "timedatectl: not synchronised within 120 s ($(g 'timedatectl timesync-status' | tr '\n' ' ' | head -c 300))"
+	[ "$(cat "$work/sntp.count" 2>/dev/null || echo 0)" -ge 1 ] || fail "the SNTP server answered nothing, yet the clock says synchronised"
+	g "timedatectl timesync-status" | grep -q "Server: $APP_NTP" || fail "timesyncd is not synchronised to $APP_NTP"
+	g "vaultctl report" | grep -q "^clock: synchronised" || fail "vaultctl report does not show the clock synchronised"
 
 	step "issue 13: syslog over TLS to the host's collector (seed: $APP_SYSLOG, pinned CA)"
 	g "vaultctl audit anchor" >/dev/null || fail "vaultctl audit anchor"

@@ -8,13 +8,44 @@ over TLS) on the host side, and the relay qemu runs for each connection.
   smoke-collector.py relay PORT
       qemu's guestfwd "cmd:" runs this per guest connection with the
       connection on fd 0: it is copied both ways to 127.0.0.1:PORT.
+  smoke-collector.py sntp ADDR COUNTFILE
+      a minimal SNTP server (RFC 4330) on ADDR:123, stratum 1, answering
+      with this host's clock; COUNTFILE holds the number of answers.
 """
 import os
 import select
 import socket
 import ssl
+import struct
 import sys
 import threading
+import time
+
+NTP_EPOCH = 2208988800  # 1900-01-01 to 1970-01-01, in seconds
+
+
+def ntp_ts(t):
+    return struct.pack("!II", int(t) + NTP_EPOCH, int((t % 1) * 2**32))
+
+
+def sntp(addr, countfile):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, 123))
+    n = 0
+    while True:
+        req, peer = s.recvfrom(512)
+        rx = time.time()
+        if len(req) < 48 or (req[0] & 7) != 3:  # client mode only
+            continue
+        vn = (req[0] >> 3) & 7
+        head = struct.pack("!BBbb", (0 << 6) | (vn << 3) | 4, 1, req[2], -20)
+        head += struct.pack("!II", 0, 1 << 10) + b"GPS\0"  # root delay, dispersion, ref id
+        reply = head + ntp_ts(rx - 1) + req[40:48] + ntp_ts(rx) + ntp_ts(time.time())
+        s.sendto(reply, peer)
+        n += 1
+        with open(countfile + ".tmp", "w") as f:
+            f.write("%d\n" % n)
+        os.rename(countfile + ".tmp", countfile)
 
 
 def serve(cert, key, portfile, out):
@@ -63,6 +94,8 @@ def relay(port):
 if __name__ == "__main__":
     if len(sys.argv) == 6 and sys.argv[1] == "serve":
         serve(*sys.argv[2:])
+    elif len(sys.argv) == 4 and sys.argv[1] == "sntp":
+        sntp(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 3 and sys.argv[1] == "relay":
         relay(int(sys.argv[2]))
     else:

@@ -162,6 +162,7 @@ boot() {
 		-device virtio-net-pci,netdev=mgmt \
 		-netdev "user,id=data,restrict=on,hostfwd=tcp:127.0.0.1:$P_GW-10.0.2.15:443,hostfwd=tcp:127.0.0.1:$P_DSSH-10.0.2.15:22" \
 		-device virtio-net-pci,netdev=data \
+		"${APP_QEMU[@]}" \
 		-device virtio-rng-pci \
 		> "$work/qemu-$n.log" 2>&1 &
 	qpid=$!
