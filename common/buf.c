@@ -102,14 +102,35 @@ void vg_wr_init(struct vg_wr *wr, size_t max)
 	wr->max = max;
 }
 
+static void (*wr_release_hook)(const uint8_t *p, size_t cap);
+
+void vg_wr_set_release_hook(void (*hook)(const uint8_t *p, size_t cap))
+{
+	wr_release_hook = hook;
+}
+
+/* Every buffer a writer lets go of is wiped first: frames carry tokens and
+ * PINs, records carry wrapped keys. */
+static void wr_release(uint8_t *p, size_t cap)
+{
+	if (!p)
+		return;
+	explicit_bzero(p, cap);
+	if (wr_release_hook)
+		wr_release_hook(p, cap);
+	free(p);
+}
+
 void vg_wr_free(struct vg_wr *wr)
 {
-	free(wr->p);
+	wr_release(wr->p, wr->cap);
 	memset(wr, 0, sizeof(*wr));
 }
 
 void vg_wr_reset(struct vg_wr *wr)
 {
+	if (wr->p)
+		explicit_bzero(wr->p, wr->len);
 	wr->len = 0;
 	wr->err = 0;
 }
@@ -130,9 +151,12 @@ int vg_wr_reserve(struct vg_wr *wr, size_t n)
 		cap *= 2;
 	if (wr->max && cap > wr->max)
 		cap = wr->max;
-	p = realloc(wr->p, cap);
-	if (!p)
+	/* Not realloc: it may move the bytes and leave the old copy unwiped. */
+	if (!(p = malloc(cap)))
 		return wr->err = -ENOMEM;
+	if (wr->len)
+		memcpy(p, wr->p, wr->len);
+	wr_release(wr->p, wr->cap);
 	wr->p = p;
 	wr->cap = cap;
 	return 0;

@@ -43,7 +43,11 @@ int vg_rd_copy(struct vg_rd *rd, void *dst, size_t n);
 int vg_rd_str16(struct vg_rd *rd, char *dst, size_t dstsz);
 
 /* Growable output buffer. On allocation failure it is poisoned (err set)
- * and every later append is a no-op; check wr->err once at the end. */
+ * and every later append is a no-op; check wr->err once at the end.
+ * Secrets pass through writers (tokens and PINs in frames, wrapped keys in
+ * records), so no byte outlives its use: vg_wr_reset wipes what was
+ * written, vg_wr_free wipes the whole buffer, and growth copies into a new
+ * buffer and wipes the old one (never realloc, which may leave a copy). */
 struct vg_wr {
 	uint8_t *p;
 	size_t len;
@@ -53,6 +57,10 @@ struct vg_wr {
 };
 
 void vg_wr_init(struct vg_wr *wr, size_t max);
+/* Test hook: called with every buffer a writer gives back (free, growth),
+ * after the wipe and before free(), so a test can check the wipe. NULL (the
+ * default) in the daemons; set it before any writer runs. */
+void vg_wr_set_release_hook(void (*hook)(const uint8_t *p, size_t cap));
 void vg_wr_free(struct vg_wr *wr);
 void vg_wr_reset(struct vg_wr *wr);
 int vg_wr_reserve(struct vg_wr *wr, size_t n);

@@ -27,3 +27,13 @@ int vg_name_check(const char *s, size_t maxlen)
 	}
 	return 0;
 }
+
+int vg_hexid_check(const char *s, size_t len)
+{
+	if (!s || strnlen(s, len + 1) != len)
+		return VG_ENAME;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return VG_ENAME;
+	return 0;
+}

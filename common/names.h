@@ -17,4 +17,9 @@
 /* 0 or VG_ENAME. */
 int vg_name_check(const char *s, size_t maxlen);
 
+/* Ids made of hex digits (restic file ids, point ids): 0 if s is exactly
+ * `len` lowercase hex digits, else VG_ENAME. Upper case is refused: an id
+ * has one spelling. */
+int vg_hexid_check(const char *s, size_t len);
+
 #endif

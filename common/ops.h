@@ -169,8 +169,18 @@ enum vg_op {
 	 * blob, audited object.repair (vault/core.h vcore_repair_begin). Local
 	 * root only (vaultsync's `scrub --repair`). */
 	VG_OP_OBJECT_REPAIR,
-	VG_OP_MAX_CORE = VG_OP_OBJECT_REPAIR,
+	/* The jobs running now (vault/running.h): no fields -> ROW {ID KIND
+	 * VAULT("*": every vault) ITEM SIZE(bytes done) SIZE2(bytes in all; 0:
+	 * not known) TIME(started) PRINCIPAL}, the rows the caller may view
+	 * (VP_VIEW on the vault; every row for local root and auditors; a
+	 * caller always sees its own jobs). */
+	VG_OP_JOB_RUNNING,
+	VG_OP_MAX_CORE = VG_OP_JOB_RUNNING,
 };
+
+/* AUDIT_EXPORT's FLAGS: this read is a person's view (the console):
+ * vaultd records it as audit.view before it sends the entries. */
+#define VG_AUDIT_EXPORT_VIEW (1u << 0)
 
 /* WHOAMI's FLAGS: the caller is local root or Owner of some vault (the
  * gateway's fair share of vaultd links keeps a reserve for them). */

@@ -57,6 +57,8 @@ static const struct key keys[] = {
 	{"vaultd_links_reserved", K_U64, OFF(vaultd_links_reserved), 0, 1023},
 	{"workers", K_U64, OFF(workers), 1, 4096},
 	{"vaultd_timeout", K_U64, OFF(vaultd_timeout), 1, 3600},
+	{"ui_idle_timeout", K_U64, OFF(ui_idle_timeout), 1, 86400},
+	{"ui_session_max", K_U64, OFF(ui_session_max), 1, 604800},
 };
 _Static_assert(sizeof(keys) / sizeof(keys[0]) <= 32, "parse_line's seen is a 32-bit mask");
 
@@ -90,6 +92,8 @@ int gw_config_defaults(struct gw_config *cfg)
 	cfg->vaultd_links_reserved = 16;
 	cfg->workers = 256;
 	cfg->vaultd_timeout = 300;
+	cfg->ui_idle_timeout = 900;
+	cfg->ui_session_max = 28800;
 	if (set_str(&cfg->path, "") || set_str(&cfg->vaultd_socket, "/run/vaultgate/vaultd.sock") ||
 	    set_str(&cfg->user, "vaultgw") || set_str(&cfg->tls_dir, "/var/lib/vaultgate/gateway") ||
 	    set_str(&cfg->restic_vault, "default")) {

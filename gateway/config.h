@@ -50,6 +50,8 @@ struct gw_config {
 	uint64_t vaultd_links_reserved;
 	uint64_t workers;
 	uint64_t vaultd_timeout;        /* seconds a vaultd call may block */
+	uint64_t ui_idle_timeout;       /* the console: a session unused this long ends (s) */
+	uint64_t ui_session_max;        /* the console: a session ends this long after login (s) */
 };
 
 /* Fills *cfg with the defaults. */

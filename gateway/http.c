@@ -19,6 +19,7 @@ enum {
 	H_CTYPE,
 	H_GRANT,
 	H_PIN,
+	H_COOKIE,
 	H_COUNT
 };
 
@@ -36,6 +37,7 @@ static const struct {
 	[H_CTYPE] = {"content-type", true},
 	[H_GRANT] = {"x-vaultgate-grant", true},
 	[H_PIN] = {"x-vaultgate-pin", true},
+	[H_COOKIE] = {"cookie", false},
 };
 
 static struct gw_http_req *REQ(llhttp_t *p)
@@ -189,6 +191,7 @@ static char *field_buf(struct gw_http_req *r, size_t *cap)
 	case H_TE: *cap = sizeof(r->te); return r->te;
 	case H_GRANT: *cap = sizeof(r->grant); return r->grant;
 	case H_PIN: *cap = sizeof(r->pin); return r->pin;
+	case H_COOKIE: *cap = sizeof(r->cookie); return r->cookie;
 	default: return NULL;
 	}
 }
@@ -206,11 +209,12 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
 	if (!(dst = field_buf(r, &cap)))
 		return 0;
 	have = strlen(dst);
-	if (r->cur == H_ACCEPT && have > 0 && r->curlen == 0) {
-		/* A repeated Accept joins the list. */
+	if ((r->cur == H_ACCEPT || r->cur == H_COOKIE) && have > 0 && r->curlen == 0) {
+		/* A repeated Accept joins the list; a repeated Cookie too
+		 * (RFC 6265 5.4 sends one, HTTP/2 proxies split it). */
 		if (have + 2 >= cap)
 			return refuse(r, 400, "header field value too long");
-		memcpy(dst + have, ", ", 2);
+		memcpy(dst + have, r->cur == H_COOKIE ? "; " : ", ", 2);
 		have += 2;
 		dst[have] = 0;
 	}
@@ -267,6 +271,7 @@ static int on_headers_complete(llhttp_t *p)
 	trim(r->te);
 	trim(r->grant);
 	trim(r->pin);
+	trim(r->cookie);
 	if (r->target[0] != '/')
 		return refuse(r, 400, "request target must be an absolute path");
 	if (strchr(r->target, '#'))
@@ -530,6 +535,7 @@ const char *gw_http_reason(int status)
 	case 100: return "Continue";
 	case 200: return "OK";
 	case 201: return "Created";
+	case 303: return "See Other";
 	case 204: return "No Content";
 	case 206: return "Partial Content";
 	case 400: return "Bad Request";

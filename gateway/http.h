@@ -69,6 +69,7 @@ struct gw_http_req {
 	char te[64];
 	char grant[64];                /* X-Vaultgate-Grant: an approved MUA request */
 	char pin[32];                  /* X-Vaultgate-Pin: a security PIN (secret) */
+	char cookie[1024];             /* Cookie: the console's session (ui/session.c; secret) */
 	bool has_range;
 	/* refusal */
 	int status;

@@ -22,6 +22,7 @@ static const char *const route_names[GW_R_COUNT] = {
 	[GW_R_API_OBJECTS] = "api_objects",
 	[GW_R_API_OTHER] = "api_other",
 	[GW_R_METRICS] = "metrics",
+	[GW_R_UI] = "ui",
 };
 
 static const struct {

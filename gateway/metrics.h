@@ -19,6 +19,7 @@ enum gw_route {
 	GW_R_API_OBJECTS,
 	GW_R_API_OTHER,
 	GW_R_METRICS,
+	GW_R_UI,
 	GW_R_COUNT
 };
 

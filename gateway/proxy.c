@@ -118,6 +118,8 @@ void gw_pool_put(struct gw_pool *p, struct vgc *c, bool reuse)
 {
 	if (!c)
 		return;
+	/* The next request on this link may be another principal's. */
+	vgc_forget(c);
 	pthread_mutex_lock(&p->lock);
 	if (reuse && p->nidle < p->max) {
 		p->idle[p->nidle++] = c;

@@ -7,6 +7,7 @@
 
 #include "conn.h"
 #include "reply.h"
+#include "ui.h"
 #include "vg_err.h"
 
 static uint64_t io_timeout(const struct gw_rctx *x)
@@ -95,7 +96,7 @@ int gw_reply_continue(struct gw_rctx *x)
 int gw_reply_begin(struct gw_rctx *x, int status, const char *ctype, int64_t length,
 	const char *extra)
 {
-	char h[1024], framing[64] = "";
+	char h[2048], framing[64] = "";
 	int n;
 
 	if (x->head_sent)
@@ -122,10 +123,13 @@ int gw_reply_begin(struct gw_rctx *x, int status, const char *ctype, int64_t len
 		"Strict-Transport-Security: max-age=31536000\r\n"
 		"X-Content-Type-Options: nosniff\r\n"
 		"Cache-Control: no-store\r\n"
+		"%s"
 		"%s%s%s"
 		"%s%s%s"
 		"\r\n",
 		status, gw_http_reason(status),
+		/* every answer under /ui/, errors too (ui/ui.h) */
+		x->route == GW_R_UI ? GW_UI_HEADERS : "",
 		ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "",
 		framing, x->close_after ? "Connection: close\r\n" : "", extra ? extra : "");
 	if (n < 0 || (size_t)n >= sizeof(h))

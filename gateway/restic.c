@@ -12,7 +12,7 @@
 #include "router.h"
 #include "vg_err.h"
 
-static void add_target(struct gw_rctx *x, struct vg_wr *w, const struct gw_restic_path *rp)
+static void add_target(struct gw_rctx *x, struct vg_wr *w, const struct vg_restic_path *rp)
 {
 	vg_msgb_str(w, VG_TAG_VAULT, x->srv->cfg->restic_vault);
 	vg_msgb_str(w, VG_TAG_ITEM, rp->item);
@@ -20,7 +20,7 @@ static void add_target(struct gw_rctx *x, struct vg_wr *w, const struct gw_resti
 		vg_msgb_str(w, VG_TAG_OBJECT, rp->object);
 }
 
-static void op_create(struct gw_rctx *x, struct vgc *v, const struct gw_restic_path *rp)
+static void op_create(struct gw_rctx *x, struct vgc *v, const struct vg_restic_path *rp)
 {
 	struct vg_msg m;
 	int r;
@@ -38,7 +38,7 @@ static void target_fields(struct gw_rctx *x, struct vg_wr *w, const void *arg)
 	add_target(x, w, arg);
 }
 
-static void op_fetch(struct gw_rctx *x, struct vgc *v, const struct gw_restic_path *rp)
+static void op_fetch(struct gw_rctx *x, struct vgc *v, const struct vg_restic_path *rp)
 {
 	const struct gw_fetch f = {
 		.get_op = VG_OP_RESTIC_GET,
@@ -53,7 +53,7 @@ static void op_fetch(struct gw_rctx *x, struct vgc *v, const struct gw_restic_pa
 		gw_fetch_get(x, v, &f);
 }
 
-static void op_put(struct gw_rctx *x, struct vgc *v, const struct gw_restic_path *rp)
+static void op_put(struct gw_rctx *x, struct vgc *v, const struct vg_restic_path *rp)
 {
 	uint64_t max = x->srv->cfg->max_body_restic;
 	uint8_t sha[32];
@@ -64,7 +64,7 @@ static void op_put(struct gw_rctx *x, struct vgc *v, const struct gw_restic_path
 
 	w = vgc_req(v, VG_OP_RESTIC_PUT);
 	add_target(x, w, rp);
-	if (rp->kind == GW_RP_FILE) {
+	if (rp->kind == VG_RP_FILE) {
 		if (vg_unhex(sha, sizeof(sha), rp->id)) {
 			gw_reply_error(x, 400, "bad-name", "bad object id");
 			return;
@@ -109,7 +109,7 @@ static void op_put(struct gw_rctx *x, struct vgc *v, const struct gw_restic_path
 	}
 }
 
-static void op_delete(struct gw_rctx *x, struct vgc *v, const struct gw_restic_path *rp)
+static void op_delete(struct gw_rctx *x, struct vgc *v, const struct vg_restic_path *rp)
 {
 	struct vg_msg m;
 	int r;
@@ -133,10 +133,10 @@ static void op_delete(struct gw_rctx *x, struct vgc *v, const struct gw_restic_p
 	gw_reply_full(x, 200, "text/plain", body, (size_t)n, NULL);
 }
 
-static void op_list(struct gw_rctx *x, struct vgc *v, const struct gw_restic_path *rp)
+static void op_list(struct gw_rctx *x, struct vgc *v, const struct vg_restic_path *rp)
 {
 	bool v2 = strstr(x->req->accept, GW_RESTIC_V2) != NULL;
-	char name[GW_RESTIC_ID_LEN + 1], item[GW_RESTIC_ID_LEN + 48];
+	char name[VG_RESTIC_ID_LEN + 1], item[VG_RESTIC_ID_LEN + 48];
 	struct vg_msg m;
 	struct vg_wr *w;
 	uint64_t size;
@@ -145,7 +145,7 @@ static void op_list(struct gw_rctx *x, struct vgc *v, const struct gw_restic_pat
 
 	w = vgc_req(v, VG_OP_RESTIC_LIST);
 	add_target(x, w, rp);
-	vg_msgb_str(w, VG_TAG_KIND, gw_restic_type_name(rp->type));
+	vg_msgb_str(w, VG_TAG_KIND, vg_restic_type_name(rp->type));
 	if ((r = vgc_call(v, &m))) {
 		gw_reply_op_error(x, v, r);
 		return;
@@ -157,7 +157,7 @@ static void op_list(struct gw_rctx *x, struct vgc *v, const struct gw_restic_pat
 	}
 	while ((r = vgc_stream_next(v, &m)) == 1) {
 		if (m.type != VG_F_ROW || vg_msg_str(&m, VG_TAG_NAME, name, sizeof(name)) ||
-		    !gw_restic_id_ok(name, strlen(name)) ||
+		    vg_restic_id_check(name) ||
 		    (v2 && vg_msg_u64(&m, VG_TAG_SIZE, &size))) {
 			r = VG_EPROTO;
 			x->link_bad = true;
@@ -188,13 +188,13 @@ static void op_list(struct gw_rctx *x, struct vgc *v, const struct gw_restic_pat
 
 void gw_restic_handle(struct gw_rctx *x)
 {
-	struct gw_restic_path rp;
+	struct vg_restic_path rp;
 	enum gw_method mt = x->req->method;
 	char create[16];
 	struct vgc *v;
 	int r;
 
-	r = gw_restic_path_parse(x->req->path, &rp);
+	r = vg_restic_path_parse(x->req->path, &rp);
 	x->route = GW_R_OTHER;
 	if (r == VG_ENOTFOUND) {
 		gw_reply_error(x, 404, "not-found", "no such restic file type");
@@ -205,7 +205,7 @@ void gw_restic_handle(struct gw_rctx *x)
 		return;
 	}
 	switch (rp.kind) {
-	case GW_RP_ROOT:
+	case VG_RP_ROOT:
 		x->route = GW_R_RESTIC_CREATE;
 		if (mt != GW_M_POST) {
 			gw_reply_405(x, "POST");
@@ -217,23 +217,23 @@ void gw_restic_handle(struct gw_rctx *x)
 			return;
 		}
 		break;
-	case GW_RP_LIST:
+	case VG_RP_LIST:
 		x->route = GW_R_RESTIC_LIST;
 		if (mt != GW_M_GET) {
 			gw_reply_405(x, "GET");
 			return;
 		}
 		break;
-	case GW_RP_CONFIG:
-	case GW_RP_FILE:
-		x->route = rp.kind == GW_RP_CONFIG ? GW_R_RESTIC_CONFIG : GW_R_RESTIC_FILE;
+	case VG_RP_CONFIG:
+	case VG_RP_FILE:
+		x->route = rp.kind == VG_RP_CONFIG ? GW_R_RESTIC_CONFIG : GW_R_RESTIC_FILE;
 		if (mt != GW_M_GET && mt != GW_M_HEAD && mt != GW_M_POST && mt != GW_M_DELETE) {
 			gw_reply_405(x, "GET, HEAD, POST, DELETE");
 			return;
 		}
 		break;
 	}
-	if (mt == GW_M_POST && rp.kind != GW_RP_ROOT) {
+	if (mt == GW_M_POST && rp.kind != VG_RP_ROOT) {
 		if (x->req->body == GW_BODY_LENGTH &&
 		    x->req->content_length > x->srv->cfg->max_body_restic) {
 			gw_reply_error(x, 413, "too-big", "a restic file may be at most %llu bytes",
@@ -246,14 +246,14 @@ void gw_restic_handle(struct gw_rctx *x)
 	if (gw_vaultd_open(x, &v))
 		return;
 	switch (rp.kind) {
-	case GW_RP_ROOT:
+	case VG_RP_ROOT:
 		op_create(x, v, &rp);
 		break;
-	case GW_RP_LIST:
+	case VG_RP_LIST:
 		op_list(x, v, &rp);
 		break;
-	case GW_RP_CONFIG:
-	case GW_RP_FILE:
+	case VG_RP_CONFIG:
+	case VG_RP_FILE:
 		if (mt == GW_M_HEAD || mt == GW_M_GET)
 			op_fetch(x, v, &rp);
 		else if (mt == GW_M_POST)

@@ -11,6 +11,7 @@
 #include "restic.h"
 #include "router.h"
 #include "share.h"
+#include "ui.h"
 #include "vg_err.h"
 
 /* The link's claim on the fair share, once vaultd has named the principal:
@@ -247,6 +248,10 @@ void gw_route(struct gw_rctx *x)
 	}
 	if (strcmp(path, "/v1") == 0 || strncmp(path, "/v1/", 4) == 0) {
 		gw_api_handle(x);
+		return;
+	}
+	if (strcmp(path, "/ui") == 0 || strncmp(path, "/ui/", 4) == 0) {
+		gw_ui_handle(x);
 		return;
 	}
 	if (strcmp(path, "/metrics") == 0) {

@@ -100,6 +100,7 @@ void gw_worker_serve(struct gw_server *s, struct gw_conn *c, struct gw_http_req 
 		gw_auth_wipe(&x);
 		OPENSSL_cleanse(req->authorization, sizeof(req->authorization));
 		OPENSSL_cleanse(req->pin, sizeof(req->pin));
+		OPENSSL_cleanse(req->cookie, sizeof(req->cookie));
 		gw_metrics_request(x.route, x.aborted && !x.head_sent ? 499 : x.status);
 		gw_metrics_add(GW_C_BYTES_IN, x.bytes_in);
 		gw_metrics_add(GW_C_BYTES_OUT, x.bytes_out);

@@ -413,6 +413,64 @@ static int k_pin_onlink(struct perr *e, struct vn_config *c, char *v)
 	return 0;
 }
 
+/* "DEST[/LEN] PORT[-PORT]" */
+static int parse_port_range(const char *v, uint16_t *lo, uint16_t *hi)
+{
+	char a[8], b[8];
+	const char *dash = strchr(v, '-');
+	uint64_t x, y;
+
+	if (!dash) {
+		if (strlen(v) >= sizeof(a) || vg_parse_u64(v, 1, 65535, &x))
+			return -1;
+		*lo = *hi = (uint16_t)x;
+		return 0;
+	}
+	if ((size_t)(dash - v) >= sizeof(a) || strlen(dash + 1) >= sizeof(b))
+		return -1;
+	memcpy(a, v, (size_t)(dash - v));
+	a[dash - v] = '\0';
+	memcpy(b, dash + 1, strlen(dash + 1) + 1);
+	if (vg_parse_u64(a, 1, 65535, &x) || vg_parse_u64(b, 1, 65535, &y) || x > y)
+		return -1;
+	*lo = (uint16_t)x;
+	*hi = (uint16_t)y;
+	return 0;
+}
+
+static int egress_elem(struct perr *e, struct vn_config *c, char *v)
+{
+	char dst[VN_ADDR_STRLEN], ports[24], extra[2];
+	struct vn_egress *g;
+	int r;
+
+	if (c->negress == VN_EGRESS_MAX)
+		return bad(e, "more than %d entries", VN_EGRESS_MAX);
+	g = &c->egress[c->negress];
+	if (strlen(v) >= sizeof(dst) + sizeof(ports) || sscanf(v, "%95s %23s %1s", dst, ports, extra) != 2)
+		return bad(e, "\"%s\": expected \"DEST[/LEN] PORT[-PORT]\" (e.g. 10.0.9.0/24 6800-7300)", v);
+	if ((r = parse_prefix(e, dst, strchr(dst, ':') ? AF_INET6 : AF_INET, 0, &g->dst)))
+		return r;
+	if (g->dst.plen == 0)
+		return bad(e, "\"%s\": a destination of length 0 is every host: name the hosts or networks", v);
+	if (parse_port_range(ports, &g->port_lo, &g->port_hi))
+		return bad(e, "\"%s\": \"%s\" is not a port or range (1-65535, or LO-HI with LO <= HI)", v, ports);
+	for (size_t i = 0; i < c->negress; i++) {
+		const struct vn_egress *o = &c->egress[i];
+
+		if (o->dst.plen == g->dst.plen && o->dst.a.family == g->dst.a.family &&
+		    memcmp(o->dst.a.b, g->dst.a.b, 16) == 0 && o->port_lo == g->port_lo && o->port_hi == g->port_hi)
+			return bad(e, "\"%s\": listed twice", v);
+	}
+	c->negress++;
+	return 0;
+}
+
+static int k_egress(struct perr *e, struct vn_config *c, char *v)
+{
+	return each_elem(e, v, egress_elem, c);
+}
+
 static int k_vaultd_socket(struct perr *e, struct vn_config *c, char *v)
 {
 	size_t n = strlen(v);
@@ -426,7 +484,7 @@ static int k_vaultd_socket(struct perr *e, struct vn_config *c, char *v)
 enum key_id {
 	K_NETNS, K_LINK, K_IFNAME, K_PEER, K_PEER_NETNS, K_PARENT, K_ADDRESS, K_ADDRESS6,
 	K_GATEWAY, K_GATEWAY6, K_ROUTES, K_PORT, K_ALLOW_V4, K_ALLOW_V6, K_CONN_RATE,
-	K_CONN_BURST, K_ICMP_RATE, K_NFLOG_GROUP, K_VAULTD_SOCKET, K_PIN, K_PIN_ONLINK, K_COUNT
+	K_CONN_BURST, K_ICMP_RATE, K_NFLOG_GROUP, K_VAULTD_SOCKET, K_PIN, K_PIN_ONLINK, K_EGRESS, K_COUNT
 };
 
 static const struct key {
@@ -454,6 +512,7 @@ static const struct key {
 	[K_VAULTD_SOCKET] = {"vaultd_socket", k_vaultd_socket},
 	[K_PIN] = {"pin", k_pin},
 	[K_PIN_ONLINK] = {"pin_onlink", k_pin_onlink},
+	[K_EGRESS] = {"egress", k_egress},
 };
 
 /* --- cross-key checks ---------------------------------------------------- */
@@ -542,6 +601,13 @@ static int cross_check(struct perr *e, struct vn_config *c, const unsigned *line
 		if (!allowed)
 			return bad(at(e, lines, K_PIN), "\"%s\": not in allow_v%c (pin only allowed agents and the gateway)", a,
 				   p->ip.family == AF_INET ? '4' : '6');
+	}
+	for (size_t i = 0; i < c->negress; i++) {
+		char d[VN_ADDR_STRLEN];
+
+		vn_prefix_fmt(&c->egress[i].dst, d, sizeof(d));
+		if (c->egress[i].dst.a.family == AF_INET6 && !c->has_address6)
+			return bad(at(e, lines, K_EGRESS), "\"%s\": IPv6 but no address6 is set", d);
 	}
 	if (c->pin_onlink && !c->npins)
 		return bad(at(e, lines, K_PIN_ONLINK), "pin_onlink = yes without any pin would drop every on-link agent");
@@ -719,6 +785,31 @@ bool vn_config_pinned(const struct vn_config *c, const void *ip, int family, con
 	return false;
 }
 
+const struct vn_egress *vn_config_egress(const struct vn_config *c, const struct vn_addr *dst, uint16_t port)
+{
+	for (size_t i = 0; i < c->negress; i++) {
+		const struct vn_egress *g = &c->egress[i];
+
+		if (g->dst.a.family == dst->family && vn_prefix_contains(&g->dst, dst) && port >= g->port_lo &&
+		    port <= g->port_hi)
+			return g;
+	}
+	return NULL;
+}
+
+int vn_egress_fmt(const struct vn_egress *g, char *buf, size_t len)
+{
+	char d[VN_ADDR_STRLEN];
+	int n;
+
+	vn_prefix_fmt(&g->dst, d, sizeof(d));
+	if (g->port_lo == g->port_hi)
+		n = snprintf(buf, len, "%s %u", d, g->port_lo);
+	else
+		n = snprintf(buf, len, "%s %u-%u", d, g->port_lo, g->port_hi);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
 const char *vn_link_mode_name(enum vn_link_mode m)
 {
 	switch (m) {
@@ -810,6 +901,14 @@ char *vn_config_canonical(const struct vn_config *c)
 				     m[4], m[5]);
 		}
 		vg_wr_printf(&w, "\npin_onlink = %s\n", c->pin_onlink ? "yes" : "no");
+	}
+	if (c->negress) {
+		vg_wr_printf(&w, "egress = ");
+		for (size_t i = 0; i < c->negress; i++) {
+			vn_egress_fmt(&c->egress[i], s, sizeof(s));
+			vg_wr_printf(&w, "%s%s", i ? ", " : "", s);
+		}
+		vg_wr_printf(&w, "\n");
 	}
 	/* vaultd_socket is where events go, not what the firewall is: it is
 	 * left out so moving the socket does not change the digest. */

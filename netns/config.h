@@ -41,6 +41,14 @@ struct vn_route {
 	struct vn_addr via;
 };
 
+/* A destination the namespace may open TCP connections to (issue 14):
+ * "DEST[/LEN] PORT[-PORT]". Without any, the namespace opens none. */
+#define VN_EGRESS_MAX 16
+struct vn_egress {
+	struct vn_prefix dst;   /* network address, host bits zero */
+	uint16_t port_lo, port_hi;
+};
+
 /* An on-link agent pinned to its MAC address (issue 19.4). */
 #define VN_PINS_MAX 256
 struct vn_pin {
@@ -74,6 +82,8 @@ struct vn_config {
 	size_t npins;
 	struct vn_pin pins[VN_PINS_MAX];
 	bool pin_onlink;                        /* every on-link source must be pinned */
+	size_t negress;
+	struct vn_egress egress[VN_EGRESS_MAX]; /* as written */
 };
 
 /* Defaults (README.md). */
@@ -102,6 +112,11 @@ int vn_config_digest(const struct vn_config *c, char hex[65]);
 /* Whether the configuration pins ip (4 or 16 bytes of family) to mac
  * (6 bytes). NULL ip or mac: false. */
 bool vn_config_pinned(const struct vn_config *c, const void *ip, int family, const void *mac);
+
+/* The egress entry that admits a new TCP connection to dst:port, or NULL. */
+const struct vn_egress *vn_config_egress(const struct vn_config *c, const struct vn_addr *dst, uint16_t port);
+/* "10.0.9.0/24 6800-7300" */
+int vn_egress_fmt(const struct vn_egress *e, char *buf, size_t len);
 
 const char *vn_link_mode_name(enum vn_link_mode m);
 /* "20/second" */

@@ -20,29 +20,6 @@ int vn_rule_match(const struct vn_live *want, const struct vn_live_rule *h)
 	return -1;
 }
 
-static const char *hook_name(uint32_t h)
-{
-	switch (h) {
-	case NF_INET_PRE_ROUTING:
-		return "prerouting";
-	case NF_INET_LOCAL_IN:
-		return "input";
-	case NF_INET_FORWARD:
-		return "forward";
-	case NF_INET_LOCAL_OUT:
-		return "output";
-	case NF_INET_POST_ROUTING:
-		return "postrouting";
-	default:
-		return "?";
-	}
-}
-
-static const char *policy_name(uint32_t p)
-{
-	return p == NF_DROP ? "drop" : p == NF_ACCEPT ? "accept" : "?";
-}
-
 /* rs text with "counter" replaced by the live values. */
 static void rule_text_counters(struct vg_wr *out, const char *text, const struct vn_live_rule *h)
 {
@@ -112,7 +89,7 @@ void vn_show_text(const struct vn_ruleset *rs, const struct vn_live *want, const
 		vg_wr_printf(out, "%s\tchain %s {\n", i ? "\n" : "", c->name);
 		if (c->base)
 			vg_wr_printf(out, "\t\ttype %s hook %s priority %d; policy %s;\n", c->type,
-				     hook_name(c->hook), c->prio, policy_name(c->policy));
+				     vn_hook_name(c->hook), c->prio, vn_policy_name(c->policy));
 		for (size_t j = 0; j < have->nrules; j++) {
 			const struct vn_live_rule *h = &have->rules[j];
 			int k;
@@ -194,6 +171,19 @@ json_t *vn_export_json(const struct vn_config *c, const struct vn_ruleset *rs, c
 	json_object_set_new(root, "ruleset_sha256", json_string(ldig));
 	json_object_set_new(root, "expected_ruleset_sha256", json_string(wdig));
 	json_object_set_new(root, "in_sync", json_boolean(drift == 0));
+	{
+		json_t *eg = json_array();
+
+		for (size_t i = 0; i < c->negress; i++) {
+			const struct vn_egress *g = &c->egress[i];
+			char d[VN_ADDR_STRLEN];
+
+			vn_prefix_fmt(&g->dst, d, sizeof(d));
+			json_array_append_new(eg, json_pack("{s:s, s:s, s:i, s:i}", "destination", d, "protocol", "tcp",
+							    "port_from", (int)g->port_lo, "port_to", (int)g->port_hi));
+		}
+		json_object_set_new(root, "egress", eg);
+	}
 	json_object_set_new(root, "differences", json_integer((json_int_t)drift));
 	json_object_set_new(root, "table", have->table ? json_pack("{s:s, s:s, s:i}", "family", "inet", "name",
 								   VN_TABLE, "flags", (int)have->table_flags)
@@ -211,9 +201,9 @@ json_t *vn_export_json(const struct vn_config *c, const struct vn_ruleset *rs, c
 		json_object_set_new(jc, "name", json_string(ch->name));
 		if (ch->base) {
 			json_object_set_new(jc, "type", json_string(ch->type));
-			json_object_set_new(jc, "hook", json_string(hook_name(ch->hook)));
+			json_object_set_new(jc, "hook", json_string(vn_hook_name(ch->hook)));
 			json_object_set_new(jc, "priority", json_integer(ch->prio));
-			json_object_set_new(jc, "policy", json_string(policy_name(ch->policy)));
+			json_object_set_new(jc, "policy", json_string(vn_policy_name(ch->policy)));
 		}
 		for (size_t j = 0; j < have->nrules; j++) {
 			const struct vn_live_rule *h = &have->rules[j];

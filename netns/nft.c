@@ -309,6 +309,44 @@ static struct nftnl_rule *rule_build(const struct vn_ruleset *rs, const struct v
 	}
 	case VN_R_DROP:
 		break;
+	case VN_R_EGRESS: {
+		const struct vn_egress *g = &ru->egress;
+		size_t alen = vn_addr_len(ru->family);
+		uint16_t lo = htons(g->port_lo), hi = htons(g->port_hi);
+
+		add_meta_eq8(r, NFT_META_NFPROTO, nfproto);
+		add_meta_eq8(r, NFT_META_L4PROTO, IPPROTO_TCP);
+		/* ip daddr (offset 16) / ip6 daddr (offset 24), masked to the prefix */
+		add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, ru->family == AF_INET ? 16 : 24, (uint32_t)alen);
+		if (g->dst.plen < alen * 8) {
+			struct nftnl_expr *e = ex("bitwise");
+			uint8_t mask[16] = {0}, zero[16] = {0};
+
+			for (size_t b = 0; b < g->dst.plen; b++)
+				mask[b / 8] |= (uint8_t)(0x80u >> (b % 8));
+			nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, (uint32_t)alen);
+			nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, (uint32_t)alen);
+			nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, (uint32_t)alen);
+			nftnl_rule_add_expr(r, e);
+		}
+		add_cmp(r, NFT_CMP_EQ, g->dst.a.b, (uint32_t)alen);
+		add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+		if (g->port_lo == g->port_hi) {
+			add_cmp(r, NFT_CMP_EQ, &lo, 2);
+		} else {
+			struct nftnl_expr *e = ex("range");
+
+			nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_SREG, NFT_REG_1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_OP, NFT_RANGE_EQ);
+			nftnl_expr_set(e, NFTNL_EXPR_RANGE_FROM_DATA, &lo, 2);
+			nftnl_expr_set(e, NFTNL_EXPR_RANGE_TO_DATA, &hi, 2);
+			nftnl_rule_add_expr(r, e);
+		}
+		add_ct_state(r, NF_CT_STATE_BIT(IP_CT_NEW));
+		break;
+	}
 	}
 	add_verdict(r, ru->verdict);
 	if (put_comment(r, ru->comment)) {

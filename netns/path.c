@@ -810,6 +810,8 @@ static bool flow_admitted(const struct vn_config *c, const struct ct_flow *f)
 		return true;
 	if (dst_is_us(c, &f->src) && dst_is_us(c, &f->dst))
 		return true;        /* to itself, over lo */
+	if (dst_is_us(c, &f->src) && f->proto == IPPROTO_TCP && vn_config_egress(c, &f->dst, f->dport))
+		return true;        /* opened by the namespace, to an egress destination */
 	if (!dst_is_us(c, &f->dst) || !allowed_src(c, &f->src))
 		return false;
 	if (f->proto == IPPROTO_TCP)

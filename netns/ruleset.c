@@ -209,6 +209,30 @@ static int add_nd(struct vn_ruleset *rs, enum vn_chain ch)
 	return 0;
 }
 
+static int add_egress(struct vn_ruleset *rs, const struct vn_egress *g)
+{
+	bool v4 = g->dst.a.family == AF_INET;
+	char d[INET6_ADDRSTRLEN + 4], ports[12], comment[VN_COMMENT_MAX];
+	int r;
+
+	if (vn_prefix_fmt(&g->dst, d, sizeof(d)))
+		return VG_ETOOBIG;
+	if (g->port_lo == g->port_hi)
+		snprintf(ports, sizeof(ports), "%u", g->port_lo);
+	else
+		snprintf(ports, sizeof(ports), "%u-%u", g->port_lo, g->port_hi);
+	if (snprintf(comment, sizeof(comment), "egress: new connections to %s tcp/%s", d, ports) >=
+	    (int)sizeof(comment))
+		return VG_ETOOBIG;
+	r = add(rs, VN_CH_OUTPUT, VN_R_EGRESS, VN_ACCEPT, comment,
+		"%s daddr %s tcp dport %s ct state new counter accept", v4 ? "ip" : "ip6", d, ports);
+	if (r)
+		return r;
+	last(rs)->family = g->dst.a.family;
+	last(rs)->egress = *g;
+	return 0;
+}
+
 size_t vn_pin_key(const struct vn_pin *p, uint8_t key[32])
 {
 	size_t alen = vn_addr_len(p->ip.family);
@@ -339,15 +363,22 @@ int vn_ruleset_build(const struct vn_config *c, struct vn_ruleset **out)
 		goto out;
 
 	if ((r = add(rs, VN_CH_OUTPUT, VN_R_CT_ESTABLISHED, VN_ACCEPT,
-		     "replies only: the appliance opens no connection",
+		     c->negress ? "replies, and connections the egress rules admitted"
+				: "replies only: the appliance opens no connection",
 		     "ct state established,related counter accept")) ||
 	    (r = add(rs, VN_CH_OUTPUT, VN_R_OIF_LO, VN_ACCEPT,
 		     "loopback inside the namespace", "oif \"lo\" counter accept")))
 		goto out;
 	if (c->has_address6 && (r = add_nd(rs, VN_CH_OUTPUT)))
 		goto out;
+	for (size_t i = 0; i < c->negress; i++) {
+		if ((r = add_egress(rs, &c->egress[i])))
+			goto out;
+	}
 	if ((r = add(rs, VN_CH_OUTPUT, VN_R_DROP, VN_DROP,
-		     "everything else the appliance sends: drop", "counter drop")) ||
+		     c->negress ? "everything else the appliance sends (no egress rule admits it): drop"
+				: "everything else the appliance sends: drop",
+		     "counter drop")) ||
 	    (r = add(rs, VN_CH_FORWARD, VN_R_DROP, VN_DROP,
 		     "the appliance routes nothing", "counter drop")))
 		goto out;
@@ -480,6 +511,33 @@ int vn_ruleset_explain(const struct vn_ruleset *rs, const struct vn_addr *src, i
 		case VN_R_ECHO:
 			if ((proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) && r->family == src->family &&
 			    s && vn_ranges_lookup(s->ranges, s->nranges, src))
+				return (int)i;
+			break;
+		case VN_R_LOG_DROP:
+		case VN_R_DROP:
+			return (int)i;
+		default:
+			break;
+		}
+	}
+	return -1;
+}
+
+int vn_ruleset_explain_out(const struct vn_ruleset *rs, const struct vn_addr *dst, uint16_t port)
+{
+	for (size_t i = 0; i < rs->nrules; i++) {
+		const struct vn_rule *r = &rs->rules[i];
+
+		if (r->chain != VN_CH_OUTPUT)
+			continue;
+		switch (r->kind) {
+		case VN_R_OIF_LO:
+			if (is_loopback(dst))
+				return (int)i;
+			break;
+		case VN_R_EGRESS:
+			if (r->family == dst->family && vn_prefix_contains(&r->egress.dst, dst) &&
+			    port >= r->egress.port_lo && port <= r->egress.port_hi)
 				return (int)i;
 			break;
 		case VN_R_LOG_DROP:

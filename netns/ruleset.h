@@ -15,7 +15,7 @@
 #include "config.h"
 
 #define VN_TABLE "vaultgate"
-#define VN_RULES_MAX 32
+#define VN_RULES_MAX 64
 #define VN_SETS_MAX 8
 #define VN_COMMENT_MAX 128
 #define VN_RULE_TEXT_MAX 512
@@ -42,6 +42,7 @@ enum vn_rule_kind {
 	VN_R_ECHO,              /* icmp(v6) echo-request saddr @allow limit accept */
 	VN_R_LOG_DROP,          /* log group G drop */
 	VN_R_DROP,              /* drop */
+	VN_R_EGRESS,            /* output: ip daddr PREFIX tcp dport P[-P] ct state new accept (egress) */
 };
 
 enum vn_verdict { VN_ACCEPT = 1, VN_DROP };
@@ -52,6 +53,7 @@ struct vn_rule {
 	enum vn_verdict verdict;
 	uint8_t family;         /* AF_INET/AF_INET6 for family-specific rules, else 0 */
 	uint8_t icmp_type;      /* VN_R_ND, VN_R_ECHO */
+	struct vn_egress egress; /* VN_R_EGRESS */
 	char comment[VN_COMMENT_MAX];
 	char text[VN_RULE_TEXT_MAX];  /* nft syntax, without counter values or comment */
 };
@@ -100,6 +102,10 @@ char *vn_ruleset_text(const struct vn_ruleset *rs);
  * decides. Established traffic is not modelled: it is always the first
  * rule. */
 int vn_ruleset_explain(const struct vn_ruleset *rs, const struct vn_addr *src, int proto, uint16_t port);
+/* explain --to: which rule of the output chain decides a new TCP
+ * connection the namespace opens to dst:port (loopback, an egress rule or
+ * the final drop). Returns the index in rs->rules, or -1 (chain policy). */
+int vn_ruleset_explain_out(const struct vn_ruleset *rs, const struct vn_addr *dst, uint16_t port);
 /* The pin of src, or NULL. */
 const struct vn_pin *vn_ruleset_pin(const struct vn_ruleset *rs, const struct vn_addr *src);
 /* The key of a pin set element: MAC, 2 bytes of padding, address. */

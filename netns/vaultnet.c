@@ -44,6 +44,7 @@ struct opts {
 	bool json;
 	bool check;
 	bool force;             /* up: apply an allowlist of 0.0.0.0/0 or ::/0 */
+	bool to;                /* explain --to: an outbound connection */
 	unsigned interval;      /* watch: seconds per summary */
 	int verbose;
 	const char *cmd;
@@ -63,6 +64,7 @@ static void usage(FILE *f)
 		"       vaultnet show    [--config FILE]\n"
 		"       vaultnet verify  [--config FILE] [--vaultd-socket PATH]\n"
 		"       vaultnet explain [--config FILE] SOURCE [PORT|ping]\n"
+		"       vaultnet explain [--config FILE] --to DESTINATION PORT\n"
 		"       vaultnet export  [--config FILE] --json\n"
 		"       (show, verify, explain, export: FILE defaults to " VN_DEFAULT_CONFIG ")\n"
 		"       vaultnet watch   --config FILE [--vaultd-socket PATH] [--interval SECONDS]\n"
@@ -102,6 +104,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->check = true;
 		} else if (strcmp(a, "--force") == 0) {
 			o->force = true;
+		} else if (strcmp(a, "--to") == 0) {
+			o->to = true;
 		} else if (strcmp(a, "-v") == 0) {
 			o->verbose++;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -418,6 +422,70 @@ static int cmd_verify(struct ctx *x)
 	return rc;
 }
 
+/* explain --to DESTINATION PORT: a new TCP connection the namespace opens. */
+static int explain_out(struct ctx *x)
+{
+	struct vn_addr dst;
+	struct vn_live *have = NULL;
+	struct vg_wr diff;
+	const struct vn_rule *ru;
+	const struct vn_live_rule *lr = NULL;
+	uint64_t port;
+	int idx, pos = 0;
+	size_t nd;
+	bool drift;
+	char s[VN_ADDR_STRLEN];
+
+	if (x->o->argc != 2) {
+		log_warnx("explain --to: expected DESTINATION PORT");
+		return EXIT_USAGE;
+	}
+	if (vn_addr_parse(x->o->argv[0], 0, &dst)) {
+		log_warnx("explain --to: \"%s\": not an IPv4 or IPv6 address", x->o->argv[0]);
+		return EXIT_USAGE;
+	}
+	if (vg_parse_u64(x->o->argv[1], 1, 65535, &port)) {
+		log_warnx("explain --to: \"%s\": not a port (1-65535)", x->o->argv[1]);
+		return EXIT_USAGE;
+	}
+	vn_addr_fmt(&dst, s, sizeof(s));
+	idx = vn_ruleset_explain_out(x->rs, &dst, (uint16_t)port);
+	if (read_live(x, &have))
+		return 1;
+	if (idx >= 0)
+		lr = vn_live_find(have, x->want, (size_t)idx);
+	vg_wr_init(&diff, 4u << 20);
+	nd = vn_verify(x->rs, x->want, have, &diff);
+	vg_wr_free(&diff);
+	drift = nd || (idx >= 0 && !lr);
+	if (drift)
+		printf("WARNING: the live table differs from the configuration (%zu differences): the answer\n"
+		       "below is what the configuration decides, not necessarily what the kernel does.\n"
+		       "Run: vaultnet verify --config %s\n", nd, x->o->config);
+	printf("new connection from namespace %s to %s tcp/%u: ", x->cfg->netns, s, (unsigned)port);
+	if (idx < 0) {
+		printf("DROP by the output chain's policy\n");
+		vn_live_free(have);
+		return drift ? EXIT_DRIFT : 1;
+	}
+	ru = &x->rs->rules[idx];
+	for (int i = 0; i <= idx; i++)
+		pos += x->rs->rules[i].chain == ru->chain;
+	printf("%s\n", ru->verdict == VN_ACCEPT ? "ACCEPT" : "DROP (counted; the connect times out)");
+	printf("  decided by chain %s rule %d", vn_chain_name(ru->chain), pos);
+	if (lr)
+		printf(" (handle %llu, %llu packets so far)", (unsigned long long)lr->handle,
+		       (unsigned long long)lr->packets);
+	printf(": \"%s\"\n    %s\n", ru->comment, ru->text);
+	if (ru->kind == VN_R_EGRESS)
+		printf("  replies and later packets of the connection are accepted by rule 1 (ct state established,related)\n");
+	else if (ru->verdict == VN_DROP)
+		printf("  %zu egress rule%s in the configuration%s\n", x->cfg->negress, x->cfg->negress == 1 ? "" : "s",
+		       x->cfg->negress ? "; none admits this destination and port" : ": the namespace opens no connection");
+	vn_live_free(have);
+	return drift ? EXIT_DRIFT : 0;
+}
+
 static int cmd_explain(struct ctx *x)
 {
 	struct vn_addr src;
@@ -431,6 +499,8 @@ static int cmd_explain(struct ctx *x)
 	bool drift;
 	char s[VN_ADDR_STRLEN];
 
+	if (x->o->to)
+		return explain_out(x);
 	if (x->o->argc < 1 || x->o->argc > 2) {
 		log_warnx("explain: expected SOURCE [PORT|ping]");
 		return EXIT_USAGE;

@@ -10,12 +10,12 @@
 #include "verify.h"
 #include "vg_err.h"
 
-static const char *policy_name(uint32_t p)
+const char *vn_policy_name(uint32_t p)
 {
 	return p == NF_DROP ? "drop" : p == NF_ACCEPT ? "accept" : "?";
 }
 
-static const char *hook_name(uint32_t h)
+const char *vn_hook_name(uint32_t h)
 {
 	switch (h) {
 	case NF_INET_PRE_ROUTING:
@@ -187,9 +187,9 @@ size_t vn_verify(const struct vn_ruleset *rs, const struct vn_live *want, const 
 		if (h->base != w->base || h->hook != w->hook || h->prio != w->prio || h->policy != w->policy ||
 		    strcmp(h->type, w->type) != 0) {
 			vg_wr_printf(out, "! chain %s: type %s hook %s priority %d policy %s, expected type %s hook %s priority %d policy %s\n",
-				     w->name, h->base ? h->type : "(regular)", h->base ? hook_name(h->hook) : "-",
-				     h->prio, policy_name(h->policy), w->type, hook_name(w->hook), w->prio,
-				     policy_name(w->policy));
+				     w->name, h->base ? h->type : "(regular)", h->base ? vn_hook_name(h->hook) : "-",
+				     h->prio, vn_policy_name(h->policy), w->type, vn_hook_name(w->hook), w->prio,
+				     vn_policy_name(w->policy));
 			nd++;
 		}
 	}

@@ -24,5 +24,9 @@ size_t vn_verify(const struct vn_ruleset *rs, const struct vn_live *want, const 
 /* SHA-256 (hex) of a live table: chains, sets with elements and rules
  * without counters, in order. Equal digests mean equal rulesets. */
 int vn_live_digest(const struct vn_live *l, char hex[65]);
+/* A base chain's hook and policy as nft spells them ("input", "drop"; "?"
+ * for anything else): one table for verify's and show's texts. */
+const char *vn_hook_name(uint32_t h);
+const char *vn_policy_name(uint32_t p);
 
 #endif

@@ -3,7 +3,9 @@
 #
 #   scripts/install-deps.sh            build and test dependencies (ceph-mon,
 #                                      ceph-osd, librados-dev: the RADOS store's
-#                                      build header and its test cluster only)
+#                                      build header and its test cluster only;
+#                                      radosgw, awscli, python3-boto3, s3cmd:
+#                                      the S3 differential suite and clients)
 #   scripts/install-deps.sh --image    those, plus what image/build.sh and
 #                                      image/smoke-test.sh need (image only)
 set -euo pipefail
@@ -14,8 +16,9 @@ pkgs=(
 	node-llhttp curl restic rclone nginx softhsm2 opensc nmap procps psmisc xxd
 	python3 libclang-rt-14-dev testssl.sh conntrack
 	iputils-ping jq man-db python3-jsonschema python3-yaml
-	libp11-kit-dev chromium
+	libp11-kit-dev chromium python3-websockets
 	ceph-mon ceph-osd librados-dev
+	libexpat1-dev radosgw awscli python3-boto3 python3-pytest s3cmd
 )
 # The VM image: rootfs (mmdebstrap), disk assembly without loop devices
 # (sfdisk, mkfs.ext4 -d, grub-mkimage), the .deb (dpkg-dev for

@@ -13,10 +13,9 @@
 #include "clock.h"
 #include "core_int.h"
 #include "vg_err.h"
+#include "window.h"
 
 #define REG_VALIDITY (10ull * 86400)
-#define BRUTE_WINDOW 300
-#define BRUTE_THRESHOLD 10
 
 const char *vauth_perm_name(enum vperm p)
 {
@@ -619,51 +618,14 @@ fail:
 	return r;
 }
 
-/* ---- brute-force detection (in memory, per source) ---------------------- */
+/* ---- brute-force detection (in memory, per source: window.h) ------------- */
 
-#define BRUTE_SLOTS 256
-static struct {
-	char peer[64];
-	uint64_t start;
-	unsigned count;
-	int alerted;
-} brute[BRUTE_SLOTS];
-static pthread_mutex_t brute_lock = PTHREAD_MUTEX_INITIALIZER;
-
-int vauth_note_failure(const char *peer, char *source, size_t sourcesz)
+int vauth_note_failure(struct vcore *c, const char *peer, char *source, size_t sourcesz)
 {
 	char src[64];
 	struct vg_peer np;
-	uint64_t now = vault_now();
-	int slot = -1, oldest = 0, fire = 0;
 
 	snprintf(src, sizeof(src), "%s", vg_peer_parse(peer, &np) == 0 ? np.source : peer);
 	snprintf(source, sourcesz, "%s", src);
-	pthread_mutex_lock(&brute_lock);
-	for (int i = 0; i < BRUTE_SLOTS; i++) {
-		if (strcmp(brute[i].peer, src) == 0) {
-			slot = i;
-			break;
-		}
-		if (brute[i].start < brute[oldest].start)
-			oldest = i;
-	}
-	if (slot < 0) {
-		slot = oldest;
-		snprintf(brute[slot].peer, sizeof(brute[slot].peer), "%s", src);
-		brute[slot].start = now;
-		brute[slot].count = 0;
-		brute[slot].alerted = 0;
-	}
-	if (now - brute[slot].start > BRUTE_WINDOW) {
-		brute[slot].start = now;
-		brute[slot].count = 0;
-		brute[slot].alerted = 0;
-	}
-	if (++brute[slot].count >= BRUTE_THRESHOLD && !brute[slot].alerted) {
-		brute[slot].alerted = 1;
-		fire = 1;
-	}
-	pthread_mutex_unlock(&brute_lock);
-	return fire;
+	return vwin_hit(c->authfail, src, vault_now());
 }

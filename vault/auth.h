@@ -76,11 +76,17 @@ int vauth_agent_register(struct vcore *c, const struct vcaller *who, const char 
 int vauth_agent_activate(struct vcore *c, const struct vcaller *who, const char *name,
 	const char *regtoken, char token[VAUTH_TOKEN_LEN + 1]);
 
+/* auth-bruteforce: this many failures from one source within the window
+ * (seconds); sources are counted in a table of VAUTH_BRUTE_SLOTS (window.h)
+ * held by the vcore. */
+#define VAUTH_BRUTE_WINDOW 300
+#define VAUTH_BRUTE_THRESHOLD 10
+#define VAUTH_BRUTE_SLOTS 256
 /* Counts a failed authentication from peer, by its source in the normal
  * form of common/peer.h (no port; IPv4-mapped as IPv4; IPv6 by /64), which
  * goes to source (a peer that does not parse counts as itself); returns 1
  * when the failures in the window reach the brute-force threshold (once per
  * window). */
-int vauth_note_failure(const char *peer, char *source, size_t sourcesz);
+int vauth_note_failure(struct vcore *c, const char *peer, char *source, size_t sourcesz);
 
 #endif

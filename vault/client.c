@@ -1,5 +1,7 @@
 /* client.c - see client.h. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@ struct vgc {
 	int fd;
 	uint32_t reqid;
 	uint8_t *buf;
+	size_t buf_used;        /* high-water of buf since the last vgc_forget */
 	struct vg_wr wr;
 	struct vgc_auth auth;
 	uint64_t credit;
@@ -21,6 +24,60 @@ struct vgc {
 	int up_status;
 	char err[1100];
 };
+
+int vgc_read_secret(const char *path, char *out, size_t outsz)
+{
+	bool in = strcmp(path, "-") == 0;
+	int fd = in ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	/* A byte at a time: from stdin, nothing after the line is consumed. */
+	for (;;) {
+		char ch;
+		ssize_t k = read(fd, &ch, 1);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = -errno;
+			break;
+		}
+		if (k == 0 || ch == '\n')
+			break;
+		if (n + 1 >= outsz) {
+			r = VG_ETOOBIG;
+			break;
+		}
+		out[n++] = ch;
+	}
+	if (!in)
+		close(fd);
+	if (!r && n && out[n - 1] == '\r')
+		n--;
+	if (!r && n == 0)
+		r = VG_EINVAL;
+	for (size_t i = 0; !r && i < n; i++)
+		if ((unsigned char)out[i] <= ' ' || out[i] == 0x7f)
+			r = VG_EINVAL;
+	if (r) {
+		explicit_bzero(out, outsz);
+		return r;
+	}
+	out[n] = 0;
+	return 0;
+}
+
+const char *vgc_secret_strerror(int r)
+{
+	if (r == VG_EINVAL)
+		return "expected one line holding the secret alone (no spaces, tabs or control bytes)";
+	if (r == VG_ETOOBIG)
+		return "the line is too long for a secret";
+	return vg_strerror(r);
+}
 
 int vgc_fd(const struct vgc *c)
 {
@@ -86,12 +143,40 @@ fail:
 	return r;
 }
 
+void vgc_forget(struct vgc *c)
+{
+	if (!c)
+		return;
+	memset(&c->auth, 0, sizeof(c->auth));
+	vg_wr_reset(&c->wr);
+	if (c->buf_used)
+		explicit_bzero(c->buf, c->buf_used);
+	c->buf_used = 0;
+	c->err[0] = 0;
+}
+
+int vgc_holds(const struct vgc *c, const char *s)
+{
+	size_t n = strlen(s);
+	const struct vgc_auth *a = &c->auth;
+	const char *cred[] = {a->user, a->token, a->peer, a->grant, a->pin};
+
+	for (size_t i = 0; i < sizeof(cred) / sizeof(cred[0]); i++)
+		if (cred[i] && strstr(cred[i], s))
+			return 1;
+	if (a->cert && memmem(a->cert, 32, s, n))
+		return 1;
+	return (c->wr.p && memmem(c->wr.p, c->wr.cap, s, n)) ||
+	       memmem(c->buf, VG_WIRE_MAX_DATA, s, n) || memmem(c->err, sizeof(c->err), s, n);
+}
+
 void vgc_close(struct vgc *c)
 {
 	if (!c)
 		return;
 	if (c->fd >= 0)
 		close(c->fd);
+	vgc_forget(c);
 	vg_wr_free(&c->wr);
 	free(c->buf);
 	free(c);
@@ -117,13 +202,31 @@ struct vg_wr *vgc_req(struct vgc *c, uint32_t op)
 	return &c->wr;
 }
 
+/* How far into buf the frame just decoded reaches. */
+static size_t msg_extent(const struct vgc *c, const struct vg_msg *m)
+{
+	size_t end = 0;
+
+	if (m->data)
+		end = (size_t)(m->data - c->buf) + m->datalen;
+	for (uint32_t i = 0; i < m->nfields; i++)
+		if (m->f[i].val && (size_t)(m->f[i].val - c->buf) + m->f[i].len > end)
+			end = (size_t)(m->f[i].val - c->buf) + m->f[i].len;
+	return end;
+}
+
 /* Reads the next frame of the current request. */
 static int recv_cur(struct vgc *c, struct vg_msg *m)
 {
 	int r = vg_recv_msg(c->fd, c->buf, m);
+	size_t end;
 
-	if (r)
+	if (r) {
+		c->buf_used = VG_WIRE_MAX_DATA;  /* how much arrived is unknown */
 		return r;
+	}
+	if ((end = msg_extent(c, m)) > c->buf_used)
+		c->buf_used = end;
 	if (m->reqid != c->reqid)
 		return VG_EPROTO;
 	return 0;

@@ -29,6 +29,13 @@ struct vgc_auth {
 int vgc_connect(const char *path, struct vgc **out);
 void vgc_close(struct vgc *c);
 void vgc_set_auth(struct vgc *c, const struct vgc_auth *a);
+/* Drops everything the last request left on the link: the credentials set
+ * by vgc_set_auth, and the request and answer bytes (wiped). A pooled link
+ * calls it before it goes back to the pool (gateway/proxy.c). */
+void vgc_forget(struct vgc *c);
+/* Test hook: 1 if the bytes of s are anywhere on the link: in the
+ * credentials it would send, or in its buffers. */
+int vgc_holds(const struct vgc *c, const char *s);
 /* The server's message for the last failure ("" if none). */
 const char *vgc_errmsg(const struct vgc *c);
 
@@ -49,5 +56,15 @@ int vgc_upload_write(struct vgc *c, const void *p, size_t n);
 int vgc_upload_end(struct vgc *c, int abort, struct vg_msg *m);
 
 int vgc_fd(const struct vgc *c);
+
+/* A secret (token, registration token, PIN) from the first line of a file,
+ * or of standard input for "-": secrets never come from argv. The line end
+ * (LF or CRLF) is removed and nothing else: an empty secret, one holding a
+ * space, a tab or a control byte is VG_EINVAL, one longer than outsz - 1
+ * bytes VG_ETOOBIG, and out is wiped on every failure. One rule for
+ * vaultctl, vaultnotify and vaultsync. */
+int vgc_read_secret(const char *path, char *out, size_t outsz);
+/* What a vgc_read_secret failure means, for the operator. */
+const char *vgc_secret_strerror(int r);
 
 #endif

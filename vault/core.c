@@ -15,11 +15,14 @@
 #include "lockfile.h"
 #include "log.h"
 #include "alerts.h"
+#include "auth.h"
 #include "core_int.h"
 #include "quota.h"
 #include "denials.h"
+#include "lifecycle.h"
 #include "policy.h"
 #include "vg_err.h"
+#include "window.h"
 
 #define MAPSIZE (16ull << 30)
 #define RECORD_MAX 8192
@@ -418,6 +421,11 @@ int vcore_open_store(const char *dir, unsigned flags, const char *lock_info,
 	c->readonly = ro;
 	pthread_mutex_init(&c->dek_lock, NULL);
 	pthread_mutex_init(&c->ast.lock, NULL);
+	if ((r = vwin_new(VAUTH_BRUTE_SLOTS, VAUTH_BRUTE_WINDOW, VAUTH_BRUTE_THRESHOLD, &c->authfail)) ||
+	    (r = vwin_new(VLIFE_MASS_SLOTS, VLIFE_MASS_WINDOW, VLIFE_MASS_THRESHOLD, &c->deletions))) {
+		snprintf(why, whysz, "alert counters: %s", vg_strerror(r));
+		goto fail;
+	}
 	snprintf(c->dir, sizeof(c->dir), "%s", dir);
 	snprintf(c->ast.hwm_path, sizeof(c->ast.hwm_path), "%s/audit.hwm", dir);
 #define SUB(name) (snprintf(path, sizeof(path), "%s/" name, dir) < (int)sizeof(path) ? 0 : -ENAMETOOLONG)
@@ -506,6 +514,8 @@ void vcore_close(struct vcore *c)
 	vg_lock_release(c->lock_fd);
 	pthread_mutex_destroy(&c->dek_lock);
 	pthread_mutex_destroy(&c->ast.lock);
+	vwin_free(c->authfail);
+	vwin_free(c->deletions);
 	free(c);
 }
 

@@ -34,6 +34,8 @@
  * vault whose key is unavailable is "sealed": its cache slot is wiped, one
  * cmk-unavailable alert is raised for the outage, and the seal lifts at
  * the first successful unwrap. All of it is under dek_lock. */
+struct vwin;
+
 struct vcore {
 	struct vdb *db;
 	struct vs_store *store;
@@ -60,6 +62,8 @@ struct vcore {
 		char why[300];
 	} sealed[VCORE_DEK_SLOTS];
 	int outbox;                     /* queue alerts for vaultnotify (alerts.c) */
+	struct vwin *authfail;          /* failed authentications per source (auth.c) */
+	struct vwin *deletions;         /* deletions per principal (lifecycle.c) */
 	int lock_fd;                    /* DIR/vaultd.lock, held while open (-1: read-only) */
 	bool readonly;                  /* opened by vcore_open_ex(VCORE_OPEN_READONLY) */
 	uint32_t format_found;          /* the directory's format when opened (1: no marker) */

@@ -473,7 +473,7 @@ int h_agent_activate(struct conn *k, const struct vg_msg *m)
 				VENROL_PER_AGENT, name, VENROL_WINDOW / 60);
 			(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, name, why);
 		}
-		if (vauth_note_failure(k->who.peer, source, sizeof(source)))
+		if (vauth_note_failure(k->c, k->who.peer, source, sizeof(source)))
 			(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, source,
 				"10 or more failed authentications within 5 minutes");
 	}

@@ -18,6 +18,7 @@
 #include "jobs.h"
 #include "quota.h"
 #include "restic.h"
+#include "running.h"
 #include "server_int.h"
 #include "vg_err.h"
 #include "wire.h"
@@ -516,7 +517,9 @@ int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const 
 			goto out;
 		}
 		credit -= in.datalen;
-		if (!failed && (r = vcore_upload_write(u, in.data, in.datalen))) {
+		if (!failed && !(r = vcore_upload_write(u, in.data, in.datalen)))
+			vrun_add(k->run, in.datalen);
+		if (!failed && r) {
 			const char *why = r == VG_ETOOBIG ? "the body is longer than its declared size" :
 				r == VG_ENOSPACE && vcore_upload_why(u) ? vcore_upload_why(u) :
 				vg_strerror(r);
@@ -599,6 +602,7 @@ int h_object_put(struct conn *k, const struct vg_msg *m)
 	if (vg_msg_bytes(m, VG_TAG_SHA256, &want, &wantlen) == 0 && wantlen != VC_HASH_LEN)
 		return send_err(k, VG_EPROTO, "bad sha256 field");
 	job_begin(k, VR_JOB_BACKUP, a.vault, a.item, a.point);
+	vrun_total(k->run, size != UINT64_MAX ? size : 0);
 	if ((r = upload_admit(k, "object.put", a.vault, a.item, a.target, size, &limit)))
 		return r < 0 ? r : 0;
 	if ((r = vcore_upload_begin(k->c, &k->who, a.vault, a.item, a.point, a.object, want,
@@ -645,6 +649,7 @@ static int dl_sink_cb(void *arg, const uint8_t *p, size_t n)
 		uint32_t chunk = n > VG_WIRE_MAX_DATA ? VG_WIRE_MAX_DATA : (uint32_t)n;
 		if ((r = vg_send_data(s->k->fd, s->k->reqid, p, chunk)))
 			return r;
+		vrun_add(s->k->run, chunk);
 		p += chunk;
 		n -= chunk;
 	}
@@ -692,6 +697,7 @@ int stream_download(struct conn *k, struct vcore_download *d, const struct vr_ob
 				(unsigned long long)o->size);
 		goto out;
 	}
+	vrun_total(k->run, len);
 	/* Authenticate the first segment before answering, so the common
 	 * failure (a damaged blob) is a clean error, not a cut stream. */
 	first = o->seg_size - off % o->seg_size;
@@ -940,6 +946,13 @@ int h_audit_export(struct conn *k, const struct vg_msg *m)
 	/* Repeated refusals counted so far are written first (denials.h). */
 	if ((r = vdeny_flush(k->c, true)))
 		log_warnx("aggregated refusals: %s", vg_strerror(r));
+	{
+		uint32_t fl = 0;
+		if (vg_msg_u32(m, VG_TAG_FLAGS, &fl) == 0 && (fl & VG_AUDIT_EXPORT_VIEW) &&
+		    (r = vcore_audit(k->c, &k->who, "audit.view", sc.vault ? vault : "*", "ok",
+			     "the audit log viewed in the console")))
+			return send_err(k, r, "audit.view could not be recorded: %s", vg_strerror(r));
+	}
 	if ((r = vdb_begin(k->c->db, false, &txn)))
 		return send_err(k, r, NULL);
 	if ((r = vg_send_frame(k->fd, resp_ok(k)))) {

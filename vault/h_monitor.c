@@ -13,6 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "quota.h"
+#include "running.h"
 #include "server_int.h"
 #include "stats.h"
 #include "vg_err.h"
@@ -43,6 +44,9 @@ void job_begin(struct conn *k, uint8_t kind, const char *vault, const char *item
 {
 	k->job.active = true;
 	k->job.kind = kind;
+	if (k->run < 0)
+		k->run = vrun_begin(kind == VR_JOB_RESTORE ? "restore" : "backup", vault, item, NULL,
+			k->who.principal, 0);
 	k->job.point = point;
 	snprintf(k->job.vault, sizeof(k->job.vault), "%s", vault);
 	snprintf(k->job.item, sizeof(k->job.item), "%s", item);
@@ -65,6 +69,52 @@ void job_done(struct conn *k, int r, uint64_t bytes, const char *detail)
 		return;
 	if (e)
 		log_warnx("job record for %s/%s: %s", k->job.vault, k->job.item, vg_strerror(e));
+}
+
+struct run_scope {
+	struct conn *k;
+	int err;
+};
+
+/* A running job is shown to whoever may view its vault (no audit entry
+ * for the rows left out: listing is not a refused request), to local
+ * root and auditors, and always to the principal that runs it. */
+static int running_row(void *arg, const struct vrun_job *j)
+{
+	struct run_scope *sc = arg;
+	struct conn *k = sc->k;
+	struct vg_wr *w;
+	char id[24];
+
+	if (!vauth_sees_all(&k->who) && strcmp(j->principal, k->who.principal) != 0 &&
+	    (strcmp(j->vault, "*") == 0 ||
+	     vauth_authorize(k->c, &k->who, j->vault, NULL, VP_VIEW, NULL, 0)))
+		return 0;
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)j->id);
+	w = row(k);
+	vg_msgb_str(w, VG_TAG_ID, id);
+	vg_msgb_str(w, VG_TAG_KIND, j->kind);
+	vg_msgb_str(w, VG_TAG_VAULT, j->vault);
+	vg_msgb_str(w, VG_TAG_ITEM, j->item);
+	vg_msgb_str(w, VG_TAG_PRINCIPAL, j->principal);
+	vg_msgb_u64(w, VG_TAG_SIZE, j->done);
+	vg_msgb_u64(w, VG_TAG_SIZE2, j->total);
+	vg_msgb_u64(w, VG_TAG_TIME, j->started);
+	return (sc->err = vg_send_frame(k->fd, w));
+}
+
+int h_job_running(struct conn *k, const struct vg_msg *m)
+{
+	struct run_scope sc = {.k = k};
+	int r;
+
+	(void)m;
+	if ((r = vg_send_frame(k->fd, resp_ok(k))))
+		return r;
+	r = vrun_each(running_row, &sc);
+	if (sc.err)
+		return sc.err;
+	return end_stream(k, r);
 }
 
 static bool monitor(const struct conn *k)

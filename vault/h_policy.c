@@ -54,13 +54,6 @@ static int answer_outcome(struct conn *k, const char *op, const char *target, in
 	return vg_send_frame(k->fd, w);
 }
 
-#define NEED(op, vault, item, perm)                                  \
-	do {                                                          \
-		int _n = need(k, op, vault, item, perm);              \
-		if (_n)                                               \
-			return _n < 0 ? _n : 0;                       \
-	} while (0)
-
 int h_vault_set(struct conn *k, const struct vg_msg *m)
 {
 	char setting[64], value[256], why[400] = "";

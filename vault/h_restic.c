@@ -10,13 +10,6 @@
 #include "server_int.h"
 #include "vg_err.h"
 
-#define NEED(op, vault, item, perm)                                  \
-	do {                                                          \
-		int _n = need(k, op, vault, item, perm);              \
-		if (_n)                                               \
-			return _n < 0 ? _n : 0;                       \
-	} while (0)
-
 static int sent(int send_rc)
 {
 	return send_rc ? send_rc : 1;

@@ -7,6 +7,7 @@
 #include "itemset.h"
 #include "quota.h"
 #include "scrub.h"
+#include "running.h"
 #include "server_int.h"
 #include "vg_err.h"
 
@@ -85,6 +86,7 @@ int h_scrub(struct conn *k, const struct vg_msg *m)
 	}
 	if ((r = vg_send_frame(k->fd, resp_ok(k))))
 		return r;
+	k->run = vrun_begin("scrub", all ? "*" : a.vault, "", NULL, k->who.principal, 0);
 	r = vscrub_run(k->c, &k->who, all ? NULL : a.vault, rate, bad_row, k, &st);
 	if (r)
 		return end_stream(k, r);

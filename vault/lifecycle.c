@@ -16,12 +16,11 @@
 #include "policy.h"
 #include "trusted_time.h"
 #include "vg_err.h"
+#include "window.h"
 
 #define DAY 86400ull
 #define WARN_AHEAD (48ull * 3600)
 #define PENDING_MAX_AGE VCORE_DETACHED_MAX_AGE
-#define MASS_WINDOW 600
-#define MASS_THRESHOLD 5
 
 #define WHY(...) snprintf(why, whysz, __VA_ARGS__)
 
@@ -126,41 +125,10 @@ static int hold_change(struct vcore *c, MDB_txn *txn, const struct vcaller *who,
 
 /* ---- mass deletion ---------------------------------------------------------- */
 
-static struct {
-	char principal[VG_PRINCIPAL_NAME_MAX + 1];
-	uint64_t start;
-	unsigned count;
-	int alerted;
-} mass[64];
-static pthread_mutex_t mass_lock = PTHREAD_MUTEX_INITIALIZER;
-
 static void note_deletion(struct vcore *c, MDB_txn *txn, const struct vcaller *who,
 	const char *vault)
 {
-	uint64_t now = vault_now();
-	int slot = -1, oldest = 0, fire = 0;
-
-	pthread_mutex_lock(&mass_lock);
-	for (int i = 0; i < 64; i++) {
-		if (strcmp(mass[i].principal, who->principal) == 0) {
-			slot = i;
-			break;
-		}
-		if (mass[i].start < mass[oldest].start)
-			oldest = i;
-	}
-	if (slot < 0 || now - mass[slot].start > MASS_WINDOW) {
-		if (slot < 0)
-			slot = oldest;
-		snprintf(mass[slot].principal, sizeof(mass[slot].principal), "%s", who->principal);
-		mass[slot].start = now;
-		mass[slot].count = 0;
-		mass[slot].alerted = 0;
-	}
-	if (++mass[slot].count >= MASS_THRESHOLD && !mass[slot].alerted)
-		fire = mass[slot].alerted = 1;
-	pthread_mutex_unlock(&mass_lock);
-	if (fire)
+	if (vwin_hit(c->deletions, who->principal, vault_now()))
 		(void)valert_raise(c, txn, "mass-deletion", who, vault, vault,
 			"5 or more deletions by one principal within 10 minutes");
 }

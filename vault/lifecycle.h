@@ -23,6 +23,13 @@ enum vlife_result {
 	VLIFE_PERMANENT,     /* permanently deleted now */
 	VLIFE_PENDING,       /* accepted as pending change id, effective at */
 };
+/* mass-deletion: this many deletions by one principal within the window
+ * (seconds), counted in a table of VLIFE_MASS_SLOTS (window.h) held by the
+ * vcore. */
+#define VLIFE_MASS_WINDOW 600
+#define VLIFE_MASS_THRESHOLD 5
+#define VLIFE_MASS_SLOTS 64
+
 struct vlife_outcome {
 	enum vlife_result result;
 	uint64_t at;

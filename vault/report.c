@@ -1,6 +1,7 @@
 /* report.c - see report.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -623,9 +624,8 @@ static void chart_stored(FILE *f, const struct rep *r)
 		struct tm tm;
 		gmtime_r(&tt, &tm);
 		strftime(lab, sizeof(lab), "%m-%d %H:%M", &tm);
-		fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"xl\"%s>%s</text>\n",
-			ML + pw * i / 4.0, CH - MB + 18, i == 0 ? " style=\"text-anchor:start\"" :
-			i == 4 ? " style=\"text-anchor:end\"" : "", lab);
+		fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"xl%s\">%s</text>\n",
+			ML + pw * i / 4.0, CH - MB + 18, i == 0 ? " xs" : i == 4 ? " xe" : "", lab);
 	}
 	for (size_t v = 0; v < r->nv; v++) {
 		const char *col = palette[v % 8];
@@ -743,7 +743,7 @@ static void chart_purges(FILE *f, const struct rep *r)
 	fprintf(f, "</svg>\n");
 }
 
-static const char css[] =
+const char vreport_css[] =
 	"body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;"
 	"background:#f1f5f9;color:#0f172a}"
 	"header{background:#0f172a;color:#f8fafc;padding:18px 32px}"
@@ -760,6 +760,7 @@ static const char css[] =
 	"svg.chart{width:100%;height:auto}"
 	"svg .grid{stroke:#e2e8f0;stroke-width:1}"
 	"svg text{font-size:11px;fill:#475569}svg .yl{text-anchor:end}svg .xl{text-anchor:middle}"
+	"svg .xl.xs{text-anchor:start}svg .xl.xe{text-anchor:end}"
 	"svg .bl{text-anchor:middle;font-weight:600;fill:#9a3412}"
 	"svg .ok{fill:#22c55e}svg .bad{fill:#ef4444}svg .purge{fill:#f97316}"
 	"table{border-collapse:collapse;width:100%;font-size:13px}"
@@ -777,10 +778,11 @@ static void tag(FILE *f, const char *cls, const char *s)
 	fprintf(f, "</span>");
 }
 
+static void body(FILE *f, const struct rep *r);
+
 static int html(const struct rep *r, const char *path)
 {
-	char tmp[4096], a[40], b[40], s1[32], s2[32];
-	uint64_t tp = 0, ts = 0, tsd = 0, jok = 0, jbad = 0;
+	char tmp[4096], a[40], b[40];
 	FILE *f;
 	int fd;
 
@@ -794,6 +796,36 @@ static int html(const struct rep *r, const char *path)
 		return -errno;
 	}
 	(void)fchmod(fd, 0644);
+	iso(r->now, a, sizeof(a));
+	iso(r->since, b, sizeof(b));
+	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+		"<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+		"<title>vaultgate report %s</title><style>%s</style></head><body>\n", a, vreport_css);
+	fprintf(f, "<header><h1>vaultgate backup report</h1><p>generated %s &middot; jobs since %s"
+		"</p></header><main>\n", a, b);
+	body(f, r);
+	fprintf(f, "</main></body></html>\n");
+	if (fflush(f) || fsync(fd) || ferror(f)) {
+		fclose(f);
+		unlink(tmp);
+		return -EIO;
+	}
+	fclose(f);
+	if (rename(tmp, path) < 0) {
+		int e = -errno;
+		unlink(tmp);
+		return e;
+	}
+	return 0;
+}
+
+/* Everything inside <main>: cards, the three charts, a section per vault,
+ * the recent jobs. The file and the console (vreport_body) share it. */
+static void body(FILE *f, const struct rep *r)
+{
+	char a[40], b[40], s1[32], s2[32];
+	uint64_t tp = 0, ts = 0, tsd = 0, jok = 0, jbad = 0;
+
 	for (size_t i = 0; i < r->ni; i++) {
 		tp += r->it[i].points;
 		ts += r->it[i].stored;
@@ -801,13 +833,6 @@ static int html(const struct rep *r, const char *path)
 	}
 	for (size_t i = 0; i < r->nj; i++)
 		*(strcmp(r->j[i].result, "ok") == 0 ? &jok : &jbad) += 1;
-	iso(r->now, a, sizeof(a));
-	iso(r->since, b, sizeof(b));
-	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-		"<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-		"<title>vaultgate report %s</title><style>%s</style></head><body>\n", a, css);
-	fprintf(f, "<header><h1>vaultgate backup report</h1><p>generated %s &middot; jobs since %s"
-		"</p></header><main>\n", a, b);
 	human(ts, s1, sizeof(s1));
 	human(tsd, s2, sizeof(s2));
 	fprintf(f, "<div class=\"cards\"><div class=\"card\"><b>%zu</b><span>vaults</span></div>"
@@ -890,19 +915,25 @@ static int html(const struct rep *r, const char *path)
 		esc(f, j->detail);
 		fprintf(f, "</td></tr>\n");
 	}
-	fprintf(f, "</table></section></main></body></html>\n");
-	if (fflush(f) || fsync(fd) || ferror(f)) {
-		fclose(f);
-		unlink(tmp);
-		return -EIO;
+	fprintf(f, "</table></section>\n");
+}
+
+int vreport_body(struct vgc *c, const char *vault, uint64_t days, FILE *f)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;  /* CW: one chart at a time */
+	uint64_t now = (uint64_t)time(NULL);
+	struct rep r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = fetch(c, vault, now > days * DAY ? now - days * DAY : 0, &r);
+	if (!rc) {
+		pthread_mutex_lock(&lock);
+		body(f, &r);
+		pthread_mutex_unlock(&lock);
 	}
-	fclose(f);
-	if (rename(tmp, path) < 0) {
-		int e = -errno;
-		unlink(tmp);
-		return e;
-	}
-	return 0;
+	rep_free(&r);
+	return rc;
 }
 
 int vctl_report(struct vgc *c, int argc, char **argv)

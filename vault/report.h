@@ -10,8 +10,19 @@
 #ifndef VAULT_REPORT_H
 #define VAULT_REPORT_H
 
+#include <stdint.h>
+#include <stdio.h>
+
 #include "client.h"
 
 int vctl_report(struct vgc *c, int argc, char **argv);
+
+/* The same report for the console (gateway/ui/report.c): what the --html
+ * page holds inside its <main> (cards, the three charts, the tables),
+ * REPORT asked on c (as its principal) for the last days days, written to
+ * f. 0 or vaultd's error. Its stylesheet is vreport_css (the page inlines
+ * it; the console serves it in /ui/style.css). Thread-safe. */
+int vreport_body(struct vgc *c, const char *vault, uint64_t days, FILE *f);
+extern const char vreport_css[];
 
 #endif

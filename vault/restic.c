@@ -16,41 +16,28 @@
 #include "mua.h"
 #include "policy.h"
 #include "restic.h"
+#include "restic_path.h"
 #include "vg_err.h"
 
 #define DAY 86400ull
 #define DENY_ALERT_WINDOW 600   /* one restic-delete-denied alert per item per 10 min */
 #define WHY(...) snprintf(why, whysz, __VA_ARGS__)
 
-static const char *const restic_types[] = {"keys", "locks", "snapshots", "index", "data", NULL};
-
 int vrestic_type_check(const char *type)
 {
-	for (int i = 0; restic_types[i]; i++)
-		if (strcmp(type, restic_types[i]) == 0)
-			return 0;
-	return VG_ENAME;
+	enum vg_rp_type t;
+
+	return vg_restic_type_parse(type, &t);
 }
 
 int vrestic_name_check(const char *name, char type[16])
 {
-	const char *colon;
-	size_t tl;
+	enum vg_rp_type t;
+	char id[VG_RESTIC_ID_LEN + 1];
 
-	if (strcmp(name, "config") == 0) {
-		strcpy(type, "config");
-		return 0;
-	}
-	colon = strchr(name, ':');
-	if (!colon || (tl = (size_t)(colon - name)) >= 16)
+	if (vg_restic_object_parse(name, &t, id))
 		return VG_ENAME;
-	memcpy(type, name, tl);
-	type[tl] = 0;
-	if (vrestic_type_check(type) || strlen(colon + 1) != 64)
-		return VG_ENAME;
-	for (const char *p = colon + 1; *p; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-			return VG_ENAME;
+	strcpy(type, t == VG_RT_NONE ? "config" : vg_restic_type_name(t));
 	return 0;
 }
 

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "ops.h"
 #include "server.h"
+#include "running.h"
 #include "server_int.h"
 #include "trusted_time.h"
 #include "alerts.h"
@@ -226,6 +227,7 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_AUDIT_ANCHOR] = {"audit.anchor", h_audit_anchor, true},
 	[VG_OP_RESTIC_DELETED] = {"restic.deleted", h_restic_deleted, true},
 	[VG_OP_RESTIC_UNDELETE] = {"restic.undelete", h_restic_undelete},
+	[VG_OP_JOB_RUNNING] = {"job.running", h_job_running, true},
 };
 
 /* ---- authentication -------------------------------------------------------- */
@@ -258,7 +260,7 @@ static int authenticate(struct conn *k, uint32_t op, const struct vg_msg *m)
 		if (vg_msg_str(m, VG_TAG_AUTH_USER, user, sizeof(user)) || vg_name_check(user, VG_PRINCIPAL_NAME_MAX))
 			snprintf(user, sizeof(user), "unknown");
 		snprintf(k->who.principal, sizeof(k->who.principal), "%s", user);
-		if (vauth_note_failure(peer, source, sizeof(source)))
+		if (vauth_note_failure(k->c, peer, source, sizeof(source)))
 			(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, source,
 				"10 or more failed authentications within 5 minutes");
 	}
@@ -412,8 +414,10 @@ static void serve(struct conn *k)
 			continue;
 		}
 		k->job.active = false;
+		k->run = -1;
 		(void)vtime_sync(k->c);  /* a clock jump is alerted before anything acts on it */
 		r = handlers[op].fn(k, &m);
+		vrun_end(&k->run);
 		(void)vpin_alerts(k->c);  /* pin-bruteforce, outside the refused request's txn */
 		/* The audit head off the box when due (anchor.h); the ingest path
 		 * is anchored by the next other request or purger pass. */

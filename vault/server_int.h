@@ -39,6 +39,7 @@ struct conn {
 		char item[VG_ITEM_NAME_MAX + 1];
 		uint64_t point;
 	} job;
+	int run;                   /* its running.h slot (-1: none), freed after each request */
 };
 
 
@@ -57,6 +58,14 @@ void audit_refusal(struct conn *k, const char *op, const char *target, int r, co
 /* Permission check with audit and a 403-style RESP on refusal; returns 0
  * when allowed, 1 when refused (RESP sent), or an I/O error. */
 int need(struct conn *k, const char *op, const char *vault, const char *item, enum vperm p);
+/* need() inside a handler of `struct conn *k`: returns from the handler
+ * when refused (0: the RESP is sent) or on an I/O error. */
+#define NEED(op, vault, item, perm)                                  \
+	do {                                                          \
+		int _n = need(k, op, vault, item, perm);              \
+		if (_n)                                               \
+			return _n < 0 ? _n : 0;                       \
+	} while (0)
 
 struct args {
 	char vault[VG_VAULT_NAME_MAX + 1];
@@ -95,6 +104,7 @@ int stream_download(struct conn *k, struct vcore_download *d, const struct vr_ob
 /* Handlers outside server.c. */
 typedef int (*vhandler)(struct conn *k, const struct vg_msg *m);
 int h_ping(struct conn *k, const struct vg_msg *m);
+int h_job_running(struct conn *k, const struct vg_msg *m);
 int h_whoami(struct conn *k, const struct vg_msg *m);
 int h_vault_create(struct conn *k, const struct vg_msg *m);
 int h_vault_list(struct conn *k, const struct vg_msg *m);

@@ -26,6 +26,7 @@
 #include "ctl_gw.h"
 #include "names.h"
 #include "report.h"
+#include "ttyprog.h"
 #include "vaultctl_watch.h"
 #include "vaultctl_restic.h"
 #include "vg_err.h"
@@ -33,8 +34,6 @@
 #define DEFAULT_SOCKET "/run/vaultgate/vaultd.sock"
 
 static const char *prog = "vaultctl";
-
-static int read_token(const char *path, char *out, size_t outsz);
 
 /* A secret given the old way, on the command line: warn, copy it, and
  * overwrite argv's copy so /proc/PID/cmdline shows it no longer (it was
@@ -155,6 +154,8 @@ static void usage_text(FILE *f)
 		"  --socket PATH      vaultd's socket (default $VAULTD_SOCKET or " DEFAULT_SOCKET ")\n"
 		"  --user NAME        principal name (or $VG_USER); the token is read from --token-file\n"
 		"  --token-file FILE  a file holding the principal's token, - for stdin (or $VG_TOKEN)\n"
+		"  --quiet            no progress line (backup, restore, scrub, sync run draw one on\n"
+		"                     stderr only when it is a terminal)\n"
 		"  -h, --help         this text\n"
 		"\n"
 		"Secrets never go on the command line: other users see it in ps and /proc.\n"
@@ -497,6 +498,9 @@ static int cmd_backup(struct vgc *c, const char *sock, int argc, char **argv)
 	struct vg_msg m;
 	struct vg_wr *w;
 	struct stat st;
+	struct vtp bar = {0};
+	uint64_t sent = 0, size = 0;
+	char label[400];
 	uint8_t *buf = NULL;
 	int fd = 0, r, i, npos = 0;
 	const char *pos[3];
@@ -549,8 +553,12 @@ static int cmd_backup(struct vgc *c, const char *sock, int argc, char **argv)
 	vg_msgb_str(w, VG_TAG_ITEM, item);
 	vg_msgb_str(w, VG_TAG_POINT, point);
 	vg_msgb_str(w, VG_TAG_OBJECT, object);
-	if (fd > 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-		vg_msgb_u64(w, VG_TAG_SIZE, (uint64_t)st.st_size);
+	if (fd > 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		size = (uint64_t)st.st_size;
+		vg_msgb_u64(w, VG_TAG_SIZE, size);
+	}
+	snprintf(label, sizeof(label), "backup %s/%s", vault, item);
+	vtp_begin(&bar, label, size);
 	if ((r = vgc_upload_begin(c))) {
 		r = fail_call(c, r, "backup");
 		goto out;
@@ -576,9 +584,12 @@ static int cmd_backup(struct vgc *c, const char *sock, int argc, char **argv)
 			r = fail_call(c, r, "backup");
 			goto out;
 		}
+		sent += (uint64_t)n;
+		vtp_update(&bar, sent);
 		if (n < (long)VG_WIRE_MAX_DATA)
 			break;
 	}
+	vtp_end(&bar);
 	if ((r = vgc_upload_end(c, 0, &m))) {
 		r = fail_call(c, r, "backup");
 		goto out;
@@ -595,6 +606,7 @@ static int cmd_backup(struct vgc *c, const char *sock, int argc, char **argv)
 	fflush(stdout);
 	r = 0;
 out:
+	vtp_end(&bar);
 	free(buf);
 	if (fd > 0)
 		close(fd);
@@ -720,10 +732,12 @@ static int cmd_restore(struct vgc *c, int argc, char **argv)
 {
 	const char *object = NULL, *range = NULL, *outpath = NULL, *pos[3];
 	char objbuf[VG_OBJECT_NAME_MAX + 1], tmp[PATH_MAX] = "";
-	uint64_t a = 0, len = 0;
+	uint64_t a = 0, len = 0, got = 0;
 	int to_end = 1, r, fd = 1, npos = 0;
 	struct vg_msg m;
 	struct vg_wr *w;
+	struct vtp bar;
+	char label[700];
 
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--object") == 0 && i + 1 < argc)
@@ -804,12 +818,21 @@ static int cmd_restore(struct vgc *c, int argc, char **argv)
 				return fail("%s: %s", outpath, strerror(errno));
 		}
 	}
+	{
+		uint64_t total = 0;
+		(void)vg_msg_u64(&m, VG_TAG_LENGTH, &total);
+		snprintf(label, sizeof(label), "restore %s/%s/%s", pos[0], pos[1], object);
+		vtp_begin(&bar, label, total);
+	}
 	while ((r = vgc_stream_next(c, &m)) == 1) {
 		if (m.type != VG_F_DATA || vg_write_full(fd, m.data, m.datalen)) {
 			r = m.type != VG_F_DATA ? VG_EPROTO : -errno;
 			break;
 		}
+		got += m.datalen;
+		vtp_update(&bar, got);
 	}
+	vtp_end(&bar);
 	if (fd != 1 && !*tmp) {
 		close(fd);
 	} else if (fd != 1) {
@@ -1189,8 +1212,8 @@ static int cmd_agent(struct vgc *c, int argc, char **argv)
 		if (argc == 3)
 			legacy_secret(argv[2], "the registration token", "--token-file FILE|-", reg,
 				sizeof(reg));
-		else if ((r = read_token(argv[3], reg, sizeof(reg))))
-			return fail("%s: cannot read a registration token: %s", argv[3], vg_strerror(r));
+		else if ((r = vgc_read_secret(argv[3], reg, sizeof(reg))))
+			return fail("%s: cannot read a registration token: %s", argv[3], vgc_secret_strerror(r));
 		w = vgc_req(c, VG_OP_AGENT_ACTIVATE);
 		vg_msgb_str(w, VG_TAG_NAME, argv[1]);
 		vg_msgb_str(w, VG_TAG_TOKEN, reg);
@@ -1640,29 +1663,6 @@ static int cmd_misc(struct vgc *c, const char *word, int argc, char **argv)
 	return 2;
 }
 
-/* One line from a file, or from stdin for "-": tokens and PINs never come
- * from argv (ps, /proc/PID/cmdline). */
-static int read_token(const char *path, char *out, size_t outsz)
-{
-	bool in = strcmp(path, "-") == 0;
-	FILE *f = in ? stdin : fopen(path, "re");
-	size_t n;
-
-	if (!f)
-		return -errno;
-	if (!fgets(out, (int)outsz, f)) {
-		if (!in)
-			fclose(f);
-		return VG_EINVAL;
-	}
-	if (!in)
-		fclose(f);
-	n = strlen(out);
-	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' '))
-		out[--n] = 0;
-	return n ? 0 : VG_EINVAL;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1672,6 +1672,7 @@ int main(int argc, char **argv)
 		{"grant", required_argument, NULL, 'G'},
 		{"pin", required_argument, NULL, 'P'},
 		{"pin-file", required_argument, NULL, 'p'},
+		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -1700,8 +1701,8 @@ int main(int argc, char **argv)
 		case 's': sock = optarg; break;
 		case 'u': auth.user = optarg; break;
 		case 't':
-			if ((r = read_token(optarg, token, sizeof(token))))
-				return fail("%s: cannot read a token: %s", optarg, vg_strerror(r));
+			if ((r = vgc_read_secret(optarg, token, sizeof(token))))
+				return fail("%s: cannot read a token: %s", optarg, vgc_secret_strerror(r));
 			auth.token = token;
 			break;
 		case 'G': auth.grant = optarg; break;
@@ -1710,10 +1711,11 @@ int main(int argc, char **argv)
 			auth.pin = pin;
 			break;
 		case 'p':
-			if ((r = read_token(optarg, pin, sizeof(pin))))
-				return fail("%s: cannot read a PIN: %s", optarg, vg_strerror(r));
+			if ((r = vgc_read_secret(optarg, pin, sizeof(pin))))
+				return fail("%s: cannot read a PIN: %s", optarg, vgc_secret_strerror(r));
 			auth.pin = pin;
 			break;
+		case 'q': vtp_set_quiet(true); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -1728,6 +1730,7 @@ int main(int argc, char **argv)
 	if ((r = vgc_connect(sock, &c)))
 		return fail("cannot reach vaultd at %s: %s", sock, vg_strerror(r));
 	vgc_set_auth(c, &auth);
+	vctl_progress_link(sock, &auth);
 	{
 		int handled;
 		r = cmd_table(c, cmd, argc, argv, &handled);

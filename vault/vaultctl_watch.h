@@ -7,6 +7,10 @@
 #include "client.h"
 
 int vctl_scrub(struct vgc *c, int argc, char **argv);
+/* Where scrub's progress line asks (a second link to vaultd, polling
+ * VG_OP_JOB_RUNNING while the scrub streams on the first): the socket and
+ * the credential of this run, kept by pointer. */
+void vctl_progress_link(const char *sock, const struct vgc_auth *auth);
 /* `vaultctl [--socket S] remote ...`, `... sync ...` and `... scrub VAULT
  * --repair --remote NAME --from-vault V` (as `vaultsync repair ...`): runs vaultsync (the
  * pull replicator, installed beside vaultctl) with the words after the

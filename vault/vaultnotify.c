@@ -129,24 +129,6 @@ static char *to_json(const struct alert *a, char *id, size_t idsz)
 	return s;
 }
 
-static int read_token(const char *path, char *out, size_t outsz)
-{
-	FILE *f = fopen(path, "re");
-	size_t n;
-
-	if (!f)
-		return -errno;
-	if (!fgets(out, (int)outsz, f)) {
-		fclose(f);
-		return VG_EINVAL;
-	}
-	fclose(f);
-	n = strlen(out);
-	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
-		out[--n] = 0;
-	return n ? 0 : VG_EINVAL;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -198,8 +180,8 @@ int main(int argc, char **argv)
 	}
 	log_init("vaultnotify", use_syslog, verbose);
 	if (token_file) {
-		if ((r = read_token(token_file, token, sizeof(token))))
-			fatalx("%s: cannot read a token: %s", token_file, vg_strerror(r));
+		if ((r = vgc_read_secret(token_file, token, sizeof(token))))
+			fatalx("%s: cannot read a token: %s", token_file, vgc_secret_strerror(r));
 		auth.token = token;
 	}
 	if ((r = wh_client_new(url, ca, &wh, why, sizeof(why))))

@@ -72,6 +72,7 @@
 #include "client.h"
 #include "httpc.h"
 #include "ops.h"
+#include "ttyprog.h"
 #include "vg_err.h"
 #include "wire.h"
 
@@ -372,6 +373,11 @@ struct pipe_up {
 	uint64_t bytes;
 };
 
+/* `sync run`'s progress line (ttyprog.h): bytes copied so far, no total
+ * (the primary's listing says nothing of sizes up front). Off elsewhere. */
+static struct vtp run_prog;
+static uint64_t run_moved;
+
 static int up_sink(void *arg, const uint8_t *p, size_t n)
 {
 	struct pipe_up *u = arg;
@@ -382,6 +388,8 @@ static int up_sink(void *arg, const uint8_t *p, size_t n)
 		return r;
 	}
 	u->bytes += n;
+	run_moved += n;
+	vtp_update(&run_prog, run_moved);
 	return 0;
 }
 
@@ -732,23 +740,6 @@ out:
 
 /* ---- commands ------------------------------------------------------------------ */
 
-static int read_secret(const char *path, char *out, size_t n)
-{
-	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
-	long k;
-
-	if (fd < 0)
-		return -errno;
-	k = vg_read_full(fd, out, n - 1);
-	if (fd)
-		close(fd);
-	if (k <= 0)
-		return VG_EINVAL;
-	out[k] = 0;
-	out[strcspn(out, "\r\n")] = 0;
-	return *out ? 0 : VG_EINVAL;
-}
-
 static int cmd_remote(int argc, char **argv)
 {
 	if (argc >= 3 && strcmp(argv[0], "add") == 0) {
@@ -774,8 +765,8 @@ static int cmd_remote(int argc, char **argv)
 			return fail("--ca %s: %s", ca, strerror(errno));
 		if (!*user || strlen(user) > 128 || strpbrk(user, ": \t\r\n"))
 			return fail("--user: a principal name of 1-128 bytes, without ':' or spaces");
-		if ((r = read_secret(tf, token, sizeof(token))))
-			return fail("--token-file %s: cannot read a token", tf);
+		if ((r = vgc_read_secret(tf, token, sizeof(token))))
+			return fail("--token-file %s: cannot read a token: %s", tf, vgc_secret_strerror(r));
 		if ((r = httpc_new(url, cab, user, token, &h, why, sizeof(why)))) {
 			OPENSSL_cleanse(token, sizeof(token));
 			return fail("remote %s: %s", name, why);
@@ -907,9 +898,14 @@ static int cmd_sync(int argc, char **argv)
 		struct run_stats rs;
 		char why[600] = "";
 		int r;
+		char label[120];
 		if (local_connect())
 			return 1;
-		if ((r = run_job(argv[1], &rs, why, sizeof(why))))
+		snprintf(label, sizeof(label), "sync %s", argv[1]);
+		vtp_begin(&run_prog, label, 0);
+		r = run_job(argv[1], &rs, why, sizeof(why));
+		vtp_end(&run_prog);
+		if (r)
 			return fail("sync %s: %s", argv[1], *why ? why : vg_strerror(r));
 		printf("sync %s: %llu points (%llu objects), %llu restic files, %llu bytes copied; "
 			"%llu already here\n", argv[1], (unsigned long long)rs.points,
@@ -1178,6 +1174,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"socket", required_argument, NULL, 's'},
 		{"config-dir", required_argument, NULL, 'c'},
+		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -1193,8 +1190,9 @@ int main(int argc, char **argv)
 		switch (ch) {
 		case 's': sock = optarg; break;
 		case 'c': cdir = optarg; break;
+		case 'q': vtp_set_quiet(true); break;
 		case 'h':
-			printf("usage: vaultsync [--socket PATH] [--config-dir DIR] COMMAND\n"
+			printf("usage: vaultsync [--socket PATH] [--config-dir DIR] [--quiet] COMMAND\n"
 				"  remote add NAME URL --ca FILE --user U --token-file F|-\n"
 				"  remote list\n"
 				"  sync create JOB --remote NAME --vault SRC --to DST [--every DURATION]\n"
@@ -1202,6 +1200,8 @@ int main(int argc, char **argv)
 				"  repair VAULT --remote NAME --from-vault VAULT   scrub, then fetch good\n"
 				"                        copies of damaged objects (vaultctl scrub --repair)\n"
 				"  daemon                run every job with --every when it is due\n"
+				"  --quiet               no progress line (sync run draws one on stderr\n"
+				"                        only when it is a terminal)\n"
 				"  -h, --help            this text\n");
 			return 0;
 		default:

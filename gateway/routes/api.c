@@ -11,6 +11,7 @@
 #include "body.h"
 #include "buf.h"
 #include "fetch.h"
+#include "names.h"
 #include "api.h"
 #include "proxy.h"
 #include "reply.h"
@@ -62,12 +63,7 @@ static int split_path(const char *path, struct api_path *p)
 
 static bool point_ok(const char *s)
 {
-	if (strlen(s) != POINT_ID_LEN)
-		return false;
-	for (const char *c = s; *c; c++)
-		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
-			return false;
-	return true;
+	return vg_hexid_check(s, POINT_ID_LEN) == 0;
 }
 
 /* ---- vaultd fields -> JSON ----------------------------------------------- */
@@ -140,6 +136,10 @@ static const struct rename pending_names[] = {
 	{"name", "what"}, {"value", "to"}, {"reason", "from"}, {"principal", "requested_by"},
 	{"time", "requested_at"}, {"time2", "effective_at"}, {"kind", "alert"}, {NULL, NULL}};
 
+/* A running job (VG_OP_JOB_RUNNING): its progress in bytes. */
+static const struct rename job_names[] = {
+	{"size", "bytes_done"}, {"size2", "bytes_total"}, {"time", "started"}, {NULL, NULL}};
+
 static const struct rename alert_alias[] = {{"state", "severity"}, {NULL, NULL}};
 static const struct rename policy_alias[] = {{"value", "retention"}, {NULL, NULL}};
 static const struct rename mua_alias[] = {
@@ -172,6 +172,7 @@ static const struct view outcome_view = {NULL, outcome_alias, NULL};
 static const struct view delete_view = {NULL, delete_alias, NULL};
 static const struct view plain_view = {NULL, NULL, NULL};
 static const struct view audit_view = {NULL, NULL, NULL};
+static const struct view job_view = {job_names, NULL, NULL};
 
 static bool is_time_tag(uint16_t tag)
 {
@@ -1271,7 +1272,7 @@ enum api_op {
 	A_ITEM_RESUME, A_POINTS, A_POINT_NEW, A_POINT, A_POINT_DELETE, A_POINT_UNDELETE,
 	A_POINT_ABORT, A_COMMIT, A_OBJECTS, A_OBJ_PUT, A_OBJ_GET, A_MUA_LIST, A_MUA_REQUEST,
 	A_MUA_APPROVE, A_MUA_DENY, A_VAULT_KEY, A_REPORT, A_VAULT_REPORT, A_AGENT_ACTIVATE,
-	A_RESTIC_DELETED, A_RESTIC_UNDELETE,
+	A_RESTIC_DELETED, A_RESTIC_UNDELETE, A_JOBS,
 };
 
 /* The native API's routes: one row per (method, path pattern). A segment
@@ -1287,6 +1288,7 @@ static const struct api_route {
 	{GW_M_GET, "/v1/whoami", A_WHOAMI},
 	{GW_M_GET, "/v1/audit", A_AUDIT},
 	{GW_M_GET, "/v1/report", A_REPORT},
+	{GW_M_GET, "/v1/jobs", A_JOBS},
 	{GW_M_POST, "/v1/agents/activate", A_AGENT_ACTIVATE},
 	{GW_M_GET, "/v1/guards/{guard}/requests", A_MUA_LIST},
 	{GW_M_POST, "/v1/guards/{guard}/requests", A_MUA_REQUEST},
@@ -1594,6 +1596,9 @@ void gw_api_handle(struct gw_rctx *x)
 	case A_RESTIC_UNDELETE: restic_undelete(x, v, &t); break;
 	case A_MUA_LIST:
 		call_list(x, v, VG_OP_MUA_LIST, &t, 0, &mua_view, "name", t.object, false, 0, 0, false);
+		break;
+	case A_JOBS:
+		call_list(x, v, VG_OP_JOB_RUNNING, &t, 0, &job_view, NULL, NULL, false, 0, 0, false);
 		break;
 	case A_MUA_REQUEST: mua_request(x, v); break;
 	case A_MUA_APPROVE: mua_approve(x, v, t.item, false); break;

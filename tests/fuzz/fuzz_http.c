@@ -41,13 +41,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		struct gw_range rg;
 		struct gw_cred cred;
-		struct gw_restic_path rp;
+		struct vg_restic_path rp;
 		char v[64];
 		uint64_t o, l;
 		if (req.has_range && gw_range_parse(req.range, &rg) == 0)
 			(void)gw_range_resolve(&rg, size, &o, &l);
 		(void)gw_auth_parse(req.authorization, &cred);
-		(void)gw_restic_path_parse(req.path, &rp);
+		(void)vg_restic_path_parse(req.path, &rp);
 		(void)gw_query_get(req.query, "create", v, sizeof(v));
 	}
 	if (req.body != GW_BODY_CHUNKED)

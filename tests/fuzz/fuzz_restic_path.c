@@ -1,5 +1,5 @@
 /* fuzz_restic_path.c - libFuzzer harness: the restic path grammar
- * (gateway/restic_path.c). Checks, beyond not crashing, that an accepted
+ * (common/restic_path.c). Checks, beyond not crashing, that an accepted
  * path round-trips through the object name it sends to vaultd. */
 #include <string.h>
 
@@ -9,22 +9,22 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct gw_restic_path p;
-	enum gw_rp_type t;
-	char path[1024], id[GW_RESTIC_ID_LEN + 1];
+	struct vg_restic_path p;
+	enum vg_rp_type t;
+	char path[1024], id[VG_RESTIC_ID_LEN + 1];
 
 	/* A request path never holds NUL (http.c refuses control bytes). */
 	if (size >= sizeof(path) || memchr(data, 0, size))
 		return 0;
 	memcpy(path, data, size);
 	path[size] = 0;
-	if (gw_restic_path_parse(path, &p))
+	if (vg_restic_path_parse(path, &p))
 		return 0;
 	/* The grammar never lets these through. */
 	FUZZ_CHECK(!strstr(path, "..") && !strstr(path, "//") && !strchr(path, '%'));
-	if (p.kind == GW_RP_CONFIG || p.kind == GW_RP_FILE) {
-		FUZZ_CHECK(gw_restic_object_parse(p.object, &t, id) == 0);
-		FUZZ_CHECK(p.kind != GW_RP_FILE || (t == p.type && strcmp(id, p.id) == 0));
+	if (p.kind == VG_RP_CONFIG || p.kind == VG_RP_FILE) {
+		FUZZ_CHECK(vg_restic_object_parse(p.object, &t, id) == 0);
+		FUZZ_CHECK(p.kind != VG_RP_FILE || (t == p.type && strcmp(id, p.id) == 0));
 	}
 	FUZZ_CHECK(vg_name_check(p.item, VG_ITEM_NAME_MAX) == 0);
 	return 0;

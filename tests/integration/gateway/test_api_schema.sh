@@ -79,6 +79,8 @@ call $O "$V/report"
 call $O "$V/report?since=x"                         # 400
 call $O "$U/report"
 call $O "$U/report?since=1"
+call $O "$U/jobs"
+call "$U/jobs"                                       # 401
 call $O -X PUT -d '{"kind":"platform"}' "$V/key"    # 400 already
 call $O -X PUT -d '{"kind":"hsm"}' "$V/key"         # 400
 call $O -X PUT -d '{"kind":"cmk","name":"k1"}' "$V/key"   # 503 key-unavailable

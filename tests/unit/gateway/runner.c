@@ -16,6 +16,7 @@ int main(void)
 	srunner_add_suite(sr, gw_metrics_suite());
 	srunner_add_suite(sr, gw_tls_suite());
 	srunner_add_suite(sr, gw_share_suite());
+	srunner_add_suite(sr, gw_proxy_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

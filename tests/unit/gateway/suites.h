@@ -13,5 +13,6 @@ Suite *gw_auth_suite(void);
 Suite *gw_metrics_suite(void);
 Suite *gw_tls_suite(void);
 Suite *gw_share_suite(void);
+Suite *gw_proxy_suite(void);
 
 #endif

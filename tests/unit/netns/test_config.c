@@ -353,6 +353,74 @@ START_TEST(t_ipv6_config)
 }
 END_TEST
 
+/* egress (issue 14): DEST[/LEN] PORT[-PORT], TCP, IPv4 and IPv6 */
+START_TEST(t_egress)
+{
+	struct vn_config *c;
+	struct vn_addr a;
+	char err[VN_ERR_MAX], *t, *canon, buf[96], many[1024];
+	size_t off;
+
+	t = with("address6 = fd00:1::5/64\negress = 10.0.9.0/24 3300, 10.0.9.0/24 6800-7300, fd00:9::7 443\n");
+	ck_assert_int_eq(vn_config_parse("t.conf", t, strlen(t), &c, err, sizeof(err)), 0);
+	free(t);
+	ck_assert_uint_eq(c->negress, 3);
+	ck_assert_uint_eq(c->egress[1].port_lo, 6800);
+	ck_assert_uint_eq(c->egress[1].port_hi, 7300);
+	ck_assert_uint_eq(c->egress[2].dst.plen, 128);
+	ck_assert_int_eq(vn_egress_fmt(&c->egress[1], buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "10.0.9.0/24 6800-7300");
+	ck_assert_int_eq(vn_addr_parse("10.0.9.44", 0, &a), 0);
+	ck_assert_ptr_eq(vn_config_egress(c, &a, 7300), &c->egress[1]);
+	ck_assert_ptr_eq(vn_config_egress(c, &a, 3300), &c->egress[0]);
+	ck_assert_ptr_null(vn_config_egress(c, &a, 7301));
+	ck_assert_ptr_null(vn_config_egress(c, &a, 443));
+	ck_assert_int_eq(vn_addr_parse("fd00:9::7", 0, &a), 0);
+	ck_assert_ptr_eq(vn_config_egress(c, &a, 443), &c->egress[2]);
+	ck_assert_int_eq(vn_addr_parse("10.0.10.1", 0, &a), 0);
+	ck_assert_ptr_null(vn_config_egress(c, &a, 3300));
+	canon = vn_config_canonical(c);
+	ck_assert_ptr_nonnull(strstr(canon, "egress = 10.0.9.0/24 3300, 10.0.9.0/24 6800-7300, fd00:9::7/128 443\n"));
+	free(canon);
+	vn_config_free(c);
+
+	/* no egress line: the canonical form (and digest) is what it was */
+	ck_assert_int_eq(vn_config_parse("t.conf", base, strlen(base), &c, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c->negress, 0);
+	canon = vn_config_canonical(c);
+	ck_assert_ptr_null(strstr(canon, "egress"));
+	free(canon);
+	vn_config_free(c);
+
+	expect_err_extra("egress = 10.0.9.300/24 3300\n", "t.conf:9: egress: \"10.0.9.300/24\": not an IPv4 CIDR");
+	expect_err_extra("egress = 10.0.9.1/24 3300\n",
+			 "t.conf:9: egress: \"10.0.9.1/24\": host bits set (did you mean 10.0.9.0/24?)");
+	expect_err_extra("egress = 10.0.9.0/33 3300\n", "t.conf:9: egress: \"10.0.9.0/33\": prefix length out of range (0-32)");
+	expect_err_extra("egress = 10.0.9.0/24 7300-6800\n",
+			 "t.conf:9: egress: \"10.0.9.0/24 7300-6800\": \"7300-6800\" is not a port or range (1-65535, or LO-HI with LO <= HI)");
+	expect_err_extra("egress = 10.0.9.0/24 0\n",
+			 "t.conf:9: egress: \"10.0.9.0/24 0\": \"0\" is not a port or range (1-65535, or LO-HI with LO <= HI)");
+	expect_err_extra("egress = 10.0.9.0/24 1-65536\n",
+			 "t.conf:9: egress: \"10.0.9.0/24 1-65536\": \"1-65536\" is not a port or range (1-65535, or LO-HI with LO <= HI)");
+	expect_err_extra("egress = 10.0.9.0/24 x\n",
+			 "t.conf:9: egress: \"10.0.9.0/24 x\": \"x\" is not a port or range (1-65535, or LO-HI with LO <= HI)");
+	expect_err_extra("egress = 10.0.9.0/24\n",
+			 "t.conf:9: egress: \"10.0.9.0/24\": expected \"DEST[/LEN] PORT[-PORT]\" (e.g. 10.0.9.0/24 6800-7300)");
+	expect_err_extra("egress = 10.0.9.0/24 1 2\n",
+			 "t.conf:9: egress: \"10.0.9.0/24 1 2\": expected \"DEST[/LEN] PORT[-PORT]\" (e.g. 10.0.9.0/24 6800-7300)");
+	expect_err_extra("egress = 0.0.0.0/0 443\n",
+			 "t.conf:9: egress: \"0.0.0.0/0 443\": a destination of length 0 is every host: name the hosts or networks");
+	expect_err_extra("egress = 10.0.9.0/24 1, 10.0.9.0/24 1\n", "t.conf:9: egress: \"10.0.9.0/24 1\": listed twice");
+	expect_err_extra("egress = fd00:9::/64 443\n", "t.conf:9: egress: \"fd00:9::/64\": IPv6 but no address6 is set");
+	expect_err_extra("egress = 10.0.9.0/24 1,\n", "t.conf:9: egress: \"10.0.9.0/24 1,\": empty list element");
+	off = (size_t)snprintf(many, sizeof(many), "egress = 10.0.9.0/24 1");
+	for (int i = 2; i <= VN_EGRESS_MAX + 1; i++)
+		off += (size_t)snprintf(many + off, sizeof(many) - off, ", 10.0.9.0/24 %d", i);
+	snprintf(many + off, sizeof(many) - off, "\n");
+	expect_err_extra(many, "t.conf:9: egress: more than 16 entries");
+}
+END_TEST
+
 Suite *config_suite(void)
 {
 	Suite *s = suite_create("netns_config");
@@ -373,6 +441,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, t_load_file_checks);
 	tcase_add_test(tc, t_ipv6_config);
 	tcase_add_test(tc, t_pins);
+	tcase_add_test(tc, t_egress);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,6 +3,7 @@
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <linux/netfilter.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -278,6 +279,88 @@ START_TEST(t_text)
 }
 END_TEST
 
+/* One table of hook and policy names for verify and show/export. */
+START_TEST(t_hook_policy_names)
+{
+	ck_assert_str_eq(vn_hook_name(NF_INET_PRE_ROUTING), "prerouting");
+	ck_assert_str_eq(vn_hook_name(NF_INET_LOCAL_IN), "input");
+	ck_assert_str_eq(vn_hook_name(NF_INET_FORWARD), "forward");
+	ck_assert_str_eq(vn_hook_name(NF_INET_LOCAL_OUT), "output");
+	ck_assert_str_eq(vn_hook_name(NF_INET_POST_ROUTING), "postrouting");
+	ck_assert_str_eq(vn_hook_name(NF_INET_NUMHOOKS), "?");
+	ck_assert_str_eq(vn_policy_name(NF_DROP), "drop");
+	ck_assert_str_eq(vn_policy_name(NF_ACCEPT), "accept");
+	ck_assert_str_eq(vn_policy_name(NF_QUEUE), "?");
+}
+END_TEST
+
+/* egress rules (issue 14): in the output chain before its drop, encoded,
+ * decoded and verified like the rest; explain --to picks them. */
+START_TEST(t_egress)
+{
+	static const char cfg[] =
+		"netns = vg-pe\nlink = veth\nifname = vg0\npeer = vgpe0\naddress = 10.0.0.5/24\n"
+		"address6 = fd00:1::5/64\nallow_v4 = 10.0.0.0/24\n"
+		"egress = 10.0.9.0/24 3300, 10.0.9.0/24 6800-7300, fd00:9::/64 443\n";
+	struct vn_ruleset *rs = build(cfg, NULL), *plain = build(cfg4, NULL);
+	struct vn_live *want, *have;
+	struct vn_addr a;
+	struct vg_wr w;
+	size_t first = SIZE_MAX, n = 0;
+	int i;
+
+	for (size_t k = 0; k < rs->nrules; k++) {
+		if (rs->rules[k].kind != VN_R_EGRESS)
+			continue;
+		ck_assert_int_eq(rs->rules[k].chain, VN_CH_OUTPUT);
+		ck_assert_int_eq(rs->rules[k].verdict, VN_ACCEPT);
+		if (first == SIZE_MAX)
+			first = k;
+		n++;
+	}
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(rs->rules[first].text, "ip daddr 10.0.9.0/24 tcp dport 3300 ct state new counter accept");
+	ck_assert_str_eq(rs->rules[first].comment, "egress: new connections to 10.0.9.0/24 tcp/3300");
+	ck_assert_str_eq(rs->rules[first + 1].text, "ip daddr 10.0.9.0/24 tcp dport 6800-7300 ct state new counter accept");
+	ck_assert_str_eq(rs->rules[first + 2].text, "ip6 daddr fd00:9::/64 tcp dport 443 ct state new counter accept");
+	ck_assert_int_eq(rs->rules[first + 3].kind, VN_R_DROP);
+	ck_assert_int_eq(rs->rules[first + 3].chain, VN_CH_OUTPUT);
+
+	/* encoded and decoded: prefix mask, port range, new only */
+	ck_assert_int_eq(vn_nft_expected(rs, &want), 0);
+	ck_assert_int_eq(vn_nft_expected(rs, &have), 0);
+	ck_assert_ptr_nonnull(strstr(want->rules[first].canon, "[ payload load 4b @ network header + 16 => reg 1 ]"));
+	ck_assert_ptr_nonnull(strstr(want->rules[first].canon, "[ bitwise reg 1 = ( reg 1 & 0x00ffffff ) ^ 0x00000000 ]"));
+	ck_assert_ptr_nonnull(strstr(want->rules[first].canon, "[ cmp eq reg 1 0x0009000a ]"));
+	ck_assert_ptr_nonnull(strstr(want->rules[first + 1].canon, "[ range eq reg 1 0x0000901a 0x0000841c ]"));
+	vg_wr_init(&w, 1u << 20);
+	ck_assert_uint_eq(vn_verify(rs, want, have, &w), 0);
+	/* a rule with another range is drift */
+	snprintf(have->rules[first + 1].canon, sizeof(have->rules[first + 1].canon), "[ immediate reg 0 accept ]");
+	ck_assert_uint_ge(vn_verify(rs, want, have, &w), 1);
+	vg_wr_free(&w);
+	vn_live_free(want);
+	vn_live_free(have);
+
+	ck_assert_int_eq(vn_addr_parse("10.0.9.200", 0, &a), 0);
+	ck_assert_int_eq(vn_ruleset_explain_out(rs, &a, 7000), (int)first + 1);
+	ck_assert_int_eq(vn_ruleset_explain_out(rs, &a, 3300), (int)first);
+	i = vn_ruleset_explain_out(rs, &a, 22);
+	ck_assert_int_eq(rs->rules[i].kind, VN_R_DROP);
+	ck_assert_int_eq(vn_addr_parse("fd00:9::1", 0, &a), 0);
+	ck_assert_int_eq(vn_ruleset_explain_out(rs, &a, 443), (int)first + 2);
+	ck_assert_int_eq(vn_addr_parse("127.0.0.1", 0, &a), 0);
+	ck_assert_int_eq(rs->rules[vn_ruleset_explain_out(rs, &a, 22)].kind, VN_R_OIF_LO);
+	/* without egress the namespace opens nothing */
+	ck_assert_int_eq(vn_addr_parse("10.0.9.200", 0, &a), 0);
+	i = vn_ruleset_explain_out(plain, &a, 3300);
+	ck_assert_int_eq(plain->rules[i].kind, VN_R_DROP);
+	ck_assert_str_eq(plain->rules[i - 2].comment, "replies only: the appliance opens no connection");
+	vn_ruleset_free(plain);
+	vn_ruleset_free(rs);
+}
+END_TEST
+
 Suite *ruleset_suite(void)
 {
 	Suite *s = suite_create("netns_ruleset");
@@ -290,6 +373,8 @@ Suite *ruleset_suite(void)
 	tcase_add_test(tc, t_explain);
 	tcase_add_test(tc, t_encoding_and_verify);
 	tcase_add_test(tc, t_text);
+	tcase_add_test(tc, t_hook_policy_names);
+	tcase_add_test(tc, t_egress);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -27,6 +27,8 @@ int main(void)
 	srunner_add_suite(sr, enrol_suite());
 	srunner_add_suite(sr, keyexport_suite());
 	srunner_add_suite(sr, quota_suite());
+	srunner_add_suite(sr, client_suite());
+	srunner_add_suite(sr, window_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -20,5 +20,7 @@ Suite *core_suite(void);
 Suite *enrol_suite(void);
 Suite *keyexport_suite(void);
 Suite *quota_suite(void);
+Suite *client_suite(void);
+Suite *window_suite(void);
 
 #endif

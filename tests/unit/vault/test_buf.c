@@ -227,6 +227,64 @@ START_TEST(wr_str16_too_long)
 }
 END_TEST
 
+/* The release hook sees every buffer a writer gives back, before free():
+ * each must be all zeros. */
+static unsigned released, released_dirty;
+
+static void note_release(const uint8_t *p, size_t cap)
+{
+	released++;
+	for (size_t i = 0; i < cap; i++)
+		if (p[i]) {
+			released_dirty++;
+			return;
+		}
+}
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+START_TEST(wr_wipes_on_reset_growth_and_free)
+{
+	static const char secret[] = "vgt-token-0123456789abcdef";
+	struct vg_wr wr;
+	size_t used;
+
+	released = released_dirty = 0;
+	vg_wr_set_release_hook(note_release);
+	vg_wr_init(&wr, 0);
+	/* Reset wipes what was written. */
+	vg_wr_str16(&wr, secret);
+	used = wr.len;
+	vg_wr_reset(&wr);
+	ck_assert_uint_eq(wr.len, 0);
+	ck_assert(all_zero(wr.p, used));
+	ck_assert_uint_eq(released, 0);
+	/* Growth (256 -> 512 -> ... -> 8192) gives back each old buffer
+	 * wiped, the secret in it included. */
+	for (int i = 0; i < 200; i++)
+		vg_wr_str16(&wr, secret);
+	ck_assert_int_eq(wr.err, 0);
+	ck_assert_uint_eq(wr.cap, 8192);
+	ck_assert_uint_eq(released, 5);
+	ck_assert_uint_eq(released_dirty, 0);
+	/* The content survived every move. */
+	ck_assert_mem_eq(wr.p + 2, secret, sizeof(secret) - 1);
+	ck_assert_mem_eq(wr.p + 199 * (2 + sizeof(secret) - 1) + 2, secret, sizeof(secret) - 1);
+	/* Free wipes the whole buffer, not only the used part. */
+	vg_wr_free(&wr);
+	ck_assert_uint_eq(released, 6);
+	ck_assert_uint_eq(released_dirty, 0);
+	ck_assert_ptr_null(wr.p);
+	vg_wr_set_release_hook(NULL);
+}
+END_TEST
+
 START_TEST(hex_roundtrip_and_refusals)
 {
 	static const uint8_t bin[4] = {0x00, 0x9f, 0xa0, 0xff};
@@ -311,6 +369,7 @@ Suite *buf_suite(void)
 	tcase_add_test(wr, wr_growth_keeps_content);
 	tcase_add_test(wr, wr_limit_poisons);
 	tcase_add_test(wr, wr_str16_too_long);
+	tcase_add_test(wr, wr_wipes_on_reset_growth_and_free);
 	tcase_add_test(misc, hex_roundtrip_and_refusals);
 	tcase_add_test(misc, parse_u64_strict);
 	tcase_add_test(misc, full_io_over_a_pipe);

@@ -89,6 +89,25 @@ START_TEST(every_byte)
 }
 END_TEST
 
+/* The one hex-id checker (restic file ids in gateway and vaultd, the API's
+ * point ids). */
+START_TEST(hex_ids)
+{
+	static const char id64[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+	ck_assert_int_eq(vg_hexid_check(id64, 64), 0);
+	ck_assert_int_eq(vg_hexid_check("00ff00ff00ff00ff", 16), 0);
+	ck_assert_int_eq(vg_hexid_check("00FF00FF00FF00FF", 16), VG_ENAME);
+	ck_assert_int_eq(vg_hexid_check("00ff00ff00ff00f", 16), VG_ENAME);
+	ck_assert_int_eq(vg_hexid_check("00ff00ff00ff00ff0", 16), VG_ENAME);
+	ck_assert_int_eq(vg_hexid_check("00ff00ff00ff00fg", 16), VG_ENAME);
+	ck_assert_int_eq(vg_hexid_check("00ff00ff 0ff00ff", 16), VG_ENAME);
+	ck_assert_int_eq(vg_hexid_check("", 16), VG_ENAME);
+	ck_assert_int_eq(vg_hexid_check(NULL, 16), VG_ENAME);
+	ck_assert_int_eq(vg_hexid_check(id64, 63), VG_ENAME);
+}
+END_TEST
+
 Suite *names_suite(void)
 {
 	Suite *s = suite_create("names");
@@ -99,6 +118,7 @@ Suite *names_suite(void)
 	tcase_add_test(tc, nul_bytes);
 	tcase_add_test(tc, length_limits);
 	tcase_add_test(tc, every_byte);
+	tcase_add_test(tc, hex_ids);
 	suite_add_tcase(s, tc);
 	return s;
 }
