@@ -57,6 +57,8 @@ app_init() {
 		fail "127.0.0.1:123 is taken on this host: the boot test's SNTP server needs it"
 	"$py" "$here/smoke-collector.py" sntp 127.0.0.1 "$work/sntp.count" > "$d/sntp.log" 2>&1 &
 	app_npid=$!
+	sleep 1
+	kill -0 "$app_npid" 2>/dev/null || fail "the SNTP server did not start: $(cat "$d/sntp.log")"
 	APP_QEMU=(-netdev "user,id=ntp,net=10.0.3.0/24,host=$APP_NTP" -device virtio-net-pci,netdev=ntp)
 	APP_SEED=(--syslog "$APP_SYSLOG" --syslog-ca "$d/ca.pem" --ntp "$APP_NTP")
 	APP_MGMT_FWD=",guestfwd=tcp:$APP_SYSLOG-cmd:$py $here/smoke-collector.py relay $(cat "$d/port")"
