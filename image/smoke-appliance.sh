@@ -125,15 +125,20 @@ app_checks() {
 
 	step "issue 13: customer-managed key in a SoftHSM2 token inside the VM"
 	before=$(app_security vaultd.service)
+	# The token's files belong to vaultd (it opens them): the tools run as
+	# vaultd, and read the key from a file of its own on tmpfs, removed after.
 	g 'set -eu
 		asv() { setpriv --reuid=vaultd --regid=vaultgate --groups=softhsm --inh-caps=-all "$@"; }
-		asv softhsm2-util --init-token --free --label vgcmk --pin 1234 --so-pin 87654321 >/dev/null
+		asv softhsm2-util --init-token --free --label vgcmk --pin 1234 --so-pin 87654321
 		umask 077
 		head -c 32 /dev/urandom > /root/cmk-a.bin
 		printf 1234 > /root/cmk.pin
-		cat /root/cmk-a.bin | asv pkcs11-tool --module /usr/lib/softhsm/libsofthsm2.so --token-label vgcmk \
-			--login --pin 1234 --write-object /dev/stdin --type secrkey --key-type AES:32 --label cmk-a \
-			--sensitive --private >/dev/null 2>&1' || fail "initialising the SoftHSM2 token in the VM"
+		install -o vaultd -m 0400 /root/cmk-a.bin /dev/shm/cmk-a.bin
+		asv pkcs11-tool --module /usr/lib/softhsm/libsofthsm2.so --token-label vgcmk \
+			--login --pin 1234 --write-object /dev/shm/cmk-a.bin --type secrkey --key-type AES:32 --label cmk-a \
+			--sensitive --private
+		rm -f /dev/shm/cmk-a.bin' > "$work/hsm.out" 2>&1 ||
+		fail "initialising the SoftHSM2 token in the VM: $(tail -n 5 "$work/hsm.out")"
 	# A wrong token label: refused by vaultd --check, nothing changes.
 	if g "vaultgate-config pkcs11 /usr/lib/softhsm/libsofthsm2.so nosuchtoken /root/cmk.pin" > "$work/p11-refused.out" 2>&1; then
 		fail "vaultgate-config pkcs11 accepted a token that does not exist"
@@ -152,7 +157,8 @@ app_checks() {
 	step "issue 13: the key deleted from the token: key unavailable, alert, syslog"
 	g 'setpriv --reuid=vaultd --regid=vaultgate --groups=softhsm --inh-caps=-all pkcs11-tool \
 		--module /usr/lib/softhsm/libsofthsm2.so --token-label vgcmk --login --pin 1234 \
-		--delete-object --type secrkey --label cmk-a >/dev/null 2>&1' || fail "deleting the key from the token"
+		--delete-object --type secrkey --label cmk-a' > "$work/hsm.out" 2>&1 ||
+		fail "deleting the key from the token: $(tail -n 5 "$work/hsm.out")"
 	if g "vaultctl restore cmkv tree $(cat "$work/cmk.point") --object tree.tar" > /dev/null 2> "$work/cmk-gone.err"; then
 		fail "a restore under a deleted key succeeded"
 	fi
@@ -162,10 +168,12 @@ app_checks() {
 	app_wait_rx 'vaultd [0-9]+ - - *vaultgate-alert seq=[0-9]+ name=cmk-unavailable severity=critical vault="cmkv"' \
 		"cmk-unavailable alert"
 	step "issue 13: the key imported again from the escrow copy: restore byte-exact"
-	g 'cat /root/cmk-a.bin | setpriv --reuid=vaultd --regid=vaultgate --groups=softhsm --inh-caps=-all pkcs11-tool \
-		--module /usr/lib/softhsm/libsofthsm2.so --token-label vgcmk --login --pin 1234 \
-		--write-object /dev/stdin --type secrkey --key-type AES:32 --label cmk-a --sensitive --private >/dev/null 2>&1' ||
-		fail "importing the key again"
+	g 'set -eu
+		install -o vaultd -m 0400 /root/cmk-a.bin /dev/shm/cmk-a.bin
+		setpriv --reuid=vaultd --regid=vaultgate --groups=softhsm --inh-caps=-all pkcs11-tool \
+			--module /usr/lib/softhsm/libsofthsm2.so --token-label vgcmk --login --pin 1234 \
+			--write-object /dev/shm/cmk-a.bin --type secrkey --key-type AES:32 --label cmk-a --sensitive --private
+		rm -f /dev/shm/cmk-a.bin' > "$work/hsm.out" 2>&1 || fail "importing the key again: $(tail -n 5 "$work/hsm.out")"
 	g "vaultctl restore cmkv tree $(cat "$work/cmk.point") --object tree.tar" > "$work/cmk-tree.tar" ||
 		fail "restore after the key came back"
 	rm -rf "$work/restored-cmk"
