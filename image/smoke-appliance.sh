@@ -74,7 +74,7 @@ app_wait_rx() {
 }
 
 app_security() {	# app_security UNIT: the overall exposure, inside the VM
-	g "systemd-analyze security --no-pager $1" | awk '/Overall exposure level/ { print $(NF-1), $NF }'
+	g "systemd-analyze security --no-pager $1" | awk '/Overall exposure level/ { print $(NF-2), $(NF-1) }'
 }
 
 app_checks() {
