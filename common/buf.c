@@ -133,6 +133,7 @@ void vg_wr_reset(struct vg_wr *wr)
 		explicit_bzero(wr->p, wr->len);
 	wr->len = 0;
 	wr->err = 0;
+	wr->refused = 0;
 }
 
 int vg_wr_reserve(struct vg_wr *wr, size_t n)

@@ -54,6 +54,7 @@ struct vg_wr {
 	size_t cap;
 	size_t max;  /* 0: unlimited */
 	int err;
+	uint16_t refused;  /* wire.c: the field tag an encoder refused (0: none) */
 };
 
 void vg_wr_init(struct vg_wr *wr, size_t max);

@@ -4,52 +4,64 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "names.h"
 #include "vg_err.h"
 #include "wire.h"
 
+/* Name fields are bounded by the name grammar itself (names.h): one source
+ * of truth, so a name vaultd would refuse never travels, and one it
+ * accepts always does. */
 static const struct {
 	uint8_t type;
 	uint32_t max;
+	const char *name;
 } vg_tags[VG_TAG_MAX + 1] = {
-	[VG_TAG_VERSION] = {VG_T_U32, 4},
-	[VG_TAG_OP] = {VG_T_U32, 4},
-	[VG_TAG_STATUS] = {VG_T_U32, 4},
-	[VG_TAG_MESSAGE] = {VG_T_STR, 1024},
-	[VG_TAG_VAULT] = {VG_T_STR, 64},
-	[VG_TAG_ITEM] = {VG_T_STR, 255},
-	[VG_TAG_POINT] = {VG_T_STR, 64},
-	[VG_TAG_OBJECT] = {VG_T_STR, 255},
-	[VG_TAG_SIZE] = {VG_T_U64, 8},
-	[VG_TAG_OFFSET] = {VG_T_U64, 8},
-	[VG_TAG_LENGTH] = {VG_T_U64, 8},
-	[VG_TAG_SHA256] = {VG_T_BYTES, 32},
-	[VG_TAG_TIME] = {VG_T_U64, 8},
-	[VG_TAG_STATE] = {VG_T_STR, 64},
-	[VG_TAG_AUTH_USER] = {VG_T_STR, 128},
-	[VG_TAG_AUTH_TOKEN] = {VG_T_STR, 256},
-	[VG_TAG_AUTH_CERT] = {VG_T_BYTES, 32},
-	[VG_TAG_PEER] = {VG_T_STR, 128},
-	[VG_TAG_CREDIT] = {VG_T_U32, 4},
-	[VG_TAG_SEQ] = {VG_T_U64, 8},
-	[VG_TAG_PRINCIPAL] = {VG_T_STR, 128},
-	[VG_TAG_OPNAME] = {VG_T_STR, 64},
-	[VG_TAG_TARGET] = {VG_T_STR, 1024},
-	[VG_TAG_RESULT] = {VG_T_STR, 64},
-	[VG_TAG_REASON] = {VG_T_STR, 1024},
-	[VG_TAG_HASH] = {VG_T_BYTES, 32},
-	[VG_TAG_COUNT] = {VG_T_U64, 8},
-	[VG_TAG_FLAGS] = {VG_T_U32, 4},
-	[VG_TAG_NAME] = {VG_T_STR, 255},
-	[VG_TAG_VALUE] = {VG_T_STR, VG_WIRE_STR_MAX},
-	[VG_TAG_ROLE] = {VG_T_STR, 64},
-	[VG_TAG_KIND] = {VG_T_STR, 64},
-	[VG_TAG_TOKEN] = {VG_T_STR, 256},
-	[VG_TAG_TIME2] = {VG_T_U64, 8},
-	[VG_TAG_ID] = {VG_T_STR, 128},
-	[VG_TAG_SIZE2] = {VG_T_U64, 8},
-	[VG_TAG_PIN] = {VG_T_STR, 64},
-	[VG_TAG_GRANT] = {VG_T_STR, 128},
-	[VG_TAG_DETAIL] = {VG_T_STR, VG_WIRE_STR_MAX},
+	[VG_TAG_VERSION] = {VG_T_U32, 4, "version"},
+	[VG_TAG_OP] = {VG_T_U32, 4, "op"},
+	[VG_TAG_STATUS] = {VG_T_U32, 4, "status"},
+	[VG_TAG_MESSAGE] = {VG_T_STR, 1024, "message"},
+	[VG_TAG_VAULT] = {VG_T_STR, VG_VAULT_NAME_MAX, "vault"},
+	[VG_TAG_ITEM] = {VG_T_STR, VG_ITEM_NAME_MAX, "item"},
+	[VG_TAG_POINT] = {VG_T_STR, 64, "point"},
+	[VG_TAG_OBJECT] = {VG_T_STR, VG_OBJECT_NAME_MAX, "object"},
+	[VG_TAG_SIZE] = {VG_T_U64, 8, "size"},
+	[VG_TAG_OFFSET] = {VG_T_U64, 8, "offset"},
+	[VG_TAG_LENGTH] = {VG_T_U64, 8, "length"},
+	[VG_TAG_SHA256] = {VG_T_BYTES, 32, "sha256"},
+	[VG_TAG_TIME] = {VG_T_U64, 8, "time"},
+	[VG_TAG_STATE] = {VG_T_STR, 64, "state"},
+	[VG_TAG_AUTH_USER] = {VG_T_STR, VG_PRINCIPAL_NAME_MAX, "user"},
+	[VG_TAG_AUTH_TOKEN] = {VG_T_STR, 256, "token"},
+	[VG_TAG_AUTH_CERT] = {VG_T_BYTES, 32, "certificate"},
+	[VG_TAG_PEER] = {VG_T_STR, 128, "peer"},
+	[VG_TAG_CREDIT] = {VG_T_U32, 4, "credit"},
+	[VG_TAG_SEQ] = {VG_T_U64, 8, "seq"},
+	[VG_TAG_PRINCIPAL] = {VG_T_STR, VG_PRINCIPAL_NAME_MAX, "principal"},
+	[VG_TAG_OPNAME] = {VG_T_STR, 64, "op name"},
+	[VG_TAG_TARGET] = {VG_T_STR, 1024, "target"},
+	[VG_TAG_RESULT] = {VG_T_STR, 64, "result"},
+	[VG_TAG_REASON] = {VG_T_STR, 1024, "reason"},
+	[VG_TAG_HASH] = {VG_T_BYTES, 32, "hash"},
+	[VG_TAG_COUNT] = {VG_T_U64, 8, "count"},
+	[VG_TAG_FLAGS] = {VG_T_U32, 4, "flags"},
+	[VG_TAG_NAME] = {VG_T_STR, 255, "name"},
+	[VG_TAG_VALUE] = {VG_T_STR, VG_WIRE_STR_MAX, "value"},
+	[VG_TAG_ROLE] = {VG_T_STR, 64, "role"},
+	[VG_TAG_KIND] = {VG_T_STR, 64, "kind"},
+	[VG_TAG_TOKEN] = {VG_T_STR, 256, "token"},
+	[VG_TAG_TIME2] = {VG_T_U64, 8, "time2"},
+	[VG_TAG_ID] = {VG_T_STR, 128, "id"},
+	[VG_TAG_SIZE2] = {VG_T_U64, 8, "size2"},
+	[VG_TAG_PIN] = {VG_T_STR, 64, "pin"},
+	[VG_TAG_GRANT] = {VG_T_STR, 128, "grant"},
+	[VG_TAG_DETAIL] = {VG_T_STR, VG_WIRE_STR_MAX, "detail"},
+	[VG_TAG_S3_CRED] = {VG_T_STR, 256, "s3 credential"},
+	[VG_TAG_S3_DATE] = {VG_T_STR, 32, "s3 date"},
+	[VG_TAG_S3_CANON] = {VG_T_BLOB, 16384, "s3 canonical request"},
+	[VG_TAG_S3_SIG] = {VG_T_STR, 64, "s3 signature"},
+	[VG_TAG_S3_KEY] = {VG_T_BLOB, 1024, "s3 key"},
+	[VG_TAG_S3_KEY2] = {VG_T_BLOB, 1024, "s3 key2"},
+	[VG_TAG_S3_META] = {VG_T_BLOB, 8192, "s3 metadata"},
 };
 
 const char *vg_frame_type_name(uint8_t type)
@@ -94,6 +106,8 @@ int vg_msg_decode(const struct vg_frame_hdr *h, const uint8_t *payload, struct v
 
 	_Static_assert(VG_TAG_MAX < 64, "tag bitmap");
 	m->nfields = 0;
+	m->bad_tag = 0;
+	m->bad_len = 0;
 	m->data = NULL;
 	m->datalen = 0;
 	m->type = h->type;
@@ -131,8 +145,12 @@ int vg_msg_decode(const struct vg_frame_hdr *h, const uint8_t *payload, struct v
 				return VG_EPROTO;
 			break;
 		case VG_T_STR:
-			if (len > vg_tags[tag].max)
+		case VG_T_BLOB:
+			if (len > vg_tags[tag].max) {
+				m->bad_tag = tag;
+				m->bad_len = len;
 				return VG_EPROTO;
+			}
 			break;
 		}
 		if (vg_rd_bytes(&rd, len, &val))
@@ -228,6 +246,8 @@ void vg_msgb_begin(struct vg_wr *wr, uint8_t type, uint8_t flags, uint32_t reqid
 static void put_field(struct vg_wr *wr, uint16_t tag, const void *p, uint32_t n)
 {
 	if (tag == 0 || tag > VG_TAG_MAX || n > vg_tags[tag].max) {
+		if (!wr->err && tag && tag <= VG_TAG_MAX)
+			wr->refused = tag;
 		wr->err = VG_EINVAL;
 		return;
 	}
@@ -351,6 +371,8 @@ int vg_recv_msg(int fd, uint8_t *buf, struct vg_msg *m)
 	struct vg_frame_hdr h;
 	int r;
 
+	m->bad_tag = 0;
+	m->bad_len = 0;
 	if ((r = recv_full(fd, hdr, sizeof(hdr), 1)))
 		return r;
 	if ((r = vg_frame_hdr_decode(hdr, &h)))
@@ -358,4 +380,14 @@ int vg_recv_msg(int fd, uint8_t *buf, struct vg_msg *m)
 	if (h.len && (r = recv_full(fd, buf, h.len, 0)))
 		return r == VG_ECLOSED ? VG_EPROTO : r;
 	return vg_msg_decode(&h, buf, m);
+}
+
+const char *vg_tag_name(uint16_t tag)
+{
+	return tag && tag <= VG_TAG_MAX && vg_tags[tag].name ? vg_tags[tag].name : "unknown";
+}
+
+uint32_t vg_tag_max(uint16_t tag)
+{
+	return tag && tag <= VG_TAG_MAX ? vg_tags[tag].max : 0;
 }

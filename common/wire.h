@@ -61,7 +61,8 @@ enum {
 	VG_FL_KNOWN = VG_FL_ABORT,
 };
 
-enum vg_ftype { VG_T_U32 = 1, VG_T_U64, VG_T_STR, VG_T_BYTES };
+/* VG_T_BYTES: exactly max bytes; VG_T_BLOB: up to max bytes, any value. */
+enum vg_ftype { VG_T_U32 = 1, VG_T_U64, VG_T_STR, VG_T_BYTES, VG_T_BLOB };
 
 /* Field tags. Append only; the numbers are the protocol. */
 enum vg_tag {
@@ -104,7 +105,15 @@ enum vg_tag {
 	VG_TAG_PIN,           /* str (secret) */
 	VG_TAG_GRANT,         /* str */
 	VG_TAG_DETAIL,        /* str */
-	VG_TAG_MAX = VG_TAG_DETAIL,
+	/* S3 (issue 16): a SigV4-signed request, checked by vaultd (s3auth.h) */
+	VG_TAG_S3_CRED,       /* str: AKID/YYYYMMDD/REGION/s3/aws4_request */
+	VG_TAG_S3_DATE,       /* str: x-amz-date, YYYYMMDDTHHMMSSZ */
+	VG_TAG_S3_CANON,      /* bytes: the canonical request (common/sigv4.h) */
+	VG_TAG_S3_SIG,        /* str: 64 hex */
+	VG_TAG_S3_KEY,        /* bytes: an object key (UTF-8, <= 1024) or a prefix */
+	VG_TAG_S3_KEY2,       /* bytes: a second key (start-after, copy source) */
+	VG_TAG_S3_META,       /* bytes: object metadata (vault/s3meta.h) */
+	VG_TAG_MAX = VG_TAG_S3_META,
 };
 
 struct vg_field {
@@ -130,6 +139,10 @@ struct vg_msg {
 	struct vg_field f[VG_WIRE_MAX_FIELDS];
 	const uint8_t *data;   /* DATA frames */
 	uint32_t datalen;
+	/* After a failed decode: the string field over its limit (0: none)
+	 * and its length, so the refusal can name it. */
+	uint16_t bad_tag;
+	uint32_t bad_len;
 };
 
 /* Decoding (untrusted input). */
@@ -159,5 +172,10 @@ int vg_send_data(int fd, uint32_t reqid, const void *p, uint32_t n);
 int vg_recv_msg(int fd, uint8_t *buf, struct vg_msg *m);
 
 const char *vg_frame_type_name(uint8_t type);
+/* A tag's name ("item", "principal"; "unknown") and its length bound: for
+ * string tags the most bytes, for the others the exact size. The name tags
+ * (vault, item, object, user, principal) are bounded by names.h. */
+const char *vg_tag_name(uint16_t tag);
+uint32_t vg_tag_max(uint16_t tag);
 
 #endif

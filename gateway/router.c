@@ -9,6 +9,7 @@
 #include "proxy.h"
 #include "reply.h"
 #include "restic.h"
+#include "s3/s3.h"
 #include "router.h"
 #include "share.h"
 #include "ui.h"
@@ -242,6 +243,10 @@ void gw_route(struct gw_rctx *x)
 {
 	const char *path = x->req->path;
 
+	if (x->c->s3) {
+		gw_s3_handle(x);
+		return;
+	}
 	if (strncmp(path, "/restic/", 8) == 0) {
 		gw_restic_handle(x);
 		return;

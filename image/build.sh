@@ -108,7 +108,7 @@ for b in vaultd vaultctl; do
 	[ -x "$pkg/usr/sbin/$b" ] || [ -x "$pkg/usr/bin/$b" ] || die "$b was not installed by meson"
 done
 if [ -x "$pkg/usr/sbin/vaultnet" ]; then
-	units="$units vaultnet.service vaultnet-verify.timer vaultnet-watch.service"
+	units="$units vaultnet.service vaultnet-verify.timer vaultnet-query.socket vaultnet-watch.service"
 	extra="${extra}vaultnet (the private-endpoint namespace and firewall), "
 else
 	echo "build.sh: NOTE: vaultnet not built: the image has no private endpoint (no vg-pe namespace)"
@@ -118,6 +118,10 @@ if [ -x "$pkg/usr/sbin/vaultgw" ]; then
 	extra="${extra}vaultgw (the TLS gateway), "
 else
 	echo "build.sh: NOTE: vaultgw not built: the image has no TLS gateway"
+fi
+# vaultsync runs in the gateway's namespace (its egress rule): only with vaultnet.
+if [ -x "$pkg/usr/bin/vaultsync" ] && [ -x "$pkg/usr/sbin/vaultnet" ]; then
+	units="$units vaultsync.service"
 fi
 
 # The first Owner comes from a token hash in the seed: vaultctl must be able
@@ -134,10 +138,12 @@ for u in $units; do
 	install -m 0644 "$here/units/$u" "$pkg/lib/systemd/system/$u"
 	case "$u" in
 	*.timer) install -m 0644 "$here/units/${u%.timer}.service" "$pkg/lib/systemd/system/" ;;
+	*.socket) install -m 0644 "$here/units/${u%.socket}@.service" "$pkg/lib/systemd/system/" ;;
 	esac
 done
 install -m 0755 "$here/files/firstboot" "$here/files/bootstrap" "$here/files/banner" "$here/files/datadisk" \
-	"$here/files/wait-listening" "$here/files/wait-link" "$here/files/mgmt-allow" "$pkg/usr/libexec/vaultgate/"
+	"$here/files/wait-listening" "$here/files/wait-link" "$here/files/mgmt-allow" "$here/files/mgmt-egress" \
+	"$pkg/usr/libexec/vaultgate/"
 install -m 0644 "$here/files/seed-parse.awk" "$pkg/usr/libexec/vaultgate/"
 install -m 0644 "$here/files/mgmt.nft" "$pkg/usr/share/vaultgate/"
 install -d "$pkg/usr/sbin"
@@ -273,7 +279,7 @@ grep -q '^vaultgate:.*vaultd' "$root/etc/group" || die "vaultd is not in group v
 step "systemd-analyze security (offline, on the rootfs)"
 : > "$out/security.txt"
 for u in $units; do
-	case "$u" in *.timer) u=${u%.timer}.service ;; esac
+	case "$u" in *.timer) u=${u%.timer}.service ;; *.socket) continue ;; esac
 	systemd-analyze security --offline=true --root="$root" "$u" > "$work/sec.txt" 2>&1 ||
 		{ cat "$work/sec.txt" >&2; die "systemd-analyze security $u failed"; }
 	{ echo "### $u"; cat "$work/sec.txt"; echo; } >> "$out/security.txt"

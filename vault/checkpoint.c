@@ -201,15 +201,19 @@ static int journal_key(struct vcore *c, struct vk_provider *local, uint8_t key[V
 	return r;
 }
 
-void vcore_journal_point(struct vcore *c, const char *vault, const char *item, uint64_t pid,
-	uint64_t committed)
+/* One journal record: u64 committed | u64 point | vault NUL item NUL
+ * [object NUL] (a restic snapshot file; records without one name a point). */
+static void journal_rec(struct vcore *c, const char *vault, const char *item, uint64_t pid,
+	uint64_t committed, const char *object)
 {
-	uint8_t key[VC_KEY_LEN], rec[4 + VC_NONCE_LEN + 16 + 2 * 256 + VC_TAG_LEN], pt[16 + 2 * 256];
-	size_t vn = strlen(vault), in = strlen(item), n = 16 + vn + 1 + in + 1;
+	uint8_t key[VC_KEY_LEN], rec[4 + VC_NONCE_LEN + 16 + 3 * 256 + VC_TAG_LEN],
+		pt[16 + 3 * 256];
+	size_t vn = strlen(vault), in = strlen(item), on = object ? strlen(object) : 0,
+		n = 16 + vn + 1 + in + 1 + (object ? on + 1 : 0);
 	struct vc_aead *a = NULL;
 	int r;
 
-	if (!is_rados(c) || vn > 255 || in > 255)
+	if (!is_rados(c) || vn > 255 || in > 255 || on > 255)
 		return;
 	if ((r = journal_key(c, c->local, key)))
 		goto fail;
@@ -217,6 +221,8 @@ void vcore_journal_point(struct vcore *c, const char *vault, const char *item, u
 	vg_put_u64(pt + 8, pid);
 	memcpy(pt + 16, vault, vn + 1);
 	memcpy(pt + 16 + vn + 1, item, in + 1);
+	if (object)
+		memcpy(pt + 16 + vn + 1 + in + 1, object, on + 1);
 	vg_put_u32(rec, (uint32_t)(VC_NONCE_LEN + n + VC_TAG_LEN));
 	if ((r = vc_random(rec + 4, VC_NONCE_LEN)) || (r = vc_aead_new(key, &a)) ||
 	    (r = vc_aead_seal(a, rec + 4, jk_aad, sizeof(jk_aad) - 1, pt, n, rec + 4 + VC_NONCE_LEN)) ||
@@ -228,8 +234,23 @@ void vcore_journal_point(struct vcore *c, const char *vault, const char *item, u
 fail:
 	vc_aead_free(a);
 	OPENSSL_cleanse(key, sizeof(key));
-	log_warnx("journal: point %s/%s/%016llx not journalled in the pool: %s", vault, item,
-		(unsigned long long)pid, vg_strerror(r));
+	log_warnx("journal: %s/%s/%016llx%s%s not journalled in the pool: %s", vault, item,
+		(unsigned long long)pid, object ? "/" : "", object ? object : "", vg_strerror(r));
+}
+
+void vcore_journal_point(struct vcore *c, const char *vault, const char *item, uint64_t pid,
+	uint64_t committed)
+{
+	journal_rec(c, vault, item, pid, committed, NULL);
+}
+
+void vcore_journal_object(struct vcore *c, const char *vault, const char *item, uint64_t pid,
+	uint64_t committed, const char *object)
+{
+	/* Only restic snapshot files: they are what a restic user calls a
+	 * backup; packs and indexes only matter through them. */
+	if (strncmp(object, "snapshots:", 10) == 0)
+		journal_rec(c, vault, item, pid, committed, object);
 }
 
 /* ---- recovery ------------------------------------------------------------------ */
@@ -351,18 +372,32 @@ out:
 	return r;
 }
 
-int vcore_pool_recovered(struct vcore *c, uint64_t created, unsigned *lost, char *list,
-	size_t listsz)
+/* Is the repository file in the recovered metadata (and not deleted)? */
+static int object_active(struct vcore *c, MDB_txn *txn, uint64_t pid, const char *object)
+{
+	uint8_t key[8 + VG_OBJECT_NAME_MAX + 1];
+	struct vr_object o;
+	MDB_val v;
+
+	if (strlen(object) > VG_OBJECT_NAME_MAX ||
+	    vdb_get(c->db, txn, VDB_OBJECTS, key, vr_key_id_name(key, pid, object), &v) ||
+	    vr_object_dec(v.mv_data, v.mv_size, &o))
+		return 0;
+	return o.state == VR_O_ACTIVE;
+}
+
+int vcore_pool_recovered(struct vcore *c, uint64_t created, unsigned *lost, unsigned *lost_snaps,
+	char *list, size_t listsz)
 {
 	struct vcaller sys = {.principal = "system", .peer = "local", .session = 0};
-	uint8_t key[VC_KEY_LEN], *j = NULL, pt[16 + 2 * 256];
+	uint8_t key[VC_KEY_LEN], *j = NULL, pt[16 + 3 * 256];
 	size_t jn = 0, used = 0;
 	char reason[600];
 	struct vc_aead *a = NULL;
 	MDB_txn *txn = NULL;
 	int r;
 
-	*lost = 0;
+	*lost = *lost_snaps = 0;
 	if (listsz)
 		*list = 0;
 	r = vs_log_read(c->store, "journal", &j, &jn);
@@ -379,8 +414,8 @@ int vcore_pool_recovered(struct vcore *c, uint64_t created, unsigned *lost, char
 		struct vr_vault v;
 		struct vr_item it;
 		struct vr_point p;
-		const char *vault, *item;
-		char ps[17];
+		const char *vault, *item, *object = NULL;
+		char ps[17], shown[2 + VG_OBJECT_NAME_MAX], *q;
 		if (len < VC_NONCE_LEN + 16 + 2 + VC_TAG_LEN || len > jn - off - 4 ||
 		    (n = len - VC_NONCE_LEN - VC_TAG_LEN) > sizeof(pt)) {
 			log_warnx("recovery: the journal is damaged at byte %zu; later entries skipped", off);
@@ -399,26 +434,35 @@ int vcore_pool_recovered(struct vcore *c, uint64_t created, unsigned *lost, char
 		item = vault + strlen(vault) + 1;
 		if ((const uint8_t *)item >= pt + n || when < created)
 			continue;
+		if ((const uint8_t *)item + strlen(item) + 1 < pt + n)
+			object = item + strlen(item) + 1;  /* a restic snapshot file */
 		if (vcore_get_vault(c, txn, vault, &v) == 0 && vcore_get_item(c, txn, v.id, item, &it) == 0 &&
-		    vcore_get_point(c, txn, it.id, pid, &p) == 0)
+		    vcore_get_point(c, txn, it.id, pid, &p) == 0 && (!object || object_active(c, txn, pid, object)))
 			continue;  /* in the checkpoint after all (same second) */
 		vcore_point_str(pid, ps);
-		log_warnx("recovery: point %s/%s/%s (committed after the checkpoint) is lost", vault, item, ps);
+		/* Shown as restic's own path: "snapshots:ID" is "snapshots/ID". */
+		snprintf(shown, sizeof(shown), "%s%s", object ? "/" : "", object ? object : "");
+		if (object && (q = strchr(shown, ':')))
+			*q = '/';
+		log_warnx("recovery: %s %s/%s/%s%s (committed after the checkpoint) is lost",
+			object ? "restic snapshot" : "point", vault, item, ps, shown);
 		if (used < listsz) {
-			int k = snprintf(list + used, listsz - used, "%s/%s/%s\n", vault, item, ps);
+			int k = snprintf(list + used, listsz - used, "%s/%s/%s%s\n", vault, item, ps,
+				shown);
 			used += k > 0 ? (size_t)k : 0;
 			if (used >= listsz)
 				used = listsz;
 		}
-		(*lost)++;
+		(*(object ? lost_snaps : lost))++;
 	}
 	vdb_abort(txn);
 	txn = NULL;
 	if ((r = vdb_begin(c->db, true, &txn)))
 		goto out;
 	snprintf(reason, sizeof(reason), "rebuilt from the pool checkpoint of %llu; %u point%s "
-		"committed after it lost%s%.400s", (unsigned long long)created, *lost,
-		*lost == 1 ? "" : "s", *lost ? ": " : "", listsz ? list : "");
+		"and %u restic snapshot%s committed after it lost%s%.400s", (unsigned long long)created,
+		*lost, *lost == 1 ? "" : "s", *lost_snaps, *lost_snaps == 1 ? "" : "s",
+		*lost || *lost_snaps ? ": " : "", listsz ? list : "");
 	for (char *q = reason; *q; q++)
 		if (*q == '\n')
 			*q = ' ';

@@ -14,7 +14,9 @@
  * committed point, sealed under a journal key the platform key wraps
  * (object "vaultgate.jkey"), so a recovery can name what the checkpoint
  * missed:  u32 len | nonce[12] | AES-GCM(jk)(u64 committed | u64 point |
- * vault NUL item NUL) | tag[16].
+ * vault NUL item NUL [object NUL]) | tag[16]; a record with an object names
+ * a restic snapshot file ("snapshots:ID", shown as restic's "snapshots/ID")
+ * committed into a repository point.
  *
  * Recovery point objective: a point committed before the last checkpoint
  * (every --checkpoint-minutes, and at a clean shutdown) comes back; one
@@ -39,10 +41,15 @@ void vcore_ckpt_free(struct vcore *c);
  * keys/platform.key gets the checkpoint's keys and LMDB. */
 int vcore_pool_restore(const char *dir, const struct vs_rados_conf *rc, uint64_t *created,
 	char *why, size_t whysz);
+/* Appends a restic snapshot file committed into a repository point (other
+ * objects are not journalled), so a recovery names each lost snapshot. */
+void vcore_journal_object(struct vcore *c, const char *vault, const char *item, uint64_t pid,
+	uint64_t committed, const char *object);
 /* After vcore_open on the restored directory: names the journal's points
- * committed after the checkpoint that it does not hold (log + out, one
- * "vault/item/point" per line), and audits the recovery. */
-int vcore_pool_recovered(struct vcore *c, uint64_t created, unsigned *lost, char *list,
-	size_t listsz);
+ * and restic snapshot files committed after the checkpoint that it does
+ * not hold (log + out, one "vault/item/point" or
+ * "vault/item/point/snapshots/ID" per line), and audits the recovery. */
+int vcore_pool_recovered(struct vcore *c, uint64_t created, unsigned *lost, unsigned *lost_snaps,
+	char *list, size_t listsz);
 
 #endif

@@ -472,7 +472,9 @@ int vcore_open_store(const char *dir, unsigned flags, const char *lock_info,
 		goto fail;
 	}
 	if (rados) {
-		if ((r = vs_open_rados(rados, &c->store, why, whysz)))
+		struct vs_rados_conf rc = *rados;
+		rc.readonly = ro;
+		if ((r = vs_open_rados(&rc, &c->store, why, whysz)))
 			goto fail;
 	} else {
 		SUB("blobs");
@@ -505,6 +507,7 @@ void vcore_close(struct vcore *c)
 {
 	if (!c)
 		return;
+	vcore_upload_unpark_all(c);
 	vcore_keyring_close(c);
 	vcore_ckpt_free(c);
 	vs_close(c->store);
@@ -618,7 +621,7 @@ int vcore_item_create(struct vcore *c, const struct vcaller *who, const char *va
 
 	if ((r = vg_name_check(item, VG_ITEM_NAME_MAX)))
 		return r;
-	if (strcmp(kind, "files") != 0 && strcmp(kind, "restic") != 0)
+	if (strcmp(kind, "files") != 0 && strcmp(kind, "restic") != 0 && strcmp(kind, "s3") != 0)
 		return VG_EINVAL;
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
@@ -1122,7 +1125,7 @@ struct vcore_upload {
 	int repair;               /* vcore_repair_begin: rewrites an object's blob */
 	uint8_t rep_old[VC_BLOBID_LEN];
 	uint32_t rep_seg;
-	char why[200];            /* why a write was refused (VG_ENOSPACE) */
+	char why[512];            /* why a write was refused (VG_ENOSPACE) */
 };
 
 static int object_key(uint8_t *key, uint64_t pid, const char *name)
@@ -1229,6 +1232,18 @@ const char *vcore_upload_why(const struct vcore_upload *u)
 	return u->why[0] ? u->why : NULL;
 }
 
+/* The store itself refused a write for lack of space (a RADOS pool that
+ * filled during the upload): say where. */
+static int store_full(struct vcore_upload *u, int r)
+{
+	char desc[1400];
+
+	if (r == VG_ENOSPACE && !u->why[0] && vs_describe(u->c->store, desc, sizeof(desc)) == 0)
+		snprintf(u->why, sizeof(u->why), "storage full: %.300s refused the write: out of space; "
+			"free space (delete or purge points) and retry", desc);
+	return r;
+}
+
 int vcore_upload_write(struct vcore_upload *u, const void *p, size_t n)
 {
 	uint64_t had = vs_writer_size(u->w);
@@ -1244,7 +1259,7 @@ int vcore_upload_write(struct vcore_upload *u, const void *p, size_t n)
 	if (had / VS_SEG_SIZE != (had + n) / VS_SEG_SIZE &&
 	    vquota_disk_check(u->c, UINT64_MAX, u->why, sizeof(u->why)))
 		return VG_ENOSPACE;
-	return vs_writer_write(u->w, p, n);
+	return store_full(u, vs_writer_write(u->w, p, n));
 }
 
 /* ---- repair: a good copy replaces a damaged blob (issue 14) ------------------ */
@@ -1395,7 +1410,7 @@ int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_H
 	if (u->want_size != UINT64_MAX && vs_writer_size(u->w) != u->want_size)
 		return VG_EINVAL;  /* short body */
 	if ((r = vs_writer_finish(u->w, size, sha)))
-		return r;
+		return store_full(u, r);
 	if (u->have_sha && CRYPTO_memcmp(sha, u->want_sha, VC_HASH_LEN) != 0)
 		return VG_EINVAL;
 	if (u->repair)
@@ -1464,6 +1479,10 @@ int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_H
 		goto fail;
 	if ((r = vdb_commit(txn)))
 		return r;
+	/* On RADOS, a restic snapshot file is named in the pool's journal, so a
+	 * rebuild from an older checkpoint can name it as lost (checkpoint.h). */
+	if (u->repo)
+		vcore_journal_object(c, u->vault, u->item, u->point_id, o.created, u->object);
 	vs_writer_free(u->w, 1);
 	u->w = NULL;
 	if (u->have_old)
@@ -1481,6 +1500,105 @@ void vcore_upload_free(struct vcore_upload *u)
 		return;
 	vs_writer_free(u->w, 0);  /* unlinks an unfinished or uncommitted blob */
 	free(u);
+}
+
+/* ---- parked (resumable) uploads ---------------------------------------------- */
+
+static pthread_mutex_t park_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct parked {
+	struct vcore_upload *u;
+	time_t at;
+} parked[VCORE_PARK_MAX];
+
+uint64_t vcore_upload_size(const struct vcore_upload *u)
+{
+	return vs_writer_size(u->w);
+}
+
+int vcore_upload_park(struct vcore_upload *u)
+{
+	struct vcore_upload *drop = NULL;
+	size_t i, slot = VCORE_PARK_MAX, oldest = 0;
+	time_t now = time(NULL);
+
+	if (!u || u->repo || u->repair || !u->have_sha || u->want_size == UINT64_MAX ||
+	    vs_writer_size(u->w) == 0)
+		return VG_EINVAL;
+	pthread_mutex_lock(&park_lock);
+	for (i = 0; i < VCORE_PARK_MAX; i++) {
+		if (!parked[i].u) {
+			if (slot == VCORE_PARK_MAX)
+				slot = i;
+		} else if (parked[i].at < parked[oldest].at || !parked[oldest].u) {
+			oldest = i;
+		}
+	}
+	if (slot == VCORE_PARK_MAX) {
+		drop = parked[oldest].u;
+		slot = oldest;
+	}
+	parked[slot].u = u;
+	parked[slot].at = now;
+	pthread_mutex_unlock(&park_lock);
+	vcore_upload_free(drop);
+	return 0;
+}
+
+int vcore_upload_unpark(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, uint64_t pid, const char *object, const uint8_t *want_sha,
+	uint64_t want_size, struct vcore_upload **out)
+{
+	struct vcore_upload *u = NULL, *stale[VCORE_PARK_MAX];
+	size_t nstale = 0;
+	time_t now = time(NULL);
+
+	*out = NULL;
+	if (!want_sha || want_size == UINT64_MAX)
+		return VG_ENOTFOUND;
+	pthread_mutex_lock(&park_lock);
+	for (size_t i = 0; i < VCORE_PARK_MAX; i++) {
+		struct vcore_upload *p = parked[i].u;
+
+		if (!p)
+			continue;
+		if ((uint64_t)(now - parked[i].at) > VCORE_DETACHED_MAX_AGE) {
+			stale[nstale++] = p;
+			parked[i].u = NULL;
+			continue;
+		}
+		if (!u && p->c == c && p->point_id == pid && p->want_size == want_size &&
+		    p->who.root == who->root && strcmp(p->who.principal, who->principal) == 0 &&
+		    strcmp(p->vault, vault) == 0 && strcmp(p->item, item) == 0 &&
+		    strcmp(p->object, object) == 0 && memcmp(p->want_sha, want_sha, VC_HASH_LEN) == 0) {
+			u = p;
+			parked[i].u = NULL;
+		}
+	}
+	pthread_mutex_unlock(&park_lock);
+	for (size_t i = 0; i < nstale; i++)
+		vcore_upload_free(stale[i]);
+	if (!u)
+		return VG_ENOTFOUND;
+	u->who = *who;   /* this request's caller (same principal) */
+	*out = u;
+	return 0;
+}
+
+void vcore_upload_unpark_all(struct vcore *c)
+{
+	struct vcore_upload *drop[VCORE_PARK_MAX];
+	size_t n = 0;
+
+	pthread_mutex_lock(&park_lock);
+	for (size_t i = 0; i < VCORE_PARK_MAX; i++) {
+		if (parked[i].u && parked[i].u->c == c) {
+			drop[n++] = parked[i].u;
+			parked[i].u = NULL;
+		}
+	}
+	pthread_mutex_unlock(&park_lock);
+	for (size_t i = 0; i < n; i++)
+		vcore_upload_free(drop[i]);
 }
 
 /* ---- downloads ------------------------------------------------------------ */

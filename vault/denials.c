@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "core_int.h"
 #include "denials.h"
+#include "vg_err.h"
 
 struct kind {
 	bool used;
@@ -253,4 +254,22 @@ int vdeny_flush(struct vcore *c, bool force)
 	}
 	free(due);
 	return r;
+}
+
+static const int refusals[] = {
+	VG_EAUTH, VG_EDENIED, VG_EIMMUTABLE, VG_EPOLICY, VG_EMUA, VG_EPIN, VG_ENAME, VG_ELIMIT,
+	VG_EBADSTATE,
+};
+
+bool vdeny_is_refusal(int r)
+{
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+		if (r == refusals[i])
+			return true;
+	return false;
+}
+
+const char *vdeny_result(int r)
+{
+	return vdeny_is_refusal(r) ? "denied" : "failed";
 }

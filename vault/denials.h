@@ -55,6 +55,13 @@ unsigned vdeny_note_result(const struct vcaller *who, const char *op, const char
 int vdeny_flush(struct vcore *c, bool force);
 /* Forgets every count (unit tests that run in one process). */
 void vdeny_reset(void);
+/* The one classification of a refused or failed request for the audit:
+ * "denied" when r says the caller may not (VG_EAUTH, VG_EDENIED,
+ * VG_EIMMUTABLE, VG_EPOLICY, VG_EMUA, VG_EPIN, VG_ENAME, VG_ELIMIT,
+ * VG_EBADSTATE), "failed" for any other error. Every handler and the
+ * permission gate audit through it. */
+bool vdeny_is_refusal(int r);
+const char *vdeny_result(int r);
 /* Is op (a handler name) one of the critical operations (SPEC §5)? */
 bool vdeny_critical_op(const char *op);
 

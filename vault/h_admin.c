@@ -10,6 +10,7 @@
 #include "alerts.h"
 #include "clock.h"
 #include "core_int.h"
+#include "denials.h"
 #include "enrol.h"
 #include "log.h"
 #include "metrics.h"
@@ -27,9 +28,7 @@ static int refused(int send_rc)
 
 static int refuse(struct conn *k, const char *op, const char *target, int r, const char *why)
 {
-	if (vcore_audit(k->c, &k->who, op, target, r == VG_EAUTH || r == VG_EDENIED ||
-		    r == VG_EPIN || r == VG_EPOLICY || r == VG_ENAME ? "denied" : "failed",
-		    why ? why : vg_strerror(r)))
+	if (vcore_audit(k->c, &k->who, op, target, vdeny_result(r), why ? why : vg_strerror(r)))
 		log_warnx("audit append failed for %s %s", op, target);
 	return send_err(k, r, "%s %s: %s", op, target, why ? why : vg_strerror(r));
 }
@@ -375,9 +374,10 @@ int h_role_set(struct conn *k, const struct vg_msg *m)
 			role_missing(k, name, vault, why, sizeof(why));
 		else
 			snprintf(why, sizeof(why), "%s", vg_strerror(r));
-		/* Audited under the operation's name; answered in the CLI's words. */
+		/* Audited under the operation's name; answered in the CLI's words. A
+		 * role the principal's kind may not hold (VG_EINVAL) is refused. */
 		if (vcore_audit(k->c, &k->who, rn == VR_R_NONE ? "role.revoke" : "role.grant", target,
-			    r == VG_EDENIED || r == VG_EINVAL ? "denied" : "failed", why))
+			    r == VG_EINVAL ? "denied" : vdeny_result(r), why))
 			log_warnx("audit append failed for role change %s", target);
 		return send_err(k, r, "role %s %s on vault %s: %s", rn == VR_R_NONE ? "revoke" : "grant",
 			name, vault, why);

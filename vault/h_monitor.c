@@ -12,6 +12,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "metrics.h"
+#include "firewall.h"
 #include "quota.h"
 #include "running.h"
 #include "server_int.h"
@@ -115,6 +116,52 @@ int h_job_running(struct conn *k, const struct vg_msg *m)
 	if (sc.err)
 		return sc.err;
 	return end_stream(k, r);
+}
+
+/* VG_OP_FIREWALL: the firewall as vaultnet reads it (firewall.h), for
+ * those who see the appliance as a whole: local root, auditors, monitors
+ * and vault Owners. Others are refused, and the refusal audited. */
+int h_firewall(struct conn *k, const struct vg_msg *m)
+{
+	char what[16] = "", src[64] = "", port[16] = "", *out = NULL;
+	size_t len = 0;
+	int r, st = 0, ps;
+	struct vg_wr *w;
+
+	if (!vauth_sees_all(&k->who) && k->who.kind != VR_K_MONITOR && !vauth_is_admin(k->c, &k->who)) {
+		audit_refusal(k, "firewall.view", "-", VG_EDENIED,
+			"the firewall is for local root, auditors, monitors and vault Owners");
+		return send_err(k, VG_EDENIED, "the firewall is for local root, auditors, monitors and "
+			"vault Owners");
+	}
+	if (vg_msg_str(m, VG_TAG_KIND, what, sizeof(what)))
+		return send_err(k, VG_EINVAL, "firewall: show, verify, export or explain");
+	(void)vg_msg_str(m, VG_TAG_VALUE, src, sizeof(src));
+	ps = vg_msg_str(m, VG_TAG_NAME, port, sizeof(port));
+	r = vfw_run(what, *src ? src : NULL, ps == 0 && *port ? port : NULL, &out, &len, &st);
+	if (r == VG_EBADSTATE)
+		return send_err(k, r, "the firewall is not known here: vaultd runs without "
+			"--vaultnet-config");
+	if (r == VG_EINVAL)
+		return send_err(k, r, "firewall %s: expected show, verify, export, or explain with an "
+			"IPv4/IPv6 source and a port (1-65535) or ping", what);
+	if (r)
+		return send_err(k, r, "firewall %s: vaultnet did not answer: %s", what, vg_strerror(r));
+	w = resp_ok(k);
+	vg_msgb_u64(w, VG_TAG_COUNT, (uint64_t)st);
+	vg_msgb_u64(w, VG_TAG_SIZE, len);
+	if ((r = vg_send_frame(k->fd, w)))
+		goto out;
+	for (size_t off = 0; off < len && !r;) {
+		uint32_t chunk = len - off > VG_WIRE_MAX_DATA ? VG_WIRE_MAX_DATA : (uint32_t)(len - off);
+		r = vg_send_data(k->fd, k->reqid, out + off, chunk);
+		off += chunk;
+	}
+	if (!r)
+		r = end_stream(k, 0);
+out:
+	free(out);
+	return r;
 }
 
 static bool monitor(const struct conn *k)

@@ -179,17 +179,25 @@ static int body_bytes(struct rd *r, uint64_t want, int (*sink)(void *, const uin
 int httpc_get(struct httpc *h, const char *path, int *status,
 	int (*sink)(void *arg, const uint8_t *p, size_t n), void *arg, char *why, size_t whysz)
 {
+	return httpc_get_from(h, path, 0, status, sink, arg, why, whysz);
+}
+
+int httpc_get_from(struct httpc *h, const char *path, uint64_t from, int *status,
+	int (*sink)(void *arg, const uint8_t *p, size_t n), void *arg, char *why, size_t whysz)
+{
 	struct rd *r = NULL;
 	SSL *ssl = NULL;
-	char req[4096], ln[HEAD_MAX];
+	char req[4096], ln[HEAD_MAX], range[48] = "";
 	uint64_t clen = UINT64_MAX;
 	int fd, e, chunked = 0, n;
 	long vr;
 
 	*status = 0;
+	if (from)
+		fmt(range, sizeof(range), "Range: bytes=%llu-\r\n", (unsigned long long)from);
 	n = fmt(req, sizeof(req), "GET %s%s HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\n"
-		"User-Agent: vaultsync\r\nConnection: close\r\n\r\n", h->u.path, path, h->u.host,
-		h->auth);
+		"User-Agent: vaultsync\r\n%sConnection: close\r\n\r\n", h->u.path, path, h->u.host,
+		h->auth, range);
 	if (n < 0 || (size_t)n >= sizeof(req)) {
 		fmt(why, whysz, "request path too long");
 		return VG_EINVAL;

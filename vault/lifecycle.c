@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "core_int.h"
 #include "lifecycle.h"
+#include "s3.h"
 #include "mua.h"
 #include "pending.h"
 #include "pin.h"
@@ -866,6 +867,10 @@ int vlife_point_delete(struct vcore *c, const struct vcaller *who, const char *v
 		r = VG_EIMMUTABLE;
 		goto fail;
 	}
+	/* An S3 version under Object Lock (s3.h), by any route. */
+	if (strcmp(it.kind, "s3") == 0 &&
+	    (r = vs3_delete_guard(c, txn, it.id, pid, who, now, why, whysz)))
+		goto fail;
 	if ((r = vmua_check(c, txn, who, &v, VMUA_DELETE_DATA, target, why, whysz)))
 		goto fail;
 	/* Soft delete off (in effect after its cooling-off): gone now, in this

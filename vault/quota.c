@@ -240,7 +240,7 @@ static void raise_limited(struct vcore *c, const struct vcaller *who, const char
 int vquota_disk_check(struct vcore *c, uint64_t want, char *why, size_t whysz)
 {
 	uint64_t avail, floor = vquota_floor(), need;
-	char detail[400];
+	char detail[1800], where[1400];
 
 	/* The metadata reserve (core.h, issue 12 item 10) first: the LMDB map
 	 * and the metadata's own filesystem; then the blob store's disk. */
@@ -256,14 +256,18 @@ int vquota_disk_check(struct vcore *c, uint64_t want, char *why, size_t whysz)
 		need = want + want / 100 > UINT64_MAX - floor ? UINT64_MAX : floor + want + want / 100;
 	if (avail >= need)
 		return 0;
+	/* On RADOS the space is the pool's: name it; 0 is a pool flagged full. */
+	if (strcmp(vs_kind(c->store), "dir") == 0 || vs_describe(c->store, where, sizeof(where)))
+		snprintf(where, sizeof(where), "disk");
 	if (want != UINT64_MAX && avail >= floor)
-		snprintf(detail, sizeof(detail), "disk: %llu bytes free; this upload of %llu bytes "
+		snprintf(detail, sizeof(detail), "%s: %llu bytes free; this upload of %llu bytes "
 			"would leave less than the floor of %llu bytes (vaultd --disk-floor)",
-			(unsigned long long)avail, (unsigned long long)want,
+			where, (unsigned long long)avail, (unsigned long long)want,
 			(unsigned long long)floor);
 	else
-		snprintf(detail, sizeof(detail), "disk: %llu bytes free, below the floor of %llu "
+		snprintf(detail, sizeof(detail), "%s%s: %llu bytes free, below the floor of %llu "
 			"bytes (vaultd --disk-floor); new uploads are refused until space is freed",
+			avail == 0 && strcmp(where, "disk") != 0 ? "storage full: " : "", where,
 			(unsigned long long)avail, (unsigned long long)floor);
 	WHY("%s", detail);
 	if (avail < need)

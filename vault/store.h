@@ -57,6 +57,8 @@ int vs_open(const char *dir, struct vs_store **out);
  * timeouts (timeout_s for the monitor, the OSDs and the mount). */
 struct vs_rados_conf {
 	const char *conf, *pool, *id;   /* id: the cephx user without "client.", or NULL */
+	const char *keyring;            /* the user's keyring file, or NULL (the conf's) */
+	unsigned readonly;              /* no write probe at open (vaultd --check) */
 	unsigned timeout_s;             /* 0: 30 */
 	unsigned inflight;              /* writes in flight per upload; 0: 8 */
 	unsigned readahead;             /* segments read ahead per restore; 0: 8 */

@@ -75,6 +75,7 @@ static struct {
 	__typeof__(rados_buffer_free) *buffer_free;
 	__typeof__(rados_append) *append;
 	__typeof__(rados_stat) *stat;
+	__typeof__(rados_set_pool_full_try) *set_pool_full_try;
 } R;
 
 #define SYM(f, n) {#n, (void **)&R.f}
@@ -97,6 +98,7 @@ static const struct {
 	SYM(list_close, rados_nobjects_list_close), SYM(cluster_stat, rados_cluster_stat),
 	SYM(pool_stat, rados_ioctx_pool_stat), SYM(mon_command, rados_mon_command),
 	SYM(buffer_free, rados_buffer_free), SYM(append, rados_append), SYM(stat, rados_stat),
+	SYM(set_pool_full_try, rados_set_pool_full_try),
 };
 
 static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -168,6 +170,40 @@ static void hdr_oid(const uint8_t blob[VC_BLOBID_LEN], char out[2 * VC_BLOBID_LE
 	vs_blob_name(blob, sub, out);
 }
 
+/* Does the user's cephx caps cover the pool? A read (and, unless
+ * read-only, a write and a remove of "vaultgate.probe") at open, so a
+ * client whose OSD caps name another pool is refused at start with a
+ * message saying so, not at its first upload. A pool flagged full skips
+ * the write: deletes must still be possible to free space. */
+#define PROBE_OID META_PREFIX "probe"
+static int caps_probe(struct rados_be *s, unsigned readonly, char *why, size_t whysz)
+{
+	uint64_t size;
+	time_t mt;
+	const char *what = "read";
+	int r;
+
+	r = R.stat(s->io, META_PREFIX "owner", &size, &mt);
+	if (r == -ENOENT)
+		r = 0;
+	if (!r && !readonly && !pool_full(s)) {
+		what = "write";
+		r = R.write_full(s->io, PROBE_OID, "", 0);
+		if (!r && (r = R.remove(s->io, PROBE_OID)) == -ENOENT)
+			r = 0;
+		if (r == -ENOSPC || r == -EDQUOT)
+			r = 0;  /* filled since pool_full asked: allowed, not full */
+	}
+	if (r == -EPERM || r == -EACCES)
+		snprintf(why, whysz, "ceph: client.%s may not %s pool %s (%s): its OSD caps do not "
+			"cover the pool (e.g. ceph auth caps client.%s mon 'allow r' osd 'allow rw "
+			"pool=%s')", s->id, what, s->pool, s->conf, s->id, s->pool);
+	else if (r < 0)
+		snprintf(why, whysz, "ceph: pool %s (%s, client.%s): probing access: %s", s->pool,
+			s->conf, s->id, strerror(-r));
+	return r;
+}
+
 static const char *opt_names[] = {"client_mount_timeout", "rados_mon_op_timeout",
 	"rados_osd_op_timeout"};
 
@@ -213,9 +249,21 @@ int vs_rados_open(const struct vs_rados_conf *cf, void **out, char *why, size_t 
 				strerror(-r));
 			goto fail;
 		}
+	/* The keyring is named, never read here: the secret stays in librados. */
+	if (cf->keyring && *cf->keyring && (r = R.conf_set(s->cl, "keyring", cf->keyring)) < 0) {
+		snprintf(why, whysz, "ceph: %s: cannot use the keyring %s: %s", s->conf, cf->keyring,
+			strerror(-r));
+		goto fail;
+	}
 	if ((r = R.connect(s->cl)) < 0) {
-		snprintf(why, whysz, "ceph: cannot reach the monitors of %s (pool %s, %s) within %s s: %s",
-			s->conf, s->pool, user, tmo, strerror(-r));
+		if (r == -EACCES || r == -EPERM || r == -ENOENT)
+			snprintf(why, whysz, "ceph: the monitors of %s refused %s (pool %s): no such "
+				"user, or a wrong key in %s (cephx): %s", s->conf, user, s->pool,
+				cf->keyring && *cf->keyring ? cf->keyring : "the conf's keyring",
+				strerror(-r));
+		else
+			snprintf(why, whysz, "ceph: cannot reach the monitors of %s (pool %s, %s) "
+				"within %s s: %s", s->conf, s->pool, user, tmo, strerror(-r));
 		goto fail;
 	}
 	if ((r = R.ioctx_create(s->cl, s->pool, &s->io)) < 0) {
@@ -223,8 +271,17 @@ int vs_rados_open(const struct vs_rados_conf *cf, void **out, char *why, size_t 
 			r == -ENOENT ? "no such pool" : strerror(-r));
 		goto fail;
 	}
+	/* "Full try": on a pool flagged full, an operation that would grow
+	 * it is refused at once with ENOSPC (EDQUOT over a quota) instead of
+	 * being held by the client until the OSD timeout, and a removal is
+	 * let through, so deletes and purges can free space. */
+	R.set_pool_full_try(s->io);
+	if ((r = caps_probe(s, cf->readonly, why, whysz)) < 0)
+		goto fail_io;
 	*out = s;
 	return 0;
+fail_io:
+	R.ioctx_destroy(s->io);
 fail:
 	R.shutdown(s->cl);
 	free(s);

@@ -29,6 +29,7 @@
 #include "ttyprog.h"
 #include "vaultctl_watch.h"
 #include "vaultctl_restic.h"
+#include "vaultctl_s3.h"
 #include "vg_err.h"
 
 #define DEFAULT_SOCKET "/run/vaultgate/vaultd.sock"
@@ -59,7 +60,7 @@ static void usage_text(FILE *f)
 		"  vault key VAULT platform                       (refused for a vault under a CMK)\n"
 		"  vault list\n"
 		"  vault show NAME\n"
-		"  item create VAULT ITEM [--kind files|restic] [--agent NAME]\n"
+		"  item create VAULT ITEM [--kind files|restic|s3] [--agent NAME]\n"
 		"  item list VAULT                                 with owner=AGENT of each item\n"
 		"  item set VAULT ITEM agent NAME                 give an existing item to an agent\n"
 		"  backup VAULT ITEM [--object NAME] [FILE|-]     prints the new point id\n"
@@ -117,6 +118,9 @@ static void usage_text(FILE *f)
 		"  pending cancel ID             (an Owner of the vault or an approver of its guard)\n"
 		"  restic deleted VAULT ITEM [--json]            soft-deleted restic files\n"
 		"  restic undelete VAULT ITEM (--all | --since TIME | NAME...)\n"
+		"  s3 key create PRINCIPAL                      an S3 access key (secret shown once)\n"
+		"  s3 key list [PRINCIPAL]\n"
+		"  s3 key delete ID\n"
 		"  guard create NAME                             (local root)\n"
 		"  guard approver add|remove GUARD PRINCIPAL\n"
 		"  guard exclude|include GUARD OPERATION         (by a guard approver)\n"
@@ -1774,6 +1778,8 @@ int main(int argc, char **argv)
 		r = vctl_scrub(c, argc, argv);
 	else if (strcmp(cmd, "restic") == 0)
 		r = vctl_restic(c, argc, argv);
+	else if (strcmp(cmd, "s3") == 0)
+		r = vctl_s3(c, argc, argv);
 	else if (strcmp(cmd, "whoami") == 0 && argc == 0) {
 		struct vg_msg m;
 		char p[130];

@@ -3,6 +3,7 @@
  *   vaultd --state-dir DIR --socket PATH [--socket-group G] [--syslog] [-v] [--check]
  *          [--pkcs11-config FILE] [--alert-outbox]
  *          [--store dir|rados --ceph-conf FILE --ceph-pool POOL [--ceph-id NAME]
+ *           [--ceph-keyring FILE]
  *           [--ceph-timeout S] [--checkpoint-minutes N]]
  *          [--disk-floor BYTES] [--scrub-every DURATION] [--scrub-rate MB/s]
  *
@@ -29,6 +30,7 @@
 #include "audit_guard.h"
 #include "buf.h"
 #include "checkpoint.h"
+#include "firewall.h"
 #include "core.h"
 #include "itemset.h"
 #include "missed.h"
@@ -189,6 +191,7 @@ static void usage(FILE *f)
 		"  --ceph-conf FILE    rados: the cluster's ceph.conf (monitors, keyring)\n"
 		"  --ceph-pool POOL    rados: the pool (one vaultgate state directory per pool)\n"
 		"  --ceph-id NAME      rados: the cephx user, without \"client.\" (default admin)\n"
+		"  --ceph-keyring FILE rados: that user's keyring (default: the conf's keyring)\n"
 		"  --ceph-timeout S    rados: monitor, OSD and mount timeout in seconds (default 30)\n"
 		"  --checkpoint-minutes N  rados: write the metadata checkpoint to the pool every\n"
 		"                      N minutes (default 15; 0: only at start and shutdown)\n"
@@ -200,6 +203,12 @@ static void usage(FILE *f)
 		"  --scrub-every DURATION  re-read every blob and check every tag this often\n"
 		"                      (e.g. 7d; default: no scheduled scrub)\n"
 		"  --scrub-rate MB/s   the scheduled scrub's read rate limit (default: none)\n"
+		"  --vaultnet-config FILE  vaultnet's configuration: the console's firewall page\n"
+		"                      runs `vaultnet show|verify|explain` with it (VG_OP_FIREWALL)\n"
+		"  --vaultnet PATH     that helper (default: vaultnet beside vaultd, else\n"
+		"                      /usr/sbin/vaultnet)\n"
+		"  --vaultnet-socket PATH  ask a socket-activated `vaultnet serve` there instead\n"
+		"                      (the appliance: vaultd itself cannot read the table)\n"
 		"  --syslog            log to syslog instead of stderr\n"
 		"  --check             look at the state read-only (safe beside a running vaultd):\n"
 		"                      keys, metadata, uploads in flight, audit chain; print\n"
@@ -298,12 +307,16 @@ int main(int argc, char **argv)
 		{"ceph-conf", required_argument, NULL, 'C'},
 		{"ceph-pool", required_argument, NULL, 'P'},
 		{"ceph-id", required_argument, NULL, 'I'},
+		{"ceph-keyring", required_argument, NULL, 'k'},
 		{"ceph-timeout", required_argument, NULL, 'T'},
 		{"checkpoint-minutes", required_argument, NULL, 'K'},
 		{"recover-from-pool", no_argument, NULL, 'Q'},
 		{"disk-floor", required_argument, NULL, 'F'},
 		{"scrub-every", required_argument, NULL, 'E'},
 		{"scrub-rate", required_argument, NULL, 'R'},
+		{"vaultnet-config", required_argument, NULL, 'N'},
+		{"vaultnet", required_argument, NULL, 'B'},
+		{"vaultnet-socket", required_argument, NULL, 'U'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"import-keys", required_argument, NULL, 'X'},
 		{"passphrase-file", required_argument, NULL, 'Y'},
@@ -312,6 +325,7 @@ int main(int argc, char **argv)
 	};
 	struct vsrv_opts so = {0};
 	const char *dir = NULL, *p11conf = NULL, *store = "dir", *import = NULL, *passfile = NULL;
+	const char *vnconf = NULL, *vnbin = NULL, *vnsock = NULL;
 	struct vs_rados_conf rc = {0};
 	const struct vs_rados_conf *rados = NULL;
 	long ckpt_min = 15;
@@ -340,6 +354,7 @@ int main(int argc, char **argv)
 		case 'C': rc.conf = optarg; break;
 		case 'P': rc.pool = optarg; break;
 		case 'I': rc.id = optarg; break;
+		case 'k': rc.keyring = optarg; break;
 		case 'T': rc.timeout_s = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'K': ckpt_min = strtol(optarg, NULL, 10); break;
 		case 'Q': recover_pool = 1; break;
@@ -366,6 +381,9 @@ int main(int argc, char **argv)
 			}
 			scrub.rate <<= 20;
 			break;
+		case 'N': vnconf = optarg; break;
+		case 'B': vnbin = optarg; break;
+		case 'U': vnsock = optarg; break;
 		case 'v': verbose++; break;
 		case 'X': import = optarg; break;
 		case 'Y': passfile = optarg; break;
@@ -386,7 +404,7 @@ int main(int argc, char **argv)
 		if (rc.timeout_s == 0 || rc.timeout_s > 3600)
 			rc.timeout_s = 30;
 		rados = &rc;
-	} else if (strcmp(store, "dir") != 0 || rc.conf || rc.pool || rc.id) {
+	} else if (strcmp(store, "dir") != 0 || rc.conf || rc.pool || rc.id || rc.keyring) {
 		fprintf(stderr, "vaultd: --store is dir (the default) or rados; --ceph-* need --store rados\n");
 		return 2;
 	}
@@ -398,6 +416,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vaultd: --checkpoint-minutes: 0..30000\n");
 		return 2;
 	}
+	vfw_configure(vnconf, vnbin, vnsock);
 	log_init("vaultd", use_syslog, verbose);
 	umask(077);
 	/* Keys live in this process: no core dumps, no ptrace by peers. */
@@ -455,12 +474,16 @@ int main(int argc, char **argv)
 		fatalx("the trusted-time mark: %s", vg_strerror(r));
 	if (recover_pool) {
 		char lostlist[4096];
-		unsigned lost = 0;
-		if ((r = vcore_pool_recovered(c, ckpt_created, &lost, lostlist, sizeof(lostlist))))
+		unsigned lost = 0, snaps = 0;
+		if ((r = vcore_pool_recovered(c, ckpt_created, &lost, &snaps, lostlist, sizeof(lostlist))))
 			fatalx("recovery from the pool: naming lost points: %s", vg_strerror(r));
 		printf("recovered from the checkpoint of %llu (vault time); %u point%s committed after "
-			"it %s lost%s\n%s", (unsigned long long)ckpt_created, lost, lost == 1 ? "" : "s",
-			lost == 1 ? "is" : "are", lost ? ":" : "", lostlist);
+			"it %s lost", (unsigned long long)ckpt_created, lost, lost == 1 ? "" : "s",
+			lost == 1 ? "is" : "are");
+		if (snaps)
+			printf("; %u restic snapshot%s committed after it %s lost", snaps,
+				snaps == 1 ? "" : "s", snaps == 1 ? "is" : "are");
+		printf("%s\n%s", lost || snaps ? ":" : "", lostlist);
 	}
 	if (!check && (r = vanchor_maybe(c, 1)))  /* where the chain stands at start-up */
 		log_warnx("audit anchor: %s", vg_strerror(r));

@@ -41,7 +41,10 @@
  *     item in DST; each object's upload carries the source's SHA-256, which
  *     the local vaultd checks before it stores the object; the point is
  *     committed only when whole. A run that is cut resumes with the next
- *     object of the same pending point (an object cut midway is sent again).
+ *     object of the same pending point; an object cut midway continues where
+ *     vaultd stopped (VG_PUT_RESUMABLE: vaultd kept what came, the source is
+ *     read from there with a Range GET, the whole object's SHA-256 is still
+ *     checked). If vaultd restarted meanwhile, the object is sent again.
  *   - restic items: file by file (config, keys, data, index, snapshots in
  *     that order), each file the secondary lacks; restic names files by
  *     their SHA-256, which vaultd checks. The primary's vaultgw serves its
@@ -312,7 +315,7 @@ static int local_connect(void)
 
 static const char *lerr(int r)
 {
-	return *vgc_errmsg(local) ? vgc_errmsg(local) : vg_strerror(r);
+	return local && *vgc_errmsg(local) ? vgc_errmsg(local) : vg_strerror(r);
 }
 
 /* ---- the remote -------------------------------------------------------------- */
@@ -393,17 +396,31 @@ static int up_sink(void *arg, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* GET path from the remote into an upload already begun on the local link. */
-static int pipe_object(struct httpc *h, const char *path, uint64_t *bytes, char *why, size_t whysz)
+/* GET path from the remote, from byte `from` on (a resumed upload), into an
+ * upload already begun on the local link. */
+static int pipe_object(struct httpc *h, const char *path, uint64_t from, int resumable, uint64_t *bytes,
+	char *why, size_t whysz)
 {
 	struct pipe_up u = {0};
 	struct vg_msg m;
 	int status = 0, r, e;
 
-	r = httpc_get(h, path, &status, up_sink, &u, why, whysz);
-	if (!r && status != 200) {
+	r = httpc_get_from(h, path, from, &status, up_sink, &u, why, whysz);
+	if (!r && status != (from ? 206 : 200)) {
 		fmt(why, whysz, "GET %s: HTTP %d", path, status);
 		r = VG_EPROTO;
+	}
+	if (r && resumable && !u.err && u.bytes) {
+		/* The primary's side broke mid-object (the network, its gateway):
+		 * drop the local link instead of giving the upload up, so vaultd
+		 * keeps what came (VG_PUT_RESUMABLE) for the next run. */
+		struct vgc *old = local;
+
+		local = NULL;
+		vgc_close(old);
+		if (vgc_connect(sock, &local))
+			local = NULL;
+		return r;
 	}
 	if (r) {
 		(void)vgc_upload_end(local, 1, &m);
@@ -493,6 +510,7 @@ again:
 		const char *hex = json_string_value(json_object_get(o, "sha256"));
 		json_t *sz = json_object_get(o, "size");
 		uint8_t sha[32];
+		uint64_t from;
 		char en[800];
 		if (!name || !hex || !json_is_integer(sz) || vg_unhex(sha, sizeof(sha), hex)) {
 			fmt(why, whysz, "point %s: an object row without name, size or sha256", src);
@@ -508,6 +526,7 @@ again:
 		vg_msgb_str(w, VG_TAG_OBJECT, name);
 		vg_msgb_u64(w, VG_TAG_SIZE, (uint64_t)json_integer_value(sz));
 		vg_msgb_bytes(w, VG_TAG_SHA256, sha, sizeof(sha));
+		vg_msgb_u32(w, VG_TAG_FLAGS, VG_PUT_RESUMABLE);  /* a cut keeps what came */
 		if ((r = vgc_upload_begin(local))) {
 			if (r == VG_EEXISTS) {
 				/* in from a run cut after the upload, before the journal line */
@@ -529,7 +548,11 @@ again:
 		seg(en, sizeof(en), name);
 		fmt(path, sizeof(path), "/v1/vaults/%s/items/%s/points/%s/objects/%s",
 			job->vault, ei, src, en);
-		if ((r = pipe_object(h, path, &rs->bytes, why, whysz)) ||
+		from = vgc_upload_offset(local);
+		if (from)
+			fprintf(stderr, "vaultsync: %s/%s/%s/%s: resumed at byte %llu of %lld\n", job->to, item, dst,
+				name, (unsigned long long)from, (long long)json_integer_value(sz));
+		if ((r = pipe_object(h, path, from, 1, &rs->bytes, why, whysz)) ||
 		    (r = journal_add(j, 'o', dst, NULL, name)))
 			break;
 		rs->objects++;
@@ -649,7 +672,7 @@ static int sync_restic_item(struct httpc *h, const struct kv *job, const char *i
 				fmt(path, sizeof(path), "/restic/%s/config", ei);
 			else
 				fmt(path, sizeof(path), "/restic/%s/%s/%s", ei, types[t], id);
-			if ((r = pipe_object(h, path, &rs->bytes, why, whysz)))
+			if ((r = pipe_object(h, path, 0, 0, &rs->bytes, why, whysz)))
 				break;
 			rs->files++;
 		}
@@ -669,6 +692,11 @@ static int run_job(const char *jobname, struct run_stats *rs, char *why, size_t 
 	int r;
 
 	memset(rs, 0, sizeof(*rs));
+	if (!local && (r = vgc_connect(sock, &local))) {   /* dropped by a cut (pipe_object) */
+		local = NULL;
+		fmt(why, whysz, "cannot reach the local vaultd at %s: %s", sock, vg_strerror(r));
+		return r;
+	}
 	if ((r = read_kv("jobs", jobname, &job))) {
 		fmt(why, whysz, "sync job %s: %s", jobname, r == VG_ENOTFOUND ?
 			"no such job (vaultctl sync list)" : vg_strerror(r));
@@ -1104,7 +1132,7 @@ static int cmd_repair(int argc, char **argv)
 				d[i].object, lerr(r));
 			continue;
 		}
-		if ((r = pipe_object(h, path, &bytes, why, sizeof(why)))) {
+		if ((r = pipe_object(h, path, 0, 0, &bytes, why, sizeof(why)))) {
 			printf("NOT REPAIRED: %s/%s/%s/%s: %s\n", d[i].vault, d[i].item, d[i].point,
 				d[i].object, why);
 			continue;

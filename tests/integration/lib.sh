@@ -50,6 +50,14 @@ vg_init() {
 
 vg_track() { _vg_pids+=("$1"); }
 
+# vg_gate_open FIFO: release a writer that waits with `read -r _ <FIFO`.
+# Bounded, so a writer that never reaches its gate fails the test instead
+# of hanging it (writers gate with `head ... || true` for the same reason:
+# under set -e a SIGPIPE would end them before their read).
+vg_gate_open() {
+	timeout 30 sh -c 'echo go >"$1"' _ "$1" || vg_fail "nobody was waiting at the gate $1"
+}
+
 # vg_wait_socket PATH [SECONDS]: wait until a UNIX socket accepts.
 vg_wait_socket() {
 	local path=$1 t=${2:-20} i=0
@@ -62,13 +70,17 @@ vg_wait_socket() {
 }
 
 # The blob store under test: VG_STORE=dir (the default) or VG_STORE=rados
-# with VG_CEPH_CONF and VG_CEPH_POOL (tests/integration/ceph/ runs the vault
+# with VG_CEPH_CONF and VG_CEPH_POOL, and VG_CEPH_ID + VG_CEPH_KEYRING for a
+# cephx user other than admin (tests/integration/ceph/ runs the vault
 # tests that way against a throw-away cluster, one pool per test).
 VG_STORE=${VG_STORE:-dir}
 vg_store_args() {
 	if [ "$VG_STORE" = rados ]; then
 		VG_STORE_ARGS=(--store rados --ceph-conf "${VG_CEPH_CONF:?}" --ceph-pool "${VG_CEPH_POOL:?}"
 			--ceph-timeout "${VG_CEPH_TIMEOUT:-20}")
+		# A cephx user of its own (cephlib.sh ceph_vault_client), else admin.
+		[ -z "${VG_CEPH_ID:-}" ] ||
+			VG_STORE_ARGS+=(--ceph-id "$VG_CEPH_ID" --ceph-keyring "${VG_CEPH_KEYRING:?}")
 	else
 		VG_STORE_ARGS=()
 	fi

@@ -74,7 +74,7 @@ blobs_after=$(cd "$VG_STATE/blobs" && find . -type f | sort)
 [ "$blobs_before" = "$blobs_after" ] || vg_fail "the blob files changed under --check or the refused vaultd"
 
 vg_log "the upload in flight finishes and restores byte-exact"
-echo go >"$gate"
+vg_gate_open "$gate"
 wait "$UP" || vg_fail "the held upload failed: $(cat "$VG_WORK/up.err")"
 P1=$(cat "$VG_WORK/up.out")
 [ -n "$P1" ] || vg_fail "the held upload printed no point id"

@@ -19,6 +19,7 @@ vg_state_init
 ceph_up
 POOL=vgt-$$-rec
 ceph_pool "$POOL"
+ceph_vault_client "$POOL"
 export VG_STORE=rados VG_CEPH_CONF=$CEPH_CONF VG_CEPH_POOL=$POOL VG_CEPH_TIMEOUT=10
 vg_store_args
 

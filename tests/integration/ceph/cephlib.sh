@@ -3,18 +3,41 @@
 #   ceph_up            ceph-mon + one ceph-osd (memstore, or bluestore on a
 #                      sparse file with CEPH_OBJECTSTORE=bluestore; the
 #                      memstore size is CEPH_MEMSTORE_BYTES) in $VG_WORK/ceph,
-#                      127.0.0.1 only, ports picked free, auth none, no
-#                      systemd, no ceph-mgr; sets CEPH_CONF, CEPH_DIR,
-#                      CEPH_MON_PID, CEPH_OSD_PID. About 10 s.
+#                      127.0.0.1 only, ports picked free, cephx on
+#                      (CEPH_AUTH=none turns it off), no systemd, no
+#                      ceph-mgr; sets CEPH_CONF, CEPH_DIR, CEPH_MON_PID,
+#                      CEPH_OSD_PID. About 7 s.
 #   ceph_pool NAME [QUOTA_BYTES]   create a pool (names: vgt-$$-...)
+#   ceph_client NAME POOL   a cephx user client.NAME whose caps cover only
+#                      POOL (mon 'allow r', osd 'allow rw pool=POOL'); its
+#                      keyring is $CEPH_DIR/client.NAME.keyring (0600)
+#   ceph_vault_client POOL  ceph_client vgt-$$-... POOL, exported as
+#                      VG_CEPH_ID and VG_CEPH_KEYRING for lib.sh
 #   ceph_osd_stop / ceph_osd_start  stop (SIGKILL) and restart the OSD
 #   ceph_down          stop both daemons by PID (registered with vg_on_exit)
 #   ceph_objects POOL  the pool's object names, sorted
+#   ceph_full_ratio R  the OSD map's full ratio (nearfull and backfillfull
+#                      just below): the pool is flagged full once the OSD
+#                      is R full (e.g. 0.3 of a 200 MB memstore: 60 MB)
 #
 # Needs lib.sh sourced and vg_init called. Facts that save hours: the mon
 # stops below 5 % free disk unless "mon data avail crit" is lowered; size-1
 # pools need "mon allow pool size one"; "osd crush chooseleaf type = 0" for
-# one host; op timeouts keep a stopped OSD from hanging a client.
+# one host; op timeouts keep a stopped OSD from hanging a client. With
+# cephx, the OSD's key must exist (auth get-or-create osd.0) before
+# "ceph-osd --mkfs", and the admin keyring goes in [global] so the CLI and
+# the daemons find it; a client with its own keyring must not inherit it.
+# A pool filling up: without a ceph-mgr the monitor has no pool statistics,
+# so a pool quota (max_bytes) is never enforced; what works is the OSD's own
+# fullness against the OSD map's full ratio, set at run time with
+# "ceph osd set-full-ratio" (the "mon osd full ratio" option only seeds the
+# first map; nearfull <= backfillfull <= full). The OSD measures its store
+# at each heartbeat: "osd heartbeat interval = 1" (6 s by default) makes
+# the pool's full flag arrive a few seconds after crossing the ratio (here:
+# while the next 2-8 MB of a streamed upload were written). On a pool
+# flagged full a plain client holds writes AND deletes until its op timeout
+# ("rados rm" hangs); with "full try" (rados --force-full,
+# rados_set_pool_full_try) writes fail at once with ENOSPC and deletes pass.
 CEPH_MON_PID= CEPH_OSD_PID= CEPH_DIR= CEPH_CONF= CEPH_OSD_UUID=
 
 ceph_need() {
@@ -42,7 +65,7 @@ ceph_down() {
 cephc() { timeout 60 ceph -c "$CEPH_CONF" --connect-timeout 20 "$@"; }
 
 ceph_up() {
-	local t0 mon2 mon1 fsid addr id i
+	local t0 mon2 mon1 fsid addr id i auth=${CEPH_AUTH:-cephx}
 	ceph_need
 	t0=$(date +%s.%N)
 	CEPH_DIR=$VG_WORK/ceph
@@ -77,9 +100,10 @@ public addr = 127.0.0.1
 cluster addr = 127.0.0.1
 ms bind ipv4 = true
 ms bind ipv6 = false
-auth cluster required = none
-auth service required = none
-auth client required = none
+auth cluster required = $auth
+auth service required = $auth
+auth client required = $auth
+auth allow insecure global id reclaim = false
 mon allow pool size one = true
 mon allow pool delete = true
 mon warn on pool no redundancy = false
@@ -93,6 +117,7 @@ osd pool default pg autoscale mode = off
 osd crush chooseleaf type = 0
 client mount timeout = 20
 rados osd op timeout = 20
+osd heartbeat interval = 1
 rados mon op timeout = 20
 run dir = $CEPH_DIR/run
 log file = $CEPH_DIR/log/\$name.log
@@ -123,6 +148,8 @@ CONF
 	CEPH_OSD_UUID=$(uuidgen)
 	id=$(cephc osd new "$CEPH_OSD_UUID")
 	[ "$id" = 0 ] || vg_fail "osd id $id"
+	[ "$auth" = none ] || cephc auth get-or-create osd.0 osd 'allow *' mon 'allow profile osd' \
+		-o "$CEPH_DIR/osd/0/keyring" >/dev/null 2>&1 || vg_fail "cannot create the OSD's key"
 	ceph-osd -c "$CEPH_CONF" -i 0 --mkfs --osd-uuid "$CEPH_OSD_UUID" >"$CEPH_DIR/log/osd-mkfs.out" 2>&1 ||
 		vg_fail "ceph-osd --mkfs failed"
 	ceph_osd_start
@@ -170,6 +197,25 @@ ceph_pool() {
 	cephc osd pool application enable "$name" rados >/dev/null 2>&1 || true
 	[ -z "$quota" ] || cephc osd pool set-quota "$name" max_bytes "$quota" >/dev/null 2>&1 ||
 		vg_fail "cannot set the quota of $name"
+}
+
+ceph_client() {
+	local name=$1 pool=$2 kr=$CEPH_DIR/client.$1.keyring
+	(umask 077 && cephc auth get-or-create "client.$name" mon 'allow r' osd "allow rw pool=$pool" \
+		-o "$kr" >/dev/null 2>&1) || vg_fail "cannot create client.$name"
+}
+
+ceph_vault_client() {
+	local name=vgt-$$-vault-$1
+	ceph_client "$name" "$1"
+	export VG_CEPH_ID=$name VG_CEPH_KEYRING=$CEPH_DIR/client.$name.keyring
+}
+
+ceph_full_ratio() {
+	local r=$1
+	cephc osd set-nearfull-ratio "$(python3 -c "print(float('$r') * 0.8)")" >/dev/null 2>&1 &&
+	cephc osd set-backfillfull-ratio "$(python3 -c "print(float('$r') * 0.9)")" >/dev/null 2>&1 &&
+	cephc osd set-full-ratio "$r" >/dev/null 2>&1 || vg_fail "cannot set the full ratio $r"
 }
 
 ceph_objects() { rados -c "$CEPH_CONF" -p "$1" ls | sort; }

@@ -171,7 +171,7 @@ esac
 [ "$(vn export --json | jq -r '.in_sync')" = true ] || vg_fail "export says not in sync"
 
 vg_log "verify passes with an open egress connection; a re-apply keeps it"
-start ip netns exec "$TOPO_PE" bash -c "exec 3<>/dev/tcp/$TOPO_OK_IP/7001; sleep 60"
+start ip netns exec "$TOPO_PE" bash -c "exec 3<>/dev/tcp/$TOPO_OK_IP/7001; exec sleep 60"
 for _ in $(seq 100); do
 	in_ns "$TOPO_PE" conntrack -L -p tcp --dport 7001 --state ESTABLISHED 2>/dev/null | grep -q . && break
 	sleep 0.1

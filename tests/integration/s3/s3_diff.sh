@@ -13,18 +13,23 @@
 # here is stopped by PID on exit; names carry the run's PID.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../lib.sh"
+. "$here/../gateway/lib_gw.sh"
 . "$here/../ceph/cephlib.sh"
 . "$here/s3lib.sh"
 vg_init
 
 rgw_up
-export S3_CA S3_RUN=$$
-export S3_RGW_URL=$RGW_URL S3_RGW_AK=$RGW_ACCESS_KEY S3_RGW_SK=$RGW_SECRET_KEY
+export S3_RUN=$$
+export S3_RGW_URL=$RGW_URL S3_RGW_AK=$RGW_ACCESS_KEY S3_RGW_SK=$RGW_SECRET_KEY S3_RGW_CA=$S3_CA
 targets=rgw
 if vg_s3_available; then
 	vg_s3_up
-	export S3_VG_URL=$VG_S3_URL S3_VG_AK=$VG_S3_AK S3_VG_SK=$VG_S3_SK
+	export S3_VG_URL=$VG_S3_URL S3_VG_AK=$VG_S3_AK S3_VG_SK=$VG_S3_SK S3_VG_CA=$VG_S3_CA
+	# What the bypass_grant case needs to get an approved MUA grant.
+	export S3_VG_VAULTCTL=$VAULTCTL S3_VG_SOCK=$VG_SOCK S3_VG_VAULT=$VG_S3_VAULT
+	export S3_VG_OWNER=$VG_S3_OWNER S3_VG_OWNER_TOKEN_FILE=$VG_WORK/owner.token
+	export S3_VG_APPROVER=$VG_S3_APPROVER S3_VG_APPROVER_TOKEN_FILE=$VG_WORK/approver.token
+	export S3_VG_GUARD=$VG_S3_GUARD
 	targets="rgw vg"
 fi
 export S3_TARGETS=$targets

@@ -11,7 +11,18 @@
 #   s3_ca_init         the run's CA and a 127.0.0.1 server certificate
 #                      ($VG_WORK/s3ca/{ca.pem,srv.pem,srv.key}).
 #
-# Needs lib.sh and ../ceph/cephlib.sh sourced and vg_init called.
+#   vg_s3_available    the build has vaultgw's S3 listener and vaultctl s3
+#   vg_s3_up           vaultd + vaultgw (lib_gw.sh) with s3_listen on a free
+#                      127.0.0.1 port, s3_vault vgt-$$-s3, region us-east-1;
+#                      an Owner "vgt-$$-owner" with an S3 key (vaultctl s3 key
+#                      create; read from its output, never argv). Sets
+#                      VG_S3_URL, VG_S3_AK, VG_S3_SK, VG_S3_CA, VG_S3_VAULT,
+#                      VG_S3_OWNER, VG_S3_OWNER_TOKEN; an approver
+#                      VG_S3_APPROVER of guard VG_S3_GUARD (not attached);
+#                      tokens in $VG_WORK/{owner,approver}.token (0600).
+#
+# Needs ../gateway/lib_gw.sh (which sources lib.sh) and ../ceph/cephlib.sh
+# sourced, and vg_init called.
 # Facts: radosgw connects to a mon with auth none only with
 # "ms mon client mode = crc" (daemons default to secure: EACCES); it makes
 # its own pools (.rgw.root, default.rgw.*) on first start, which the
@@ -27,6 +38,7 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 
 s3_ca_init() {
 	local d=$VG_WORK/s3ca
+	S3_CA=$d/ca.pem
 	[ -f "$d/ca.pem" ] && return 0
 	mkdir -p "$d"
 	(
@@ -39,7 +51,6 @@ s3_ca_init() {
 		openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
 			-extfile ext -out srv.pem 2>/dev/null
 	) || vg_fail "cannot make the test CA"
-	S3_CA=$d/ca.pem
 }
 
 rgw_down() {
@@ -52,7 +63,8 @@ rgw_up() {
 	command -v radosgw >/dev/null && command -v radosgw-admin >/dev/null ||
 		vg_fail "missing radosgw (scripts/install-deps.sh installs it)"
 	t0=$(date +%s.%N)
-	CEPH_MEMSTORE_BYTES=${CEPH_MEMSTORE_BYTES:-2147483648} ceph_up
+	# auth none: this radosgw has no key of its own (cephlib.sh defaults to cephx)
+	CEPH_AUTH=${CEPH_AUTH:-none} CEPH_MEMSTORE_BYTES=${CEPH_MEMSTORE_BYTES:-2147483648} ceph_up
 	s3_ca_init
 	port=$(_s3_free_port)
 	mkdir -p "$CEPH_DIR/rgw"
@@ -84,5 +96,42 @@ CONF
 	vg_log "radosgw: up at $RGW_URL in $(python3 -c "import sys;print(round(float(sys.argv[2])-float(sys.argv[1]),1))" "$t0" "$(date +%s.%N)") s"
 }
 
-# vaultgw's S3 listener: not in this build yet (issue 16, helper "s3").
-vg_s3_available() { return 1; }
+vg_s3_available() {
+	"$VAULTCTL" --help 2>&1 | grep -q 's3 key create' && grep -aq 's3_listen' "$VAULTGW"
+}
+
+vg_s3_up() {
+	local port out i
+	chmod 711 "$VG_WORK" # nobody (vaultgw) must reach the socket in here
+	GW_PORT=$(gw_free_port)
+	port=$(gw_free_port)
+	VG_S3_VAULT=vgt-$$-s3
+	VG_S3_OWNER=vgt-$$-owner
+	gw_start_vaultd
+	gw_start_gateway "s3_listen = 127.0.0.1:$port" "s3_vault = $VG_S3_VAULT" "s3_region = us-east-1"
+	vg_ctl vault create "$VG_S3_VAULT" >/dev/null || vg_fail "vault create $VG_S3_VAULT"
+	VG_S3_OWNER_TOKEN=$(gw_principal "$VG_S3_OWNER" user)
+	vg_ctl role grant "$VG_S3_OWNER" "$VG_S3_VAULT" owner >/dev/null || vg_fail "role grant owner"
+	# For GOVERNANCE bypass: an approver and a guard (attached to the vault
+	# only by the case that needs it: it makes every version delete critical).
+	VG_S3_APPROVER=vgt-$$-appr VG_S3_GUARD=vgt-$$-guard
+	umask 077
+	printf '%s\n' "$VG_S3_OWNER_TOKEN" >"$VG_WORK/owner.token"
+	gw_principal "$VG_S3_APPROVER" user >"$VG_WORK/approver.token"
+	umask 022
+	vg_ctl guard create "$VG_S3_GUARD" >/dev/null || vg_fail "guard create"
+	vg_ctl guard approver add "$VG_S3_GUARD" "$VG_S3_APPROVER" >/dev/null || vg_fail "guard approver add"
+	out=$(vg_ctl s3 key create "$VG_S3_OWNER") || vg_fail "vaultctl s3 key create"
+	VG_S3_AK=$(printf '%s\n' "$out" | sed -n 's/^AWS_ACCESS_KEY_ID=//p')
+	VG_S3_SK=$(printf '%s\n' "$out" | sed -n 's/^AWS_SECRET_ACCESS_KEY=//p')
+	[ -n "$VG_S3_AK" ] && [ -n "$VG_S3_SK" ] || vg_fail "vaultctl s3 key create printed no key"
+	VG_S3_URL=https://127.0.0.1:$port
+	VG_S3_CA=$GW_CA
+	for i in $(seq 1 200); do
+		curl -s -o /dev/null --cacert "$VG_S3_CA" "$VG_S3_URL/" && break
+		kill -0 "$GW_PID" 2>/dev/null || vg_fail "vaultgw died: $(tail -5 "$VG_WORK/vaultgw.log")"
+		sleep 0.1
+	done
+	[ "$i" -lt 200 ] || vg_fail "vaultgw's S3 listener did not answer"
+	vg_log "vaultgw S3: up at $VG_S3_URL (vault $VG_S3_VAULT, owner $VG_S3_OWNER)"
+}

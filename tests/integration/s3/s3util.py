@@ -12,6 +12,7 @@ import hmac
 import http.client
 import os
 import ssl
+import subprocess
 import urllib.parse
 
 import boto3
@@ -22,7 +23,7 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 class Target:
-    """One S3 endpoint: S3_<NAME>_URL, _AK, _SK (environment, never argv)."""
+    """One S3 endpoint: S3_<NAME>_URL, _AK, _SK, _CA (environment, never argv)."""
 
     def __init__(self, name):
         up = name.upper()
@@ -31,7 +32,7 @@ class Target:
         self.ak = os.environ[f"S3_{up}_AK"]
         self.sk = os.environ[f"S3_{up}_SK"]
         self.region = os.environ.get(f"S3_{up}_REGION", "us-east-1")
-        self.ca = os.environ["S3_CA"]
+        self.ca = os.environ[f"S3_{up}_CA"]
         self.run = os.environ.get("S3_RUN", str(os.getpid()))
         u = urllib.parse.urlsplit(self.url)
         self.host, self.port = u.hostname, u.port or 443
@@ -53,6 +54,26 @@ class Target:
     def conn(self):
         ctx = ssl.create_default_context(cafile=self.ca)
         return http.client.HTTPSConnection(self.host, self.port, context=ctx, timeout=120)
+
+
+def with_header(client, name, value):
+    """client sends (and signs) one more header on every request."""
+    def add(request, **kw):
+        request.headers[name] = value
+    client.meta.events.register_first("before-sign.s3.*", add)
+    return client
+
+
+def vaultctl(t, who, *args):
+    """vaultctl on vaultgw's vaultd: who is None (local root), "owner" or
+    "approver" (token read from its 0600 file by vaultctl itself)."""
+    cmd = [os.environ["S3_VG_VAULTCTL"], "--socket", os.environ["S3_VG_SOCK"]]
+    if who:
+        cmd += ["--user", os.environ[f"S3_VG_{who.upper()}"],
+                "--token-file", os.environ[f"S3_VG_{who.upper()}_TOKEN_FILE"]]
+    p = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, f"vaultctl {' '.join(args)}: {p.stderr.strip()}"
+    return p.stdout.strip()
 
 
 def outcome(fn, *a, **kw):

@@ -28,6 +28,8 @@ COMPAT = {
     ("governance", "delete-version-bypass-no-grant"): {"vg": (403, "AccessDenied")},
     ("governance", "shorten-bypass-no-grant"): {"vg": (403, "AccessDenied")},
     ("governance", "get-after-bypass-no-grant"): {"vg": (200, None)},
+    ("bypass_grant", "grant-for-another-version"): {"vg": (403, "AccessDenied")},
+    ("bypass_grant", "other-version-state"): {"vg": (200, None)},
     ("versioning", "suspend"): {"vg": (400, "InvalidBucketState")},
     ("multipart", "complete-out-of-order"): {"vg": (400, "InvalidPartOrder")},
     ("sigv4", "wrong-region"): {"vg": (400, "AuthorizationHeaderMalformed")},
@@ -485,6 +487,107 @@ def case_sigv4(r):
     r.do("payload-absent", (404, "NoSuchKey"), s3.get_object, Bucket=b, Key="payload")
 
 
+def case_bypass_grant(r):
+    """GOVERNANCE bypass with a grant: radosgw needs only the header; vaultgw
+    needs an Owner with an approved MUA grant (delete-data on
+    VAULT/BUCKET/VERSION) in X-Vaultgate-Grant, for that version only, once.
+    Runs last: it puts a guard on vaultgw's vault, which makes every later
+    version delete critical."""
+    t, s3 = r.t, r.t.s3
+    b = lock_bucket(r, "grant")
+    v1 = vid(r.do("put-1", (200, None), s3.put_object, Bucket=b, Key="g1", Body=b"1",
+                  ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=until(1)))
+    v2 = vid(r.do("put-2", (200, None), s3.put_object, Bucket=b, Key="g2", Body=b"2",
+                  ObjectLockMode="GOVERNANCE", ObjectLockRetainUntilDate=until(1)))
+    grant = "0" * 32
+    if t.name == "vg":
+        vault = os.environ["S3_VG_VAULT"]
+        s3util.vaultctl(t, None, "vault", "set", vault, "guard", os.environ["S3_VG_GUARD"])
+        out = s3util.vaultctl(t, "owner", "mua", "request", vault, "delete-data",
+                              f"{vault}/{b}/{v1}")
+        grant = out.split()[-1]
+        s3util.vaultctl(t, "approver", "mua", "approve", grant)
+    sg = s3util.with_header(t.client(), "X-Vaultgate-Grant", grant)
+    r.do("grant-without-bypass", (403, "AccessDenied"), sg.delete_object, Bucket=b, Key="g1",
+         VersionId=v1)
+    r.do("delete-with-grant", (204, None), sg.delete_object, Bucket=b, Key="g1", VersionId=v1,
+         BypassGovernanceRetention=True)
+    r.do("gone", (404, "NoSuchKey"), s3.get_object, Bucket=b, Key="g1", VersionId=v1)
+    r.do("grant-for-another-version", (204, None), sg.delete_object, Bucket=b, Key="g2",
+         VersionId=v2, BypassGovernanceRetention=True)
+    r.do("other-version-state", (404, "NoSuchKey"), s3.get_object, Bucket=b, Key="g2",
+         VersionId=v2)
+
+
+def case_copy(r):
+    s3, b = r.t.s3, r.t.bucket("cp")
+    r.do("create", (200, None), s3.create_bucket, Bucket=b)
+    r.do("enable", (200, None), s3.put_bucket_versioning, Bucket=b,
+         VersioningConfiguration={"Status": "Enabled"})
+    v1 = vid(r.do("put-v1", (200, None), s3.put_object, Bucket=b, Key="src", Body=b"first",
+                  Metadata={"colour": "blue"}))
+    r.do("put-v2", (200, None), s3.put_object, Bucket=b, Key="src", Body=b"second")
+    r.do("copy-latest", (200, None), s3.copy_object, Bucket=b, Key="dst",
+         CopySource={"Bucket": b, "Key": "src"})
+    r.fact("copy-latest-bytes", s3.get_object(Bucket=b, Key="dst")["Body"].read(), b"second")
+    r.do("copy-version", (200, None), s3.copy_object, Bucket=b, Key="dst1",
+         CopySource={"Bucket": b, "Key": "src", "VersionId": v1})
+    g = s3.get_object(Bucket=b, Key="dst1")
+    r.fact("copy-version-bytes", g["Body"].read(), b"first")
+    r.fact("copy-keeps-metadata", g["Metadata"], {"colour": "blue"})
+    r.do("copy-replace-metadata", (200, None), s3.copy_object, Bucket=b, Key="dst2",
+         CopySource={"Bucket": b, "Key": "src", "VersionId": v1},
+         MetadataDirective="REPLACE", Metadata={"colour": "red"})
+    r.fact("replaced-metadata", s3.head_object(Bucket=b, Key="dst2")["Metadata"],
+           {"colour": "red"})
+    r.do("copy-missing", (404, "NoSuchKey"), s3.copy_object, Bucket=b, Key="x",
+         CopySource={"Bucket": b, "Key": "nope"})
+    big = random.Random(7).randbytes(6 << 20)
+    r.do("put-big", (200, None), s3.put_object, Bucket=b, Key="big", Body=big)
+    up = r.do("initiate", (200, None), s3.create_multipart_upload, Bucket=b,
+              Key="assembled")["UploadId"]
+    e1 = r.do("part-copy-1", (200, None), s3.upload_part_copy, Bucket=b, Key="assembled",
+              UploadId=up, PartNumber=1, CopySource={"Bucket": b, "Key": "big"},
+              CopySourceRange=f"bytes=0-{(5 << 20) - 1}")["CopyPartResult"]["ETag"]
+    e2 = r.do("part-copy-2", (200, None), s3.upload_part_copy, Bucket=b, Key="assembled",
+              UploadId=up, PartNumber=2, CopySource={"Bucket": b, "Key": "src", "VersionId": v1}
+              )["CopyPartResult"]["ETag"]
+    r.do("complete", (200, None), s3.complete_multipart_upload, Bucket=b, Key="assembled",
+         UploadId=up, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1},
+                                                 {"PartNumber": 2, "ETag": e2}]})
+    g = s3.get_object(Bucket=b, Key="assembled")
+    r.fact("assembled-bytes", g["Body"].read() == big[:5 << 20] + b"first")
+
+
+def case_versions_paging(r):
+    s3, b = r.t.s3, r.t.bucket("vp")
+    r.do("create", (200, None), s3.create_bucket, Bucket=b)
+    r.do("enable", (200, None), s3.put_bucket_versioning, Bucket=b,
+         VersioningConfiguration={"Status": "Enabled"})
+    want = []
+    for k in ["a", "b", "c"]:
+        for i in range(4):
+            want.append((k, vid(s3.put_object(Bucket=b, Key=k, Body=f"{k}{i}".encode()))))
+    s3.delete_object(Bucket=b, Key="b")
+    got, markers, km, vm, pages = [], [], None, None, 0
+    while True:
+        kw = {"Bucket": b, "MaxKeys": 5}
+        if km:
+            kw.update(KeyMarker=km, VersionIdMarker=vm)
+        p = r.do(f"page-{pages}", (200, None), s3.list_object_versions, **kw)
+        pages += 1
+        got += [(x["Key"], x["VersionId"]) for x in p.get("Versions", [])]
+        markers += [x["Key"] for x in p.get("DeleteMarkers", [])]
+        if not p.get("IsTruncated"):
+            break
+        km, vm = p["NextKeyMarker"], p["NextVersionIdMarker"]
+        assert pages < 20
+    r.fact("all-versions", sorted(got) == sorted(want))
+    r.fact("newest-first", [v for k, v in got if k == "a"] == [v for k, v in want if k == "a"][::-1])
+    r.fact("markers", markers, ["b"])
+    r.fact("pages", pages, 3)
+
+
 CASES = {
     "buckets": case_buckets,
     "listing": case_listing,
@@ -495,6 +598,9 @@ CASES = {
     "governance": case_governance,
     "legal_hold": case_legal_hold,
     "sigv4": case_sigv4,
+    "copy": case_copy,
+    "versions_paging": case_versions_paging,
+    "bypass_grant": case_bypass_grant,  # last: guards vaultgw's vault
 }
 ONLY = os.environ.get("S3_CASES", "").split()
 

@@ -3,6 +3,7 @@
  * (va_acknowledge, va_verify_report) and vault/denials.c (the refusal
  * throttle). Each refusal or break asserts its exact code. */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +310,36 @@ START_TEST(small_map_reserve_then_full)
 }
 END_TEST
 
+/* Which errors the audit records as "denied" is decided in one place
+ * (vdeny_result); this pins the list over every code there is, so a code
+ * added or moved shows here. Everything else is "failed". */
+START_TEST(denials_one_classification)
+{
+	static const int want[] = {
+		VG_EAUTH, VG_EDENIED, VG_EIMMUTABLE, VG_EPOLICY, VG_EMUA, VG_EPIN, VG_ENAME,
+		VG_ELIMIT, VG_EBADSTATE,
+	};
+	unsigned found = 0;
+
+	for (int r = VG_EBASE; r < VG_ELAST; r++) {
+		bool listed = false;
+
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+			listed |= r == want[i];
+		ck_assert_msg(vdeny_is_refusal(r) == listed, "%s (%d)", vg_strerror(r), r);
+		ck_assert_str_eq(vdeny_result(r), listed ? "denied" : "failed");
+		found += listed;
+	}
+	ck_assert_uint_eq(found, sizeof(want) / sizeof(want[0]));
+	/* errno values (I/O, ENOMEM) and success are never refusals. */
+	for (int r = -4095; r <= 0; r++)
+		ck_assert(!vdeny_is_refusal(r));
+	ck_assert_str_eq(vdeny_result(-EIO), "failed");
+	ck_assert_str_eq(vdeny_result(VG_ENOTFOUND), "failed");
+	ck_assert_str_eq(vdeny_result(VG_EINVAL), "failed");
+}
+END_TEST
+
 Suite *audit_hwm_suite(void)
 {
 	Suite *s = suite_create("audit_hwm");
@@ -324,6 +355,7 @@ Suite *audit_hwm_suite(void)
 	tcase_add_test(h, hwm_finds_a_cut);
 	tcase_add_test(d, denials_first_of_a_kind_then_counted);
 	tcase_add_test(d, denials_new_kinds_are_bounded);
+	tcase_add_test(d, denials_one_classification);
 	tcase_add_test(h, small_map_reserve_then_full);
 	suite_add_tcase(s, a);
 	suite_add_tcase(s, h);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "names.h"
 #include "suites.h"
 #include "vg_err.h"
 #include "wire.h"
@@ -346,8 +347,11 @@ END_TEST
 
 START_TEST(string_length_bounds)
 {
+	/* Name tags are bounded by the name grammar (names.h), nothing else. */
 	static const struct { uint16_t tag; uint32_t max; } lim[] = {
-		{VG_TAG_VAULT, 64}, {VG_TAG_ITEM, 255}, {VG_TAG_OBJECT, 255},
+		{VG_TAG_VAULT, VG_VAULT_NAME_MAX}, {VG_TAG_ITEM, VG_ITEM_NAME_MAX},
+		{VG_TAG_OBJECT, VG_OBJECT_NAME_MAX}, {VG_TAG_AUTH_USER, VG_PRINCIPAL_NAME_MAX},
+		{VG_TAG_PRINCIPAL, VG_PRINCIPAL_NAME_MAX},
 		{VG_TAG_MESSAGE, 1024}, {VG_TAG_AUTH_TOKEN, 256}, {VG_TAG_DETAIL, VG_WIRE_STR_MAX},
 	};
 	char *s = malloc(VG_WIRE_STR_MAX + 2);
@@ -361,8 +365,53 @@ START_TEST(string_length_bounds)
 		raw_begin(&r, VG_F_REQ, 0, 1);
 		raw_field(&r, lim[i].tag, lim[i].max + 1, s);
 		ck_assert_msg(raw_decode_free(&r) == VG_EPROTO, "tag %u over its max", lim[i].tag);
+		ck_assert_uint_eq(vg_tag_max(lim[i].tag), lim[i].max);
 	}
 	free(s);
+	ck_assert_uint_eq(VG_ITEM_NAME_MAX, 128);
+	ck_assert_uint_eq(VG_PRINCIPAL_NAME_MAX, 64);
+}
+END_TEST
+
+/* The encoder refuses a name over its limit and says which field; the
+ * decoder does the same for a frame that carries one anyway. */
+START_TEST(over_limit_field_is_named)
+{
+	char item[VG_ITEM_NAME_MAX + 2];
+	uint8_t buf[VG_WIRE_MAX_CTRL];
+	struct vg_frame_hdr h;
+	struct vg_msg m;
+	struct vg_wr wr;
+
+	memset(item, 'a', sizeof(item) - 1);
+	item[sizeof(item) - 1] = 0;
+	vg_wr_init(&wr, 0);
+	vg_msgb_begin(&wr, VG_F_REQ, 0, 1);
+	vg_msgb_str(&wr, VG_TAG_VAULT, "v1");
+	vg_msgb_str(&wr, VG_TAG_ITEM, item);
+	ck_assert_int_eq(vg_msgb_end(&wr), VG_EINVAL);
+	ck_assert_uint_eq(wr.refused, VG_TAG_ITEM);
+	ck_assert_str_eq(vg_tag_name(wr.refused), "item");
+	ck_assert_str_eq(vg_tag_name(VG_TAG_AUTH_USER), "user");
+	ck_assert_str_eq(vg_tag_name(0), "unknown");
+	vg_msgb_begin(&wr, VG_F_REQ, 0, 2);
+	ck_assert_uint_eq(wr.refused, 0);
+	/* The same field, framed by hand, through the decoder. */
+	h.type = VG_F_REQ;
+	h.flags = 0;
+	h.reqid = 1;
+	h.len = 6 + VG_ITEM_NAME_MAX + 1;
+	vg_put_u16(buf, VG_TAG_ITEM);
+	vg_put_u32(buf + 2, VG_ITEM_NAME_MAX + 1);
+	memcpy(buf + 6, item, VG_ITEM_NAME_MAX + 1);
+	ck_assert_int_eq(vg_msg_decode(&h, buf, &m), VG_EPROTO);
+	ck_assert_uint_eq(m.bad_tag, VG_TAG_ITEM);
+	ck_assert_uint_eq(m.bad_len, VG_ITEM_NAME_MAX + 1);
+	h.len--;
+	vg_put_u32(buf + 2, VG_ITEM_NAME_MAX);
+	ck_assert_int_eq(vg_msg_decode(&h, buf, &m), 0);
+	ck_assert_uint_eq(m.bad_tag, 0);
+	vg_wr_free(&wr);
 }
 END_TEST
 
@@ -662,6 +711,7 @@ Suite *wire_suite(void)
 	tcase_add_test(neg, duplicate_tags);
 	tcase_add_test(neg, wrong_fixed_lengths);
 	tcase_add_test(neg, string_length_bounds);
+	tcase_add_test(neg, over_limit_field_is_named);
 	tcase_add_test(neg, strings_with_nul_or_control_bytes);
 	tcase_add_test(neg, encoder_refusals);
 	tcase_add_test(io, send_recv_roundtrip);
