@@ -73,6 +73,15 @@ app_wait_rx() {
 	fail "the syslog collector received no $2 within 90 s (got: $(tr -c '[:print:]\n' ' ' < "$work/syslog.rx" | tail -c 600))"
 }
 
+# g_has CMD PATTERN: CMD's output (over SSH) has a line matching PATTERN. Not
+# "g CMD | grep -q": grep leaves at the first match, ssh then dies of SIGPIPE,
+# and pipefail fails the pipeline whenever more output followed.
+g_has() {
+	local out
+	out=$(g "$1") || return 1
+	grep -q -- "$2" <<<"$out"
+}
+
 app_security() {	# app_security UNIT: the overall exposure, inside the VM
 	g "systemd-analyze security --no-pager $1" | awk '/Overall exposure level/ { print $(NF-2), $(NF-1) }'
 }
@@ -89,7 +98,7 @@ app_checks() {
 	step "issue 13: time from the host's SNTP server (seed ntp: $APP_NTP, through eth2)"
 	g "ip addr add 10.0.3.15/24 dev eth2 && ip link set eth2 up && systemctl restart systemd-timesyncd" ||
 		fail "configuring eth2 for the NTP server"
-	g "nft list chain inet vaultgate_mgmt output" | grep -q "ip daddr $APP_NTP udp dport 123 .*accept" ||
+	g_has "nft list chain inet vaultgate_mgmt output" "ip daddr $APP_NTP udp dport 123 .*accept" ||
 		fail "no outbound management rule for the NTP server"
 	for _ in $(seq 120); do
 		[ "$(g "timedatectl show -p NTPSynchronized --value")" = yes ] && break
@@ -98,8 +107,8 @@ app_checks() {
 	[ "$(g "timedatectl show -p NTPSynchronized --value")" = yes ] ||
 		fail "timedatectl: not synchronised within 120 s ($(g 'timedatectl timesync-status' | tr '\n' ' ' | head -c 300))"
 	[ "$(cat "$work/sntp.count" 2>/dev/null || echo 0)" -ge 1 ] || fail "the SNTP server answered nothing, yet the clock says synchronised"
-	g "timedatectl timesync-status" | grep -q "Server: $APP_NTP" || fail "timesyncd is not synchronised to $APP_NTP"
-	g "vaultctl report" | grep -q "^clock: synchronised" || fail "vaultctl report does not show the clock synchronised"
+	g_has "timedatectl timesync-status" "Server: $APP_NTP" || fail "timesyncd is not synchronised to $APP_NTP"
+	g_has "vaultctl report" "^clock: synchronised" || fail "vaultctl report does not show the clock synchronised"
 
 	step "issue 13: syslog over TLS to the host's collector (seed: $APP_SYSLOG, pinned CA)"
 	# The anchor vaultctl makes now (vaultd anchored at start too: seq=0).
@@ -108,7 +117,7 @@ app_checks() {
 	app_wait_rx "[0-9]+ <[0-9]+>1 [^ ]+ [^ ]+ vaultd [0-9]+ - - *vaultgate-anchor seq=$seq hash=$hash " \
 		"RFC 5424 line with the audit anchor seq=$seq"
 	g "vaultctl audit verify --anchor $seq:$hash" >/dev/null || fail "the anchor the collector received does not verify on the appliance"
-	g "nft list chain inet vaultgate_mgmt output" | grep -q "ip daddr 10.0.2.100 tcp dport 6514 .*accept" ||
+	g_has "nft list chain inet vaultgate_mgmt output" "ip daddr 10.0.2.100 tcp dport 6514 .*accept" ||
 		fail "no outbound management rule for the syslog collector"
 	# A collector whose certificate the given CA does not sign: refused,
 	# audited, and the previous configuration keeps forwarding (below).
@@ -121,7 +130,7 @@ app_checks() {
 		fail "the refusal does not say why: $(cat "$work/syslog-refused.out")"
 	[ "$(g "sha256sum /etc/vaultgate/syslog-ca.pem /etc/rsyslog.d/60-vaultgate-remote.conf")" = "$sums" ] ||
 		fail "the refused syslog change was not rolled back"
-	g "vaultctl audit export" | grep -q '"op":"config.syslog".*refused' || fail "the refused syslog change is not audited"
+	g_has "vaultctl audit export" '"op":"config.syslog".*refused' || fail "the refused syslog change is not audited"
 
 	step "issue 13: customer-managed key in a SoftHSM2 token inside the VM"
 	before=$(app_security vaultd.service)
@@ -152,7 +161,7 @@ app_checks() {
 		fail "a vault under the CMK"
 	tar -C "$work/tree" -cf - . | g "vaultctl backup cmkv tree --object tree.tar -" > "$work/cmk.point" ||
 		fail "vaultctl backup into the CMK vault"
-	g "vaultctl vault show cmkv" | grep -q "key=pkcs11:token=vgcmk;object=cmk-a .*key-state=ok" ||
+	g_has "vaultctl vault show cmkv" "key=pkcs11:token=vgcmk;object=cmk-a .*key-state=ok" ||
 		fail "the vault is not under the token's key: $(g 'vaultctl vault show cmkv')"
 	step "issue 13: the key deleted from the token: key unavailable, alert, syslog"
 	g 'setpriv --reuid=vaultd --regid=vaultgate --groups=softhsm --inh-caps=-all pkcs11-tool \
@@ -164,7 +173,7 @@ app_checks() {
 	fi
 	grep -q "key unavailable: no AES key labelled 'cmk-a' in token 'vgcmk'" "$work/cmk-gone.err" ||
 		fail "the restore does not say key unavailable: $(cat "$work/cmk-gone.err")"
-	g "vaultctl alerts cmkv" | grep -q "critical	cmk-unavailable	vault=cmkv" || fail "no cmk-unavailable alert"
+	g_has "vaultctl alerts cmkv" "critical	cmk-unavailable	vault=cmkv" || fail "no cmk-unavailable alert"
 	app_wait_rx 'vaultd [0-9]+ - - *vaultgate-alert seq=[0-9]+ name=cmk-unavailable severity=critical vault="cmkv"' \
 		"cmk-unavailable alert"
 	step "issue 13: the key imported again from the escrow copy: restore byte-exact"
