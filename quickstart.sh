@@ -72,7 +72,9 @@ for _ in $(seq 100); do $CTL whoami >/dev/null 2>&1 && break; sleep 0.1; done
 $CTL whoami >/dev/null
 
 echo "== vaultnet: namespace $TOPO_PE, private IP $TOPO_PE_IP, allowlist, no outbound"
-vgtopo_config "$NETCONF" "vaultd_socket = $SOCK"
+S3PORT=9000
+# vaultnet admits both listeners: 443 and the S3 port
+TOPO_PORT="$TOPO_PORT, $S3PORT" vgtopo_config "$NETCONF" "vaultd_socket = $SOCK"
 ./build/netns/vaultnet up --config "$NETCONF"
 vgtopo_attach_pe
 port=$TOPO_PORT
@@ -88,6 +90,8 @@ vaultd_socket = $SOCK
 user = $GWUSER
 tls_dir = $QS/tls
 restic_vault = $VAULT
+s3_listen = $TOPO_PE_IP:$S3PORT
+s3_vault = $VAULT
 EOF
 chmod 600 "$QS/vaultgw.conf"
 echo "== starting vaultgw in $TOPO_PE on https://$TOPO_PE_IP:$port"
@@ -125,6 +129,42 @@ $CTL role grant "$AGENT" "$VAULT" agent >/dev/null
 $CTL item list "$VAULT" | grep -q "^$RITEM\b" || $CTL item create "$VAULT" "$RITEM" --kind restic --agent "$AGENT"
 $CTL item list "$VAULT" | grep -q "^$FITEM\b" || $CTL item create "$VAULT" "$FITEM" --agent "$AGENT"
 
+echo "== S3: keys (vaultctl s3 key), a bucket with Object Lock (COMPLIANCE, 1 day) on https://$TOPO_PE_IP:$S3PORT"
+S3URL=https://$TOPO_PE_IP:$S3PORT
+BUCKET=vgqs-locked
+s3id=""
+s3secret=""
+if [ -f "$QS/agent.env" ]; then
+	s3id=$(sed -n 's/^VG_S3_ACCESS_KEY=//p' "$QS/agent.env")
+	s3secret=$(sed -n 's/^VG_S3_SECRET_KEY=//p' "$QS/agent.env")
+fi
+if [ -z "$s3id" ] || ! $CTL s3 key list "$AGENT" | grep -q "^$s3id"; then
+	$CTL s3 key create "$AGENT" >"$QS/s3-agent.keys"
+	s3id=$(sed -n 's/^AWS_ACCESS_KEY_ID=//p' "$QS/s3-agent.keys")
+	s3secret=$(sed -n 's/^AWS_SECRET_ACCESS_KEY=//p' "$QS/s3-agent.keys")
+	rm -f "$QS/s3-agent.keys"
+fi
+if ! $CTL item list "$VAULT" | grep -q "^$BUCKET\b"; then
+	# An Owner creates the bucket through S3 itself (Object Lock is chosen
+	# at creation), from the allowed client; its key is deleted after.
+	$CTL principal list | grep -q "^qs-admin\b" || $CTL principal add qs-admin --kind user >/dev/null
+	$CTL role grant qs-admin "$VAULT" owner >/dev/null
+	$CTL s3 key create qs-admin >"$QS/s3-admin.keys"
+	(
+		. <(sed 's/^/export /' "$QS/s3-admin.keys")
+		export AWS_CA_BUNDLE=$CA AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+		export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+		$IN_OK /usr/bin/aws --endpoint-url "$S3URL" s3api create-bucket --bucket "$BUCKET" \
+			--object-lock-enabled-for-bucket >/dev/null
+		$IN_OK /usr/bin/aws --endpoint-url "$S3URL" s3api put-object-lock-configuration \
+			--bucket "$BUCKET" --object-lock-configuration \
+			'{"ObjectLockEnabled":"Enabled","Rule":{"DefaultRetention":{"Mode":"COMPLIANCE","Days":1}}}'
+	)
+	$CTL s3 key delete "$(sed -n 's/^AWS_ACCESS_KEY_ID=//p' "$QS/s3-admin.keys")" >/dev/null
+	rm -f "$QS/s3-admin.keys"
+	$CTL item set "$VAULT" "$BUCKET" agent "$AGENT" >/dev/null
+fi
+
 umask 077
 cat >"$QS/agent.env" <<EOF
 # Written by quickstart.sh: the demo appliance's address and an agent's credentials.
@@ -141,8 +181,26 @@ VG_CLIENT_NETNS=$TOPO_OK
 VG_DENIED_NETNS=$TOPO_NO
 VG_APPLIANCE_NETNS=$TOPO_PE
 VG_NET_CONFIG=$NETCONF
+# S3 (AWS Signature V4; the same CA): e.g.
+#   AWS_ACCESS_KEY_ID=\$VG_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=\$VG_S3_SECRET_KEY AWS_CA_BUNDLE=\$VG_CACERT \\
+#   ip netns exec "\$VG_CLIENT_NETNS" aws --endpoint-url "\$VG_S3_URL" s3 cp FILE "s3://\$VG_S3_BUCKET/"
+VG_S3_URL=$S3URL
+VG_S3_ACCESS_KEY=$s3id
+VG_S3_SECRET_KEY=$s3secret
+VG_S3_BUCKET=$BUCKET
 EOF
 umask 022
+
+echo "== S3 from the allowed client: aws s3 cp into $BUCKET (its COMPLIANCE retention applies)"
+(
+	export AWS_ACCESS_KEY_ID=$s3id AWS_SECRET_ACCESS_KEY=$s3secret AWS_CA_BUNDLE=$CA
+	export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+	export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+	echo "hello from quickstart over S3" >"$QS/s3-hello.txt"
+	$IN_OK /usr/bin/aws --endpoint-url "$S3URL" s3 cp "$QS/s3-hello.txt" "s3://$BUCKET/hello.txt" >/dev/null
+	$IN_OK /usr/bin/aws --endpoint-url "$S3URL" s3api head-object --bucket "$BUCKET" --key hello.txt \
+		--query '[ObjectLockMode, ObjectLockRetainUntilDate]' --output text
+)
 
 echo "== a sample tree"
 sample=$QS/sample
@@ -217,6 +275,7 @@ cat <<EOT
 The appliance keeps running:
   vaultd   PID $(cat "$QS/vaultd.pid")   socket $SOCK   log $QS/vaultd.log
   vaultgw  PID $(cat "$QS/vaultgw.pid")   $URL   log $QS/vaultgw.log
+  S3       $S3URL   bucket $BUCKET (Object Lock, COMPLIANCE 1 day); keys in agent.env
 The network: appliance $TOPO_PE ($TOPO_PE_IP), allowed client $TOPO_OK ($TOPO_OK_IP),
 denied client $TOPO_NO ($TOPO_NO_IP), bridge $TOPO_BR. Audit the firewall:
   ./build/netns/vaultnet verify --config $NETCONF

@@ -181,7 +181,17 @@ enum vg_op {
 	 * RESP {COUNT(vaultnet's exit status: 1 = drift) SIZE}, DATA (its
 	 * output), END. Local root, auditors, monitors, vault Owners. */
 	VG_OP_FIREWALL,
-	VG_OP_MAX_CORE = VG_OP_FIREWALL,
+	/* S3 (issue 16; vault/s3.h). Keys: local root or an Owner (as tokens). */
+	VG_OP_S3_KEY_CREATE,    /* PRINCIPAL -> ID(access key id) TOKEN(secret, shown once) */
+	VG_OP_S3_KEY_LIST,      /* [PRINCIPAL] -> ROW {ID PRINCIPAL TIME} */
+	VG_OP_S3_KEY_DELETE,    /* ID */
+	/* One S3 action (KIND: its name, vault/s3.c's table), signed by the
+	 * client (VG_TAG_S3_*): vaultd verifies the signature and that the
+	 * canonical request names this action, bucket, key and version. READ
+	 * for actions that change nothing, WRITE for the others. */
+	VG_OP_S3_READ,
+	VG_OP_S3_WRITE,
+	VG_OP_MAX_CORE = VG_OP_S3_WRITE,
 };
 
 /* AUDIT_EXPORT's FLAGS: this read is a person's view (the console):
@@ -191,5 +201,12 @@ enum vg_op {
 /* WHOAMI's FLAGS: the caller is local root or Owner of some vault (the
  * gateway's fair share of vaultd links keeps a reserve for them). */
 #define VG_WHOAMI_ADMIN (1u << 0)
+
+/* OBJECT_PUT's FLAGS: resumable (issue 14, vaultsync). With a SIZE and a
+ * SHA256, an upload cut because the client vanished is parked, and the next
+ * OBJECT_PUT of the same point, object, size and SHA256 by the same
+ * principal continues it: the first WINDOW then carries OFFSET, the bytes
+ * already stored; the client sends the rest (core.h, vcore_upload_park). */
+#define VG_PUT_RESUMABLE (1u << 0)
 
 #endif

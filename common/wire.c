@@ -55,6 +55,13 @@ static const struct {
 	[VG_TAG_PIN] = {VG_T_STR, 64, "pin"},
 	[VG_TAG_GRANT] = {VG_T_STR, 128, "grant"},
 	[VG_TAG_DETAIL] = {VG_T_STR, VG_WIRE_STR_MAX, "detail"},
+	[VG_TAG_S3_CRED] = {VG_T_STR, 256, "s3 credential"},
+	[VG_TAG_S3_DATE] = {VG_T_STR, 32, "s3 date"},
+	[VG_TAG_S3_CANON] = {VG_T_BLOB, 16384, "s3 canonical request"},
+	[VG_TAG_S3_SIG] = {VG_T_STR, 64, "s3 signature"},
+	[VG_TAG_S3_KEY] = {VG_T_BLOB, 1024, "s3 key"},
+	[VG_TAG_S3_KEY2] = {VG_T_BLOB, 1024, "s3 key2"},
+	[VG_TAG_S3_META] = {VG_T_BLOB, 8192, "s3 metadata"},
 };
 
 const char *vg_frame_type_name(uint8_t type)
@@ -138,6 +145,7 @@ int vg_msg_decode(const struct vg_frame_hdr *h, const uint8_t *payload, struct v
 				return VG_EPROTO;
 			break;
 		case VG_T_STR:
+		case VG_T_BLOB:
 			if (len > vg_tags[tag].max) {
 				m->bad_tag = tag;
 				m->bad_len = len;

@@ -61,7 +61,8 @@ enum {
 	VG_FL_KNOWN = VG_FL_ABORT,
 };
 
-enum vg_ftype { VG_T_U32 = 1, VG_T_U64, VG_T_STR, VG_T_BYTES };
+/* VG_T_BYTES: exactly max bytes; VG_T_BLOB: up to max bytes, any value. */
+enum vg_ftype { VG_T_U32 = 1, VG_T_U64, VG_T_STR, VG_T_BYTES, VG_T_BLOB };
 
 /* Field tags. Append only; the numbers are the protocol. */
 enum vg_tag {
@@ -104,7 +105,15 @@ enum vg_tag {
 	VG_TAG_PIN,           /* str (secret) */
 	VG_TAG_GRANT,         /* str */
 	VG_TAG_DETAIL,        /* str */
-	VG_TAG_MAX = VG_TAG_DETAIL,
+	/* S3 (issue 16): a SigV4-signed request, checked by vaultd (s3auth.h) */
+	VG_TAG_S3_CRED,       /* str: AKID/YYYYMMDD/REGION/s3/aws4_request */
+	VG_TAG_S3_DATE,       /* str: x-amz-date, YYYYMMDDTHHMMSSZ */
+	VG_TAG_S3_CANON,      /* bytes: the canonical request (common/sigv4.h) */
+	VG_TAG_S3_SIG,        /* str: 64 hex */
+	VG_TAG_S3_KEY,        /* bytes: an object key (UTF-8, <= 1024) or a prefix */
+	VG_TAG_S3_KEY2,       /* bytes: a second key (start-after, copy source) */
+	VG_TAG_S3_META,       /* bytes: object metadata (vault/s3meta.h) */
+	VG_TAG_MAX = VG_TAG_S3_META,
 };
 
 struct vg_field {

@@ -18,7 +18,7 @@
 #define CONFIG_MAX_BYTES (64u * 1024u)
 #define CONFIG_LINE_MAX 1024u
 
-enum ktype { K_STR, K_PATH, K_U64, K_LISTEN, K_NAME };
+enum ktype { K_STR, K_PATH, K_U64, K_LISTEN, K_NAME, K_S3LISTEN };
 
 struct key {
 	const char *name;
@@ -59,6 +59,11 @@ static const struct key keys[] = {
 	{"vaultd_timeout", K_U64, OFF(vaultd_timeout), 1, 3600},
 	{"ui_idle_timeout", K_U64, OFF(ui_idle_timeout), 1, 86400},
 	{"ui_session_max", K_U64, OFF(ui_session_max), 1, 604800},
+	/* S3 (issue 16; gateway/s3/) */
+	{"s3_listen", K_S3LISTEN, 0, 0, 0},
+	{"s3_vault", K_NAME, OFF(s3_vault), 0, 0},
+	{"s3_region", K_STR, OFF(s3_region), 0, 0},
+	{"s3_host_suffix", K_STR, OFF(s3_host_suffix), 0, 0},
 };
 _Static_assert(sizeof(keys) / sizeof(keys[0]) <= 32, "parse_line's seen is a 32-bit mask");
 
@@ -96,7 +101,8 @@ int gw_config_defaults(struct gw_config *cfg)
 	cfg->ui_session_max = 28800;
 	if (set_str(&cfg->path, "") || set_str(&cfg->vaultd_socket, "/run/vaultgate/vaultd.sock") ||
 	    set_str(&cfg->user, "vaultgw") || set_str(&cfg->tls_dir, "/var/lib/vaultgate/gateway") ||
-	    set_str(&cfg->restic_vault, "default")) {
+	    set_str(&cfg->restic_vault, "default") || set_str(&cfg->s3_vault, "default") ||
+	    set_str(&cfg->s3_region, "us-east-1")) {
 		gw_config_free(cfg);
 		return -ENOMEM;
 	}
@@ -116,6 +122,9 @@ void gw_config_free(struct gw_config *cfg)
 	free(cfg->tls_san);
 	free(cfg->tls_client_ca);
 	free(cfg->restic_vault);
+	free(cfg->s3_vault);
+	free(cfg->s3_region);
+	free(cfg->s3_host_suffix);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -243,6 +252,15 @@ static int parse_line(const char *name, unsigned lineno, char *line, struct gw_c
 		}
 		cfg->nlisten++;
 		return 0;
+	case K_S3LISTEN:
+		if (gw_parse_listen(v, &cfg->s3_listen)) {
+			snprintf(why, whysz,
+				"%s:%u: s3_listen: '%.80s' is not ADDRESS:PORT or [IPV6]:PORT", name,
+				lineno, v);
+			return VG_EINVAL;
+		}
+		cfg->has_s3 = true;
+		return 0;
 	case K_U64: {
 		uint64_t n;
 		if (vg_parse_u64(v, key->min, key->max, &n)) {
@@ -269,6 +287,12 @@ static int parse_line(const char *name, unsigned lineno, char *line, struct gw_c
 		}
 		break;
 	case K_STR:
+		if ((key->off == OFF(s3_region) || key->off == OFF(s3_host_suffix)) &&
+		    (strlen(v) > 63 || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-.") != strlen(v))) {
+			snprintf(why, whysz, "%s:%u: %s: '%.80s' is not lower-case letters, digits, "
+				"'-' and '.' (at most 63)", name, lineno, k, v);
+			return VG_EINVAL;
+		}
 		if (strlen(v) > 1000) {
 			snprintf(why, whysz, "%s:%u: %s: value too long", name, lineno, k);
 			return VG_EINVAL;

@@ -52,6 +52,12 @@ struct gw_config {
 	uint64_t vaultd_timeout;        /* seconds a vaultd call may block */
 	uint64_t ui_idle_timeout;       /* the console: a session unused this long ends (s) */
 	uint64_t ui_session_max;        /* the console: a session ends this long after login (s) */
+	/* S3 (issue 16): off unless s3_listen is given */
+	bool has_s3;
+	struct gw_listen s3_listen;
+	char *s3_vault;                 /* buckets are items of kind s3 here */
+	char *s3_region;                /* default us-east-1 */
+	char *s3_host_suffix;           /* NULL: path-style only */
 };
 
 /* Fills *cfg with the defaults. */

@@ -50,6 +50,7 @@ struct gw_conn {
 	uint32_t epevents;             /* registered epoll events, 0 if none */
 	bool has_cert;
 	uint8_t cert[32];
+	bool s3;                       /* accepted on the S3 listener (gateway/s3/) */
 	/* vaultd's answer to WHOAMI for the credential this connection last
 	 * used: a cache for the per-principal cap and /metrics, never a grant
 	 * (every request still carries the credential to vaultd). */
@@ -79,8 +80,9 @@ struct gw_server {
 	struct gw_pool *pool;
 	struct gw_share *share;        /* fair share of the pool (share.h) */
 	int epfd, sigfd, timerfd, evfd;
-	int lfd[GW_MAX_LISTEN];
+	int lfd[GW_MAX_LISTEN + 1];
 	int nlfd;
+	int s3_lfd;                    /* index in lfd of the S3 listener, -1: none */
 	struct gw_conn *conns;         /* loop-owned connections */
 	uint64_t next_rotate_ms;
 	/* loop -> workers */
@@ -125,6 +127,10 @@ struct gw_rctx {
 	struct vgc_auth auth;
 	char user[VG_PRINCIPAL_NAME_MAX + 1];
 	char token[300];
+	/* S3: the raw request head (SigV4 signs header lines the parser
+	 * does not keep); NULL on other listeners */
+	char *head;
+	size_t headlen;
 	/* the worker's big buffer (VG_WIRE_MAX_DATA) */
 	uint8_t *io;
 	size_t iocap;

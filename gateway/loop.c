@@ -196,8 +196,10 @@ static void on_conn(struct gw_server *s, struct gw_conn *c, uint32_t ev)
 		(void)read_head(s, c);
 }
 
-static void on_accept(struct gw_server *s, int lfd)
+static void on_accept(struct gw_server *s, int idx)
 {
+	int lfd = s->lfd[idx];
+
 	for (;;) {
 		struct sockaddr_storage sa;
 		socklen_t sl = sizeof(sa);
@@ -220,6 +222,7 @@ static void on_accept(struct gw_server *s, int lfd)
 			close(fd);
 			continue;
 		}
+		c->s3 = idx == s->s3_lfd;
 		atomic_fetch_add(&s->nconns, 1);
 		gw_metrics_gauge(GW_G_OPEN_CONNS, 1);
 		gw_metrics_add(GW_C_CONN_ACCEPTED, 1);
@@ -404,7 +407,7 @@ int gw_loop_run(struct gw_server *s)
 			uint64_t tag = ev[i].data.u64;
 			if (tag >= EV_LISTEN && tag < EV_LISTEN + GW_MAX_LISTEN) {
 				if (!atomic_load(&s->stopping))
-					on_accept(s, s->lfd[tag - EV_LISTEN]);
+					on_accept(s, (int)(tag - EV_LISTEN));
 			} else if (tag == EV_SIGNAL) {
 				struct signalfd_siginfo si;
 				while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {

@@ -23,6 +23,7 @@ static const char *const route_names[GW_R_COUNT] = {
 	[GW_R_API_OTHER] = "api_other",
 	[GW_R_METRICS] = "metrics",
 	[GW_R_UI] = "ui",
+	[GW_R_S3] = "s3",
 };
 
 static const struct {

@@ -20,6 +20,7 @@ enum gw_route {
 	GW_R_API_OTHER,
 	GW_R_METRICS,
 	GW_R_UI,
+	GW_R_S3,           /* the S3 listener (gateway/s3/) */
 	GW_R_COUNT
 };
 

@@ -9,6 +9,7 @@
 #include "proxy.h"
 #include "reply.h"
 #include "restic.h"
+#include "s3/s3.h"
 #include "router.h"
 #include "share.h"
 #include "ui.h"
@@ -45,11 +46,11 @@ static int claim_link(struct gw_rctx *x)
 	return 0;
 }
 
-int gw_vaultd_open(struct gw_rctx *x, struct vgc **v)
+/* A link from the pool, or the 503 answered (returned). */
+static int pool_get(struct gw_rctx *x, struct vgc **v)
 {
 	int r;
 
-	*v = NULL;
 	if ((r = gw_pool_get(x->srv->pool, v))) {
 		gw_metrics_add(GW_C_VAULTD_ERROR, 1);
 		return gw_reply_error(x, 503, "vaultd", "vaultd unavailable: %s",
@@ -57,6 +58,16 @@ int gw_vaultd_open(struct gw_rctx *x, struct vgc **v)
 		       503;
 	}
 	x->link_bad = false;
+	return 0;
+}
+
+int gw_vaultd_open(struct gw_rctx *x, struct vgc **v)
+{
+	int r;
+
+	*v = NULL;
+	if ((r = pool_get(x, v)))
+		return r;
 	if ((r = gw_auth_request(x, *v)) || (r = claim_link(x))) {
 		gw_vaultd_close(x, *v);
 		*v = NULL;
@@ -77,13 +88,8 @@ int gw_vaultd_open_anon(struct gw_rctx *x, struct vgc **v)
 			c->source);
 		return 429;
 	}
-	if ((r = gw_pool_get(x->srv->pool, v))) {
-		gw_metrics_add(GW_C_VAULTD_ERROR, 1);
-		return gw_reply_error(x, 503, "vaultd", "vaultd unavailable: %s",
-			       r == VG_ELIMIT ? "all links busy" : vg_strerror(r)),
-		       503;
-	}
-	x->link_bad = false;
+	if ((r = pool_get(x, v)))
+		return r;
 	memset(&x->auth, 0, sizeof(x->auth));
 	x->auth.peer = c->peer;
 	vgc_set_auth(*v, &x->auth);
@@ -242,6 +248,10 @@ void gw_route(struct gw_rctx *x)
 {
 	const char *path = x->req->path;
 
+	if (x->c->s3) {
+		gw_s3_handle(x);
+		return;
+	}
 	if (strncmp(path, "/restic/", 8) == 0) {
 		gw_restic_handle(x);
 		return;

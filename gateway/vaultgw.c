@@ -180,6 +180,12 @@ int main(int argc, char **argv)
 			fatalx("%s", why);
 		srv.nlfd++;
 	}
+	srv.s3_lfd = -1;
+	if (cfg.has_s3) {
+		if ((r = bind_one(&cfg.s3_listen, &srv.lfd[srv.nlfd], why, sizeof(why))))
+			fatalx("%s", why);
+		srv.s3_lfd = srv.nlfd++;
+	}
 	if ((r = gw_tls_cert_ensure(&cfg, cert, sizeof(cert), key, sizeof(key), &created, why,
 		     sizeof(why))))
 		fatalx("%s", why);
@@ -217,6 +223,9 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < cfg.nlisten; i++)
 		log_info("listening on %s", cfg.listen[i].text);
+	if (cfg.has_s3)
+		log_info("S3 listening on %s (vault %s, region %s)", cfg.s3_listen.text, cfg.s3_vault,
+			cfg.s3_region);
 	log_info("certificate %s, SHA-256 fingerprint %s%s", cert, gw_tls_fingerprint(srv.tls),
 		cfg.tls_client_ca ? "; client certificates verified against tls_client_ca" : "");
 	r = gw_loop_run(&srv);

@@ -1,11 +1,15 @@
 /* worker.c - see worker.h. */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "auth.h"
 #include "body.h"
@@ -20,6 +24,56 @@
 #define WORKER_STACK (256u * 1024u)
 #define WORKER_IDLE_S 30
 #define OBUF_SIZE (16u * 1024u)
+
+/* Lingering close. An answer sent before the request body was read (a 507
+ * past a quota, a 413, a 401) reaches a client that may still be sending:
+ * closing with unread bytes makes the kernel send a reset, and the client
+ * can lose the answer it has not read yet (curl without Expect:
+ * 100-continue: "Connection reset by peer"). So: close_notify, FIN, then
+ * read and discard what still comes until the client closes, for at most
+ * LINGER_TOTAL_MS and LINGER_BYTES, giving up after LINGER_IDLE_MS of
+ * silence. */
+#define LINGER_TOTAL_MS 5000
+#define LINGER_IDLE_MS 1000
+#define LINGER_BYTES (64ull << 20)
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void linger_close(struct gw_conn *c)
+{
+	int64_t end = mono_ms() + LINGER_TOTAL_MS;
+	uint64_t got = 0;
+	char buf[16384];
+
+	if (c->fd < 0)
+		return;
+	if (c->ssl) {
+		(void)SSL_shutdown(c->ssl);   /* our close_notify, after the answer */
+		ERR_clear_error();
+		SSL_set_quiet_shutdown(c->ssl, 1);  /* gw_conn_free: nothing more to send */
+	}
+	if (shutdown(c->fd, SHUT_WR) < 0)
+		return;
+	while (got < LINGER_BYTES) {
+		struct pollfd pf = {.fd = c->fd, .events = POLLIN};
+		int64_t left = end - mono_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&pf, 1, (int)(left < LINGER_IDLE_MS ? left : LINGER_IDLE_MS)) <= 0)
+			break;
+		n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			break;
+		if (n > 0)
+			got += (uint64_t)n;
+	}
+}
 
 static void finish_conn(struct gw_server *s, struct gw_conn *c)
 {
@@ -78,11 +132,22 @@ void gw_worker_serve(struct gw_server *s, struct gw_conn *c, struct gw_http_req 
 		} else {
 			r = gw_http_head_parse(req, c->rbuf + start, end - start, s->cfg->max_header_bytes);
 		}
+		if (c->s3 && r == 0 && (x.head = malloc(end - start + 1))) {
+			memcpy(x.head, c->rbuf + start, end - start);
+			x.head[end - start] = 0;
+			x.headlen = end - start;
+		}
 		memmove(c->rbuf, c->rbuf + end, c->rlen - end);
 		c->rlen -= end;
 		if (r) {
+			if (x.head) {
+				OPENSSL_cleanse(x.head, x.headlen);
+				free(x.head);
+				x.head = NULL;
+			}
 			refuse_head(&x);
 			gw_metrics_request(x.route, x.status);
+			linger_close(c);   /* its body, if any, is unread */
 			break;
 		}
 		gw_metrics_gauge(GW_G_ACTIVE_REQUESTS, 1);
@@ -98,6 +163,10 @@ void gw_worker_serve(struct gw_server *s, struct gw_conn *c, struct gw_http_req 
 		if (!x.aborted)
 			(void)gw_reply_flush(&x);
 		gw_auth_wipe(&x);
+		if (x.head) {
+			OPENSSL_cleanse(x.head, x.headlen);
+			free(x.head);
+		}
 		OPENSSL_cleanse(req->authorization, sizeof(req->authorization));
 		OPENSSL_cleanse(req->pin, sizeof(req->pin));
 		OPENSSL_cleanse(req->cookie, sizeof(req->cookie));
@@ -107,8 +176,11 @@ void gw_worker_serve(struct gw_server *s, struct gw_conn *c, struct gw_http_req 
 		c->nrequests++;
 		log_debug("%s %s %s -> %d%s", c->peer, gw_method_name(req->method), req->path,
 			x.status, x.aborted ? " (cut)" : "");
-		if (x.aborted || x.close_after || !x.body_done)
+		if (x.aborted || x.close_after || !x.body_done) {
+			if (!x.aborted && !x.body_done)
+				linger_close(c);
 			break;
+		}
 	}
 	finish_conn(s, c);
 }

@@ -91,7 +91,7 @@ for b in vaultd vaultctl; do
 	[ -x "$pkg/usr/sbin/$b" ] || [ -x "$pkg/usr/bin/$b" ] || die "$b was not installed by meson"
 done
 if [ -x "$pkg/usr/sbin/vaultnet" ]; then
-	units="$units vaultnet.service vaultnet-verify.timer"
+	units="$units vaultnet.service vaultnet-verify.timer vaultnet-query.socket"
 	extra="${extra}vaultnet (the private-endpoint namespace and firewall), "
 else
 	echo "build.sh: NOTE: vaultnet not built: the image has no private endpoint (no vg-pe namespace)"
@@ -101,6 +101,10 @@ if [ -x "$pkg/usr/sbin/vaultgw" ]; then
 	extra="${extra}vaultgw (the TLS gateway), "
 else
 	echo "build.sh: NOTE: vaultgw not built: the image has no TLS gateway"
+fi
+# vaultsync runs in the gateway's namespace (its egress rule): only with vaultnet.
+if [ -x "$pkg/usr/bin/vaultsync" ] && [ -x "$pkg/usr/sbin/vaultnet" ]; then
+	units="$units vaultsync.service"
 fi
 
 # The first Owner comes from a token hash in the seed: vaultctl must be able
@@ -117,6 +121,7 @@ for u in $units; do
 	install -m 0644 "$here/units/$u" "$pkg/lib/systemd/system/$u"
 	case "$u" in
 	*.timer) install -m 0644 "$here/units/${u%.timer}.service" "$pkg/lib/systemd/system/" ;;
+	*.socket) install -m 0644 "$here/units/${u%.socket}@.service" "$pkg/lib/systemd/system/" ;;
 	esac
 done
 install -m 0755 "$here/files/firstboot" "$here/files/bootstrap" "$here/files/banner" "$here/files/datadisk" \
@@ -147,7 +152,7 @@ shlibs=$(cd "$work/shlibs" && dpkg-shlibdeps -O --warnings=0 $bins | sed -n 's/^
 sed -e "s/@VERSION@/$version/" -e "s/@SHLIBS@/$shlibs/" -e "s/@EXTRA@/$extra/" \
 	"$here/deb/control.in" > "$pkg/DEBIAN/control"
 for s in postinst prerm postrm; do
-	sed "s/@UNITS@/$units/" "$here/deb/$s" > "$pkg/DEBIAN/$s"
+	sed -e "s/@UNITS@/$units/" -e "s/@VERSION@/$version/" "$here/deb/$s" > "$pkg/DEBIAN/$s"
 	chmod 0755 "$pkg/DEBIAN/$s"
 done
 deb=$out/vaultgate_${version}_amd64.deb
@@ -248,7 +253,7 @@ grep -q '^vaultgate:.*vaultd' "$root/etc/group" || die "vaultd is not in group v
 step "systemd-analyze security (offline, on the rootfs)"
 : > "$out/security.txt"
 for u in $units; do
-	case "$u" in *.timer) u=${u%.timer}.service ;; esac
+	case "$u" in *.timer) u=${u%.timer}.service ;; *.socket) continue ;; esac
 	systemd-analyze security --offline=true --root="$root" "$u" > "$work/sec.txt" 2>&1 ||
 		{ cat "$work/sec.txt" >&2; die "systemd-analyze security $u failed"; }
 	{ echo "### $u"; cat "$work/sec.txt"; echo; } >> "$out/security.txt"

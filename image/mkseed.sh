@@ -6,19 +6,23 @@
 #       [--data-gateway 10.0.2.2] --allow 10.0.2.2/32 [--allow CIDR ...] \
 #       --ssh-key ~/.ssh/id_ed25519.pub --owner-token-file owner.token \
 #       [--hostname vault1] [--tls-san NAME|IP ...] [--mgmt-ip CIDR --mgmt-gateway IP] \
-#       [--restic-vault NAME] [--instance-id ID] [--ssh-allow CIDR ...] [--data-disk /dev/vdb]
+#       [--restic-vault NAME] [--instance-id ID] [--ssh-allow CIDR ...] [--data-disk /dev/vdb] \
+#       [--ceph-mon IP[:PORT] ... --ceph-network CIDR ... --ceph-pool POOL \
+#        --ceph-client NAME --ceph-keyring FILE]
 #
 # --owner-token-file holds the first Owner's token: only its SHA-256 goes
 # into the seed (--owner-token-sha256 HEX gives the hash directly). The
+# --ceph-* options put the blobs on a RADOS pool (image/README.md, "Ceph");
+# the keyring FILE (client.NAME's) goes onto the seed as ceph.keyring. The
 # format is described in the root README ("VM image: the seed").
 set -euo pipefail
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "mkseed.sh: $*" >&2; exit 1; }
 
 out="" data_ip="" data_prefix="" data_gw="" hostname="" owner_sha="" mgmt_ip="" mgmt_gw=""
-restic_vault="" instance_id="" data_disk=""
-allow=() keys=() sans=() ssh_allow=()
+restic_vault="" instance_id="" data_disk="" ceph_pool="" ceph_client="" ceph_keyring=""
+allow=() keys=() sans=() ssh_allow=() ceph_mons=() ceph_nets=()
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || usage
 	case "$1" in
@@ -38,12 +42,21 @@ while [ $# -gt 0 ]; do
 	--restic-vault) restic_vault=$2 ;;
 	--data-disk) data_disk=$2 ;;
 	--instance-id) instance_id=$2 ;;
+	--ceph-mon) ceph_mons+=("$2") ;;
+	--ceph-network) ceph_nets+=("$2") ;;
+	--ceph-pool) ceph_pool=$2 ;;
+	--ceph-client) ceph_client=$2 ;;
+	--ceph-keyring) [ -r "$2" ] || die "$2: cannot read"; ceph_keyring=$2 ;;
 	*) usage ;;
 	esac
 	shift 2
 done
 [ -n "$out" ] && [ -n "$data_ip" ] && [ -n "$data_prefix" ] && [ "${#allow[@]}" -gt 0 ] &&
 	[ "${#keys[@]}" -gt 0 ] && [ -n "$owner_sha" ] || usage
+[ -z "$ceph_pool$ceph_client$ceph_keyring" ] && [ "${#ceph_mons[@]}" = 0 ] && [ "${#ceph_nets[@]}" = 0 ] ||
+	{ [ -n "$ceph_pool" ] && [ -n "$ceph_client" ] && [ -n "$ceph_keyring" ] && [ "${#ceph_mons[@]}" -gt 0 ] &&
+		[ "${#ceph_nets[@]}" -gt 0 ]; } ||
+	die "a Ceph cluster needs --ceph-mon, --ceph-network, --ceph-pool, --ceph-client and --ceph-keyring"
 command -v genisoimage >/dev/null || die "genisoimage is missing (apt-get install genisoimage)"
 
 dir=$(mktemp -d)
@@ -76,7 +89,22 @@ trap 'rm -rf "$dir"' EXIT
 		echo "  ssh_allow:"
 		for s in "${ssh_allow[@]}"; do echo "    - $s"; done
 	fi
+	if [ -n "$ceph_pool" ]; then
+		echo "  ceph:"
+		echo "    mon_host:"
+		for m in "${ceph_mons[@]}"; do echo "      - $m"; done
+		echo "    public_network:"
+		for n in "${ceph_nets[@]}"; do echo "      - $n"; done
+		echo "    pool: $ceph_pool"
+		echo "    client: $ceph_client"
+		echo "    keyring: ceph.keyring"
+	fi
 } > "$dir/user-data"
-genisoimage -quiet -output "$out.tmp" -volid CIDATA -joliet -rock "$dir/user-data" "$dir/meta-data"
+files=("$dir/user-data" "$dir/meta-data")
+if [ -n "$ceph_keyring" ]; then
+	(umask 077 && cat "$ceph_keyring" > "$dir/ceph.keyring")
+	files+=("$dir/ceph.keyring")
+fi
+genisoimage -quiet -output "$out.tmp" -volid CIDATA -joliet -rock "${files[@]}"
 mv "$out.tmp" "$out"
 echo "$out: NoCloud seed (CIDATA) for $data_ip/$data_prefix"

@@ -258,14 +258,27 @@ static int k_routes(struct perr *e, struct vn_config *c, char *v)
 	return each_elem(e, v, route_elem, c);
 }
 
-static int k_port(struct perr *e, struct vn_config *c, char *v)
+static int port_elem(struct perr *e, struct vn_config *c, char *v)
 {
 	uint64_t n;
 
 	if (vg_parse_u64(v, 1, 65535, &n))
 		return bad(e, "\"%s\": not a port number (1-65535)", v);
-	c->port = (uint16_t)n;
+	for (size_t i = 0; i < c->nports; i++)
+		if (c->ports[i] == n)
+			return bad(e, "port %s is given twice", v);
+	if (c->nports == VN_PORTS_MAX)
+		return bad(e, "more than %d ports", VN_PORTS_MAX);
+	c->ports[c->nports++] = (uint16_t)n;
+	c->port = c->ports[0];
 	return 0;
+}
+
+/* port = 443 or a list, port = 443, 9000 (the gateway's listeners). */
+static int k_port(struct perr *e, struct vn_config *c, char *v)
+{
+	c->nports = 0;
+	return each_elem(e, v, port_elem, c);
 }
 
 static int allow_elem(struct perr *e, struct vn_config *c, char *v, int family)
@@ -642,6 +655,8 @@ int vn_config_parse(const char *name, const char *text, size_t len,
 	if (!(c = calloc(1, sizeof(*c))))
 		return -ENOMEM;
 	c->port = VN_DEFAULT_PORT;
+	c->ports[0] = VN_DEFAULT_PORT;
+	c->nports = 1;
 	c->conn_rate = (struct vn_rate){VN_DEFAULT_CONN_RATE, 1};
 	c->conn_burst = VN_DEFAULT_CONN_BURST;
 	c->icmp_rate = (struct vn_rate){VN_DEFAULT_ICMP_RATE, 1};
@@ -884,7 +899,11 @@ char *vn_config_canonical(const struct vn_config *c)
 		}
 		vg_wr_printf(&w, "\n");
 	}
-	vg_wr_printf(&w, "port = %u\n", c->port);
+	/* port is the first of ports (kept apart for the one-port configurations) */
+	vg_wr_printf(&w, "port = %u", c->port);
+	for (size_t i = 1; i < c->nports; i++)
+		vg_wr_printf(&w, ", %u", c->ports[i]);
+	vg_wr_printf(&w, "\n");
 	put_prefixes(&w, "allow_v4", c->allow4, c->nallow4);
 	put_prefixes(&w, "allow_v6", c->allow6, c->nallow6);
 	vn_rate_fmt(&c->conn_rate, s, sizeof(s));

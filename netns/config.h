@@ -22,6 +22,7 @@
 #define VN_NETNS_NAME_MAX 64
 #define VN_ALLOW_MAX 256
 #define VN_ROUTES_MAX 32
+#define VN_PORTS_MAX 8
 #define VN_SOCKET_MAX 107
 #define VN_ERR_MAX 512
 
@@ -70,7 +71,9 @@ struct vn_config {
 	struct vn_addr gateway, gateway6;
 	size_t nroutes;
 	struct vn_route routes[VN_ROUTES_MAX];
-	uint16_t port;
+	uint16_t port;                          /* the first of ports */
+	size_t nports;                          /* port = 443, 9000 (issue 16: S3) */
+	uint16_t ports[VN_PORTS_MAX];
 	size_t nallow4, nallow6;                /* as written */
 	struct vn_prefix allow4[VN_ALLOW_MAX];
 	struct vn_prefix allow6[VN_ALLOW_MAX];

@@ -172,6 +172,14 @@ json_t *vn_export_json(const struct vn_config *c, const struct vn_ruleset *rs, c
 	json_object_set_new(root, "expected_ruleset_sha256", json_string(wdig));
 	json_object_set_new(root, "in_sync", json_boolean(drift == 0));
 	{
+		json_t *ports = json_array();
+
+		json_array_append_new(ports, json_integer(c->port));
+		for (size_t i = 1; i < c->nports; i++)
+			json_array_append_new(ports, json_integer(c->ports[i]));
+		json_object_set_new(root, "ports", ports);
+	}
+	{
 		json_t *eg = json_array();
 
 		for (size_t i = 0; i < c->negress; i++) {

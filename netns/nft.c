@@ -257,7 +257,7 @@ static struct nftnl_rule *rule_build(const struct vn_ruleset *rs, const struct v
 		break;
 	}
 	case VN_R_GATEWAY: {
-		uint16_t port = htons(rs->port);
+		uint16_t port = htons(ru->port);
 		struct nftnl_expr *e;
 
 		add_meta_eq8(r, NFT_META_NFPROTO, nfproto);
@@ -278,7 +278,7 @@ static struct nftnl_rule *rule_build(const struct vn_ruleset *rs, const struct v
 		break;
 	}
 	case VN_R_METER_FULL: {
-		uint16_t port = htons(rs->port);
+		uint16_t port = htons(ru->port);
 
 		add_meta_eq8(r, NFT_META_NFPROTO, nfproto);
 		add_meta_eq8(r, NFT_META_L4PROTO, IPPROTO_TCP);

@@ -814,8 +814,12 @@ static bool flow_admitted(const struct vn_config *c, const struct ct_flow *f)
 		return true;        /* opened by the namespace, to an egress destination */
 	if (!dst_is_us(c, &f->dst) || !allowed_src(c, &f->src))
 		return false;
-	if (f->proto == IPPROTO_TCP)
+	if (f->proto == IPPROTO_TCP) {
+		for (size_t i = 1; i < c->nports; i++)
+			if (f->dport == c->ports[i])
+				return true;
 		return f->dport == c->port;
+	}
 	if (f->proto == IPPROTO_ICMP)
 		return f->icmp_type == 8;
 	if (f->proto == IPPROTO_ICMPV6)

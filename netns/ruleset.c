@@ -128,7 +128,7 @@ static uint32_t ranges_count(const struct vn_set *s, uint32_t cap)
 	return total < cap ? (uint32_t)total : cap;
 }
 
-static int add_family(struct vn_ruleset *rs, uint8_t family)
+static int add_family_port(struct vn_ruleset *rs, uint8_t family, uint16_t port)
 {
 	bool v4 = family == AF_INET;
 	const char *ip = v4 ? "ip" : "ip6", *allow = v4 ? "allow_v4" : "allow_v6";
@@ -139,14 +139,15 @@ static int add_family(struct vn_ruleset *rs, uint8_t family)
 
 	snprintf(comment, sizeof(comment),
 		 "gateway: new connections to tcp/%u from %s, at most %u/%s per source",
-		 rs->port, allow, rs->conn_rate.count, unit_name(rs->conn_rate.unit));
+		 port, allow, rs->conn_rate.count, unit_name(rs->conn_rate.unit));
 	r = add(rs, VN_CH_INPUT, VN_R_GATEWAY, VN_ACCEPT, comment,
 		"tcp dport %u %s saddr @%s ct state new add @%s { %s saddr timeout 1m limit rate %u/%s burst %u packets } counter accept",
-		rs->port, ip, allow, meter, ip, rs->conn_rate.count, unit_name(rs->conn_rate.unit),
+		port, ip, allow, meter, ip, rs->conn_rate.count, unit_name(rs->conn_rate.unit),
 		rs->conn_burst);
 	if (r)
 		return r;
 	last(rs)->family = family;
+	last(rs)->port = port;
 	/* A full meter cannot take a new source: the rule above does not
 	 * match it. A source that is in the meter is over its own rate and
 	 * falls through to the drop; one that is not is let in without a
@@ -158,10 +159,23 @@ static int add_family(struct vn_ruleset *rs, uint8_t family)
 		 meter, ms ? ms->size : 0, allow);
 	r = add(rs, VN_CH_INPUT, VN_R_METER_FULL, VN_ACCEPT, comment,
 		"tcp dport %u %s saddr @%s ct state new %s saddr != @%s counter accept",
-		rs->port, ip, allow, ip, meter);
+		port, ip, allow, ip, meter);
 	if (r)
 		return r;
 	last(rs)->family = family;
+	last(rs)->port = port;
+	return 0;
+}
+
+/* The accept rules for each port of the gateway (443; and the S3
+ * listener's, issue 16), in the order the configuration gives them. */
+static int add_family(struct vn_ruleset *rs, uint8_t family)
+{
+	int r;
+
+	for (size_t i = 0; i < rs->nports; i++)
+		if ((r = add_family_port(rs, family, rs->ports[i])))
+			return r;
 	return 0;
 }
 
@@ -316,6 +330,9 @@ int vn_ruleset_build(const struct vn_config *c, struct vn_ruleset **out)
 	if (!(rs = calloc(1, sizeof(*rs))))
 		return -ENOMEM;
 	rs->port = c->port;
+	rs->nports = c->nports ? c->nports : 1;
+	memcpy(rs->ports, c->ports, rs->nports * sizeof(rs->ports[0]));
+	rs->ports[0] = c->port;
 	rs->nflog_group = c->nflog_group;
 	rs->conn_rate = c->conn_rate;
 	rs->conn_burst = c->conn_burst;
@@ -504,7 +521,7 @@ int vn_ruleset_explain(const struct vn_ruleset *rs, const struct vn_addr *src, i
 				return (int)i;
 			break;
 		case VN_R_GATEWAY:
-			if (proto == IPPROTO_TCP && r->family == src->family && port == rs->port && s &&
+			if (proto == IPPROTO_TCP && r->family == src->family && port == r->port && s &&
 			    vn_ranges_lookup(s->ranges, s->nranges, src))
 				return (int)i;
 			break;

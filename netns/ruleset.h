@@ -53,6 +53,7 @@ struct vn_rule {
 	enum vn_verdict verdict;
 	uint8_t family;         /* AF_INET/AF_INET6 for family-specific rules, else 0 */
 	uint8_t icmp_type;      /* VN_R_ND, VN_R_ECHO */
+	uint16_t port;          /* VN_R_GATEWAY, VN_R_METER_FULL: the port it admits */
 	struct vn_egress egress; /* VN_R_EGRESS */
 	char comment[VN_COMMENT_MAX];
 	char text[VN_RULE_TEXT_MAX];  /* nft syntax, without counter values or comment */
@@ -70,6 +71,8 @@ struct vn_set {
 
 struct vn_ruleset {
 	uint16_t port;
+	size_t nports;
+	uint16_t ports[VN_PORTS_MAX];
 	uint16_t nflog_group;
 	struct vn_rate conn_rate;
 	uint32_t conn_burst;

@@ -69,6 +69,8 @@ static void usage(FILE *f)
 		"       (show, verify, explain, export: FILE defaults to " VN_DEFAULT_CONFIG ")\n"
 		"       vaultnet watch   --config FILE [--vaultd-socket PATH] [--interval SECONDS]\n"
 		"       vaultnet exec    --config FILE -- COMMAND [ARG...]\n"
+		"       vaultnet serve   [--config FILE]   one request on stdin (show | verify | export |\n"
+		"                        explain SOURCE [PORT|ping]), its output, \"vaultnet-exit N\"\n"
 		"exit status: 0 done, 1 failed or drift, 2 usage or configuration error\n");
 }
 
@@ -133,6 +135,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	}
 	/* The commands that only look default to the appliance's file. */
 	if (!o->config && (strcmp(o->cmd, "show") == 0 || strcmp(o->cmd, "verify") == 0 ||
+			   strcmp(o->cmd, "serve") == 0 ||
 			   strcmp(o->cmd, "explain") == 0 || strcmp(o->cmd, "export") == 0))
 		o->config = VN_DEFAULT_CONFIG;
 	if (!o->config) {
@@ -362,7 +365,10 @@ static int cmd_show(struct ctx *x)
 		vn_prefix_fmt(&x->cfg->address6, a, sizeof(a));
 		printf(", %s", a);
 	}
-	printf("\n# service: tcp/%u, config sha256 %s\n", x->cfg->port, x->cdigest);
+	printf("\n# service: tcp/%u", x->cfg->port);
+	for (size_t i = 1; i < x->cfg->nports; i++)
+		printf(",%u", x->cfg->ports[i]);
+	printf(", config sha256 %s\n", x->cdigest);
 	if (!st.netns)
 		return 1;
 	if ((r = read_live(x, &have)))
@@ -844,6 +850,58 @@ static int lock_ns(const char *netns, const char *cmd, const char *suffix, int *
 	return 1;
 }
 
+/* serve: the read-only commands for vaultd (the console's firewall page,
+ * vault/firewall.h), one request per run: a line on stdin, "show",
+ * "verify", "export" or "explain SOURCE [PORT|ping]", nothing else (no
+ * options, no other command: serve cannot change anything). The answer is
+ * the command's output (errors too: stderr goes to stdout), then a line
+ * "vaultnet-exit N". stdin and stdout are a pipe from vaultd, or the
+ * connection of a socket-activated unit (image/units/vaultnet-query*). */
+static bool serving;
+
+static int serve_request(struct opts *o)
+{
+	static char line[256];
+	static char *words[4];
+	int n = 0;
+	char *save = NULL;
+
+	if (!fgets(line, sizeof(line), stdin) || !strchr(line, '\n')) {
+		printf("serve: expected one request line\n");
+		return EXIT_USAGE;
+	}
+	line[strcspn(line, "\r\n")] = 0;
+	for (char *w = strtok_r(line, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		if (n == 4) {
+			printf("serve: too many words\n");
+			return EXIT_USAGE;
+		}
+		words[n++] = w;
+	}
+	if (n == 0 || (strcmp(words[0], "explain") == 0 ? n < 2 || n > 3 :
+		       (strcmp(words[0], "show") && strcmp(words[0], "verify") &&
+			strcmp(words[0], "export")) || n != 1) || words[n - 1][0] == '-') {
+		printf("serve: expected show, verify, export or explain SOURCE [PORT|ping]\n");
+		return EXIT_USAGE;
+	}
+	o->cmd = words[0];
+	o->json = strcmp(words[0], "export") == 0;
+	o->vaultd_socket = NULL;
+	o->argv = words + 1;
+	o->argc = n - 1;
+	return 0;
+}
+
+static int finish(int r)
+{
+	if (serving) {
+		fflush(stderr);
+		printf("vaultnet-exit %d\n", r);
+		fflush(stdout);
+	}
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	/* lock: the commands that change a namespace (or, for watch, consume
@@ -865,20 +923,35 @@ int main(int argc, char **argv)
 	log_init("vaultnet", false, 0);
 	if ((r = parse_args(argc, argv, &o)))
 		return r;
+	if (strcmp(o.cmd, "serve") == 0) {
+		if (o.argc || o.json || o.to || o.force || o.check || o.vaultd_socket) {
+			log_warnx("serve: takes --config only; the request comes on stdin");
+			return EXIT_USAGE;
+		}
+		serving = true;
+		setvbuf(stdout, NULL, _IOLBF, 1 << 16);
+		dup2(STDOUT_FILENO, STDERR_FILENO);
+		if ((r = serve_request(&o)))
+			return finish(r);
+	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(o.cmd, cmds[i].name) != 0)
 			continue;
 		int lfd = -1;
+		if (serving && cmds[i].lock)
+			break;
 		if ((r = ctx_load(&x, &o)))
-			return r;
+			return finish(r);
 		if (cmds[i].lock && (r = lock_ns(x.cfg->netns, cmds[i].name, cmds[i].lock, &lfd))) {
 			ctx_free(&x);
-			return r;
+			return finish(r);
 		}
+		fflush(stdout);
 		r = cmds[i].fn(&x);
+		fflush(stdout);
 		vg_lock_release(lfd);
 		ctx_free(&x);
-		return r;
+		return finish(r);
 	}
 	log_warnx("unknown command \"%s\"", o.cmd);
 	usage(stderr);

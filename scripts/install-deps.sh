@@ -16,7 +16,7 @@ pkgs=(
 	node-llhttp curl restic rclone nginx softhsm2 opensc nmap procps psmisc xxd
 	python3 libclang-rt-14-dev testssl.sh conntrack
 	iputils-ping jq man-db python3-jsonschema python3-yaml
-	libp11-kit-dev chromium python3-websockets
+	libp11-kit-dev chromium python3-websockets systemd
 	ceph-mon ceph-osd librados-dev
 	libexpat1-dev radosgw awscli python3-boto3 python3-pytest s3cmd
 )

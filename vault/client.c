@@ -22,6 +22,7 @@ struct vgc {
 	uint64_t credit;
 	int up_failed;          /* a RESP error arrived mid-upload */
 	int up_status;
+	uint64_t up_offset;     /* OBJECT_PUT resumed: bytes the server already has */
 	char err[1100];
 };
 
@@ -199,6 +200,12 @@ struct vg_wr *vgc_req(struct vgc *c, uint32_t op)
 		vg_msgb_str(&c->wr, VG_TAG_GRANT, c->auth.grant);
 	if (c->auth.pin)
 		vg_msgb_str(&c->wr, VG_TAG_PIN, c->auth.pin);
+	if (c->auth.s3_cred) {
+		vg_msgb_str(&c->wr, VG_TAG_S3_CRED, c->auth.s3_cred);
+		vg_msgb_str(&c->wr, VG_TAG_S3_DATE, c->auth.s3_date);
+		vg_msgb_str(&c->wr, VG_TAG_S3_SIG, c->auth.s3_sig);
+		vg_msgb_bytes(&c->wr, VG_TAG_S3_CANON, c->auth.s3_canon, (uint32_t)c->auth.s3_canon_len);
+	}
 	return &c->wr;
 }
 
@@ -239,7 +246,7 @@ static int send_req(struct vgc *c)
 	int r = vg_send_frame(c->fd, &c->wr);
 
 	if (r && c->wr.refused)
-		snprintf(c->err, sizeof(c->err), "%s is longer than %u bytes",
+		snprintf(c->err, sizeof(c->err), "invalid %s: longer than %u bytes",
 			vg_tag_name(c->wr.refused), vg_tag_max(c->wr.refused));
 	return r;
 }
@@ -281,6 +288,7 @@ int vgc_upload_begin(struct vgc *c)
 	c->credit = 0;
 	c->up_failed = 0;
 	c->up_status = 0;
+	c->up_offset = 0;
 	if ((r = send_req(c)) || (r = recv_cur(c, &m)))
 		return r;
 	if (m.type == VG_F_RESP) {
@@ -291,7 +299,13 @@ int vgc_upload_begin(struct vgc *c)
 	if (m.type != VG_F_WINDOW || vg_msg_u32(&m, VG_TAG_CREDIT, &credit))
 		return VG_EPROTO;
 	c->credit = credit;
+	(void)vg_msg_u64(&m, VG_TAG_OFFSET, &c->up_offset);
 	return 0;
+}
+
+uint64_t vgc_upload_offset(const struct vgc *c)
+{
+	return c->up_offset;
 }
 
 /* Waits for more credit; a RESP here is the server's error. */

@@ -24,6 +24,10 @@ struct vgc_auth {
 	const char *peer;       /* network source, for audit */
 	const char *grant;      /* an MUA grant id presented with every request */
 	const char *pin;        /* a security PIN presented with every request */
+	/* S3 (issue 16): a SigV4 signature, checked by vaultd (s3auth.h) */
+	const char *s3_cred, *s3_date, *s3_sig;
+	const char *s3_canon;
+	size_t s3_canon_len;
 };
 
 int vgc_connect(const char *path, struct vgc **out);
@@ -52,6 +56,9 @@ int vgc_stream_next(struct vgc *c, struct vg_msg *m);
  * request, waits for credit), upload_write (any size; blocks for credit),
  * upload_end (END, then the RESP into *m). abort sends END with ABORT. */
 int vgc_upload_begin(struct vgc *c);
+/* After upload_begin: the bytes the server already holds (a resumed
+ * OBJECT_PUT, VG_PUT_RESUMABLE); send the body from there. 0 otherwise. */
+uint64_t vgc_upload_offset(const struct vgc *c);
 int vgc_upload_write(struct vgc *c, const void *p, size_t n);
 int vgc_upload_end(struct vgc *c, int abort, struct vg_msg *m);
 

@@ -507,6 +507,7 @@ void vcore_close(struct vcore *c)
 {
 	if (!c)
 		return;
+	vcore_upload_unpark_all(c);
 	vcore_keyring_close(c);
 	vcore_ckpt_free(c);
 	vs_close(c->store);
@@ -585,10 +586,8 @@ static int vault_list_cb(void *arg, const MDB_val *k, const MDB_val *v)
 	char name[VG_VAULT_NAME_MAX + 1];
 	int r;
 
-	if (k->mv_size > VG_VAULT_NAME_MAX)
-		return VG_EINTEGRITY;
-	memcpy(name, k->mv_data, k->mv_size);
-	name[k->mv_size] = 0;
+	if ((r = vdb_key_name(k, 0, VG_VAULT_NAME_MAX, name)))
+		return r;
 	if ((r = vr_vault_dec(v->mv_data, v->mv_size, &rec)))
 		return r;
 	return l->cb(l->arg, name, &rec);
@@ -598,14 +597,7 @@ int vcore_vault_list(struct vcore *c,
 	int (*cb)(void *arg, const char *name, const struct vr_vault *v), void *arg)
 {
 	struct vault_list l = {cb, arg};
-	MDB_txn *txn;
-	int r;
-
-	if ((r = vdb_begin(c->db, false, &txn)))
-		return r;
-	r = vdb_each(c->db, txn, VDB_VAULTS, "", 0, vault_list_cb, &l);
-	vdb_abort(txn);
-	return r;
+	return vdb_each_ro(c->db, VDB_VAULTS, "", 0, vault_list_cb, &l);
 }
 
 int vcore_item_create(struct vcore *c, const struct vcaller *who, const char *vault,
@@ -620,7 +612,7 @@ int vcore_item_create(struct vcore *c, const struct vcaller *who, const char *va
 
 	if ((r = vg_name_check(item, VG_ITEM_NAME_MAX)))
 		return r;
-	if (strcmp(kind, "files") != 0 && strcmp(kind, "restic") != 0)
+	if (strcmp(kind, "files") != 0 && strcmp(kind, "restic") != 0 && strcmp(kind, "s3") != 0)
 		return VG_EINVAL;
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
@@ -733,10 +725,8 @@ static int item_list_cb(void *arg, const MDB_val *k, const MDB_val *v)
 	char name[VG_ITEM_NAME_MAX + 1];
 	int r;
 
-	if (k->mv_size - 8 > VG_ITEM_NAME_MAX)
-		return VG_EINTEGRITY;
-	memcpy(name, (uint8_t *)k->mv_data + 8, k->mv_size - 8);
-	name[k->mv_size - 8] = 0;
+	if ((r = vdb_key_name(k, 8, VG_ITEM_NAME_MAX, name)))
+		return r;
 	if ((r = vr_item_dec(v->mv_data, v->mv_size, &it)))
 		return r;
 	return l->cb(l->arg, name, &it);
@@ -876,12 +866,8 @@ static int each_object(struct vcore *c, MDB_txn *txn, uint64_t pid,
 	     r = vdb_seek_prefix(cur, prefix, 8, &k, &v, false)) {
 		struct vr_object o;
 		char name[VG_OBJECT_NAME_MAX + 1];
-		if (k.mv_size - 8 > VG_OBJECT_NAME_MAX) {
-			r = VG_EINTEGRITY;
+		if ((r = vdb_key_name(&k, 8, VG_OBJECT_NAME_MAX, name)))
 			break;
-		}
-		memcpy(name, (uint8_t *)k.mv_data + 8, k.mv_size - 8);
-		name[k.mv_size - 8] = 0;
 		if ((r = vr_object_dec(v.mv_data, v.mv_size, &o)) || (r = cb(arg, name, &o, cur)))
 			break;
 	}
@@ -1499,6 +1485,105 @@ void vcore_upload_free(struct vcore_upload *u)
 		return;
 	vs_writer_free(u->w, 0);  /* unlinks an unfinished or uncommitted blob */
 	free(u);
+}
+
+/* ---- parked (resumable) uploads ---------------------------------------------- */
+
+static pthread_mutex_t park_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct parked {
+	struct vcore_upload *u;
+	time_t at;
+} parked[VCORE_PARK_MAX];
+
+uint64_t vcore_upload_size(const struct vcore_upload *u)
+{
+	return vs_writer_size(u->w);
+}
+
+int vcore_upload_park(struct vcore_upload *u)
+{
+	struct vcore_upload *drop = NULL;
+	size_t i, slot = VCORE_PARK_MAX, oldest = 0;
+	time_t now = time(NULL);
+
+	if (!u || u->repo || u->repair || !u->have_sha || u->want_size == UINT64_MAX ||
+	    vs_writer_size(u->w) == 0)
+		return VG_EINVAL;
+	pthread_mutex_lock(&park_lock);
+	for (i = 0; i < VCORE_PARK_MAX; i++) {
+		if (!parked[i].u) {
+			if (slot == VCORE_PARK_MAX)
+				slot = i;
+		} else if (parked[i].at < parked[oldest].at || !parked[oldest].u) {
+			oldest = i;
+		}
+	}
+	if (slot == VCORE_PARK_MAX) {
+		drop = parked[oldest].u;
+		slot = oldest;
+	}
+	parked[slot].u = u;
+	parked[slot].at = now;
+	pthread_mutex_unlock(&park_lock);
+	vcore_upload_free(drop);
+	return 0;
+}
+
+int vcore_upload_unpark(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, uint64_t pid, const char *object, const uint8_t *want_sha,
+	uint64_t want_size, struct vcore_upload **out)
+{
+	struct vcore_upload *u = NULL, *stale[VCORE_PARK_MAX];
+	size_t nstale = 0;
+	time_t now = time(NULL);
+
+	*out = NULL;
+	if (!want_sha || want_size == UINT64_MAX)
+		return VG_ENOTFOUND;
+	pthread_mutex_lock(&park_lock);
+	for (size_t i = 0; i < VCORE_PARK_MAX; i++) {
+		struct vcore_upload *p = parked[i].u;
+
+		if (!p)
+			continue;
+		if ((uint64_t)(now - parked[i].at) > VCORE_DETACHED_MAX_AGE) {
+			stale[nstale++] = p;
+			parked[i].u = NULL;
+			continue;
+		}
+		if (!u && p->c == c && p->point_id == pid && p->want_size == want_size &&
+		    p->who.root == who->root && strcmp(p->who.principal, who->principal) == 0 &&
+		    strcmp(p->vault, vault) == 0 && strcmp(p->item, item) == 0 &&
+		    strcmp(p->object, object) == 0 && memcmp(p->want_sha, want_sha, VC_HASH_LEN) == 0) {
+			u = p;
+			parked[i].u = NULL;
+		}
+	}
+	pthread_mutex_unlock(&park_lock);
+	for (size_t i = 0; i < nstale; i++)
+		vcore_upload_free(stale[i]);
+	if (!u)
+		return VG_ENOTFOUND;
+	u->who = *who;   /* this request's caller (same principal) */
+	*out = u;
+	return 0;
+}
+
+void vcore_upload_unpark_all(struct vcore *c)
+{
+	struct vcore_upload *drop[VCORE_PARK_MAX];
+	size_t n = 0;
+
+	pthread_mutex_lock(&park_lock);
+	for (size_t i = 0; i < VCORE_PARK_MAX; i++) {
+		if (parked[i].u && parked[i].u->c == c) {
+			drop[n++] = parked[i].u;
+			parked[i].u = NULL;
+		}
+	}
+	pthread_mutex_unlock(&park_lock);
+	for (size_t i = 0; i < n; i++)
+		vcore_upload_free(drop[i]);
 }
 
 /* ---- downloads ------------------------------------------------------------ */

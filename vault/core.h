@@ -217,6 +217,23 @@ const char *vcore_upload_why(const struct vcore_upload *u);
 int vcore_upload_write(struct vcore_upload *u, const void *p, size_t n);
 int vcore_upload_finish(struct vcore_upload *u, uint64_t *size, uint8_t sha[VC_HASH_LEN]);
 void vcore_upload_free(struct vcore_upload *u);
+/* Resumable uploads (issue 14, vaultsync): an upload with a declared size and
+ * SHA-256 that is cut because its client vanished can be parked instead of
+ * dropped (the blob written so far stays, with its running hash); the same
+ * principal takes it back for the same point, object, size and SHA-256 and
+ * goes on at vcore_upload_size(). At most VCORE_PARK_MAX are kept, each for
+ * VCORE_DETACHED_MAX_AGE at most (the oldest goes first); vaultd's exit drops
+ * them. The whole-object SHA-256 is still checked at finish. */
+#define VCORE_PARK_MAX 16
+/* 0 (u is consumed, parked) or an error (u untouched: free it). */
+int vcore_upload_park(struct vcore_upload *u);
+/* 0 and *out, or VG_ENOTFOUND (nothing parked for it). */
+int vcore_upload_unpark(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, uint64_t point, const char *object, const uint8_t *want_sha,
+	uint64_t want_size, struct vcore_upload **out);
+uint64_t vcore_upload_size(const struct vcore_upload *u);
+/* Drops every upload parked for c (vcore_close). */
+void vcore_upload_unpark_all(struct vcore *c);
 
 struct vcore_download;
 /* point 0: the restic container point, as for uploads. */

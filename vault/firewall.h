@@ -1,12 +1,19 @@
 /* firewall.h - the private endpoint's firewall, read for the console
- * (issue 18) by vaultnet's own code: vaultd runs the vaultnet helper
- * (`vaultnet show|verify|export --json|explain SOURCE [PORT|ping] --config
- * FILE`) and hands its output back (VG_OP_FIREWALL). The gateway runs no
- * nft code and sees the namespace only through this; vaultd, root in the
- * host namespace, is what may enter it. No shell: argv only, the source
- * and port checked against their grammar first, a fixed environment, a
- * 20 s deadline (the helper is killed by its pid after it), at most 4 MiB
- * of output. Unconfigured (no --vaultnet-config): VG_EBADSTATE. */
+ * (issue 18) by vaultnet's own code, `vaultnet serve`: one request line
+ * ("show", "verify", "export", "explain SOURCE [PORT|ping]") in, the
+ * command's output and "vaultnet-exit N" out (VG_OP_FIREWALL). The gateway
+ * runs no nft code. Two ways to reach the helper:
+ *   --vaultnet-socket PATH   the appliance: a socket-activated unit
+ *                            (image/units/vaultnet-query.socket) runs
+ *                            `vaultnet serve` as root per connection, since
+ *                            vaultd's own sandbox (no capabilities, no
+ *                            namespaces) could not read the table;
+ *   --vaultnet-config FILE   vaultd forks `vaultnet serve --config FILE`
+ *                            itself (a vaultd running as root; the tests).
+ * No shell, the source and port checked against their grammar first, a
+ * fixed environment, a 20 s deadline (a helper vaultd started is killed
+ * by its pid after it), at most 4 MiB of output. Neither configured:
+ * VG_EBADSTATE. */
 #ifndef VAULT_FIREWALL_H
 #define VAULT_FIREWALL_H
 
@@ -14,7 +21,7 @@
 
 /* From vaultd's --vaultnet-config FILE and --vaultnet PATH (default: the
  * vaultnet beside vaultd's own binary, else /usr/sbin/vaultnet). */
-void vfw_configure(const char *config, const char *binary);
+void vfw_configure(const char *config, const char *binary, const char *socket);
 
 #define VFW_OUT_MAX (4u << 20)
 

@@ -490,7 +490,25 @@ int h_object_list(struct conn *k, const struct vg_msg *m)
 
 /* Upload: see wire.h for the credit flow. */
 /* Upload: see wire.h for the credit flow. Consumes u. */
+static int upload_loop(struct conn *k, struct vcore_upload *u, const char *op, const char *target,
+	const struct upload_hooks *h, bool resumable, uint64_t offset);
+
 int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const char *target)
+{
+	return upload_loop(k, u, op, target, NULL, false, 0);
+}
+
+int stream_upload_hooked(struct conn *k, struct vcore_upload *u, const char *op,
+	const char *target, const struct upload_hooks *h)
+{
+	return upload_loop(k, u, op, target, h, false, 0);
+}
+
+/* resumable: a cut by a vanished client parks u (vcore_upload_park) instead
+ * of dropping it; offset > 0: u was taken back, the first WINDOW says where
+ * the client goes on. */
+static int upload_loop(struct conn *k, struct vcore_upload *u, const char *op, const char *target,
+	const struct upload_hooks *h, bool resumable, uint64_t offset)
 {
 	struct vg_msg in;
 	uint64_t credit = UP_WINDOW, consumed = 0, got;
@@ -499,10 +517,18 @@ int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const 
 
 	vg_msgb_begin(&k->out, VG_F_WINDOW, 0, k->reqid);
 	vg_msgb_u32(&k->out, VG_TAG_CREDIT, UP_WINDOW);
+	if (offset)
+		vg_msgb_u64(&k->out, VG_TAG_OFFSET, offset);
 	if ((r = vg_send_frame(k->fd, &k->out)))
 		goto out;
 	for (;;) {
 		if ((r = vg_recv_msg(k->fd, k->buf, &in))) {
+			if (resumable && !failed && vcore_upload_park(u) == 0) {
+				log_info("%s %s: the client vanished after %llu bytes; kept for a resume", op,
+					target, (unsigned long long)vcore_upload_size(u));
+				job_done(k, r, 0, "the client vanished mid-upload (kept for a resume)");
+				return r;
+			}
 			job_done(k, r, 0, "the client vanished mid-upload");
 			goto out;  /* the client vanished: the upload is dropped */
 		}
@@ -517,7 +543,8 @@ int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const 
 			goto out;
 		}
 		credit -= in.datalen;
-		if (!failed && !(r = vcore_upload_write(u, in.data, in.datalen)))
+		if (!failed && !(r = h && h->write ? h->write(h->arg, u, in.data, in.datalen) :
+					   vcore_upload_write(u, in.data, in.datalen)))
 			vrun_add(k->run, in.datalen);
 		if (!failed && r) {
 			const char *why = r == VG_ETOOBIG ? "the body is longer than its declared size" :
@@ -560,8 +587,15 @@ int stream_upload(struct conn *k, struct vcore_upload *u, const char *op, const 
 	}
 	{
 		struct vg_wr *w = resp_ok(k);
+		char why[400] = "";
 		vg_msgb_u64(w, VG_TAG_SIZE, got);
 		vg_msgb_bytes(w, VG_TAG_SHA256, sha, VC_HASH_LEN);
+		if (h && h->done && (r = h->done(h->arg, got, sha, w, why, sizeof(why)))) {
+			audit_refusal(k, op, target, r, *why ? why : NULL);
+			r = *why ? send_err(k, r, "%s", why) :
+				   send_err(k, r, "%s: %s", target, vg_strerror(r));
+			goto out;
+		}
 		r = vg_send_frame(k->fd, w);
 	}
 out:
@@ -593,6 +627,8 @@ int h_object_put(struct conn *k, const struct vg_msg *m)
 	const uint8_t *want = NULL;
 	uint32_t wantlen = 0;
 	uint64_t size = UINT64_MAX, limit;
+	uint32_t flags = 0;
+	bool resumable;
 	int r;
 
 	if ((r = get_args(m, A_VAULT | A_ITEM | A_POINT | A_OBJECT, &a)))
@@ -602,10 +638,22 @@ int h_object_put(struct conn *k, const struct vg_msg *m)
 	(void)vg_msg_u64(m, VG_TAG_SIZE, &size);
 	if (vg_msg_bytes(m, VG_TAG_SHA256, &want, &wantlen) == 0 && wantlen != VC_HASH_LEN)
 		return send_err(k, VG_EPROTO, "bad sha256 field");
+	(void)vg_msg_u32(m, VG_TAG_FLAGS, &flags);
+	if (flags & ~VG_PUT_RESUMABLE)
+		return send_err(k, VG_EINVAL, "object.put: unknown flags 0x%x", flags);
+	resumable = (flags & VG_PUT_RESUMABLE) && want && size != UINT64_MAX;
 	job_begin(k, VR_JOB_BACKUP, a.vault, a.item, a.point);
 	vrun_total(k->run, size != UINT64_MAX ? size : 0);
 	if ((r = upload_admit(k, "object.put", a.vault, a.item, a.target, size, &limit)))
 		return r < 0 ? r : 0;
+	if (resumable && vcore_upload_unpark(k->c, &k->who, a.vault, a.item, a.point, a.object, want, size,
+					     &u) == 0) {
+		uint64_t off = vcore_upload_size(u);
+
+		log_info("object.put %s: resumed at byte %llu", a.target, (unsigned long long)off);
+		vcore_upload_limit(u, limit);
+		return upload_loop(k, u, "object.put", a.target, NULL, true, off);
+	}
 	if ((r = vcore_upload_begin(k->c, &k->who, a.vault, a.item, a.point, a.object, want,
 		     size, &u))) {
 		char sw0[400];
@@ -624,7 +672,7 @@ int h_object_put(struct conn *k, const struct vg_msg *m)
 		}
 	}
 	vcore_upload_limit(u, limit);
-	return stream_upload(k, u, "object.put", a.target);
+	return upload_loop(k, u, "object.put", a.target, NULL, resumable, 0);
 }
 
 struct dl_sink {
@@ -681,6 +729,13 @@ void integrity_failed(struct conn *k, const char *op, const char *target)
 int stream_download(struct conn *k, struct vcore_download *d, const struct vr_object *o,
 	uint64_t off, uint64_t len, const char *op, const char *target)
 {
+	return stream_download_hooked(k, d, o, off, len, op, target, NULL, NULL);
+}
+
+int stream_download_hooked(struct conn *k, struct vcore_download *d, const struct vr_object *o,
+	uint64_t off, uint64_t len, const char *op, const char *target,
+	void (*extra)(void *arg, struct vg_wr *w), void *arg)
+{
 	struct dl_sink s = {.k = k};
 	bool jobless = !k->job.active;
 	uint64_t first;
@@ -727,6 +782,8 @@ int stream_download(struct conn *k, struct vcore_download *d, const struct vr_ob
 		vg_msgb_u64(w, VG_TAG_OFFSET, off);
 		vg_msgb_u64(w, VG_TAG_LENGTH, len);
 		vg_msgb_bytes(w, VG_TAG_SHA256, o->sha256, VC_HASH_LEN);
+		if (extra)
+			extra(arg, w);
 		if ((r = vg_send_frame(k->fd, w)))
 			goto out;
 	}

@@ -21,6 +21,10 @@ void httpc_free(struct httpc *h);
  * peer's certificate was refused), VG_EPROTO (not HTTP), with why. */
 int httpc_get(struct httpc *h, const char *path, int *status,
 	int (*sink)(void *arg, const uint8_t *p, size_t n), void *arg, char *why, size_t whysz);
+/* The same from byte `from` on (a Range request; the answer is 206, or 200 when
+ * from is 0). */
+int httpc_get_from(struct httpc *h, const char *path, uint64_t from, int *status,
+	int (*sink)(void *arg, const uint8_t *p, size_t n), void *arg, char *why, size_t whysz);
 
 /* GET into a malloc'd, NUL-terminated buffer of at most max bytes. */
 int httpc_get_all(struct httpc *h, const char *path, int *status, char **body, size_t *len,

@@ -23,6 +23,7 @@
 #include "ops.h"
 #include "server.h"
 #include "running.h"
+#include "s3auth.h"
 #include "server_int.h"
 #include "trusted_time.h"
 #include "alerts.h"
@@ -225,9 +226,45 @@ static const struct handler handlers[VG_OP_MAX_CORE + 1] = {
 	[VG_OP_RESTIC_UNDELETE] = {"restic.undelete", h_restic_undelete},
 	[VG_OP_JOB_RUNNING] = {"job.running", h_job_running, true},
 	[VG_OP_FIREWALL] = {"firewall", h_firewall, true},
+	[VG_OP_S3_KEY_CREATE] = {"s3.key.create", h_s3_key_create},
+	[VG_OP_S3_KEY_LIST] = {"s3.key.list", h_s3_key_list, true},
+	[VG_OP_S3_KEY_DELETE] = {"s3.key.delete", h_s3_key_delete},
+	[VG_OP_S3_READ] = {"s3.read", h_s3, true},
+	[VG_OP_S3_WRITE] = {"s3.write", h_s3},
 };
 
 /* ---- authentication -------------------------------------------------------- */
+
+/* An S3 signature (s3auth.h) is a credential for S3 actions only: a
+ * captured one must not authorize anything else. A refusal is audited
+ * with its reason here and counted toward auth-bruteforce. */
+static int s3_authenticate(struct conn *k, uint32_t op, const struct vg_msg *m, const char *peer)
+{
+	char why[300] = "", cred[257] = "", source[VG_PEER_ADDR_MAX + 4];
+	int r;
+
+	if (op != VG_OP_S3_READ && op != VG_OP_S3_WRITE) {
+		snprintf(why, sizeof(why), "AccessDenied: an S3 signature is no credential for "
+			"operation %u", op);
+		r = VG_EAUTH;
+	} else {
+		r = vs3_authenticate(k->c, m, &k->who, why, sizeof(why));
+	}
+	if (r != VG_EAUTH)
+		return r;
+	(void)vg_msg_str(m, VG_TAG_S3_CRED, cred, sizeof(cred));
+	if (strchr(cred, '/'))
+		*strchr(cred, '/') = 0;
+	snprintf(k->who.principal, sizeof(k->who.principal), "s3:%s",
+		*cred && vg_name_check(cred, VG_PRINCIPAL_NAME_MAX - 3) == 0 ? cred : "unknown");
+	audit_refusal(k, "s3.auth", "-", VG_EAUTH, why);
+	k->auth_audited = true;
+	snprintf(k->auth_why, sizeof(k->auth_why), "%s", why);
+	if (vauth_note_failure(k->c, peer, source, sizeof(source)))
+		(void)valert_raise(k->c, NULL, "auth-bruteforce", &k->who, NULL, source,
+			"10 or more failed authentications within 5 minutes");
+	return r;
+}
 
 /* Who is asking: vaultd decides from the request's credential and the
  * peer's uid (auth.c). A refusal is audited; repeated refusals from one
@@ -251,6 +288,8 @@ static int authenticate(struct conn *k, uint32_t op, const struct vg_msg *m)
 		snprintf(k->who.principal, sizeof(k->who.principal), "anonymous");
 		return 0;
 	}
+	if (vg_msg_has(m, VG_TAG_S3_SIG) || vg_msg_has(m, VG_TAG_S3_CRED))
+		return s3_authenticate(k, op, m, peer);
 	r = vauth_authenticate(k->c, k->uid, m, &k->who);
 	if (r == VG_EAUTH) {
 		char user[VG_PRINCIPAL_NAME_MAX + 1] = "";
@@ -403,9 +442,11 @@ static void serve(struct conn *k)
 				return;
 			continue;
 		}
+		k->auth_audited = false;
 		if ((r = authenticate(k, op, &m))) {
-			audit_fail(k, handlers[op].name, "-", r, true);
-			if (send_err(k, r, NULL))
+			if (!k->auth_audited)
+				audit_fail(k, handlers[op].name, "-", r, true);
+			if (k->auth_audited ? send_err(k, r, "%s", k->auth_why) : send_err(k, r, NULL))
 				return;
 			continue;
 		}
@@ -455,8 +496,12 @@ static void *conn_main(void *arg)
 	pthread_cond_broadcast(&reg_cond);
 	pthread_mutex_unlock(&reg_lock);
 	close(k->fd);
+	/* The last request (its token or PIN) and the caller's PIN and grant
+	 * go with the connection; the writer wipes itself. */
 	vg_wr_free(&k->out);
+	explicit_bzero(k->buf, VG_WIRE_MAX_DATA);
 	free(k->buf);
+	explicit_bzero(&k->who, sizeof(k->who));
 	free(k);
 	return NULL;
 }

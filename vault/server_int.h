@@ -30,6 +30,8 @@ struct conn {
 	} bound[MAX_BOUND_POINTS];
 	int nbound;
 	int slot;
+	bool auth_audited;         /* the current request's auth refusal is audited */
+	char auth_why[300];        /* and its reason, sent back (S3: "Code: why") */
 	/* The backup or restore job the current request streams for (set by
 	 * h_object_put/h_object_get; restic requests are no jobs). */
 	struct {
@@ -159,6 +161,26 @@ int h_clock_advance(struct conn *k, const struct vg_msg *m);
 int h_restic_create(struct conn *k, const struct vg_msg *m);
 int h_restic_put(struct conn *k, const struct vg_msg *m);
 int h_restic_get(struct conn *k, const struct vg_msg *m);
+/* S3 (s3.c, h_s3key.c) */
+int h_s3(struct conn *k, const struct vg_msg *m);
+int h_s3_key_create(struct conn *k, const struct vg_msg *m);
+int h_s3_key_list(struct conn *k, const struct vg_msg *m);
+int h_s3_key_delete(struct conn *k, const struct vg_msg *m);
+/* stream_upload with hooks: write replaces vcore_upload_write for each
+ * DATA frame (S3 chunk signatures, the MD5 ETag); done runs after the
+ * upload finished, before the RESP (it may add fields to w, or fail). */
+struct upload_hooks {
+	int (*write)(void *arg, struct vcore_upload *u, const uint8_t *p, size_t n);
+	int (*done)(void *arg, uint64_t size, const uint8_t sha[VC_HASH_LEN], struct vg_wr *w,
+		char *why, size_t whysz);
+	void *arg;
+};
+/* stream_download with more RESP fields (extra adds them). */
+int stream_download_hooked(struct conn *k, struct vcore_download *d, const struct vr_object *o,
+	uint64_t off, uint64_t len, const char *op, const char *target,
+	void (*extra)(void *arg, struct vg_wr *w), void *arg);
+int stream_upload_hooked(struct conn *k, struct vcore_upload *u, const char *op,
+	const char *target, const struct upload_hooks *h);
 int h_restic_stat(struct conn *k, const struct vg_msg *m);
 int h_restic_list(struct conn *k, const struct vg_msg *m);
 int h_restic_delete(struct conn *k, const struct vg_msg *m);

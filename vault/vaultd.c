@@ -207,6 +207,8 @@ static void usage(FILE *f)
 		"                      runs `vaultnet show|verify|explain` with it (VG_OP_FIREWALL)\n"
 		"  --vaultnet PATH     that helper (default: vaultnet beside vaultd, else\n"
 		"                      /usr/sbin/vaultnet)\n"
+		"  --vaultnet-socket PATH  ask a socket-activated `vaultnet serve` there instead\n"
+		"                      (the appliance: vaultd itself cannot read the table)\n"
 		"  --syslog            log to syslog instead of stderr\n"
 		"  --check             look at the state read-only (safe beside a running vaultd):\n"
 		"                      keys, metadata, uploads in flight, audit chain; print\n"
@@ -314,6 +316,7 @@ int main(int argc, char **argv)
 		{"scrub-rate", required_argument, NULL, 'R'},
 		{"vaultnet-config", required_argument, NULL, 'N'},
 		{"vaultnet", required_argument, NULL, 'B'},
+		{"vaultnet-socket", required_argument, NULL, 'U'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"import-keys", required_argument, NULL, 'X'},
 		{"passphrase-file", required_argument, NULL, 'Y'},
@@ -322,7 +325,7 @@ int main(int argc, char **argv)
 	};
 	struct vsrv_opts so = {0};
 	const char *dir = NULL, *p11conf = NULL, *store = "dir", *import = NULL, *passfile = NULL;
-	const char *vnconf = NULL, *vnbin = NULL;
+	const char *vnconf = NULL, *vnbin = NULL, *vnsock = NULL;
 	struct vs_rados_conf rc = {0};
 	const struct vs_rados_conf *rados = NULL;
 	long ckpt_min = 15;
@@ -380,6 +383,7 @@ int main(int argc, char **argv)
 			break;
 		case 'N': vnconf = optarg; break;
 		case 'B': vnbin = optarg; break;
+		case 'U': vnsock = optarg; break;
 		case 'v': verbose++; break;
 		case 'X': import = optarg; break;
 		case 'Y': passfile = optarg; break;
@@ -412,7 +416,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vaultd: --checkpoint-minutes: 0..30000\n");
 		return 2;
 	}
-	vfw_configure(vnconf, vnbin);
+	vfw_configure(vnconf, vnbin, vnsock);
 	log_init("vaultd", use_syslog, verbose);
 	umask(077);
 	/* Keys live in this process: no core dumps, no ptrace by peers. */

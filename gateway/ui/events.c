@@ -203,6 +203,18 @@ void ui_page_audit(struct ui_ctx *u)
 	ui_raw(&u->b, "\"></label><button type=\"submit\">Show</button></form>\n"
 		"<p class=\"muted\">A vault's entries are for its Owners; the whole chain for local "
 		"root and auditors. vaultd records every view (audit.view).</p>\n");
+	/* The whole chain is for local root and auditors: anyone else picks
+ * one of their vaults first (asking vaultd for the whole chain would
+ * only add a refusal to the log at every click). */
+	if (!*vault && strcmp(u->kind, "auditor") != 0) {
+		ui_raw(&u->b, "<p>Choose a vault (its entries are for its Owners):</p><ul id=\"vaults\">");
+		vgc_req(u->v, VG_OP_VAULT_LIST);
+		if ((r = ui_rows(u, owned_cb, NULL)))
+			ui_error_box(u, "vaults", r);
+		ui_raw(&u->b, "</ul>\n");
+		ui_end(u);
+		return;
+	}
 	if (!(l.e = calloc(SHOW_MAX, sizeof(*l.e)))) {
 		u->b.err = true;
 		ui_end(u);

@@ -39,7 +39,9 @@ static const char ui_css[] =
 	"svg.bar .fg{fill:#2563eb}\n"
 	"pre.rules{background:#0f172a;color:#e2e8f0;padding:12px;border-radius:8px;overflow:auto;"
 	"font-size:12px}\n"
-	".verdict{font-size:15px;font-weight:600}\n";
+	".verdict{font-size:15px;font-weight:600}\n"
+	"section.attention{border-left:6px solid #16a34a}section.attention.bad{border-left-color:#dc2626}\n"
+	"section.attention ul{margin:0;padding-left:20px;font-size:14px;line-height:1.7}\n";
 
 void ui_style(struct gw_rctx *x)
 {

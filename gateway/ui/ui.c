@@ -114,7 +114,7 @@ static void login_page(struct gw_rctx *x, int status, const char *msg, bool end_
 }
 
 /* One field of an application/x-www-form-urlencoded body, decoded. */
-static int form_field(const char *body, const char *key, char *out, size_t n)
+int ui_form_field(const char *body, const char *key, char *out, size_t n)
 {
 	size_t kl = strlen(key);
 
@@ -174,7 +174,7 @@ static void login_post(struct gw_rctx *x)
 	 * pre-session is refused before any credential is looked at. */
 	ui_cookie(x->req->cookie, UI_PRE_COOKIE, pre, sizeof(pre));
 	snprintf(bind, sizeof(bind), "pre:%s", pre);
-	if (form_field(body, "csrf", csrf, sizeof(csrf)) || strlen(pre) != 64 ||
+	if (ui_form_field(body, "csrf", csrf, sizeof(csrf)) || strlen(pre) != 64 ||
 	    !ui_csrf_ok(bind, csrf)) {
 		OPENSSL_cleanse(body, sizeof(body));
 		log_warnx("ui: login from %s refused: missing or wrong CSRF token", x->c->source);
@@ -183,8 +183,8 @@ static void login_post(struct gw_rctx *x)
 			"match this browser. Reload the login page and try again.", false);
 		return;
 	}
-	if (form_field(body, "user", user, sizeof(user)) || vg_name_check(user, VG_PRINCIPAL_NAME_MAX) ||
-	    form_field(body, "token", x->token, sizeof(x->token)) || !*x->token) {
+	if (ui_form_field(body, "user", user, sizeof(user)) || vg_name_check(user, VG_PRINCIPAL_NAME_MAX) ||
+	    ui_form_field(body, "token", x->token, sizeof(x->token)) || !*x->token) {
 		OPENSSL_cleanse(body, sizeof(body));
 		login_page(x, 400, "Give a principal name and its token.", false);
 		return;
@@ -246,11 +246,13 @@ static void logout_post(struct gw_rctx *x)
 	}
 	body[len] = 0;
 	snprintf(bind, sizeof(bind), "logout:%s", sid);
-	if (form_field(body, "csrf", csrf, sizeof(csrf)) || !ui_csrf_ok(bind, csrf)) {
+	if (ui_form_field(body, "csrf", csrf, sizeof(csrf)) || !ui_csrf_ok(bind, csrf)) {
 		login_page(x, 403, "Logout refused: the form's CSRF token does not match.", false);
 		return;
 	}
 	ui_sess_end(sid);
+	OPENSSL_cleanse(sid, sizeof(sid));
+	OPENSSL_cleanse(bind, sizeof(bind));
 	snprintf(extra, sizeof(extra), "Set-Cookie: %s=; Max-Age=0%s\r\n", UI_COOKIE, cookie_attrs);
 	ui_redirect(x, "/ui/login", extra);
 }
@@ -342,6 +344,7 @@ static void serve_page(struct gw_rctx *x, enum ui_route route, char names[2][VG_
 	snprintf(u.kind, sizeof(u.kind), "%s", x->c->kind[0] ? x->c->kind : "user");
 	snprintf(bind, sizeof(bind), "logout:%s", sid);
 	ui_csrf(bind, u.logout_csrf);
+	OPENSSL_cleanse(bind, sizeof(bind));
 	switch (route) {
 	case U_VAULTS: ui_page_vaults(&u); break;
 	case U_VAULT: ui_page_vault(&u, names[0]); break;

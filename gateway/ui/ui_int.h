@@ -72,6 +72,9 @@ void ui_csrf(const char *what, char out[65]);
 bool ui_csrf_ok(const char *what, const char *given);
 /* A fresh random handle, 64 hex digits. */
 int ui_random_hex(char out[65]);
+/* One field of an application/x-www-form-urlencoded body, decoded (%XX,
+ * +): 0, VG_ENOTFOUND, or VG_EINVAL (a bad escape, a NUL, longer than n-1). */
+int ui_form_field(const char *body, const char *key, char *out, size_t n);
 /* The value of cookie name in a Cookie header ("" if absent). */
 void ui_cookie(const char *header, const char *name, char *out, size_t n);
 

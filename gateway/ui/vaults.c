@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ui_int.h"
 #include "vg_err.h"
@@ -89,6 +90,11 @@ struct vrow {
 struct vlist {
 	struct vrow *v;
 	size_t n, cap;
+	/* what needs attention first (3 a.m.): failing or missed items,
+	 * sealed keys, critical alerts of the last day */
+	uint64_t failing, missed, never, sealed, critical, pending;
+	char first_failing[VG_VAULT_NAME_MAX + VG_ITEM_NAME_MAX + 2];
+	char first_missed[VG_VAULT_NAME_MAX + VG_ITEM_NAME_MAX + 2];
 };
 
 static int vault_cb(struct ui_ctx *u, const struct vg_msg *m, void *arg)
@@ -134,13 +140,75 @@ static int report_cb(struct ui_ctx *u, const struct vg_msg *m, void *arg)
 	if (!(r = find_vault(l, vault)))
 		return 0;
 	if (strcmp(kind, "vault") == 0) {
+		char ks[16];
 		ui_str(m, VG_TAG_DETAIL, d, sizeof(d));
 		r->quota = kvu(d, "quota");
 		r->used = kvu(d, "used");
+		kv(d, "key-state", ks, sizeof(ks));
+		if (*ks && strcmp(ks, "ok") != 0)
+			l->sealed++;
 	} else if (strcmp(kind, "item") == 0) {
+		char item[VG_ITEM_NAME_MAX + 1], st[24];
+		uint64_t ls = ui_u64(m, VG_TAG_TIME), lf = ui_u64(m, VG_TAG_TIME2);
 		r->items++;
+		ui_str(m, VG_TAG_ITEM, item, sizeof(item));
+		ui_str(m, VG_TAG_STATE, st, sizeof(st));
+		ui_str(m, VG_TAG_DETAIL, d, sizeof(d));
+		if (strcmp(st, "protected") != 0)
+			return 0;
+		if (lf && lf >= ls && l->failing++ == 0)
+			snprintf(l->first_failing, sizeof(l->first_failing), "%s/%s", vault, item);
+		if (kvu(d, "missed") && l->missed++ == 0)
+			snprintf(l->first_missed, sizeof(l->first_missed), "%s/%s", vault, item);
+		if (!ls && !lf)
+			l->never++;
 	}
 	return 0;
+}
+
+static int critical_cb(struct ui_ctx *u, const struct vg_msg *m, void *arg)
+{
+	struct vlist *l = arg;
+	char sev[16];
+	uint64_t now = (uint64_t)time(NULL), t = ui_u64(m, VG_TAG_TIME);
+
+	(void)u;
+	ui_str(m, VG_TAG_STATE, sev, sizeof(sev));
+	if (strcmp(sev, "critical") == 0 && t + 86400 >= now)
+		l->critical++;
+	return 0;
+}
+
+/* The first thing on the first page: what needs someone now. */
+static void attention(struct ui_ctx *u, const struct vlist *l)
+{
+	struct ui_buf *b = &u->b;
+	bool any = l->failing || l->missed || l->sealed || l->critical || l->pending;
+
+	ui_raw(b, any ? "<section id=\"attention\" class=\"attention bad\"><h2>Needs attention</h2><ul>" :
+		"<section id=\"attention\" class=\"attention ok\"><h2>All clear</h2><ul>");
+	if (l->critical)
+		ui_put(b, "<li><a href=\"/ui/alerts?severity=critical\"><b>%u critical alert(s)</b></a> "
+			"in the last 24 hours</li>", l->critical);
+	if (l->sealed)
+		ui_put(b, "<li><b>%u vault(s) with the key unavailable</b>: backups and restores fail "
+			"until it returns</li>", l->sealed);
+	if (l->failing)
+		ui_put(b, "<li><b>%u item(s) whose last job failed</b>, first %s</li>", l->failing,
+			l->first_failing);
+	if (l->missed)
+		ui_put(b, "<li><b>%u item(s) missed their expected backup</b>, first %s</li>", l->missed,
+			l->first_missed);
+	if (l->pending)
+		ui_put(b, "<li><a href=\"#pending\">%u weakening change(s) pending</a> (cancel them if "
+			"nobody meant them)</li>", l->pending);
+	if (!any)
+		ui_raw(b, "<li>No critical alert in the last 24 hours, every key available, no failed "
+			"or missed backup, nothing pending.</li>");
+	if (l->never)
+		ui_put(b, "<li class=\"muted\">%u protected item(s) never backed up yet</li>", l->never);
+	ui_raw(b, "</ul><p class=\"muted\"><a href=\"/ui/jobs\">Running jobs</a> &middot; "
+		"<a href=\"/ui/firewall\">Firewall drift</a></p></section>\n");
 }
 
 struct pending_arg {
@@ -205,6 +273,11 @@ void ui_page_vaults(struct ui_ctx *u)
 	(void)ui_rows(u, report_cb, &l);
 	vgc_req(u->v, VG_OP_PENDING_LIST);
 	(void)ui_rows(u, pending_cb, &pa);
+	vgc_req(u->v, VG_OP_ALERT_LIST);
+	(void)ui_rows(u, critical_cb, &l);
+	for (size_t i = 0; i < l.n; i++)
+		l.pending += l.v[i].pending;
+	attention(u, &l);
 	ui_put(&u->b, "<p class=\"muted\">%u vault(s) you may view.</p>\n", (uint64_t)l.n);
 	ui_raw(&u->b, "<table id=\"vaults\"><tr><th>vault</th><th>state</th><th>soft delete</th>"
 		"<th>immutability</th><th>guard (MUA)</th><th>key</th><th>pending changes</th>"

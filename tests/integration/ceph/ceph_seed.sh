@@ -2,7 +2,8 @@
 # ceph_seed.sh - the image side of a RADOS store, without booting a VM:
 #   - a seed naming a Ceph cluster (vaultgate.ceph: mon_host, public_network,
 #     pool, client, keyring: a file on the seed) passes
-#     image/files/firstboot --validate-seed, which never prints the key;
+#     image/files/firstboot --validate-seed, which never prints the key; so
+#     does the ISO image/mkseed.sh makes with --ceph-*;
 #   - what first boot writes for it (firstboot --render-ceph: the same
 #     writer under a directory): ceph.conf, the keyring (0400), vaultd-store.env
 #     (VAULTD_STORE=--store rados ...), the vaultd.service drop-in (the host's
@@ -65,6 +66,24 @@ out=$(bash "$FIRSTBOOT" --validate-seed "$SEED" 2>&1) || vg_fail "a good seed wa
 echo "$out" | grep -qF "ceph: pool $POOL as client.$CLIENT, monitors $MON, egress to 127.0.0.0/8 ports 3300, 6789, 6800-7300 (vaultd only)" ||
 	vg_fail "validate-seed: $out"
 ! echo "$out" | grep -qF "$KEY" || vg_fail "validate-seed printed the key"
+
+vg_log "image/mkseed.sh --ceph-*: the same stanza, the keyring on the ISO"
+printf %s vg_test >"$VG_WORK/owner.token"
+bash "$VG_SRC/image/mkseed.sh" -o "$VG_WORK/seed.iso" --data-ip 10.20.0.5 --data-prefix 24 \
+	--allow 10.20.0.0/24 --ssh-key "$VG_WORK/ed.pub" --owner-token-file "$VG_WORK/owner.token" \
+	--instance-id vault1-2026 --hostname vault1 --ceph-mon "$MON" --ceph-network 127.0.0.0/8 \
+	--ceph-pool "$POOL" --ceph-client "$CLIENT" --ceph-keyring "$KR" >/dev/null || vg_fail "mkseed.sh --ceph-*"
+ISO=$VG_WORK/iso
+mkdir -p "$ISO"
+for f in user-data meta-data ceph.keyring; do
+	isoinfo -R -i "$VG_WORK/seed.iso" -x "/$f" >"$ISO/$f" || vg_fail "no $f on the ISO"
+done
+cmp "$KR" "$ISO/ceph.keyring" || vg_fail "the ISO's keyring differs"
+out=$(bash "$FIRSTBOOT" --validate-seed "$ISO" 2>&1) || vg_fail "mkseed's seed was refused: $out"
+echo "$out" | grep -qF "ceph: pool $POOL as client.$CLIENT, monitors $MON" || vg_fail "mkseed's seed: $out"
+vg_expect_fail "a Ceph cluster needs --ceph-mon, --ceph-network" bash "$VG_SRC/image/mkseed.sh" \
+	-o "$VG_WORK/bad.iso" --data-ip 10.20.0.5 --data-prefix 24 --allow 10.20.0.0/24 \
+	--ssh-key "$VG_WORK/ed.pub" --owner-token-file "$VG_WORK/owner.token" --ceph-pool "$POOL"
 
 vg_log "what first boot writes for it"
 OUT=$VG_WORK/root
@@ -162,11 +181,12 @@ drops=$(ip netns exec "$MG" nft list chain inet vaultgate_mgmt output | sed -n '
 vg_log "refused seeds"
 # refuse WANT STANZA...: --validate-seed fails with WANT and never prints the key.
 refuse() {
-	local want=$1 out
+	local want=$1 out rc=0
 	shift
 	seed "$@"
-	vg_expect_fail "$want" bash "$FIRSTBOOT" --validate-seed "$SEED"
-	out=$(bash "$FIRSTBOOT" --validate-seed "$SEED" 2>&1 || true)
+	out=$(bash "$FIRSTBOOT" --validate-seed "$SEED" 2>&1) || rc=$?
+	[ "$rc" != 0 ] || vg_fail "a seed was accepted; wanted: $want"
+	case "$out" in *"$want"*) ;; *) vg_fail "expected '$want', got: $out" ;; esac
 	! echo "$out" | grep -qF "$KEY" || vg_fail "a refusal printed the key: $out"
 }
 without() { local d=$1; shift; for l in "$@"; do [ "$l" = "$d" ] || echo "$l"; done; }

@@ -33,7 +33,8 @@
 # "ceph osd set-full-ratio" (the "mon osd full ratio" option only seeds the
 # first map; nearfull <= backfillfull <= full). The OSD measures its store
 # at each heartbeat: "osd heartbeat interval = 1" (6 s by default) makes
-# the pool's full flag arrive within ~2 s of crossing the ratio. On a pool
+# the pool's full flag arrive a few seconds after crossing the ratio (here:
+# while the next 2-8 MB of a streamed upload were written). On a pool
 # flagged full a plain client holds writes AND deletes until its op timeout
 # ("rados rm" hangs); with "full try" (rados --force-full,
 # rados_set_pool_full_try) writes fail at once with ENOSPC and deletes pass.

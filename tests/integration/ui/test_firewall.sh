@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # test_firewall.sh - issue 18: the console's firewall page. vaultnet builds
-# the private endpoint in its namespace; vaultd (--vaultnet-config) runs
-# vaultnet for the console (VG_OP_FIREWALL); the gateway runs no nft code.
+# the private endpoint in its namespace; vaultd asks `vaultnet serve` for
+# the console (VG_OP_FIREWALL): first as on the appliance, through a
+# socket-activated helper (systemd-socket-activate --accept --inetd, as
+# image/units/vaultnet-query.socket), then by running it itself
+# (--vaultnet-config); the gateway runs no nft code.
 # In headless Chromium the page shows the drift state, the allowlist and
 # the live rules with counters, and the explain form gives, for five
 # sources, exactly what `vaultnet explain` prints. A rule added by hand
 # shows as drift; a Reader is refused (audited).
 #
 #   chromium ──TLS──► vaultgw 127.0.0.1 (nobody) ──unix──► vaultd (root)
-#                                                            │ fork+exec (no shell)
+#                                                            │ unix socket (phase 1) or fork+exec (phase 2)
 #                                                            ▼
-#                                     vaultnet show|verify|export|explain ──► netns vgt-$$-pe
-#                                                                               (table inet vaultgate)
+#                                     vaultnet serve: show|verify|export|explain ──► netns vgt-$$-pe
+#                                                                                     (table inet vaultgate)
 set -eu
 . "$VG_SRC/tests/integration/gateway/lib_gw.sh"
 . "$VG_SRC/tests/integration/netns/topology.sh"
@@ -32,8 +35,24 @@ vgtopo_attach_pe
 # A connection attempt from the allowed client: the accept rule counts it.
 ip netns exec "$TOPO_OK" timeout 3 bash -c "</dev/tcp/$TOPO_PE_IP/443" 2>/dev/null || true
 
-# vaultd with the helper (gw_start_vaultd passes VG_STORE_ARGS through).
-VG_STORE_ARGS+=(--vaultnet-config "$CONF" --vaultnet "$VAULTNET")
+# serve answers read-only requests only
+out=$(echo up | "$VAULTNET" serve --config "$CONF" 2>&1 || true)
+echo "$out" | grep -q '^serve: expected show, verify, export or explain' || vg_fail "serve ran up: $out"
+echo "$out" | grep -qx 'vaultnet-exit 2' || vg_fail "serve: no exit line: $out"
+out=$(echo "explain $TOPO_OK_IP --force" | "$VAULTNET" serve --config "$CONF" 2>&1 || true)
+echo "$out" | grep -q '^serve: expected' || vg_fail "serve took an option: $out"
+vg_log "ok: vaultnet serve refuses anything but show, verify, export, explain"
+
+# Phase 1, as on the appliance: a socket-activated `vaultnet serve` per
+# connection; vaultd only connects (gw_start_vaultd passes VG_STORE_ARGS).
+QSOCK=$VG_WORK/vaultnet-query.sock
+systemd-socket-activate -l "$QSOCK" --accept --inetd "$VAULTNET" serve --config "$CONF" \
+	>"$VG_WORK/socket-activate.log" 2>&1 &
+vg_track $!
+for _ in $(seq 200); do [ -S "$QSOCK" ] && break; sleep 0.05; done
+[ -S "$QSOCK" ] || vg_fail "systemd-socket-activate did not listen"
+BASE_ARGS=("${VG_STORE_ARGS[@]}")
+VG_STORE_ARGS=("${BASE_ARGS[@]}" --vaultnet-socket "$QSOCK")
 GW_PORT=$(gw_free_port)
 gw_start_vaultd
 gw_start_gateway
@@ -67,6 +86,17 @@ GW_URL=$GW_URL OLGA=$OLGA RITA=$RITA OUT=$OUT CASES=$cases timeout 240 $PY "$UI/
 n=$(vg_ctl audit export | jq -r 'select(.op == "firewall.view" and .principal == "rita" and .result == "denied") | .op' | wc -l)
 [ "$n" -ge 1 ] || vg_fail "rita's refused firewall view is not audited"
 vg_log "ok: rita's refusal audited"
+n=$(grep -c '^Spawned .*vaultnet' "$VG_WORK/socket-activate.log" || true)
+[ "$n" -ge 9 ] || vg_fail "vaultd did not ask through the socket ($n helpers spawned)"
+vg_log "ok: phase 1 went through the socket-activated helper ($n queries)"
+
+# Phase 2: vaultd runs the helper itself (--vaultnet-config).
+gw_stop_gateway
+kill -TERM "$VAULTD_PID"
+wait "$VAULTD_PID" 2>/dev/null || true
+VG_STORE_ARGS=("${BASE_ARGS[@]}" --vaultnet-config "$CONF" --vaultnet "$VAULTNET")
+gw_start_vaultd
+gw_start_gateway
 
 # --- drift: a rule added by hand ------------------------------------------------------------------------------
 J=$VG_WORK/jar

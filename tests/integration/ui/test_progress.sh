@@ -63,6 +63,30 @@ out=$($CTL scrub v1 2>"$VG_WORK/err")
 echo "$out" | grep -q '^scrubbed 4 objects' || vg_fail "scrub on a pipe: $out"
 vg_log "ok: scrub draws on a terminal only"
 
+# --- sync run: vaultsync pulls v1 through the gateway into a second vaultd --------------
+BD=$VG_WORK/b
+mkdir -p "$BD"
+chmod 711 "$BD"
+"$VAULTD" --state-dir "$BD/state" --socket "$BD/vaultd.sock" >>"$VG_WORK/vaultd-b.log" 2>&1 &
+vg_track $!
+vg_wait_socket "$BD/vaultd.sock"
+vg_ctl principal add repl --kind user | grep -o 'vg_[0-9a-f]\{64\}' >"$VG_WORK/repl.tok"
+vg_ctl role grant repl v1 replicator >/dev/null
+export VG_SYNC_DIR=$VG_WORK/sync
+CTLB="$VAULTCTL --socket $BD/vaultd.sock"
+$CTLB vault create v1b >/dev/null
+$CTLB remote add prim "$GW_URL" --ca "$GW_CA" --user repl --token-file "$VG_WORK/repl.tok" >/dev/null
+$CTLB sync create j1 --remote prim --vault v1 --to v1b >/dev/null
+script -q -e -c "$CTLB sync run j1" "$VG_WORK/tty5" >/dev/null
+grep -a -q $'\rsync j1: 96.0 MiB' "$VG_WORK/tty5" || vg_fail "no sync progress line: $(cat -v "$VG_WORK/tty5")"
+grep -a -q 'sync j1: 4 points (4 objects)' "$VG_WORK/tty5" || vg_fail "sync summary: $(cat -v "$VG_WORK/tty5")"
+script -q -e -c "$CTLB --quiet sync run j1" "$VG_WORK/tty6" >/dev/null
+if grep -a -q $'\rsync j1: ' "$VG_WORK/tty6"; then vg_fail "sync run --quiet drew: $(cat -v "$VG_WORK/tty6")"; fi
+out=$($CTLB sync run j1 2>"$VG_WORK/err")
+[ ! -s "$VG_WORK/err" ] || vg_fail "sync progress on a pipe: $(cat -v "$VG_WORK/err")"
+echo "$out" | grep -q '^sync j1: 0 points' || vg_fail "second sync on a pipe: $out"
+vg_log "ok: sync run draws on a terminal only (and not with --quiet)"
+
 # --- a job in flight on GET /v1/jobs -------------------------------------------------------
 [ "$(gw_curl -u "alice:$ALICE" "$GW_URL/v1/jobs")" = "[]" ] || vg_fail "jobs before any: not []"
 mkfifo "$VG_WORK/fifo"
@@ -72,7 +96,7 @@ vg_track "$BK"
 exec 3>"$VG_WORK/fifo"
 head -c $((1 << 20)) /dev/urandom >&3
 seen=""
-for _ in $(seq 200); do
+for _ in $(seq 400); do
 	seen=$(gw_curl -u "alice:$ALICE" "$GW_URL/v1/jobs")
 	echo "$seen" | python3 -c '
 import json, sys

@@ -60,8 +60,7 @@ vg_expect_fail "quota reached after 229376 bytes of this upload" \
 vg_log "ok: a stream of unknown size is stopped at the quota, nothing kept"
 
 # The same refusal through the native API: 507 with the reason, before the
-# body is sent (Expect: 100-continue; without it the gateway answers at once
-# and closes, and curl may see the reset before the answer).
+# body is sent (Expect: 100-continue; linger.sh covers a client without it).
 gw_principal op2 user >"$VG_WORK/op2.tok"
 vg_ctl role grant op2 "$V" operator >/dev/null
 U=$GW_URL/v1/vaults/$V/items/i1/points

@@ -4,8 +4,9 @@
 # the primary's vaultgw as a principal with the replicator role and writes
 # into its own vaultd. Native and restic items replicate; the copies restore
 # byte-exact (restic through the secondary's vaultgw); a point deleted at
-# the source stays on the secondary; a run killed mid-object resumes with
-# that object and commits the point whole; a damaged source object never
+# the source stays on the secondary; a run killed mid-object, or cut by the
+# primary's gateway dying, resumes inside it (only the rest is sent: the
+# byte count is asserted) and commits the point whole; a damaged source object never
 # becomes a point on the secondary; the replicator can read, never write or
 # delete, and sees no other vault. A bit flipped on the primary is found by
 # scrub and repaired from the secondary (`scrub --repair`).
@@ -26,6 +27,21 @@ M=1048576
 SRC=vgt-$$-src
 DST=vgt-$$-dst
 
+# start_gw TAG: (again) the vaultgw of pair TAG; sets GWPID_TAG
+start_gw() {
+	local t=$1 seen
+	seen=$(grep -c "listening on" "$VG_WORK/vaultgw-$t.log" 2>/dev/null || true)
+	"$VAULTGW" --config "$VG_WORK/$t/gw.conf" >>"$VG_WORK/vaultgw-$t.log" 2>&1 &
+	vg_track $!
+	eval "GWPID_$t=$!"
+	for _ in $(seq 1 200); do
+		[ "$(grep -c "listening on" "$VG_WORK/vaultgw-$t.log" 2>/dev/null || true)" -gt "${seen:-0}" ] && break
+		sleep 0.05
+	done
+	[ "$(grep -c "listening on" "$VG_WORK/vaultgw-$t.log" 2>/dev/null || true)" -gt "${seen:-0}" ] ||
+		vg_fail "vaultgw $t did not come up"
+}
+
 # start_pair TAG VAULT: vaultd + vaultgw under $VG_WORK/TAG; sets SOCK_TAG, URL_TAG, CA_TAG
 start_pair() {
 	local t=$1 v=$2 d=$VG_WORK/$1 port
@@ -40,13 +56,7 @@ start_pair() {
 	printf 'listen = 127.0.0.1:%s\nvaultd_socket = %s\nuser = nobody\ntls_dir = %s\nrestic_vault = %s\n' \
 		"$port" "$d/vaultd.sock" "$d/tls" "$v" >"$d/gw.conf"
 	chmod 600 "$d/gw.conf"
-	"$VAULTGW" --config "$d/gw.conf" >>"$VG_WORK/vaultgw-$t.log" 2>&1 &
-	vg_track $!
-	for _ in $(seq 1 200); do
-		grep -q "listening on" "$VG_WORK/vaultgw-$t.log" 2>/dev/null && break
-		sleep 0.05
-	done
-	grep -q "listening on" "$VG_WORK/vaultgw-$t.log" || vg_fail "vaultgw $t did not come up"
+	start_gw "$t"
 	eval "SOCK_$t=$d/vaultd.sock URL_$t=https://127.0.0.1:$port CA_$t=$d/tls/server.crt"
 }
 start_pair A "$SRC"
@@ -153,25 +163,65 @@ for o in a-small b-big; do
 	curlA -u "$OPA" -X PUT --data-binary @"$VG_WORK/$o" "$URL_A/v1/vaults/$SRC/items/host1/points/$P4/objects/$o" >/dev/null
 done
 curlA -u "$OPA" -X POST "$URL_A/v1/vaults/$SRC/items/host1/points/$P4/commit" >/dev/null
+blob_bytes() { find "$VG_WORK/B/state/blobs" -type f -printf '%s\n' | awk '{ t += $1 } END { print t + 0 }'; }
+base=$(blob_bytes)
 "$VAULTSYNC" --socket "$SOCK_B" sync run j1 >"$VG_WORK/cut.log" 2>&1 &
 SP=$!
 vg_track "$SP"
-for _ in $(seq 1 400); do
-	grep -q "^obj [0-9a-f]* a-small$" "$VG_WORK/sync/state/j1" 2>/dev/null && break
-	sleep 0.01
+# cut it mid b-big: once vaultd B holds 8 MiB more than before the run
+for _ in $(seq 1 3000); do
+	[ "$(blob_bytes)" -ge $((base + 8 * M)) ] && break
+	sleep 0.005
 done
 kill -KILL "$SP"
 wait "$SP" 2>/dev/null || true
-grep -q "^obj [0-9a-f]* a-small$" "$VG_WORK/sync/state/j1" || vg_fail "the run never got to the first object"
+grep -q "^obj [0-9a-f]* a-small$" "$VG_WORK/sync/state/j1" || vg_fail "the run never got past the first object"
+grep -q "^obj [0-9a-f]* b-big$" "$VG_WORK/sync/state/j1" && vg_fail "the run finished b-big before it was cut (make it bigger)"
 grep -q "^done $P4 " "$VG_WORK/sync/state/j1" && vg_fail "the run finished before it was cut (make b-big bigger)"
 [ "$(B points "$DST" host1 | grep -c .)" = 3 ] || vg_fail "a cut run left a visible point"
-out=$(B sync run j1)
-echo "$out" | grep -q "1 points (1 objects), 0 restic files, $((120 * M)) bytes" ||
-	vg_fail "the resumed run did not continue with the cut object only: $out"
+out=$(B sync run j1 2>"$VG_WORK/resume.err")
+off=$(sed -n 's/.*b-big: resumed at byte \([0-9]*\) of [0-9]*$/\1/p' "$VG_WORK/resume.err")
+[ -n "$off" ] || vg_fail "the second run did not resume inside b-big: $out / $(cat "$VG_WORK/resume.err")"
+[ "$off" -ge $((8 * M)) ] && [ "$off" -lt $((120 * M)) ] || vg_fail "resumed at byte $off"
+echo "$out" | grep -q "1 points (1 objects), 0 restic files, $((120 * M - off)) bytes" ||
+	vg_fail "the resumed run did not send only the rest of b-big ($((120 * M - off)) bytes): $out"
+grep -q "object.put .*b-big: resumed at byte $off" "$VG_WORK/vaultd-B.log" || vg_fail "vaultd B did not log the resume"
 [ "$(grep -c "^pending $P4 " "$VG_WORK/sync/state/j1")" = 1 ] || vg_fail "the resumed run began another point"
 [ "$(B points "$DST" host1 | grep -c .)" = 4 ] || vg_fail "no point after the resumed run"
 check_native
-vg_log "ok: a run killed mid-object resumes with that object; the point commits whole"
+vg_log "ok: a run killed inside b-big resumes at byte $off and sends only the rest ($((120 * M - off)) bytes); the point commits whole, SHA-256 checked"
+
+# The other cut: the primary's gateway dies mid-object (the network breaks).
+# vaultsync drops its local link instead of giving the upload up; vaultd
+# keeps what came; the next run goes on from there.
+P5=$(curlA -u "$OPA" -X POST "$URL_A/v1/vaults/$SRC/items/host1/points" | python3 -c 'import json,sys; print(json.load(sys.stdin)["point"])')
+cp "$VG_WORK/b-big" "$VG_WORK/e-big"
+curlA -u "$OPA" -X PUT --data-binary @"$VG_WORK/e-big" "$URL_A/v1/vaults/$SRC/items/host1/points/$P5/objects/e-big" >/dev/null
+curlA -u "$OPA" -X POST "$URL_A/v1/vaults/$SRC/items/host1/points/$P5/commit" >/dev/null
+base=$(blob_bytes)
+"$VAULTSYNC" --socket "$SOCK_B" sync run j1 >"$VG_WORK/cutnet.log" 2>&1 &
+SP=$!
+vg_track "$SP"
+for _ in $(seq 1 3000); do
+	[ "$(blob_bytes)" -ge $((base + 8 * M)) ] && break
+	sleep 0.005
+done
+kill -KILL "$GWPID_A"
+wait "$GWPID_A" 2>/dev/null || true
+rc=0
+wait "$SP" || rc=$?
+[ "$rc" != 0 ] || vg_fail "the run did not notice the primary's gateway going away: $(cat "$VG_WORK/cutnet.log")"
+grep -q "^obj [0-9a-f]* e-big$" "$VG_WORK/sync/state/j1" && vg_fail "e-big was copied before the gateway died (make it bigger)"
+start_gw A
+out=$(B sync run j1 2>"$VG_WORK/resume2.err")
+off=$(sed -n 's/.*e-big: resumed at byte \([0-9]*\) of [0-9]*$/\1/p' "$VG_WORK/resume2.err")
+[ -n "$off" ] || vg_fail "after the network cut the run did not resume inside e-big: $out / $(cat "$VG_WORK/resume2.err")"
+[ "$off" -ge $((8 * M)) ] && [ "$off" -lt $((120 * M)) ] || vg_fail "resumed at byte $off"
+echo "$out" | grep -q "1 points (1 objects), 0 restic files, $((120 * M - off)) bytes" ||
+	vg_fail "after the network cut the run did not send only the rest of e-big: $out"
+[ "$(B points "$DST" host1 | grep -c .)" = 5 ] || vg_fail "no point after the run resumed from a network cut"
+check_native
+vg_log "ok: a network cut inside e-big (the primary's gateway killed) resumes at byte $off"
 
 # The pending point of a cut run is gone (aborted here; vaultd also drops
 # one after a day): the next run starts that point over in a new one.
@@ -198,7 +248,7 @@ B point abort "$DST" host1 "$D6" >/dev/null
 out=$(B sync run j1)
 echo "$out" | grep -q "1 points (2 objects)" || vg_fail "after the abort the point was not started over: $out"
 [ "$(grep -c "^pending $P6 " "$VG_WORK/sync/state/j1")" = 2 ] || vg_fail "want a second pending point for $P6"
-[ "$(B points "$DST" host1 | grep -c .)" = 5 ] || vg_fail "want 5 points after the restart"
+[ "$(B points "$DST" host1 | grep -c .)" = 6 ] || vg_fail "want 6 points after the restart"
 check_native
 vg_log "ok: a pending point that vanished is started over"
 
@@ -226,8 +276,8 @@ P5=$(A backup "$SRC" host1 --object f5 "$VG_WORK/f5")
 BLOB=$(find "$VG_WORK/A/state/blobs" -type f -newer "$VG_WORK/f5" -size +1M | head -1)
 vg_flip_bit "$BLOB" $((48 + M + 16 + 5)) 1
 vg_expect_fail "sync j1" B sync run j1
-[ "$(B points "$DST" host1 | grep -c .)" = 5 ] || vg_fail "a damaged object became a point on the secondary"
-B sync show j1 | grep -q "points-copied=5	in-progress=" || vg_fail "sync show: $(B sync show j1)"
+[ "$(B points "$DST" host1 | grep -c .)" = 6 ] || vg_fail "a damaged object became a point on the secondary"
+B sync show j1 | grep -q "points-copied=6	in-progress=" || vg_fail "sync show: $(B sync show j1)"
 vg_log "ok: a damaged source object fails the run; nothing half-copied is visible"
 B sync list | grep -q "^j1	remote=prim	vault=$SRC	to=$DST" || vg_fail "sync list: $(B sync list)"
 

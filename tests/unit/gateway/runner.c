@@ -15,6 +15,7 @@ int main(void)
 	srunner_add_suite(sr, gw_auth_suite());
 	srunner_add_suite(sr, gw_metrics_suite());
 	srunner_add_suite(sr, gw_tls_suite());
+	srunner_add_suite(sr, gw_ui_suite());
 	srunner_add_suite(sr, gw_share_suite());
 	srunner_add_suite(sr, gw_proxy_suite());
 	srunner_run_all(sr, CK_NORMAL);

@@ -14,5 +14,6 @@ Suite *gw_metrics_suite(void);
 Suite *gw_tls_suite(void);
 Suite *gw_share_suite(void);
 Suite *gw_proxy_suite(void);
+Suite *gw_ui_suite(void);
 
 #endif

@@ -268,6 +268,29 @@ START_TEST(t_canonical_digest)
 	ck_assert_int_eq(vn_config_digest(ca, da), 0);
 	ck_assert_str_ne(da, db);
 	vn_config_free(ca);
+	/* issue 16: a list of ports (443 and the S3 listener's), kept in order */
+	{
+		char *l = malloc(strlen(a) + 64);
+		sprintf(l, "%sport = 443, 9000\n", a);
+		ck_assert_int_eq(vn_config_parse("l", l, strlen(l), &ca, err, sizeof(err)), 0);
+		ck_assert_uint_eq(ca->nports, 2);
+		ck_assert_int_eq(ca->port, 443);
+		ck_assert_int_eq(ca->ports[1], 9000);
+		canon = vn_config_canonical(ca);
+		ck_assert_ptr_nonnull(strstr(canon, "\nport = 443, 9000\n"));
+		free(canon);
+		ck_assert_int_eq(vn_config_digest(ca, dc), 0);
+		ck_assert_str_ne(dc, db);
+		sprintf(l, "%sport = 443, 443\n", a);
+		{
+			struct vn_config *cd = NULL;
+			ck_assert_int_ne(vn_config_parse("l", l, strlen(l), &cd, err, sizeof(err)), 0);
+			ck_assert_ptr_nonnull(strstr(err, "given twice"));
+			vn_config_free(cd);
+		}
+		free(l);
+	}
+	vn_config_free(ca);
 	vn_config_free(cb);
 	vn_config_free(cc);
 }
