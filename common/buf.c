@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -311,4 +312,26 @@ int vg_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 		return VG_EINVAL;
 	*out = v;
 	return 0;
+}
+
+int vg_fmt(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+	return k < 0 || (size_t)k >= n ? VG_EINVAL : k;
+}
+
+void vg_time_iso(uint64_t t, const char *zero, char *buf, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (zero && t == 0)
+		snprintf(buf, n, "%s", zero);
+	else if (!gmtime_r(&tt, &tm) || !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, n, "%llu", (unsigned long long)t);
 }

@@ -103,6 +103,14 @@ int vg_unhex(void *dst, size_t n, const char *src);
 long vg_read_full(int fd, void *p, size_t n);
 int vg_write_full(int fd, const void *p, size_t n);
 
+/* snprintf that treats truncation as an error: the length written, or
+ * VG_EINVAL if it did not fit (or failed). */
+int vg_fmt(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* t (unix seconds) as "YYYY-MM-DDTHH:MM:SSZ" (UTC) into buf; `zero`, when
+ * not NULL, is written for t == 0 instead ("-", "never"); a time that does
+ * not fit is written as its number of seconds. */
+void vg_time_iso(uint64_t t, const char *zero, char *buf, size_t n);
+
 /* Strict unsigned parse: the whole string, base 10, within [min, max]. */
 int vg_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 

@@ -110,6 +110,26 @@ static int wait_fd(int fd, short ev, uint64_t deadline)
 	}
 }
 
+/* After a failed SSL call: waits until the socket is ready for what TLS
+ * wants (0: try the call again); SSL_ERROR_ZERO_RETURN (a positive number)
+ * at the peer's clean close; VG_ECLOSED on any other failure, or the wait's
+ * error. */
+static int ssl_wait(struct gw_conn *c, uint64_t deadline)
+{
+	switch (SSL_get_error(c->ssl, 0)) {
+	case SSL_ERROR_WANT_READ:
+		return wait_fd(c->fd, POLLIN, deadline);
+	case SSL_ERROR_WANT_WRITE:
+		return wait_fd(c->fd, POLLOUT, deadline);
+	case SSL_ERROR_ZERO_RETURN:
+		ERR_clear_error();
+		return SSL_ERROR_ZERO_RETURN;
+	default:
+		ERR_clear_error();
+		return VG_ECLOSED;
+	}
+}
+
 long gw_conn_read(struct gw_conn *c, void *p, size_t n, uint64_t timeout_ms)
 {
 	uint64_t deadline = gw_now_ms() + timeout_ms;
@@ -120,19 +140,8 @@ long gw_conn_read(struct gw_conn *c, void *p, size_t n, uint64_t timeout_ms)
 		ERR_clear_error();
 		if (SSL_read_ex(c->ssl, p, n, &got) == 1)
 			return (long)got;
-		switch (SSL_get_error(c->ssl, 0)) {
-		case SSL_ERROR_WANT_READ:
-			r = wait_fd(c->fd, POLLIN, deadline);
-			break;
-		case SSL_ERROR_WANT_WRITE:
-			r = wait_fd(c->fd, POLLOUT, deadline);
-			break;
-		case SSL_ERROR_ZERO_RETURN:
+		if ((r = ssl_wait(c, deadline)) == SSL_ERROR_ZERO_RETURN)
 			return 0;
-		default:
-			ERR_clear_error();
-			return VG_ECLOSED;
-		}
 		if (r)
 			return r;
 	}
@@ -153,17 +162,8 @@ int gw_conn_write(struct gw_conn *c, const void *p, size_t n, uint64_t timeout_m
 			deadline = gw_now_ms() + timeout_ms;  /* progress resets the idle clock */
 			continue;
 		}
-		switch (SSL_get_error(c->ssl, 0)) {
-		case SSL_ERROR_WANT_READ:
-			r = wait_fd(c->fd, POLLIN, deadline);
-			break;
-		case SSL_ERROR_WANT_WRITE:
-			r = wait_fd(c->fd, POLLOUT, deadline);
-			break;
-		default:
-			ERR_clear_error();
-			return VG_ECLOSED;
-		}
+		if ((r = ssl_wait(c, deadline)) == SSL_ERROR_ZERO_RETURN)
+			r = VG_ECLOSED;
 		if (r)
 			return r;
 	}

@@ -46,11 +46,11 @@ static int claim_link(struct gw_rctx *x)
 	return 0;
 }
 
-int gw_vaultd_open(struct gw_rctx *x, struct vgc **v)
+/* A link from the pool, or the 503 answered (returned). */
+static int pool_get(struct gw_rctx *x, struct vgc **v)
 {
 	int r;
 
-	*v = NULL;
 	if ((r = gw_pool_get(x->srv->pool, v))) {
 		gw_metrics_add(GW_C_VAULTD_ERROR, 1);
 		return gw_reply_error(x, 503, "vaultd", "vaultd unavailable: %s",
@@ -58,6 +58,16 @@ int gw_vaultd_open(struct gw_rctx *x, struct vgc **v)
 		       503;
 	}
 	x->link_bad = false;
+	return 0;
+}
+
+int gw_vaultd_open(struct gw_rctx *x, struct vgc **v)
+{
+	int r;
+
+	*v = NULL;
+	if ((r = pool_get(x, v)))
+		return r;
 	if ((r = gw_auth_request(x, *v)) || (r = claim_link(x))) {
 		gw_vaultd_close(x, *v);
 		*v = NULL;
@@ -78,13 +88,8 @@ int gw_vaultd_open_anon(struct gw_rctx *x, struct vgc **v)
 			c->source);
 		return 429;
 	}
-	if ((r = gw_pool_get(x->srv->pool, v))) {
-		gw_metrics_add(GW_C_VAULTD_ERROR, 1);
-		return gw_reply_error(x, 503, "vaultd", "vaultd unavailable: %s",
-			       r == VG_ELIMIT ? "all links busy" : vg_strerror(r)),
-		       503;
-	}
-	x->link_bad = false;
+	if ((r = pool_get(x, v)))
+		return r;
 	memset(&x->auth, 0, sizeof(x->auth));
 	x->auth.peer = c->peer;
 	vgc_set_auth(*v, &x->auth);

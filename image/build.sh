@@ -173,7 +173,7 @@ shlibs=$(cd "$work/shlibs" && dpkg-shlibdeps -O --warnings=0 $bins | sed -n 's/^
 sed -e "s/@VERSION@/$version/" -e "s/@SHLIBS@/$shlibs/" -e "s/@EXTRA@/$extra/" \
 	"$here/deb/control.in" > "$pkg/DEBIAN/control"
 for s in postinst prerm postrm; do
-	sed "s/@UNITS@/$units/" "$here/deb/$s" > "$pkg/DEBIAN/$s"
+	sed -e "s/@UNITS@/$units/" -e "s/@VERSION@/$version/" "$here/deb/$s" > "$pkg/DEBIAN/$s"
 	chmod 0755 "$pkg/DEBIAN/$s"
 done
 deb=$out/vaultgate_${version}_amd64.deb

@@ -56,6 +56,7 @@ ok=0
 
 step() { printf '== [%4ds] %s\n' "$(($(date +%s) - t0))" "$*"; }
 fail() { echo "smoke-test: FAIL: $*" >&2; exit 1; }
+. "$here/smoke-day2.sh"     # Day 2: data disk, reconfiguration, upgrade, grow, keys
 
 # Issue 13's steps (CMK, syslog over TLS, vaultnet watch, banner, scores).
 . "$here/smoke-appliance.sh"
@@ -117,6 +118,7 @@ if [ "$partial" = 0 ]; then
 	fi
 fi
 mkdir -p "$work"
+day2_setup
 
 # ---- seed, keys, ports ------------------------------------------------------------
 
@@ -125,7 +127,7 @@ app_init
 echo "vg_$(openssl rand -hex 32)" > "$work/owner.token"    # vaultd's token form: vg_ + 64 hex
 "$here/mkseed.sh" -o "$work/seed.iso" --data-ip 10.0.2.15 --data-prefix 24 --data-gateway 10.0.2.2 \
 	--allow 10.0.2.2/32 --ssh-key "$work/admin.pub" --owner-token-file "$work/owner.token" \
-	--tls-san 127.0.0.1 --hostname smoke --instance-id "smoke-$$" "${APP_SEED[@]}" >/dev/null
+	--tls-san 127.0.0.1 --hostname smoke --instance-id "smoke-$$" "${day2_seed[@]}" "${APP_SEED[@]}" >/dev/null
 qemu-img create -q -f qcow2 -b "$out/disk.qcow2" -F qcow2 "$work/disk.qcow2"
 
 # Four free loopback ports.
@@ -157,6 +159,7 @@ boot() {
 	qemu-system-x86_64 -accel tcg -smp 2 -m 1024 -nodefaults -display none -monitor none \
 		-serial "file:$serial" "${kargs[@]}" \
 		-drive "file=$work/disk.qcow2,format=qcow2,if=virtio" \
+		"${day2_drives[@]}" \
 		-drive "file=$work/seed.iso,format=raw,if=virtio,readonly=on" \
 		-netdev "user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:$P_SSH-:22,hostfwd=tcp:127.0.0.1:$P_MGW-:443$APP_MGMT_FWD" \
 		-device virtio-net-pci,netdev=mgmt \
@@ -313,6 +316,12 @@ mkdir -p "$work/restored-ctl"
 tar -C "$work/restored-ctl" -xf "$work/tree.tar"
 diff <(tree_sum "$work/tree") <(tree_sum "$work/restored-ctl") >/dev/null || fail "vaultctl restore is not byte-exact"
 g "vaultctl audit verify" >/dev/null || fail "audit chain"
+day2_s=""
+if [ "$full" = 1 ]; then
+	d0=$(date +%s)
+	day2_boot1
+	day2_s=$(($(date +%s) - d0))
+fi
 app_checks
 
 step "powering off"
@@ -343,6 +352,7 @@ if [ "$full" = 1 ]; then
 	"${R[@]}" restore latest --target "$work/restored-restic" || fail "restic restore after the reboot"
 	diff <(tree_sum "$work/tree") <(tree_sum "$work/restored-restic/tree") >/dev/null ||
 		fail "restic restore after the reboot is not byte-exact"
+	day2_boot2
 fi
 step "powering off"
 shutdown_guest
@@ -359,6 +369,7 @@ printf '  %-34s %s\n' \
 	"build time" "$([ "$build" = 1 ] && echo "$build_s s" || echo "not built (--no-build)")" \
 	"boot 1 to service (GRUB, first boot)" "$boot1_ready s" \
 	"boot 1 to restic backup done" "$([ -n "$backup_s" ] && echo "$backup_s s" || echo "not run (--partial)")" \
+	"day 2 steps (boot 1)" "$([ -n "$day2_s" ] && echo "$day2_s s" || echo "not run (--partial)")" \
 	"boot 2 to service (direct kernel)" "$boot2_ready s" \
 	"disk.qcow2" "$(du -h "$out/disk.qcow2" | cut -f1)" \
 	"disk.raw (allocated / apparent)" "$(du -h "$out/disk.raw" | cut -f1) / $(du -h --apparent-size "$out/disk.raw" | cut -f1)" \

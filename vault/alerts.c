@@ -82,21 +82,6 @@ static void clean(char *dst, size_t n, const char *src)
 	dst[i] = 0;
 }
 
-static int bump(struct vcore *c, MDB_txn *txn, const char *key)
-{
-	uint8_t b[8];
-	uint64_t n = 0;
-	MDB_val v;
-	int r = vdb_get(c->db, txn, VDB_META, key, strlen(key), &v);
-
-	if (r == 0 && v.mv_size == 8)
-		n = vg_get_u64(v.mv_data);
-	else if (r && r != VG_ENOTFOUND)
-		return r;
-	vg_put_u64(b, n + 1);
-	return vdb_put(c->db, txn, VDB_META, key, strlen(key), b, 8, false);
-}
-
 static int enqueue(struct vcore *c, MDB_txn *txn, uint64_t seq)
 {
 	uint8_t key[8];
@@ -113,7 +98,7 @@ static int enqueue(struct vcore *c, MDB_txn *txn, uint64_t seq)
 		if (!(r = vdb_err(mdb_cursor_get(cur, &k, &v, MDB_FIRST))))
 			r = vdb_err(mdb_cursor_del(cur, 0));
 		mdb_cursor_close(cur);
-		if (r || (r = bump(c, txn, "outbox_dropped")))
+		if (r || (r = vdb_meta_bump(c->db, txn, "outbox_dropped")))
 			return r;
 	}
 	vg_put_u64(key, seq);
@@ -148,7 +133,7 @@ static int raise_in(struct vcore *c, MDB_txn *txn, struct vr_alert *a)
 	{
 		char ctr[64];
 		snprintf(ctr, sizeof(ctr), "alerts_total/%s", a->name);
-		if ((r = bump(c, txn, ctr)))
+		if ((r = vdb_meta_bump(c->db, txn, ctr)))
 			return r;
 	}
 	return c->outbox ? enqueue(c, txn, a->seq) : 0;

@@ -433,10 +433,8 @@ static int principal_list_cb(void *arg, const MDB_val *k, const MDB_val *v)
 	char name[VG_PRINCIPAL_NAME_MAX + 1];
 	int r;
 
-	if (k->mv_size > VG_PRINCIPAL_NAME_MAX)
-		return VG_EINTEGRITY;
-	memcpy(name, k->mv_data, k->mv_size);
-	name[k->mv_size] = 0;
+	if ((r = vdb_key_name(k, 0, VG_PRINCIPAL_NAME_MAX, name)))
+		return r;
 	if ((r = vr_principal_dec(v->mv_data, v->mv_size, &p)))
 		return r;
 	return l->cb(l->arg, name, &p);
@@ -446,14 +444,7 @@ int vauth_principal_list(struct vcore *c,
 	int (*cb)(void *arg, const char *name, const struct vr_principal *p), void *arg)
 {
 	struct principal_list l = {cb, arg};
-	MDB_txn *txn;
-	int r;
-
-	if ((r = vdb_begin(c->db, false, &txn)))
-		return r;
-	r = vdb_each(c->db, txn, VDB_PRINCIPALS, "", 0, principal_list_cb, &l);
-	vdb_abort(txn);
-	return r;
+	return vdb_each_ro(c->db, VDB_PRINCIPALS, "", 0, principal_list_cb, &l);
 }
 
 int vauth_role_set(struct vcore *c, const struct vcaller *who, const char *name,

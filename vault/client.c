@@ -246,7 +246,7 @@ static int send_req(struct vgc *c)
 	int r = vg_send_frame(c->fd, &c->wr);
 
 	if (r && c->wr.refused)
-		snprintf(c->err, sizeof(c->err), "%s is longer than %u bytes",
+		snprintf(c->err, sizeof(c->err), "invalid %s: longer than %u bytes",
 			vg_tag_name(c->wr.refused), vg_tag_max(c->wr.refused));
 	return r;
 }

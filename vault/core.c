@@ -586,10 +586,8 @@ static int vault_list_cb(void *arg, const MDB_val *k, const MDB_val *v)
 	char name[VG_VAULT_NAME_MAX + 1];
 	int r;
 
-	if (k->mv_size > VG_VAULT_NAME_MAX)
-		return VG_EINTEGRITY;
-	memcpy(name, k->mv_data, k->mv_size);
-	name[k->mv_size] = 0;
+	if ((r = vdb_key_name(k, 0, VG_VAULT_NAME_MAX, name)))
+		return r;
 	if ((r = vr_vault_dec(v->mv_data, v->mv_size, &rec)))
 		return r;
 	return l->cb(l->arg, name, &rec);
@@ -599,14 +597,7 @@ int vcore_vault_list(struct vcore *c,
 	int (*cb)(void *arg, const char *name, const struct vr_vault *v), void *arg)
 {
 	struct vault_list l = {cb, arg};
-	MDB_txn *txn;
-	int r;
-
-	if ((r = vdb_begin(c->db, false, &txn)))
-		return r;
-	r = vdb_each(c->db, txn, VDB_VAULTS, "", 0, vault_list_cb, &l);
-	vdb_abort(txn);
-	return r;
+	return vdb_each_ro(c->db, VDB_VAULTS, "", 0, vault_list_cb, &l);
 }
 
 int vcore_item_create(struct vcore *c, const struct vcaller *who, const char *vault,
@@ -734,10 +725,8 @@ static int item_list_cb(void *arg, const MDB_val *k, const MDB_val *v)
 	char name[VG_ITEM_NAME_MAX + 1];
 	int r;
 
-	if (k->mv_size - 8 > VG_ITEM_NAME_MAX)
-		return VG_EINTEGRITY;
-	memcpy(name, (uint8_t *)k->mv_data + 8, k->mv_size - 8);
-	name[k->mv_size - 8] = 0;
+	if ((r = vdb_key_name(k, 8, VG_ITEM_NAME_MAX, name)))
+		return r;
 	if ((r = vr_item_dec(v->mv_data, v->mv_size, &it)))
 		return r;
 	return l->cb(l->arg, name, &it);
@@ -877,12 +866,8 @@ static int each_object(struct vcore *c, MDB_txn *txn, uint64_t pid,
 	     r = vdb_seek_prefix(cur, prefix, 8, &k, &v, false)) {
 		struct vr_object o;
 		char name[VG_OBJECT_NAME_MAX + 1];
-		if (k.mv_size - 8 > VG_OBJECT_NAME_MAX) {
-			r = VG_EINTEGRITY;
+		if ((r = vdb_key_name(&k, 8, VG_OBJECT_NAME_MAX, name)))
 			break;
-		}
-		memcpy(name, (uint8_t *)k.mv_data + 8, k.mv_size - 8);
-		name[k.mv_size - 8] = 0;
 		if ((r = vr_object_dec(v.mv_data, v.mv_size, &o)) || (r = cb(arg, name, &o, cur)))
 			break;
 	}

@@ -9,6 +9,7 @@
 
 #include "log.h"
 
+#include "buf.h"
 #include "db.h"
 #include "vg_err.h"
 
@@ -269,4 +270,41 @@ int vdb_each(struct vdb *db, MDB_txn *txn, enum vdb_name d, const void *prefix, 
 int vdb_copy_fd(struct vdb *db, int fd)
 {
 	return vdb_err(mdb_env_copyfd2(db->env, fd, MDB_CP_COMPACT));
+}
+
+int vdb_key_name(const MDB_val *k, size_t skip, size_t max, char *out)
+{
+	if (k->mv_size < skip || k->mv_size - skip > max)
+		return VG_EINTEGRITY;
+	memcpy(out, (const uint8_t *)k->mv_data + skip, k->mv_size - skip);
+	out[k->mv_size - skip] = 0;
+	return 0;
+}
+
+int vdb_each_ro(struct vdb *db, enum vdb_name d, const void *prefix, size_t plen,
+	int (*cb)(void *arg, const MDB_val *k, const MDB_val *v), void *arg)
+{
+	MDB_txn *txn;
+	int r;
+
+	if ((r = vdb_begin(db, false, &txn)))
+		return r;
+	r = vdb_each(db, txn, d, prefix, plen, cb, arg);
+	vdb_abort(txn);
+	return r;
+}
+
+int vdb_meta_bump(struct vdb *db, MDB_txn *txn, const char *key)
+{
+	uint8_t b[8];
+	uint64_t n = 0;
+	MDB_val v;
+	int r = vdb_get(db, txn, VDB_META, key, strlen(key), &v);
+
+	if (r == 0 && v.mv_size == 8)
+		n = vg_get_u64(v.mv_data);
+	else if (r && r != VG_ENOTFOUND)
+		return r;
+	vg_put_u64(b, n + 1);
+	return vdb_put(db, txn, VDB_META, key, strlen(key), b, 8, false);
 }

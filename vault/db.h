@@ -61,6 +61,17 @@ int vdb_seek_prefix(MDB_cursor *c, const void *prefix, size_t pn, MDB_val *k, MD
 int vdb_each(struct vdb *db, MDB_txn *txn, enum vdb_name d, const void *prefix, size_t plen,
 	int (*cb)(void *arg, const MDB_val *k, const MDB_val *v), void *arg);
 
+/* The name a key holds after `skip` prefix bytes (an item or object key:
+ * the 8-byte parent id, then the name), copied NUL-terminated into out
+ * (max + 1 bytes). VG_EINTEGRITY if the key is shorter than skip or the
+ * name longer than max: the one bounds check of every table keyed by name. */
+int vdb_key_name(const MDB_val *k, size_t skip, size_t max, char *out);
+/* Adds one to the u64 counter under key in VDB_META (absent: 0). */
+int vdb_meta_bump(struct vdb *db, MDB_txn *txn, const char *key);
+/* vdb_each in a read transaction of its own. */
+int vdb_each_ro(struct vdb *db, enum vdb_name d, const void *prefix, size_t plen,
+	int (*cb)(void *arg, const MDB_val *k, const MDB_val *v), void *arg);
+
 int vdb_err(int mdb_rc);
 /* A compacted, consistent copy of the environment (one read transaction)
  * written to fd (the metadata checkpoint). */

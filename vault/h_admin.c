@@ -113,26 +113,6 @@ struct pscope {
 	size_t nnames, capnames;
 };
 
-/* Appends one zeroed element to a growable array; NULL when out of memory. */
-static void *push(void *arrp, size_t *n, size_t *cap, size_t elsz)
-{
-	uint8_t **arr = arrp;
-	void *slot;
-
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 8;
-		void *np = realloc(*arr, nc * elsz);
-		if (!np)
-			return NULL;
-		*arr = np;
-		*cap = nc;
-	}
-	slot = *arr + *n * elsz;
-	memset(slot, 0, elsz);
-	(*n)++;
-	return slot;
-}
-
 static int owned_cb(void *arg, const char *principal, const char *vault, int role)
 {
 	struct pscope *s = arg;
@@ -140,7 +120,7 @@ static int owned_cb(void *arg, const char *principal, const char *vault, int rol
 
 	if (role != VR_R_OWNER || strcmp(principal, s->k->who.principal) != 0)
 		return 0;
-	if (!(slot = push(&s->owned, &s->nowned, &s->capowned, sizeof(*slot))))
+	if (!(slot = vcore_push(&s->owned, &s->nowned, &s->capowned, sizeof(*slot))))
 		return -ENOMEM;
 	snprintf(*slot, sizeof(*slot), "%s", vault);
 	return 0;
@@ -154,7 +134,7 @@ static int member_cb(void *arg, const char *principal, const char *vault, int ro
 	(void)role;
 	for (size_t i = 0; i < s->nowned; i++)
 		if (strcmp(s->owned[i], vault) == 0) {
-			if (!(slot = push(&s->names, &s->nnames, &s->capnames, sizeof(*slot))))
+			if (!(slot = vcore_push(&s->names, &s->nnames, &s->capnames, sizeof(*slot))))
 				return -ENOMEM;
 			snprintf(*slot, sizeof(*slot), "%s", principal);
 			return 0;

@@ -439,6 +439,7 @@ static const struct s3act actions[] = {
 	{"ListObjects", VG_OP_S3_READ, "GET", NULL, S_BUCKET, a_list_objects},
 	{"ListObjectVersions", VG_OP_S3_READ, "GET", "versions", S_BUCKET, a_list_versions},
 	{"PutObject", VG_OP_S3_WRITE, "PUT", NULL, S_BUCKET | S_KEY, s3a_put_object},
+	{"CopyObject", VG_OP_S3_WRITE, "PUT", NULL, S_BUCKET | S_KEY, s3a_copy_object},
 	{"GetObject", VG_OP_S3_READ, "GET", NULL, S_BUCKET | S_KEY | S_VERSION, s3a_get_object},
 	{"HeadObject", VG_OP_S3_READ, "HEAD", NULL, S_BUCKET | S_KEY | S_VERSION, s3a_head_object},
 	{"DeleteObject", VG_OP_S3_WRITE, "DELETE", NULL, S_BUCKET | S_KEY | S_VERSION,

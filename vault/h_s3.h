@@ -64,6 +64,7 @@ int s3a_put_object(struct s3req *x);
 int s3a_get_object(struct s3req *x);
 int s3a_head_object(struct s3req *x);
 int s3a_delete_object(struct s3req *x);
+int s3a_copy_object(struct s3req *x);
 int s3a_get_lockcfg(struct s3req *x);
 int s3a_put_lockcfg(struct s3req *x);
 int s3a_get_retention(struct s3req *x);

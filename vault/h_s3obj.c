@@ -14,6 +14,7 @@
 #include "h_s3.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "s3chunk.h"
 #include "sigv4.h"
 #include "vg_err.h"
 
@@ -110,6 +111,9 @@ static int meta_parse(const uint8_t *p, uint32_t n, struct put_meta *pm, const c
 
 struct put_state {
 	struct s3req *x;
+	bool chunked;              /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD */
+	struct vs3_chunked ch;
+	struct vcore_upload *u;
 	EVP_MD_CTX *md5;
 	struct put_meta pm;
 	struct vs3_version v;
@@ -117,13 +121,26 @@ struct put_state {
 	bool committed;
 };
 
-static int put_write(void *arg, struct vcore_upload *u, const uint8_t *p, size_t n)
+static int put_data(void *arg, const uint8_t *p, size_t n)
 {
 	struct put_state *s = arg;
 
 	if (EVP_DigestUpdate(s->md5, p, n) != 1)
 		return VG_EINTEGRITY;
-	return vcore_upload_write(u, p, n);
+	return vcore_upload_write(s->u, p, n);
+}
+
+static int put_write(void *arg, struct vcore_upload *u, const uint8_t *p, size_t n)
+{
+	struct put_state *s = arg;
+	int r;
+
+	s->u = u;
+	if (!s->chunked)
+		return put_data(s, p, n);
+	if ((r = vs3_chunked_feed(&s->ch, p, n, put_data, s)))
+		log_info("s3: %s: %s", s->x->target, s->ch.why);
+	return r;
 }
 
 static int put_commit(struct put_state *s, struct vg_wr *w, char *why, size_t whysz)
@@ -160,6 +177,8 @@ static int put_done(void *arg, uint64_t size, const uint8_t sha[VC_HASH_LEN], st
 	unsigned int ml = 0;
 
 	(void)sha;
+	if (s->chunked && vs3_chunked_finish(&s->ch))
+		return snprintf(why, whysz, "%s", s->ch.why), VG_EINVAL;
 	if (EVP_DigestFinal_ex(s->md5, s->v.md5, &ml) != 1 || ml != 16)
 		return snprintf(why, whysz, "InternalError: md5"), VG_EINTEGRITY;
 	if (s->pm.has_md5 && memcmp(s->pm.md5, s->v.md5, 16) != 0)
@@ -194,9 +213,18 @@ int s3a_put_object(struct s3req *x)
 		ph[q.payload_len] = 0;
 		if (strlen(ph) == 64 && vg_unhex(want, sizeof(want), ph) == 0)
 			has_want = true;
+		else if (strcmp(ph, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD") == 0)
+			s.chunked = true;
 		else if (strcmp(ph, "UNSIGNED-PAYLOAD") != 0)
 			return s3h_err(x, VG_EINVAL, "NotImplemented",
 				"payload %s is not supported yet (send UNSIGNED-PAYLOAD or a SHA-256)", ph);
+	}
+	{
+		char cs[16];
+		s3h_signed_header(x, "x-amz-copy-source", cs, sizeof(cs));
+		if (*cs)  /* a CopyObject signature is no PutObject's */
+			return s3h_refuse(x, VG_EAUTH, "SignatureDoesNotMatch",
+				"the signature is for a CopyObject");
 	}
 	(void)vg_msg_u64(x->m, VG_TAG_SIZE, &size);
 	(void)vg_msg_bytes(x->m, VG_TAG_S3_META, &meta, &ml);
@@ -231,6 +259,12 @@ int s3a_put_object(struct s3req *x)
 		s.v.flags |= VS3_F_HOLD;
 	s.v.meta = (char *)s.pm.keep.p;
 	s.v.metalen = (uint16_t)s.pm.keep.len;
+	if (s.chunked && (r = vs3_chunked_init(&s.ch, x->k->c, x->m))) {
+		vg_wr_free(&s.pm.keep);
+		vs3_chunked_free(&s.ch);
+		return s3h_refuse(x, VG_EAUTH, "SignatureDoesNotMatch",
+			"the streaming signature's key cannot be derived");
+	}
 	if ((r = upload_admit(x->k, "s3.PutObject", x->vault, x->bucket, x->target, size, &limit)))
 		goto out0;
 	if ((r = vcore_point_begin(x->k->c, &x->k->who, x->vault, x->bucket, true, &s.pid))) {
@@ -259,6 +293,8 @@ out:
 	EVP_MD_CTX_free(s.md5);
 out0:
 	vg_wr_free(&s.pm.keep);
+	if (s.chunked)
+		vs3_chunked_free(&s.ch);
 	return r;
 }
 
@@ -433,3 +469,147 @@ int s3a_delete_object(struct s3req *x)
 	return vg_send_frame(x->k->fd, w);
 }
 
+
+/* CopyObject: the source is named by the signed x-amz-copy-source header
+ * ("/BUCKET/KEY[?versionId=V]", URL-encoded), which vaultd reads from the
+ * canonical request itself; the gateway's S3_KEY2/ITEM fields are not
+ * trusted for it. The copy is a new version of the target, its bytes read
+ * and re-encrypted inside vaultd (restore on the source, backup on the
+ * target); metadata is copied (x-amz-metadata-directive COPY). */
+struct copy_sink {
+	struct put_state *s;
+	struct vcore_upload *u;
+};
+
+static int copy_cb(void *arg, const uint8_t *p, size_t n)
+{
+	struct copy_sink *c = arg;
+
+	c->s->u = c->u;
+	return put_data(c->s, p, n);
+}
+
+int s3a_copy_object(struct s3req *x)
+{
+	struct put_state s = {.x = x};
+	struct s3req src;
+	struct vs3_version sv;
+	struct vcore_download *d = NULL;
+	struct vcore_upload *u = NULL;
+	struct vr_object o;
+	struct vs3_bucket b;
+	char hdr[2200], dec[2200], *q, *slash, ps[17], et[33];
+	uint64_t got;
+	uint8_t sha[VC_HASH_LEN];
+	unsigned int ml = 0;
+	struct vg_wr *w;
+	int r;
+
+	S3NEED(x, VP_BACKUP);
+	s3h_signed_header(x, "x-amz-copy-source", hdr, sizeof(hdr));
+	if (!*hdr)
+		return s3h_refuse(x, VG_EAUTH, "AccessDenied", "x-amz-copy-source is not signed");
+	if ((q = strchr(hdr, '?')))
+		*q++ = 0;
+	if (vg_sigv4_uri_decode(hdr, strlen(hdr), dec, sizeof(dec), NULL))
+		return s3h_refuse(x, VG_EINVAL, "InvalidArgument", "bad x-amz-copy-source");
+	memset(&src, 0, sizeof(src));
+	src.k = x->k;
+	src.m = x->m;
+	src.act = x->act;
+	snprintf(src.vault, sizeof(src.vault), "%s", x->vault);
+	{
+		const char *p = dec[0] == '/' ? dec + 1 : dec;
+		if (!(slash = strchr(p, '/')) || (size_t)(slash - p) >= sizeof(src.bucket) ||
+		    !slash[1] || strlen(slash + 1) > VS3_KEY_MAX)
+			return s3h_refuse(x, VG_EINVAL, "InvalidArgument", "bad x-amz-copy-source");
+		memcpy(src.bucket, p, (size_t)(slash - p));
+		snprintf(src.key, sizeof(src.key), "%s", slash + 1);
+		src.keylen = strlen(src.key);
+	}
+	if (q && strncmp(q, "versionId=", 10) == 0) {
+		snprintf(src.version, sizeof(src.version), "%s", q + 10);
+		if (vcore_point_parse(src.version, &src.vpoint))
+			return s3h_refuse(x, VG_EINVAL, "InvalidArgument", "bad versionId in x-amz-copy-source");
+		src.has_version = true;
+	}
+	snprintf(src.target, sizeof(src.target), "%s/%s", src.vault, src.bucket);
+	if ((r = vcore_item_get(x->k->c, src.vault, src.bucket, &src.it)) || strcmp(src.it.kind, "s3"))
+		return ERR(x, VG_ENOTFOUND, "NoSuchBucket", "%s", src.bucket);
+	{
+		int n = need(x->k, "s3.CopyObject", src.vault, src.bucket, VP_RESTORE);
+		if (n)
+			return n < 0 ? n : 0;
+	}
+	if ((r = s3h_find_version(&src, &sv)))
+		return ERR(x, r, r == VG_ENOTFOUND ? (src.has_version ? "NoSuchVersion" : "NoSuchKey") :
+			"InternalError", "the copy source: %s", vg_strerror(r));
+	if (sv.flags & VS3_F_MARKER) {
+		vs3_version_clear(&sv);
+		return ERR(x, VG_ENOTFOUND, "NoSuchKey", "the copy source is a delete marker");
+	}
+	if ((r = vs3_bucket_get(x->k->c, x->it.id, &b))) {
+		vs3_version_clear(&sv);
+		return ERR(x, r, "InternalError", "%s", vg_strerror(r));
+	}
+	memcpy(s.v.key, x->key, x->keylen + 1);
+	s.v.keylen = (uint16_t)x->keylen;
+	s.v.meta = sv.meta;
+	s.v.metalen = sv.metalen;
+	if (b.lock_enabled && b.default_mode) {
+		s.v.lock_mode = b.default_mode;
+		s.v.retain_until = vault_now() + (uint64_t)b.default_days * 86400u;
+	}
+	r = vcore_download_open(x->k->c, src.vault, src.bucket, sv.point, "data", &d, &o);
+	if (r) {
+		vs3_version_clear(&sv);
+		return ERR(x, r, "InternalError", "the copy source: %s", vg_strerror(r));
+	}
+	if ((r = vcore_point_begin(x->k->c, &x->k->who, x->vault, x->bucket, true, &s.pid)) ||
+	    !(s.md5 = EVP_MD_CTX_new()) || EVP_DigestInit_ex(s.md5, EVP_md5(), NULL) != 1 ||
+	    (r = vcore_upload_begin(x->k->c, &x->k->who, x->vault, x->bucket, s.pid, "data", NULL,
+		     o.size, &u)) ||
+	    (r = vcore_download_read(d, 0, o.size, copy_cb, &(struct copy_sink){&s, u})) ||
+	    (r = vcore_upload_finish(u, &got, sha))) {
+		r = r ? r : VG_EINTEGRITY;
+		goto fail;
+	}
+	if (EVP_DigestFinal_ex(s.md5, s.v.md5, &ml) != 1) {
+		r = VG_EINTEGRITY;
+		goto fail;
+	}
+	s.v.size = got;
+	{
+		char why[200];
+		struct vg_wr tmp;
+		vg_wr_init(&tmp, 1024);
+		r = put_commit(&s, &tmp, why, sizeof(why));
+		vg_wr_free(&tmp);
+		if (r)
+			goto fail;
+	}
+	vcore_upload_free(u);
+	vcore_download_free(d);
+	EVP_MD_CTX_free(s.md5);
+	vs3_version_clear(&sv);
+	(void)vcore_audit(x->k->c, &x->k->who, "s3.CopyObject", x->target, "ok", src.target);
+	vcore_point_str(s.pid, ps);
+	s3h_etag_hex(s.v.md5, et);
+	w = resp_ok(x->k);
+	vg_msgb_str(w, VG_TAG_ID, ps);
+	vg_msgb_str(w, VG_TAG_VALUE, et);
+	vg_msgb_u64(w, VG_TAG_TIME, s.v.mtime);
+	return vg_send_frame(x->k->fd, w);
+fail:
+	if (u)
+		vcore_upload_free(u);
+	if (d)
+		vcore_download_free(d);
+	EVP_MD_CTX_free(s.md5);
+	vs3_version_clear(&sv);
+	if (s.pid && !s.committed)
+		(void)vcore_point_abort(x->k->c, &x->k->who, x->vault, x->bucket, s.pid);
+	audit_fail(x->k, "s3.CopyObject", x->target, r, true);
+	return ERR(x, r, r == VG_EKEY ? "ServiceUnavailable" : "InternalError", "copy: %s",
+		vg_strerror(r));
+}

@@ -21,19 +21,6 @@
 #include "webhook.h"
 
 
-/* snprintf that says whether it fit (0) or was cut (VG_EINVAL). */
-static int fmt(char *buf, size_t n, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static int fmt(char *buf, size_t n, const char *f, ...)
-{
-	va_list ap;
-	int k;
-
-	va_start(ap, f);
-	k = vsnprintf(buf, n, f, ap);
-	va_end(ap);
-	return k < 0 || (size_t)k >= n ? VG_EINVAL : k;
-}
-
 #define IO_TIMEOUT_S 60
 #define CONNECT_TIMEOUT_MS 10000
 #define HEAD_MAX 16384
@@ -60,10 +47,10 @@ int httpc_new(const char *base_url, const char *ca_file, const char *user, const
 		/* "https://host:port" is "https://host:port/" */
 		char u[1200];
 		const char *rest = strncmp(base_url, "https://", 8) == 0 ? base_url + 8 : base_url;
-		if (fmt(u, sizeof(u), "%s%s", base_url, strchr(rest, '/') ? "" : "/") < 0 ||
+		if (vg_fmt(u, sizeof(u), "%s%s", base_url, strchr(rest, '/') ? "" : "/") < 0 ||
 		    wh_url_parse(u, &h->u, why, whysz)) {
 			if (!*why)
-				fmt(why, whysz, "URL too long");
+				vg_fmt(why, whysz, "URL too long");
 			free(h);
 			return VG_EINVAL;
 		}
@@ -72,24 +59,24 @@ int httpc_new(const char *base_url, const char *ca_file, const char *user, const
 	n = (int)strlen(h->u.path);
 	while (n > 0 && h->u.path[n - 1] == '/')
 		h->u.path[--n] = 0;
-	n = fmt(cred, sizeof(cred), "%s:%s", user, token);
+	n = vg_fmt(cred, sizeof(cred), "%s:%s", user, token);
 	if (n < 0 || (size_t)n >= sizeof(cred)) {
-		fmt(why, whysz, "user name or token too long");
+		vg_fmt(why, whysz, "user name or token too long");
 		free(h);
 		return VG_EINVAL;
 	}
 	EVP_EncodeBlock(b64, (const unsigned char *)cred, n);
 	OPENSSL_cleanse(cred, sizeof(cred));
-	fmt(h->auth, sizeof(h->auth), "Basic %s", b64);
+	vg_fmt(h->auth, sizeof(h->auth), "Basic %s", b64);
 	OPENSSL_cleanse(b64, sizeof(b64));
 	if (!(h->ctx = SSL_CTX_new(TLS_client_method())) ||
 	    !SSL_CTX_set_min_proto_version(h->ctx, TLS1_2_VERSION)) {
-		fmt(why, whysz, "TLS context");
+		vg_fmt(why, whysz, "TLS context");
 		httpc_free(h);
 		return VG_EINTERNAL;
 	}
 	if (SSL_CTX_load_verify_locations(h->ctx, ca_file, NULL) != 1) {
-		fmt(why, whysz, "%s: cannot load the CA certificate", ca_file);
+		vg_fmt(why, whysz, "%s: cannot load the CA certificate", ca_file);
 		httpc_free(h);
 		return VG_EINVAL;
 	}
@@ -194,12 +181,12 @@ int httpc_get_from(struct httpc *h, const char *path, uint64_t from, int *status
 
 	*status = 0;
 	if (from)
-		fmt(range, sizeof(range), "Range: bytes=%llu-\r\n", (unsigned long long)from);
-	n = fmt(req, sizeof(req), "GET %s%s HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\n"
+		vg_fmt(range, sizeof(range), "Range: bytes=%llu-\r\n", (unsigned long long)from);
+	n = vg_fmt(req, sizeof(req), "GET %s%s HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\n"
 		"User-Agent: vaultsync\r\n%sConnection: close\r\n\r\n", h->u.path, path, h->u.host,
 		h->auth, range);
 	if (n < 0 || (size_t)n >= sizeof(req)) {
-		fmt(why, whysz, "request path too long");
+		vg_fmt(why, whysz, "request path too long");
 		return VG_EINVAL;
 	}
 	if ((fd = wh_dial(&h->u, CONNECT_TIMEOUT_MS, IO_TIMEOUT_S, why, whysz)) < 0) {
@@ -208,30 +195,30 @@ int httpc_get_from(struct httpc *h, const char *path, uint64_t from, int *status
 	}
 	if (!(ssl = SSL_new(h->ctx)) || SSL_set_fd(ssl, fd) != 1) {
 		e = VG_EINTERNAL;
-		fmt(why, whysz, "TLS session");
+		vg_fmt(why, whysz, "TLS session");
 		goto out;
 	}
 	if (h->u.ip) {
 		if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), h->u.host)) {
 			e = VG_EINVAL;
-			fmt(why, whysz, "%s: bad address", h->u.host);
+			vg_fmt(why, whysz, "%s: bad address", h->u.host);
 			goto out;
 		}
 	} else if (SSL_set1_host(ssl, h->u.host) != 1 ||
 		   SSL_set_tlsext_host_name(ssl, h->u.host) != 1) {
 		e = VG_EINVAL;
-		fmt(why, whysz, "%s: bad host name", h->u.host);
+		vg_fmt(why, whysz, "%s: bad host name", h->u.host);
 		goto out;
 	}
 	if (SSL_connect(ssl) != 1) {
 		vr = SSL_get_verify_result(ssl);
 		if (vr != X509_V_OK) {
 			e = VG_EAUTH;
-			fmt(why, whysz, "%s:%s: certificate refused: %s", h->u.host, h->u.port,
+			vg_fmt(why, whysz, "%s:%s: certificate refused: %s", h->u.host, h->u.port,
 				X509_verify_cert_error_string(vr));
 		} else {
 			e = VG_ECLOSED;
-			fmt(why, whysz, "%s:%s: TLS handshake failed", h->u.host, h->u.port);
+			vg_fmt(why, whysz, "%s:%s: TLS handshake failed", h->u.host, h->u.port);
 		}
 		goto out;
 	}
@@ -239,7 +226,7 @@ int httpc_get_from(struct httpc *h, const char *path, uint64_t from, int *status
 		size_t done = 0;
 		if (SSL_write_ex(ssl, req, (size_t)n, &done) != 1 || done != (size_t)n) {
 			e = VG_ECLOSED;
-			fmt(why, whysz, "%s:%s: write failed", h->u.host, h->u.port);
+			vg_fmt(why, whysz, "%s:%s: write failed", h->u.host, h->u.port);
 			goto out;
 		}
 	}
@@ -250,13 +237,13 @@ int httpc_get_from(struct httpc *h, const char *path, uint64_t from, int *status
 	r->ssl = ssl;
 	if ((e = line(r, ln, sizeof(ln))) || sscanf(ln, "HTTP/1.%*d %d", status) != 1) {
 		e = VG_EPROTO;
-		fmt(why, whysz, "not an HTTP answer");
+		vg_fmt(why, whysz, "not an HTTP answer");
 		goto out;
 	}
 	for (;;) {
 		char *colon, *v;
 		if ((e = line(r, ln, sizeof(ln)))) {
-			fmt(why, whysz, "truncated headers");
+			vg_fmt(why, whysz, "truncated headers");
 			goto out;
 		}
 		if (!*ln)
@@ -268,7 +255,7 @@ int httpc_get_from(struct httpc *h, const char *path, uint64_t from, int *status
 			;
 		if (strcasecmp(ln, "Content-Length") == 0 && vg_parse_u64(v, 0, UINT64_MAX, &clen)) {
 			e = VG_EPROTO;
-			fmt(why, whysz, "bad Content-Length");
+			vg_fmt(why, whysz, "bad Content-Length");
 			goto out;
 		}
 		if (strcasecmp(ln, "Transfer-Encoding") == 0 && strcasecmp(v, "chunked") == 0)
@@ -305,7 +292,7 @@ int httpc_get_from(struct httpc *h, const char *path, uint64_t from, int *status
 	goto out;
 trunc:
 	if (e == VG_EPROTO)
-		fmt(why, whysz, "%s:%s: the answer was cut short", h->u.host, h->u.port);
+		vg_fmt(why, whysz, "%s:%s: the answer was cut short", h->u.host, h->u.port);
 out:
 	OPENSSL_cleanse(req, sizeof(req));
 	free(r);

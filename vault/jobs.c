@@ -44,21 +44,6 @@ bool vjob_is_failure(int r)
 	}
 }
 
-static int bump(struct vcore *c, MDB_txn *txn, const char *key)
-{
-	uint8_t b[8];
-	uint64_t n = 0;
-	MDB_val v;
-	int r = vdb_get(c->db, txn, VDB_META, key, strlen(key), &v);
-
-	if (r == 0 && v.mv_size == 8)
-		n = vg_get_u64(v.mv_data);
-	else if (r && r != VG_ENOTFOUND)
-		return r;
-	vg_put_u64(b, n + 1);
-	return vdb_put(c->db, txn, VDB_META, key, strlen(key), b, 8, false);
-}
-
 int vcore_job_put(struct vcore *c, MDB_txn *txn, const struct vcaller *who, const char *vault,
 	const char *item, uint8_t kind, uint8_t result, uint64_t point, uint64_t bytes,
 	const char *detail)
@@ -94,7 +79,7 @@ int vcore_job_put(struct vcore *c, MDB_txn *txn, const struct vcaller *who, cons
 	if ((r = vdb_put(c->db, txn, VDB_META, SEQ_KEY, strlen(SEQ_KEY), sb, 8, false)) ||
 	    (r = vcore_put(c, txn, VDB_JOBS, key, 8, &j, true)))
 		return r;
-	return bump(c, txn, ctr);
+	return vdb_meta_bump(c->db, txn, ctr);
 }
 
 static int job_own_txn(struct vcore *c, const struct vcaller *who, const char *vault,

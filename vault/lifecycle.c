@@ -54,21 +54,11 @@ static uint64_t cooling_off(const struct vr_vault *v)
 	return w > 14 * DAY ? w : 14 * DAY;
 }
 
-static void fmt_time(uint64_t t, char *buf, size_t n)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	if (!strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, n, "%llu", (unsigned long long)t);
-}
-
 void vlife_outcome_str(const struct vlife_outcome *o, char *buf, size_t n)
 {
 	char ts[40];
 
-	fmt_time(o->at, ts, sizeof(ts));
+	vg_time_iso(o->at, NULL, ts, sizeof(ts));
 	switch (o->result) {
 	case VLIFE_SOFT: snprintf(buf, n, "soft-deleted until %s", ts); break;
 	case VLIFE_PERMANENT: snprintf(buf, n, "permanently deleted"); break;
@@ -113,7 +103,7 @@ static int hold_change(struct vcore *c, MDB_txn *txn, const struct vcaller *who,
 	p.effective = p.requested + cooling_off(v);
 	if ((r = vpend_add(c, txn, &p, why, whysz)))
 		return r;
-	fmt_time(p.effective, ts, sizeof(ts));
+	vg_time_iso(p.effective, NULL, ts, sizeof(ts));
 	vpend_what(&p, what, sizeof(what));
 	snprintf(detail, sizeof(detail), "%s %s -> %s requested: pending %s, takes effect at %s "
 		"unless cancelled (vaultctl pending cancel %s)", what, old, value, p.id, ts, p.id);
@@ -347,12 +337,10 @@ static int items_acc_cb(void *arg, const MDB_val *k, const MDB_val *v)
 	struct items_acc *a = arg;
 	struct item_rec *ir;
 
-	if (k->mv_size - 8 > VG_ITEM_NAME_MAX)
-		return VG_EINTEGRITY;
 	if (!(ir = vcore_push(&a->items, &a->n, &a->cap, sizeof(*ir))))
 		return VG_EINTERNAL;
-	memcpy(ir->name, (uint8_t *)k->mv_data + 8, k->mv_size - 8);
-	ir->name[k->mv_size - 8] = 0;
+	if (vdb_key_name(k, 8, VG_ITEM_NAME_MAX, ir->name))
+		return VG_EINTEGRITY;
 	return vr_item_dec(v->mv_data, v->mv_size, &ir->it);
 }
 
@@ -969,12 +957,10 @@ static int vaults_acc_cb(void *arg, const MDB_val *k, const MDB_val *v)
 	struct vaults_acc *a = arg;
 	struct vault_rec *vr;
 
-	if (k->mv_size > VG_VAULT_NAME_MAX)
-		return VG_EINTEGRITY;
 	if (!(vr = vcore_push(&a->vaults, &a->n, &a->cap, sizeof(*vr))))
 		return VG_EINTERNAL;
-	memcpy(vr->name, k->mv_data, k->mv_size);
-	vr->name[k->mv_size] = 0;
+	if (vdb_key_name(k, 0, VG_VAULT_NAME_MAX, vr->name))
+		return VG_EINTEGRITY;
 	return vr_vault_dec(v->mv_data, v->mv_size, &vr->v);
 }
 

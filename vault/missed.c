@@ -123,14 +123,12 @@ static int vault_cb(void *arg, const MDB_val *k, const MDB_val *v)
 	uint8_t prefix[8];
 	int r;
 
-	if (k->mv_size == 0 || k->mv_size > VG_VAULT_NAME_MAX)
+	if (k->mv_size == 0 || vdb_key_name(k, 0, VG_VAULT_NAME_MAX, name))
 		return VG_EINTEGRITY;
 	if ((r = vr_vault_dec(v->mv_data, v->mv_size, &vr)))
 		return r;
 	if (vr.state != VR_V_ACTIVE)
 		return 0;
-	memcpy(name, k->mv_data, k->mv_size);
-	name[k->mv_size] = 0;
 	a->vault = name;
 	vg_put_u64(prefix, vr.id);
 	r = vdb_each(a->c->db, a->txn, VDB_ITEMS, prefix, 8, item_cb, a);

@@ -509,12 +509,5 @@ int vmua_list(struct vcore *c, int (*cb)(void *arg, const char *id, const struct
 	void *arg)
 {
 	struct request_list l = {cb, arg};
-	MDB_txn *txn;
-	int r;
-
-	if ((r = vdb_begin(c->db, false, &txn)))
-		return r;
-	r = vdb_each(c->db, txn, VDB_REQUESTS, "", 0, request_list_cb, &l);
-	vdb_abort(txn);
-	return r;
+	return vdb_each_ro(c->db, VDB_REQUESTS, "", 0, request_list_cb, &l);
 }

@@ -141,12 +141,8 @@ int vpolicy_list(struct vcore *c, const char *vault,
 	     r = vdb_seek_prefix(cur, prefix, 8, &k, &val, false)) {
 		struct vr_policy p;
 		char name[VG_VAULT_NAME_MAX + 1];
-		if (k.mv_size - 8 > VG_VAULT_NAME_MAX) {
-			r = VG_EINTEGRITY;
+		if ((r = vdb_key_name(&k, 8, VG_VAULT_NAME_MAX, name)))
 			break;
-		}
-		memcpy(name, (uint8_t *)k.mv_data + 8, k.mv_size - 8);
-		name[k.mv_size - 8] = 0;
 		saw_default |= strcmp(name, "default") == 0;
 		if ((r = vr_policy_dec(val.mv_data, val.mv_size, &p)) || (r = cb(arg, name, &p)))
 			break;

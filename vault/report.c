@@ -223,19 +223,6 @@ static void rep_free(struct rep *r)
 	free(r->j);
 }
 
-static void iso(uint64_t t, char *buf, size_t n)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!t) {
-		snprintf(buf, n, "never");
-		return;
-	}
-	gmtime_r(&tt, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void day(uint64_t t, char *buf, size_t n)
 {
 	time_t tt = (time_t)t;
@@ -404,8 +391,8 @@ static void text(const struct rep *r)
 			const struct ritem *it = &r->it[j];
 			if (strcmp(it->vault, r->v[i].name) != 0)
 				continue;
-			iso(it->last_success, a, sizeof(a));
-			iso(it->last_failure, b, sizeof(b));
+			vg_time_iso(it->last_success, "never", a, sizeof(a));
+			vg_time_iso(it->last_failure, "never", b, sizeof(b));
 			human(it->stored, s1, sizeof(s1));
 			human(it->soft_deleted, s2, sizeof(s2));
 			printf("  item %s (%s, %s): %llu points, stored %s, soft-deleted %s, "
@@ -438,7 +425,7 @@ static json_t *to_json(const struct rep *r)
 
 	json_object_set_new(root, "clock_synchronised", json_boolean(clock_synced(&maxerr)));
 
-	iso(r->now, buf, sizeof(buf));
+	vg_time_iso(r->now, "never", buf, sizeof(buf));
 	json_object_set_new(root, "generated", json_string(buf));
 	json_object_set_new(root, "unix", json_integer((json_int_t)r->now));
 	json_object_set_new(root, "jobs_since", json_integer((json_int_t)r->since));
@@ -796,8 +783,8 @@ static int html(const struct rep *r, const char *path)
 		return -errno;
 	}
 	(void)fchmod(fd, 0644);
-	iso(r->now, a, sizeof(a));
-	iso(r->since, b, sizeof(b));
+	vg_time_iso(r->now, "never", a, sizeof(a));
+	vg_time_iso(r->since, "never", b, sizeof(b));
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		"<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
 		"<title>vaultgate report %s</title><style>%s</style></head><body>\n", a, vreport_css);
@@ -875,8 +862,8 @@ static void body(FILE *f, const struct rep *r)
 			int bad = it->last_failure && it->last_failure >= it->last_success;
 			if (strcmp(it->vault, v->name) != 0)
 				continue;
-			iso(it->last_success, a, sizeof(a));
-			iso(it->last_failure, b, sizeof(b));
+			vg_time_iso(it->last_success, "never", a, sizeof(a));
+			vg_time_iso(it->last_failure, "never", b, sizeof(b));
 			human(it->stored, s1, sizeof(s1));
 			human(it->soft_deleted, s2, sizeof(s2));
 			fprintf(f, "<tr><td>");
@@ -901,7 +888,7 @@ static void body(FILE *f, const struct rep *r)
 		"<th>job</th><th>result</th><th>bytes</th><th>detail</th></tr>\n");
 	for (size_t i = r->nj > 25 ? r->nj - 25 : 0; i < r->nj; i++) {
 		const struct rjob *j = &r->j[r->nj - 1 - (i - (r->nj > 25 ? r->nj - 25 : 0))];
-		iso(j->time, a, sizeof(a));
+		vg_time_iso(j->time, "never", a, sizeof(a));
 		human(j->bytes, s1, sizeof(s1));
 		fprintf(f, "<tr><td>%s</td><td>", a);
 		esc(f, j->vault);

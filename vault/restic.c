@@ -98,15 +98,6 @@ int vrestic_list(struct vcore *c, const char *vault, const char *item, const cha
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static void iso(uint64_t t, char *buf, size_t n)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static int is_type(const char *object, const char *type)
 {
 	size_t n = strlen(type);
@@ -406,7 +397,7 @@ int vrestic_delete(struct vcore *c, const struct vcaller *who, const char *vault
 	if ((r = lock_secs_txn(c, txn, &v, &it, &lock)))
 		goto fail;
 	if (lock && o.created + lock > now) {
-		iso(o.created + lock, ts, sizeof(ts));
+		vg_time_iso(o.created + lock, NULL, ts, sizeof(ts));
 		WHY("retention lock until %s: vault %s is immutable and %s is younger than its "
 			"item's %llu-day retention", ts, vault, object, (unsigned long long)(lock / DAY));
 		r = VG_EIMMUTABLE;
@@ -441,7 +432,7 @@ int vrestic_delete(struct vcore *c, const struct vcaller *who, const char *vault
 			goto fail;
 		out->outcome = VRESTIC_DEL_SOFT;
 		out->purge_at = o.purge_at;
-		iso(o.purge_at, ts, sizeof(ts));
+		vg_time_iso(o.purge_at, NULL, ts, sizeof(ts));
 		snprintf(reason, sizeof(reason), "soft-deleted until %s", ts);
 	}
 	if (strcmp(type, "snapshots") == 0) {
@@ -514,16 +505,11 @@ int vrestic_deleted_list(struct vcore *c, const char *vault, const char *item,
 		char name[VG_OBJECT_NAME_MAX + 1];
 		struct vr_object o;
 		struct vrestic_deleted d;
-		if (k.mv_size - 8 > VG_OBJECT_NAME_MAX) {
-			r = VG_EINTEGRITY;
-			break;
-		}
-		if ((r = vr_object_dec(val.mv_data, val.mv_size, &o)))
+		if ((r = vdb_key_name(&k, 8, VG_OBJECT_NAME_MAX, name)) ||
+		    (r = vr_object_dec(val.mv_data, val.mv_size, &o)))
 			break;
 		if (o.state != VR_O_SOFTDELETED)
 			continue;
-		memcpy(name, (uint8_t *)k.mv_data + 8, k.mv_size - 8);
-		name[k.mv_size - 8] = 0;
 		d.name = name;
 		d.size = o.size;
 		d.created = o.created;
@@ -582,12 +568,8 @@ int vrestic_undelete(struct vcore *c, const struct vcaller *who, const char *vau
 		struct vg_wr w;
 		MDB_val nv, kk;
 		unsigned moved;
-		if (k.mv_size - 8 > VG_OBJECT_NAME_MAX) {
-			r = VG_EINTEGRITY;
+		if ((r = vdb_key_name(&k, 8, VG_OBJECT_NAME_MAX, oname)))
 			break;
-		}
-		memcpy(oname, (uint8_t *)k.mv_data + 8, k.mv_size - 8);
-		oname[k.mv_size - 8] = 0;
 		if ((r = vr_object_dec(val.mv_data, val.mv_size, &o)))
 			break;
 		if (o.state != VR_O_SOFTDELETED || (name && strcmp(oname, name) != 0) ||

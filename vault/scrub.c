@@ -115,10 +115,8 @@ static int vault_cb(void *arg, const MDB_val *k, const MDB_val *v)
 	uint8_t prefix[8];
 	int r;
 
-	if (k->mv_size == 0 || k->mv_size > VG_VAULT_NAME_MAX)
+	if (k->mv_size == 0 || vdb_key_name(k, 0, VG_VAULT_NAME_MAX, a->vault))
 		return VG_EINTEGRITY;
-	memcpy(a->vault, k->mv_data, k->mv_size);
-	a->vault[k->mv_size] = 0;
 	if (a->only && strcmp(a->only, a->vault) != 0)
 		return 0;
 	if ((r = vr_vault_dec(v->mv_data, v->mv_size, &vr)))

@@ -496,8 +496,12 @@ static void *conn_main(void *arg)
 	pthread_cond_broadcast(&reg_cond);
 	pthread_mutex_unlock(&reg_lock);
 	close(k->fd);
+	/* The last request (its token or PIN) and the caller's PIN and grant
+	 * go with the connection; the writer wipes itself. */
 	vg_wr_free(&k->out);
+	explicit_bzero(k->buf, VG_WIRE_MAX_DATA);
 	free(k->buf);
+	explicit_bzero(&k->who, sizeof(k->who));
 	free(k);
 	return NULL;
 }

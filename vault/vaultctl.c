@@ -347,19 +347,6 @@ static int fail_call(struct vgc *c, int r, const char *what)
 	return fail("%s: %s", what, msg);
 }
 
-static void fmt_time(uint64_t t, char *buf, size_t n)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!t) {
-		snprintf(buf, n, "-");
-		return;
-	}
-	gmtime_r(&tt, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* ---- commands -------------------------------------------------------------- */
 
 static int simple(struct vgc *c, const char *what)
@@ -431,7 +418,7 @@ static int cmd_vault(struct vgc *c, int argc, char **argv)
 			vg_msg_str(&m, VG_TAG_STATE, state, sizeof(state));
 			vg_msg_str(&m, VG_TAG_DETAIL, det, sizeof(det));
 			vg_msg_u64(&m, VG_TAG_TIME, &t);
-			fmt_time(t, ts, sizeof(ts));
+			vg_time_iso(t, "-", ts, sizeof(ts));
 			printf("%s\t%s\t%s\t%s\n", name, state, ts, det);
 		}
 		return r ? fail_call(c, r, "vault list") : 0;
@@ -485,7 +472,7 @@ static int cmd_item(struct vgc *c, int argc, char **argv)
 			vg_msg_str(&m, VG_TAG_STATE, st, sizeof(st));
 			vg_msg_u64(&m, VG_TAG_TIME2, &last);
 			(void)vg_msg_str(&m, VG_TAG_POINT, repo, sizeof(repo));  /* restic container */
-			fmt_time(last, ts, sizeof(ts));
+			vg_time_iso(last, "-", ts, sizeof(ts));
 			printf("%s\t%s\t%s\tlast-backup=%s\towner=%s%s%s\n", name, k, st, ts, owner,
 				*repo ? "\trepo=" : "", repo);
 		}
@@ -643,8 +630,8 @@ static int cmd_points(struct vgc *c, int argc, char **argv)
 		vg_msg_u64(&m, VG_TAG_TIME2, &e);
 		vg_msg_u64(&m, VG_TAG_SIZE, &sz);
 		vg_msg_u64(&m, VG_TAG_COUNT, &n);
-		fmt_time(t, ts, sizeof(ts));
-		fmt_time(e, ex, sizeof(ex));
+		vg_time_iso(t, "-", ts, sizeof(ts));
+		vg_time_iso(e, "-", ex, sizeof(ex));
 		printf("%s\t%s\t%s\t%llu bytes\t%llu objects\texpires=%s\n", id, ts, st,
 			(unsigned long long)sz, (unsigned long long)n, ex);
 	}
@@ -678,7 +665,7 @@ static int cmd_objects(struct vgc *c, int argc, char **argv)
 			vg_hex(hex, sha, 32);
 		if (vg_msg_u64(&m, VG_TAG_OFFSET, &lock) == 0) {  /* restic, immutable vault */
 			char ts[32];
-			fmt_time(lock, ts, sizeof(ts));
+			vg_time_iso(lock, "-", ts, sizeof(ts));
 			printf("%s\t%llu\tsha256:%s\tlock_until=%s\n", name, (unsigned long long)sz,
 				hex, ts);
 			continue;
@@ -955,7 +942,7 @@ static int cmd_audit(struct vgc *c, int argc, char **argv)
 			vg_msg_u64(&m, VG_TAG_TIME, &t);
 			if (vg_msg_bytes(&m, VG_TAG_HASH, &h, &hl) == 0 && hl == 32)
 				vg_hex(hex, h, 32);
-			fmt_time(t, ts, sizeof(ts));
+			vg_time_iso(t, "-", ts, sizeof(ts));
 			o = json_pack("{s:I,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
 				"seq", (json_int_t)seq, "time", ts, "unix", (json_int_t)t,
 				"principal", f[0], "op", f[1], "target", f[2], "result", f[3],
@@ -1186,7 +1173,7 @@ static int cmd_agent(struct vgc *c, int argc, char **argv)
 			return fail_call(c, r, argv[2]);
 		vg_msg_str(&m, VG_TAG_TOKEN, tok, sizeof(tok));
 		vg_msg_u64(&m, VG_TAG_TIME2, &exp);
-		fmt_time(exp, ts, sizeof(ts));
+		vg_time_iso(exp, "-", ts, sizeof(ts));
 		if (out) {
 			/* The credentials file: endpoint, pinned fingerprint, one-time
 			 * token (image/files/vaultgate-agent-enrol reads it). */
@@ -1230,28 +1217,46 @@ static int cmd_agent(struct vgc *c, int argc, char **argv)
 	return 2;
 }
 
-static int cmd_alerts(struct vgc *c, int argc, char **argv)
+/* The arguments [VAULT] [--json] of a listing: 0, or 2 after the usage. */
+static int vault_json_args(int argc, char **argv, const char **vault, int *json)
 {
-	struct vg_msg m;
-	struct vg_wr *w;
-	const char *vault = NULL;
-	int r, json = 0;
-
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else if (!vault)
-			vault = argv[i];
+			*json = 1;
+		else if (!*vault)
+			*vault = argv[i];
 		else {
 			usage(stderr);
 			return 2;
 		}
 	}
-	w = vgc_req(c, VG_OP_ALERT_LIST);
+	return 0;
+}
+
+/* Sends op (for one vault, or all) and opens its rows: 0, or the exit
+ * code after the failure is printed. */
+static int open_rows(struct vgc *c, uint32_t op, const char *vault, const char *what,
+	struct vg_msg *m)
+{
+	struct vg_wr *w = vgc_req(c, op);
+	int r;
+
 	if (vault)
 		vg_msgb_str(w, VG_TAG_VAULT, vault);
-	if ((r = vgc_call(c, &m)))
-		return fail_call(c, r, "alerts");
+	if ((r = vgc_call(c, m)))
+		return fail_call(c, r, what);
+	return 0;
+}
+
+static int cmd_alerts(struct vgc *c, int argc, char **argv)
+{
+	struct vg_msg m;
+	const char *vault = NULL;
+	int r, json = 0;
+
+	if ((r = vault_json_args(argc, argv, &vault, &json)) ||
+	    (r = open_rows(c, VG_OP_ALERT_LIST, vault, "alerts", &m)))
+		return r;
 	while ((r = vgc_stream_next(c, &m)) == 1) {
 		char n[40], sev[20], p[80], v[80], t[600], d[600], ts[32];
 		uint64_t seq = 0, tm = 0;
@@ -1263,7 +1268,7 @@ static int cmd_alerts(struct vgc *c, int argc, char **argv)
 		vg_msg_str(&m, VG_TAG_VAULT, v, sizeof(v));
 		vg_msg_str(&m, VG_TAG_TARGET, t, sizeof(t));
 		vg_msg_str(&m, VG_TAG_DETAIL, d, sizeof(d));
-		fmt_time(tm, ts, sizeof(ts));
+		vg_time_iso(tm, "-", ts, sizeof(ts));
 		if (json) {
 			json_t *o = json_pack("{s:I,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "seq",
 				(json_int_t)seq, "time", ts, "unix", (json_int_t)tm, "name", n, "severity",
@@ -1285,25 +1290,12 @@ static int cmd_alerts(struct vgc *c, int argc, char **argv)
 static int cmd_pending(struct vgc *c, int argc, char **argv)
 {
 	struct vg_msg m;
-	struct vg_wr *w;
 	const char *vault = NULL;
 	int r, json = 0;
 
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else if (!vault)
-			vault = argv[i];
-		else {
-			usage(stderr);
-			return 2;
-		}
-	}
-	w = vgc_req(c, VG_OP_PENDING_LIST);
-	if (vault)
-		vg_msgb_str(w, VG_TAG_VAULT, vault);
-	if ((r = vgc_call(c, &m)))
-		return fail_call(c, r, "pending");
+	if ((r = vault_json_args(argc, argv, &vault, &json)) ||
+	    (r = open_rows(c, VG_OP_PENDING_LIST, vault, "pending", &m)))
+		return r;
 	while ((r = vgc_stream_next(c, &m)) == 1) {
 		char id[40], v[80], what[300], to[300], from[300], p[80], al[40], t1[32], t2[32];
 		uint64_t req = 0, eff = 0;
@@ -1316,8 +1308,8 @@ static int cmd_pending(struct vgc *c, int argc, char **argv)
 		vg_msg_str(&m, VG_TAG_KIND, al, sizeof(al));
 		vg_msg_u64(&m, VG_TAG_TIME, &req);
 		vg_msg_u64(&m, VG_TAG_TIME2, &eff);
-		fmt_time(req, t1, sizeof(t1));
-		fmt_time(eff, t2, sizeof(t2));
+		vg_time_iso(req, "-", t1, sizeof(t1));
+		vg_time_iso(eff, "-", t2, sizeof(t2));
 		if (json) {
 			json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", id, "vault", v,
 				"what", what, "from", from, "to", to, "requested_by", p,
@@ -1618,7 +1610,7 @@ static int cmd_misc(struct vgc *c, const char *word, int argc, char **argv)
 			vg_msg_str(&m, VG_TAG_PRINCIPAL, p, sizeof(p));
 			vg_msg_str(&m, VG_TAG_STATE, st, sizeof(st));
 			vg_msg_u64(&m, VG_TAG_TIME2, &exp);
-			fmt_time(exp, ts, sizeof(ts));
+			vg_time_iso(exp, "-", ts, sizeof(ts));
 			printf("%s\t%s\t%s\t%s\tguard=%s\tby=%s\tuntil=%s\n", id, st, op, t, g, p, ts);
 		}
 		return r ? fail_call(c, r, "mua list") : 0;
@@ -1659,7 +1651,7 @@ static int cmd_misc(struct vgc *c, const char *word, int argc, char **argv)
 		if ((r = vgc_call(c, &m)))
 			return fail_call(c, r, "clock advance");
 		vg_msg_u64(&m, VG_TAG_TIME, &now);
-		fmt_time(now, ts, sizeof(ts));
+		vg_time_iso(now, "-", ts, sizeof(ts));
 		printf("vaultd time is now %s\n", ts);
 		return 0;
 	}

@@ -33,19 +33,6 @@ static int usage(void)
 	return 2;
 }
 
-static void fmt_time(uint64_t t, char *buf, size_t n)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!t) {
-		snprintf(buf, n, "-");
-		return;
-	}
-	gmtime_r(&tt, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, all UTC. */
 static int parse_time(const char *s, uint64_t *out)
 {
@@ -91,9 +78,9 @@ static int deleted(struct vgc *c, int argc, char **argv)
 		vg_msg_u64(&m, VG_TAG_TIME, &dt);
 		vg_msg_u64(&m, VG_TAG_TIME2, &pt);
 		vg_msg_u64(&m, VG_TAG_OFFSET, &lt);
-		fmt_time(dt, del, sizeof(del));
-		fmt_time(pt, purge, sizeof(purge));
-		fmt_time(lt, lock, sizeof(lock));
+		vg_time_iso(dt, "-", del, sizeof(del));
+		vg_time_iso(pt, "-", purge, sizeof(purge));
+		vg_time_iso(lt, "-", lock, sizeof(lock));
 		if (json) {
 			json_t *o = json_pack("{s:s,s:I,s:s,s:I,s:s,s:I,s:s,s:I,s:s}", "name", name,
 				"size", (json_int_t)size, "deleted_at", del, "deleted_unix",

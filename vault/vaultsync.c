@@ -80,19 +80,6 @@
 #include "wire.h"
 
 
-/* snprintf that says whether it fit (0) or was cut (VG_EINVAL). */
-static int fmt(char *buf, size_t n, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static int fmt(char *buf, size_t n, const char *f, ...)
-{
-	va_list ap;
-	int k;
-
-	va_start(ap, f);
-	k = vsnprintf(buf, n, f, ap);
-	va_end(ap);
-	return k < 0 || (size_t)k >= n ? VG_EINVAL : k;
-}
-
 #define DEFAULT_SOCKET "/run/vaultgate/vaultd.sock"
 #define DEFAULT_DIR "/etc/vaultgate/sync"
 #define LIST_MAX (64u << 20)
@@ -134,7 +121,7 @@ struct kv {
 
 static int path_of(char *out, size_t n, const char *sub, const char *name)
 {
-	int k = fmt(out, n, "%s/%s/%s", cdir, sub, name);
+	int k = vg_fmt(out, n, "%s/%s/%s", cdir, sub, name);
 	return k < 0 || (size_t)k >= n ? -1 : 0;
 }
 
@@ -161,7 +148,7 @@ static int read_kv(const char *sub, const char *name, struct kv *kv)
 			continue;
 		*eq = 0;
 		v = eq + 1;
-#define KV(k) else if (strcmp(line, #k) == 0) fmt(kv->k, sizeof(kv->k), "%s", v)
+#define KV(k) else if (strcmp(line, #k) == 0) vg_fmt(kv->k, sizeof(kv->k), "%s", v)
 		if (0) {}
 		KV(url); KV(ca); KV(user); KV(token); KV(remote); KV(vault); KV(to);
 #undef KV
@@ -179,12 +166,12 @@ static int write_file(const char *sub, const char *name, const char *text)
 	int fd;
 	size_t n = strlen(text);
 
-	fmt(d, sizeof(d), "%s/%s", cdir, sub);
+	vg_fmt(d, sizeof(d), "%s/%s", cdir, sub);
 	(void)mkdir(cdir, 0700);
 	(void)mkdir(d, 0700);
 	if (path_of(path, sizeof(path), sub, name))
 		return VG_ENAME;
-	fmt(tmp, sizeof(tmp), "%s.tmp", path);
+	vg_fmt(tmp, sizeof(tmp), "%s.tmp", path);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
 		return -errno;
 	if (vg_write_full(fd, text, n) || fsync(fd) || close(fd) || rename(tmp, path)) {
@@ -215,7 +202,7 @@ static int journal_open(const char *job, struct journal *j)
 	FILE *f;
 
 	memset(j, 0, sizeof(*j));
-	fmt(d, sizeof(d), "%s/state", cdir);
+	vg_fmt(d, sizeof(d), "%s/state", cdir);
 	(void)mkdir(d, 0700);
 	if (path_of(path, sizeof(path), "state", job))
 		return VG_ENAME;
@@ -267,11 +254,11 @@ static int journal_add(struct journal *j, char kind, const char *src, const char
 	struct jent e = {.kind = kind};
 	int n;
 
-	fmt(e.src, sizeof(e.src), "%s", src);
-	fmt(e.dst, sizeof(e.dst), "%s", dst ? dst : "");
-	fmt(e.obj, sizeof(e.obj), "%s", obj ? obj : "");
-	n = kind == 'o' ? fmt(line, sizeof(line), "obj %s %s\n", src, obj) :
-		fmt(line, sizeof(line), "%s %s %s\n", kind == 'p' ? "pending" : "done", src, dst);
+	vg_fmt(e.src, sizeof(e.src), "%s", src);
+	vg_fmt(e.dst, sizeof(e.dst), "%s", dst ? dst : "");
+	vg_fmt(e.obj, sizeof(e.obj), "%s", obj ? obj : "");
+	n = kind == 'o' ? vg_fmt(line, sizeof(line), "obj %s %s\n", src, obj) :
+		vg_fmt(line, sizeof(line), "%s %s %s\n", kind == 'p' ? "pending" : "done", src, dst);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return VG_EINVAL;
 	if (vg_write_full(j->fd, line, (size_t)n) || fdatasync(j->fd))
@@ -330,7 +317,7 @@ static void seg(char *out, size_t n, const char *s)
 		if (isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == ':')
 			out[k++] = (char)ch;
 		else
-			k += (size_t)fmt(out + k, n - k, "%%%02X", ch);
+			k += (size_t)vg_fmt(out + k, n - k, "%%%02X", ch);
 	}
 	out[k] = 0;
 }
@@ -346,14 +333,14 @@ static json_t *get_json(struct httpc *h, const char *path, char *why, size_t why
 	if ((r = httpc_get_all(h, path, &status, &body, &len, LIST_MAX, why, whysz)))
 		return NULL;
 	if (status != 200) {
-		fmt(why, whysz, "GET %s: HTTP %d: %.200s", path, status, body);
+		vg_fmt(why, whysz, "GET %s: HTTP %d: %.200s", path, status, body);
 		free(body);
 		return NULL;
 	}
 	j = json_loadb(body, len, 0, &je);
 	free(body);
 	if (!j)
-		fmt(why, whysz, "GET %s: bad JSON: %s", path, je.text);
+		vg_fmt(why, whysz, "GET %s: bad JSON: %s", path, je.text);
 	return j;
 }
 
@@ -407,7 +394,7 @@ static int pipe_object(struct httpc *h, const char *path, uint64_t from, int res
 
 	r = httpc_get_from(h, path, from, &status, up_sink, &u, why, whysz);
 	if (!r && status != (from ? 206 : 200)) {
-		fmt(why, whysz, "GET %s: HTTP %d", path, status);
+		vg_fmt(why, whysz, "GET %s: HTTP %d", path, status);
 		r = VG_EPROTO;
 	}
 	if (r && resumable && !u.err && u.bytes) {
@@ -425,11 +412,11 @@ static int pipe_object(struct httpc *h, const char *path, uint64_t from, int res
 	if (r) {
 		(void)vgc_upload_end(local, 1, &m);
 		if (u.err)
-			fmt(why, whysz, "local vaultd: %s", lerr(u.err));
+			vg_fmt(why, whysz, "local vaultd: %s", lerr(u.err));
 		return r;
 	}
 	if ((e = vgc_upload_end(local, 0, &m))) {
-		fmt(why, whysz, "local vaultd refused it: %s", lerr(e));
+		vg_fmt(why, whysz, "local vaultd refused it: %s", lerr(e));
 		return e;
 	}
 	*bytes += u.bytes;
@@ -459,7 +446,7 @@ static int ensure_item(const char *dst, const char *item, const char *kind, char
 	}
 	r = vgc_call(local, &m);
 	if (r && r != VG_EEXISTS) {
-		fmt(why, whysz, "item %s/%s: %s", dst, item, lerr(r));
+		vg_fmt(why, whysz, "item %s/%s: %s", dst, item, lerr(r));
 		return r;
 	}
 	return 0;
@@ -477,17 +464,17 @@ static int sync_point(struct httpc *h, struct journal *j, const struct kv *job, 
 	int r = 0, resumed;
 
 	seg(ei, sizeof(ei), item);
-	fmt(path, sizeof(path), "/v1/vaults/%s/items/%s/points/%s/objects", job->vault, ei, src);
+	vg_fmt(path, sizeof(path), "/v1/vaults/%s/items/%s/points/%s/objects", job->vault, ei, src);
 	if (!(list = get_json(h, path, why, whysz)))
 		return VG_EPROTO;
 	if (!(rows = rows_of(list))) {
 		json_decref(list);
-		fmt(why, whysz, "GET %s: no rows", path);
+		vg_fmt(why, whysz, "GET %s: no rows", path);
 		return VG_EPROTO;
 	}
 	/* resume the pending copy, if any */
 	if ((pe = journal_find(j, 'p', src, NULL)))
-		fmt(dst, sizeof(dst), "%s", pe->dst);
+		vg_fmt(dst, sizeof(dst), "%s", pe->dst);
 	resumed = *dst != 0;
 again:
 	if (!*dst) {
@@ -496,7 +483,7 @@ again:
 		vg_msgb_str(w, VG_TAG_ITEM, item);
 		vg_msgb_u32(w, VG_TAG_FLAGS, 1);  /* detached: it survives a cut */
 		if ((r = vgc_call(local, &m)) || vg_msg_str(&m, VG_TAG_POINT, dst, sizeof(dst))) {
-			fmt(why, whysz, "point begin in %s/%s: %s", job->to, item, lerr(r));
+			vg_fmt(why, whysz, "point begin in %s/%s: %s", job->to, item, lerr(r));
 			json_decref(list);
 			return r ? r : VG_EPROTO;
 		}
@@ -513,7 +500,7 @@ again:
 		uint64_t from;
 		char en[800];
 		if (!name || !hex || !json_is_integer(sz) || vg_unhex(sha, sizeof(sha), hex)) {
-			fmt(why, whysz, "point %s: an object row without name, size or sha256", src);
+			vg_fmt(why, whysz, "point %s: an object row without name, size or sha256", src);
 			json_decref(list);
 			return VG_EPROTO;
 		}
@@ -542,11 +529,11 @@ again:
 				r = 0;
 				goto again;
 			}
-			fmt(why, whysz, "%s/%s/%s/%s: %s", job->to, item, dst, name, lerr(r));
+			vg_fmt(why, whysz, "%s/%s/%s/%s: %s", job->to, item, dst, name, lerr(r));
 			break;
 		}
 		seg(en, sizeof(en), name);
-		fmt(path, sizeof(path), "/v1/vaults/%s/items/%s/points/%s/objects/%s",
+		vg_fmt(path, sizeof(path), "/v1/vaults/%s/items/%s/points/%s/objects/%s",
 			job->vault, ei, src, en);
 		from = vgc_upload_offset(local);
 		if (from)
@@ -565,7 +552,7 @@ again:
 	vg_msgb_str(w, VG_TAG_ITEM, item);
 	vg_msgb_str(w, VG_TAG_POINT, dst);
 	if ((r = vgc_call(local, &m))) {
-		fmt(why, whysz, "commit %s/%s/%s: %s", job->to, item, dst, lerr(r));
+		vg_fmt(why, whysz, "commit %s/%s/%s: %s", job->to, item, dst, lerr(r));
 		return r;
 	}
 	rs->points++;
@@ -581,7 +568,7 @@ static int sync_files_item(struct httpc *h, struct journal *j, const struct kv *
 	int r = 0;
 
 	seg(ei, sizeof(ei), item);
-	fmt(path, sizeof(path), "/v1/vaults/%s/items/%s/points", job->vault, ei);
+	vg_fmt(path, sizeof(path), "/v1/vaults/%s/items/%s/points", job->vault, ei);
 	if (!(list = get_json(h, path, why, whysz)))
 		return VG_EPROTO;
 	if (!(rows = rows_of(list))) {
@@ -592,7 +579,7 @@ static int sync_files_item(struct httpc *h, struct journal *j, const struct kv *
 		const char *id = json_string_value(json_object_get(o, "id"));
 		const char *state = json_string_value(json_object_get(o, "state"));
 		if (!id || strlen(id) != 16) {
-			fmt(why, whysz, "%s: a point row without an id", path);
+			vg_fmt(why, whysz, "%s: a point row without an id", path);
 			r = VG_EPROTO;
 			break;
 		}
@@ -622,12 +609,12 @@ static int sync_restic_item(struct httpc *h, const struct kv *job, const char *i
 		size_t i, n = 1;
 		int isconfig = t == 0;
 		if (!isconfig) {
-			fmt(path, sizeof(path), "/restic/%s/%s/", ei, types[t]);
+			vg_fmt(path, sizeof(path), "/restic/%s/%s/", ei, types[t]);
 			if (!(list = get_json(h, path, why, whysz)))
 				return VG_EPROTO;
 			if (!json_is_array(list)) {
 				json_decref(list);
-				fmt(why, whysz, "GET %s: not a list", path);
+				vg_fmt(why, whysz, "GET %s: not a list", path);
 				return VG_EPROTO;
 			}
 			n = json_array_size(list);
@@ -640,13 +627,13 @@ static int sync_restic_item(struct httpc *h, const struct kv *job, const char *i
 				id = json_is_string(o) ? json_string_value(o) :
 					json_string_value(json_object_get(o, "name"));
 				if (!id || strlen(id) != 64) {
-					fmt(why, whysz, "GET %s: a bad name", path);
+					vg_fmt(why, whysz, "GET %s: a bad name", path);
 					r = VG_EPROTO;
 					break;
 				}
-				fmt(obj, sizeof(obj), "%s:%s", types[t], id);
+				vg_fmt(obj, sizeof(obj), "%s:%s", types[t], id);
 			} else {
-				fmt(obj, sizeof(obj), "config");
+				vg_fmt(obj, sizeof(obj), "config");
 			}
 			w = vgc_req(local, VG_OP_RESTIC_STAT);
 			vg_msgb_str(w, VG_TAG_VAULT, job->to);
@@ -657,7 +644,7 @@ static int sync_restic_item(struct httpc *h, const struct kv *job, const char *i
 				continue;  /* already here (same name: same bytes) */
 			}
 			if (r != VG_ENOTFOUND) {
-				fmt(why, whysz, "%s/%s/%s: %s", job->to, item, obj, lerr(r));
+				vg_fmt(why, whysz, "%s/%s/%s: %s", job->to, item, obj, lerr(r));
 				break;
 			}
 			w = vgc_req(local, VG_OP_RESTIC_PUT);
@@ -665,13 +652,13 @@ static int sync_restic_item(struct httpc *h, const struct kv *job, const char *i
 			vg_msgb_str(w, VG_TAG_ITEM, item);
 			vg_msgb_str(w, VG_TAG_OBJECT, obj);
 			if ((r = vgc_upload_begin(local))) {
-				fmt(why, whysz, "%s/%s/%s: %s", job->to, item, obj, lerr(r));
+				vg_fmt(why, whysz, "%s/%s/%s: %s", job->to, item, obj, lerr(r));
 				break;
 			}
 			if (isconfig)
-				fmt(path, sizeof(path), "/restic/%s/config", ei);
+				vg_fmt(path, sizeof(path), "/restic/%s/config", ei);
 			else
-				fmt(path, sizeof(path), "/restic/%s/%s/%s", ei, types[t], id);
+				vg_fmt(path, sizeof(path), "/restic/%s/%s/%s", ei, types[t], id);
 			if ((r = pipe_object(h, path, 0, 0, &rs->bytes, why, whysz)))
 				break;
 			rs->files++;
@@ -694,16 +681,16 @@ static int run_job(const char *jobname, struct run_stats *rs, char *why, size_t 
 	memset(rs, 0, sizeof(*rs));
 	if (!local && (r = vgc_connect(sock, &local))) {   /* dropped by a cut (pipe_object) */
 		local = NULL;
-		fmt(why, whysz, "cannot reach the local vaultd at %s: %s", sock, vg_strerror(r));
+		vg_fmt(why, whysz, "cannot reach the local vaultd at %s: %s", sock, vg_strerror(r));
 		return r;
 	}
 	if ((r = read_kv("jobs", jobname, &job))) {
-		fmt(why, whysz, "sync job %s: %s", jobname, r == VG_ENOTFOUND ?
+		vg_fmt(why, whysz, "sync job %s: %s", jobname, r == VG_ENOTFOUND ?
 			"no such job (vaultctl sync list)" : vg_strerror(r));
 		return r;
 	}
 	if ((r = read_kv("remotes", job.remote, &rem))) {
-		fmt(why, whysz, "remote %s: %s", job.remote, vg_strerror(r));
+		vg_fmt(why, whysz, "remote %s: %s", job.remote, vg_strerror(r));
 		return r;
 	}
 	r = httpc_new(rem.url, rem.ca, rem.user, rem.token, &h, why, whysz);
@@ -712,7 +699,7 @@ static int run_job(const char *jobname, struct run_stats *rs, char *why, size_t 
 		return r;
 	if ((r = journal_open(jobname, &j))) {
 		httpc_free(h);
-		fmt(why, whysz, "journal of %s: %s", jobname, vg_strerror(r));
+		vg_fmt(why, whysz, "journal of %s: %s", jobname, vg_strerror(r));
 		return r;
 	}
 	{
@@ -720,12 +707,12 @@ static int run_job(const char *jobname, struct run_stats *rs, char *why, size_t 
 		struct vg_wr *w = vgc_req(local, VG_OP_VAULT_GET);
 		vg_msgb_str(w, VG_TAG_VAULT, job.to);
 		if ((r = vgc_call(local, &m))) {
-			fmt(why, whysz, "destination vault %s: %s (create it first: it keeps its "
+			vg_fmt(why, whysz, "destination vault %s: %s (create it first: it keeps its "
 				"own keys, soft delete and immutability)", job.to, lerr(r));
 			goto out;
 		}
 	}
-	fmt(path, sizeof(path), "/v1/vaults/%s/items", job.vault);
+	vg_fmt(path, sizeof(path), "/v1/vaults/%s/items", job.vault);
 	if (!(list = get_json(h, path, why, whysz))) {
 		r = VG_EPROTO;
 		goto out;
@@ -737,7 +724,7 @@ static int run_job(const char *jobname, struct run_stats *rs, char *why, size_t 
 		const char *kind = json_string_value(json_object_get(o, "kind"));
 		const char *state = json_string_value(json_object_get(o, "state"));
 		if (!name || !kind) {
-			fmt(why, whysz, "%s: an item row without name or kind", path);
+			vg_fmt(why, whysz, "%s: an item row without name or kind", path);
 			r = VG_EPROTO;
 			break;
 		}
@@ -752,7 +739,7 @@ static int run_job(const char *jobname, struct run_stats *rs, char *why, size_t 
 	}
 done:
 	if (!r) {
-		int n = fmt(line, sizeof(line), "run %lld %llu %llu %llu %llu\n",
+		int n = vg_fmt(line, sizeof(line), "run %lld %llu %llu %llu %llu\n",
 			(long long)time(NULL), (unsigned long long)rs->points,
 			(unsigned long long)rs->objects, (unsigned long long)rs->files,
 			(unsigned long long)rs->bytes);
@@ -800,7 +787,7 @@ static int cmd_remote(int argc, char **argv)
 			return fail("remote %s: %s", name, why);
 		}
 		httpc_free(h);
-		fmt(text, sizeof(text), "url=%s\nca=%s\nuser=%s\ntoken=%s\n", url, cab, user, token);
+		vg_fmt(text, sizeof(text), "url=%s\nca=%s\nuser=%s\ntoken=%s\n", url, cab, user, token);
 		OPENSSL_cleanse(token, sizeof(token));
 		r = write_file("remotes", name, text);
 		OPENSSL_cleanse(text, sizeof(text));
@@ -813,7 +800,7 @@ static int cmd_remote(int argc, char **argv)
 		char d[1100];
 		DIR *dp;
 		struct dirent *de;
-		fmt(d, sizeof(d), "%s/remotes", cdir);
+		vg_fmt(d, sizeof(d), "%s/remotes", cdir);
 		if (!(dp = opendir(d)))
 			return 0;
 		while ((de = readdir(dp))) {
@@ -873,7 +860,7 @@ static void show_job(const char *name, const struct kv *job)
 				char ts[40];
 				gmtime_r(&tt, &tm);
 				strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-				fmt(last, sizeof(last), "%s: %llu points, %llu objects, %llu restic "
+				vg_fmt(last, sizeof(last), "%s: %llu points, %llu objects, %llu restic "
 					"files, %llu bytes", ts, p, o, fl, b);
 			}
 		}
@@ -915,7 +902,7 @@ static int cmd_sync(int argc, char **argv)
 			return fail("remote %s: %s", remote, r == VG_ENOTFOUND ?
 				"no such remote (vaultctl remote list)" : vg_strerror(r));
 		OPENSSL_cleanse(kv.token, sizeof(kv.token));
-		fmt(text, sizeof(text), "remote=%s\nvault=%s\nto=%s\nevery=%llu\n", remote, vault,
+		vg_fmt(text, sizeof(text), "remote=%s\nvault=%s\nto=%s\nevery=%llu\n", remote, vault,
 			to, (unsigned long long)every);
 		if ((r = write_file("jobs", job, text)))
 			return fail("sync job %s: %s", job, vg_strerror(r));
@@ -954,7 +941,7 @@ static int cmd_sync(int argc, char **argv)
 			show_job(argv[1], &kv);
 			return 0;
 		}
-		fmt(d, sizeof(d), "%s/jobs", cdir);
+		vg_fmt(d, sizeof(d), "%s/jobs", cdir);
 		if (!(dp = opendir(d)))
 			return 0;
 		while ((de = readdir(dp)))
@@ -994,12 +981,12 @@ static int find_copy(struct httpc *h, const char *rv, const struct damaged *d, c
 		if (colon && (size_t)(colon - d->object) < sizeof(type))
 			memcpy(type, d->object, (size_t)(colon - d->object));
 		if (colon)
-			fmt(out, n, "/restic/%s/%s/%s", ei, type, colon + 1);
+			vg_fmt(out, n, "/restic/%s/%s/%s", ei, type, colon + 1);
 		else
-			fmt(out, n, "/restic/%s/config", ei);
+			vg_fmt(out, n, "/restic/%s/config", ei);
 		return 0;
 	}
-	fmt(path, sizeof(path), "/v1/vaults/%s/items/%s/points", rv, ei);
+	vg_fmt(path, sizeof(path), "/v1/vaults/%s/items/%s/points", rv, ei);
 	if (!(pts = get_json(h, path, why, whysz)))
 		return VG_EPROTO;
 	if (!(rows = rows_of(pts))) {
@@ -1012,7 +999,7 @@ static int find_copy(struct httpc *h, const char *rv, const struct damaged *d, c
 		size_t k;
 		if (!id)
 			continue;
-		fmt(path, sizeof(path), "/v1/vaults/%s/items/%s/points/%s/objects", rv, ei, id);
+		vg_fmt(path, sizeof(path), "/v1/vaults/%s/items/%s/points/%s/objects", rv, ei, id);
 		if (!(objs = get_json(h, path, why, whysz)))
 			continue;
 		orows = rows_of(objs);
@@ -1024,7 +1011,7 @@ static int find_copy(struct httpc *h, const char *rv, const struct damaged *d, c
 			hex = json_string_value(json_object_get(o, "sha256"));
 			if (name && hex && strcmp(name, d->object) == 0 &&
 			    !vg_unhex(sha, sizeof(sha), hex) && memcmp(sha, d->sha, 32) == 0) {
-				fmt(out, n, "/v1/vaults/%s/items/%s/points/%s/objects/%s", rv, ei, id, en);
+				vg_fmt(out, n, "/v1/vaults/%s/items/%s/points/%s/objects/%s", rv, ei, id, en);
 				r = 0;
 				break;
 			}
@@ -1162,7 +1149,7 @@ static int cmd_daemon(void)
 		char d[1100];
 		DIR *dp;
 		struct dirent *de;
-		fmt(d, sizeof(d), "%s/jobs", cdir);
+		vg_fmt(d, sizeof(d), "%s/jobs", cdir);
 		if ((dp = opendir(d))) {
 			while ((de = readdir(dp))) {
 				struct kv kv;
@@ -1178,7 +1165,7 @@ static int cmd_daemon(void)
 				if (k == nseen) {
 					if (nseen == 64)
 						continue;
-					fmt(seen[nseen].name, sizeof(seen[0].name), "%s", de->d_name);
+					vg_fmt(seen[nseen].name, sizeof(seen[0].name), "%s", de->d_name);
 					seen[nseen++].last = 0;
 				}
 				if (seen[k].last && (uint64_t)(now - seen[k].last) < kv.every)

@@ -370,6 +370,8 @@ void gw_s3_handle(struct gw_rctx *x)
 		char cs[2048];
 		if (m == GW_M_PUT && s3_header(&r, "x-amz-copy-source", cs, sizeof(cs)) != 1)
 			r.action = "PutObject";
+		else if (m == GW_M_PUT)
+			r.action = "CopyObject";
 		else if (m == GW_M_GET)
 			r.action = "GetObject";
 		else if (m == GW_M_HEAD)
@@ -406,6 +408,8 @@ void gw_s3_handle(struct gw_rctx *x)
 		s3_list_versions(&r);
 	else if (strcmp(r.action, "PutObject") == 0)
 		s3_put_object(&r);
+	else if (strcmp(r.action, "CopyObject") == 0)
+		s3_copy_object(&r);
 	else if (strcmp(r.action, "GetObject") == 0)
 		s3_get_object(&r, false);
 	else if (strcmp(r.action, "HeadObject") == 0)

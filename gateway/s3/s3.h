@@ -94,5 +94,6 @@ void s3_put_object(struct s3_req *r);
 void s3_get_object(struct s3_req *r, bool head);
 void s3_delete_object(struct s3_req *r);
 void s3_delete_objects(struct s3_req *r);
+void s3_copy_object(struct s3_req *r);
 
 #endif

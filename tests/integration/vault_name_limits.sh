@@ -34,9 +34,9 @@ out=$("$VAULTCTL" --socket "$VG_SOCK" --user "$user64" --token-file "$VG_WORK/to
 case "$out" in *"$p"*) ;; *) vg_fail "the 64-byte principal does not see point $p: $out" ;; esac
 
 vg_log "one past: vaultctl refuses before sending, naming the field and its limit"
-vg_expect_fail "vaultctl: $item129: item is longer than 128 bytes" vg_ctl item create v1 "$item129"
-vg_expect_fail "item is longer than 128 bytes" vg_ctl points v1 "$item129"
-vg_expect_fail "vaultctl: whoami: user is longer than 64 bytes" \
+vg_expect_fail "vaultctl: $item129: invalid item: longer than 128 bytes" vg_ctl item create v1 "$item129"
+vg_expect_fail "invalid item: longer than 128 bytes" vg_ctl points v1 "$item129"
+vg_expect_fail "vaultctl: whoami: invalid user: longer than 64 bytes" \
 	"$VAULTCTL" --socket "$VG_SOCK" --user "$user65" --token-file "$VG_WORK/tok" whoami
 vg_ctl item list v1 | grep -qF "$item129" && vg_fail "the 129-byte item exists"
 

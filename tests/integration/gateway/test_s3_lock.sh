@@ -39,6 +39,8 @@ vg_ctl item set s3v "$N" agent ag >/dev/null
 py objects
 py presign
 py multi
+py stream
+py copy
 # the native route cannot delete a held version either
 hv=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["h"])' "$STATE")
 vg_expect_fail "legal hold" vg_ctl point delete s3v "$H" "$hv"
