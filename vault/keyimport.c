@@ -16,6 +16,7 @@
  * Then vaultd starts as usual. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +158,17 @@ int vkx_import(const char *dir, const char *file, const char *passfile, char *ms
 	if (stat(dir, &st)) {
 		r = -errno;
 		snprintf(why, sizeof(why), "%.400s: %s", dir, strerror(errno));
+		goto out;
+	}
+	/* Root importing into a daemon's directory (the appliance's vaultd runs
+	 * as its own user): become its owner first, so that the keys, the
+	 * metadata's lock and the audit entry belong to it, and the key files
+	 * pass the owner check made when they are opened (below, and by vaultd). */
+	if (geteuid() == 0 && st.st_uid != 0 &&
+	    (setgroups(0, NULL) || setgid(st.st_gid) || setuid(st.st_uid))) {
+		r = -errno;
+		snprintf(why, sizeof(why), "becoming uid %u, the owner of %.400s: %s",
+			(unsigned)st.st_uid, dir, strerror(errno));
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/keys", dir);

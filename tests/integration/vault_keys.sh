@@ -144,6 +144,23 @@ vg_expect_fail "exists: keys are imported only into a state directory without ke
 cmp -s "$A/keys/platform.key" "$B/keys/platform.key" || vg_fail "a refused import changed a key"
 vg_log "ok: imported (keys identical, 0600); a second import over them is refused"
 
+# Root importing into a directory the daemon's own user owns (the appliance:
+# vaultd runs as vaultd): the import becomes that user, so the keys, the lock
+# files and the audit entry are the daemon's, and its key owner check passes
+# (before: "owned by uid 65534, expected 0", found in the VM).
+D=$VG_WORK/d
+chmod 711 "$VG_WORK"     # the directory's owner must reach it, as on the appliance (/var/lib)
+mkdir -m 700 "$D"
+cp -a "$A/meta" "$A/blobs" "$D/"
+[ -f "$A/audit.hwm" ] && cp -a "$A/audit.hwm" "$D/"
+chown -R 65534:65534 "$D"
+"$VAULTD" --state-dir "$D" --import-keys "$VG_WORK/keys.vgk" --passphrase-file "$VG_WORK/pass" >"$VG_WORK/import-d.out" 2>&1 ||
+	vg_fail "import as root into a directory owned by uid 65534: $(cat "$VG_WORK/import-d.out")"
+cmp -s "$A/keys/platform.key" "$D/keys/platform.key" || vg_fail "platform key differs after the import into $D"
+bad=$(find "$D" ! -uid 65534)
+[ -z "$bad" ] || vg_fail "owned by someone else than the directory's owner after the import: $bad"
+vg_log "ok: root importing into a directory of another user writes everything as that user"
+
 vg_start_vaultd "$B" "$SOCK"
 ctl audit verify >/dev/null || vg_fail "audit chain on B does not verify"
 ctl audit export | grep '"keys.import"' | grep -q '"ok"' || vg_fail "keys.import not audited"
