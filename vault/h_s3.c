@@ -481,6 +481,8 @@ static const struct s3act actions[] = {
 		s3a_put_hold},
 	{"CreateMultipartUpload", VG_OP_S3_WRITE, "POST", "uploads", S_BUCKET | S_KEY, s3a_mp_create},
 	{"UploadPart", VG_OP_S3_WRITE, "PUT", "uploadId", S_BUCKET | S_KEY | S_UPLOAD, s3a_put_object},
+	{"UploadPartCopy", VG_OP_S3_WRITE, "PUT", "uploadId", S_BUCKET | S_KEY | S_UPLOAD,
+		s3a_mp_part_copy},
 	{"CompleteMultipartUpload", VG_OP_S3_WRITE, "POST", "uploadId", S_BUCKET | S_KEY | S_UPLOAD,
 		s3a_mp_complete},
 	{"AbortMultipartUpload", VG_OP_S3_WRITE, "DELETE", "uploadId", S_BUCKET | S_KEY | S_UPLOAD,
@@ -496,12 +498,14 @@ void s3h_signed_header(struct s3req *x, const char *name, char *out, size_t n)
 	const uint8_t *canon;
 	uint32_t cl;
 	struct vg_sigv4_creq q;
+	int r;
 
 	out[0] = 0;
 	if (vg_msg_bytes(x->m, VG_TAG_S3_CANON, &canon, &cl) == 0 &&
 	    vg_sigv4_creq_split((const char *)canon, cl, &q) == 0 &&
-	    vg_sigv4_creq_header(&q, name, out, n) != 1)
-		out[0] = 0;
+	    (r = vg_sigv4_creq_header(&q, name, out, n)) != 1)
+		/* signed but unreadable (too long): never "absent" */
+		snprintf(out, n, "%s", r < 0 ? "?" : "");
 }
 
 int h_s3(struct conn *k, const struct vg_msg *m)

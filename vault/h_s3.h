@@ -64,11 +64,15 @@ void s3h_version_etag(const struct vs3_version *v, char out[48]);
  * 0x80 set. 0, 1 refused (answered), <0. */
 int s3h_new_version(struct s3req *x, const uint8_t *meta, uint32_t ml, struct vs3_version *v,
 	struct vg_wr *keep);
+/* The source version named by the signed x-amz-copy-source (restore right
+ * on its bucket): 0, or 1 refused (answered), <0. */
+int s3h_copy_source(struct s3req *x, struct s3req *src, struct vs3_version *sv);
 /* The open upload x->upload of x->key (h_s3mp.c): 0, or 1 answered
  * (NoSuchUpload), <0. */
 int s3h_find_upload(struct s3req *x, struct vs3_version *uv);
 void s3h_put_version(struct vg_wr *w, const struct vs3_version *v, bool latest);
-/* The signed header of the canonical request ("" if absent). */
+/* The signed header of the canonical request ("" if absent, "?" if signed
+ * but longer than n). */
 void s3h_signed_header(struct s3req *x, const char *name, char *out, size_t n);
 /* ISO 8601 UTC -> unix seconds. */
 int s3h_parse_iso(const char *s, uint64_t *out);
@@ -94,6 +98,7 @@ int s3a_mp_complete(struct s3req *x);
 int s3a_mp_abort(struct s3req *x);
 int s3a_mp_parts(struct s3req *x);
 int s3a_mp_uploads(struct s3req *x);
+int s3a_mp_part_copy(struct s3req *x);
 int s3a_put_versioning(struct s3req *x);
 
 static inline int s3h_done1(int e)

@@ -16,7 +16,8 @@
  * its opener; local root may abort any): an Agent may abort its own
  * upload, which destroys no committed data. An upload left open is
  * dropped by the purger a day after its start (lifecycle.c, the detached
- * upload age), audited there. */
+ * upload age), audited there (upload.reap). UploadPartCopy copies a range
+ * of a version inside vaultd into a part. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,4 +384,99 @@ out:
 	free(ps);
 	free(want);
 	return r;
+}
+
+/* ---- UploadPartCopy ---------------------------------------------------------- */
+
+struct pcopy {
+	struct vcore_upload *u;
+	EVP_MD_CTX *md;
+};
+
+static int pcopy_cb(void *arg, const uint8_t *p, size_t n)
+{
+	struct pcopy *c = arg;
+
+	if (EVP_DigestUpdate(c->md, p, n) != 1)
+		return VG_EINTEGRITY;
+	return vcore_upload_write(c->u, p, n);
+}
+
+/* UploadPartCopy: the part is a range (x-amz-copy-source-range, signed) of
+ * the version named by the signed x-amz-copy-source, copied inside vaultd
+ * (restore right on the source, as CopyObject). */
+int s3a_mp_part_copy(struct s3req *x)
+{
+	static _Atomic uint32_t nonce;
+	struct s3req src;
+	struct vs3_version uv, sv;
+	struct vcore_download *d = NULL;
+	struct pcopy pc = {NULL, NULL};
+	struct vr_object o;
+	struct vs3_part part;
+	struct vg_wr *w;
+	char rg[80], et[33];
+	uint64_t off = 0, len, got;
+	uint8_t sha[VC_HASH_LEN];
+	unsigned int ml = 0;
+	bool sent = false;
+	int r;
+
+	S3NEED(x, VP_BACKUP);
+	if (!x->partno)
+		return ERR(x, VG_EINVAL, "InvalidArgument", "UploadPartCopy needs partNumber");
+	if ((r = s3h_find_upload(x, &uv)))
+		return r < 0 ? r : 0;
+	vs3_version_clear(&uv);
+	if ((r = s3h_copy_source(x, &src, &sv)))
+		return r < 0 ? r : 0;
+	vs3_version_clear(&sv);
+	len = sv.size;
+	s3h_signed_header(x, "x-amz-copy-source-range", rg, sizeof(rg));
+	if (*rg) {
+		unsigned long long a, b;
+		char tail;
+		if (sscanf(rg, "bytes=%llu-%llu%c", &a, &b, &tail) != 2 || a > b || b >= sv.size)
+			return s3h_refuse(x, VG_ERANGE, "InvalidArgument",
+				"x-amz-copy-source-range must be bytes=FIRST-LAST inside the source");
+		off = a;
+		len = b - a + 1;
+	}
+	memset(&part, 0, sizeof(part));
+	part.number = x->partno;
+	snprintf(part.object, sizeof(part.object), "c%05u.%08llx%08x", x->partno,
+		(unsigned long long)(vault_now() & 0xffffffffu), (unsigned)nonce++);
+	if ((r = vcore_download_open(x->k->c, src.vault, src.bucket, sv.point, "data", &d, &o)) ||
+	    !(pc.md = EVP_MD_CTX_new()) || EVP_DigestInit_ex(pc.md, EVP_md5(), NULL) != 1 ||
+	    (r = vcore_upload_begin(x->k->c, &x->k->who, x->vault, x->bucket, x->upload,
+		     part.object, NULL, len, &pc.u)) ||
+	    (r = vcore_download_read(d, off, len, pcopy_cb, &pc)) ||
+	    (r = vcore_upload_finish(pc.u, &got, sha)) ||
+	    EVP_DigestFinal_ex(pc.md, part.md5, &ml) != 1) {
+		r = r ? r : VG_EINTEGRITY;
+		goto out;
+	}
+	part.size = got;
+	part.mtime = vault_now();
+	if ((r = vs3_part_put(x->k->c, x->it.id, x->upload, &part)))
+		goto out;
+	(void)vcore_audit(x->k->c, &x->k->who, "s3.UploadPartCopy", x->target, "ok", src.target);
+	s3h_etag_hex(part.md5, et);
+	w = resp_ok(x->k);
+	vg_msgb_str(w, VG_TAG_VALUE, et);
+	vg_msgb_u64(w, VG_TAG_TIME, part.mtime);
+	sent = true;
+	r = vg_send_frame(x->k->fd, w);
+out:
+	if (pc.u)
+		vcore_upload_free(pc.u);
+	if (d)
+		vcore_download_free(d);
+	EVP_MD_CTX_free(pc.md);
+	if (sent)
+		return r;
+	audit_fail(x->k, "s3.UploadPartCopy", x->target, r, true);
+	return ERR(x, r, r == VG_EDENIED ? "AccessDenied" : r == VG_EBADSTATE ? "NoSuchUpload" :
+		r == VG_EKEY ? "ServiceUnavailable" : "InternalError", "part copy: %s",
+		vg_strerror(r));
 }

@@ -291,7 +291,7 @@ int s3a_put_object(struct s3req *x)
 				"payload %s is not supported yet (send UNSIGNED-PAYLOAD or a SHA-256)", ph);
 	}
 	{
-		char cs[16];
+		char cs[2200];  /* any length: a long source must not read as absent */
 		s3h_signed_header(x, "x-amz-copy-source", cs, sizeof(cs));
 		if (*cs)  /* a CopyObject signature is no PutObject's */
 			return s3h_refuse(x, VG_EAUTH, "SignatureDoesNotMatch",
@@ -566,6 +566,61 @@ static int copy_cb(void *arg, const uint8_t *p, size_t n)
 	return put_data(c->s, p, n);
 }
 
+int s3h_copy_source(struct s3req *x, struct s3req *src, struct vs3_version *sv)
+{
+	char hdr[2200], dec[2200], *q, *slash;
+	int r;
+
+	s3h_signed_header(x, "x-amz-copy-source", hdr, sizeof(hdr));
+	if (!*hdr)
+		return done1(s3h_refuse(x, VG_EAUTH, "AccessDenied", "x-amz-copy-source is not signed"));
+	if ((q = strchr(hdr, '?')))
+		*q++ = 0;
+	if (vg_sigv4_uri_decode(hdr, strlen(hdr), dec, sizeof(dec), NULL))
+		return done1(s3h_refuse(x, VG_EINVAL, "InvalidArgument", "bad x-amz-copy-source"));
+	memset(src, 0, sizeof(*src));
+	src->k = x->k;
+	src->m = x->m;
+	src->act = x->act;
+	snprintf(src->vault, sizeof(src->vault), "%s", x->vault);
+	{
+		const char *p = dec[0] == '/' ? dec + 1 : dec;
+		if (!(slash = strchr(p, '/')) || (size_t)(slash - p) >= sizeof(src->bucket) ||
+		    !slash[1] || strlen(slash + 1) > VS3_KEY_MAX)
+			return done1(s3h_refuse(x, VG_EINVAL, "InvalidArgument",
+				"bad x-amz-copy-source"));
+		memcpy(src->bucket, p, (size_t)(slash - p));
+		snprintf(src->key, sizeof(src->key), "%s", slash + 1);
+		src->keylen = strlen(src->key);
+	}
+	if (q && strncmp(q, "versionId=", 10) == 0) {
+		snprintf(src->version, sizeof(src->version), "%s", q + 10);
+		if (vcore_point_parse(src->version, &src->vpoint))
+			return done1(s3h_refuse(x, VG_EINVAL, "InvalidArgument",
+				"bad versionId in x-amz-copy-source"));
+		src->has_version = true;
+	}
+	snprintf(src->target, sizeof(src->target), "%s/%s", src->vault, src->bucket);
+	if ((r = vcore_item_get(x->k->c, src->vault, src->bucket, &src->it)) ||
+	    strcmp(src->it.kind, "s3"))
+		return done1(ERR(x, VG_ENOTFOUND, "NoSuchBucket", "%s", src->bucket));
+	{
+		char op[80];
+		int n;
+		snprintf(op, sizeof(op), "s3.%s", x->act->name);
+		if ((n = need(x->k, op, src->vault, src->bucket, VP_RESTORE)))
+			return n < 0 ? n : 1;
+	}
+	if ((r = s3h_find_version(src, sv)))
+		return done1(ERR(x, r, r == VG_ENOTFOUND ? (src->has_version ? "NoSuchVersion" :
+			"NoSuchKey") : "InternalError", "the copy source: %s", vg_strerror(r)));
+	if (sv->flags & VS3_F_MARKER) {
+		vs3_version_clear(sv);
+		return done1(ERR(x, VG_ENOTFOUND, "NoSuchKey", "the copy source is a delete marker"));
+	}
+	return 0;
+}
+
 int s3a_copy_object(struct s3req *x)
 {
 	struct put_state s = {.x = x};
@@ -575,7 +630,7 @@ int s3a_copy_object(struct s3req *x)
 	struct vcore_upload *u = NULL;
 	struct vr_object o;
 	struct vs3_bucket b;
-	char hdr[2200], dec[2200], *q, *slash, ps[17], et[33];
+	char ps[17], et[33];
 	uint64_t got;
 	uint8_t sha[VC_HASH_LEN];
 	unsigned int ml = 0;
@@ -583,48 +638,8 @@ int s3a_copy_object(struct s3req *x)
 	int r;
 
 	S3NEED(x, VP_BACKUP);
-	s3h_signed_header(x, "x-amz-copy-source", hdr, sizeof(hdr));
-	if (!*hdr)
-		return s3h_refuse(x, VG_EAUTH, "AccessDenied", "x-amz-copy-source is not signed");
-	if ((q = strchr(hdr, '?')))
-		*q++ = 0;
-	if (vg_sigv4_uri_decode(hdr, strlen(hdr), dec, sizeof(dec), NULL))
-		return s3h_refuse(x, VG_EINVAL, "InvalidArgument", "bad x-amz-copy-source");
-	memset(&src, 0, sizeof(src));
-	src.k = x->k;
-	src.m = x->m;
-	src.act = x->act;
-	snprintf(src.vault, sizeof(src.vault), "%s", x->vault);
-	{
-		const char *p = dec[0] == '/' ? dec + 1 : dec;
-		if (!(slash = strchr(p, '/')) || (size_t)(slash - p) >= sizeof(src.bucket) ||
-		    !slash[1] || strlen(slash + 1) > VS3_KEY_MAX)
-			return s3h_refuse(x, VG_EINVAL, "InvalidArgument", "bad x-amz-copy-source");
-		memcpy(src.bucket, p, (size_t)(slash - p));
-		snprintf(src.key, sizeof(src.key), "%s", slash + 1);
-		src.keylen = strlen(src.key);
-	}
-	if (q && strncmp(q, "versionId=", 10) == 0) {
-		snprintf(src.version, sizeof(src.version), "%s", q + 10);
-		if (vcore_point_parse(src.version, &src.vpoint))
-			return s3h_refuse(x, VG_EINVAL, "InvalidArgument", "bad versionId in x-amz-copy-source");
-		src.has_version = true;
-	}
-	snprintf(src.target, sizeof(src.target), "%s/%s", src.vault, src.bucket);
-	if ((r = vcore_item_get(x->k->c, src.vault, src.bucket, &src.it)) || strcmp(src.it.kind, "s3"))
-		return ERR(x, VG_ENOTFOUND, "NoSuchBucket", "%s", src.bucket);
-	{
-		int n = need(x->k, "s3.CopyObject", src.vault, src.bucket, VP_RESTORE);
-		if (n)
-			return n < 0 ? n : 0;
-	}
-	if ((r = s3h_find_version(&src, &sv)))
-		return ERR(x, r, r == VG_ENOTFOUND ? (src.has_version ? "NoSuchVersion" : "NoSuchKey") :
-			"InternalError", "the copy source: %s", vg_strerror(r));
-	if (sv.flags & VS3_F_MARKER) {
-		vs3_version_clear(&sv);
-		return ERR(x, VG_ENOTFOUND, "NoSuchKey", "the copy source is a delete marker");
-	}
+	if ((r = s3h_copy_source(x, &src, &sv)))
+		return r < 0 ? r : 0;
 	if ((r = vs3_bucket_get(x->k->c, x->it.id, &b))) {
 		vs3_version_clear(&sv);
 		return ERR(x, r, "InternalError", "%s", vg_strerror(r));

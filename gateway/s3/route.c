@@ -387,9 +387,11 @@ void gw_s3_handle(struct gw_rctx *x)
 	} else if (sub && strcmp(sub, "uploads") == 0) {
 		r.action = m == GW_M_POST ? "CreateMultipartUpload" : NULL;
 	} else if (sub && strcmp(sub, "uploadId") == 0) {
-		char cs[8];
+		char cs[2048];
 		if (m == GW_M_PUT && r.partno && s3_header(&r, "x-amz-copy-source", cs, sizeof(cs)) != 1)
-			r.action = "UploadPart";  /* UploadPartCopy: not served */
+			r.action = "UploadPart";
+		else if (m == GW_M_PUT && r.partno)
+			r.action = "UploadPartCopy";
 		else if (m == GW_M_POST)
 			r.action = "CompleteMultipartUpload";
 		else if (m == GW_M_DELETE)
@@ -443,6 +445,8 @@ void gw_s3_handle(struct gw_rctx *x)
 		s3_list_versions(&r);
 	else if (strcmp(r.action, "PutObject") == 0 || strcmp(r.action, "UploadPart") == 0)
 		s3_put_object(&r);
+	else if (strcmp(r.action, "UploadPartCopy") == 0)
+		s3_mp_part_copy(&r);
 	else if (strcmp(r.action, "CreateMultipartUpload") == 0)
 		s3_mp_create(&r);
 	else if (strcmp(r.action, "CompleteMultipartUpload") == 0)

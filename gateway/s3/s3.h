@@ -109,5 +109,6 @@ void s3_mp_complete(struct s3_req *r);
 void s3_mp_abort(struct s3_req *r);
 void s3_mp_parts(struct s3_req *r);
 void s3_mp_uploads(struct s3_req *r);
+void s3_mp_part_copy(struct s3_req *r);
 
 #endif

@@ -6,7 +6,9 @@ straight to vaultd's socket (s3_replay.py's wire helpers and signing):
   1. ListParts of UPLOADID with its own signature: accepted (sanity);
   2. that signature presented for another upload id: refused;
   3. that signature presented as AbortMultipartUpload: refused;
-  4. an UploadPart signature for part 1 presented for part 2: refused.
+  4. an UploadPart signature for part 1 presented for part 2: refused;
+  5. an UploadPartCopy signature with a long x-amz-copy-source presented as
+     UploadPart (whose body would then be the gateway's): refused.
 Exit 0 when every outcome is as stated."""
 import datetime
 import hashlib
@@ -21,11 +23,14 @@ exec(SRC.rsplit("\nmain()", 1)[0], G)  # the helpers, not its main()
 Vaultd, hm = G["Vaultd"], G["hm"]
 
 
-def sign(secret, akid, method, path, query, host, when, payload):
+def sign(secret, akid, method, path, query, host, when, payload, copy_source=None):
     amz = when.strftime("%Y%m%dT%H%M%SZ")
     d8 = amz[:8]
-    canon = "\n".join([method, path, query, "host:" + host, "x-amz-content-sha256:" + payload,
-                       "x-amz-date:" + amz, "", "host;x-amz-content-sha256;x-amz-date", payload])
+    hs = [("host", host), ("x-amz-content-sha256", payload), ("x-amz-date", amz)]
+    if copy_source:
+        hs.append(("x-amz-copy-source", copy_source))
+    canon = "\n".join([method, path, query] + ["%s:%s" % h for h in hs] +
+                      ["", ";".join(h[0] for h in hs), payload])
     scope = "%s/us-east-1/s3/aws4_request" % d8
     sts = "\n".join(["AWS4-HMAC-SHA256", amz, scope, hashlib.sha256(canon.encode()).hexdigest()])
     k = hm(hm(hm(hm(("AWS4" + secret).encode(), d8), "us-east-1"), "s3"), "aws4_request")
@@ -71,6 +76,13 @@ def main():
                ("VG_TAG_KIND", "UploadPart"), ("VG_TAG_POINT", uid),
                ("VG_TAG_COUNT", struct.pack(">Q", 2)), ("VG_TAG_SIZE", struct.pack(">Q", 0))],
                up), False, "SignatureDoesNotMatch")
+    cp = sign(secret, akid, "PUT", path, "partNumber=1&uploadId=" + uid, host, now,
+              "UNSIGNED-PAYLOAD", "/%s/%s" % (bucket, "a-long-source-key/" * 4))
+    expect("an UploadPartCopy signature (a long source) presented as UploadPart",
+           Vaultd(sock).call("VG_OP_S3_WRITE", base + [
+               ("VG_TAG_KIND", "UploadPart"), ("VG_TAG_POINT", uid),
+               ("VG_TAG_COUNT", struct.pack(">Q", 1)), ("VG_TAG_SIZE", struct.pack(">Q", 0))],
+               cp), False, "SignatureDoesNotMatch")
     sys.exit(0 if ok else 1)
 
 

@@ -4,7 +4,8 @@
 # last part sent out of order, ListParts, ListMultipartUploads, a wrong
 # ETag (InvalidPart), a small non-last part (EntityTooSmall), parts out of
 # order in Complete (InvalidPartOrder), a streaming (aws-chunked) part, a
-# tampered one refused, a signed-payload part, a captured signature moved to
+# tampered one refused, a signed-payload part, UploadPartCopy (a range, an
+# older version), a captured signature moved to
 # another upload, part or action by a gateway refused by vaultd, abort (then NoSuchUpload), another
 # principal's abort refused, an upload id used for another key refused, the
 # bucket's COMPLIANCE default applied to the completed version, the ETag
@@ -39,6 +40,7 @@ vg_ctl item set s3v "$B" agent ag >/dev/null
 py upload
 py refusals
 py stream
+py partcopy
 # a compromised gateway cannot move a multipart signature to another upload,
 # part or action (vaultd binds uploadId and partNumber)
 uid=$(py open)
