@@ -5,7 +5,7 @@
 # Prints MiB/s for each and the ratios vaultgw/radosgw; never fails on
 # timing (exit 1 only if a transfer fails or the bytes differ).
 #
-#   bench/s3.sh [--size MIB] [--build DIR] [--store dir|rados] [--repeat N]
+#   bench/s3.sh [--size MIB] [--build DIR] [--store dir|rados] [--repeat N] [--multipart]
 #
 #   boto3 ──TLS──► radosgw 127.0.0.1 ──► ceph-osd (memstore) + ceph-mon
 #     └────TLS──► vaultgw s3_listen 127.0.0.1 ──unix──► vaultd (--store dir:
@@ -13,14 +13,15 @@
 #                 throw-away cluster)
 # Root (vaultgw drops to nobody); a few minutes; not run by test.sh.
 set -eu
-size=1024 build=build store=dir repeat=1
+size=1024 build=build store=dir repeat=1 parts=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--size) size=$2; shift 2 ;;
 	--build) build=$2; shift 2 ;;
 	--store) store=$2; shift 2 ;;
 	--repeat) repeat=$2; shift 2 ;;
-	*) echo "usage: $0 [--size MIB] [--build DIR] [--store dir|rados] [--repeat N]" >&2; exit 2 ;;
+	--multipart) parts=16; shift ;;
+	*) echo "usage: $0 [--size MIB] [--build DIR] [--store dir|rados] [--repeat N] [--multipart]" >&2; exit 2 ;;
 	esac
 done
 VG_BUILD=$(cd "$build" && pwd) VG_SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,14 +48,16 @@ run() { # TARGET N -> "put get"
 	local out
 	if [ "$1" = rgw ]; then
 		out=$(B_URL=$RGW_URL B_AK=$RGW_ACCESS_KEY B_SK=$RGW_SECRET_KEY B_CA=$S3_CA \
-			/usr/bin/python3 "$VG_SRC/bench/s3_transfer.py" "$VG_WORK/in.bin" "vgt-$$-rgw-$2" 16 4)
+			/usr/bin/python3 "$VG_SRC/bench/s3_transfer.py" "$VG_WORK/in.bin" "vgt-$$-rgw-$2" "$parts" 4)
 	else
 		out=$(B_URL=$VG_S3_URL B_AK=$VG_S3_AK B_SK=$VG_S3_SK B_CA=$VG_S3_CA \
-			/usr/bin/python3 "$VG_SRC/bench/s3_transfer.py" "$VG_WORK/in.bin" "vgt-$$-vg-$2" 16 4)
+			/usr/bin/python3 "$VG_SRC/bench/s3_transfer.py" "$VG_WORK/in.bin" "vgt-$$-vg-$2" "$parts" 4)
 	fi
 	case "$out" in *OK) echo "${out% OK}" ;; *) echo "$1: transfer failed or bytes differ: $out" >&2; exit 1 ;; esac
 }
-echo "== vaultgate S3 bench: $size MiB PUT + GET (boto3 multipart, 16 MiB parts, 4 in flight), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+how="one streamed PutObject / GetObject"
+[ "$parts" = 0 ] || how="multipart, $parts MiB parts, 4 in flight"
+echo "== vaultgate S3 bench: $size MiB PUT + GET (boto3, $how), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 echo "   radosgw: memstore OSD; vaultgw/vaultd: --store $store"
 printf '%-10s %12s %12s %12s %12s\n' run "rgw PUT" "vg PUT" "rgw GET" "vg GET"
 for i in $(seq 1 "$repeat"); do

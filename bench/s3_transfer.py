@@ -1,7 +1,9 @@
-"""s3_transfer.py - one timed 1 GiB-class PUT and GET through boto3's
-transfer manager (multipart, as awscli does it) against one S3 endpoint.
-Endpoint and keys from the environment (B_URL, B_AK, B_SK, B_CA); prints
-one line: PUT_SECONDS GET_SECONDS OK|MISMATCH. Used by bench/s3.sh."""
+"""s3_transfer.py - one timed large PUT and GET against one S3 endpoint:
+PARTS_MIB 0 is one PutObject streamed from the file and one GetObject
+streamed to a file; PARTS_MIB > 0 is boto3's transfer manager (multipart
+with that part size, CONC in flight, as awscli does it). Endpoint and keys
+from the environment (B_URL, B_AK, B_SK, B_CA); prints one line:
+PUT_SECONDS GET_SECONDS OK|MISMATCH. Used by bench/s3.sh."""
 import hashlib
 import os
 import sys
@@ -18,14 +20,24 @@ s3 = boto3.session.Session().client(
     verify=os.environ["B_CA"],
     config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
                   max_pool_connections=conc + 2, read_timeout=600))
-tc = TransferConfig(multipart_threshold=8 << 20, multipart_chunksize=parts_mib << 20,
+tc = TransferConfig(multipart_threshold=8 << 20, multipart_chunksize=max(parts_mib, 5) << 20,
                     max_concurrency=conc, use_threads=True)
 s3.create_bucket(Bucket=bucket)
-t0 = time.monotonic()
-s3.upload_file(src, bucket, "big", Config=tc)
-t1 = time.monotonic()
 dst = src + ".back"
-s3.download_file(bucket, "big", dst, Config=tc)
+t0 = time.monotonic()
+if parts_mib:
+    s3.upload_file(src, bucket, "big", Config=tc)
+else:
+    with open(src, "rb") as f:
+        s3.put_object(Bucket=bucket, Key="big", Body=f)
+t1 = time.monotonic()
+if parts_mib:
+    s3.download_file(bucket, "big", dst, Config=tc)
+else:
+    body = s3.get_object(Bucket=bucket, Key="big")["Body"]
+    with open(dst, "wb") as f:
+        for c in body.iter_chunks(1 << 20):
+            f.write(c)
 t2 = time.monotonic()
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # build.sh - build the vaultgate appliance image.
 #
-#   image/build.sh [OUTDIR]        OUTDIR defaults to image/out (gitignored)
+#   image/build.sh [--with-pkcs11 DEB]... [OUTDIR]   OUTDIR defaults to image/out (gitignored)
 #   ninja -C build image           the same, through meson
 #
 # Writes into OUTDIR:
@@ -30,12 +30,29 @@
 # (meson build dir, default build-image), VG_IMAGE_MIRROR (a Debian mirror
 # URL; default: mmdebstrap's, deb.debian.org).
 #
+# --with-pkcs11 DEB: a vendor HSM's PKCS#11 module (its .deb, and any .deb
+# it needs besides the base system), installed into the rootfs after
+# vaultgate; vaultd uses it once `vaultgate-config pkcs11 MODULE ...` names it
+# (image/README.md, "Why the units look the way they do"). SoftHSM2 is
+# always there, for evaluation.
+#
 # Idempotent: every run starts from a fresh copy of the cached rootfs and
 # rewrites the outputs; only the cache and the meson build dir are reused.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
+extra_debs=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--with-pkcs11)
+		[ $# -ge 2 ] && [ -f "$2" ] || { echo "build.sh: --with-pkcs11 DEB: no such .deb: ${2:-}" >&2; exit 2; }
+		extra_debs+=("$(cd "$(dirname "$2")" && pwd)/$(basename "$2")")
+		shift 2 ;;
+	-*) sed -n '2,5p' "$0" >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
 out=${1:-$here/out}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -91,7 +108,7 @@ for b in vaultd vaultctl; do
 	[ -x "$pkg/usr/sbin/$b" ] || [ -x "$pkg/usr/bin/$b" ] || die "$b was not installed by meson"
 done
 if [ -x "$pkg/usr/sbin/vaultnet" ]; then
-	units="$units vaultnet.service vaultnet-verify.timer vaultnet-query.socket"
+	units="$units vaultnet.service vaultnet-verify.timer vaultnet-query.socket vaultnet-watch.service"
 	extra="${extra}vaultnet (the private-endpoint namespace and firewall), "
 else
 	echo "build.sh: NOTE: vaultnet not built: the image has no private endpoint (no vg-pe namespace)"
@@ -134,6 +151,10 @@ install -m 0755 "$here/files/vaultgate-config" "$pkg/usr/sbin/vaultgate-config"
 # For agent hosts: copied off the appliance (README, "Day 2").
 install -m 0755 "$here/files/vaultgate-agent-enrol" "$pkg/usr/share/vaultgate/"
 install -m 0644 "$here/files/sshd-vaultgate.conf" "$pkg/etc/ssh/sshd_config.d/vaultgate.conf"
+# vaultd's syslog lines reach rsyslog (remote logging: vaultgate-config syslog).
+install -d "$pkg/lib/systemd/journald.conf.d"
+printf '# vaultgate: vaultd alerts and anchors reach rsyslog, which forwards them (vaultgate-config syslog)\n[Journal]\nForwardToSyslog=yes\n' \
+	> "$pkg/lib/systemd/journald.conf.d/vaultgate.conf"
 echo /etc/ssh/sshd_config.d/vaultgate.conf > "$pkg/DEBIAN/conffiles"
 
 version=$(meson introspect --projectinfo "$bld" | sed -n 's/.*"version": *"\([^"]*\)".*/\1/p')
@@ -209,6 +230,11 @@ cp "$deb" "$root/tmp/"
 dpkg --root="$root" -i "$root/tmp/$(basename "$deb")" > "$work/dpkg.log" 2>&1 ||
 	{ cat "$work/dpkg.log" >&2; die "installing the package failed (a Depends missing from image/packages.txt?)"; }
 rm -f "$root/tmp/$(basename "$deb")"
+if [ "${#extra_debs[@]}" -gt 0 ]; then
+	step "rootfs: PKCS#11 modules (--with-pkcs11): ${extra_debs[*]##*/}"
+	dpkg --root="$root" -i "${extra_debs[@]}" >> "$work/dpkg.log" 2>&1 ||
+		{ tail -n 20 "$work/dpkg.log" >&2; die "installing a --with-pkcs11 package failed (its Depends must be in the base system or given too)"; }
+fi
 
 step "rootfs: image settings"
 uuid=$(cat /proc/sys/kernel/random/uuid)

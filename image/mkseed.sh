@@ -9,6 +9,7 @@
 #       [--restic-vault NAME] [--instance-id ID] [--ssh-allow CIDR ...] [--data-disk /dev/vdb] \
 #       [--ceph-mon IP[:PORT] ... --ceph-network CIDR ... --ceph-pool POOL \
 #        --ceph-client NAME --ceph-keyring FILE]
+#       [--syslog IP:PORT --syslog-ca CA.pem] [--ntp IP ...]
 #
 # --owner-token-file holds the first Owner's token: only its SHA-256 goes
 # into the seed (--owner-token-sha256 HEX gives the hash directly). The
@@ -17,12 +18,12 @@
 # format is described in the root README ("VM image: the seed").
 set -euo pipefail
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "mkseed.sh: $*" >&2; exit 1; }
 
 out="" data_ip="" data_prefix="" data_gw="" hostname="" owner_sha="" mgmt_ip="" mgmt_gw=""
-restic_vault="" instance_id="" data_disk="" ceph_pool="" ceph_client="" ceph_keyring=""
-allow=() keys=() sans=() ssh_allow=() ceph_mons=() ceph_nets=()
+restic_vault="" instance_id="" data_disk="" ceph_pool="" ceph_client="" ceph_keyring="" syslog="" syslog_ca=""
+allow=() keys=() sans=() ssh_allow=() ceph_mons=() ceph_nets=() ntp=()
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || usage
 	case "$1" in
@@ -47,6 +48,9 @@ while [ $# -gt 0 ]; do
 	--ceph-pool) ceph_pool=$2 ;;
 	--ceph-client) ceph_client=$2 ;;
 	--ceph-keyring) [ -r "$2" ] || die "$2: cannot read"; ceph_keyring=$2 ;;
+	--syslog) syslog=$2 ;;
+	--syslog-ca) [ -r "$2" ] || die "$2: cannot read"; syslog_ca=$(base64 -w0 < "$2") ;;
+	--ntp) ntp+=("$2") ;;
 	*) usage ;;
 	esac
 	shift 2
@@ -85,6 +89,12 @@ trap 'rm -rf "$dir"' EXIT
 	[ -z "$mgmt_gw" ] || echo "  mgmt_gateway: $mgmt_gw"
 	[ -z "$restic_vault" ] || echo "  restic_vault: $restic_vault"
 	[ -z "$data_disk" ] || echo "  data_disk: $data_disk"
+	[ -z "$syslog" ] || echo "  syslog: $syslog"
+	[ -z "$syslog_ca" ] || echo "  syslog_ca: $syslog_ca"
+	if [ "${#ntp[@]}" -gt 0 ]; then
+		echo "  ntp:"
+		for s in "${ntp[@]}"; do echo "    - $s"; done
+	fi
 	if [ "${#ssh_allow[@]}" -gt 0 ]; then
 		echo "  ssh_allow:"
 		for s in "${ssh_allow[@]}"; do echo "    - $s"; done

@@ -58,7 +58,11 @@ step() { printf '== [%4ds] %s\n' "$(($(date +%s) - t0))" "$*"; }
 fail() { echo "smoke-test: FAIL: $*" >&2; exit 1; }
 . "$here/smoke-day2.sh"     # Day 2: data disk, reconfiguration, upgrade, grow, keys
 
+# Issue 13's steps (CMK, syslog over TLS, vaultnet watch, banner, scores).
+. "$here/smoke-appliance.sh"
+
 cleanup() {
+	app_cleanup
 	if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
 		kill "$qpid" 2>/dev/null || true
 		for _ in $(seq 50); do kill -0 "$qpid" 2>/dev/null || break; sleep 0.1; done
@@ -119,10 +123,11 @@ day2_setup
 # ---- seed, keys, ports ------------------------------------------------------------
 
 ssh-keygen -q -t ed25519 -N '' -C smoke-test -f "$work/admin"
+app_init
 echo "vg_$(openssl rand -hex 32)" > "$work/owner.token"    # vaultd's token form: vg_ + 64 hex
 "$here/mkseed.sh" -o "$work/seed.iso" --data-ip 10.0.2.15 --data-prefix 24 --data-gateway 10.0.2.2 \
 	--allow 10.0.2.2/32 --ssh-key "$work/admin.pub" --owner-token-file "$work/owner.token" \
-	--tls-san 127.0.0.1 --hostname smoke --instance-id "smoke-$$" "${day2_seed[@]}" >/dev/null
+	--tls-san 127.0.0.1 --hostname smoke --instance-id "smoke-$$" "${day2_seed[@]}" "${APP_SEED[@]}" >/dev/null
 qemu-img create -q -f qcow2 -b "$out/disk.qcow2" -F qcow2 "$work/disk.qcow2"
 
 # Four free loopback ports.
@@ -156,10 +161,11 @@ boot() {
 		-drive "file=$work/disk.qcow2,format=qcow2,if=virtio" \
 		"${day2_drives[@]}" \
 		-drive "file=$work/seed.iso,format=raw,if=virtio,readonly=on" \
-		-netdev "user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:$P_SSH-:22,hostfwd=tcp:127.0.0.1:$P_MGW-:443" \
+		-netdev "user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:$P_SSH-:22,hostfwd=tcp:127.0.0.1:$P_MGW-:443$APP_MGMT_FWD" \
 		-device virtio-net-pci,netdev=mgmt \
 		-netdev "user,id=data,restrict=on,hostfwd=tcp:127.0.0.1:$P_GW-10.0.2.15:443,hostfwd=tcp:127.0.0.1:$P_DSSH-10.0.2.15:22" \
 		-device virtio-net-pci,netdev=data \
+		"${APP_QEMU[@]}" \
 		-device virtio-rng-pci \
 		> "$work/qemu-$n.log" 2>&1 &
 	qpid=$!
@@ -231,7 +237,7 @@ tree_sum() { (cd "$1" && find . -printf '%y %p %l %s\n' | sort && find . -type f
 
 step "boot 1 (SeaBIOS, GRUB, first boot from the seed): qemu TCG -smp 2"
 boot 1 grub
-wait_ready 480
+wait_ready 600      # generous: a loaded 2-core machine has taken over 240 s
 boot1_ready=$ready_s
 grep -aq 'vaultgate-firstboot: done' "$serial" || fail "first boot did not complete"
 fp1=$(console "$serial" "TLS certificate SHA-256 fingerprint")
@@ -316,6 +322,7 @@ if [ "$full" = 1 ]; then
 	day2_boot1
 	day2_s=$(($(date +%s) - d0))
 fi
+app_checks
 
 step "powering off"
 shutdown_guest
@@ -325,7 +332,7 @@ shutdown_guest
 step "boot 2 (same disk, -kernel/-initrd): first boot must not run again"
 hostkeys=yes      # a changed SSH host key now fails every ssh
 boot 2 direct
-wait_ready 480
+wait_ready 600      # generous: a loaded 2-core machine has taken over 240 s
 boot2_ready=$ready_s
 ! grep -aq 'vaultgate-firstboot: starting' "$serial" || fail "first boot ran again on the second boot"
 fp2=$(console "$serial" "TLS certificate SHA-256 fingerprint")
@@ -368,3 +375,4 @@ printf '  %-34s %s\n' \
 	"disk.raw (allocated / apparent)" "$(du -h "$out/disk.raw" | cut -f1) / $(du -h --apparent-size "$out/disk.raw" | cut -f1)" \
 	"vmlinuz + initrd.img" "$(du -ch "$out/vmlinuz" "$out/initrd.img" | tail -n 1 | cut -f1)" \
 	"total" "$(($(date +%s) - t0)) s"
+echo "  systemd-analyze security (in the VM): $APP_SCORES"

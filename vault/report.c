@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/timex.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -352,9 +353,30 @@ static void purges(const struct rep *r, struct daycount d[PURGE_DAYS])
 
 /* ---- text and JSON ----------------------------------------------------------------- */
 
+/* The box's clock as the kernel keeps it, read-only (modes 0): synchronised
+ * when an NTP client (systemd-timesyncd on the appliance) has cleared
+ * STA_UNSYNC and the maximum error is under 16 s, the test timedatectl's
+ * NTPSynchronized makes. Expiry and purges depend on this clock. */
+static int clock_synced(long *maxerr_us)
+{
+	struct timex tx;
+
+	memset(&tx, 0, sizeof(tx));
+	if (adjtimex(&tx) < 0)
+		return 0;
+	*maxerr_us = tx.maxerror;
+	return !(tx.status & STA_UNSYNC) && tx.maxerror < 16000000;
+}
+
 static void text(const struct rep *r)
 {
 	char a[32], b[32], s1[32], s2[32];
+	long maxerr = 0;
+
+	if (clock_synced(&maxerr))
+		printf("clock: synchronised (NTP, maximum error %ld ms)\n", maxerr / 1000);
+	else
+		printf("clock: not synchronised (no NTP client has set the kernel clock)\n");
 
 	for (size_t i = 0; i < r->nv; i++) {
 		printf("vault %s (%s) key=%s encryption=%s key-state=%s", r->v[i].name, r->v[i].state,
@@ -399,6 +421,9 @@ static json_t *to_json(const struct rep *r)
 	uint64_t *ts;
 	size_t nd = 0, nt = 0;
 	char buf[40];
+	long maxerr = 0;
+
+	json_object_set_new(root, "clock_synchronised", json_boolean(clock_synced(&maxerr)));
 
 	vg_time_iso(r->now, "never", buf, sizeof(buf));
 	json_object_set_new(root, "generated", json_string(buf));

@@ -29,12 +29,22 @@ else
 	URL=$RGW_URL CA=$S3_CA
 	export AWS_ACCESS_KEY_ID=$RGW_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$RGW_SECRET_KEY
 fi
-vg_log "clients against $target ($URL)"
+# What vaultgw's listener does not do yet (tests/S3-COMPAT.md "Not yet"):
+# multipart: aws s3 cp sends the 20 MiB file in one PUT (threshold raised).
+VG_NOT_YET="multipart"
+not_yet() { [ "$target" = vg ] && case " $VG_NOT_YET " in *" $1 "*) true ;; *) false ;; esac; }
+vg_log "clients against $target ($URL)$(not_yet multipart && echo ", multipart not yet: single PUTs")"
 export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_PAGER=
 unset AWS_PROFILE AWS_CA_BUNDLE AWS_SESSION_TOKEN
 HOSTPORT=${URL#https://}
 W=$VG_WORK/clients
 mkdir -p "$W"
+export AWS_CONFIG_FILE=$W/aws.config
+if not_yet multipart; then
+	printf '[default]\ns3 =\n  multipart_threshold = 64MB\n' >"$AWS_CONFIG_FILE"
+else
+	printf '[default]\ns3 =\n  multipart_threshold = 8MB\n  multipart_chunksize = 8MB\n' >"$AWS_CONFIG_FILE"
+fi
 LOCKB=vgt-$$-cli-lock PLAINB=vgt-$$-cli-plain
 
 # Debian's awscli, by full path (not a pyenv shim).
@@ -62,13 +72,13 @@ vg_log "ok: aws create-bucket --object-lock-enabled-for-bucket, put/get-object-l
 
 head -c $((20 * 1024 * 1024 + 12345)) /dev/urandom >"$W/big.bin" # multipart in aws s3 cp
 echo "a small file" >"$W/small.txt"
-aws s3 cp "$W/big.bin" "s3://$PLAINB/dir/big.bin" >/dev/null || vg_fail "aws s3 cp (multipart) up"
+aws s3 cp "$W/big.bin" "s3://$PLAINB/dir/big.bin" >/dev/null || vg_fail "aws s3 cp up (20 MiB)"
 aws s3 cp "$W/small.txt" "s3://$PLAINB/dir/small.txt" >/dev/null || vg_fail "aws s3 cp up"
 aws s3 cp "s3://$PLAINB/dir/big.bin" "$W/big.back" >/dev/null || vg_fail "aws s3 cp down"
 cmp "$W/big.bin" "$W/big.back" || vg_fail "aws s3 cp round trip differs"
 aws s3 ls "s3://$PLAINB/dir/" >"$W/ls" || vg_fail "aws s3 ls"
 grep -q ' big.bin$' "$W/ls" && grep -q ' small.txt$' "$W/ls" || vg_fail "aws s3 ls: $(cat "$W/ls")"
-vg_log "ok: aws s3 cp 20 MiB (multipart) up and down byte-exact, s3 ls"
+vg_log "ok: aws s3 cp 20 MiB ($(not_yet multipart && echo "one PUT" || echo multipart)) up and down byte-exact, s3 ls"
 
 aws s3 cp "$W/small.txt" "s3://$LOCKB/locked.txt" >/dev/null || vg_fail "aws s3 cp into the lock bucket"
 v=$(aws s3api head-object --bucket "$LOCKB" --key locked.txt --query VersionId --output text)
