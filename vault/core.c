@@ -1594,8 +1594,26 @@ struct vcore_download {
 	uint8_t *seg;
 };
 
+static int download_open(struct vcore *c, const struct vcaller *pending_who, const char *vault,
+	const char *item, uint64_t pid, const char *object, struct vcore_download **out,
+	struct vr_object *obj);
+
 int vcore_download_open(struct vcore *c, const char *vault, const char *item, uint64_t pid,
 	const char *object, struct vcore_download **out, struct vr_object *obj)
+{
+	return download_open(c, NULL, vault, item, pid, object, out, obj);
+}
+
+int vcore_download_open_pending(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, uint64_t pid, const char *object, struct vcore_download **out,
+	struct vr_object *obj)
+{
+	return download_open(c, who, vault, item, pid, object, out, obj);
+}
+
+static int download_open(struct vcore *c, const struct vcaller *pending_who, const char *vault,
+	const char *item, uint64_t pid, const char *object, struct vcore_download **out,
+	struct vr_object *obj)
 {
 	struct vcore_download *d;
 	struct vr_vault v;
@@ -1622,9 +1640,11 @@ int vcore_download_open(struct vcore *c, const char *vault, const char *item, ui
 		pid = it.repo_point;
 	}
 	if (!r && !(r = vcore_get_point(c, txn, it.id, pid, &p))) {
-		if (p.state != VR_P_ACTIVE)
+		if (pending_who)
+			r = check_pending(&p, pending_who);
+		else if (p.state != VR_P_ACTIVE)
 			r = p.state == VR_P_PENDING ? VG_ENOTFOUND : VG_ESOFTDELETED;
-		else if (!(r = vdb_get(c->db, txn, VDB_OBJECTS, key,
+		if (!r && !(r = vdb_get(c->db, txn, VDB_OBJECTS, key,
 				   (size_t)object_key(key, pid, object), &val)))
 			r = vr_object_dec(val.mv_data, val.mv_size, &d->obj);
 	}

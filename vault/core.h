@@ -239,6 +239,11 @@ struct vcore_download;
 /* point 0: the restic container point, as for uploads. */
 int vcore_download_open(struct vcore *c, const char *vault, const char *item, uint64_t point,
 	const char *object, struct vcore_download **out, struct vr_object *obj);
+/* An object of a pending point who may upload into (its opener): S3
+ * multipart parts, read once at CompleteMultipartUpload. */
+int vcore_download_open_pending(struct vcore *c, const struct vcaller *who, const char *vault,
+	const char *item, uint64_t pid, const char *object, struct vcore_download **out,
+	struct vr_object *obj);
 /* Decrypts only the segments covering [off, off+len) and passes the bytes
  * to sink in order. Every byte passed was authenticated first. */
 int vcore_download_read(struct vcore_download *d, uint64_t off, uint64_t len,

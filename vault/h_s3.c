@@ -138,6 +138,20 @@ static int bind_check(struct s3req *x, char *why, size_t whysz)
 			return VG_EAUTH;
 		}
 	}
+	if (x->act->flags & S_UPLOAD) {
+		char pn[16];
+		r = vg_sigv4_creq_param(&q, "uploadId", val, sizeof(val));
+		if (r != 1 || strcmp(val, x->upload_id) != 0) {
+			snprintf(why, whysz, "the signature is for another upload");
+			return VG_EAUTH;
+		}
+		r = vg_sigv4_creq_param(&q, "partNumber", pn, sizeof(pn));
+		if (r < 0 || (r == 1) != (x->partno != 0) ||
+		    (r == 1 && strtoul(pn, NULL, 10) != x->partno)) {
+			snprintf(why, whysz, "the signature is for another part");
+			return VG_EAUTH;
+		}
+	}
 	r = vg_sigv4_creq_param(&q, "versionId", val, sizeof(val));
 	if (x->act->flags & S_BODY) {
 		if (r != 0) {
@@ -215,13 +229,20 @@ void s3h_etag_hex(const uint8_t md5[16], char out[33])
 	vg_hex(out, md5, 16);
 }
 
+void s3h_version_etag(const struct vs3_version *v, char out[48])
+{
+	vg_hex(out, v->md5, 16);
+	if (v->flags & VS3_F_MP)
+		snprintf(out + 32, 16, "-%u", (unsigned)v->parts);
+}
+
 /* The version's fields in a RESP or ROW. */
 void s3h_put_version(struct vg_wr *w, const struct vs3_version *v, bool latest)
 {
-	char ps[17], et[33];
+	char ps[17], et[48];
 
 	vcore_point_str(v->point, ps);
-	s3h_etag_hex(v->md5, et);
+	s3h_version_etag(v, et);
 	vg_msgb_bytes(w, VG_TAG_S3_KEY, v->key, v->keylen);
 	vg_msgb_str(w, VG_TAG_ID, ps);
 	vg_msgb_u64(w, VG_TAG_SIZE, v->size);
@@ -458,6 +479,16 @@ static const struct s3act actions[] = {
 		s3a_get_hold},
 	{"PutObjectLegalHold", VG_OP_S3_WRITE, "PUT", "legal-hold", S_BUCKET | S_KEY | S_VERSION,
 		s3a_put_hold},
+	{"CreateMultipartUpload", VG_OP_S3_WRITE, "POST", "uploads", S_BUCKET | S_KEY, s3a_mp_create},
+	{"UploadPart", VG_OP_S3_WRITE, "PUT", "uploadId", S_BUCKET | S_KEY | S_UPLOAD, s3a_put_object},
+	{"UploadPartCopy", VG_OP_S3_WRITE, "PUT", "uploadId", S_BUCKET | S_KEY | S_UPLOAD,
+		s3a_mp_part_copy},
+	{"CompleteMultipartUpload", VG_OP_S3_WRITE, "POST", "uploadId", S_BUCKET | S_KEY | S_UPLOAD,
+		s3a_mp_complete},
+	{"AbortMultipartUpload", VG_OP_S3_WRITE, "DELETE", "uploadId", S_BUCKET | S_KEY | S_UPLOAD,
+		s3a_mp_abort},
+	{"ListParts", VG_OP_S3_READ, "GET", "uploadId", S_BUCKET | S_KEY | S_UPLOAD, s3a_mp_parts},
+	{"ListMultipartUploads", VG_OP_S3_READ, "GET", "uploads", S_BUCKET, s3a_mp_uploads},
 	{"GetBucketVersioning", VG_OP_S3_READ, "GET", "versioning", S_BUCKET, s3a_get_versioning},
 	{"PutBucketVersioning", VG_OP_S3_WRITE, "PUT", "versioning", S_BUCKET, s3a_put_versioning},
 };
@@ -467,12 +498,14 @@ void s3h_signed_header(struct s3req *x, const char *name, char *out, size_t n)
 	const uint8_t *canon;
 	uint32_t cl;
 	struct vg_sigv4_creq q;
+	int r;
 
 	out[0] = 0;
 	if (vg_msg_bytes(x->m, VG_TAG_S3_CANON, &canon, &cl) == 0 &&
 	    vg_sigv4_creq_split((const char *)canon, cl, &q) == 0 &&
-	    vg_sigv4_creq_header(&q, name, out, n) != 1)
-		out[0] = 0;
+	    (r = vg_sigv4_creq_header(&q, name, out, n)) != 1)
+		/* signed but unreadable (too long): never "absent" */
+		snprintf(out, n, "%s", r < 0 ? "?" : "");
 }
 
 int h_s3(struct conn *k, const struct vg_msg *m)
@@ -513,6 +546,18 @@ int h_s3(struct conn *k, const struct vg_msg *m)
 		if (strcmp(x.version, "null") == 0 || vcore_point_parse(x.version, &x.vpoint))
 			return send_err(k, VG_EINVAL, "InvalidArgument: invalid version id");
 		x.has_version = true;
+	}
+	if (x.act->flags & S_UPLOAD) {
+		uint64_t pn = 0;
+		if (vg_msg_str(m, VG_TAG_POINT, x.upload_id, sizeof(x.upload_id)) ||
+		    vcore_point_parse(x.upload_id, &x.upload))
+			return send_err(k, VG_ENOTFOUND, "NoSuchUpload: invalid upload id");
+		if (vg_msg_u64(m, VG_TAG_COUNT, &pn) == 0) {
+			if (pn < 1 || pn > 10000)
+				return send_err(k, VG_EINVAL, "InvalidArgument: Part number must be an "
+					"integer between 1 and 10000, inclusive");
+			x.partno = (unsigned)pn;
+		}
 	}
 	target_of(&x);
 	if ((r = bind_check(&x, why, sizeof(why)))) {

@@ -115,10 +115,13 @@ struct put_state {
 	struct vs3_chunked ch;
 	struct vcore_upload *u;
 	EVP_MD_CTX *md5;
-	struct put_meta pm;
+	struct put_meta pm;        /* has_md5, md5: Content-MD5 */
+	struct vg_wr keep;         /* the version's meta lines */
 	struct vs3_version v;
 	uint64_t pid;
 	bool committed;
+	bool part;                 /* UploadPart */
+	char obj[40];              /* the object written */
 };
 
 static int put_data(void *arg, const uint8_t *p, size_t n)
@@ -146,7 +149,7 @@ static int put_write(void *arg, struct vcore_upload *u, const uint8_t *p, size_t
 static int put_commit(struct put_state *s, struct vg_wr *w, char *why, size_t whysz)
 {
 	struct vr_point p;
-	char ps[17], et[33];
+	char ps[17], et[48];
 	int r;
 
 	s->v.point = s->pid;
@@ -164,11 +167,13 @@ static int put_commit(struct put_state *s, struct vg_wr *w, char *why, size_t wh
 		log_warnx("s3: version %llx: cannot raise its expiry: %s",
 			(unsigned long long)s->pid, vg_strerror(r));
 	vcore_point_str(s->pid, ps);
-	s3h_etag_hex(s->v.md5, et);
+	s3h_version_etag(&s->v, et);
 	vg_msgb_str(w, VG_TAG_ID, ps);
 	vg_msgb_str(w, VG_TAG_VALUE, et);
 	return 0;
 }
+
+static int part_done(struct put_state *s, struct vg_wr *w, char *why, size_t whysz);
 
 static int put_done(void *arg, uint64_t size, const uint8_t sha[VC_HASH_LEN], struct vg_wr *w,
 	char *why, size_t whysz)
@@ -185,7 +190,73 @@ static int put_done(void *arg, uint64_t size, const uint8_t sha[VC_HASH_LEN], st
 		return snprintf(why, whysz, "BadDigest: the body does not match Content-MD5"),
 		       VG_EINVAL;
 	s->v.size = size;
-	return put_commit(s, w, why, whysz);
+	return s->part ? part_done(s, w, why, whysz) : put_commit(s, w, why, whysz);
+}
+
+int s3h_new_version(struct s3req *x, const uint8_t *meta, uint32_t ml, struct vs3_version *v,
+	struct vg_wr *keep)
+{
+	struct put_meta pm;
+	struct vs3_bucket b;
+	const char *code = "InvalidArgument";
+	char why[300];
+	int r;
+
+	memset(&pm, 0, sizeof(pm));
+	r = meta_parse(meta, ml, &pm, &code, why, sizeof(why));
+	*keep = pm.keep;
+	if (r)
+		return done1(s3h_refuse(x, r, code, why));
+	if ((r = vs3_bucket_get(x->k->c, x->it.id, &b)))
+		return done1(s3h_err(x, r, "InternalError", "%s", vg_strerror(r)));
+	if ((pm.mode >= 0 || pm.hold >= 0) && !b.lock_enabled)
+		return done1(s3h_refuse(x, VG_EINVAL, "InvalidRequest",
+			"Bucket is missing Object Lock Configuration"));
+	if ((pm.mode >= 0) != (pm.until != 0) || (pm.until && pm.until <= vault_now()))
+		return done1(s3h_refuse(x, VG_EINVAL, "InvalidArgument",
+			"the object lock mode and a retain-until date in the future go together"));
+	memcpy(v->key, x->key, x->keylen + 1);
+	v->keylen = (uint16_t)x->keylen;
+	if (pm.mode > 0) {
+		v->lock_mode = (uint8_t)pm.mode;
+		v->retain_until = pm.until;
+	} else if (b.lock_enabled && b.default_mode) {
+		v->lock_mode = b.default_mode;
+		v->retain_until = vault_now() + (uint64_t)b.default_days * 86400u;
+	}
+	if (pm.hold == 1)
+		v->flags |= VS3_F_HOLD;
+	v->meta = (char *)keep->p;
+	v->metalen = (uint16_t)keep->len;
+	if (pm.has_md5) {  /* checked against the body at its end */
+		memcpy(v->md5, pm.md5, 16);
+		v->flags |= 0x80;
+	}
+	return 0;
+}
+
+/* UploadPart (S_UPLOAD): the body goes into the upload's pending point as
+ * a new object; the part record names it (vs3_part_put). */
+static int part_done(struct put_state *s, struct vg_wr *w, char *why, size_t whysz)
+{
+	struct vs3_part p;
+	char et[33];
+	int r;
+
+	memset(&p, 0, sizeof(p));
+	p.number = s->x->partno;
+	p.size = s->v.size;
+	memcpy(p.md5, s->v.md5, 16);
+	p.mtime = vault_now();
+	snprintf(p.object, sizeof(p.object), "%s", s->obj);
+	if ((r = vs3_part_put(s->x->k->c, s->x->it.id, s->pid, &p))) {
+		snprintf(why, whysz, "InternalError: %s", vg_strerror(r));
+		return r;
+	}
+	s->committed = true;
+	s3h_etag_hex(p.md5, et);
+	vg_msgb_str(w, VG_TAG_VALUE, et);
+	return 0;
 }
 
 int s3a_put_object(struct s3req *x)
@@ -193,16 +264,16 @@ int s3a_put_object(struct s3req *x)
 	struct put_state s = {.x = x};
 	struct upload_hooks h = {put_write, put_done, &s};
 	struct vcore_upload *u = NULL;
-	struct vs3_bucket b;
 	const uint8_t *meta = NULL, *canon;
 	uint32_t ml = 0, cl;
 	uint8_t want[VC_HASH_LEN];
 	bool has_want = false;
 	uint64_t size = UINT64_MAX, limit;
-	const char *code = "InvalidArgument";
-	char why[300];
+	const char *op;
 	int r;
 
+	s.part = (x->act->flags & S_UPLOAD) != 0;
+	op = s.part ? "s3.UploadPart" : "s3.PutObject";
 	S3NEED(x, VP_BACKUP);
 	if (vg_msg_bytes(x->m, VG_TAG_S3_CANON, &canon, &cl) == 0) {
 		struct vg_sigv4_creq q;
@@ -220,7 +291,7 @@ int s3a_put_object(struct s3req *x)
 				"payload %s is not supported yet (send UNSIGNED-PAYLOAD or a SHA-256)", ph);
 	}
 	{
-		char cs[16];
+		char cs[2200];  /* any length: a long source must not read as absent */
 		s3h_signed_header(x, "x-amz-copy-source", cs, sizeof(cs));
 		if (*cs)  /* a CopyObject signature is no PutObject's */
 			return s3h_refuse(x, VG_EAUTH, "SignatureDoesNotMatch",
@@ -228,47 +299,52 @@ int s3a_put_object(struct s3req *x)
 	}
 	(void)vg_msg_u64(x->m, VG_TAG_SIZE, &size);
 	(void)vg_msg_bytes(x->m, VG_TAG_S3_META, &meta, &ml);
-	if ((r = meta_parse(meta, ml, &s.pm, &code, why, sizeof(why)))) {
-		vg_wr_free(&s.pm.keep);
-		return s3h_refuse(x, r, code, why);
+	if (s.part) {
+		static _Atomic uint32_t nonce;
+		struct vs3_version uv;
+		if (!x->partno)
+			return s3h_err(x, VG_EINVAL, "InvalidArgument", "UploadPart needs partNumber");
+		if ((r = s3h_find_upload(x, &uv)))
+			return r < 0 ? r : 0;
+		vs3_version_clear(&uv);
+		s.pid = x->upload;
+		snprintf(s.obj, sizeof(s.obj), "p%05u.%08llx%08x", x->partno,
+			(unsigned long long)(vault_now() & 0xffffffffu), (unsigned)nonce++);
+		{  /* Content-MD5 of a part */
+			struct put_meta pm;
+			const char *code = "InvalidDigest";
+			char why[200];
+			memset(&pm, 0, sizeof(pm));
+			r = meta_parse(meta, ml, &pm, &code, why, sizeof(why));
+			vg_wr_free(&pm.keep);
+			if (r)
+				return s3h_refuse(x, r, code, why);
+			s.pm.has_md5 = pm.has_md5;
+			memcpy(s.pm.md5, pm.md5, 16);
+		}
+	} else {
+		if ((r = s3h_new_version(x, meta, ml, &s.v, &s.keep))) {
+			vg_wr_free(&s.keep);
+			return r < 0 ? r : 0;
+		}
+		if (s.v.flags & 0x80) {
+			s.v.flags &= (uint8_t)~0x80;
+			s.pm.has_md5 = true;
+			memcpy(s.pm.md5, s.v.md5, 16);
+		}
+		snprintf(s.obj, sizeof(s.obj), "data");
 	}
-	if ((r = vs3_bucket_get(x->k->c, x->it.id, &b))) {
-		vg_wr_free(&s.pm.keep);
-		return s3h_err(x, r, "InternalError", "%s", vg_strerror(r));
-	}
-	if ((s.pm.mode >= 0 || s.pm.hold >= 0) && !b.lock_enabled) {
-		vg_wr_free(&s.pm.keep);
-		return s3h_refuse(x, VG_EINVAL, "InvalidRequest",
-			"Bucket is missing Object Lock Configuration");
-	}
-	if ((s.pm.mode >= 0) != (s.pm.until != 0) || (s.pm.until && s.pm.until <= vault_now())) {
-		vg_wr_free(&s.pm.keep);
-		return s3h_refuse(x, VG_EINVAL, "InvalidArgument",
-			"the object lock mode and a retain-until date in the future go together");
-	}
-	memcpy(s.v.key, x->key, x->keylen + 1);
-	s.v.keylen = (uint16_t)x->keylen;
-	if (s.pm.mode > 0) {
-		s.v.lock_mode = (uint8_t)s.pm.mode;
-		s.v.retain_until = s.pm.until;
-	} else if (b.lock_enabled && b.default_mode) {
-		s.v.lock_mode = b.default_mode;
-		s.v.retain_until = vault_now() + (uint64_t)b.default_days * 86400u;
-	}
-	if (s.pm.hold == 1)
-		s.v.flags |= VS3_F_HOLD;
-	s.v.meta = (char *)s.pm.keep.p;
-	s.v.metalen = (uint16_t)s.pm.keep.len;
 	if (s.chunked && (r = vs3_chunked_init(&s.ch, x->k->c, x->m))) {
-		vg_wr_free(&s.pm.keep);
+		vg_wr_free(&s.keep);
 		vs3_chunked_free(&s.ch);
 		return s3h_refuse(x, VG_EAUTH, "SignatureDoesNotMatch",
 			"the streaming signature's key cannot be derived");
 	}
-	if ((r = upload_admit(x->k, "s3.PutObject", x->vault, x->bucket, x->target, size, &limit)))
+	if ((r = upload_admit(x->k, op, x->vault, x->bucket, x->target, size, &limit)))
 		goto out0;
-	if ((r = vcore_point_begin(x->k->c, &x->k->who, x->vault, x->bucket, true, &s.pid))) {
-		audit_refusal(x->k, "s3.PutObject", x->target, r, NULL);
+	if (!s.part &&
+	    (r = vcore_point_begin(x->k->c, &x->k->who, x->vault, x->bucket, true, &s.pid))) {
+		audit_refusal(x->k, op, x->target, r, NULL);
 		r = s3h_err(x, r, r == VG_EKEY ? "ServiceUnavailable" : "InternalError", "%s",
 			vg_strerror(r));
 		goto out0;
@@ -277,22 +353,23 @@ int s3a_put_object(struct s3req *x)
 		r = s3h_err(x, -12, "InternalError", "md5");
 		goto out;
 	}
-	if ((r = vcore_upload_begin(x->k->c, &x->k->who, x->vault, x->bucket, s.pid, "data",
+	if ((r = vcore_upload_begin(x->k->c, &x->k->who, x->vault, x->bucket, s.pid, s.obj,
 		     has_want ? want : NULL, size, &u))) {
-		audit_refusal(x->k, "s3.PutObject", x->target, r, NULL);
-		r = s3h_err(x, r, "InternalError", "%s", vg_strerror(r));
+		audit_refusal(x->k, op, x->target, r, NULL);
+		r = s3h_err(x, r, r == VG_EDENIED ? "AccessDenied" : r == VG_EBADSTATE ?
+			"NoSuchUpload" : "InternalError", "%s", vg_strerror(r));
 		goto out;
 	}
 	vcore_upload_limit(u, limit);
-	r = stream_upload_hooked(x->k, u, "s3.PutObject", x->target, &h);
+	r = stream_upload_hooked(x->k, u, op, x->target, &h);
 out:
-	if (!s.committed)
+	if (!s.committed && !s.part)
 		(void)vcore_point_abort(x->k->c, &x->k->who, x->vault, x->bucket, s.pid);
-	else
-		(void)vcore_audit(x->k->c, &x->k->who, "s3.PutObject", x->target, "ok", "");
+	else if (s.committed)
+		(void)vcore_audit(x->k->c, &x->k->who, op, x->target, "ok", s.part ? s.obj : "");
 	EVP_MD_CTX_free(s.md5);
 out0:
-	vg_wr_free(&s.pm.keep);
+	vg_wr_free(&s.keep);
 	if (s.chunked)
 		vs3_chunked_free(&s.ch);
 	return r;
@@ -305,10 +382,10 @@ struct get_extra {
 static void get_extra_cb(void *arg, struct vg_wr *w)
 {
 	struct get_extra *g = arg;
-	char ps[17], et[33];
+	char ps[17], et[48];
 
 	vcore_point_str(g->v->point, ps);
-	s3h_etag_hex(g->v->md5, et);
+	s3h_version_etag(g->v, et);
 	vg_msgb_str(w, VG_TAG_ID, ps);
 	vg_msgb_u64(w, VG_TAG_TIME, g->v->mtime);
 	vg_msgb_str(w, VG_TAG_VALUE, et);
@@ -489,6 +566,61 @@ static int copy_cb(void *arg, const uint8_t *p, size_t n)
 	return put_data(c->s, p, n);
 }
 
+int s3h_copy_source(struct s3req *x, struct s3req *src, struct vs3_version *sv)
+{
+	char hdr[2200], dec[2200], *q, *slash;
+	int r;
+
+	s3h_signed_header(x, "x-amz-copy-source", hdr, sizeof(hdr));
+	if (!*hdr)
+		return done1(s3h_refuse(x, VG_EAUTH, "AccessDenied", "x-amz-copy-source is not signed"));
+	if ((q = strchr(hdr, '?')))
+		*q++ = 0;
+	if (vg_sigv4_uri_decode(hdr, strlen(hdr), dec, sizeof(dec), NULL))
+		return done1(s3h_refuse(x, VG_EINVAL, "InvalidArgument", "bad x-amz-copy-source"));
+	memset(src, 0, sizeof(*src));
+	src->k = x->k;
+	src->m = x->m;
+	src->act = x->act;
+	snprintf(src->vault, sizeof(src->vault), "%s", x->vault);
+	{
+		const char *p = dec[0] == '/' ? dec + 1 : dec;
+		if (!(slash = strchr(p, '/')) || (size_t)(slash - p) >= sizeof(src->bucket) ||
+		    !slash[1] || strlen(slash + 1) > VS3_KEY_MAX)
+			return done1(s3h_refuse(x, VG_EINVAL, "InvalidArgument",
+				"bad x-amz-copy-source"));
+		memcpy(src->bucket, p, (size_t)(slash - p));
+		snprintf(src->key, sizeof(src->key), "%s", slash + 1);
+		src->keylen = strlen(src->key);
+	}
+	if (q && strncmp(q, "versionId=", 10) == 0) {
+		snprintf(src->version, sizeof(src->version), "%s", q + 10);
+		if (vcore_point_parse(src->version, &src->vpoint))
+			return done1(s3h_refuse(x, VG_EINVAL, "InvalidArgument",
+				"bad versionId in x-amz-copy-source"));
+		src->has_version = true;
+	}
+	snprintf(src->target, sizeof(src->target), "%s/%s", src->vault, src->bucket);
+	if ((r = vcore_item_get(x->k->c, src->vault, src->bucket, &src->it)) ||
+	    strcmp(src->it.kind, "s3"))
+		return done1(ERR(x, VG_ENOTFOUND, "NoSuchBucket", "%s", src->bucket));
+	{
+		char op[80];
+		int n;
+		snprintf(op, sizeof(op), "s3.%s", x->act->name);
+		if ((n = need(x->k, op, src->vault, src->bucket, VP_RESTORE)))
+			return n < 0 ? n : 1;
+	}
+	if ((r = s3h_find_version(src, sv)))
+		return done1(ERR(x, r, r == VG_ENOTFOUND ? (src->has_version ? "NoSuchVersion" :
+			"NoSuchKey") : "InternalError", "the copy source: %s", vg_strerror(r)));
+	if (sv->flags & VS3_F_MARKER) {
+		vs3_version_clear(sv);
+		return done1(ERR(x, VG_ENOTFOUND, "NoSuchKey", "the copy source is a delete marker"));
+	}
+	return 0;
+}
+
 int s3a_copy_object(struct s3req *x)
 {
 	struct put_state s = {.x = x};
@@ -498,7 +630,7 @@ int s3a_copy_object(struct s3req *x)
 	struct vcore_upload *u = NULL;
 	struct vr_object o;
 	struct vs3_bucket b;
-	char hdr[2200], dec[2200], *q, *slash, ps[17], et[33];
+	char ps[17], et[33];
 	uint64_t got;
 	uint8_t sha[VC_HASH_LEN];
 	unsigned int ml = 0;
@@ -506,48 +638,8 @@ int s3a_copy_object(struct s3req *x)
 	int r;
 
 	S3NEED(x, VP_BACKUP);
-	s3h_signed_header(x, "x-amz-copy-source", hdr, sizeof(hdr));
-	if (!*hdr)
-		return s3h_refuse(x, VG_EAUTH, "AccessDenied", "x-amz-copy-source is not signed");
-	if ((q = strchr(hdr, '?')))
-		*q++ = 0;
-	if (vg_sigv4_uri_decode(hdr, strlen(hdr), dec, sizeof(dec), NULL))
-		return s3h_refuse(x, VG_EINVAL, "InvalidArgument", "bad x-amz-copy-source");
-	memset(&src, 0, sizeof(src));
-	src.k = x->k;
-	src.m = x->m;
-	src.act = x->act;
-	snprintf(src.vault, sizeof(src.vault), "%s", x->vault);
-	{
-		const char *p = dec[0] == '/' ? dec + 1 : dec;
-		if (!(slash = strchr(p, '/')) || (size_t)(slash - p) >= sizeof(src.bucket) ||
-		    !slash[1] || strlen(slash + 1) > VS3_KEY_MAX)
-			return s3h_refuse(x, VG_EINVAL, "InvalidArgument", "bad x-amz-copy-source");
-		memcpy(src.bucket, p, (size_t)(slash - p));
-		snprintf(src.key, sizeof(src.key), "%s", slash + 1);
-		src.keylen = strlen(src.key);
-	}
-	if (q && strncmp(q, "versionId=", 10) == 0) {
-		snprintf(src.version, sizeof(src.version), "%s", q + 10);
-		if (vcore_point_parse(src.version, &src.vpoint))
-			return s3h_refuse(x, VG_EINVAL, "InvalidArgument", "bad versionId in x-amz-copy-source");
-		src.has_version = true;
-	}
-	snprintf(src.target, sizeof(src.target), "%s/%s", src.vault, src.bucket);
-	if ((r = vcore_item_get(x->k->c, src.vault, src.bucket, &src.it)) || strcmp(src.it.kind, "s3"))
-		return ERR(x, VG_ENOTFOUND, "NoSuchBucket", "%s", src.bucket);
-	{
-		int n = need(x->k, "s3.CopyObject", src.vault, src.bucket, VP_RESTORE);
-		if (n)
-			return n < 0 ? n : 0;
-	}
-	if ((r = s3h_find_version(&src, &sv)))
-		return ERR(x, r, r == VG_ENOTFOUND ? (src.has_version ? "NoSuchVersion" : "NoSuchKey") :
-			"InternalError", "the copy source: %s", vg_strerror(r));
-	if (sv.flags & VS3_F_MARKER) {
-		vs3_version_clear(&sv);
-		return ERR(x, VG_ENOTFOUND, "NoSuchKey", "the copy source is a delete marker");
-	}
+	if ((r = s3h_copy_source(x, &src, &sv)))
+		return r < 0 ? r : 0;
 	if ((r = vs3_bucket_get(x->k->c, x->it.id, &b))) {
 		vs3_version_clear(&sv);
 		return ERR(x, r, "InternalError", "%s", vg_strerror(r));

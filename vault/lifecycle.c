@@ -1143,7 +1143,13 @@ static int purge_points(struct vcore *c, MDB_txn *txn, const char *vault, const 
 		vcore_point_str(p->id, ps);
 		snprintf(target, sizeof(target), "%s/%s/%s", vault, item, ps);
 		if (p->state == VR_P_PENDING && p->session == 0 && p->created + PENDING_MAX_AGE <= now) {
+			/* an upload left open (detached, S3 multipart): reaped, audited */
 			r = vcore_drop_point(c, txn, p, bl);
+			if (!r && strcmp(it->kind, "s3") == 0)
+				r = vs3_forget_point(c, txn, it->id, p->id);
+			if (!r)
+				r = vcore_audit_txn(c, txn, &purger, "upload.reap", target, "ok",
+					"an upload left open over a day: dropped");
 			st->aborted++;
 		} else if (p->state == VR_P_SOFTDELETED) {
 			int d = due(c, txn, vault, target, &p->purge_at, &p->sd_alerted, now, st);

@@ -88,6 +88,8 @@ static int ver_enc(const struct vs3_version *v, struct vg_wr *w)
 	vg_wr_u16(w, v->metalen);
 	if (v->metalen)
 		vg_wr_bytes(w, v->meta, v->metalen);
+	if (v->flags & VS3_F_MP)
+		vg_wr_u16(w, v->parts);
 	return w->err;
 }
 
@@ -114,6 +116,9 @@ static int ver_dec(const void *p, size_t n, struct vs3_version *v, bool with_met
 	vg_rd_u64(&rd, &v->retain_until);
 	vg_rd_u16(&rd, &v->metalen);
 	vg_rd_bytes(&rd, v->metalen, &b);
+	v->parts = 0;
+	if (v->flags & VS3_F_MP)
+		vg_rd_u16(&rd, &v->parts);
 	if (rd.err || ver != 1 || vg_rd_left(&rd) || v->metalen > VS3_META_MAX)
 		return VG_EINTEGRITY;
 	v->meta = NULL;
@@ -207,8 +212,8 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int vs3_versions(struct vcore *c, const char *vault, const char *item, const char *prefix,
-	size_t prefixlen, struct vs3_version **out, size_t *n)
+static int versions_in(struct vcore *c, const char *vault, const char *item, const char *prefix,
+	size_t prefixlen, uint8_t state, struct vs3_version **out, size_t *n)
 {
 	struct vr_vault vv;
 	struct vr_item it;
@@ -235,7 +240,7 @@ int vs3_versions(struct vcore *c, const char *vault, const char *item, const cha
 		goto out;
 	}
 	for (size_t i = 0; i < npts; i++)
-		if (pts[i].state == VR_P_ACTIVE)
+		if (pts[i].state == state)
 			act[nact++] = pts[i].id;
 	qsort(act, nact, sizeof(*act), cmp_u64);
 	snprintf(pfx, sizeof(pfx), "s3v/%016llx/", (unsigned long long)it.id);
@@ -262,7 +267,9 @@ int vs3_versions(struct vcore *c, const char *vault, const char *item, const cha
 			continue;
 		}
 		x->point = pid;
-		if (x->keylen < prefixlen || memcmp(x->key, prefix, prefixlen) != 0)
+		if (state == VR_P_PENDING && !(x->flags & VS3_F_MP))
+			(*n)--;  /* a PutObject about to commit */
+		else if (x->keylen < prefixlen || memcmp(x->key, prefix, prefixlen) != 0)
 			(*n)--;
 	}
 	r = r == VG_ENOTFOUND ? 0 : r;
@@ -281,6 +288,34 @@ out:
 		*out = vs;
 	}
 	return r;
+}
+
+int vs3_versions(struct vcore *c, const char *vault, const char *item, const char *prefix,
+	size_t prefixlen, struct vs3_version **out, size_t *n)
+{
+	return versions_in(c, vault, item, prefix, prefixlen, VR_P_ACTIVE, out, n);
+}
+
+int vs3_uploads(struct vcore *c, const char *vault, const char *item, const char *prefix,
+	size_t prefixlen, struct vs3_version **out, size_t *n)
+{
+	return versions_in(c, vault, item, prefix, prefixlen, VR_P_PENDING, out, n);
+}
+
+int vs3_version_del(struct vcore *c, uint64_t item_id, uint64_t point)
+{
+	char k[64];
+	MDB_txn *txn;
+	int r;
+
+	if ((r = vdb_begin(c->db, true, &txn)))
+		return r;
+	r = vdb_del(c->db, txn, VDB_META, k, vkey(k, sizeof(k), item_id, point));
+	if (r && r != VG_ENOTFOUND) {
+		vdb_abort(txn);
+		return r;
+	}
+	return vdb_commit(txn);
 }
 
 int vs3_latest(struct vcore *c, const char *vault, const char *item, const char *key,

@@ -30,7 +30,9 @@
 #define VS3_KEY_MAX 1024u
 #define VS3_META_MAX 8192u
 
-enum { VS3_F_MARKER = 1u << 0, VS3_F_HOLD = 1u << 1 };
+/* VS3_F_MP: a multipart upload (its pending point) or a version completed
+ * from one; the record then ends in u16 parts (the ETag's "-N"). */
+enum { VS3_F_MARKER = 1u << 0, VS3_F_HOLD = 1u << 1, VS3_F_MP = 1u << 2 };
 enum { VS3_LOCK_NONE = 0, VS3_LOCK_GOVERNANCE = 1, VS3_LOCK_COMPLIANCE = 2 };
 
 struct vs3_version {
@@ -46,6 +48,7 @@ struct vs3_version {
 	uint64_t retain_until;
 	uint16_t metalen;
 	char *meta;          /* NUL-terminated; NULL in listings; vs3_version_clear */
+	uint16_t parts;      /* VS3_F_MP: the number of parts */
 };
 void vs3_version_clear(struct vs3_version *v);
 
@@ -80,6 +83,33 @@ int vs3_delete_guard(struct vcore *c, MDB_txn *txn, uint64_t item_id, uint64_t p
  * a key (the point id orders them). The caller frees *out. */
 int vs3_versions(struct vcore *c, const char *vault, const char *item, const char *prefix,
 	size_t prefixlen, struct vs3_version **out, size_t *n);
+/* The open multipart uploads (records of pending points with VS3_F_MP),
+ * as vs3_versions orders them. */
+int vs3_uploads(struct vcore *c, const char *vault, const char *item, const char *prefix,
+	size_t prefixlen, struct vs3_version **out, size_t *n);
+int vs3_version_del(struct vcore *c, uint64_t item_id, uint64_t point);
+
+/* The parts of a multipart upload (s3mp.c):
+ *   "s3p/<item id>/<point id>/<number, 5 digits>" -> u8 1 | u64 size | md5[16]
+ *     | u64 mtime | u8 n | object[n]
+ * object: the part's object in the upload's pending point; a part sent
+ * again gets a new object (the old one goes with the point). */
+struct vs3_part {
+	unsigned number;
+	uint64_t size;
+	uint8_t md5[16];
+	uint64_t mtime;
+	char object[40];
+};
+int vs3_part_put(struct vcore *c, uint64_t item_id, uint64_t point, const struct vs3_part *p);
+/* Every part, by number; the caller frees *out. */
+int vs3_parts(struct vcore *c, uint64_t item_id, uint64_t point, struct vs3_part **out,
+	size_t *n);
+int vs3_parts_del(struct vcore *c, uint64_t item_id, uint64_t point);
+/* Inside txn: the version and part records of a point being dropped (the
+ * purger's reaping of an upload left open). */
+int vs3_forget_point(struct vcore *c, MDB_txn *txn, uint64_t item_id, uint64_t point);
+
 /* The newest visible version of key (a delete marker included). */
 int vs3_latest(struct vcore *c, const char *vault, const char *item, const char *key,
 	size_t keylen, struct vs3_version *out);

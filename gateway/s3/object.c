@@ -37,7 +37,7 @@ static bool kept_header(const char *name, size_t n)
 
 /* "name:value\n" lines (lower-case names, trimmed values) of the kept
  * headers of the raw head. */
-static void meta_lines(const struct s3_req *r, struct vg_wr *out)
+void s3_meta_lines(const struct s3_req *r, struct vg_wr *out)
 {
 	const char *p = r->x->head, *end = p + r->x->headlen;
 	bool first = true;
@@ -110,7 +110,7 @@ void s3_put_object(struct s3_req *r)
 		return;
 	}
 	vg_wr_init(&meta, 8192);
-	meta_lines(r, &meta);
+	s3_meta_lines(r, &meta);
 	if (meta.err) {
 		vg_wr_free(&meta);
 		s3_reply_error(r, 400, "MetadataTooLarge", "the metadata headers exceed 8 KiB");
@@ -132,8 +132,12 @@ void s3_put_object(struct s3_req *r)
 	}
 	(void)vg_msg_str(&resp, VG_TAG_ID, id, sizeof(id));
 	(void)vg_msg_str(&resp, VG_TAG_VALUE, et, sizeof(et));
-	snprintf(extra, sizeof(extra), "ETag: \"%s\"\r\nx-amz-version-id: %s\r\nx-amz-request-id: %s\r\n",
-		et, id, r->reqid);
+	if (r->has_upload)  /* UploadPart: no version */
+		snprintf(extra, sizeof(extra), "ETag: \"%s\"\r\nx-amz-request-id: %s\r\n", et,
+			r->reqid);
+	else
+		snprintf(extra, sizeof(extra), "ETag: \"%s\"\r\nx-amz-version-id: %s\r\n"
+			"x-amz-request-id: %s\r\n", et, id, r->reqid);
 	gw_reply_full(x, 200, "application/xml", NULL, 0, extra);
 }
 

@@ -245,6 +245,10 @@ struct vg_wr *s3_call_begin(struct s3_req *r, bool write)
 		vg_msgb_bytes(w, VG_TAG_S3_KEY, r->key, (uint32_t)r->keylen);
 	if (r->has_version)
 		vg_msgb_str(w, VG_TAG_ID, r->version);
+	if (r->has_upload)
+		vg_msgb_str(w, VG_TAG_POINT, r->upload);
+	if (r->partno)
+		vg_msgb_u64(w, VG_TAG_COUNT, r->partno);
 	return w;
 }
 
@@ -339,6 +343,23 @@ void gw_s3_handle(struct gw_rctx *x)
 	sub = subresource(&r);
 	if (s3_query(&r, "versionId", r.version, sizeof(r.version)) == 1)
 		r.has_version = true;
+	if (s3_query(&r, "uploadId", r.upload, sizeof(r.upload)) == 1)
+		r.has_upload = true;
+	{
+		char pn[16];
+		char *end;
+		unsigned long n;
+		if (s3_query(&r, "partNumber", pn, sizeof(pn)) == 1) {
+			n = strtoul(pn, &end, 10);
+			if (*end || end == pn || n < 1 || n > 10000) {
+				s3_reply_error(&r, 400, "InvalidArgument", "Part number must be an "
+					"integer between 1 and 10000, inclusive");
+				x->close_after = !x->body_done;
+				return;
+			}
+			r.partno = (unsigned)n;
+		}
+	}
 	if (!r.bucket[0])
 		r.action = m == GW_M_GET && !sub ? "ListBuckets" : NULL;
 	else if (!r.has_key) {
@@ -354,6 +375,8 @@ void gw_s3_handle(struct gw_rctx *x)
 			r.action = NULL;  /* POST without a subresource: not served */
 		else if (m == GW_M_GET && strcmp(sub, "versions") == 0)
 			r.action = "ListObjectVersions";
+		else if (m == GW_M_GET && strcmp(sub, "uploads") == 0)
+			r.action = "ListMultipartUploads";
 		else if (strcmp(sub, "object-lock") == 0 && (m == GW_M_GET || m == GW_M_PUT))
 			r.action = m == GW_M_GET ? "GetObjectLockConfiguration" :
 						   "PutObjectLockConfiguration";
@@ -361,6 +384,20 @@ void gw_s3_handle(struct gw_rctx *x)
 			r.action = "DeleteObjects";
 		else if (strcmp(sub, "versioning") == 0 && (m == GW_M_GET || m == GW_M_PUT))
 			r.action = m == GW_M_GET ? "GetBucketVersioning" : "PutBucketVersioning";
+	} else if (sub && strcmp(sub, "uploads") == 0) {
+		r.action = m == GW_M_POST ? "CreateMultipartUpload" : NULL;
+	} else if (sub && strcmp(sub, "uploadId") == 0) {
+		char cs[2048];
+		if (m == GW_M_PUT && r.partno && s3_header(&r, "x-amz-copy-source", cs, sizeof(cs)) != 1)
+			r.action = "UploadPart";
+		else if (m == GW_M_PUT && r.partno)
+			r.action = "UploadPartCopy";
+		else if (m == GW_M_POST)
+			r.action = "CompleteMultipartUpload";
+		else if (m == GW_M_DELETE)
+			r.action = "AbortMultipartUpload";
+		else if (m == GW_M_GET)
+			r.action = "ListParts";
 	} else if (sub && (m == GW_M_GET || m == GW_M_PUT)) {
 		if (strcmp(sub, "retention") == 0)
 			r.action = m == GW_M_GET ? "GetObjectRetention" : "PutObjectRetention";
@@ -406,8 +443,20 @@ void gw_s3_handle(struct gw_rctx *x)
 		s3_list_objects(&r);
 	else if (strcmp(r.action, "ListObjectVersions") == 0)
 		s3_list_versions(&r);
-	else if (strcmp(r.action, "PutObject") == 0)
+	else if (strcmp(r.action, "PutObject") == 0 || strcmp(r.action, "UploadPart") == 0)
 		s3_put_object(&r);
+	else if (strcmp(r.action, "UploadPartCopy") == 0)
+		s3_mp_part_copy(&r);
+	else if (strcmp(r.action, "CreateMultipartUpload") == 0)
+		s3_mp_create(&r);
+	else if (strcmp(r.action, "CompleteMultipartUpload") == 0)
+		s3_mp_complete(&r);
+	else if (strcmp(r.action, "AbortMultipartUpload") == 0)
+		s3_mp_abort(&r);
+	else if (strcmp(r.action, "ListParts") == 0)
+		s3_mp_parts(&r);
+	else if (strcmp(r.action, "ListMultipartUploads") == 0)
+		s3_mp_uploads(&r);
 	else if (strcmp(r.action, "CopyObject") == 0)
 		s3_copy_object(&r);
 	else if (strcmp(r.action, "GetObject") == 0)

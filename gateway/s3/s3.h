@@ -10,6 +10,8 @@
  *   bucket.c  ListBuckets, CreateBucket, HeadBucket, ListObjects(V2),
  *             ListObjectVersions
  *   object.c  PutObject, GetObject (Range, If-*), HeadObject, DeleteObject
+ *   multipart.c  Create/Complete/AbortMultipartUpload, ListParts,
+ *             ListMultipartUploads (UploadPart is object.c's PutObject)
  *   lock.c    Get/PutObjectLockConfiguration, Get/PutObjectRetention,
  *             Get/PutObjectLegalHold, Get/PutBucketVersioning
  *   xml.c     expat parsers for the bodies and the escaping writer (s3x)
@@ -42,6 +44,9 @@ struct s3_req {
 	bool has_key;
 	char version[64];
 	bool has_version;
+	char upload[24];           /* uploadId (multipart) */
+	bool has_upload;
+	unsigned partno;           /* partNumber (UploadPart), 0 if none */
 	bool vhost;
 	struct vg_sigv4_auth sa;
 	struct vg_wr canon;
@@ -95,5 +100,15 @@ void s3_get_object(struct s3_req *r, bool head);
 void s3_delete_object(struct s3_req *r);
 void s3_delete_objects(struct s3_req *r);
 void s3_copy_object(struct s3_req *r);
+/* The kept request headers as "name:value\n" lines (vault/s3.h meta). */
+void s3_meta_lines(const struct s3_req *r, struct vg_wr *out);
+
+/* multipart.c */
+void s3_mp_create(struct s3_req *r);
+void s3_mp_complete(struct s3_req *r);
+void s3_mp_abort(struct s3_req *r);
+void s3_mp_parts(struct s3_req *r);
+void s3_mp_uploads(struct s3_req *r);
+void s3_mp_part_copy(struct s3_req *r);
 
 #endif
