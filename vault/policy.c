@@ -202,8 +202,19 @@ static uint64_t expiry_for(const struct vr_policy *pol, uint64_t t, int first_we
 	return e;
 }
 
-/* The item's points that retention governs (not pending, not the restic
- * container), oldest first. */
+/* Oldest first; equal commit times in point-id order (the order the
+ * points table holds them in), as the insertion sort this replaces kept
+ * them: that sort was quadratic and took 95 % of vaultd's time on a
+ * 2,500-version S3 bucket, since every commit computes an expiry. */
+static int cmp_committed(const void *a, const void *b)
+{
+	const struct vr_point *x = a, *y = b;
+
+	if (x->committed != y->committed)
+		return x->committed < y->committed ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 /* The item's points that retention governs (not pending, not the restic
  * container), oldest first. */
 static int item_points(struct vcore *c, MDB_txn *txn, uint64_t item_id, struct vr_point **out,
@@ -219,12 +230,8 @@ static int item_points(struct vcore *c, MDB_txn *txn, uint64_t item_id, struct v
 		if ((*out)[i].state != VR_P_PENDING && (*out)[i].kind != VR_PK_REPO)
 			(*out)[k++] = (*out)[i];
 	*n = k;
-	for (size_t i = 1; i < *n; i++)
-		for (size_t j = i; j > 0 && (*out)[j - 1].committed > (*out)[j].committed; j--) {
-			struct vr_point t = (*out)[j];
-			(*out)[j] = (*out)[j - 1];
-			(*out)[j - 1] = t;
-		}
+	if (k > 1)
+		qsort(*out, k, sizeof(**out), cmp_committed);
 	return 0;
 }
 

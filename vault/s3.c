@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "core_int.h"
+#include "crypto.h"
 #include "s3.h"
 #include "vg_err.h"
 
@@ -12,6 +13,32 @@ static size_t vkey(char *buf, size_t n, uint64_t item, uint64_t point)
 {
 	return (size_t)snprintf(buf, n, "s3v/%016llx/%016llx", (unsigned long long)item,
 		(unsigned long long)point);
+}
+
+/* The key index: "s3h/<item>/<sha256(key) hex>/<~seq 16 hex>" -> u64 point,
+ * newest version of a key first, so the latest version is found by a seek
+ * instead of a walk over the whole bucket (a PUT used to cost time linear
+ * in the bucket's versions). An entry is a hint: its version record is read
+ * and its key compared before it counts; a stale one is skipped. */
+static size_t hpfx(char *buf, size_t n, uint64_t item, const char *key, size_t keylen)
+{
+	uint8_t h[VC_HASH_LEN];
+	char hex[2 * VC_HASH_LEN + 1];
+
+	if (vc_sha256(key, keylen, h))
+		return 0;
+	vg_hex(hex, h, sizeof(h));
+	return (size_t)snprintf(buf, n, "s3h/%016llx/%s/", (unsigned long long)item, hex);
+}
+
+static size_t hkey(char *buf, size_t n, uint64_t item, const char *key, size_t keylen,
+	uint64_t seq)
+{
+	size_t l = hpfx(buf, n, item, key, keylen);
+
+	if (!l || l >= n)
+		return 0;
+	return l + (size_t)snprintf(buf + l, n - l, "%016llx", (unsigned long long)~seq);
 }
 
 static size_t bkey(char *buf, size_t n, uint64_t item)
@@ -151,6 +178,18 @@ static int next_seq(struct vcore *c, MDB_txn *txn, uint64_t *seq)
 	return vdb_put(c->db, txn, VDB_META, "s3seq", 5, b, 8, false);
 }
 
+static int index_put(struct vcore *c, MDB_txn *txn, uint64_t item_id, const struct vs3_version *v)
+{
+	char k[128];
+	uint8_t pb[8];
+	size_t kl = hkey(k, sizeof(k), item_id, v->key, v->keylen, v->seq);
+
+	if (!kl)
+		return VG_EINVAL;
+	vg_put_u64(pb, v->point);
+	return vdb_put(c->db, txn, VDB_META, k, kl, pb, sizeof(pb), false);
+}
+
 int vs3_version_put(struct vcore *c, uint64_t item_id, struct vs3_version *v)
 {
 	char k[64];
@@ -163,7 +202,8 @@ int vs3_version_put(struct vcore *c, uint64_t item_id, struct vs3_version *v)
 	vg_wr_init(&w, 16384);
 	if ((!v->seq && (r = next_seq(c, txn, &v->seq))) || (r = ver_enc(v, &w)) ||
 	    (r = vdb_put(c->db, txn, VDB_META, k, vkey(k, sizeof(k), item_id, v->point), w.p, w.len,
-		     false)))
+		     false)) ||
+	    (r = index_put(c, txn, item_id, v)))
 		vdb_abort(txn);
 	else
 		r = vdb_commit(txn);
@@ -308,8 +348,20 @@ int vs3_version_del(struct vcore *c, uint64_t item_id, uint64_t point)
 	MDB_txn *txn;
 	int r;
 
+	MDB_val val;
+	struct vs3_version v;
+
 	if ((r = vdb_begin(c->db, true, &txn)))
 		return r;
+	if (vdb_get(c->db, txn, VDB_META, k, vkey(k, sizeof(k), item_id, point), &val) == 0 &&
+	    ver_dec(val.mv_data, val.mv_size, &v, false) == 0) {
+		char hk[128];
+		size_t hl = hkey(hk, sizeof(hk), item_id, v.key, v.keylen, v.seq);
+		if (hl && (r = vdb_del(c->db, txn, VDB_META, hk, hl)) && r != VG_ENOTFOUND) {
+			vdb_abort(txn);
+			return r;
+		}
+	}
 	r = vdb_del(c->db, txn, VDB_META, k, vkey(k, sizeof(k), item_id, point));
 	if (r && r != VG_ENOTFOUND) {
 		vdb_abort(txn);
@@ -321,29 +373,47 @@ int vs3_version_del(struct vcore *c, uint64_t item_id, uint64_t point)
 int vs3_latest(struct vcore *c, const char *vault, const char *item, const char *key,
 	size_t keylen, struct vs3_version *out)
 {
-	struct vs3_version *vs;
+	struct vr_vault vv;
 	struct vr_item it;
-	size_t n;
-	bool active;
+	struct vr_point p;
+	char pfx[128], k[64];
+	size_t pl;
+	MDB_txn *txn;
+	MDB_cursor *cur = NULL;
+	MDB_val hk, hv, val;
 	int r;
 
-	if ((r = vs3_versions(c, vault, item, key, keylen, &vs, &n)))
+	memset(out, 0, sizeof(*out));
+	if ((r = vdb_begin(c->db, false, &txn)))
 		return r;
-	r = VG_ENOTFOUND;
-	for (size_t i = 0; i < n; i++) {
-		if (vs[i].keylen == keylen && memcmp(vs[i].key, key, keylen) == 0) {
-			uint64_t pid = vs[i].point;
-			r = vcore_item_get(c, vault, item, &it);
-			if (r == 0)
-				r = vs3_version_get(c, it.id, pid, out, &active);
-			if (r == 0 && !active) {
-				vs3_version_clear(out);
-				r = VG_ENOTFOUND;
-			}
+	if ((r = vcore_resolve(c, txn, vault, item, &vv, &it)))
+		goto out;
+	if (!(pl = hpfx(pfx, sizeof(pfx), it.id, key, keylen)) || pl >= sizeof(pfx)) {
+		r = VG_EINVAL;
+		goto out;
+	}
+	if ((r = vdb_cursor(c->db, txn, VDB_META, &cur)))
+		goto out;
+	for (r = vdb_seek_prefix(cur, pfx, pl, &hk, &hv, true); r == 0;
+	     r = vdb_seek_prefix(cur, pfx, pl, &hk, &hv, false)) {
+		uint64_t pid;
+		if (hv.mv_size != 8)
+			continue;
+		pid = vg_get_u64(hv.mv_data);
+		if (vcore_get_point(c, txn, it.id, pid, &p) || p.state != VR_P_ACTIVE ||
+		    vdb_get(c->db, txn, VDB_META, k, vkey(k, sizeof(k), it.id, pid), &val) ||
+		    ver_dec(val.mv_data, val.mv_size, out, true))
+			continue;  /* pending, soft-deleted, purged: not the latest */
+		if (out->keylen == keylen && memcmp(out->key, key, keylen) == 0) {
+			out->point = pid;
 			break;
 		}
+		vs3_version_clear(out);
 	}
-	free(vs);
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	vdb_abort(txn);
 	return r;
 }
 
