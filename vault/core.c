@@ -1564,6 +1564,29 @@ int vcore_upload_unpark(struct vcore *c, const struct vcaller *who, const char *
 		vcore_upload_free(stale[i]);
 	if (!u)
 		return VG_ENOTFOUND;
+	/* Only into the point it was cut from, while that point is still
+	 * pending: an aborted (or committed, or purged) point leaves nothing
+	 * to resume, and the caller starts over in a new point. */
+	{
+		struct vr_vault vv;
+		struct vr_item it;
+		struct vr_point pt;
+		MDB_txn *txn;
+		int r = vdb_begin(c->db, false, &txn);
+
+		if (r == 0) {
+			r = vcore_resolve(c, txn, vault, item, &vv, &it);
+			if (r == 0)
+				r = vcore_get_point(c, txn, it.id, pid, &pt);
+			if (r == 0 && pt.state != VR_P_PENDING)
+				r = VG_ENOTFOUND;
+			vdb_abort(txn);
+		}
+		if (r) {
+			vcore_upload_free(u);
+			return VG_ENOTFOUND;
+		}
+	}
 	u->who = *who;   /* this request's caller (same principal) */
 	*out = u;
 	return 0;

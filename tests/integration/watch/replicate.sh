@@ -232,16 +232,28 @@ for o in c-small d-big; do
 	curlA -u "$OPA" -X PUT --data-binary @"$VG_WORK/$o" "$URL_A/v1/vaults/$SRC/items/host1/points/$P6/objects/$o" >/dev/null
 done
 curlA -u "$OPA" -X POST "$URL_A/v1/vaults/$SRC/items/host1/points/$P6/commit" >/dev/null
+# Cut it inside d-big, so vaultd parks a resumable d-big for the pending
+# point: after the abort that parked upload must not be resumed into the
+# vanished point (CI once cut here and got "not found" instead of a restart).
+base=$(blob_bytes)
 "$VAULTSYNC" --socket "$SOCK_B" sync run j1 >"$VG_WORK/cut2.log" 2>&1 &
 SP=$!
 vg_track "$SP"
-for _ in $(seq 1 400); do
-	grep -q "^obj [0-9a-f]* c-small$" "$VG_WORK/sync/state/j1" 2>/dev/null && break
-	sleep 0.01
+for _ in $(seq 1 3000); do
+	grep -q "^obj [0-9a-f]* c-small$" "$VG_WORK/sync/state/j1" 2>/dev/null &&
+		[ "$(blob_bytes)" -ge $((base + 8 * M)) ] && break
+	sleep 0.005
 done
 kill -KILL "$SP"
 wait "$SP" 2>/dev/null || true
 grep -q "^done $P6 " "$VG_WORK/sync/state/j1" && vg_fail "the second run finished before it was cut"
+grep -q "^obj [0-9a-f]* d-big$" "$VG_WORK/sync/state/j1" && vg_fail "d-big was copied before the cut (make it bigger)"
+for _ in $(seq 1 100); do
+	grep -q "d-big: the client vanished after [0-9]* bytes; kept for a resume" "$VG_WORK/vaultd-B.log" && break
+	sleep 0.1
+done
+grep -q "d-big: the client vanished after [0-9]* bytes; kept for a resume" "$VG_WORK/vaultd-B.log" ||
+	vg_fail "vaultd B did not park the cut d-big"
 D6=$(sed -n "s/^pending $P6 //p" "$VG_WORK/sync/state/j1")
 [ -n "$D6" ] || vg_fail "no pending point for $P6"
 B point abort "$DST" host1 "$D6" >/dev/null
