@@ -270,8 +270,10 @@ START_TEST(t_canonical_digest)
 	vn_config_free(ca);
 	/* issue 16: a list of ports (443 and the S3 listener's), kept in order */
 	{
-		char *l = malloc(strlen(a) + 64);
-		sprintf(l, "%sport = 443, 9000\n", a);
+		size_t lsz = strlen(a) + 64;
+		char *l = malloc(lsz);
+		ck_assert_ptr_nonnull(l);
+		snprintf(l, lsz, "%sport = 443, 9000\n", a);
 		ck_assert_int_eq(vn_config_parse("l", l, strlen(l), &ca, err, sizeof(err)), 0);
 		ck_assert_uint_eq(ca->nports, 2);
 		ck_assert_int_eq(ca->port, 443);
@@ -281,7 +283,7 @@ START_TEST(t_canonical_digest)
 		free(canon);
 		ck_assert_int_eq(vn_config_digest(ca, dc), 0);
 		ck_assert_str_ne(dc, db);
-		sprintf(l, "%sport = 443, 443\n", a);
+		snprintf(l, lsz, "%sport = 443, 443\n", a);
 		{
 			struct vn_config *cd = NULL;
 			ck_assert_int_ne(vn_config_parse("l", l, strlen(l), &cd, err, sizeof(err)), 0);
